@@ -1,0 +1,605 @@
+//! The command line as clap sees it. Nothing here touches godwit's engine: these raw values
+//! are resolved into a [`Config`](crate::config::Config) and per-command options first.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use godwit_core::declarative::RenameRequest;
+use godwit_core::{RepairAction, Version};
+
+use crate::output::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (also when `status` lists pending migrations)
+  1  failure: the database or a migration script failed
+  2  usage or configuration error: flags, config file, URL, missing backend, migration files
+  3  refused, nothing was changed: the history's state forbids migrate or rollback, or push
+     would lose data or drops what may be a rename, without consent
+  4  the migration lock could not be taken in time, or `unlock` found it held by a live run
+  5  check found drift: the live schema differs from what the applied migrations produce
+
+Configuration comes from flags, then the DATABASE_URL environment variable, then godwit.toml.
+GODWIT_DEV_URL (or `dev_url`) names a server for the scratch databases of the declarative commands.
+Set RUST_LOG (for example RUST_LOG=godwit_core=debug) for finer logging than -v.";
+
+/// The help heading of the options every command accepts.
+const GLOBAL: &str = "Global options";
+
+/// Safe database schema migrations for SQLite and PostgreSQL
+///
+/// godwit applies plain SQL migration files (`<version>_<name>.up.sql`, with an optional
+/// `.down.sql`) in version order, records each one with its checksum in a history table, and
+/// refuses to run when the history and the files disagree.
+#[derive(Debug, Parser)]
+#[command(
+    name = "godwit",
+    version,
+    max_term_width = 100,
+    after_help = EXIT_CODES,
+    after_long_help = format!("Example:\n  godwit init && godwit new \"create users\" && godwit migrate\n\n{EXIT_CODES}"),
+)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL: sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB [default: the
+    /// DATABASE_URL environment variable, then `url` in the config file]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
+    pub url: Option<String>,
+
+    /// Config file; a missing default file is ignored, a missing given one is an error
+    /// [default: godwit.toml]
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
+    pub config: Option<PathBuf>,
+
+    /// Output format: text for people, or one JSON document on success for scripts; errors
+    /// always go to stderr as text
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t = Format::Human,
+        help_heading = GLOBAL
+    )]
+    pub format: Format,
+
+    /// Log more to stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
+    pub verbose: u8,
+
+    /// Print only errors and the data asked for
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: bool,
+}
+
+/// godwit's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a commented godwit.toml and a migrations directory
+    ///
+    /// Writes godwit.toml (or the file given with --config) with every setting documented and
+    /// `url = "sqlite:godwit.db"`, and creates the migrations directory next to it. An existing
+    /// config file is never overwritten: init stops with exit code 2 instead.
+    #[command(after_help = "Example:\n  godwit init\n  godwit --config db/godwit.toml init")]
+    Init,
+
+    /// Create the up and down files of a new migration
+    ///
+    /// The version is the current UTC time as YYYYMMDDHHMMSS, moved past the newest existing
+    /// migration if needed; the name is turned into snake_case. Both files start with a comment
+    /// saying what goes in them.
+    #[command(after_help = "Example:\n  godwit new \"create users\"\n  \
+                            # creates migrations/20240101120000_create_users.up.sql and .down.sql")]
+    New(NewArgs),
+
+    /// Apply pending migrations
+    ///
+    /// Takes the migration lock, then applies every pending migration in version order, each in
+    /// its own transaction unless it starts with `-- godwit:no-transaction`, and stops at the
+    /// first failure. Refuses to start (exit code 3) when an applied file was edited, a failed
+    /// migration was not fixed, or pending migrations are older than applied ones.
+    #[command(
+        visible_alias = "up",
+        after_help = "Example:\n  godwit migrate --dry-run\n  godwit migrate --to 20240101120000 --lock-timeout 30s"
+    )]
+    Migrate(MigrateArgs),
+
+    /// Revert applied migrations, newest first
+    ///
+    /// Runs the down script recorded in the history when the migration was applied (or the
+    /// .down.sql file when none was recorded). Every down script is found before the first one
+    /// runs, so a missing one stops the rollback before anything changes.
+    #[command(
+        visible_alias = "down",
+        after_help = "Example:\n  godwit rollback\n  godwit rollback --steps 3 --dry-run\n  godwit rollback --to 0   # everything"
+    )]
+    Rollback(RollbackArgs),
+
+    /// Show the state of every migration
+    ///
+    /// Lists every migration known to the files or the history with its state (applied,
+    /// pending, failed, rolled back, modified, missing, out of order) and its last run. Reads
+    /// only: takes no lock and creates no table. Exits 0 even when migrations are pending.
+    #[command(after_help = "Example:\n  godwit status\n  godwit status --format json")]
+    Status,
+
+    /// Fix the history by hand after a problem, without running SQL
+    ///
+    /// Accept an edited migration file's new checksum, or record that a migration was undone or
+    /// completed by hand. Exactly one action is required.
+    #[command(
+        after_help = "Example:\n  godwit repair --accept-checksum 20240101120000\n  \
+                            godwit repair --mark-rolled-back 20240101120000"
+    )]
+    Repair(RepairArgs),
+
+    /// Clear a migration lock left behind by a run that died
+    ///
+    /// Without --force only a lock whose holder is known to be gone is cleared; a lock held by a
+    /// run that may still be going is left alone (exit code 4).
+    #[command(
+        after_help = "Example:\n  godwit unlock\n  godwit unlock --force   # after checking the holder is gone"
+    )]
+    Unlock(UnlockArgs),
+
+    /// Make the database match a schema file, without a migration
+    ///
+    /// The declarative workflow for development. The schema file (or folder of .sql files) is
+    /// plain DDL describing the tables, columns, indexes, views and triggers you want. godwit
+    /// runs it on a scratch database of the same engine, reads both schemas back from the
+    /// catalogs, diffs them and prints the SQL that makes the database match; then it applies
+    /// that SQL, the transactional statements in one transaction. It holds the migration lock
+    /// while it plans and applies (on SQLite only in a database `migrate` already manages, as
+    /// push adds no godwit table to a database).
+    ///
+    /// Statements that destroy data (dropping a table or a column, narrowing a type or adding a
+    /// constraint that existing rows break) are listed with the rows they touch and need
+    /// --accept-data-loss, or typing "yes" at the prompt. Renames are never guessed: declare
+    /// them with --rename or with a comment in the schema file: `-- godwit:renamed-from OLD` on
+    /// its own line above the table, column or index, or sqldef's `@renamed from=OLD` in a
+    /// comment at the end of its line. When a table or column is dropped and another created,
+    /// push asks whether it is a rename; without a terminal it stops (exit code 3) and names the
+    /// --rename flag.
+    ///
+    /// Without a terminal, push applies changes that lose no data; --yes skips the question
+    /// "apply N statements?" in a terminal. Nothing is changed when the plan is empty: a second
+    /// push of the same file reports "no changes". SQLite scratch databases are in memory;
+    /// PostgreSQL ones are temporary databases on the target's server, or on the server named
+    /// by GODWIT_DEV_URL or `dev_url` in the config file.
+    #[command(
+        after_help = "Example:\n  godwit push --dry-run\n  godwit push --schema db/schema.sql --rename users.username=login\n  \
+                      godwit push --yes --accept-data-loss   # unattended, drops allowed"
+    )]
+    Push(PushArgs),
+
+    /// Write the difference between the migrations and a schema file as a new migration
+    ///
+    /// Replays every up script of the migrations directory on a scratch database, runs the
+    /// schema file on another, and writes what turns the first into the second as
+    /// <version>_<name>.up.sql, with a .down.sql derived from the reverse difference. Rename
+    /// hints in the schema file and --rename apply as in push. Writes nothing and says "no
+    /// changes" when the migrations already produce the schema. The database URL is used only
+    /// to create scratch databases of its engine (SQLite: in memory, the file is not touched).
+    #[command(
+        after_help = "Example:\n  godwit generate \"add email to users\"\n  godwit generate add_orders --schema db/schema"
+    )]
+    Generate(GenerateArgs),
+
+    /// Print the SQL that turns one schema into another
+    ///
+    /// Each side is a database URL (its live schema), a schema file or folder, or
+    /// migrations:DIR (the schema its migrations produce, replayed on a scratch database).
+    /// Files and migrations are normalised on scratch databases of the engine of a URL side,
+    /// else of --url or the config file's url. Changes nothing.
+    #[command(
+        after_help = "Example:\n  godwit diff --from migrations:migrations --to schema.sql\n  \
+                      godwit diff --from postgres://app@prod/app --to postgres://app@staging/app"
+    )]
+    Diff(DiffArgs),
+
+    /// Print the live schema as SQL
+    ///
+    /// Reads the database's catalog (tables, columns, constraints, indexes, views, triggers and,
+    /// on PostgreSQL, types, functions and extensions) and prints DDL that recreates it, in an
+    /// order that runs: a starting schema.sql for push. godwit's own tables are left out. With
+    /// --format json it prints the schema model instead.
+    #[command(
+        after_help = "Example:\n  godwit inspect > schema.sql\n  godwit inspect --format json"
+    )]
+    Inspect,
+
+    /// Check that the live schema is what the applied migrations produce
+    ///
+    /// Replays the migrations the history records as applied on a scratch database and compares
+    /// the result with the live schema. Exits 0 when they match; on drift (someone changed the
+    /// schema by hand) it prints the statements that would make the live schema match the
+    /// migrations again and exits with code 5.
+    #[command(after_help = "Example:\n  godwit check\n  godwit check --format json")]
+    Check,
+
+    /// Check that every migration's down script undoes its up script
+    ///
+    /// On a scratch database: applies every up script (recording the schema before and after
+    /// each), runs every down script newest first (each must restore the schema from before its
+    /// up), then applies every up script again. Names the first migration at fault (exit code
+    /// 1). The target database is not touched; its URL picks the engine.
+    #[command(after_help = "Example:\n  godwit verify")]
+    Verify,
+}
+
+fn parse_rename(text: &str) -> Result<RenameRequest, String> {
+    text.parse()
+        .map_err(|error: godwit_core::declarative::DeclarativeError| error.to_string())
+}
+
+/// Where the desired schema is.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The desired schema: a .sql file, or a folder whose .sql files run in name order
+    /// [default: `schema_file` in the config file, else schema.sql]
+    #[arg(long, value_name = "PATH")]
+    pub schema: Option<PathBuf>,
+}
+
+/// Renames declared on the command line.
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// Declare a rename, repeatable: OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN (the table
+    /// by its old or new name) or OLD_INDEX=NEW_INDEX; added to the schema file's hints
+    #[arg(long = "rename", value_name = "OLD=NEW", value_parser = parse_rename)]
+    pub renames: Vec<RenameRequest>,
+}
+
+/// Arguments of `push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The schema file.
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+
+    /// Print the plan and the rows each destructive statement touches; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Renames.
+    #[command(flatten)]
+    pub renames: RenameArgs,
+
+    /// Apply statements that destroy data (listed in the plan), and drop and create tables or
+    /// columns without asking whether they are renames
+    #[arg(long)]
+    pub accept_data_loss: bool,
+
+    /// Do not ask "apply N statements?" in a terminal (data loss still needs
+    /// --accept-data-loss)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Lock waiting.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// Arguments of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What the migration does, for example "add email to users"
+    pub name: String,
+
+    /// The schema file.
+    #[command(flatten)]
+    pub schema: SchemaArgs,
+
+    /// Renames.
+    #[command(flatten)]
+    pub renames: RenameArgs,
+}
+
+/// One side of `godwit diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaRef {
+    /// A database's live schema.
+    Url(String),
+    /// The schema a migrations directory produces.
+    Migrations(PathBuf),
+    /// A schema file or folder.
+    File(PathBuf),
+}
+
+fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
+    if let Some(dir) = text.strip_prefix("migrations:") {
+        if dir.is_empty() {
+            return Err("migrations: needs a directory, as in migrations:migrations".into());
+        }
+        return Ok(SchemaRef::Migrations(PathBuf::from(dir)));
+    }
+    if godwit_core::url::parse(text).is_ok() {
+        return Ok(SchemaRef::Url(text.to_string()));
+    }
+    Ok(SchemaRef::File(PathBuf::from(text)))
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The schema to start from: a database URL, a schema file or folder, or migrations:DIR
+    #[arg(long, value_name = "SOURCE", value_parser = parse_schema_ref)]
+    pub from: SchemaRef,
+
+    /// The schema to arrive at, in the same forms; a schema file's rename hints apply
+    #[arg(long, value_name = "SOURCE", value_parser = parse_schema_ref)]
+    pub to: SchemaRef,
+}
+
+/// Arguments of `new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What the migration does, for example "create users"
+    pub name: String,
+
+    /// Create only the .up.sql file
+    #[arg(long)]
+    pub no_down: bool,
+}
+
+/// How long to wait for the migration lock.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// How long to wait for another run's migration lock, for example 30s or 2m [default:
+    /// `lock_timeout` in the config file, else 60s]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Option<Duration>,
+}
+
+/// Arguments of `migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply pending migrations up to and including this version only
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<Version>,
+
+    /// Print the pending migrations and their SQL; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Apply pending migrations older than the newest applied one instead of refusing
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+
+    /// Lock waiting.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// How far `rollback --to` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackTo {
+    /// `--to 0`: every applied migration.
+    Everything,
+    /// Keep this version and everything older applied.
+    Version(Version),
+}
+
+fn parse_rollback_to(text: &str) -> Result<RollbackTo, String> {
+    if text == "0" {
+        Ok(RollbackTo::Everything)
+    } else {
+        text.parse().map(RollbackTo::Version)
+    }
+}
+
+fn parse_steps(text: &str) -> Result<usize, String> {
+    text.parse().ok().filter(|&steps| steps > 0).ok_or_else(|| {
+        format!(
+            "`{text}` is not a number of migrations: expected 1 or more (--to 0 reverts everything)"
+        )
+    })
+}
+
+/// Arguments of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Revert the newest N applied migrations [default: 1]
+    #[arg(long, value_name = "N", value_parser = parse_steps, conflicts_with = "to")]
+    pub steps: Option<usize>,
+
+    /// Revert every applied migration newer than VERSION; 0 reverts everything
+    #[arg(long, value_name = "VERSION", value_parser = parse_rollback_to)]
+    pub to: Option<RollbackTo>,
+
+    /// Print the migrations that would be reverted and their down SQL; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Lock waiting.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// Arguments of `repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The change to make.
+    #[command(flatten)]
+    pub action: RepairChoice,
+
+    /// Lock waiting.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// The three repairs as flags; clap makes sure exactly one is given.
+#[derive(Debug, Args)]
+#[group(id = "action", required = true, multiple = false)]
+struct RepairFlags {
+    /// Record the edited file's checksum for applied migration VERSION (the old one is kept
+    /// for audit)
+    #[arg(long, value_name = "VERSION")]
+    accept_checksum: Option<Version>,
+
+    /// Record that migration VERSION is not applied, after undoing its changes by hand
+    #[arg(long, value_name = "VERSION")]
+    mark_rolled_back: Option<Version>,
+
+    /// Record that migration VERSION is applied, after completing it by hand
+    #[arg(long, value_name = "VERSION")]
+    mark_applied: Option<Version>,
+}
+
+/// The repair asked for: [`RepairFlags`] parsed into the one action they name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepairChoice(pub RepairAction);
+
+impl FromArgMatches for RepairChoice {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let flags = RepairFlags::from_arg_matches(matches)?;
+        flags
+            .accept_checksum
+            .map(RepairAction::AcceptChecksum)
+            .or(flags.mark_rolled_back.map(RepairAction::MarkRolledBack))
+            .or(flags.mark_applied.map(RepairAction::MarkApplied))
+            .map(RepairChoice)
+            .ok_or_else(|| {
+                clap::Error::raw(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "one of --accept-checksum, --mark-rolled-back or --mark-applied is required\n",
+                )
+            })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for RepairChoice {
+    fn group_id() -> Option<clap::Id> {
+        RepairFlags::group_id()
+    }
+
+    fn augment_args(command: clap::Command) -> clap::Command {
+        RepairFlags::augment_args(command)
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        RepairFlags::augment_args_for_update(command)
+    }
+}
+
+/// Arguments of `unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Clear the lock even if its holder may still be running
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn repair_flags_become_one_action() {
+        let version = Version::new(7).unwrap();
+        let cases = [
+            ("--accept-checksum", RepairAction::AcceptChecksum(version)),
+            ("--mark-rolled-back", RepairAction::MarkRolledBack(version)),
+            ("--mark-applied", RepairAction::MarkApplied(version)),
+        ];
+        for (flag, action) in cases {
+            let cli = Cli::try_parse_from(["godwit", "repair", flag, "7"]).unwrap();
+            let Command::Repair(args) = cli.command else {
+                panic!("parsed {flag} as another command");
+            };
+            assert_eq!(args.action, RepairChoice(action));
+        }
+        assert!(Cli::try_parse_from(["godwit", "repair"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "godwit",
+                "repair",
+                "--mark-applied",
+                "1",
+                "--mark-rolled-back",
+                "1"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn diff_sources_are_urls_migrations_or_files() {
+        assert_eq!(
+            parse_schema_ref("sqlite:app.db"),
+            Ok(SchemaRef::Url("sqlite:app.db".into()))
+        );
+        assert_eq!(
+            parse_schema_ref("postgres://u@h/db"),
+            Ok(SchemaRef::Url("postgres://u@h/db".into()))
+        );
+        assert_eq!(
+            parse_schema_ref("migrations:db/migrations"),
+            Ok(SchemaRef::Migrations("db/migrations".into()))
+        );
+        assert_eq!(
+            parse_schema_ref("schema.sql"),
+            Ok(SchemaRef::File("schema.sql".into()))
+        );
+        assert!(parse_schema_ref("migrations:").is_err());
+    }
+
+    #[test]
+    fn renames_parse_on_the_command_line() {
+        let cli = Cli::try_parse_from([
+            "godwit",
+            "push",
+            "--rename",
+            "users.username=login",
+            "--rename",
+            "accounts=users",
+        ])
+        .unwrap();
+        let Command::Push(args) = cli.command else {
+            panic!("not push");
+        };
+        assert_eq!(args.renames.renames.len(), 2);
+        assert_eq!(args.renames.renames[0].old, ["users", "username"]);
+        assert!(Cli::try_parse_from(["godwit", "push", "--rename", "oops"]).is_err());
+    }
+
+    #[test]
+    fn steps_are_positive() {
+        assert_eq!(parse_steps("3"), Ok(3));
+        assert!(parse_steps("0").is_err());
+        assert!(parse_steps("-1").is_err());
+    }
+
+    #[test]
+    fn rollback_to_zero_means_everything() {
+        assert_eq!(parse_rollback_to("0"), Ok(RollbackTo::Everything));
+        assert_eq!(
+            parse_rollback_to("42"),
+            Ok(RollbackTo::Version(Version::new(42).unwrap()))
+        );
+        assert!(parse_rollback_to("-1").is_err());
+    }
+}

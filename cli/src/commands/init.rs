@@ -1,0 +1,122 @@
+//! `godwit init`: a commented config file and a migrations directory.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::ConfigPath;
+use crate::error::CliError;
+use crate::output::{Format, Output};
+
+const TEMPLATE: &str = r#"# godwit configuration. Every key is optional. The --url flag and the DATABASE_URL
+# environment variable take precedence over `url`; --lock-timeout over `lock_timeout`.
+
+# The database to migrate. A relative SQLite path here is relative to this file
+# (in --url and DATABASE_URL, to the working directory). Examples:
+#   url = "sqlite:godwit.db"                       # a SQLite file
+#   url = "sqlite:///var/lib/app/app.db"           # a SQLite file, absolute path
+#   url = "sqlite::memory:"                        # a throwaway in-memory database
+#   url = "postgres://app@localhost:5432/app"      # PostgreSQL
+# Keep passwords out of this file: put a URL with a password in DATABASE_URL instead.
+url = "sqlite:godwit.db"
+
+# The directory of migration files, relative to this file. Each migration is a
+# <version>_<name>.up.sql file and an optional <version>_<name>.down.sql file;
+# `godwit new NAME` creates both.
+migrations = "migrations"
+
+# The table recording every migration run. godwit also creates <name>_meta, and on
+# SQLite <name>_lock.
+history_table = "godwit_migrations"
+
+# PostgreSQL only: the schema holding the history table, also put first on the
+# search_path so unqualified names in migrations land there. Default: the
+# connection's default schema.
+# schema = "app"
+
+# How long `migrate`, `rollback` and `repair` wait for another run's migration lock,
+# for example "30s", "2m" or "1h".
+lock_timeout = "60s"
+
+# PostgreSQL only: the application_name the connection reports in pg_stat_activity.
+# application_name = "godwit"
+
+# The desired schema of the declarative commands (push, generate, diff): a .sql
+# file, or a folder whose .sql files run in name order; relative to this file.
+# --schema PATH overrides it. (Not to be confused with `schema` above, the
+# PostgreSQL schema of the history table.)
+# schema_file = "schema.sql"
+
+# A database on which godwit may create and drop scratch databases, used by push,
+# generate, diff, check and verify to normalise schemas. Default: the target's own
+# server (SQLite: in memory). Useful when the target's user may not CREATE DATABASE.
+# The GODWIT_DEV_URL environment variable overrides it.
+# dev_url = "postgres://dev@localhost:5432/postgres"
+"#;
+
+#[derive(Serialize)]
+struct Created<'a> {
+    config: &'a Path,
+    migrations: &'a Path,
+}
+
+/// Write the config file at `config_path` and create the migrations directory beside it.
+pub fn run(config_path: &ConfigPath, output: Output) -> Result<(), CliError> {
+    let path = config_path.path();
+    let exists = |path: &Path| CliError::ConfigExists {
+        path: path.to_path_buf(),
+    };
+    if path.exists() {
+        return Err(exists(path));
+    }
+    let migrations = config_path.dir().join("migrations");
+    let existed = migrations.is_dir();
+    fs::create_dir_all(&migrations).map_err(|source| CliError::Create {
+        path: migrations.clone(),
+        source,
+    })?;
+    fs::File::create_new(path)
+        .and_then(|mut file| file.write_all(TEMPLATE.as_bytes()))
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::AlreadyExists => exists(path),
+            _ => CliError::Create {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+
+    match output.format() {
+        Format::Human => {
+            output.summary(&format!("created {}", path.display()))?;
+            if existed {
+                output.summary(&format!("using the existing {}", migrations.display()))?;
+            } else {
+                output.summary(&format!("created {}", migrations.display()))?;
+            }
+            output.summary(&format!(
+                "next: set `url` in {}, then run `godwit new NAME`",
+                path.display()
+            ))
+        }
+        Format::Json => output.json(&Created {
+            config: path,
+            migrations: &migrations,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEMPLATE;
+
+    #[test]
+    fn the_template_is_valid_toml_with_defaults_spelled_out() {
+        let value: toml::Table = toml::from_str(TEMPLATE).unwrap();
+        assert_eq!(value["url"].as_str(), Some("sqlite:godwit.db"));
+        assert_eq!(value["migrations"].as_str(), Some("migrations"));
+        assert_eq!(value["history_table"].as_str(), Some("godwit_migrations"));
+        assert_eq!(value["lock_timeout"].as_str(), Some("60s"));
+    }
+}

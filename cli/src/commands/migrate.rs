@@ -1,0 +1,139 @@
+//! `godwit migrate`: apply pending migrations, or show what would be applied.
+
+use godwit_core::plan::Warning;
+use godwit_core::{Completed, MigrateOptions, Version};
+use serde::Serialize;
+
+use super::{Session, load_migrations};
+use crate::args::MigrateArgs;
+use crate::config::Config;
+use crate::error::CliError;
+use crate::output::{self, Format, JsonWarning, Output};
+
+#[derive(Serialize)]
+struct Applied<'a> {
+    applied: &'a [Completed],
+    warnings: Vec<JsonWarning<'a>>,
+}
+
+#[derive(Serialize)]
+struct Pending<'a> {
+    version: Version,
+    name: &'a str,
+    origin: String,
+    sql: &'a str,
+}
+
+#[derive(Serialize)]
+struct DryRun<'a> {
+    dry_run: bool,
+    pending: Vec<Pending<'a>>,
+    warnings: Vec<JsonWarning<'a>>,
+}
+
+/// Apply pending migrations, or with `--dry-run` print them.
+pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<(), CliError> {
+    let options = MigrateOptions {
+        target: args.to,
+        allow_out_of_order: args.allow_out_of_order,
+    };
+    let migrations = load_migrations(config)?;
+    let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
+    if args.dry_run {
+        dry_run(&mut session, &options, output).await
+    } else {
+        apply(&mut session, &options, output).await
+    }
+}
+
+async fn apply(
+    session: &mut Session,
+    options: &MigrateOptions,
+    output: Output,
+) -> Result<(), CliError> {
+    let mut progress = output.progress();
+    let result = session
+        .migrator
+        .migrate(options, &mut |event| progress.event(event))
+        .await;
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            progress.interrupt();
+            return Err(session.error(error));
+        }
+    };
+    progress.finish()?;
+    match output.format() {
+        Format::Human if report.completed.is_empty() => output.summary("database is up to date"),
+        Format::Human => output.summary(&format!(
+            "{} applied",
+            output::migrations(report.completed.len())
+        )),
+        Format::Json => output.json(&Applied {
+            applied: &report.completed,
+            warnings: output::json_warnings(&report.warnings),
+        }),
+    }
+}
+
+async fn dry_run(
+    session: &mut Session,
+    options: &MigrateOptions,
+    output: Output,
+) -> Result<(), CliError> {
+    let plan = session
+        .migrator
+        .plan(options)
+        .await
+        .map_err(|error| session.error(error))?;
+    match output.format() {
+        Format::Human => {
+            warn_all(&plan.warnings, output);
+            if plan.steps.is_empty() {
+                return output.data("database is up to date; nothing would be applied\n");
+            }
+            let mut text = format!(
+                "{} would be applied to {} (dry run: nothing was changed)\n",
+                output::migrations(plan.steps.len()),
+                session.url
+            );
+            for step in &plan.steps {
+                let migration = &step.migration;
+                text.push_str(&format!(
+                    "\n-- {} {} ({})\n{}",
+                    migration.version,
+                    migration.name,
+                    migration.up.origin(),
+                    with_newline(&migration.up.sql)
+                ));
+            }
+            output.data(&text)
+        }
+        Format::Json => output.json(&DryRun {
+            dry_run: true,
+            pending: plan
+                .steps
+                .iter()
+                .map(|step| Pending {
+                    version: step.migration.version,
+                    name: &step.migration.name,
+                    origin: step.migration.up.origin(),
+                    sql: &step.migration.up.sql,
+                })
+                .collect(),
+            warnings: output::json_warnings(&plan.warnings),
+        }),
+    }
+}
+
+fn warn_all(warnings: &[Warning], output: Output) {
+    for warning in warnings {
+        output.warning(warning);
+    }
+}
+
+/// `sql` ending in exactly one line break, so scripts print as separate blocks.
+pub(super) fn with_newline(sql: &str) -> String {
+    format!("{}\n", sql.trim_end())
+}

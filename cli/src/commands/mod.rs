@@ -1,0 +1,91 @@
+//! One module per command. Each takes the resolved [`Config`] and its own arguments, talks to
+//! the engine, and prints through [`Output`].
+
+mod check;
+mod diff;
+mod generate;
+mod init;
+mod inspect;
+mod migrate;
+mod new;
+mod push;
+mod repair;
+mod rollback;
+mod scratch;
+mod status;
+mod unlock;
+mod verify;
+
+use std::time::Duration;
+
+use godwit_core::url::Redacted;
+use godwit_core::{Error, Migrations, Migrator, MigratorConfig};
+
+use crate::args::{Cli, Command};
+use crate::backend;
+use crate::config::{self, Config, ConfigPath, Environment};
+use crate::error::CliError;
+use crate::output::Output;
+
+/// Run the command `cli` asks for.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let output = Output::new(cli.global.format, config::verbosity(&cli.global));
+    let config = || Config::load(&cli.global, Environment::read());
+    match &cli.command {
+        Command::Init => init::run(&ConfigPath::from_flag(cli.global.config.as_deref()), output),
+        Command::New(args) => new::run(&config()?, args, output),
+        Command::Migrate(args) => migrate::run(&config()?, args, output).await,
+        Command::Rollback(args) => rollback::run(&config()?, args, output).await,
+        Command::Status => status::run(&config()?, output).await,
+        Command::Repair(args) => repair::run(&config()?, args, output).await,
+        Command::Unlock(args) => unlock::run(&config()?, args, output).await,
+        Command::Push(args) => push::run(&config()?, args, output).await,
+        Command::Generate(args) => generate::run(&config()?, args, output).await,
+        Command::Diff(args) => diff::run(&config()?, args, output).await,
+        Command::Inspect => inspect::run(&config()?, output).await,
+        Command::Check => check::run(&config()?, output).await,
+        Command::Verify => verify::run(&config()?, output).await,
+    }
+}
+
+/// The migration files of the configured directory.
+fn load_migrations(config: &Config) -> Result<Migrations, CliError> {
+    if !config.migrations.exists() {
+        return Err(CliError::NoMigrationsDir {
+            path: config.migrations.clone(),
+        });
+    }
+    Ok(Migrations::from_dir(&config.migrations)?)
+}
+
+/// A migrator connected to the configured database.
+struct Session {
+    migrator: Migrator,
+    url: Redacted,
+}
+
+impl Session {
+    /// Connect to the configured database. `lock_timeout` overrides the configured wait.
+    async fn open(
+        config: &Config,
+        migrations: Migrations,
+        lock_timeout: Option<Duration>,
+    ) -> Result<Session, CliError> {
+        let url = config.url()?;
+        let opened = backend::open(url, config).await?;
+        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        let mut settings =
+            MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")), host);
+        settings.history = opened.history;
+        settings.lock_timeout = lock_timeout.unwrap_or(config.lock_timeout);
+        Ok(Session {
+            migrator: Migrator::new(opened.store, migrations, settings),
+            url: url.redacted(),
+        })
+    }
+
+    /// An engine error of this session, with the database's URL where it helps.
+    fn error(&self, error: Error) -> CliError {
+        CliError::engine(error, self.url.clone())
+    }
+}

@@ -1,0 +1,248 @@
+//! `godwit push`: make the database match a schema file, without a migration.
+
+use std::collections::BTreeSet;
+
+use godwit_core::declarative::{self, ChangePlan, MeasuredHazard, PossibleRename, SchemaSource};
+use godwit_core::dialect::Statement;
+use godwit_core::diff::{Change, Renames};
+use godwit_core::url::Redacted;
+use godwit_core::{HistoryTable, LockOwner, LockRequest, Store};
+use serde::Serialize;
+
+use super::scratch::{self, Host};
+use crate::args::PushArgs;
+use crate::backend;
+use crate::config::Config;
+use crate::error::CliError;
+use crate::output::{self, Format, Output};
+use crate::prompt;
+
+#[derive(Serialize)]
+struct JsonHazard<'a> {
+    #[serde(flatten)]
+    hazard: &'a MeasuredHazard,
+    needs_consent: bool,
+}
+
+#[derive(Serialize)]
+struct Pushed<'a> {
+    changes: &'a [Change],
+    statements: &'a [Statement],
+    hazards: Vec<JsonHazard<'a>>,
+    applied: bool,
+}
+
+/// The database being pushed to.
+struct Target<'a> {
+    store: &'a mut dyn Store,
+    history: &'a HistoryTable,
+    url: &'a Redacted,
+}
+
+impl Target<'_> {
+    fn error(&self, error: godwit_core::Error) -> CliError {
+        CliError::engine(error, self.url.clone())
+    }
+}
+
+/// Under the migration lock: read the database, normalise the schema file on a scratch
+/// database, then plan and apply the difference.
+pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(), CliError> {
+    let source = scratch::schema_source(config, args.schema.schema.as_deref())?;
+    let hints = scratch::hints(&source)?;
+    let url = config.url()?;
+    let redacted = url.redacted();
+    let opened = backend::open(url, config).await?;
+    let mut store = opened.store;
+    let mut dev = Host::dev(config, store.dialect().name()).await?;
+
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let owner = LockOwner::current(host, format!("godwit {}", env!("CARGO_PKG_VERSION")));
+    let request = LockRequest {
+        table: &opened.history,
+        owner: &owner,
+        timeout: args.lock.lock_timeout.unwrap_or(config.lock_timeout),
+    };
+    let locked = declarative::lock_for_change(store.as_mut(), &request)
+        .await
+        .map_err(|error| CliError::engine(error, redacted.clone()))?;
+    let mut target = Target {
+        store: store.as_mut(),
+        history: &opened.history,
+        url: &redacted,
+    };
+    let result = push(&mut target, dev.as_mut(), &source, &hints, args, output).await;
+    if locked && let Err(error) = store.unlock(&opened.history).await {
+        tracing::warn!(%error, "could not release the migration lock; `godwit unlock` clears it");
+    }
+    result
+}
+
+async fn push(
+    target: &mut Target<'_>,
+    dev: Option<&mut Host>,
+    source: &SchemaSource,
+    hints: &Renames,
+    args: &PushArgs,
+    output: Output,
+) -> Result<(), CliError> {
+    let current = declarative::introspect(target.store, target.history)
+        .await
+        .map_err(|error| target.error(error))?;
+    let desired = async |scratch: &mut dyn Store| {
+        declarative::desired_schema_over(scratch, source, &current).await
+    };
+    let desired = match dev {
+        Some(dev) => dev.scratch(desired).await?,
+        None => scratch::on_scratch(target.store, target.url, desired).await?,
+    };
+    let desired = &desired;
+    let mut renames = scratch::renames(hints, &args.renames.renames, &current, desired)?;
+    let plan_for = |renames: &Renames| {
+        declarative::plan_changes(target.store.dialect(), &current, desired, renames)
+    };
+    let mut plan = plan_for(&renames).map_err(|error| target.error(error))?;
+
+    let possible = if args.accept_data_loss {
+        Vec::new()
+    } else {
+        declarative::possible_renames(&plan.changes)
+    };
+    if !possible.is_empty() {
+        if args.dry_run {
+            for rename in &possible {
+                output.warning(&format!(
+                    "the plan drops and creates what may be a rename of {rename}; if it is, pass --rename {}",
+                    rename.flag()
+                ));
+            }
+        } else if prompt::interactive() {
+            let chosen = ask_renames(&possible)?;
+            if !chosen.is_empty() {
+                for rename in chosen {
+                    declarative::merge_renames(&mut renames, rename.to_renames());
+                }
+                plan = plan_for(&renames).map_err(|error| target.error(error))?;
+            }
+        } else {
+            return Err(CliError::PossibleRename {
+                flags: possible.iter().map(PossibleRename::flag).collect(),
+            });
+        }
+    }
+
+    if plan.is_empty() {
+        return match output.format() {
+            Format::Human => output.summary(&format!(
+                "no changes: the database at {} matches the schema",
+                target.url
+            )),
+            Format::Json => print_json(&plan, &[], false, output),
+        };
+    }
+
+    let hazards = declarative::measure_hazards(target.store, &plan)
+        .await
+        .map_err(|error| target.error(error))?;
+    let needing_consent = hazards.iter().filter(|h| h.needs_consent()).count();
+    if output.format() == Format::Human {
+        output.data(&format!(
+            "{} to make {} match the schema:\n\n{}",
+            output::statements(plan.statements.len()),
+            target.url,
+            output::statements_text(&plan.statements, &hazards)
+        ))?;
+    }
+    if args.dry_run {
+        return match output.format() {
+            Format::Human => output.summary("\ndry run: nothing was changed"),
+            Format::Json => print_json(&plan, &hazards, false, output),
+        };
+    }
+
+    if needing_consent > 0 && !args.accept_data_loss {
+        if !prompt::interactive() {
+            return Err(CliError::DataLoss {
+                count: needing_consent,
+            });
+        }
+        let question = format!(
+            "{} above {} data (marked DESTRUCTIVE).",
+            output::statements(needing_consent),
+            if needing_consent == 1 {
+                "destroys"
+            } else {
+                "destroy"
+            }
+        );
+        if !prompt::confirm_typed(&question)? {
+            return Err(CliError::Declined);
+        }
+    } else if !args.yes && prompt::interactive() {
+        let question = format!(
+            "apply {} to {}?",
+            output::statements(plan.statements.len()),
+            target.url
+        );
+        if !prompt::confirm(&question)? {
+            return Err(CliError::Declined);
+        }
+    }
+
+    declarative::apply(target.store, &plan.statements)
+        .await
+        .map_err(|error| target.error(error))?;
+    match output.format() {
+        Format::Human => output.summary(&format!(
+            "\napplied {}",
+            output::statements(plan.statements.len())
+        )),
+        Format::Json => print_json(&plan, &hazards, true, output),
+    }
+}
+
+/// Ask about each possible rename, skipping pairings whose table or column an earlier answer
+/// already took.
+fn ask_renames(possible: &[PossibleRename]) -> Result<Vec<&PossibleRename>, CliError> {
+    let mut taken = BTreeSet::new();
+    let mut chosen = Vec::new();
+    for rename in possible {
+        let (from, to) = match rename {
+            PossibleRename::Table { from, to } => (format!("table {from}"), format!("table {to}")),
+            PossibleRename::Column { table, from, to } => (
+                format!("column {table}.{from}"),
+                format!("column {table}.{to}"),
+            ),
+            _ => continue,
+        };
+        if taken.contains(&from) || taken.contains(&to) {
+            continue;
+        }
+        if prompt::confirm(&format!("did you rename {rename}?"))? {
+            taken.insert(from);
+            taken.insert(to);
+            chosen.push(rename);
+        }
+    }
+    Ok(chosen)
+}
+
+fn print_json(
+    plan: &ChangePlan,
+    hazards: &[MeasuredHazard],
+    applied: bool,
+    output: Output,
+) -> Result<(), CliError> {
+    output.json(&Pushed {
+        changes: &plan.changes,
+        statements: &plan.statements,
+        hazards: hazards
+            .iter()
+            .map(|hazard| JsonHazard {
+                hazard,
+                needs_consent: hazard.needs_consent(),
+            })
+            .collect(),
+        applied,
+    })
+}

@@ -1,0 +1,128 @@
+//! What the declarative commands share: the schema file, the stores scratch databases are
+//! created on, and renames from flags.
+
+use std::path::Path;
+
+use godwit_core::declarative::{self, RenameRequest, SchemaSource, with_scratch};
+use godwit_core::diff::Renames;
+use godwit_core::schema::Schema;
+use godwit_core::url::{self, Redacted};
+use godwit_core::{Error, Store};
+
+use crate::backend;
+use crate::config::{Config, DatabaseUrl};
+use crate::error::CliError;
+
+/// The desired schema: `--schema` (relative to the working directory) or `schema_file` from
+/// the config (relative to the config file).
+pub(super) fn schema_source(
+    config: &Config,
+    flag: Option<&Path>,
+) -> Result<SchemaSource, CliError> {
+    let path = flag.map_or_else(|| config.schema_file.clone(), Path::to_path_buf);
+    if !path.exists() {
+        return Err(CliError::NoSchemaFile { path });
+    }
+    SchemaSource::load(&path).map_err(|error| CliError::Engine(error.into()))
+}
+
+/// A connection scratch databases are created on, and its URL for messages.
+#[derive(Debug)]
+pub(super) struct Host {
+    pub(super) store: Box<dyn Store>,
+    pub(super) url: Redacted,
+}
+
+impl Host {
+    /// The configured `dev_url`, if any, which must be of the `engine` being worked on.
+    pub(super) async fn dev(
+        config: &Config,
+        engine: &'static str,
+    ) -> Result<Option<Host>, CliError> {
+        let Some(dev_url) = config.dev_url() else {
+            return Ok(None);
+        };
+        let host = Host {
+            store: backend::open_scratch_host(dev_url, config).await?,
+            url: dev_url.redacted(),
+        };
+        let dev = host.store.dialect().name();
+        if dev != engine {
+            return Err(CliError::DevUrlEngine {
+                dev_url: dev_url.redacted(),
+                dev,
+                target: engine,
+            });
+        }
+        Ok(Some(host))
+    }
+
+    /// A host for the engine of `url` when no database of it is needed: `dev_url` when set,
+    /// else a connection from [`backend::open_scratch_host`].
+    pub(super) async fn for_engine_of(
+        config: &Config,
+        url: &DatabaseUrl,
+    ) -> Result<Host, CliError> {
+        let engine = url::parse(url.secret())?.feature();
+        if let Some(dev) = Host::dev(config, engine).await? {
+            return Ok(dev);
+        }
+        Ok(Host {
+            store: backend::open_scratch_host(url, config).await?,
+            url: url.redacted(),
+        })
+    }
+
+    /// A host for commands that need no target database (`generate`, `verify`, `diff`
+    /// between files): `dev_url` when set, else one for the engine of the configured URL.
+    pub(super) async fn for_config(config: &Config) -> Result<Host, CliError> {
+        match (config.url(), config.dev_url()) {
+            (Ok(url), _) => Host::for_engine_of(config, url).await,
+            (Err(_), Some(dev_url)) => Ok(Host {
+                store: backend::open_scratch_host(dev_url, config).await?,
+                url: dev_url.redacted(),
+            }),
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// Run `work` on a new scratch database of this host, deleted afterwards.
+    pub(super) async fn scratch<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
+    ) -> Result<T, CliError> {
+        on_scratch(self.store.as_mut(), &self.url, work).await
+    }
+}
+
+/// Run `work` on a new scratch database of `host` (whose URL is `url`), deleted afterwards.
+pub(super) async fn on_scratch<T>(
+    host: &mut dyn Store,
+    url: &Redacted,
+    work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
+) -> Result<T, CliError> {
+    with_scratch(host, work)
+        .await
+        .map_err(|error| CliError::engine(error, url.clone()))
+}
+
+/// The schema file's hints, plus the `--rename` flags resolved against the two schemas.
+pub(super) fn renames(
+    hints: &Renames,
+    requests: &[RenameRequest],
+    current: &Schema,
+    desired: &Schema,
+) -> Result<Renames, CliError> {
+    let mut renames = hints.clone();
+    let flags = declarative::resolve_requests(requests, current, desired, hints)
+        .map_err(|error| CliError::Engine(error.into()))?;
+    declarative::merge_renames(&mut renames, flags);
+    Ok(renames)
+}
+
+/// The hints of `source`.
+pub(super) fn hints(source: &SchemaSource) -> Result<Renames, CliError> {
+    source
+        .rename_hints()
+        .map_err(|error| CliError::Engine(error.into()))
+}

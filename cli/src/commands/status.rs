@@ -1,0 +1,35 @@
+//! `godwit status`: the state of every migration. Reads only.
+
+use godwit_core::plan::StatusEntry;
+use serde::Serialize;
+
+use super::{Session, load_migrations};
+use crate::config::Config;
+use crate::error::CliError;
+use crate::output::{self, Format, Output};
+
+#[derive(Serialize)]
+struct Status<'a> {
+    migrations: &'a [StatusEntry],
+}
+
+/// Print every migration's state. Pending migrations are not a failure.
+pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
+    let migrations = load_migrations(config)?;
+    let mut session = Session::open(config, migrations, None).await?;
+    let report = session
+        .migrator
+        .status()
+        .await
+        .map_err(|error| session.error(error))?;
+    match output.format() {
+        Format::Human if report.entries.is_empty() => output.data(&format!(
+            "no migration files in {} and none recorded in the database; create one with `godwit new NAME`\n",
+            config.migrations.display()
+        )),
+        Format::Human => output.data(&output::status_table(&report)),
+        Format::Json => output.json(&Status {
+            migrations: &report.entries,
+        }),
+    }
+}

@@ -1,0 +1,406 @@
+//! Everything that can go wrong in the binary, and the one place that turns it into an exit
+//! code.
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success, including `status` with pending migrations and a closed stdout pipe |
+//! | 1 | failure: the database or a migration script failed |
+//! | 2 | usage or configuration error: flags, config file, URL, missing backend, migration files |
+//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`, or `push` would lose data or drops what may be a rename, without consent |
+//! | 4 | the migration lock could not be taken in time, or `unlock` found it held by a live run |
+//! | 5 | `check` found drift: the live schema differs from what the applied migrations produce |
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use godwit_core::declarative::{DeclarativeError, VerifyFailure};
+use godwit_core::url::{Redacted, UrlError};
+use godwit_core::{Error, SourceError, StoreError};
+
+use crate::config::UrlOrigin;
+use crate::output;
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// The command did what was asked.
+    Success = 0,
+    /// The database or a migration failed.
+    Failure = 1,
+    /// The command line, configuration or migration files are wrong.
+    Usage = 2,
+    /// The history's state forbids the run, or a push lacks consent.
+    Refused = 3,
+    /// Another run holds the migration lock.
+    Locked = 4,
+    /// `check` found the live schema differs from the migrations.
+    Drift = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// A failure of a godwit command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// `--config` names a file that does not exist.
+    #[error(
+        "config file {} does not exist; check --config, or create it with `godwit --config {} init`",
+        path.display(), path.display()
+    )]
+    ConfigMissing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The config file exists but could not be read.
+    #[error("cannot read config file {}", path.display())]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The config file is not valid TOML or has a bad key or value.
+    #[error("{location}: {message}")]
+    ConfigInvalid {
+        /// `file:line:column`.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No flag, environment variable or config key names a database.
+    #[error("no database URL; pass --url, set DATABASE_URL, or set `url` in {}", config.display())]
+    NoUrl {
+        /// The config file that was consulted.
+        config: PathBuf,
+    },
+    /// The URL names no backend godwit knows.
+    #[error(transparent)]
+    Url(#[from] UrlError),
+    /// The URL's backend was not compiled into this binary.
+    #[cfg_attr(
+        all(feature = "sqlite", feature = "postgres"),
+        allow(dead_code, reason = "only a build without some backend constructs it")
+    )]
+    #[error(
+        "godwit was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`"
+    )]
+    BackendMissing {
+        /// The cargo feature to enable.
+        feature: &'static str,
+    },
+    /// The migrations directory does not exist.
+    #[error(
+        "migrations directory {} does not exist; create it with `godwit init` or `godwit new NAME`, or set `migrations` in the config file",
+        path.display()
+    )]
+    NoMigrationsDir {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The migration files are malformed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// `new` was given a name with nothing usable in a file name.
+    #[error(
+        "\"{name}\" cannot name a migration: it has no letters or digits; use a name like \"create users\""
+    )]
+    BadMigrationName {
+        /// The name given.
+        name: String,
+    },
+    /// `init` found a config file already there.
+    #[error(
+        "{} already exists; init never overwrites it: edit it, or delete it and run init again",
+        path.display()
+    )]
+    ConfigExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// A file or directory could not be created.
+    #[error("cannot create {}", path.display())]
+    Create {
+        /// What godwit tried to create.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The database could not be opened or connected to.
+    #[error("cannot open the database at {url} ({origin})")]
+    Open {
+        /// The URL, without its password.
+        url: Redacted,
+        /// Where the URL came from.
+        origin: UrlOrigin,
+        /// The backend's error.
+        #[source]
+        source: StoreError,
+    },
+    /// The database failed while godwit used it, outside a migration script.
+    #[error(
+        "the database at {url} failed; check that it is reachable and that the user may read and write the history table, then run the command again"
+    )]
+    Database {
+        /// The URL, without its password.
+        url: Redacted,
+        /// The backend's error.
+        #[source]
+        source: StoreError,
+    },
+    /// Another run held the migration lock for longer than the wait allowed.
+    #[error(
+        "another run holds the migration lock on {url}; wait for it to finish, raise --lock-timeout, or clear a stale lock with `godwit unlock`"
+    )]
+    LockBusy {
+        /// The URL, without its password.
+        url: Redacted,
+        /// The backend's error, naming the holder.
+        #[source]
+        source: StoreError,
+    },
+    /// `unlock` refused to clear a lock whose holder may be alive.
+    #[error(
+        "the migration lock on {url} was left alone; stop the run holding it, or use `godwit unlock --force` once you are sure it is gone"
+    )]
+    LockHeld {
+        /// The URL, without its password.
+        url: Redacted,
+        /// The backend's error, naming the holder.
+        #[source]
+        source: StoreError,
+    },
+    /// The engine refused or failed; its message says what to do.
+    #[error(transparent)]
+    Engine(Error),
+    /// The schema file of a declarative command does not exist.
+    #[error(
+        "schema file {} does not exist; pass --schema PATH, or set `schema_file` in the config file",
+        path.display()
+    )]
+    NoSchemaFile {
+        /// The path looked for.
+        path: PathBuf,
+    },
+    /// `dev_url` names another engine than the database being changed.
+    #[error(
+        "dev_url ({dev_url}) is a {dev} database but the target is {target}; scratch databases must be of the target's engine, so point dev_url at a {target} server"
+    )]
+    DevUrlEngine {
+        /// The dev URL, without its password.
+        dev_url: Redacted,
+        /// Its engine.
+        dev: &'static str,
+        /// The target's engine.
+        target: &'static str,
+    },
+    /// The two sides of `diff` are databases of different engines.
+    #[error("--from is a {from} database and --to a {to} one; diff compares schemas of one engine")]
+    MixedEngines {
+        /// The engine of --from.
+        from: &'static str,
+        /// The engine of --to.
+        to: &'static str,
+    },
+    /// `push` would destroy data and was not allowed to.
+    #[error(
+        "{count} statement{} would destroy data (marked DESTRUCTIVE above); nothing was changed; run again with --accept-data-loss to apply {}, or change the schema file",
+        if *count == 1 { "" } else { "s" },
+        if *count == 1 { "it" } else { "them" }
+    )]
+    DataLoss {
+        /// How many statements need consent.
+        count: usize,
+    },
+    /// `push` drops and creates what may be a rename, and no terminal was there to ask.
+    #[error(
+        "the plan drops and creates what may be {}; nothing was changed; if it is a rename, run again with {}; if not, run again with --accept-data-loss",
+        if flags.len() == 1 { "a rename" } else { "renames" },
+        flags.iter().map(|f| format!("--rename {f}")).collect::<Vec<_>>().join(" ")
+    )]
+    PossibleRename {
+        /// The `--rename` values, one per possible rename.
+        flags: Vec<String>,
+    },
+    /// The user answered no at a prompt.
+    #[error("you answered no, so nothing was changed")]
+    Declined,
+    /// A question could not be asked or answered on the terminal.
+    #[error("cannot read the answer from the terminal")]
+    Prompt(#[source] io::Error),
+    /// `check` found drift.
+    #[error(
+        "the schema of {url} differs from what its applied migrations produce ({applied} replayed; the statements above would make it match); write a migration for the change, or undo it"
+    )]
+    Drift {
+        /// The URL, without its password.
+        url: Redacted,
+        /// How many applied migrations were replayed.
+        applied: usize,
+    },
+    /// `verify` found a migration at fault.
+    #[error("{0}")]
+    VerifyFailed(VerifyFailure),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] io::Error),
+    /// Standard output could not be written.
+    #[error("cannot write to standard output")]
+    Stdout(#[source] io::Error),
+}
+
+impl CliError {
+    /// An engine error of a command run against `url`: database failures gain the URL and
+    /// advice, lock failures become their own kinds.
+    pub fn engine(error: Error, url: Redacted) -> CliError {
+        match error {
+            Error::Store(source @ StoreError::LockTimeout { .. }) => {
+                CliError::LockBusy { url, source }
+            }
+            Error::Store(source @ StoreError::LockHeld { .. }) => {
+                CliError::LockHeld { url, source }
+            }
+            Error::Store(source) => CliError::Database { url, source },
+            other => CliError::Engine(other),
+        }
+    }
+
+    /// The exit code for this error: the only place the mapping is decided.
+    pub fn exit(&self) -> Exit {
+        match self {
+            CliError::ConfigMissing { .. }
+            | CliError::ConfigRead { .. }
+            | CliError::ConfigInvalid { .. }
+            | CliError::NoUrl { .. }
+            | CliError::Url(_)
+            | CliError::BackendMissing { .. }
+            | CliError::NoMigrationsDir { .. }
+            | CliError::Source(_)
+            | CliError::BadMigrationName { .. }
+            | CliError::ConfigExists { .. }
+            | CliError::NoSchemaFile { .. }
+            | CliError::DevUrlEngine { .. }
+            | CliError::MixedEngines { .. } => Exit::Usage,
+            CliError::Create { .. }
+            | CliError::Open { .. }
+            | CliError::Database { .. }
+            | CliError::Runtime(_)
+            | CliError::Prompt(_)
+            | CliError::VerifyFailed(_) => Exit::Failure,
+            CliError::DataLoss { .. } | CliError::PossibleRename { .. } | CliError::Declined => {
+                Exit::Refused
+            }
+            CliError::Drift { .. } => Exit::Drift,
+            CliError::LockBusy { .. } | CliError::LockHeld { .. } => Exit::Locked,
+            CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
+            CliError::Stdout(_) => Exit::Failure,
+            CliError::Engine(error) => match error {
+                Error::Source(_) | Error::UnknownVersion { .. } => Exit::Usage,
+                Error::Declarative(
+                    DeclarativeError::Read { .. }
+                    | DeclarativeError::NoSqlFiles { .. }
+                    | DeclarativeError::NotUtf8 { .. }
+                    | DeclarativeError::Hint { .. }
+                    | DeclarativeError::UnknownRename { .. }
+                    | DeclarativeError::ConflictingRename { .. }
+                    | DeclarativeError::BadRenameRequest { .. },
+                ) => Exit::Usage,
+                Error::Refused(_) => Exit::Refused,
+                Error::Store(StoreError::LockTimeout { .. } | StoreError::LockHeld { .. }) => {
+                    Exit::Locked
+                }
+                _ => Exit::Failure,
+            },
+        }
+    }
+}
+
+/// Finish a command: print the error, if any, and give the exit code. A closed stdout pipe
+/// (`godwit status | head -1`) is a success and prints nothing.
+pub fn finish(result: Result<(), CliError>) -> ExitCode {
+    match result {
+        Ok(()) => Exit::Success.into(),
+        Err(error) => {
+            let exit = error.exit();
+            if exit != Exit::Success {
+                output::print_error(&error);
+            }
+            exit.into()
+        }
+    }
+}
+
+/// Finish on a command line clap rejected (exit code 2), or on `--help`/`--version` (0).
+pub fn finish_clap(error: &clap::Error) -> ExitCode {
+    // A closed pipe while printing help leaves nothing to report.
+    let _ = error.print();
+    if error.use_stderr() {
+        Exit::Usage.into()
+    } else {
+        Exit::Success.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use godwit_core::{Refusal, Version};
+
+    use super::*;
+
+    fn url() -> Redacted {
+        godwit_core::url::redact("postgres://u:pw@h/db")
+    }
+
+    #[test]
+    fn engine_errors_map_to_their_codes() {
+        let version = Version::new(1).unwrap();
+        let cases = [
+            (Error::UnknownVersion { version }, Exit::Usage),
+            (
+                Error::Refused(Refusal::FailedAndMissing {
+                    version,
+                    name: "x".into(),
+                }),
+                Exit::Refused,
+            ),
+            (
+                Error::Store(StoreError::LockTimeout {
+                    holder: None,
+                    waited: std::time::Duration::from_secs(1),
+                }),
+                Exit::Locked,
+            ),
+            (
+                Error::Store(StoreError::Other("boom".into())),
+                Exit::Failure,
+            ),
+            (Error::Repair("no".into()), Exit::Failure),
+        ];
+        for (error, exit) in cases {
+            let shown = error.to_string();
+            let error = CliError::engine(error, url());
+            assert_eq!(error.exit(), exit, "{shown}");
+        }
+    }
+
+    #[test]
+    fn database_errors_name_the_url_without_its_password() {
+        let error = CliError::engine(Error::Store(StoreError::Other("boom".into())), url());
+        let shown = error.to_string();
+        assert!(shown.contains("postgres://u:***@h/db"), "{shown}");
+        assert!(!shown.contains("pw"), "{shown}");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_success() {
+        let error = CliError::Stdout(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(error.exit(), Exit::Success);
+    }
+}

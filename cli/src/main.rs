@@ -1,0 +1,41 @@
+//! `godwit`: safe database schema migrations for SQLite and PostgreSQL.
+//!
+//! `main` parses the command line and hands it to [`commands::run`]; flags, environment and
+//! config file are resolved in [`config`] before any command touches the engine. Exit codes
+//! are decided in one place, [`error::CliError::exit`]:
+//!
+//! - 0: success (also `status` with pending migrations, and a closed stdout pipe)
+//! - 1: failure: the database or a migration script failed
+//! - 2: usage or configuration error: flags, config file, URL, missing backend, migration files
+//! - 3: refused, nothing was changed: the history's state forbids `migrate`/`rollback`, or
+//!   `push` would lose data or drops what may be a rename, without consent
+//! - 4: the migration lock could not be taken in time, or `unlock` found it held by a live run
+//! - 5: `check` found drift between the live schema and the applied migrations
+
+mod args;
+mod backend;
+mod commands;
+mod config;
+mod error;
+mod logging;
+mod output;
+mod prompt;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return error::finish_clap(&error),
+    };
+    logging::init(config::verbosity(&cli.global));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(runtime) => error::finish(runtime.block_on(commands::run(cli))),
+        Err(source) => error::finish(Err(error::CliError::Runtime(source))),
+    }
+}

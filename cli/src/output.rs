@@ -1,0 +1,405 @@
+//! Everything godwit prints: data and progress on stdout, as text or JSON, and warnings on
+//! stderr. Colour is used only when the stream is a terminal and `NO_COLOR` is unset.
+
+use std::io::{self, Write};
+
+use clap::builder::styling::{AnsiColor, Style};
+use comfy_table::{Cell, Color, Table, presets};
+use godwit_core::declarative::MeasuredHazard;
+use godwit_core::dialect::{Statement, StatementKind};
+use godwit_core::plan::Warning;
+use godwit_core::{Event, State, StatusReport};
+use serde::Serialize;
+
+use crate::error::CliError;
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    // Plain comments: clap would print doc comments as a list under `--format`.
+    // Text for people: tables, progress lines, summaries.
+    Human,
+    // One JSON document on success, for scripts; nothing on stdout on failure.
+    Json,
+}
+
+/// How much godwit says beyond the data asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Errors and requested data only: no progress, summaries or warnings.
+    Quiet,
+    /// Progress, summaries and warnings; logs at `warn`.
+    Normal,
+    /// As `Normal`, with logs at info (1), debug (2) or trace (3 and more).
+    Verbose(u8),
+}
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const OK: Style = AnsiColor::Green.on_default();
+
+/// Where and how a command prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    format: Format,
+    verbosity: Verbosity,
+}
+
+impl Output {
+    /// An output in `format` at `verbosity`.
+    pub fn new(format: Format, verbosity: Verbosity) -> Self {
+        Output { format, verbosity }
+    }
+
+    /// The format results are printed in.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether progress, summaries and warnings are printed.
+    fn chatty(&self) -> bool {
+        self.format == Format::Human && self.verbosity != Verbosity::Quiet
+    }
+
+    /// Print data the user asked for (a table, a plan, created paths), even with `--quiet`.
+    pub fn data(&self, text: &str) -> Result<(), CliError> {
+        write_stdout(text).map_err(CliError::Stdout)
+    }
+
+    /// Print a summary line for people; nothing in JSON or quiet mode.
+    pub fn summary(&self, text: &str) -> Result<(), CliError> {
+        if self.chatty() {
+            write_stdout(&format!("{text}\n")).map_err(CliError::Stdout)?;
+        }
+        Ok(())
+    }
+
+    /// Print `value` as one pretty JSON document, written in one piece.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
+        let mut text = serde_json::to_string_pretty(value)
+            .map_err(|error| CliError::Stdout(io::Error::other(error)))?;
+        text.push('\n');
+        let mut stdout = io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .map_err(CliError::Stdout)
+    }
+
+    /// Tell the user something that does not stop the command, on stderr; nothing in JSON
+    /// mode (the document carries the warnings) or quiet mode.
+    pub fn warning(&self, text: &dyn std::fmt::Display) {
+        if self.chatty() {
+            // A closed stderr leaves nowhere to report the failure; the command carries on.
+            let _ = writeln!(anstream::stderr(), "{WARNING}warning:{WARNING:#} {text}");
+        }
+    }
+
+    /// A progress printer for a `migrate` or `rollback` run.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            output: *self,
+            line_open: false,
+            error: None,
+        }
+    }
+}
+
+fn write_stdout(text: &str) -> io::Result<()> {
+    let mut stdout = anstream::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// Prints one line per migration as a run goes: `applying 20240101120000 create_users ... ok
+/// (12 ms)`. A failed write (a closed pipe) stops the printing, never the run; it is reported
+/// by [`Progress::finish`].
+#[derive(Debug)]
+pub struct Progress {
+    output: Output,
+    line_open: bool,
+    error: Option<io::Error>,
+}
+
+impl Progress {
+    /// Report one event of the run.
+    pub fn event(&mut self, event: &Event) {
+        match event {
+            Event::Warning { warning } => self.output.warning(warning),
+            Event::Applying {
+                version,
+                name,
+                transactional,
+            } => {
+                let note = if *transactional {
+                    ""
+                } else {
+                    " (outside a transaction)"
+                };
+                self.open(&format!("applying {version} {name}{note} ... "));
+            }
+            Event::RollingBack { version, name } => {
+                self.open(&format!("rolling back {version} {name} ... "));
+            }
+            Event::Applied { duration_ms, .. } | Event::RolledBack { duration_ms, .. } => {
+                self.close(&format!("{OK}ok{OK:#} ({})", milliseconds(*duration_ms)));
+            }
+            Event::Locked => tracing::debug!("took the migration lock"),
+            Event::Planned { count } => tracing::debug!(count, "planned the run"),
+            _ => {}
+        }
+    }
+
+    /// End a line left open by a migration that failed.
+    pub fn interrupt(&mut self) {
+        if self.line_open {
+            self.close(&format!("{ERROR}failed{ERROR:#}"));
+        }
+    }
+
+    /// The first write error, if printing failed.
+    pub fn finish(self) -> Result<(), CliError> {
+        self.error
+            .map_or(Ok(()), |error| Err(CliError::Stdout(error)))
+    }
+
+    fn open(&mut self, text: &str) {
+        self.write(text);
+        self.line_open = true;
+    }
+
+    fn close(&mut self, text: &str) {
+        self.write(&format!("{text}\n"));
+        self.line_open = false;
+    }
+
+    fn write(&mut self, text: &str) {
+        if self.output.chatty()
+            && self.error.is_none()
+            && let Err(error) = write_stdout(text)
+        {
+            self.error = Some(error);
+        }
+    }
+}
+
+/// Print `error` and its causes on stderr: `error: ...`, then `caused by: ...` per cause.
+pub fn print_error(error: &dyn std::error::Error) {
+    let mut stderr = anstream::stderr().lock();
+    let mut shown = error.to_string();
+    let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {shown}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Some errors both print their cause and expose it as a source; say it once.
+        if !shown.contains(&text) {
+            let _ = writeln!(stderr, "caused by: {text}");
+        }
+        shown = text;
+        source = cause.source();
+    }
+}
+
+/// A warning as it appears in JSON: its fields plus the sentence shown to people.
+#[derive(Debug, Serialize)]
+pub struct JsonWarning<'a> {
+    #[serde(flatten)]
+    warning: &'a Warning,
+    message: String,
+}
+
+/// `warnings` as they appear in JSON documents.
+pub fn json_warnings(warnings: &[Warning]) -> Vec<JsonWarning<'_>> {
+    warnings
+        .iter()
+        .map(|warning| JsonWarning {
+            warning,
+            message: warning.to_string(),
+        })
+        .collect()
+}
+
+/// The statements of a declarative plan as SQL for people: each ends with `;`, and comments
+/// above it say when it destroys data (`DESTRUCTIVE` when it needs consent, with the rows it
+/// touches when measured), runs outside the transaction, or is a check.
+pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> String {
+    let mut text = String::new();
+    for (index, statement) in statements.iter().enumerate() {
+        if index > 0 {
+            text.push('\n');
+        }
+        match hazards.iter().find(|h| h.statement == index) {
+            Some(hazard) if hazard.needs_consent() => {
+                text.push_str(&format!("-- DESTRUCTIVE: {hazard}\n"));
+            }
+            Some(hazard) => text.push_str(&format!("-- hazard: {hazard}\n")),
+            None => {
+                if let Some(hazard) = &statement.hazard {
+                    text.push_str(&format!("-- hazard: {}\n", hazard.description));
+                }
+            }
+        }
+        if !statement.transactional {
+            text.push_str("-- runs outside the transaction\n");
+        }
+        if let StatementKind::AssertEmpty { message } = &statement.kind {
+            text.push_str(&format!(
+                "-- check ({message}): this query must return no rows\n"
+            ));
+        }
+        let sql = statement.sql.trim_end();
+        text.push_str(sql);
+        if !sql.ends_with(';') {
+            text.push(';');
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// `1 statement` / `2 statements`.
+pub fn statements(count: usize) -> String {
+    if count == 1 {
+        "1 statement".to_string()
+    } else {
+        format!("{count} statements")
+    }
+}
+
+/// `12 ms`, `1.5 s`, `2 min 5 s`.
+pub fn milliseconds(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
+    }
+}
+
+/// `1 migration` / `2 migrations`.
+pub fn migrations(count: usize) -> String {
+    if count == 1 {
+        "1 migration".to_string()
+    } else {
+        format!("{count} migrations")
+    }
+}
+
+/// An RFC 3339 timestamp from the history as `2024-01-01 12:00:00`, in UTC.
+fn timestamp(rfc3339: &str) -> String {
+    let seconds = rfc3339.split(['.', 'Z', '+']).next().unwrap_or(rfc3339);
+    seconds.replacen('T', " ", 1)
+}
+
+/// The order states are counted in below the status table.
+const STATES: [State; 7] = [
+    State::Applied,
+    State::Pending,
+    State::OutOfOrder,
+    State::Failed,
+    State::Modified,
+    State::Missing,
+    State::RolledBack,
+];
+
+fn state_color(state: State) -> Color {
+    match state {
+        State::Applied => Color::Green,
+        State::Pending | State::RolledBack => Color::Yellow,
+        State::Failed | State::Modified | State::Missing | State::OutOfOrder => Color::Red,
+    }
+}
+
+/// The human form of `status`: a table of every migration, the counts, and the errors of
+/// failed migrations.
+pub fn status_table(report: &StatusReport) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    if anstream::AutoStream::choice(&io::stdout()) == anstream::ColorChoice::Never {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    table.set_header([
+        "VERSION",
+        "NAME",
+        "STATE",
+        "STARTED (UTC)",
+        "FINISHED (UTC)",
+        "DURATION",
+    ]);
+    for entry in &report.entries {
+        table.add_row([
+            Cell::new(entry.version),
+            Cell::new(&entry.name),
+            Cell::new(entry.state.label()).fg(state_color(entry.state)),
+            Cell::new(
+                entry
+                    .started_at
+                    .as_deref()
+                    .map(timestamp)
+                    .unwrap_or_default(),
+            ),
+            Cell::new(
+                entry
+                    .finished_at
+                    .as_deref()
+                    .map(timestamp)
+                    .unwrap_or_default(),
+            ),
+            Cell::new(
+                entry
+                    .duration_ms
+                    .and_then(|ms| u64::try_from(ms).ok())
+                    .map(milliseconds)
+                    .unwrap_or_default(),
+            ),
+        ]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    let mut text = table.trim_fmt();
+    text.push('\n');
+
+    let counts: Vec<String> = STATES
+        .iter()
+        .map(|&state| (state, report.count(state)))
+        .filter(|&(_, count)| count > 0)
+        .map(|(state, count)| format!("{count} {}", state.label()))
+        .collect();
+    text.push_str(&format!(
+        "\n{}: {}\n",
+        migrations(report.entries.len()),
+        counts.join(", ")
+    ));
+    for entry in &report.entries {
+        if let (State::Failed, Some(error)) = (entry.state, &entry.error) {
+            text.push_str(&format!("migration {} failed: {error}\n", entry.version));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(milliseconds(12), "12 ms");
+        assert_eq!(milliseconds(1_500), "1.5 s");
+        assert_eq!(milliseconds(125_000), "2 min 5 s");
+    }
+
+    #[test]
+    fn timestamps_drop_fractions_and_zone() {
+        assert_eq!(timestamp("2024-01-01T12:00:00.123Z"), "2024-01-01 12:00:00");
+        assert_eq!(timestamp("2024-01-01T12:00:00Z"), "2024-01-01 12:00:00");
+    }
+
+    #[test]
+    fn counts_are_pluralised() {
+        assert_eq!(migrations(1), "1 migration");
+        assert_eq!(migrations(0), "0 migrations");
+    }
+}

@@ -1,0 +1,579 @@
+//! Every command end to end on SQLite files in temporary directories.
+#![cfg(feature = "sqlite")]
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{Project, assert_code, dead_owner, live_owner, stderr, stdout};
+use serde_json::Value;
+
+const USERS_UP: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);";
+const USERS_DOWN: &str = "DROP TABLE users;";
+const POSTS_UP: &str = "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);";
+const POSTS_DOWN: &str = "DROP TABLE posts;";
+
+/// A project with two migrations, 1 and 2, each with a down script.
+fn two_migrations() -> Project {
+    let project = Project::new();
+    project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
+    project.migration(2, "create_posts", POSTS_UP, Some(POSTS_DOWN));
+    project
+}
+
+fn json(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error} in stdout:\n{}", stdout(output)))
+}
+
+/// The state of each migration, as `status --format json` reports it.
+fn states(project: &Project) -> Vec<(i64, String)> {
+    let output = project.run(&["status", "--format", "json"]);
+    assert_code(&output, 0);
+    json(&output)["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["version"].as_i64().unwrap(),
+                m["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn state_list(pairs: &[(i64, &str)]) -> Vec<(i64, String)> {
+    pairs.iter().map(|&(v, s)| (v, s.to_string())).collect()
+}
+
+#[test]
+fn init_writes_a_working_config_and_never_overwrites_it() {
+    let project = Project::empty();
+    let output = project.run(&["init"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("created godwit.toml"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(project.path().join("migrations").is_dir());
+    let written = std::fs::read_to_string(project.path().join("godwit.toml")).unwrap();
+    for key in [
+        "url",
+        "migrations",
+        "history_table",
+        "schema",
+        "lock_timeout",
+        "application_name",
+        "schema_file",
+        "dev_url",
+    ] {
+        assert!(
+            written.contains(&format!("{key} = ")),
+            "{key} is not documented:\n{written}"
+        );
+    }
+    assert!(
+        written.contains("postgres://"),
+        "no PostgreSQL example:\n{written}"
+    );
+
+    // The written file is one godwit reads: its URL is the default SQLite file.
+    assert_code(&project.run(&["new", "create users"]), 0);
+    assert_code(&project.run(&["migrate"]), 0);
+    assert!(project.path().join("godwit.db").exists());
+
+    std::fs::write(project.path().join("godwit.toml"), "# mine\n").unwrap();
+    let output = project.run(&["init"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("already exists"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("godwit.toml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+#[test]
+fn init_honours_config_and_reports_json() {
+    let project = Project::empty();
+    std::fs::create_dir(project.path().join("db")).unwrap();
+    let output = project.run(&["--config", "db/godwit.toml", "--format", "json", "init"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    assert_eq!(value["config"], "db/godwit.toml");
+    assert_eq!(value["migrations"], "db/migrations");
+    assert!(project.path().join("db/migrations").is_dir());
+}
+
+#[test]
+fn new_creates_up_and_down_files_with_increasing_versions() {
+    let project = Project::new();
+    let output = project.run(&["new", "Create Users!"]);
+    assert_code(&output, 0);
+    let mut files: Vec<String> = std::fs::read_dir(project.path().join("migrations"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let version = files[0].split('_').next().unwrap().to_string();
+    assert_eq!(
+        version.len(),
+        14,
+        "version is not YYYYMMDDHHMMSS: {version}"
+    );
+    assert!(version.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(files[0], format!("{version}_create_users.down.sql"));
+    assert_eq!(files[1], format!("{version}_create_users.up.sql"));
+    assert!(stdout(&output).contains(&files[1]), "{}", stdout(&output));
+    let up = std::fs::read_to_string(project.path().join("migrations").join(&files[1])).unwrap();
+    assert!(up.starts_with("-- "), "{up}");
+
+    // A second one in the same second still sorts after the first; --no-down skips the down.
+    let output = project.run(&["new", "add posts", "--no-down", "--format", "json"]);
+    assert_code(&output, 0);
+    let created = json(&output);
+    let second = created["version"].as_i64().unwrap();
+    assert!(second > version.parse::<i64>().unwrap());
+    assert!(created["down"].is_null());
+    let up = created["up"].as_str().unwrap();
+    assert!(up.ends_with(&format!("{second}_add_posts.up.sql")), "{up}");
+    assert!(project.path().join(up).exists());
+    assert!(!project.path().join(up.replace(".up.", ".down.")).exists());
+
+    // Commented templates are valid migrations.
+    assert_code(&project.run(&["migrate"]), 0);
+}
+
+#[test]
+fn new_rejects_a_name_without_letters() {
+    let project = Project::new();
+    let output = project.run(&["new", "--", "--- !"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("cannot name a migration"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn migrate_status_and_rollback() {
+    let project = two_migrations();
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "pending"), (2, "pending")])
+    );
+
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("applying 1 create_users ... ok ("), "{text}");
+    assert!(text.contains("applying 2 create_posts ... ok ("), "{text}");
+    assert!(text.ends_with("2 migrations applied\n"), "{text}");
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+
+    let output = project.run(&["up"]);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "database is up to date\n");
+
+    let output = project.run(&["status"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("VERSION"), "{text}");
+    assert!(text.contains("create_posts"), "{text}");
+    assert!(text.contains("2 migrations: 2 applied"), "{text}");
+
+    let output = project.run(&["rollback"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains("rolling back 2 create_posts ... ok ("),
+        "{text}"
+    );
+    assert!(text.ends_with("1 migration rolled back\n"), "{text}");
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "rolled_back")])
+    );
+    assert!(!Project::tables(&project.db()).contains(&"posts".to_string()));
+
+    assert_code(&project.run(&["migrate", "--to", "2"]), 0);
+    let output = project.run(&["down", "--to", "0"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).ends_with("2 migrations rolled back\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "rolled_back"), (2, "rolled_back")])
+    );
+
+    let output = project.run(&["rollback"]);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "nothing to roll back\n");
+
+    assert_code(&project.run(&["migrate", "--to", "1"]), 0);
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "rolled_back")])
+    );
+    assert_code(&project.run(&["migrate"]), 0);
+    let output = project.run(&["rollback", "--steps", "2", "--to", "1"]);
+    assert_code(&output, 2);
+}
+
+#[test]
+fn quiet_prints_nothing_on_success() {
+    let project = two_migrations();
+    let output = project.run(&["-q", "migrate"]);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "");
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn dry_runs_change_nothing() {
+    let project = two_migrations();
+    let output = project.run(&["migrate", "--dry-run"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains("2 migrations would be applied to sqlite:test.db"),
+        "{text}"
+    );
+    assert!(text.contains(USERS_UP) && text.contains(POSTS_UP), "{text}");
+    assert_eq!(Project::tables(&project.db()), Vec::<String>::new());
+
+    let output = project.run(&["migrate", "--dry-run", "--format", "json"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    assert_eq!(value["dry_run"], true);
+    assert_eq!(value["pending"][1]["version"], 2);
+    assert_eq!(value["pending"][1]["sql"], POSTS_UP);
+    assert_eq!(Project::tables(&project.db()), Vec::<String>::new());
+
+    assert_code(&project.run(&["migrate"]), 0);
+    let tables = Project::tables(&project.db());
+    let output = project.run(&["rollback", "--steps", "2", "--dry-run"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("2 migrations would be rolled back"), "{text}");
+    assert!(
+        text.contains(USERS_DOWN) && text.contains(POSTS_DOWN),
+        "{text}"
+    );
+    assert!(
+        text.find(POSTS_DOWN) < text.find(USERS_DOWN),
+        "newest first:\n{text}"
+    );
+    assert_eq!(Project::tables(&project.db()), tables);
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "applied")])
+    );
+}
+
+#[test]
+fn json_output_of_status_and_migrate() {
+    let project = two_migrations();
+    let output = project.run(&["status", "--format", "json"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    let first = &value["migrations"][0];
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["name"], "create_users");
+    assert_eq!(first["state"], "pending");
+    assert_eq!(first["has_down"], true);
+    for key in ["started_at", "finished_at", "duration_ms", "error"] {
+        assert!(
+            first[key].is_null(),
+            "{key} of a pending migration: {first}"
+        );
+    }
+
+    let output = project.run(&["migrate", "--format", "json"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    let applied = value["applied"].as_array().unwrap();
+    assert_eq!(applied.len(), 2);
+    assert_eq!(applied[0]["version"], 1);
+    assert_eq!(applied[0]["name"], "create_users");
+    assert!(applied[0]["duration_ms"].is_u64());
+    assert_eq!(value["warnings"], Value::Array(Vec::new()));
+
+    let output = project.run(&["status", "--format", "json"]);
+    let second = &json(&output)["migrations"][1];
+    assert_eq!(second["state"], "applied");
+    assert!(second["started_at"].is_string());
+    assert!(second["finished_at"].is_string());
+    assert!(second["duration_ms"].is_i64());
+
+    let output = project.run(&["rollback", "--format", "json"]);
+    assert_code(&output, 0);
+    assert_eq!(json(&output)["rolled_back"][0]["version"], 2);
+}
+
+#[test]
+fn a_failed_migration_is_reported_and_blocks_the_next_run() {
+    let project = Project::new();
+    project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
+    project.migration(2, "broken", "CREATE TABLE t (id INTEGER);\nSELEC 1;", None);
+
+    let output = project.run(&["migrate", "--format", "json"]);
+    assert_code(&output, 1);
+    assert_eq!(stdout(&output), "", "JSON mode printed a partial document");
+    let error = stderr(&output);
+    assert!(
+        error.starts_with("error: migration 2 (broken) failed"),
+        "{error}"
+    );
+    assert!(error.contains("applied before the failure: 1"), "{error}");
+
+    let output = project.run(&["status"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("1 applied, 1 failed"), "{text}");
+    assert!(text.contains("migration 2 failed: "), "{text}");
+
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("repair --mark-rolled-back 2"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Fixing the file retries it, with a warning.
+    project.write("migrations/2_broken.up.sql", "CREATE TABLE t (id INTEGER);");
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("warning: migration 2 (broken) failed before"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).ends_with("1 migration applied\n"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_failure_ends_the_progress_line() {
+    let project = Project::new();
+    project.migration(1, "broken", "SELEC 1;", None);
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 1);
+    assert_eq!(stdout(&output), "applying 1 broken ... failed\n");
+}
+
+#[test]
+fn repair_accepts_checksums_and_marks_states() {
+    let project = two_migrations();
+    assert_code(&project.run(&["migrate"]), 0);
+    project.write(
+        "migrations/1_create_users.up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT);",
+    );
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "modified"), (2, "applied")])
+    );
+    assert_code(&project.run(&["migrate"]), 3);
+
+    let output = project.run(&["repair", "--accept-checksum", "1"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).starts_with("accepted the current file of migration 1 (create_users)"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "applied")])
+    );
+    assert_code(&project.run(&["migrate"]), 0);
+
+    let output = project.run(&["repair", "--mark-rolled-back", "2"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        stdout(&output),
+        "recorded migration 2 (create_posts) as rolled back; no SQL was run\n"
+    );
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "rolled_back")])
+    );
+    // No SQL ran: the table is still there.
+    assert!(Project::tables(&project.db()).contains(&"posts".to_string()));
+
+    let output = project.run(&["repair", "--mark-applied", "2", "--format", "json"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    assert_eq!(value["action"], "mark_applied");
+    assert_eq!(value["migration"]["version"], 2);
+    assert_eq!(value["migration"]["status"], "applied");
+
+    let output = project.run(&["repair", "--mark-applied", "2"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("already applied"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn unlock_clears_stale_locks_and_leaves_live_ones() {
+    let project = two_migrations();
+    let output = project.run(&["unlock"]);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "no lock held\n");
+
+    {
+        let _lock = project.hold_lock(dead_owner());
+        let output = project.run(&["unlock"]);
+        assert_code(&output, 0);
+        let text = stdout(&output);
+        assert!(
+            text.starts_with("cleared lock held by application godwit tests (exited)"),
+            "{text}"
+        );
+        assert!(text.contains("process no longer running"), "{text}");
+    }
+
+    {
+        let _lock = project.hold_lock(live_owner());
+        let output = project.run(&["unlock"]);
+        assert_code(&output, 4);
+        assert!(
+            stderr(&output).contains("process running"),
+            "{}",
+            stderr(&output)
+        );
+        let output = project.run(&["unlock", "--force", "--format", "json"]);
+        assert_code(&output, 0);
+        let value = json(&output);
+        assert_eq!(value["outcome"], "cleared");
+        assert_eq!(value["holder"]["pid"], i64::from(std::process::id()));
+        // The lock is free again for a normal run.
+        assert_code(&project.run(&["migrate", "--lock-timeout", "1s"]), 0);
+    }
+}
+
+#[test]
+fn url_precedence_is_flag_then_environment_then_config() {
+    let project = two_migrations();
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = project.godwit(args);
+        if let Some(url) = env {
+            command.env("DATABASE_URL", url);
+        }
+        command.output().unwrap()
+    };
+
+    assert_code(&run(&["migrate"], Some("sqlite:env.db")), 0);
+    assert!(project.path().join("env.db").exists());
+    assert!(
+        !project.db().exists(),
+        "the config's database was used over DATABASE_URL"
+    );
+
+    assert_code(
+        &run(
+            &["--url", "sqlite:flag.db", "migrate"],
+            Some("sqlite:env.db"),
+        ),
+        0,
+    );
+    assert!(project.path().join("flag.db").exists());
+    assert!(!project.db().exists());
+
+    assert_code(&run(&["migrate"], None), 0);
+    assert!(project.db().exists());
+
+    // Without any of them, the error says where a URL can come from.
+    project.write("godwit.toml", "");
+    let output = run(&["status"], None);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("pass --url, set DATABASE_URL"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn migrations_directory_and_sqlite_file_are_relative_to_the_config_file() {
+    let project = Project::empty();
+    std::fs::create_dir_all(project.path().join("conf/sql")).unwrap();
+    project.write(
+        "conf/godwit.toml",
+        "url = \"sqlite:test.db\"\nmigrations = \"sql\"\n",
+    );
+    project.write("conf/sql/1_create_users.up.sql", USERS_UP);
+    let output = project.run(&["--config", "conf/godwit.toml", "migrate"]);
+    assert_code(&output, 0);
+    let db = project.path().join("conf/test.db");
+    assert!(Project::tables(&db).contains(&"users".to_string()));
+    assert!(
+        !project.db().exists(),
+        "the working directory's test.db must not be used"
+    );
+
+    let output = project.run(&["--url", "sqlite:other.db", "status"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("migrations directory migrations does not exist"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let project = two_migrations();
+    let mut child = project
+        .std_command(&["status"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end before godwit writes, as `godwit status | head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_code(&output, 0);
+    assert_eq!(stderr(&output), "");
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn passwords_are_never_printed() {
+    let project = Project::new();
+    let url = "postgres://user:hunter2@127.0.0.1:1/db";
+    for args in [
+        vec!["--url", url, "migrate"],
+        vec!["-vvv", "--url", url, "status"],
+    ] {
+        let output = project.run(&args);
+        assert_code(&output, 1);
+        let error = stderr(&output);
+        assert!(!error.contains("hunter2"), "{error}");
+        assert!(!stdout(&output).contains("hunter2"));
+        assert!(
+            error.contains(
+                "cannot open the database at postgres://user:***@127.0.0.1:1/db (from --url)"
+            ),
+            "{error}"
+        );
+    }
+}

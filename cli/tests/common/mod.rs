@@ -1,0 +1,168 @@
+//! A project in a temporary directory, and `godwit` run inside it.
+
+#![allow(dead_code, reason = "each test crate uses a subset of the helpers")]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use godwit_core::{HistoryTable, LockOwner, LockRequest, Store, Value};
+use godwit_sqlite::{SqliteOptions, SqliteStore};
+use tempfile::TempDir;
+
+/// A directory with a `godwit.toml` pointing at `test.db` and an empty `migrations/`.
+pub struct Project {
+    dir: TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        let project = Project::empty();
+        project.write("godwit.toml", "url = \"sqlite:test.db\"\n");
+        std::fs::create_dir(project.path().join("migrations")).unwrap();
+        project
+    }
+
+    /// A directory with nothing in it.
+    pub fn empty() -> Self {
+        Project {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The SQLite file `godwit.toml` names.
+    pub fn db(&self) -> PathBuf {
+        self.path().join("test.db")
+    }
+
+    /// Write `contents` to `relative`.
+    pub fn write(&self, relative: &str, contents: &str) {
+        std::fs::write(self.path().join(relative), contents).unwrap();
+    }
+
+    /// Add a migration in `migrations/`.
+    pub fn migration(&self, version: i64, name: &str, up: &str, down: Option<&str>) {
+        self.write(&format!("migrations/{version}_{name}.up.sql"), up);
+        if let Some(down) = down {
+            self.write(&format!("migrations/{version}_{name}.down.sql"), down);
+        }
+    }
+
+    /// `godwit` with `args`, run in the project with a clean, colourless environment.
+    pub fn godwit(&self, args: &[&str]) -> Command {
+        Command::from_std(self.std_command(args))
+    }
+
+    /// [`Project::godwit`] as a standard library command, for control over its pipes.
+    pub fn std_command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_godwit"));
+        command
+            .current_dir(self.path())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100");
+        command
+    }
+
+    /// Run `godwit args` and return what it did.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.godwit(args).output().unwrap()
+    }
+
+    /// The tables of the SQLite database at `path`.
+    pub fn tables(path: &Path) -> Vec<String> {
+        let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+        let rows = runtime()
+            .block_on(store.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                &[],
+            ))
+            .unwrap();
+        rows.into_iter()
+            .map(|row| match &row[0] {
+                Value::Text(name) => name.clone(),
+                other => panic!("table name {other:?}"),
+            })
+            .collect()
+    }
+
+    /// Take the migration lock of the project's database as `owner`, keeping it until the
+    /// returned value is dropped.
+    pub fn hold_lock(&self, owner: LockOwner) -> HeldLock {
+        let runtime = runtime();
+        let mut store = SqliteStore::open(&self.db(), &SqliteOptions::default()).unwrap();
+        runtime
+            .block_on(store.lock(&LockRequest {
+                table: &HistoryTable::default(),
+                owner: &owner,
+                timeout: Duration::from_secs(5),
+            }))
+            .unwrap();
+        HeldLock {
+            _store: store,
+            _runtime: runtime,
+        }
+    }
+}
+
+/// A migration lock taken in this process.
+pub struct HeldLock {
+    _store: SqliteStore,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// The owner this test process takes locks as: alive for as long as the test runs.
+pub fn live_owner() -> LockOwner {
+    LockOwner::current(host(), "godwit tests")
+}
+
+/// An owner whose process has exited, so its lock is stale.
+pub fn dead_owner() -> LockOwner {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    LockOwner {
+        host: host(),
+        pid: child.id(),
+        application: "godwit tests (exited)".into(),
+    }
+}
+
+fn host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The exit code, with the output in the panic message when it is not `expected`.
+#[track_caller]
+pub fn assert_code(output: &Output, expected: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(expected),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}

@@ -1,0 +1,809 @@
+//! The declarative commands end to end: `push`, `generate`, `diff`, `inspect`, `check` and
+//! `verify` on SQLite files in temporary directories, and `push`, `inspect` and `generate` on a
+//! fresh PostgreSQL database per test.
+#![cfg(all(feature = "sqlite", feature = "postgres"))]
+
+mod common;
+
+use std::path::Path;
+
+use common::{Project, assert_code, live_owner, stderr, stdout};
+use godwit_core::{Store, Value};
+use godwit_sqlite::{SqliteOptions, SqliteStore};
+use godwit_tests::PgDatabase;
+use serde_json::Value as Json;
+
+const USERS: &str = "CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    nickname TEXT
+);
+CREATE INDEX users_email ON users (email);
+";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Run `sql` on the SQLite file at `path`.
+fn sqlite_exec(path: &Path, sql: &str) {
+    let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    runtime().block_on(store.execute_script(sql)).unwrap();
+}
+
+/// The rows of `sql` on the SQLite file at `path`, as text.
+fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<String>> {
+    let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    let rows = runtime().block_on(store.query(sql, &[])).unwrap();
+    rows.into_iter()
+        .map(|row| row.iter().map(text).collect())
+        .collect()
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Int(n) => n.to_string(),
+        Value::Text(t) => t.clone(),
+    }
+}
+
+/// The columns of a SQLite table, in order.
+fn columns(path: &Path, table: &str) -> Vec<String> {
+    sqlite_rows(
+        path,
+        &format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+    )
+    .into_iter()
+    .map(|row| row[0].clone())
+    .collect()
+}
+
+/// The whole catalog of a SQLite file, to compare before and after.
+fn catalog(path: &Path) -> Vec<Vec<String>> {
+    sqlite_rows(
+        path,
+        "SELECT type, name, sql FROM sqlite_master ORDER BY type, name",
+    )
+}
+
+fn json(output: &std::process::Output) -> Json {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error} in stdout:\n{}", stdout(output)))
+}
+
+/// A project whose schema.sql holds `schema`, not yet pushed.
+fn with_schema(schema: &str) -> Project {
+    let project = Project::new();
+    project.write("schema.sql", schema);
+    project
+}
+
+/// A project whose database was pushed `schema` and holds one user.
+fn pushed(schema: &str) -> Project {
+    let project = with_schema(schema);
+    assert_code(&project.run(&["push"]), 0);
+    sqlite_exec(
+        &project.db(),
+        "INSERT INTO users (email, nickname) VALUES ('ada@example.com', 'ada');",
+    );
+    project
+}
+
+#[test]
+fn push_creates_tables_and_a_second_push_changes_nothing() {
+    let project = with_schema(USERS);
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("CREATE TABLE"), "{out}");
+    assert!(out.contains("applied 2 statements"), "{out}");
+    assert_eq!(columns(&project.db(), "users"), ["id", "email", "nickname"]);
+    // An unmanaged database gets no godwit table from push: it would not be in the schema file.
+    assert_eq!(Project::tables(&project.db()), ["users"]);
+
+    let before = catalog(&project.db());
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(catalog(&project.db()), before);
+}
+
+#[test]
+fn push_works_without_a_config_file_or_migrations() {
+    // How the conformance runner calls it: an absolute URL, a schema file, no project.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("conformance.db");
+    let schema = dir.path().join("desired.sql");
+    std::fs::write(&schema, USERS).unwrap();
+    let url = format!("sqlite://{}", db.display());
+    let run = || {
+        assert_cmd::Command::cargo_bin("godwit")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .args(["push", "--url", &url, "--schema"])
+            .arg(&schema)
+            .args(["--yes", "--accept-data-loss"])
+            .output()
+            .unwrap()
+    };
+    assert_code(&run(), 0);
+    assert_eq!(columns(&db, "users"), ["id", "email", "nickname"]);
+    assert_code(&run(), 0);
+    assert!(!dir.path().join("migrations").exists());
+}
+
+#[test]
+fn dropping_a_column_needs_consent() {
+    let project = pushed(USERS);
+    project.write("schema.sql", &USERS.replace(",\n    nickname TEXT", ""));
+    let before = catalog(&project.db());
+
+    let output = project.run(&["push"]);
+    assert_code(&output, 3);
+    assert!(
+        stdout(&output).contains("-- DESTRUCTIVE: drops column users.nickname (1 row)"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("--accept-data-loss"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(catalog(&project.db()), before);
+
+    assert_code(&project.run(&["push", "--accept-data-loss"]), 0);
+    assert_eq!(columns(&project.db(), "users"), ["id", "email"]);
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT email FROM users"),
+        [["ada@example.com"]]
+    );
+}
+
+#[test]
+fn a_dry_run_prints_the_plan_and_changes_nothing() {
+    let project = pushed(USERS);
+    project.write(
+        "schema.sql",
+        &format!("{USERS}CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT);\n"),
+    );
+    let before = catalog(&project.db());
+    let output = project.run(&["push", "--dry-run"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("CREATE TABLE \"posts\""), "{out}");
+    assert!(out.contains("dry run: nothing was changed"), "{out}");
+    assert_eq!(catalog(&project.db()), before);
+
+    let output = project.run(&["--format", "json", "push", "--dry-run"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    assert_eq!(value["applied"], false);
+    assert_eq!(value["changes"][0]["change"], "create_table");
+    assert!(
+        value["statements"][0]["sql"]
+            .as_str()
+            .unwrap()
+            .contains("posts")
+    );
+    assert_eq!(catalog(&project.db()), before);
+}
+
+#[test]
+fn push_reports_json_and_hazards() {
+    let project = pushed(USERS);
+    project.write("schema.sql", &USERS.replace(",\n    nickname TEXT", ""));
+    let output = project.run(&["--format", "json", "push", "--accept-data-loss"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    assert_eq!(value["applied"], true);
+    let hazard = &value["hazards"][0];
+    assert_eq!(hazard["kind"], "drop_column");
+    assert_eq!(hazard["affected_rows"], 1);
+    assert_eq!(hazard["needs_consent"], true);
+    let statement = hazard["statement"].as_u64().unwrap() as usize;
+    assert!(
+        value["statements"][statement]["hazard"].is_object(),
+        "{value}"
+    );
+}
+
+#[test]
+fn a_drop_and_add_that_may_be_a_rename_stops_without_a_terminal() {
+    let project = pushed(USERS);
+    project.write("schema.sql", &USERS.replace("nickname TEXT", "handle TEXT"));
+    let before = catalog(&project.db());
+    let output = project.run(&["push", "--yes"]);
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("--rename users.nickname=handle"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(catalog(&project.db()), before);
+}
+
+#[test]
+fn a_rename_flag_keeps_the_data() {
+    let project = pushed(USERS);
+    project.write("schema.sql", &USERS.replace("nickname TEXT", "handle TEXT"));
+    let output = project.run(&["push", "--rename", "users.nickname=handle"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("RENAME COLUMN"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT email, handle FROM users"),
+        [["ada@example.com", "ada"]]
+    );
+
+    // A table rename by flag, too.
+    project.write(
+        "schema.sql",
+        &USERS
+            .replace("nickname TEXT", "handle TEXT")
+            .replace("users", "people"),
+    );
+    assert_code(
+        &project.run(&[
+            "push",
+            "--rename",
+            "users=people",
+            "--rename",
+            "users_email=people_email",
+        ]),
+        0,
+    );
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT email, handle FROM people"),
+        [["ada@example.com", "ada"]]
+    );
+    assert_code(&project.run(&["push"]), 0);
+}
+
+#[test]
+fn godwit_rename_comments_keep_the_data() {
+    let project = pushed(USERS);
+    project.write(
+        "schema.sql",
+        "-- godwit:renamed-from users\n\
+         CREATE TABLE accounts (\n\
+         \x20   id INTEGER PRIMARY KEY,\n\
+         \x20   email TEXT NOT NULL,\n\
+         \x20   -- godwit:renamed-from nickname\n\
+         \x20   handle TEXT\n\
+         );\n\
+         -- godwit:renamed-from users_email\n\
+         CREATE INDEX accounts_email ON accounts (email);\n",
+    );
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT email, handle FROM accounts"),
+        [["ada@example.com", "ada"]]
+    );
+    assert_eq!(
+        sqlite_rows(
+            &project.db(),
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'"
+        ),
+        [["accounts_email"]]
+    );
+    // The hints stay in the file; the second push has nothing left to rename.
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn sqldef_rename_comments_keep_the_data() {
+    let project = pushed(USERS);
+    project.write(
+        "schema.sql",
+        "CREATE TABLE members ( -- @renamed from=users\n\
+         \x20   id INTEGER PRIMARY KEY,\n\
+         \x20   email TEXT NOT NULL,\n\
+         \x20   alias TEXT -- @renamed from=nickname\n\
+         );\n\
+         CREATE INDEX members_email /* @renamed from=users_email */ ON members (email);\n",
+    );
+    assert_code(&project.run(&["push"]), 0);
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT email, alias FROM members"),
+        [["ada@example.com", "ada"]]
+    );
+    assert!(stdout(&project.run(&["push"])).contains("no changes"));
+}
+
+#[test]
+fn schema_file_problems_name_the_file_and_line() {
+    let project = with_schema("CREATE TABLE users (id INTEGER);\n\nCREATE TABLE broken (;\n");
+    let output = project.run(&["push"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("schema.sql:3:"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(Project::tables(&project.db()).is_empty());
+
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (id INTEGER);\n-- godwit:renamed-from x\n",
+    );
+    let output = project.run(&["push"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("schema.sql:2:"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = project.run(&["push", "--schema", "missing.sql"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("missing.sql does not exist"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_schema_file_need_not_be_in_dependency_order() {
+    let project = with_schema(
+        "CREATE VIEW post_titles AS SELECT title FROM posts;\n\
+         CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), title TEXT);\n\
+         CREATE INDEX posts_user ON posts (user_id);\n\
+         CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    );
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    assert_eq!(Project::tables(&project.db()), ["posts", "users"]);
+    assert!(stdout(&project.run(&["push"])).contains("no changes"));
+
+    // A real error is still reported at its line once nothing else can run.
+    project.write(
+        "schema.sql",
+        "CREATE VIEW v AS SELECT id FROM later;\nCREATE TABLE later (id INTEGER);\nCREATE TABLE bad (id INTEGR PRIMARY KEY, FOREIGN KEY);\n",
+    );
+    let output = project.run(&["push"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("schema.sql:3:"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_schema_folder_runs_in_name_order() {
+    let project = Project::new();
+    std::fs::create_dir(project.path().join("schema")).unwrap();
+    project.write(
+        "schema/20_posts.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n",
+    );
+    project.write(
+        "schema/10_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    );
+    project.write(
+        "godwit.toml",
+        "url = \"sqlite:test.db\"\nschema_file = \"schema\"\n",
+    );
+    assert_code(&project.run(&["push"]), 0);
+    assert_eq!(Project::tables(&project.db()), ["posts", "users"]);
+}
+
+#[test]
+fn push_waits_for_the_migration_lock_of_a_managed_database() {
+    let project = with_schema(USERS);
+    project.migration(
+        1,
+        "start",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+        None,
+    );
+    assert_code(&project.run(&["migrate"]), 0);
+    let _lock = project.hold_lock(live_owner());
+    let output = project.run(&["push", "--accept-data-loss", "--lock-timeout", "1s"]);
+    assert_code(&output, 4);
+    assert_eq!(columns(&project.db(), "users"), ["id"]);
+}
+
+#[test]
+fn generate_writes_up_and_down_and_then_finds_no_changes() {
+    let project = with_schema(USERS);
+    let output = project.run(&["generate", "create users"]);
+    assert_code(&output, 0);
+    let mut files: Vec<String> = std::fs::read_dir(project.path().join("migrations"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].ends_with("_create_users.down.sql"), "{files:?}");
+    assert!(files[1].ends_with("_create_users.up.sql"), "{files:?}");
+    let up = std::fs::read_to_string(project.path().join("migrations").join(&files[1])).unwrap();
+    assert!(up.contains("CREATE TABLE \"users\""), "{up}");
+    // `generate` touches no database: the SQLite file named by the URL was not created.
+    assert!(!project.db().exists());
+
+    assert_code(&project.run(&["migrate"]), 0);
+    assert_eq!(columns(&project.db(), "users"), ["id", "email", "nickname"]);
+    let output = project.run(&["generate", "again"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        std::fs::read_dir(project.path().join("migrations"))
+            .unwrap()
+            .count(),
+        2
+    );
+
+    // A change with a rename hint: the up renames, the down renames back.
+    project.write(
+        "schema.sql",
+        &USERS.replace(
+            "    nickname TEXT",
+            "    -- godwit:renamed-from nickname\n    handle TEXT",
+        ),
+    );
+    let output = project.run(&["--format", "json", "generate", "rename nickname"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    let read = |key: &str| {
+        std::fs::read_to_string(project.path().join(value[key].as_str().unwrap())).unwrap()
+    };
+    let (up, down) = (read("up"), read("down"));
+    assert!(
+        up.contains("RENAME COLUMN \"nickname\" TO \"handle\""),
+        "{up}"
+    );
+    assert!(
+        down.contains("RENAME COLUMN \"handle\" TO \"nickname\""),
+        "{down}"
+    );
+    sqlite_exec(
+        &project.db(),
+        "INSERT INTO users (email, nickname) VALUES ('ada@example.com', 'ada');",
+    );
+    assert_code(&project.run(&["migrate"]), 0);
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT handle FROM users"),
+        [["ada"]]
+    );
+    assert_code(&project.run(&["rollback"]), 0);
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT nickname FROM users"),
+        [["ada"]]
+    );
+    assert_code(&project.run(&["verify"]), 0);
+}
+
+#[test]
+fn diff_between_a_schema_file_and_migrations() {
+    let project = with_schema(USERS);
+    project.migration(
+        1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);",
+        Some("DROP TABLE users;"),
+    );
+    let output = project.run(&[
+        "diff",
+        "--from",
+        "migrations:migrations",
+        "--to",
+        "schema.sql",
+    ]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("ADD COLUMN \"nickname\" TEXT"), "{out}");
+    assert!(out.contains("CREATE INDEX users_email"), "{out}");
+
+    let output = project.run(&[
+        "--format",
+        "json",
+        "diff",
+        "--from",
+        "schema.sql",
+        "--to",
+        "schema.sql",
+    ]);
+    assert_code(&output, 0);
+    assert_eq!(json(&output)["changes"], Json::Array(Vec::new()));
+
+    // A live database as one side.
+    assert_code(&project.run(&["push"]), 0);
+    let output = project.run(&[
+        "diff",
+        "--from",
+        "sqlite:test.db",
+        "--to",
+        "migrations:migrations",
+    ]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("DROP COLUMN \"nickname\""),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
+    let project = pushed(&format!(
+        "{USERS}CREATE TABLE posts (\n    id INTEGER PRIMARY KEY,\n    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n    title TEXT DEFAULT 'untitled' CHECK (length(title) < 200)\n);\n\
+         CREATE VIEW user_posts AS SELECT users.email, posts.title FROM users JOIN posts ON posts.user_id = users.id;\n\
+         CREATE TRIGGER users_email_lower AFTER INSERT ON users BEGIN\n    UPDATE users SET email = lower(email) WHERE id = new.id;\nEND;\n"
+    ));
+    let output = project.run(&["inspect"]);
+    assert_code(&output, 0);
+    let sql = stdout(&output);
+    assert!(sql.contains("CREATE TRIGGER"), "{sql}");
+    project.write("inspected.sql", &sql);
+
+    let copy = project.path().join("copy.db");
+    let url = format!("sqlite:{}", copy.display());
+    assert_code(
+        &project.run(&["push", "--url", &url, "--schema", "inspected.sql"]),
+        0,
+    );
+    let again = project.run(&["inspect", "--url", &url]);
+    assert_code(&again, 0);
+    assert_eq!(stdout(&again), sql);
+    let output = project.run(&["diff", "--from", "sqlite:test.db", "--to", &url]);
+    assert_eq!(stdout(&output), "-- no changes\n");
+
+    let output = project.run(&["--format", "json", "inspect"]);
+    assert_code(&output, 0);
+    let tables: Vec<String> = json(&output)["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(tables, ["posts", "users"]);
+}
+
+#[test]
+fn check_reports_drift_after_a_manual_change() {
+    let project = Project::new();
+    project.migration(
+        1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);",
+        Some("DROP TABLE users;"),
+    );
+    project.migration(2, "later", "CREATE TABLE later (id INTEGER);", None);
+    assert_code(&project.run(&["migrate", "--to", "1"]), 0);
+    let output = project.run(&["check"]);
+    assert_code(&output, 0);
+    assert!(stdout(&output).contains("no drift"), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("migration 2 is not applied"),
+        "{}",
+        stderr(&output)
+    );
+
+    sqlite_exec(&project.db(), "ALTER TABLE users ADD COLUMN note TEXT;");
+    let output = project.run(&["check"]);
+    assert_code(&output, 5);
+    let out = stdout(&output);
+    assert!(out.contains("DROP COLUMN \"note\""), "{out}");
+    assert!(stderr(&output).contains("differs"), "{}", stderr(&output));
+
+    let output = project.run(&["--format", "json", "check"]);
+    assert_code(&output, 5);
+    let value = json(&output);
+    assert_eq!(value["drift"], true);
+    assert_eq!(value["applied"], serde_json::json!([1]));
+}
+
+#[test]
+fn verify_passes_good_migrations_and_names_a_broken_down_script() {
+    let project = Project::new();
+    project.migration(
+        1,
+        "users",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);",
+        Some("DROP TABLE users;"),
+    );
+    project.migration(
+        2,
+        "posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);\nCREATE INDEX posts_user ON posts (user_id);",
+        Some("DROP TABLE posts;"),
+    );
+    let output = project.run(&["verify"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("verified 2 migrations"),
+        "{}",
+        stdout(&output)
+    );
+    // verify never touches the target database.
+    assert!(!project.db().exists());
+
+    project.migration(
+        3,
+        "add_note",
+        "ALTER TABLE users ADD COLUMN note TEXT;",
+        Some("SELECT 1;"),
+    );
+    let output = project.run(&["verify"]);
+    assert_code(&output, 1);
+    let error = stderr(&output);
+    assert!(
+        error.contains("down script of migration 3 (add_note)"),
+        "{error}"
+    );
+    assert!(
+        stdout(&output).contains("DROP COLUMN \"note\""),
+        "{}",
+        stdout(&output)
+    );
+
+    project.migration(4, "no_down", "CREATE TABLE t (id INTEGER);", None);
+    let output = project.run(&["--format", "json", "verify"]);
+    assert_code(&output, 1);
+    let value = json(&output);
+    assert_eq!(value["outcome"], "failed");
+    assert_eq!(value["version"], 4);
+    assert_eq!(value["problem"]["problem"], "no_down_script");
+}
+
+/// A project whose config points at a fresh PostgreSQL database.
+struct PgProject {
+    project: Project,
+    db: PgDatabase,
+}
+
+impl PgProject {
+    fn new() -> Self {
+        let db = PgDatabase::create();
+        let project = Project::empty();
+        std::fs::create_dir(project.path().join("migrations")).unwrap();
+        PgProject { project, db }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["--url", self.db.url.as_str()];
+        all.extend_from_slice(args);
+        self.project.run(&all)
+    }
+
+    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        runtime().block_on(async {
+            let mut store = godwit_postgres::PgStore::connect(
+                &self.db.url,
+                &godwit_postgres::PgOptions::default(),
+            )
+            .await
+            .unwrap();
+            let rows = store.query(sql, &[]).await.unwrap();
+            rows.into_iter()
+                .map(|row| row.iter().map(text).collect())
+                .collect()
+        })
+    }
+}
+
+const PG_SCHEMA: &str = "CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email text NOT NULL UNIQUE,
+    mood mood,
+    nickname varchar(40)
+);
+CREATE INDEX users_lower_email ON users (lower(email));
+CREATE TABLE posts (
+    id serial PRIMARY KEY,
+    user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title text NOT NULL DEFAULT 'untitled'
+);
+CREATE VIEW user_posts AS SELECT u.email, p.title FROM users u JOIN posts p ON p.user_id = u.id;
+";
+
+#[test]
+fn postgres_push_is_idempotent_and_renames_keep_data() {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", PG_SCHEMA);
+    let output = pg.run(&["push"]);
+    assert_code(&output, 0);
+    let output = pg.run(&["push"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+
+    pg.rows("INSERT INTO users (email, nickname) VALUES ('ada@example.com', 'ada') RETURNING id");
+    pg.project.write(
+        "schema.sql",
+        &PG_SCHEMA.replace(
+            "    nickname varchar(40)",
+            "    -- godwit:renamed-from nickname\n    handle varchar(40)",
+        ),
+    );
+    let output = pg.run(&["push"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        pg.rows("SELECT email, handle FROM users"),
+        [["ada@example.com", "ada"]]
+    );
+    assert!(stdout(&pg.run(&["push"])).contains("no changes"));
+
+    // Dropping the column needs consent, and nothing changes without it.
+    pg.project.write(
+        "schema.sql",
+        &PG_SCHEMA.replace(",\n    nickname varchar(40)", ""),
+    );
+    let output = pg.run(&["push"]);
+    assert_code(&output, 3);
+    assert_eq!(pg.rows("SELECT handle FROM users"), [["ada"]]);
+    assert_code(&pg.run(&["push", "--accept-data-loss"]), 0);
+    assert_eq!(pg.rows("SELECT email FROM users"), [["ada@example.com"]]);
+}
+
+#[test]
+fn postgres_inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", PG_SCHEMA);
+    assert_code(&pg.run(&["push"]), 0);
+    let output = pg.run(&["inspect"]);
+    assert_code(&output, 0);
+    let sql = stdout(&output);
+    pg.project.write("inspected.sql", &sql);
+
+    let copy = PgDatabase::create();
+    let pushed = pg
+        .project
+        .run(&["--url", &copy.url, "push", "--schema", "inspected.sql"]);
+    assert_code(&pushed, 0);
+    let again = pg.project.run(&["--url", &copy.url, "inspect"]);
+    assert_code(&again, 0);
+    assert_eq!(stdout(&again), sql);
+}
+
+#[test]
+fn postgres_generate_writes_migrations_that_reach_the_schema() {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", PG_SCHEMA);
+    let output = pg.run(&["generate", "initial"]);
+    assert_code(&output, 0);
+    assert_code(&pg.run(&["migrate"]), 0);
+    let output = pg.run(&["generate", "again"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+    let output = pg.run(&["check"]);
+    assert_code(&output, 0);
+    assert_code(&pg.run(&["verify"]), 0);
+    // push agrees that the database matches the schema file.
+    assert!(stdout(&pg.run(&["push"])).contains("no changes"));
+}

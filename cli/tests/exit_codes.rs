@@ -1,0 +1,249 @@
+//! Every documented exit code, one row per cause, on SQLite databases in temporary directories.
+#![cfg(feature = "sqlite")]
+
+mod common;
+
+use common::{HeldLock, Project, assert_code, live_owner, stderr};
+
+/// One way to make godwit exit with a given code.
+struct Case {
+    name: &'static str,
+    /// Prepares the project; what it returns is kept alive while godwit runs.
+    setup: fn(&Project) -> Option<HeldLock>,
+    args: &'static [&'static str],
+    code: i32,
+    /// Text the error on stderr must contain (empty for a success).
+    says: &'static str,
+}
+
+fn nothing(_: &Project) -> Option<HeldLock> {
+    None
+}
+
+fn one_migration(project: &Project) -> Option<HeldLock> {
+    project.migration(
+        1,
+        "create_users",
+        "CREATE TABLE users (id INTEGER);",
+        Some("DROP TABLE users;"),
+    );
+    None
+}
+
+fn edited_after_applying(project: &Project) -> Option<HeldLock> {
+    one_migration(project);
+    assert_code(&project.run(&["migrate"]), 0);
+    project.write(
+        "migrations/1_create_users.up.sql",
+        "CREATE TABLE users (id INTEGER, email TEXT);",
+    );
+    None
+}
+
+const USERS_SCHEMA: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);";
+
+fn pushed_users(project: &Project) -> Option<HeldLock> {
+    project.write("schema.sql", USERS_SCHEMA);
+    assert_code(&project.run(&["push"]), 0);
+    None
+}
+
+fn column_dropped_from_schema(project: &Project) -> Option<HeldLock> {
+    pushed_users(project);
+    project.write("schema.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);");
+    None
+}
+
+fn changed_by_hand(project: &Project) -> Option<HeldLock> {
+    one_migration(project);
+    assert_code(&project.run(&["migrate"]), 0);
+    project.write("schema.sql", "CREATE TABLE users (id INTEGER, note TEXT);");
+    assert_code(&project.run(&["push"]), 0);
+    None
+}
+
+fn lock_held(project: &Project) -> Option<HeldLock> {
+    one_migration(project);
+    Some(project.hold_lock(live_owner()))
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "success",
+        setup: one_migration,
+        args: &["migrate"],
+        code: 0,
+        says: "",
+    },
+    Case {
+        name: "status with pending migrations",
+        setup: one_migration,
+        args: &["status"],
+        code: 0,
+        says: "",
+    },
+    Case {
+        name: "unknown flag",
+        setup: nothing,
+        args: &["migrate", "--frobnicate"],
+        code: 2,
+        says: "--frobnicate",
+    },
+    Case {
+        name: "repair without an action",
+        setup: nothing,
+        args: &["repair"],
+        code: 2,
+        says: "required",
+    },
+    Case {
+        name: "unknown URL scheme",
+        setup: one_migration,
+        args: &["--url", "mysql://root@localhost/app", "migrate"],
+        code: 2,
+        says: "not a database URL godwit understands",
+    },
+    Case {
+        name: "missing explicit config",
+        setup: nothing,
+        args: &["--config", "missing.toml", "status"],
+        code: 2,
+        says: "missing.toml does not exist",
+    },
+    Case {
+        name: "unknown config key",
+        setup: |project| {
+            project.write(
+                "godwit.toml",
+                "url = \"sqlite:test.db\"\nhistory_tabel = \"x\"\n",
+            );
+            None
+        },
+        args: &["status"],
+        code: 2,
+        says: "godwit.toml:2:1: unknown field `history_tabel`",
+    },
+    Case {
+        name: "malformed migration file name",
+        setup: |project| {
+            project.write(
+                "migrations/create_users.up.sql",
+                "CREATE TABLE users (id INTEGER);",
+            );
+            None
+        },
+        args: &["migrate"],
+        code: 2,
+        says: "create_users.up.sql",
+    },
+    Case {
+        name: "unknown target version",
+        setup: one_migration,
+        args: &["migrate", "--to", "99"],
+        code: 2,
+        says: "no migration has version 99",
+    },
+    Case {
+        name: "applied migration edited",
+        setup: edited_after_applying,
+        args: &["migrate"],
+        code: 3,
+        says: "repair --accept-checksum 1",
+    },
+    Case {
+        name: "lock held by a live run",
+        setup: lock_held,
+        args: &["migrate", "--lock-timeout", "1s"],
+        code: 4,
+        says: "migration lock",
+    },
+    Case {
+        name: "unlock of a live lock",
+        setup: lock_held,
+        args: &["unlock"],
+        code: 4,
+        says: "godwit unlock --force",
+    },
+    Case {
+        name: "failing SQL",
+        setup: |project| {
+            project.migration(
+                1,
+                "broken",
+                "CREATE TABLE users (id INTEGER);\nSELEC 1;",
+                None,
+            );
+            None
+        },
+        args: &["migrate"],
+        code: 1,
+        says: "migration 1 (broken) failed",
+    },
+    Case {
+        name: "push with nothing to do",
+        setup: pushed_users,
+        args: &["push"],
+        code: 0,
+        says: "",
+    },
+    Case {
+        name: "push that drops a column without consent",
+        setup: column_dropped_from_schema,
+        args: &["push"],
+        code: 3,
+        says: "--accept-data-loss",
+    },
+    Case {
+        name: "push without a schema file",
+        setup: nothing,
+        args: &["push"],
+        code: 2,
+        says: "schema.sql does not exist",
+    },
+    Case {
+        name: "drift",
+        setup: changed_by_hand,
+        args: &["check"],
+        code: 5,
+        says: "differs from what its applied migrations produce",
+    },
+    Case {
+        name: "database cannot be opened",
+        setup: one_migration,
+        args: &["--url", "sqlite:/nonexistent/dir/x.db", "migrate"],
+        code: 1,
+        says: "cannot open the database at sqlite:/nonexistent/dir/x.db",
+    },
+];
+
+#[test]
+fn exit_codes() {
+    for case in CASES {
+        let project = Project::new();
+        let _kept = (case.setup)(&project);
+        let output = project.run(case.args);
+        assert_eq!(
+            output.status.code(),
+            Some(case.code),
+            "{}: godwit {}\nstderr:\n{}",
+            case.name,
+            case.args.join(" "),
+            stderr(&output)
+        );
+        let error = stderr(&output);
+        if case.code == 0 {
+            assert!(
+                error.is_empty(),
+                "{}: stderr not empty:\n{error}",
+                case.name
+            );
+        } else {
+            assert!(
+                error.contains(case.says),
+                "{}: stderr lacks {:?}:\n{error}",
+                case.name,
+                case.says
+            );
+        }
+    }
+}

@@ -1,0 +1,1914 @@
+//! The declarative workflow, written once over `dyn Store` and `dyn Dialect`.
+//!
+//! A desired schema is plain SQL DDL. Rather than parse it, godwit runs it on a scratch
+//! database of the target's engine and reads the result back from the catalog, so both sides
+//! of a diff are models the engine itself normalised:
+//!
+//! 1. [`desired_schema`]: run the schema files on a scratch store, [`introspect`] it.
+//! 2. [`introspect`] the target (or [`replay_migrations`] on another scratch, for `generate`,
+//!    `check` and `verify`).
+//! 3. [`plan_changes`]: diff the two models and let the dialect render statements.
+//! 4. [`measure_hazards`]: count the rows each destructive statement would touch.
+//! 5. [`apply`]: run the statements, the transactional ones in one transaction.
+//!
+//! Renames are never guessed: they come from comments in the schema file
+//! ([`crate::hints`]), from the user ([`RenameRequest`]), or from answering the questions
+//! [`possible_renames`] suggests.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::{Dialect, HazardKind, LockKind, RenderError, Statement, StatementKind};
+use crate::diff::{Change, ColumnRename, DiffOptions, Renames, diff};
+use crate::error::Error;
+use crate::hints::{HintError, rename_hints};
+use crate::history::{self, HistoryTable, Status};
+use crate::migration::{Migration, Migrations, Script, Version};
+use crate::schema::{Name, Schema, Table};
+use crate::store::{LockRequest, StatementError, Store, StoreError, Value, excerpt};
+
+/// Failures of the declarative workflow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeclarativeError {
+    /// A schema file or folder could not be read.
+    #[error("cannot read the schema at {}", path.display())]
+    Read {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A schema folder holds no `.sql` file.
+    #[error("{} holds no .sql file; put the desired schema in one or more .sql files", path.display())]
+    NoSqlFiles {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A schema file is not valid UTF-8.
+    #[error("{} is not valid UTF-8; save it as UTF-8", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A rename hint in a schema file cannot be used.
+    #[error("{}:{}: {}", file.display(), error.line, error.problem)]
+    Hint {
+        /// The schema file.
+        file: PathBuf,
+        /// The hint's problem and line.
+        error: HintError,
+    },
+    /// The database rejected a statement of a schema file (on the scratch database).
+    #[error("{}", located(file, cause))]
+    SchemaFile {
+        /// The schema file.
+        file: PathBuf,
+        /// The database's error, with its line in the file.
+        cause: StatementError,
+    },
+    /// A migration failed while being replayed on a scratch database.
+    #[error(
+        "migration {version} ({name}) fails on a scratch database: {}",
+        located(Path::new(origin), cause)
+    )]
+    Replay {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// Its file.
+        origin: String,
+        /// The database's error.
+        cause: StatementError,
+    },
+    /// An applied migration has no file, so the schema the migrations produce is unknown.
+    #[error(
+        "migration {version} ({name}) is applied but its file is missing, so the schema the \
+         migrations produce cannot be rebuilt; restore the file"
+    )]
+    MissingMigration {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+    },
+    /// The backend cannot read its catalog into a schema model.
+    #[error("cannot read the {dialect} catalog: {cause}")]
+    Introspect {
+        /// The dialect's name.
+        dialect: &'static str,
+        /// Why.
+        cause: RenderError,
+    },
+    /// The backend cannot express the changes as SQL.
+    #[error("cannot write the changes as {dialect} SQL: {cause}")]
+    Render {
+        /// The dialect's name.
+        dialect: &'static str,
+        /// Why.
+        cause: RenderError,
+    },
+    /// A `--rename` request names nothing in the database.
+    #[error(
+        "--rename {request}: the database has no table, column or index `{}`; \
+         write OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN or OLD_INDEX=NEW_INDEX",
+        request.old.join(".")
+    )]
+    UnknownRename {
+        /// The request.
+        request: RenameRequest,
+    },
+    /// A declared rename contradicts the two schemas.
+    #[error(
+        "cannot rename {object}: {reason}; if the rename was done already, remove its hint or \
+         --rename flag"
+    )]
+    ConflictingRename {
+        /// What the rename is, as `column users.username to user_name`.
+        object: String,
+        /// Why it cannot be done.
+        reason: String,
+    },
+    /// A `--rename` flag is not `OLD=NEW`.
+    #[error(
+        "--rename `{text}` is not OLD=NEW; write OLD_TABLE=NEW_TABLE or TABLE.OLD_COLUMN=NEW_COLUMN"
+    )]
+    BadRenameRequest {
+        /// The flag's value.
+        text: String,
+    },
+    /// A statement of a change failed.
+    #[error(
+        "statement {} of {total} failed: {cause}, in `{sql}`; {}",
+        index + 1,
+        apply_note(*rolled_back, *committed)
+    )]
+    ApplyFailed {
+        /// 0-based index of the failing statement.
+        index: usize,
+        /// How many statements the change has.
+        total: usize,
+        /// The start of the failing statement.
+        sql: String,
+        /// What went wrong.
+        cause: ApplyCause,
+        /// Whether it ran in a transaction that was rolled back.
+        rolled_back: bool,
+        /// Statements that ran before it and stay applied (they ran outside its
+        /// transaction).
+        committed: usize,
+    },
+}
+
+/// `file:line: message` for a statement of a file, and its code and statement when known.
+fn located(file: &Path, cause: &StatementError) -> String {
+    let mut text = match cause.line {
+        Some(line) => format!("{}:{line}: {}", file.display(), cause.message),
+        None => format!("{}: {}", file.display(), cause.message),
+    };
+    if let Some(code) = &cause.code {
+        text.push_str(&format!(" [{code}]"));
+    }
+    if let Some(statement) = &cause.statement {
+        text.push_str(&format!(" in `{}`", excerpt(statement, 80)));
+    }
+    text
+}
+
+fn apply_note(rolled_back: bool, committed: usize) -> String {
+    let kept = match committed {
+        0 => String::new(),
+        1 => "; the statement before it ran outside the transaction and stays applied".into(),
+        n => format!("; the {n} statements before it ran outside the transaction and stay applied"),
+    };
+    if rolled_back {
+        format!("its transaction was rolled back, so its changes were undone (data intact){kept}")
+    } else {
+        format!(
+            "it ran outside a transaction, so check the database for a partial change before \
+             running again{kept}"
+        )
+    }
+}
+
+/// Why a statement of a change failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ApplyCause {
+    /// The database rejected it.
+    Database {
+        /// The database's error.
+        error: StatementError,
+    },
+    /// A check query (such as a foreign key check after a table rebuild) returned rows.
+    Check {
+        /// What the check guards.
+        message: String,
+    },
+}
+
+impl fmt::Display for ApplyCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApplyCause::Database { error } => {
+                f.write_str(&error.message)?;
+                if let Some(code) = &error.code {
+                    write!(f, " [{code}]")?;
+                }
+                Ok(())
+            }
+            ApplyCause::Check { message } => write!(f, "check failed: {message}"),
+        }
+    }
+}
+
+fn statement_error(error: StoreError) -> StatementError {
+    match error {
+        StoreError::Statement(error) => error,
+        other => StatementError {
+            statement_index: None,
+            line: None,
+            column: None,
+            statement: None,
+            message: other.to_string(),
+            code: None,
+            constraint: None,
+        },
+    }
+}
+
+/// Read the catalog of `store` into a schema model, without godwit's own tables (the history
+/// table `history`, its `_meta` and `_lock` companions; in `history.schema`, or in any schema
+/// when that is `None`).
+pub async fn introspect(store: &mut dyn Store, history: &HistoryTable) -> Result<Schema, Error> {
+    let queries = store.dialect().introspection_queries();
+    let mut results = Vec::with_capacity(queries.len());
+    for sql in &queries {
+        results.push(store.query(sql, &[]).await?);
+    }
+    let dialect = store.dialect();
+    let mut schema =
+        dialect
+            .schema_from_catalog(results)
+            .map_err(|cause| DeclarativeError::Introspect {
+                dialect: dialect.name(),
+                cause,
+            })?;
+    let own = [
+        history.name.clone(),
+        history.meta_name(),
+        history.lock_name(),
+    ];
+    schema.tables.retain(|table| {
+        let ours = own.contains(&table.name.name)
+            && history
+                .schema
+                .as_ref()
+                .is_none_or(|schema| table.name.schema.as_ref() == Some(schema));
+        !ours
+    });
+    schema.normalize();
+    Ok(schema)
+}
+
+/// The desired schema's SQL: one file, or the `.sql` files of a folder in name order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaSource {
+    /// Each file's path and text, in the order they run.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+impl SchemaSource {
+    /// Read `path`: a file, or a folder whose `.sql` files (not those of its sub-folders) are
+    /// read in name order.
+    pub fn load(path: &Path) -> Result<Self, DeclarativeError> {
+        let read_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DeclarativeError::Read { path, source }
+        };
+        let metadata = std::fs::metadata(path).map_err(read_error(path))?;
+        let paths = if metadata.is_dir() {
+            let mut paths = Vec::new();
+            for entry in std::fs::read_dir(path).map_err(read_error(path))? {
+                let entry = entry.map_err(read_error(path))?;
+                let file = entry.path();
+                let is_sql = file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("sql"));
+                let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                if is_sql && !hidden && entry.file_type().map_err(read_error(&file))?.is_file() {
+                    paths.push(file);
+                }
+            }
+            if paths.is_empty() {
+                return Err(DeclarativeError::NoSqlFiles {
+                    path: path.to_path_buf(),
+                });
+            }
+            paths.sort();
+            paths
+        } else {
+            vec![path.to_path_buf()]
+        };
+        let mut files = Vec::with_capacity(paths.len());
+        for file in paths {
+            let bytes = std::fs::read(&file).map_err(read_error(&file))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| DeclarativeError::NotUtf8 { path: file.clone() })?;
+            files.push((file, text));
+        }
+        Ok(SchemaSource { files })
+    }
+
+    /// The rename hints of every file ([`crate::hints`]), together.
+    pub fn rename_hints(&self) -> Result<Renames, DeclarativeError> {
+        let mut renames = Renames::default();
+        for (file, sql) in &self.files {
+            let found = rename_hints(sql).map_err(|error| DeclarativeError::Hint {
+                file: file.clone(),
+                error,
+            })?;
+            merge_renames(&mut renames, found);
+        }
+        Ok(renames)
+    }
+}
+
+/// Add `more` to `renames`.
+pub fn merge_renames(renames: &mut Renames, more: Renames) {
+    renames.tables.extend(more.tables);
+    renames.columns.extend(more.columns);
+    renames.indexes.extend(more.indexes);
+}
+
+/// Open a scratch database on `host` ([`Store::open_scratch`]), run `work` on it, and close it
+/// (which deletes it) whatever `work` returned.
+pub async fn with_scratch<T>(
+    host: &mut dyn Store,
+    work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut scratch = host.open_scratch().await?;
+    let result = work(scratch.as_mut()).await;
+    if let Err(error) = scratch.close().await {
+        tracing::warn!(%error, "could not remove a scratch database");
+    }
+    result
+}
+
+/// Run the schema files on `scratch` (an empty database) and read back what they created.
+///
+/// The files run whole, in order, in one transaction. A declarative file need not be in
+/// dependency order (a foreign key may name a table defined further down, a folder's files may
+/// refer to each other), so when that fails the transaction is rolled back and the statements
+/// of all files run one at a time, in passes, each pass retrying those that failed in the one
+/// before, until all have run or a pass makes no progress. The error left is reported with its
+/// file and line. On an engine without transactional DDL the first failure is reported.
+pub async fn desired_schema(
+    scratch: &mut dyn Store,
+    source: &SchemaSource,
+) -> Result<Schema, Error> {
+    if let Some(error) = run_files(scratch, source).await? {
+        run_in_passes(scratch, source, error).await?;
+    }
+    introspect(scratch, &HistoryTable::default()).await
+}
+
+/// [`desired_schema`] on a scratch database that first gets the namespaces (schemas) of
+/// `existing` (the target's, or those its migrations create) that the files do not create
+/// themselves. A schema file may then use a namespace that exists without creating it, as with
+/// sqldef; such a namespace is part of the desired schema, so a push never drops a namespace
+/// the file does not mention. On engines without namespaces this is [`desired_schema`].
+pub async fn desired_schema_over(
+    scratch: &mut dyn Store,
+    source: &SchemaSource,
+    existing: &Schema,
+) -> Result<Schema, Error> {
+    let created: Vec<String> = source
+        .files
+        .iter()
+        .flat_map(|(_, sql)| crate::hints::created_schemas(sql))
+        .collect();
+    let changes: Vec<Change> = existing
+        .schemas
+        .iter()
+        .filter(|schema| !created.iter().any(|c| c.eq_ignore_ascii_case(schema)))
+        .cloned()
+        .map(Change::CreateSchema)
+        .collect();
+    if !changes.is_empty() {
+        let dialect = scratch.dialect();
+        let statements = dialect
+            .render(&changes)
+            .map_err(|cause| DeclarativeError::Render {
+                dialect: dialect.name(),
+                cause,
+            })?;
+        apply(scratch, &statements).await?;
+    }
+    desired_schema(scratch, source).await
+}
+
+fn schema_file_error(file: &Path, error: StoreError) -> Error {
+    match error {
+        StoreError::Statement(cause) => DeclarativeError::SchemaFile {
+            file: file.to_path_buf(),
+            cause,
+        }
+        .into(),
+        other => Error::Store(other),
+    }
+}
+
+/// Run every file whole, in one transaction where the engine allows. `Some` is a statement's
+/// failure after which the transaction was rolled back.
+async fn run_files(scratch: &mut dyn Store, source: &SchemaSource) -> Result<Option<Error>, Error> {
+    let transactional = scratch.dialect().capabilities().transactional_ddl;
+    if transactional {
+        scratch.begin().await?;
+    }
+    for (file, sql) in &source.files {
+        if sql.trim().is_empty() {
+            continue;
+        }
+        if let Err(error) = scratch.execute_script(sql).await {
+            let error = schema_file_error(file, error);
+            if !transactional || !matches!(error, Error::Declarative(_)) {
+                return Err(error);
+            }
+            scratch.rollback().await?;
+            return Ok(Some(error));
+        }
+    }
+    if transactional {
+        scratch.commit().await?;
+    }
+    Ok(None)
+}
+
+/// Run the statements of every file one at a time, retrying failures in passes. `first` is the
+/// failure of the whole run, reported when the files cannot be cut into statements.
+async fn run_in_passes(
+    scratch: &mut dyn Store,
+    source: &SchemaSource,
+    first: Error,
+) -> Result<(), Error> {
+    let mut pending = Vec::new();
+    for (file, sql) in &source.files {
+        let Some(pieces) = crate::hints::statements(sql) else {
+            return Err(first);
+        };
+        pending.extend(pieces.into_iter().map(|(line, sql)| (file, line, sql)));
+    }
+    loop {
+        let mut failed = Vec::new();
+        let mut first_failure = None;
+        let before = pending.len();
+        for (file, line, sql) in pending {
+            if let Err(error) = scratch.execute_script(sql).await {
+                if first_failure.is_none() {
+                    first_failure = Some(match error {
+                        StoreError::Statement(mut cause) => {
+                            // The line is within the statement; make it a line of the file.
+                            cause.line = Some(line + cause.line.unwrap_or(1) - 1);
+                            schema_file_error(file, StoreError::Statement(cause))
+                        }
+                        other => return Err(Error::Store(other)),
+                    });
+                }
+                failed.push((file, line, sql));
+            }
+        }
+        match first_failure {
+            None => return Ok(()),
+            Some(error) if failed.len() == before => return Err(error),
+            Some(_) => pending = failed,
+        }
+    }
+}
+
+/// Run one script the way a migration runs: in a transaction unless it says
+/// `-- godwit:no-transaction` or the engine has no transactional DDL.
+async fn run_script(store: &mut dyn Store, script: &Script) -> Result<(), StoreError> {
+    let transactional =
+        !script.directives.no_transaction && store.dialect().capabilities().transactional_ddl;
+    if !transactional {
+        return store.execute_script(&script.sql).await;
+    }
+    store.begin().await?;
+    match store.execute_script(&script.sql).await {
+        Ok(()) => store.commit().await,
+        Err(error) => {
+            if let Err(rollback) = store.rollback().await {
+                tracing::warn!(%rollback, "rollback after a failed script failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn replay_error(migration: &Migration, script: &Script, error: StoreError) -> DeclarativeError {
+    DeclarativeError::Replay {
+        version: migration.version,
+        name: migration.name.clone(),
+        origin: script.origin(),
+        cause: statement_error(error),
+    }
+}
+
+/// Apply every up script of `migrations` in order on `scratch` (each in a transaction unless
+/// it is a no-transaction migration) and read back the schema they produce. No history is
+/// written to the scratch database.
+pub async fn replay_migrations(
+    scratch: &mut dyn Store,
+    migrations: &Migrations,
+) -> Result<Schema, Error> {
+    for migration in migrations {
+        run_script(scratch, &migration.up)
+            .await
+            .map_err(|error| replay_error(migration, &migration.up, error))?;
+    }
+    introspect(scratch, &HistoryTable::default()).await
+}
+
+/// The changes from one schema to another and the statements that make them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePlan {
+    /// What changes, in order.
+    pub changes: Vec<Change>,
+    /// The SQL that makes the changes, in order.
+    pub statements: Vec<Statement>,
+}
+
+impl ChangePlan {
+    /// Whether nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Diff `current` against `desired` and render the statements that turn one into the other.
+///
+/// The names in `renames` are first matched to the two schemas (exactly, then ignoring an
+/// omitted schema, then ignoring case when that finds one object), so a hint or a flag written
+/// as `users` finds `public.users`, and renames whose old object is gone (already done) or
+/// whose old and new names are one object are dropped: pushing the same file twice changes
+/// nothing the second time. A rename that contradicts the schemas (its old object is still
+/// desired, or its new name is taken) is a [`DeclarativeError::ConflictingRename`].
+pub fn plan_changes(
+    dialect: &dyn Dialect,
+    current: &Schema,
+    desired: &Schema,
+    renames: &Renames,
+) -> Result<ChangePlan, Error> {
+    let options = dialect.diff_options();
+    let renames = resolve_renames(renames, current, desired, options)?;
+    let changes = diff(current, desired, &renames, options);
+    if changes.is_empty() {
+        return Ok(ChangePlan::default());
+    }
+    let statements = dialect
+        .render(&changes)
+        .map_err(|cause| DeclarativeError::Render {
+            dialect: dialect.name(),
+            cause,
+        })?;
+    Ok(ChangePlan {
+        changes,
+        statements,
+    })
+}
+
+/// Find the object `wanted` names among `names`: exactly; else, when `wanted` has no schema,
+/// by name in any schema; else ignoring case. Only a single match counts.
+fn find_name<'a>(names: impl Iterator<Item = &'a Name> + Clone, wanted: &Name) -> Option<&'a Name> {
+    if let Some(exact) = names.clone().find(|n| *n == wanted) {
+        return Some(exact);
+    }
+    let schema_fits = |n: &Name, fold: bool| match (&wanted.schema, &n.schema) {
+        (None, _) => true,
+        (Some(w), Some(s)) => {
+            if fold {
+                w.eq_ignore_ascii_case(s)
+            } else {
+                w == s
+            }
+        }
+        (Some(_), None) => false,
+    };
+    let unique = |found: Vec<&'a Name>| match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    unique(
+        names
+            .clone()
+            .filter(|n| n.name == wanted.name && schema_fits(n, false))
+            .collect(),
+    )
+    .or_else(|| {
+        unique(
+            names
+                .filter(|n| n.name.eq_ignore_ascii_case(&wanted.name) && schema_fits(n, true))
+                .collect(),
+        )
+    })
+}
+
+fn find_column<'a>(table: &'a Table, wanted: &str) -> Option<&'a str> {
+    if let Some(column) = table.columns.iter().find(|c| c.name == wanted) {
+        return Some(&column.name);
+    }
+    let mut folded = table
+        .columns
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case(wanted));
+    match (folded.next(), folded.next()) {
+        (Some(one), None) => Some(&one.name),
+        _ => None,
+    }
+}
+
+fn same_name(a: &Name, b: &Name, options: DiffOptions) -> bool {
+    if options.case_insensitive {
+        a.name.eq_ignore_ascii_case(&b.name)
+            && a.schema.as_deref().map(str::to_ascii_lowercase)
+                == b.schema.as_deref().map(str::to_ascii_lowercase)
+    } else {
+        a == b
+    }
+}
+
+fn same_ident(a: &str, b: &str, options: DiffOptions) -> bool {
+    if options.case_insensitive {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}
+
+/// `renames` with their names as `current` (old names) and `desired` (new names) spell them,
+/// keeping only those that still have something to do: a rename whose old object is gone was
+/// done by an earlier run. A rename whose old object is still in the desired schema, or whose
+/// new name is already taken in the database, contradicts the schemas and is an error.
+fn resolve_renames(
+    renames: &Renames,
+    current: &Schema,
+    desired: &Schema,
+    options: DiffOptions,
+) -> Result<Renames, DeclarativeError> {
+    let conflict = |object: String, reason: &str| DeclarativeError::ConflictingRename {
+        object,
+        reason: reason.to_string(),
+    };
+    let still_desired = "the old name is still in the desired schema";
+    let taken = "the new name already exists in the database";
+    let current_tables = current.tables.iter().map(|t| &t.name);
+    let desired_tables = desired.tables.iter().map(|t| &t.name);
+    let mut resolved = Renames::default();
+    for (old, new) in &renames.tables {
+        let (Some(old), Some(new)) = (
+            find_name(current_tables.clone(), old),
+            find_name(desired_tables.clone(), new),
+        ) else {
+            continue;
+        };
+        if same_name(old, new, options) {
+            continue;
+        }
+        let object = || format!("table {old} to {new}");
+        if desired
+            .tables
+            .iter()
+            .any(|t| same_name(&t.name, old, options))
+        {
+            return Err(conflict(object(), still_desired));
+        }
+        if current
+            .tables
+            .iter()
+            .any(|t| same_name(&t.name, new, options))
+        {
+            return Err(conflict(object(), taken));
+        }
+        resolved.tables.push((old.clone(), new.clone()));
+    }
+    for rename in &renames.columns {
+        let Some(desired_table) =
+            find_name(desired_tables.clone(), &rename.table).and_then(|name| desired.table(name))
+        else {
+            continue;
+        };
+        let current_name = resolved
+            .tables
+            .iter()
+            .find(|(_, new)| *new == desired_table.name)
+            .map_or_else(|| desired_table.name.clone(), |(old, _)| old.clone());
+        let Some(current_table) = current
+            .tables
+            .iter()
+            .find(|t| same_name(&t.name, &current_name, options))
+        else {
+            continue;
+        };
+        let (Some(from), Some(to)) = (
+            find_column(current_table, &rename.from),
+            find_column(desired_table, &rename.to),
+        ) else {
+            continue;
+        };
+        if same_ident(from, to, options) {
+            continue;
+        }
+        let object = || format!("column {}.{from} to {to}", desired_table.name);
+        if desired_table
+            .columns
+            .iter()
+            .any(|c| same_ident(&c.name, from, options))
+        {
+            return Err(conflict(object(), still_desired));
+        }
+        if current_table
+            .columns
+            .iter()
+            .any(|c| same_ident(&c.name, to, options))
+        {
+            return Err(conflict(object(), taken));
+        }
+        resolved.columns.push(ColumnRename {
+            table: desired_table.name.clone(),
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+    let current_indexes = current
+        .tables
+        .iter()
+        .flat_map(|t| t.indexes.iter().map(|i| &i.name));
+    let desired_indexes = desired
+        .tables
+        .iter()
+        .flat_map(|t| t.indexes.iter().map(|i| &i.name));
+    for (old, new) in &renames.indexes {
+        let (Some(old), Some(new)) = (
+            find_name(current_indexes.clone(), old),
+            find_name(desired_indexes.clone(), new),
+        ) else {
+            continue;
+        };
+        if same_name(old, new, options) {
+            continue;
+        }
+        let object = || format!("index {old} to {new}");
+        if desired_indexes.clone().any(|n| same_name(n, old, options)) {
+            return Err(conflict(object(), still_desired));
+        }
+        if current_indexes.clone().any(|n| same_name(n, new, options)) {
+            return Err(conflict(object(), taken));
+        }
+        resolved.indexes.push((old.clone(), new.clone()));
+    }
+    Ok(resolved)
+}
+
+/// A rename asked for on the command line: `OLD=NEW`, where OLD is a table (`users`,
+/// `app.users`), a column (`users.email`, `app.users.email`) or an index, and NEW is the new
+/// name alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenameRequest {
+    /// The old name's parts.
+    pub old: Vec<String>,
+    /// The new name.
+    pub new: String,
+}
+
+impl fmt::Display for RenameRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.old.join("."), self.new)
+    }
+}
+
+impl std::str::FromStr for RenameRequest {
+    type Err = DeclarativeError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || DeclarativeError::BadRenameRequest {
+            text: text.to_string(),
+        };
+        let (old, new) = text.split_once('=').ok_or_else(bad)?;
+        let old: Vec<String> = old.split('.').map(|p| p.trim().to_string()).collect();
+        let new = new.trim();
+        if new.is_empty() || new.contains('=') || old.iter().any(String::is_empty) {
+            return Err(bad());
+        }
+        let new = new.rsplit('.').next().unwrap_or(new).to_string();
+        Ok(RenameRequest { old, new })
+    }
+}
+
+fn name_of(parts: &[String]) -> Option<Name> {
+    match parts {
+        [name] => Some(Name::bare(name.clone())),
+        [schema, name] => Some(Name::qualified(schema.clone(), name.clone())),
+        _ => None,
+    }
+}
+
+/// Turn command-line rename requests into [`Renames`], deciding from the two schemas whether
+/// each names a table, a column or an index. Column renames are keyed by the table's new name
+/// (a table renamed by `base` or by another request counts).
+pub fn resolve_requests(
+    requests: &[RenameRequest],
+    current: &Schema,
+    desired: &Schema,
+    base: &Renames,
+) -> Result<Renames, DeclarativeError> {
+    let current_tables = current.tables.iter().map(|t| &t.name);
+    let mut renames = Renames::default();
+    let mut rest = Vec::new();
+    for request in requests {
+        match name_of(&request.old).and_then(|n| find_name(current_tables.clone(), &n)) {
+            Some(old) => renames.tables.push((
+                old.clone(),
+                Name {
+                    schema: old.schema.clone(),
+                    name: request.new.clone(),
+                },
+            )),
+            None => rest.push(request),
+        }
+    }
+    let new_table_name = |table: &Name| -> Name {
+        base.tables
+            .iter()
+            .chain(&renames.tables)
+            .find(|(old, _)| old == table)
+            .map_or_else(|| table.clone(), |(_, new)| new.clone())
+    };
+    let mut columns = Vec::new();
+    let mut indexes = Vec::new();
+    for request in rest {
+        let (table_parts, column) = request.old.split_at(request.old.len() - 1);
+        let table = name_of(table_parts).and_then(|wanted| {
+            find_name(current_tables.clone(), &wanted)
+                .and_then(|n| current.table(n))
+                .map(|t| (t, new_table_name(&t.name)))
+                .or_else(|| {
+                    // The table may be named by its new name; find its current one.
+                    let new = find_name(desired.tables.iter().map(|t| &t.name), &wanted)?;
+                    let old = base
+                        .tables
+                        .iter()
+                        .chain(&renames.tables)
+                        .find(|(_, n)| n == new)
+                        .map_or(new, |(old, _)| old);
+                    current.table(old).map(|t| (t, new.clone()))
+                })
+        });
+        if let Some((table, new_table)) = table
+            && let Some(from) = find_column(table, &column[0])
+        {
+            columns.push(ColumnRename {
+                table: new_table,
+                from: from.to_string(),
+                to: request.new.clone(),
+            });
+            continue;
+        }
+        let index = name_of(&request.old).and_then(|wanted| {
+            find_name(
+                current
+                    .tables
+                    .iter()
+                    .flat_map(|t| t.indexes.iter().map(|i| &i.name)),
+                &wanted,
+            )
+        });
+        match index {
+            Some(old) => indexes.push((
+                old.clone(),
+                Name {
+                    schema: old.schema.clone(),
+                    name: request.new.clone(),
+                },
+            )),
+            None => {
+                return Err(DeclarativeError::UnknownRename {
+                    request: request.clone(),
+                });
+            }
+        }
+    }
+    renames.columns = columns;
+    renames.indexes = indexes;
+    Ok(renames)
+}
+
+/// A drop and a create in one plan that may be one rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "object", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PossibleRename {
+    /// A table is dropped and another created.
+    Table {
+        /// The dropped table.
+        from: Name,
+        /// The created table.
+        to: Name,
+    },
+    /// A column is dropped and another added to the same table.
+    Column {
+        /// The table (desired name).
+        table: Name,
+        /// The dropped column.
+        from: String,
+        /// The added column.
+        to: String,
+    },
+}
+
+impl PossibleRename {
+    /// The `--rename` value that declares this rename.
+    pub fn flag(&self) -> String {
+        match self {
+            PossibleRename::Table { from, to } => format!("{from}={}", to.name),
+            PossibleRename::Column { table, from, to } => format!("{table}.{from}={to}"),
+        }
+    }
+
+    /// This rename as [`Renames`].
+    pub fn to_renames(&self) -> Renames {
+        match self {
+            PossibleRename::Table { from, to } => Renames {
+                tables: vec![(from.clone(), to.clone())],
+                ..Renames::default()
+            },
+            PossibleRename::Column { table, from, to } => Renames {
+                columns: vec![ColumnRename {
+                    table: table.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                }],
+                ..Renames::default()
+            },
+        }
+    }
+}
+
+impl fmt::Display for PossibleRename {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PossibleRename::Table { from, to } => write!(f, "table {from} to {to}"),
+            PossibleRename::Column { table, from, to } => {
+                write!(f, "column {table}.{from} to {to}")
+            }
+        }
+    }
+}
+
+/// The drops and creates of `changes` that may be renames, every pairing, those with matching
+/// column types first. Nothing is decided here: the user says which, if any, are renames.
+pub fn possible_renames(changes: &[Change]) -> Vec<PossibleRename> {
+    let mut found = Vec::new();
+    let dropped = changes.iter().filter_map(|c| match c {
+        Change::DropTable(t) => Some(t),
+        _ => None,
+    });
+    let created: Vec<&Table> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    for from in dropped {
+        let mut pairs: Vec<(bool, &Table)> = created
+            .iter()
+            .map(|to| {
+                let shape = |t: &Table| {
+                    t.columns
+                        .iter()
+                        .map(|c| c.data_type.to_ascii_lowercase())
+                        .collect::<Vec<_>>()
+                };
+                (shape(from) != shape(to), *to)
+            })
+            .collect();
+        pairs.sort_by_key(|(differs, _)| *differs);
+        found.extend(pairs.into_iter().map(|(_, to)| PossibleRename::Table {
+            from: from.name.clone(),
+            to: to.name.clone(),
+        }));
+    }
+    for change in changes {
+        let Change::AlterTable(table) = change else {
+            continue;
+        };
+        for dropped in &table.dropped_columns {
+            let mut pairs: Vec<(bool, &str)> = table
+                .added_columns
+                .iter()
+                .map(|added| {
+                    (
+                        !added.data_type.eq_ignore_ascii_case(&dropped.data_type),
+                        added.name.as_str(),
+                    )
+                })
+                .collect();
+            pairs.sort_by_key(|(differs, _)| *differs);
+            found.extend(pairs.into_iter().map(|(_, to)| PossibleRename::Column {
+                table: table.to.name.clone(),
+                from: dropped.name.clone(),
+                to: to.to_string(),
+            }));
+        }
+    }
+    found
+}
+
+/// A destructive statement of a plan and how many rows it touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasuredHazard {
+    /// 0-based index of the statement in the plan.
+    pub statement: usize,
+    /// What kind of loss.
+    pub kind: HazardKind,
+    /// A sentence naming the object.
+    pub description: String,
+    /// Rows that would lose data, when the dialect can count them and the count ran.
+    pub affected_rows: Option<i64>,
+}
+
+impl MeasuredHazard {
+    /// Whether the statement may only run with the user's consent.
+    ///
+    /// Dropping a table or a column always needs it, even when empty: it removes part of the
+    /// data model, not only rows. Dropping other objects (views, indexes, types) loses no row
+    /// data and never needs it. The rest (narrowing a type, adding a constraint, removing enum
+    /// values) needs it unless the count says no row is touched; an unknown count needs it.
+    pub fn needs_consent(&self) -> bool {
+        match self.kind {
+            HazardKind::DropTable | HazardKind::DropColumn => true,
+            HazardKind::DropObject => false,
+            _ => self.affected_rows != Some(0),
+        }
+    }
+}
+
+impl fmt::Display for MeasuredHazard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description)?;
+        match self.affected_rows {
+            Some(1) => f.write_str(" (1 row)"),
+            Some(rows) => write!(f, " ({rows} rows)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Run the count query of every hazardous statement of `plan` on `store` (the target, before
+/// anything runs). A count that fails (it may read a column the plan creates first) is left
+/// unknown, which [`MeasuredHazard::needs_consent`] treats as touching rows.
+pub async fn measure_hazards(
+    store: &mut dyn Store,
+    plan: &ChangePlan,
+) -> Result<Vec<MeasuredHazard>, Error> {
+    let mut measured = Vec::new();
+    for (index, statement) in plan.statements.iter().enumerate() {
+        let Some(hazard) = &statement.hazard else {
+            continue;
+        };
+        let affected_rows = match &hazard.count_query {
+            None => None,
+            Some(sql) => match store.query(sql, &[]).await {
+                Ok(rows) => {
+                    rows.first()
+                        .and_then(|row| row.first())
+                        .and_then(|value| match value {
+                            Value::Int(n) => Some(*n),
+                            Value::Text(text) => text.trim().parse().ok(),
+                            Value::Null => Some(0),
+                        })
+                }
+                Err(error) => {
+                    tracing::debug!(%error, sql, "the count of a hazard failed; treated as unknown");
+                    None
+                }
+            },
+        };
+        measured.push(MeasuredHazard {
+            statement: index,
+            kind: hazard.kind,
+            description: hazard.description.clone(),
+            affected_rows,
+        });
+    }
+    Ok(measured)
+}
+
+/// Take the migration lock for a declarative change when taking it leaves nothing behind, and
+/// say whether it was taken (release it with [`Store::unlock`]).
+///
+/// A session lock (PostgreSQL) is always taken. A row lock (SQLite) lives in a table; a
+/// database without that table is not run by `godwit migrate`, and creating the table would
+/// add an object the schema file does not have, so there the lock is not taken: the change
+/// still runs in one write transaction, which keeps other writers out while it runs.
+pub async fn lock_for_change(
+    store: &mut dyn Store,
+    request: &LockRequest<'_>,
+) -> Result<bool, Error> {
+    if store.dialect().capabilities().lock == LockKind::Row {
+        let (sql, params) = store
+            .dialect()
+            .table_exists_query(request.table.schema.as_deref(), &request.table.lock_name());
+        if store.query(&sql, &params).await?.is_empty() {
+            return Ok(false);
+        }
+    }
+    store.lock(request).await?;
+    Ok(true)
+}
+
+/// Run `statements` on `store`.
+///
+/// Each run of consecutive transactional statements goes in one transaction; the
+/// non-transactional ones (which the dialect puts before or after the transactional ones) run
+/// on their own. On an engine without transactional DDL everything runs in order, unwrapped.
+/// `Execute` statements run as scripts; `AssertEmpty` queries that return a row roll the
+/// transaction back. The first failure stops the run, and the error says which statement
+/// failed and whether its changes were rolled back.
+pub async fn apply(store: &mut dyn Store, statements: &[Statement]) -> Result<(), Error> {
+    let transactions = store.dialect().capabilities().transactional_ddl;
+    let total = statements.len();
+    let failed = |index: usize, cause: ApplyCause, rolled_back: bool, committed: usize| {
+        Error::from(DeclarativeError::ApplyFailed {
+            index,
+            total,
+            sql: excerpt(&statements[index].sql, 80),
+            cause,
+            rolled_back,
+            committed,
+        })
+    };
+    let mut index = 0;
+    while index < total {
+        if !(transactions && statements[index].transactional) {
+            run_statement(store, &statements[index])
+                .await
+                .map_err(|cause| failed(index, cause, false, index))?;
+            index += 1;
+            continue;
+        }
+        let group = statements[index..]
+            .iter()
+            .position(|s| !s.transactional)
+            .map_or(total, |end| index + end);
+        store.begin().await?;
+        for (at, statement) in statements.iter().enumerate().take(group).skip(index) {
+            if let Err(cause) = run_statement(store, statement).await {
+                if let Err(rollback) = store.rollback().await {
+                    tracing::warn!(%rollback, "rollback after a failed statement failed");
+                }
+                restore_after_failure(store, statements).await;
+                return Err(failed(at, cause, true, index));
+            }
+        }
+        store.commit().await?;
+        index = group;
+    }
+    Ok(())
+}
+
+/// After a rolled-back transaction, still run the non-transactional statements that follow the
+/// last transactional one: they restore connection state the leading ones changed (SQLite's
+/// `PRAGMA foreign_keys = ON` after a rebuild), which must not stay changed because of a failure.
+async fn restore_after_failure(store: &mut dyn Store, statements: &[Statement]) {
+    let trailing = statements
+        .iter()
+        .rposition(|s| s.transactional)
+        .map_or(statements.len(), |last| last + 1);
+    for statement in &statements[trailing..] {
+        if let Err(error) = run_statement(store, statement).await {
+            tracing::warn!(?error, sql = %statement.sql, "restoring after a failed change failed");
+        }
+    }
+}
+
+async fn run_statement(store: &mut dyn Store, statement: &Statement) -> Result<(), ApplyCause> {
+    let database = |error: StoreError| ApplyCause::Database {
+        error: statement_error(error),
+    };
+    match &statement.kind {
+        StatementKind::AssertEmpty { message } => {
+            let rows = store.query(&statement.sql, &[]).await.map_err(database)?;
+            if rows.is_empty() {
+                Ok(())
+            } else {
+                Err(ApplyCause::Check {
+                    message: message.clone(),
+                })
+            }
+        }
+        _ => store.execute_script(&statement.sql).await.map_err(database),
+    }
+}
+
+/// The renames that undo `renames`: for a down script, rendered as the diff from the desired
+/// schema back to the current one.
+pub fn inverse_renames(renames: &Renames) -> Renames {
+    let old_table = |new: &Name| {
+        renames
+            .tables
+            .iter()
+            .find(|(_, n)| n == new)
+            .map_or_else(|| new.clone(), |(old, _)| old.clone())
+    };
+    Renames {
+        tables: renames
+            .tables
+            .iter()
+            .map(|(old, new)| (new.clone(), old.clone()))
+            .collect(),
+        columns: renames
+            .columns
+            .iter()
+            .map(|c| ColumnRename {
+                table: old_table(&c.table),
+                from: c.to.clone(),
+                to: c.from.clone(),
+            })
+            .collect(),
+        indexes: renames
+            .indexes
+            .iter()
+            .map(|(old, new)| (new.clone(), old.clone()))
+            .collect(),
+    }
+}
+
+/// `statements` as the text of a migration file.
+///
+/// When every statement may run in a transaction the script is the statements in order, and
+/// `godwit migrate` wraps it in its transaction. When some may not (SQLite's
+/// `PRAGMA foreign_keys` around a table rebuild), the script opens with
+/// `-- godwit:no-transaction` and wraps each run of transactional statements in its own
+/// `BEGIN;` ... `COMMIT;`, so it runs as `push` would. Hazards are noted above their
+/// statement, and check queries, which a script cannot enforce, are written as comments for
+/// the reader to run.
+pub fn migration_script(statements: &[Statement]) -> String {
+    let mut text = String::new();
+    let wrap = statements.iter().any(|s| !s.transactional);
+    if wrap {
+        text.push_str(
+            "-- godwit:no-transaction\n\
+             -- Some statements cannot run inside a transaction; the others are grouped in\n\
+             -- BEGIN/COMMIT below.\n",
+        );
+    }
+    let mut open = false;
+    for statement in statements {
+        if wrap && statement.transactional != open {
+            text.push_str(if open { "\nCOMMIT;\n" } else { "\nBEGIN;\n" });
+            open = statement.transactional;
+        }
+        text.push('\n');
+        if let Some(hazard) = &statement.hazard {
+            text.push_str(&format!("-- hazard: {}\n", hazard.description));
+        }
+        let sql = statement.sql.trim_end();
+        match &statement.kind {
+            StatementKind::AssertEmpty { message } => {
+                text.push_str(&format!(
+                    "-- check ({message}): this query must return no rows\n"
+                ));
+                for line in sql.lines() {
+                    text.push_str(&format!("-- {line}\n"));
+                }
+            }
+            _ => {
+                text.push_str(sql);
+                if !sql.ends_with(';') {
+                    text.push(';');
+                }
+                text.push('\n');
+            }
+        }
+    }
+    if open {
+        text.push_str("\nCOMMIT;\n");
+    }
+    text
+}
+
+/// What `check` found: the migrations applied to the live database, and the changes that
+/// would turn the live schema into the one they produce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftReport {
+    /// The versions replayed (those the history records as applied).
+    pub applied: Vec<Version>,
+    /// Migrations with a file that the history does not record as applied.
+    pub not_applied: Vec<Version>,
+    /// From the live schema to the migrations' schema; empty when there is no drift.
+    pub plan: ChangePlan,
+}
+
+impl DriftReport {
+    /// Whether the live schema differs from what the applied migrations produce.
+    pub fn drifted(&self) -> bool {
+        !self.plan.is_empty()
+    }
+}
+
+/// Compare the live schema of `target` with the schema the migrations recorded as applied in
+/// its history produce on `scratch`.
+pub async fn drift(
+    target: &mut dyn Store,
+    history: &HistoryTable,
+    scratch: &mut dyn Store,
+    migrations: &Migrations,
+) -> Result<DriftReport, Error> {
+    let rows = history::read(target, history).await?;
+    let mut applied = Vec::new();
+    for row in rows.iter().filter(|r| r.status == Status::Applied) {
+        match migrations.get(row.version) {
+            Some(migration) => applied.push(migration.clone()),
+            None => {
+                return Err(DeclarativeError::MissingMigration {
+                    version: row.version,
+                    name: row.name.clone(),
+                }
+                .into());
+            }
+        }
+    }
+    let versions: Vec<Version> = applied.iter().map(|m| m.version).collect();
+    let not_applied = migrations
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !versions.contains(v))
+        .collect();
+    let expected = replay_migrations(scratch, &Migrations::from_list(applied)?).await?;
+    let live = introspect(target, history).await?;
+    let plan = plan_changes(target.dialect(), &live, &expected, &Renames::default())?;
+    Ok(DriftReport {
+        applied: versions,
+        not_applied,
+        plan,
+    })
+}
+
+/// Which pass of `verify` found a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyStage {
+    /// Applying the up scripts the first time.
+    Up,
+    /// Running the down scripts, newest first.
+    Down,
+    /// Applying the up scripts again after every down script ran.
+    Reapply,
+}
+
+impl fmt::Display for VerifyStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VerifyStage::Up => "up",
+            VerifyStage::Down => "down",
+            VerifyStage::Reapply => "up (again, after the downs)",
+        })
+    }
+}
+
+/// What went wrong with one migration in `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VerifyProblem {
+    /// The script failed.
+    Failed {
+        /// The database's error.
+        error: StatementError,
+    },
+    /// The migration has no down script.
+    NoDownScript,
+    /// The schema after the script is not the one expected; `plan` turns the schema found
+    /// into the one expected.
+    Differs {
+        /// The missing changes.
+        plan: ChangePlan,
+    },
+}
+
+/// The first migration `verify` found at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyFailure {
+    /// The migration.
+    pub version: Version,
+    /// Its name.
+    pub name: String,
+    /// Its script's file.
+    pub origin: String,
+    /// The pass.
+    pub stage: VerifyStage,
+    /// What went wrong.
+    pub problem: VerifyProblem,
+}
+
+impl fmt::Display for VerifyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (version, name) = (self.version, &self.name);
+        match &self.problem {
+            VerifyProblem::Failed { error } => write!(
+                f,
+                "the {} script of migration {version} ({name}) failed: {}",
+                self.stage,
+                located(Path::new(&self.origin), error)
+            ),
+            VerifyProblem::NoDownScript => write!(
+                f,
+                "migration {version} ({name}) has no down script; write its .down.sql file"
+            ),
+            VerifyProblem::Differs { .. } if self.stage == VerifyStage::Down => write!(
+                f,
+                "the down script of migration {version} ({name}) does not restore the schema \
+                 before it; {} misses these changes",
+                self.origin
+            ),
+            VerifyProblem::Differs { .. } => write!(
+                f,
+                "migration {version} ({name}) gives another schema when applied again after \
+                 its down script; its down script leaves something behind"
+            ),
+        }
+    }
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Verification {
+    /// Every migration went up, down and up again, each down restoring the schema before its
+    /// up.
+    Verified {
+        /// How many migrations.
+        migrations: usize,
+    },
+    /// The first migration at fault.
+    Failed(VerifyFailure),
+}
+
+/// Round-trip `migrations` on `scratch`: apply every up script (recording the schema before
+/// and after each), run every down script newest first (each must restore the schema from
+/// before its up), then apply every up script again (each must give the schema it gave the
+/// first time). Stops at the first migration at fault.
+pub async fn verify(
+    scratch: &mut dyn Store,
+    migrations: &Migrations,
+) -> Result<Verification, Error> {
+    let table = HistoryTable::default();
+    let list: Vec<&Migration> = migrations.iter().collect();
+    let mut before = Vec::with_capacity(list.len());
+    let mut after = Vec::with_capacity(list.len());
+    let mut schema = introspect(scratch, &table).await?;
+    for migration in &list {
+        before.push(schema);
+        if let Err(problem) = run_and_compare(scratch, &table, &migration.up, None).await? {
+            return Ok(failure(migration, &migration.up, VerifyStage::Up, problem));
+        }
+        schema = introspect(scratch, &table).await?;
+        after.push(schema.clone());
+    }
+    for (index, migration) in list.iter().enumerate().rev() {
+        let Some(down) = &migration.down else {
+            return Ok(failure(
+                migration,
+                &migration.up,
+                VerifyStage::Down,
+                VerifyProblem::NoDownScript,
+            ));
+        };
+        if let Err(problem) = run_and_compare(scratch, &table, down, Some(&before[index])).await? {
+            return Ok(failure(migration, down, VerifyStage::Down, problem));
+        }
+    }
+    for (index, migration) in list.iter().enumerate() {
+        let expected = Some(&after[index]);
+        if let Err(problem) = run_and_compare(scratch, &table, &migration.up, expected).await? {
+            return Ok(failure(
+                migration,
+                &migration.up,
+                VerifyStage::Reapply,
+                problem,
+            ));
+        }
+    }
+    Ok(Verification::Verified {
+        migrations: list.len(),
+    })
+}
+
+fn failure(
+    migration: &Migration,
+    script: &Script,
+    stage: VerifyStage,
+    problem: VerifyProblem,
+) -> Verification {
+    Verification::Failed(VerifyFailure {
+        version: migration.version,
+        name: migration.name.clone(),
+        origin: script.origin(),
+        stage,
+        problem,
+    })
+}
+
+/// One step of [`verify`]: run `script`, then, when `expected` is given, compare the scratch
+/// database with it. The inner `Err` is the problem found; the outer one a failure of godwit.
+async fn run_and_compare(
+    scratch: &mut dyn Store,
+    table: &HistoryTable,
+    script: &Script,
+    expected: Option<&Schema>,
+) -> Result<Result<(), VerifyProblem>, Error> {
+    if let Err(error) = run_script(scratch, script).await {
+        let error = statement_error(error);
+        return Ok(Err(VerifyProblem::Failed { error }));
+    }
+    let Some(expected) = expected else {
+        return Ok(Ok(()));
+    };
+    let found = introspect(scratch, table).await?;
+    let plan = plan_changes(scratch.dialect(), &found, expected, &Renames::default())?;
+    Ok(if plan.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyProblem::Differs { plan })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Hazard;
+    use crate::schema::{Column, Index};
+
+    fn renames() -> Renames {
+        Renames {
+            tables: vec![(Name::bare("accounts"), Name::bare("users"))],
+            columns: vec![
+                ColumnRename {
+                    table: Name::bare("users"),
+                    from: "username".into(),
+                    to: "user_name".into(),
+                },
+                ColumnRename {
+                    table: Name::bare("posts"),
+                    from: "body".into(),
+                    to: "text".into(),
+                },
+            ],
+            indexes: vec![(Name::bare("old_idx"), Name::bare("new_idx"))],
+        }
+    }
+
+    #[test]
+    fn inverse_renames_swap_names_and_key_columns_by_the_old_table() {
+        let inverse = inverse_renames(&renames());
+        assert_eq!(
+            inverse.tables,
+            [(Name::bare("users"), Name::bare("accounts"))]
+        );
+        assert_eq!(
+            inverse.columns,
+            [
+                ColumnRename {
+                    table: Name::bare("accounts"),
+                    from: "user_name".into(),
+                    to: "username".into(),
+                },
+                ColumnRename {
+                    table: Name::bare("posts"),
+                    from: "text".into(),
+                    to: "body".into(),
+                }
+            ]
+        );
+        assert_eq!(
+            inverse.indexes,
+            [(Name::bare("new_idx"), Name::bare("old_idx"))]
+        );
+        assert_eq!(inverse_renames(&inverse), renames());
+    }
+
+    #[test]
+    fn a_folder_is_read_in_name_order_without_sub_folders_or_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("20_posts.sql"),
+            "CREATE TABLE posts (id int);",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("10_users.sql"),
+            "CREATE TABLE users (id int);",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("README.md"), "not sql").unwrap();
+        std::fs::write(dir.path().join(".10_swap.sql"), "editor backup").unwrap();
+        std::fs::create_dir(dir.path().join("old.sql")).unwrap();
+        std::fs::create_dir(dir.path().join("nested")).unwrap();
+        std::fs::write(
+            dir.path().join("nested/05_x.sql"),
+            "CREATE TABLE x (id int);",
+        )
+        .unwrap();
+        let source = SchemaSource::load(dir.path()).unwrap();
+        let names: Vec<String> = source
+            .files
+            .iter()
+            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["10_users.sql", "20_posts.sql"]);
+        assert_eq!(source.files[0].1, "CREATE TABLE users (id int);");
+    }
+
+    #[test]
+    fn a_single_file_is_read_and_errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("schema.sql");
+        std::fs::write(&file, "CREATE TABLE t (id int);").unwrap();
+        assert_eq!(SchemaSource::load(&file).unwrap().files.len(), 1);
+
+        let missing = dir.path().join("nope.sql");
+        let error = SchemaSource::load(&missing).unwrap_err().to_string();
+        assert!(error.contains("nope.sql"), "{error}");
+
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let error = SchemaSource::load(&empty).unwrap_err();
+        assert!(
+            matches!(error, DeclarativeError::NoSqlFiles { .. }),
+            "{error}"
+        );
+
+        std::fs::write(dir.path().join("latin1.sql"), b"-- caf\xe9\n").unwrap();
+        let error = SchemaSource::load(&dir.path().join("latin1.sql")).unwrap_err();
+        assert!(matches!(error, DeclarativeError::NotUtf8 { .. }), "{error}");
+    }
+
+    #[test]
+    fn hint_errors_name_the_file_and_line() {
+        let source = SchemaSource {
+            files: vec![
+                ("a.sql".into(), "CREATE TABLE a (id int);".into()),
+                (
+                    "b.sql".into(),
+                    "CREATE TABLE b (id int);\n-- godwit:renamed-from x\n".into(),
+                ),
+            ],
+        };
+        let error = source.rename_hints().unwrap_err().to_string();
+        assert!(error.starts_with("b.sql:2: "), "{error}");
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+    }
+
+    fn table(schema: Option<&str>, name: &str, columns: &[&str]) -> Table {
+        Table::new(
+            Name {
+                schema: schema.map(str::to_string),
+                name: name.into(),
+            },
+            columns.iter().map(|c| Column::new(*c, "text")).collect(),
+        )
+    }
+
+    #[test]
+    fn renames_resolve_to_the_spelling_of_each_schema_and_drop_when_done() {
+        let current = schema(vec![table(Some("public"), "accounts", &["id", "UserName"])]);
+        let desired = schema(vec![table(Some("public"), "users", &["id", "user_name"])]);
+        let wanted = Renames {
+            tables: vec![(Name::bare("accounts"), Name::bare("users"))],
+            columns: vec![ColumnRename {
+                table: Name::bare("users"),
+                from: "username".into(),
+                to: "user_name".into(),
+            }],
+            indexes: Vec::new(),
+        };
+        let resolved =
+            resolve_renames(&wanted, &current, &desired, DiffOptions::default()).unwrap();
+        assert_eq!(
+            resolved.tables,
+            [(
+                Name::qualified("public", "accounts"),
+                Name::qualified("public", "users")
+            )]
+        );
+        assert_eq!(
+            resolved.columns,
+            [ColumnRename {
+                table: Name::qualified("public", "users"),
+                from: "UserName".into(),
+                to: "user_name".into(),
+            }]
+        );
+        // Once applied, the same hints resolve to nothing.
+        let resolved =
+            resolve_renames(&wanted, &desired, &desired, DiffOptions::default()).unwrap();
+        assert_eq!(resolved, Renames::default());
+    }
+
+    #[test]
+    fn renames_that_contradict_the_schemas_are_errors() {
+        let rename = Renames {
+            columns: vec![ColumnRename {
+                table: Name::bare("users"),
+                from: "username".into(),
+                to: "user_name".into(),
+            }],
+            ..Renames::default()
+        };
+        // The old column is still wanted.
+        let current = schema(vec![table(None, "users", &["username"])]);
+        let desired = schema(vec![table(None, "users", &["username", "user_name"])]);
+        let error = resolve_renames(&rename, &current, &desired, DiffOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("column users.username to user_name"),
+            "{error}"
+        );
+        assert!(error.contains("still in the desired schema"), "{error}");
+        // The new name is taken.
+        let current = schema(vec![table(None, "users", &["username", "user_name"])]);
+        let desired = schema(vec![table(None, "users", &["user_name"])]);
+        let error = resolve_renames(&rename, &current, &desired, DiffOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("already exists in the database"), "{error}");
+        // Only case differs: on a case-sensitive engine that is a rename, not a conflict.
+        let quoted = Renames {
+            columns: vec![ColumnRename {
+                table: Name::bare("users"),
+                from: "UserName".into(),
+                to: "username".into(),
+            }],
+            ..Renames::default()
+        };
+        let current = schema(vec![table(None, "users", &["UserName"])]);
+        let desired = schema(vec![table(None, "users", &["username"])]);
+        let resolved =
+            resolve_renames(&quoted, &current, &desired, DiffOptions::default()).unwrap();
+        assert_eq!(resolved.columns.len(), 1);
+    }
+
+    #[test]
+    fn rename_requests_are_tables_columns_or_indexes() {
+        let mut users = table(None, "users", &["id", "username"]);
+        users.indexes.push(Index {
+            name: Name::bare("users_idx"),
+            unique: false,
+            keys: vec!["username".into()],
+            predicate: None,
+            method: None,
+            definition: "CREATE INDEX users_idx ON users (username)".into(),
+        });
+        let current = schema(vec![users, table(None, "posts", &["id"])]);
+        let desired = schema(vec![table(None, "people", &["id", "login"])]);
+        let requests: Vec<RenameRequest> = [
+            "users=people",
+            "people.username=login",
+            "users_idx=people_idx",
+        ]
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
+        let renames = resolve_requests(&requests, &current, &desired, &Renames::default()).unwrap();
+        assert_eq!(
+            renames.tables,
+            [(Name::bare("users"), Name::bare("people"))]
+        );
+        assert_eq!(
+            renames.columns,
+            [ColumnRename {
+                table: Name::bare("people"),
+                from: "username".into(),
+                to: "login".into(),
+            }]
+        );
+        assert_eq!(
+            renames.indexes,
+            [(Name::bare("users_idx"), Name::bare("people_idx"))]
+        );
+        // The column may also be named by the table's old name.
+        let requests = [
+            "users=people".parse().unwrap(),
+            "users.username=login".parse().unwrap(),
+        ];
+        let renames = resolve_requests(&requests, &current, &desired, &Renames::default()).unwrap();
+        assert_eq!(renames.columns[0].table, Name::bare("people"));
+
+        let unknown = ["ghost.col=x".parse().unwrap()];
+        let error =
+            resolve_requests(&unknown, &current, &desired, &Renames::default()).unwrap_err();
+        assert!(error.to_string().contains("ghost.col"), "{error}");
+        assert!("nothing".parse::<RenameRequest>().is_err());
+        assert!("a=".parse::<RenameRequest>().is_err());
+        assert!("a..b=c".parse::<RenameRequest>().is_err());
+    }
+
+    #[test]
+    fn possible_renames_pair_drops_with_creates() {
+        let from = schema(vec![
+            table(None, "old", &["id"]),
+            table(None, "t", &["id", "username"]),
+        ]);
+        let to = schema(vec![
+            table(None, "new", &["id"]),
+            table(None, "t", &["id", "user_name"]),
+        ]);
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        let found = possible_renames(&changes);
+        assert_eq!(
+            found,
+            [
+                PossibleRename::Table {
+                    from: Name::bare("old"),
+                    to: Name::bare("new")
+                },
+                PossibleRename::Column {
+                    table: Name::bare("t"),
+                    from: "username".into(),
+                    to: "user_name".into()
+                }
+            ]
+        );
+        assert_eq!(found[0].flag(), "old=new");
+        assert_eq!(found[1].flag(), "t.username=user_name");
+    }
+
+    fn hazard(kind: HazardKind, affected_rows: Option<i64>) -> MeasuredHazard {
+        MeasuredHazard {
+            statement: 0,
+            kind,
+            description: "x".into(),
+            affected_rows,
+        }
+    }
+
+    #[test]
+    fn consent_depends_on_the_kind_and_the_count() {
+        assert!(hazard(HazardKind::DropTable, Some(0)).needs_consent());
+        assert!(hazard(HazardKind::DropColumn, Some(0)).needs_consent());
+        assert!(!hazard(HazardKind::DropObject, None).needs_consent());
+        assert!(!hazard(HazardKind::AddConstraint, Some(0)).needs_consent());
+        assert!(hazard(HazardKind::AddConstraint, Some(3)).needs_consent());
+        assert!(hazard(HazardKind::NarrowType, None).needs_consent());
+    }
+
+    #[test]
+    fn scripts_group_transactional_statements_when_some_cannot_be() {
+        let plain = migration_script(&[
+            Statement::execute("CREATE TABLE a (id int)"),
+            Statement::execute("DROP TABLE b;").with_hazard(Hazard::new(
+                HazardKind::DropTable,
+                "drops table b",
+                None,
+            )),
+        ]);
+        assert_eq!(
+            plain,
+            "\nCREATE TABLE a (id int);\n\n-- hazard: drops table b\nDROP TABLE b;\n"
+        );
+        let wrapped = migration_script(&[
+            Statement::execute("PRAGMA foreign_keys = OFF").outside_transaction(),
+            Statement::execute("ALTER TABLE a RENAME TO b"),
+            Statement::assert_empty("PRAGMA foreign_key_check", "foreign keys hold"),
+            Statement::execute("PRAGMA foreign_keys = ON").outside_transaction(),
+        ]);
+        assert!(
+            wrapped.starts_with("-- godwit:no-transaction\n"),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.contains(
+                "PRAGMA foreign_keys = OFF;\n\nBEGIN;\n\nALTER TABLE a RENAME TO b;\n\n\
+                 -- check (foreign keys hold): this query must return no rows\n\
+                 -- PRAGMA foreign_key_check\n\nCOMMIT;\n\nPRAGMA foreign_keys = ON;\n"
+            ),
+            "{wrapped}"
+        );
+        let directives = crate::migration::Directives::parse(&wrapped).unwrap();
+        assert!(directives.no_transaction);
+    }
+}

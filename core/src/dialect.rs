@@ -1,0 +1,337 @@
+//! The pure half of a backend: SQL text and facts about it, never I/O.
+
+use std::fmt::Debug;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diff::{Change, DiffOptions};
+use crate::history::HistoryTable;
+use crate::schema::Schema;
+use crate::store::{Row, Value};
+
+/// What a backend can do, as data rather than a row of booleans on the trait, so a plugin can
+/// describe itself in one serialised message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// DDL statements take part in transactions (true for SQLite and PostgreSQL), so a failed
+    /// migration leaves the schema untouched.
+    pub transactional_ddl: bool,
+    /// How concurrent runners are kept apart.
+    pub lock: LockKind,
+    /// The backend has schemas (namespaces) that the history table may live in.
+    pub schemas: bool,
+    /// Unquoted identifiers are case-insensitive and compared that way by the diff (SQLite).
+    #[serde(default)]
+    pub case_insensitive_identifiers: bool,
+}
+
+impl Capabilities {
+    /// A backend with transactional DDL and no schemas that locks with `lock`; adjust the rest
+    /// with the `with_*` methods.
+    pub fn new(lock: LockKind) -> Self {
+        Capabilities {
+            transactional_ddl: true,
+            lock,
+            schemas: false,
+            case_insensitive_identifiers: false,
+        }
+    }
+
+    /// Set whether identifiers compare case-insensitively.
+    #[must_use]
+    pub fn with_case_insensitive_identifiers(mut self, yes: bool) -> Self {
+        self.case_insensitive_identifiers = yes;
+        self
+    }
+
+    /// Set whether DDL takes part in transactions.
+    #[must_use]
+    pub fn with_transactional_ddl(mut self, transactional_ddl: bool) -> Self {
+        self.transactional_ddl = transactional_ddl;
+        self
+    }
+
+    /// Set whether the backend has schemas.
+    #[must_use]
+    pub fn with_schemas(mut self, schemas: bool) -> Self {
+        self.schemas = schemas;
+        self
+    }
+}
+
+/// One statement a dialect renders for a declarative change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Statement {
+    /// The SQL.
+    pub sql: String,
+    /// What running it means.
+    pub kind: StatementKind,
+    /// Whether it may run inside the transaction that holds the other statements. Statements
+    /// that may not (SQLite `PRAGMA foreign_keys`, PostgreSQL `ALTER TYPE ... ADD VALUE` on old
+    /// servers, `CREATE INDEX CONCURRENTLY`) run before or after it, outside.
+    pub transactional: bool,
+    /// Data this statement may destroy, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hazard: Option<Hazard>,
+}
+
+impl Statement {
+    /// A statement to execute inside the transaction.
+    pub fn execute(sql: impl Into<String>) -> Self {
+        Statement {
+            sql: sql.into(),
+            kind: StatementKind::Execute,
+            transactional: true,
+            hazard: None,
+        }
+    }
+
+    /// A query that must return no rows, or the whole change is rolled back with `message`
+    /// (SQLite's `PRAGMA foreign_key_check` after a rebuild, a row-count comparison).
+    pub fn assert_empty(sql: impl Into<String>, message: impl Into<String>) -> Self {
+        Statement {
+            sql: sql.into(),
+            kind: StatementKind::AssertEmpty {
+                message: message.into(),
+            },
+            transactional: true,
+            hazard: None,
+        }
+    }
+
+    /// The same statement, to run outside the transaction.
+    #[must_use]
+    pub fn outside_transaction(mut self) -> Self {
+        self.transactional = false;
+        self
+    }
+
+    /// The same statement, marked as possibly destroying data.
+    #[must_use]
+    pub fn with_hazard(mut self, hazard: Hazard) -> Self {
+        self.hazard = Some(hazard);
+        self
+    }
+}
+
+/// What a [`Statement`] is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StatementKind {
+    /// Execute it.
+    Execute,
+    /// Run it as a query; any row means a check failed.
+    AssertEmpty {
+        /// What failed, for the error.
+        message: String,
+    },
+}
+
+/// Data a statement may destroy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Hazard {
+    /// What kind of loss.
+    pub kind: HazardKind,
+    /// A sentence naming the object (`drops table users`).
+    pub description: String,
+    /// A query returning one row with one integer: how many rows would lose data. When it
+    /// returns 0 the statement is not destructive after all (adding NOT NULL to a column with
+    /// no NULLs), and godwit does not ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_query: Option<String>,
+}
+
+impl Hazard {
+    /// A hazard with a query counting the affected rows.
+    pub fn new(
+        kind: HazardKind,
+        description: impl Into<String>,
+        count_query: Option<String>,
+    ) -> Self {
+        Hazard {
+            kind,
+            description: description.into(),
+            count_query,
+        }
+    }
+}
+
+/// Kinds of data loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HazardKind {
+    /// A table and its rows go away.
+    DropTable,
+    /// A column and its values go away.
+    DropColumn,
+    /// A type change may truncate or fail on existing values.
+    NarrowType,
+    /// A NOT NULL (or other) constraint is added that existing rows may violate.
+    AddConstraint,
+    /// Enum values still used by rows are removed.
+    RemoveEnumValue,
+    /// Other objects go away (views, indexes, types) with no row data.
+    DropObject,
+}
+
+/// A dialect cannot do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The dialect does not support declarative schemas at all.
+    #[error("the {dialect} backend does not support declarative schema changes")]
+    Unsupported {
+        /// The dialect's name.
+        dialect: &'static str,
+    },
+    /// One change cannot be expressed on this engine.
+    #[error("{0}")]
+    Impossible(String),
+}
+
+/// How a backend serialises concurrent runners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LockKind {
+    /// A session-level lock held by the server for as long as the connection lives (PostgreSQL
+    /// advisory locks): it cannot go stale, because a dead runner's connection releases it.
+    Session,
+    /// A row in a lock table, written under an exclusive write transaction: it survives the
+    /// process that took it, so liveness has to be judged from its owner (SQLite).
+    Row,
+}
+
+/// SQL text and facts for one database engine. Implementations must be pure: every method is a
+/// function of its arguments, with no I/O, so dialects are cheap to snapshot-test and to host
+/// behind a plugin boundary.
+pub trait Dialect: Send + Sync + Debug {
+    /// The backend's short name, as used in URLs and messages (`sqlite`, `postgres`).
+    fn name(&self) -> &'static str;
+
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Quote an identifier so that any name, including keywords and names with quotes in them,
+    /// is taken literally. The default is the SQL standard's double quotes.
+    fn quote_identifier(&self, ident: &str) -> String {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+
+    /// The bound-parameter marker for the 1-based parameter `index`.
+    fn placeholder(&self, index: usize) -> String;
+
+    /// The schema-qualified, quoted name of a table.
+    fn qualified_name(&self, schema: Option<&str>, name: &str) -> String {
+        match schema {
+            Some(schema) => format!(
+                "{}.{}",
+                self.quote_identifier(schema),
+                self.quote_identifier(name)
+            ),
+            None => self.quote_identifier(name),
+        }
+    }
+
+    /// A query returning one row when `table` exists and none otherwise.
+    fn table_exists_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>);
+
+    /// Statements that create godwit's history tables when they are missing. They must be
+    /// idempotent (`IF NOT EXISTS`), because two runners may race to create them. The default
+    /// uses types that SQLite and PostgreSQL both accept.
+    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
+        let history = self.qualified_name(table.schema.as_deref(), &table.name);
+        let meta = self.qualified_name(table.schema.as_deref(), &table.meta_name());
+        let mut statements = Vec::new();
+        if let (true, Some(schema)) = (self.capabilities().schemas, table.schema.as_deref()) {
+            statements.push(format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                self.quote_identifier(schema)
+            ));
+        }
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {history} (\n\
+             \x20   version BIGINT PRIMARY KEY,\n\
+             \x20   name TEXT NOT NULL,\n\
+             \x20   checksum TEXT NOT NULL,\n\
+             \x20   down_checksum TEXT,\n\
+             \x20   down_script TEXT,\n\
+             \x20   transactional BIGINT NOT NULL,\n\
+             \x20   status TEXT NOT NULL,\n\
+             \x20   started_at TEXT NOT NULL,\n\
+             \x20   finished_at TEXT,\n\
+             \x20   duration_ms BIGINT,\n\
+             \x20   error TEXT,\n\
+             \x20   error_statement TEXT,\n\
+             \x20   error_line BIGINT,\n\
+             \x20   previous_checksums TEXT,\n\
+             \x20   applied_by TEXT\n\
+             )"
+        ));
+        statements.push(format!(
+            "CREATE TABLE IF NOT EXISTS {meta} (\n\
+             \x20   key TEXT PRIMARY KEY,\n\
+             \x20   value TEXT NOT NULL\n\
+             )"
+        ));
+        statements
+    }
+
+    /// How the declarative diff compares names on this engine.
+    fn diff_options(&self) -> DiffOptions {
+        DiffOptions {
+            case_insensitive: self.capabilities().case_insensitive_identifiers,
+        }
+    }
+
+    /// Queries that read the whole catalog. Their number is fixed (it must not grow with the
+    /// number of tables); [`Dialect::schema_from_catalog`] turns their results into a model.
+    /// The default is none: a backend without declarative support.
+    fn introspection_queries(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Build the schema model from the results of [`Dialect::introspection_queries`], one
+    /// row list per query, in order.
+    fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+        let _ = results;
+        Err(RenderError::Unsupported {
+            dialect: self.name(),
+        })
+    }
+
+    /// Render changes (in the order the diff produced them) as statements.
+    fn render(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
+        let _ = changes;
+        Err(RenderError::Unsupported {
+            dialect: self.name(),
+        })
+    }
+
+    /// Render a whole schema as DDL that recreates it (`godwit inspect`). The default renders
+    /// the diff from an empty schema.
+    fn render_schema(&self, schema: &Schema) -> Result<String, RenderError> {
+        let changes = crate::diff::diff(
+            &Schema::default(),
+            schema,
+            &crate::diff::Renames::default(),
+            self.diff_options(),
+        );
+        let mut out = String::new();
+        for statement in self.render(&changes)? {
+            if statement.kind == StatementKind::Execute && statement.transactional {
+                out.push_str(statement.sql.trim_end());
+                if !statement.sql.trim_end().ends_with(';') {
+                    out.push(';');
+                }
+                out.push_str("\n\n");
+            }
+        }
+        Ok(out)
+    }
+}

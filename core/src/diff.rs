@@ -1,0 +1,1154 @@
+//! The declarative diff: two schema models in, an ordered list of typed changes out.
+//!
+//! The diff knows nothing of SQL. It decides *what* changes and in *which order* dependencies
+//! allow; a [`Dialect`](crate::Dialect) decides *how* (native `ALTER`, a table rebuild, a new
+//! type and a cast). Renames are never guessed: they come from [`Renames`], given by the user
+//! through flags or comments in the schema file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{
+    Check, Column, Domain, Enum, Extension, ForeignKey, Function, Index, Name, PrimaryKey, Schema,
+    Sequence, Table, Trigger, Unique, View,
+};
+
+/// Renames the user declared. Old names refer to the current database, new ones to the
+/// desired schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renames {
+    /// Tables: `(old, new)`.
+    pub tables: Vec<(Name, Name)>,
+    /// Columns, keyed by the table's new name.
+    pub columns: Vec<ColumnRename>,
+    /// Indexes: `(old, new)`.
+    pub indexes: Vec<(Name, Name)>,
+}
+
+/// One column rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRename {
+    /// The table, by its name in the desired schema.
+    pub table: Name,
+    /// The current column name.
+    pub from: String,
+    /// The desired column name.
+    pub to: String,
+}
+
+/// How names compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Identifiers are case-insensitive (SQLite): `USERS` and `users` are one table.
+    pub case_insensitive: bool,
+}
+
+/// A column whose definition changes (a rename, if any, is applied first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnChange {
+    /// The column now (under its new name when renamed).
+    pub from: Column,
+    /// The column as desired.
+    pub to: Column,
+}
+
+/// Everything that changes inside one existing table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableChange {
+    /// The table now, renamed to its new name if it is renamed.
+    pub from: Table,
+    /// The table as desired.
+    pub to: Table,
+    /// Column renames `(old, new)`.
+    pub renamed_columns: Vec<(String, String)>,
+    /// Columns to add.
+    pub added_columns: Vec<Column>,
+    /// Columns to drop.
+    pub dropped_columns: Vec<Column>,
+    /// Columns whose definition changes.
+    pub altered_columns: Vec<ColumnChange>,
+    /// The primary key changes from the first to the second.
+    pub primary_key: Option<(Option<PrimaryKey>, Option<PrimaryKey>)>,
+    /// Unique constraints to add.
+    pub added_uniques: Vec<Unique>,
+    /// Unique constraints to drop.
+    pub dropped_uniques: Vec<Unique>,
+    /// Check (and other) constraints to add.
+    pub added_checks: Vec<Check>,
+    /// Check (and other) constraints to drop.
+    pub dropped_checks: Vec<Check>,
+    /// Foreign keys added to this table. They are also emitted as separate
+    /// [`Change::AddForeignKey`] steps; engines that cannot add a key in place (SQLite) use
+    /// these to rebuild the table instead.
+    pub added_foreign_keys: Vec<ForeignKey>,
+    /// Foreign keys dropped from this table (also emitted as [`Change::DropForeignKey`]).
+    pub dropped_foreign_keys: Vec<ForeignKey>,
+    /// `STRICT` / `WITHOUT ROWID` change (SQLite: needs a rebuild).
+    pub options_changed: bool,
+    /// The table comment changes to this.
+    pub comment: Option<Option<String>>,
+}
+
+impl TableChange {
+    fn is_empty(&self) -> bool {
+        self.renamed_columns.is_empty()
+            && self.added_columns.is_empty()
+            && self.dropped_columns.is_empty()
+            && self.altered_columns.is_empty()
+            && self.primary_key.is_none()
+            && self.added_uniques.is_empty()
+            && self.dropped_uniques.is_empty()
+            && self.added_checks.is_empty()
+            && self.dropped_checks.is_empty()
+            && self.added_foreign_keys.is_empty()
+            && self.dropped_foreign_keys.is_empty()
+            && !self.options_changed
+            && self.comment.is_none()
+    }
+}
+
+/// One step of a migration from one schema to another, in the order they must run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// Drop a trigger (removed, changed, or on a table being rebuilt or dropped).
+    DropTrigger(Trigger),
+    /// Drop a view (removed, changed, or depending on something that changes).
+    DropView(View),
+    /// Drop a foreign key.
+    DropForeignKey {
+        /// The table holding it (current name).
+        table: Name,
+        /// The key.
+        key: ForeignKey,
+    },
+    /// Drop an index.
+    DropIndex(Index),
+    /// Create a schema.
+    CreateSchema(String),
+    /// Create an extension.
+    CreateExtension(Extension),
+    /// Create an enum type.
+    CreateEnum(Enum),
+    /// Change an enum's labels.
+    AlterEnum {
+        /// The type now.
+        from: Enum,
+        /// As desired.
+        to: Enum,
+    },
+    /// Create a domain.
+    CreateDomain(Domain),
+    /// Create a sequence.
+    CreateSequence(Sequence),
+    /// Create or replace a function.
+    CreateFunction(Function),
+    /// Rename a table.
+    RenameTable {
+        /// Current name.
+        from: Name,
+        /// New name.
+        to: Name,
+    },
+    /// Create a table. Its foreign keys follow as separate [`Change::AddForeignKey`] steps, so
+    /// tables that reference each other can be created in any order.
+    CreateTable(Table),
+    /// Change an existing table.
+    AlterTable(Box<TableChange>),
+    /// Drop a table.
+    DropTable(Table),
+    /// Create an index.
+    CreateIndex(Index),
+    /// Rename an index. Engines without `ALTER INDEX ... RENAME` recreate `index`.
+    RenameIndex {
+        /// Current name.
+        from: Name,
+        /// The index as desired, under its new name.
+        index: Index,
+    },
+    /// Add a foreign key.
+    AddForeignKey {
+        /// The table (new name).
+        table: Name,
+        /// The key.
+        key: ForeignKey,
+    },
+    /// Create a view.
+    CreateView(View),
+    /// Create a trigger.
+    CreateTrigger(Trigger),
+    /// Set or remove a column comment.
+    CommentColumn {
+        /// The table.
+        table: Name,
+        /// The column.
+        column: String,
+        /// The new comment.
+        comment: Option<String>,
+    },
+    /// Drop a function.
+    DropFunction(Function),
+    /// Drop a sequence.
+    DropSequence(Sequence),
+    /// Drop a domain.
+    DropDomain(Domain),
+    /// Drop an enum type.
+    DropEnum(Enum),
+    /// Drop an extension.
+    DropExtension(Extension),
+    /// Drop a schema.
+    DropSchema(String),
+}
+
+/// Builds the keys names are compared by.
+struct Keyed {
+    options: DiffOptions,
+}
+
+impl Keyed {
+    fn name(&self, name: &Name) -> Name {
+        if self.options.case_insensitive {
+            Name {
+                schema: name.schema.as_ref().map(|s| s.to_lowercase()),
+                name: name.name.to_lowercase(),
+            }
+        } else {
+            name.clone()
+        }
+    }
+
+    fn ident(&self, ident: &str) -> String {
+        if self.options.case_insensitive {
+            ident.to_lowercase()
+        } else {
+            ident.to_string()
+        }
+    }
+}
+
+/// Compute the changes that turn `from` into `to`.
+pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions) -> Vec<Change> {
+    let key = Keyed { options };
+    let mut early = Vec::new(); // drops of dependants, before anything else
+    let mut creates = Vec::new(); // types, tables, alterations
+    let mut late = Vec::new(); // indexes, foreign keys, views, triggers
+    let mut final_drops = Vec::new(); // types and namespaces, once nothing uses them
+
+    // Table renames: the current table under its desired name.
+    let table_renames: BTreeMap<Name, Name> = renames
+        .tables
+        .iter()
+        .map(|(old, new)| (key.name(old), new.clone()))
+        .collect();
+    let current_tables: BTreeMap<Name, Table> = from
+        .tables
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            if let Some(new) = table_renames.get(&key.name(&t.name)) {
+                t.name = new.clone();
+            }
+            (key.name(&t.name), t)
+        })
+        .collect();
+    let desired_tables: BTreeMap<Name, &Table> =
+        to.tables.iter().map(|t| (key.name(&t.name), t)).collect();
+
+    // Which tables change shape: their dependants (views, triggers) are recreated around it.
+    let mut changed_tables: BTreeSet<Name> = BTreeSet::new();
+    let mut table_changes = Vec::new();
+    for (k, desired) in &desired_tables {
+        if let Some(current) = current_tables.get(k) {
+            let change = table_change(&key, current, desired, renames, &table_renames);
+            if !change.is_empty() {
+                changed_tables.insert(k.clone());
+                table_changes.push(change);
+            }
+        }
+    }
+    for (old, new) in &renames.tables {
+        if from
+            .tables
+            .iter()
+            .any(|t| key.name(&t.name) == key.name(old))
+        {
+            changed_tables.insert(key.name(old));
+            changed_tables.insert(key.name(new));
+        }
+    }
+    let dropped_tables: Vec<&Table> = current_tables
+        .iter()
+        .filter(|(k, _)| !desired_tables.contains_key(*k))
+        .map(|(_, t)| t)
+        .collect();
+    for table in &dropped_tables {
+        changed_tables.insert(key.name(&table.name));
+    }
+    let original_name = |t: &Name| -> Name {
+        // The current database's name of a table known by its desired name.
+        renames
+            .tables
+            .iter()
+            .find(|(_, new)| key.name(new) == key.name(t))
+            .map_or_else(|| t.clone(), |(old, _)| old.clone())
+    };
+
+    // Views: recreate when changed, or when they read a changed table or a recreated view.
+    let desired_views: BTreeMap<Name, &View> =
+        to.views.iter().map(|v| (key.name(&v.name), v)).collect();
+    let mut recreated_views: BTreeSet<Name> = BTreeSet::new();
+    loop {
+        let before = recreated_views.len();
+        for view in &from.views {
+            let k = key.name(&view.name);
+            let changed = match desired_views.get(&k) {
+                None => true,
+                Some(desired) => desired.definition != view.definition,
+            };
+            let depends_on_change = view.depends_on.iter().any(|d| {
+                changed_tables.contains(&key.name(d)) || recreated_views.contains(&key.name(d))
+            });
+            if changed || depends_on_change {
+                recreated_views.insert(k);
+            }
+        }
+        if recreated_views.len() == before {
+            break;
+        }
+    }
+    for view in views_in_dependency_order(&from.views, &key)
+        .into_iter()
+        .rev()
+    {
+        if recreated_views.contains(&key.name(&view.name)) {
+            early.push(Change::DropView(view.clone()));
+        }
+    }
+    // Triggers: same rule.
+    let desired_triggers: BTreeMap<(Name, String), &Trigger> = to
+        .triggers
+        .iter()
+        .map(|t| ((key.name(&t.table), key.ident(&t.name)), t))
+        .collect();
+    let mut kept_triggers = BTreeSet::new();
+    for trigger in &from.triggers {
+        let renamed_table = table_renames
+            .get(&key.name(&trigger.table))
+            .cloned()
+            .unwrap_or_else(|| trigger.table.clone());
+        let k = (key.name(&renamed_table), key.ident(&trigger.name));
+        let unchanged = desired_triggers
+            .get(&k)
+            .is_some_and(|d| d.definition == trigger.definition)
+            && !changed_tables.contains(&key.name(&trigger.table))
+            && !changed_tables.contains(&key.name(&renamed_table))
+            && !recreated_views.contains(&key.name(&trigger.table));
+        if unchanged {
+            kept_triggers.insert(k);
+        } else {
+            early.insert(0, Change::DropTrigger(trigger.clone()));
+        }
+    }
+
+    // Foreign keys and indexes of surviving tables.
+    let mut fk_adds = Vec::new();
+    let mut index_creates = Vec::new();
+    for (k, desired) in &desired_tables {
+        let Some(current) = current_tables.get(k) else {
+            for fk in &desired.foreign_keys {
+                fk_adds.push(Change::AddForeignKey {
+                    table: desired.name.clone(),
+                    key: fk.clone(),
+                });
+            }
+            for index in &desired.indexes {
+                index_creates.push(Change::CreateIndex(index.clone()));
+            }
+            continue;
+        };
+        let current_fks: Vec<ForeignKey> = current
+            .foreign_keys
+            .iter()
+            .map(|fk| renamed_fk(&key, fk, &desired.name, renames, &table_renames))
+            .collect();
+        for (fk, original) in current_fks.iter().zip(&current.foreign_keys) {
+            if !desired.foreign_keys.iter().any(|d| same_fk(&key, d, fk)) {
+                early.push(Change::DropForeignKey {
+                    table: original_name(&current.name),
+                    key: original.clone(),
+                });
+            }
+        }
+        for fk in &desired.foreign_keys {
+            if !current_fks.iter().any(|c| same_fk(&key, c, fk)) {
+                fk_adds.push(Change::AddForeignKey {
+                    table: desired.name.clone(),
+                    key: fk.clone(),
+                });
+            }
+        }
+        let index_renames: BTreeMap<Name, &Name> = renames
+            .indexes
+            .iter()
+            .map(|(old, new)| (key.name(old), new))
+            .collect();
+        for index in &current.indexes {
+            let new_name = index_renames.get(&key.name(&index.name)).copied();
+            let target_name = new_name.unwrap_or(&index.name);
+            match desired
+                .indexes
+                .iter()
+                .find(|d| key.name(&d.name) == key.name(target_name))
+            {
+                Some(d) if same_index(&key, index, d, new_name.is_some()) => {
+                    if new_name.is_some() {
+                        index_creates.push(Change::RenameIndex {
+                            from: index.name.clone(),
+                            index: d.clone(),
+                        });
+                    }
+                }
+                Some(d) => {
+                    early.push(Change::DropIndex(index.clone()));
+                    index_creates.push(Change::CreateIndex(d.clone()));
+                }
+                None => early.push(Change::DropIndex(index.clone())),
+            }
+        }
+        for index in &desired.indexes {
+            let exists = current.indexes.iter().any(|c| {
+                let target = index_renames
+                    .get(&key.name(&c.name))
+                    .copied()
+                    .unwrap_or(&c.name);
+                key.name(target) == key.name(&index.name)
+            });
+            if !exists {
+                index_creates.push(Change::CreateIndex(index.clone()));
+            }
+        }
+    }
+
+    // Types and namespaces that must exist before tables use them.
+    for schema in &to.schemas {
+        if !from.schemas.contains(schema) {
+            creates.push(Change::CreateSchema(schema.clone()));
+        }
+    }
+    for ext in &to.extensions {
+        if !from.extensions.iter().any(|e| e.name == ext.name) {
+            creates.push(Change::CreateExtension(ext.clone()));
+        }
+    }
+    for desired in &to.enums {
+        match from.enums.iter().find(|e| e.name == desired.name) {
+            None => creates.push(Change::CreateEnum(desired.clone())),
+            Some(current) if current.values != desired.values => creates.push(Change::AlterEnum {
+                from: current.clone(),
+                to: desired.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for desired in &to.domains {
+        match from.domains.iter().find(|d| d.name == desired.name) {
+            None => creates.push(Change::CreateDomain(desired.clone())),
+            Some(current) if current != desired => {
+                early.push(Change::DropDomain(current.clone()));
+                creates.push(Change::CreateDomain(desired.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for desired in &to.sequences {
+        match from.sequences.iter().find(|s| s.name == desired.name) {
+            None => creates.push(Change::CreateSequence(desired.clone())),
+            Some(current) if current != desired => {
+                final_drops.push(Change::DropSequence(current.clone()));
+                creates.push(Change::CreateSequence(desired.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for desired in &to.functions {
+        if from
+            .functions
+            .iter()
+            .find(|f| f.signature == desired.signature)
+            .is_none_or(|current| current.definition != desired.definition)
+        {
+            creates.push(Change::CreateFunction(desired.clone()));
+        }
+    }
+
+    // Tables.
+    for (old, new) in &renames.tables {
+        if from
+            .tables
+            .iter()
+            .any(|t| key.name(&t.name) == key.name(old))
+        {
+            creates.push(Change::RenameTable {
+                from: old.clone(),
+                to: new.clone(),
+            });
+        }
+    }
+    for (k, desired) in &desired_tables {
+        if !current_tables.contains_key(k) {
+            let mut table = (*desired).clone();
+            table.foreign_keys.clear();
+            table.indexes.clear();
+            creates.push(Change::CreateTable(table));
+        }
+    }
+    for change in table_changes {
+        creates.push(Change::AlterTable(Box::new(change)));
+    }
+    for table in dropped_tables {
+        let mut table = table.clone();
+        table.name = original_name(&table.name);
+        creates.push(Change::DropTable(table));
+    }
+
+    late.extend(index_creates);
+    late.extend(fk_adds);
+    for view in views_in_dependency_order(&to.views, &key) {
+        let k = key.name(&view.name);
+        let existed = from.views.iter().any(|v| key.name(&v.name) == k);
+        if !existed || recreated_views.contains(&k) {
+            late.push(Change::CreateView(view.clone()));
+        }
+    }
+    for trigger in &to.triggers {
+        let k = (key.name(&trigger.table), key.ident(&trigger.name));
+        if !kept_triggers.contains(&k) {
+            late.push(Change::CreateTrigger(trigger.clone()));
+        }
+    }
+    for desired in &to.tables {
+        let current = current_tables.get(&key.name(&desired.name));
+        for column in &desired.columns {
+            let before = current
+                .and_then(|t| {
+                    t.columns
+                        .iter()
+                        .find(|c| key.ident(&c.name) == key.ident(&column.name))
+                })
+                .and_then(|c| c.comment.clone());
+            if before != column.comment && (current.is_some() || column.comment.is_some()) {
+                late.push(Change::CommentColumn {
+                    table: desired.name.clone(),
+                    column: column.name.clone(),
+                    comment: column.comment.clone(),
+                });
+            }
+        }
+    }
+
+    for current in &from.functions {
+        if !to
+            .functions
+            .iter()
+            .any(|f| f.signature == current.signature)
+        {
+            final_drops.push(Change::DropFunction(current.clone()));
+        }
+    }
+    for current in &from.sequences {
+        if !to.sequences.iter().any(|s| s.name == current.name) {
+            final_drops.push(Change::DropSequence(current.clone()));
+        }
+    }
+    for current in &from.domains {
+        if !to.domains.iter().any(|d| d.name == current.name) {
+            final_drops.push(Change::DropDomain(current.clone()));
+        }
+    }
+    for current in &from.enums {
+        if !to.enums.iter().any(|e| e.name == current.name) {
+            final_drops.push(Change::DropEnum(current.clone()));
+        }
+    }
+    for current in &from.extensions {
+        if !to.extensions.iter().any(|e| e.name == current.name) {
+            final_drops.push(Change::DropExtension(current.clone()));
+        }
+    }
+    for schema in &from.schemas {
+        if !to.schemas.contains(schema) {
+            final_drops.push(Change::DropSchema(schema.clone()));
+        }
+    }
+
+    let mut changes = early;
+    changes.extend(creates);
+    changes.extend(late);
+    changes.extend(final_drops);
+    changes
+}
+
+/// A current foreign key of `table` (by its desired name) as it reads after the declared
+/// renames: its own columns, the referenced table, and the referenced table's columns.
+fn renamed_fk(
+    key: &Keyed,
+    fk: &ForeignKey,
+    table: &Name,
+    renames: &Renames,
+    table_renames: &BTreeMap<Name, Name>,
+) -> ForeignKey {
+    let mut fk = fk.clone();
+    if let Some(new) = table_renames.get(&key.name(&fk.references)) {
+        fk.references = new.clone();
+    }
+    let rename =
+        |on: &Name, column: &mut String| {
+            if let Some(r) = renames.columns.iter().find(|r| {
+                key.name(&r.table) == key.name(on) && key.ident(&r.from) == key.ident(column)
+            }) {
+                column.clone_from(&r.to);
+            }
+        };
+    for column in &mut fk.columns {
+        rename(table, column);
+    }
+    let references = fk.references.clone();
+    for column in &mut fk.referenced_columns {
+        rename(&references, column);
+    }
+    fk
+}
+
+fn same_fk(key: &Keyed, a: &ForeignKey, b: &ForeignKey) -> bool {
+    let cols = |c: &[String]| c.iter().map(|s| key.ident(s)).collect::<Vec<_>>();
+    // Engine-generated names differ between databases; compare names only when both sides
+    // carry a name the user is likely to have chosen (PostgreSQL always names constraints).
+    a.name.as_ref().map(|n| key.ident(n)) == b.name.as_ref().map(|n| key.ident(n))
+        && cols(&a.columns) == cols(&b.columns)
+        && key.name(&a.references) == key.name(&b.references)
+        && cols(&a.referenced_columns) == cols(&b.referenced_columns)
+        && a.on_delete == b.on_delete
+        && a.on_update == b.on_update
+        && a.deferrable == b.deferrable
+        && a.initially_deferred == b.initially_deferred
+}
+
+/// Two indexes are the same when their definitions match; a renamed index is compared on its
+/// shape, since its definition text contains its old name.
+fn same_index(key: &Keyed, current: &Index, desired: &Index, renamed: bool) -> bool {
+    if renamed {
+        current.unique == desired.unique
+            && current
+                .keys
+                .iter()
+                .map(|k| key.ident(k))
+                .eq(desired.keys.iter().map(|k| key.ident(k)))
+            && current.predicate == desired.predicate
+            && current.method == desired.method
+    } else {
+        current.definition == desired.definition
+    }
+}
+
+fn table_change(
+    key: &Keyed,
+    current: &Table,
+    desired: &Table,
+    renames: &Renames,
+    table_renames: &BTreeMap<Name, Name>,
+) -> TableChange {
+    let column_renames: Vec<(String, String)> = renames
+        .columns
+        .iter()
+        .filter(|r| key.name(&r.table) == key.name(&desired.name))
+        .filter(|r| {
+            current
+                .columns
+                .iter()
+                .any(|c| key.ident(&c.name) == key.ident(&r.from))
+        })
+        .map(|r| (r.from.clone(), r.to.clone()))
+        .collect();
+    let mut from = current.clone();
+    for column in &mut from.columns {
+        if let Some((_, new)) = column_renames
+            .iter()
+            .find(|(old, _)| key.ident(old) == key.ident(&column.name))
+        {
+            column.name.clone_from(new);
+        }
+    }
+    let find = |columns: &[Column], name: &str| -> Option<Column> {
+        columns
+            .iter()
+            .find(|c| key.ident(&c.name) == key.ident(name))
+            .cloned()
+    };
+    let added_columns: Vec<Column> = desired
+        .columns
+        .iter()
+        .filter(|c| find(&from.columns, &c.name).is_none())
+        .cloned()
+        .collect();
+    let dropped_columns: Vec<Column> = from
+        .columns
+        .iter()
+        .filter(|c| find(&desired.columns, &c.name).is_none())
+        .cloned()
+        .collect();
+    let altered_columns: Vec<ColumnChange> = desired
+        .columns
+        .iter()
+        .filter_map(|to| {
+            let from = find(&from.columns, &to.name)?;
+            let mut comparable = from.clone();
+            comparable.name.clone_from(&to.name);
+            comparable.comment.clone_from(&to.comment);
+            (comparable != *to).then(|| ColumnChange {
+                from,
+                to: to.clone(),
+            })
+        })
+        .collect();
+    let rename_cols = |cols: &[String]| -> Vec<String> {
+        cols.iter()
+            .map(|c| {
+                column_renames
+                    .iter()
+                    .find(|(old, _)| key.ident(old) == key.ident(c))
+                    .map_or_else(|| key.ident(c), |(_, new)| key.ident(new))
+            })
+            .collect()
+    };
+    let pk_cols = |pk: &Option<PrimaryKey>, renamed: bool| {
+        pk.as_ref().map(|p| {
+            if renamed {
+                rename_cols(&p.columns)
+            } else {
+                p.columns.iter().map(|c| key.ident(c)).collect::<Vec<_>>()
+            }
+        })
+    };
+    let primary_key = (pk_cols(&current.primary_key, true) != pk_cols(&desired.primary_key, false))
+        .then(|| (current.primary_key.clone(), desired.primary_key.clone()));
+    let unique_key = |u: &Unique, renamed: bool| {
+        let cols = if renamed {
+            rename_cols(&u.columns)
+        } else {
+            u.columns.iter().map(|c| key.ident(c)).collect()
+        };
+        (cols, u.nulls_not_distinct)
+    };
+    let added_uniques = desired
+        .uniques
+        .iter()
+        .filter(|d| {
+            !current
+                .uniques
+                .iter()
+                .any(|c| unique_key(c, true) == unique_key(d, false))
+        })
+        .cloned()
+        .collect();
+    let dropped_uniques = current
+        .uniques
+        .iter()
+        .filter(|c| {
+            !desired
+                .uniques
+                .iter()
+                .any(|d| unique_key(c, true) == unique_key(d, false))
+        })
+        .cloned()
+        .collect();
+    let all_checks = |t: &Table| -> Vec<Check> {
+        t.checks
+            .iter()
+            .chain(&t.other_constraints)
+            .cloned()
+            .collect()
+    };
+    let (current_checks, desired_checks) = (all_checks(current), all_checks(desired));
+    let added_checks = desired_checks
+        .iter()
+        .filter(|d| !current_checks.contains(d))
+        .cloned()
+        .collect();
+    let dropped_checks = current_checks
+        .iter()
+        .filter(|c| !desired_checks.contains(c))
+        .cloned()
+        .collect();
+    let current_fks: Vec<ForeignKey> = current
+        .foreign_keys
+        .iter()
+        .map(|fk| renamed_fk(key, fk, &desired.name, renames, table_renames))
+        .collect();
+    let added_foreign_keys = desired
+        .foreign_keys
+        .iter()
+        .filter(|d| !current_fks.iter().any(|c| same_fk(key, c, d)))
+        .cloned()
+        .collect();
+    let dropped_foreign_keys = current
+        .foreign_keys
+        .iter()
+        .zip(&current_fks)
+        .filter(|(_, c)| !desired.foreign_keys.iter().any(|d| same_fk(key, c, d)))
+        .map(|(original, _)| original.clone())
+        .collect();
+    TableChange {
+        renamed_columns: column_renames,
+        added_foreign_keys,
+        dropped_foreign_keys,
+        added_columns,
+        dropped_columns,
+        altered_columns,
+        primary_key,
+        added_uniques,
+        dropped_uniques,
+        added_checks,
+        dropped_checks,
+        options_changed: current.strict != desired.strict
+            || current.without_rowid != desired.without_rowid,
+        comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
+        from,
+        to: desired.clone(),
+    }
+}
+
+/// Views ordered so that every view comes after the views it reads.
+fn views_in_dependency_order<'a>(views: &'a [View], key: &Keyed) -> Vec<&'a View> {
+    let mut ordered: Vec<&View> = Vec::with_capacity(views.len());
+    let mut placed: BTreeSet<Name> = BTreeSet::new();
+    let names: BTreeSet<Name> = views.iter().map(|v| key.name(&v.name)).collect();
+    while ordered.len() < views.len() {
+        let before = ordered.len();
+        for view in views {
+            let k = key.name(&view.name);
+            if placed.contains(&k) {
+                continue;
+            }
+            let ready = view.depends_on.iter().all(|d| {
+                let d = key.name(d);
+                d == k || !names.contains(&d) || placed.contains(&d)
+            });
+            if ready {
+                placed.insert(k);
+                ordered.push(view);
+            }
+        }
+        if ordered.len() == before {
+            // A cycle cannot exist among valid views; keep the rest in name order.
+            for view in views {
+                if placed.insert(key.name(&view.name)) {
+                    ordered.push(view);
+                }
+            }
+        }
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Column, FkAction};
+
+    fn table(name: &str, columns: &[(&str, &str)]) -> Table {
+        Table::new(
+            Name::bare(name),
+            columns.iter().map(|(n, t)| Column::new(*n, *t)).collect(),
+        )
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+    }
+
+    fn kinds(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c).unwrap()["change"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    fn index(name: &str, table: &str, col: &str) -> Index {
+        Index {
+            name: Name::bare(name),
+            unique: false,
+            keys: vec![col.into()],
+            predicate: None,
+            method: None,
+            definition: format!("CREATE INDEX {name} ON {table} ({col})"),
+        }
+    }
+
+    fn view(name: &str, on: &str) -> View {
+        View {
+            name: Name::bare(name),
+            materialized: false,
+            query: format!("SELECT * FROM {on}"),
+            definition: format!("CREATE VIEW {name} AS SELECT * FROM {on}"),
+            depends_on: vec![Name::bare(on)],
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn identical_schemas_have_no_changes() {
+        let s = schema(vec![table("a", &[("id", "integer")])]);
+        assert!(diff(&s, &s, &Renames::default(), DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn new_tables_get_their_foreign_keys_and_indexes_afterwards() {
+        let mut child = table("child", &[("id", "integer"), ("parent_id", "integer")]);
+        child.foreign_keys.push(ForeignKey {
+            name: None,
+            columns: vec!["parent_id".into()],
+            references: Name::bare("parent"),
+            referenced_columns: vec!["id".into()],
+            on_delete: FkAction::Cascade,
+            on_update: FkAction::NoAction,
+            deferrable: false,
+            initially_deferred: false,
+        });
+        child
+            .indexes
+            .push(index("child_parent", "child", "parent_id"));
+        let to = schema(vec![child, table("parent", &[("id", "integer")])]);
+        let changes = diff(
+            &Schema::default(),
+            &to,
+            &Renames::default(),
+            DiffOptions::default(),
+        );
+        assert_eq!(
+            kinds(&changes),
+            [
+                "create_table",
+                "create_table",
+                "create_index",
+                "add_foreign_key"
+            ]
+        );
+        match &changes[0] {
+            Change::CreateTable(t) => assert!(t.foreign_keys.is_empty() && t.indexes.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn column_add_drop_and_alter() {
+        let from = schema(vec![table(
+            "t",
+            &[("id", "integer"), ("old", "text"), ("n", "integer")],
+        )]);
+        let mut to = schema(vec![table(
+            "t",
+            &[("id", "integer"), ("n", "bigint"), ("new", "text")],
+        )]);
+        to.tables[0].columns[0].nullable = false;
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        let Change::AlterTable(change) = &changes[0] else {
+            panic!("{changes:?}")
+        };
+        assert_eq!(change.added_columns[0].name, "new");
+        assert_eq!(change.dropped_columns[0].name, "old");
+        let altered: Vec<&str> = change
+            .altered_columns
+            .iter()
+            .map(|c| c.to.name.as_str())
+            .collect();
+        assert_eq!(altered, ["id", "n"]);
+    }
+
+    #[test]
+    fn renames_are_applied_not_guessed() {
+        let from = schema(vec![table(
+            "accounts",
+            &[("id", "integer"), ("username", "text")],
+        )]);
+        let to = schema(vec![table(
+            "users",
+            &[("id", "integer"), ("user_name", "text")],
+        )]);
+        // Without renames: drop and create.
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        assert_eq!(kinds(&changes), ["create_table", "drop_table"]);
+        // With renames: rename table and column, nothing dropped.
+        let renames = Renames {
+            tables: vec![(Name::bare("accounts"), Name::bare("users"))],
+            columns: vec![ColumnRename {
+                table: Name::bare("users"),
+                from: "username".into(),
+                to: "user_name".into(),
+            }],
+            indexes: Vec::new(),
+        };
+        let changes = diff(&from, &to, &renames, DiffOptions::default());
+        assert_eq!(kinds(&changes), ["rename_table", "alter_table"]);
+        let Change::AlterTable(change) = &changes[1] else {
+            panic!()
+        };
+        assert_eq!(
+            change.renamed_columns,
+            [("username".into(), "user_name".into())]
+        );
+        assert!(change.added_columns.is_empty() && change.dropped_columns.is_empty());
+        assert!(change.altered_columns.is_empty());
+    }
+
+    #[test]
+    fn views_on_a_changed_table_are_recreated_in_dependency_order() {
+        let mut from = schema(vec![table("t", &[("id", "integer")])]);
+        from.views = vec![view("v2", "v1"), view("v1", "t")];
+        let mut to = schema(vec![table("t", &[("id", "integer"), ("x", "text")])]);
+        to.views = from.views.clone();
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        assert_eq!(
+            kinds(&changes),
+            [
+                "drop_view",
+                "drop_view",
+                "alter_table",
+                "create_view",
+                "create_view"
+            ]
+        );
+        let names: Vec<String> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropView(v) | Change::CreateView(v) => Some(v.name.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["v2", "v1", "v1", "v2"]);
+    }
+
+    #[test]
+    fn unchanged_views_on_unchanged_tables_stay() {
+        let mut from = schema(vec![
+            table("t", &[("id", "integer")]),
+            table("u", &[("id", "integer")]),
+        ]);
+        from.views = vec![view("v", "t")];
+        let mut to = schema(vec![
+            table("t", &[("id", "integer")]),
+            table("u", &[("id", "bigint")]),
+        ]);
+        to.views = from.views.clone();
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        assert_eq!(kinds(&changes), ["alter_table"]);
+    }
+
+    #[test]
+    fn indexes_are_renamed_when_declared_and_replaced_when_changed() {
+        let mut from = schema(vec![table("t", &[("a", "text"), ("b", "text")])]);
+        from.tables[0].indexes = vec![index("old_a", "t", "a"), index("ib", "t", "b")];
+        let mut to = from.clone();
+        to.tables[0].indexes = vec![index("new_a", "t", "a"), index("ib", "t", "a")];
+        let renames = Renames {
+            indexes: vec![(Name::bare("old_a"), Name::bare("new_a"))],
+            ..Renames::default()
+        };
+        let changes = diff(&from, &to, &renames, DiffOptions::default());
+        assert_eq!(
+            kinds(&changes),
+            ["drop_index", "rename_index", "create_index"]
+        );
+    }
+
+    #[test]
+    fn names_compare_case_insensitively_when_asked() {
+        let from = schema(vec![table("USERS", &[("ID", "integer")])]);
+        let to = schema(vec![table("users", &[("id", "integer")])]);
+        assert!(
+            diff(
+                &from,
+                &to,
+                &Renames::default(),
+                DiffOptions {
+                    case_insensitive: true
+                }
+            )
+            .is_empty()
+        );
+        assert!(!diff(&from, &to, &Renames::default(), DiffOptions::default()).is_empty());
+    }
+
+    fn fk(column: &str, references: &str, referenced: &str) -> ForeignKey {
+        ForeignKey {
+            name: None,
+            columns: vec![column.into()],
+            references: Name::bare(references),
+            referenced_columns: vec![referenced.into()],
+            on_delete: FkAction::NoAction,
+            on_update: FkAction::NoAction,
+            deferrable: false,
+            initially_deferred: false,
+        }
+    }
+
+    #[test]
+    fn a_foreign_key_alone_changes_the_table_too() {
+        let parent = table("p", &[("id", "integer")]);
+        let from = schema(vec![parent.clone(), table("c", &[("p_id", "integer")])]);
+        let mut to = from.clone();
+        to.tables[0].foreign_keys.push(fk("p_id", "p", "id"));
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        assert_eq!(kinds(&changes), ["alter_table", "add_foreign_key"]);
+        let Change::AlterTable(change) = &changes[0] else {
+            panic!()
+        };
+        assert_eq!(change.added_foreign_keys.len(), 1);
+        let back = diff(&to, &from, &Renames::default(), DiffOptions::default());
+        assert_eq!(kinds(&back), ["drop_foreign_key", "alter_table"]);
+    }
+
+    #[test]
+    fn renaming_a_referenced_column_keeps_the_foreign_key() {
+        let mut child = table("c", &[("p_id", "integer")]);
+        child.foreign_keys.push(fk("p_id", "p", "id"));
+        let from = schema(vec![child.clone(), table("p", &[("id", "integer")])]);
+        let mut renamed_child = child;
+        renamed_child.foreign_keys[0].referenced_columns = vec!["key".into()];
+        let to = schema(vec![renamed_child, table("p", &[("key", "integer")])]);
+        let renames = Renames {
+            columns: vec![ColumnRename {
+                table: Name::bare("p"),
+                from: "id".into(),
+                to: "key".into(),
+            }],
+            ..Renames::default()
+        };
+        let changes = diff(&from, &to, &renames, DiffOptions::default());
+        assert_eq!(kinds(&changes), ["alter_table"], "{changes:#?}");
+    }
+
+    #[test]
+    fn changed_triggers_are_dropped_first_and_created_last() {
+        let trig = |def: &str| Trigger {
+            name: "tr".into(),
+            table: Name::bare("t"),
+            definition: def.into(),
+        };
+        let mut from = schema(vec![table("t", &[("id", "integer")])]);
+        from.triggers = vec![trig("CREATE TRIGGER tr ... 1")];
+        let mut to = from.clone();
+        to.triggers = vec![trig("CREATE TRIGGER tr ... 2")];
+        let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
+        assert_eq!(kinds(&changes), ["drop_trigger", "create_trigger"]);
+    }
+}

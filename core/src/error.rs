@@ -1,0 +1,262 @@
+//! Typed errors. Every message says what failed, where, and what to do next.
+
+use std::path::PathBuf;
+
+use crate::declarative::DeclarativeError;
+use crate::migration::{Checksum, Version};
+use crate::store::{StatementError, StoreError};
+
+/// A migration source (a directory or an embedded list) is malformed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// A file or directory could not be read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `.sql` file does not follow `<version>_<name>.up.sql` / `.down.sql`.
+    #[error("{}: {reason}; rename the file or move it out of the migrations directory", path.display())]
+    InvalidFileName {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the name.
+        reason: String,
+    },
+    /// A version is not a positive integer.
+    #[error("{origin}: `{value}` is not a positive integer version")]
+    InvalidVersion {
+        /// Where the version came from.
+        origin: String,
+        /// The offending text.
+        value: String,
+    },
+    /// Two migrations share a version.
+    #[error(
+        "two migrations have version {version}: {first} and {second}; give one of them a new version"
+    )]
+    DuplicateVersion {
+        /// The shared version.
+        version: Version,
+        /// The first one found.
+        first: String,
+        /// The second one found.
+        second: String,
+    },
+    /// A down script has no matching up script.
+    #[error("{path} has no matching .up.sql file; add the up script or remove the down script")]
+    DownWithoutUp {
+        /// The down script.
+        path: String,
+    },
+    /// The up and down files of one version have different names.
+    #[error("{up} and {down} share a version but not a name; rename one so they match")]
+    NameMismatch {
+        /// The up script.
+        up: String,
+        /// The down script.
+        down: String,
+    },
+    /// A file is not valid UTF-8.
+    #[error("{} is not valid UTF-8; save it as UTF-8", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `-- godwit:` directive is not one godwit knows.
+    #[error(
+        "{origin}:{line}: unknown directive `godwit:{directive}`; known directives: no-transaction, allow"
+    )]
+    UnknownDirective {
+        /// The script.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// The directive as written.
+        directive: String,
+    },
+}
+
+/// The history's state does not allow the requested run. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// An applied migration's file was edited after it ran.
+    #[error(
+        "migration {version} ({name}) was applied with checksum {recorded} but {origin} now has checksum {found}; \
+         restore the file, or accept the edit with `godwit repair --accept-checksum {version}`"
+    )]
+    ChecksumMismatch {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// Its file.
+        origin: String,
+        /// Checksum in the history.
+        recorded: Checksum,
+        /// Checksum of the file now.
+        found: Checksum,
+    },
+    /// Pending migrations are older than the newest applied one.
+    #[error(
+        "{} pending migration{} older than the newest applied migration {newest_applied}: {}; \
+         apply {} anyway with `--allow-out-of-order`",
+        versions.len(), if versions.len() == 1 { " is" } else { "s are" },
+        versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        if versions.len() == 1 { "it" } else { "them" }
+    )]
+    OutOfOrder {
+        /// The pending versions older than `newest_applied`.
+        versions: Vec<Version>,
+        /// The newest applied version.
+        newest_applied: Version,
+    },
+    /// A migration failed earlier and its file has not changed since.
+    #[error(
+        "migration {version} ({name}) failed on {failed_at}: {error}; \
+         fix the file and run migrate again (an edited file is retried), \
+         or run `godwit repair --mark-rolled-back {version}` after undoing any partial changes, \
+         or `godwit repair --mark-applied {version}` if you completed it by hand"
+    )]
+    Failed {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// When it failed.
+        failed_at: String,
+        /// The recorded error.
+        error: String,
+    },
+    /// A migration failed earlier and its file is gone.
+    #[error(
+        "migration {version} ({name}) is recorded as failed and its file is missing; \
+         restore the file, or record its real state with `godwit repair --mark-rolled-back {version}` \
+         or `--mark-applied {version}`"
+    )]
+    FailedAndMissing {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Any failure of the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The migrations could not be loaded.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The history's state forbids the run; nothing was changed.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The database failed outside a migration script.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A migration script failed. Earlier migrations of the run stay applied.
+    #[error(
+        "migration {version} ({name}) failed in {origin}: {cause}{}",
+        progress_note(applied)
+    )]
+    MigrationFailed {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// The script's file, or `embedded script`.
+        origin: String,
+        /// Whether the migration ran in a transaction (so nothing of it stayed).
+        transactional: bool,
+        /// Versions applied in this run before the failure.
+        applied: Vec<Version>,
+        /// The database's error, located in the script.
+        cause: StatementError,
+    },
+    /// A down script failed during rollback.
+    #[error(
+        "rollback of migration {version} ({name}) failed: {cause}{}",
+        rollback_note(rolled_back)
+    )]
+    RollbackFailed {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// Versions rolled back in this run before the failure.
+        rolled_back: Vec<Version>,
+        /// The database's error, located in the script.
+        cause: StatementError,
+    },
+    /// Some migration to roll back has no down script; nothing was run.
+    #[error(
+        "migration {version} ({name}) has no down script, so it cannot be rolled back; \
+         write {name}'s .down.sql file, or record a manual revert with `godwit repair --mark-rolled-back {version}`"
+    )]
+    NoDownScript {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+    },
+    /// A version given by the user is not a known migration.
+    #[error("no migration has version {version}; `godwit status` lists the versions")]
+    UnknownVersion {
+        /// The version asked for.
+        version: Version,
+    },
+    /// `repair` was asked for something that does not fit the history.
+    #[error("{0}")]
+    Repair(String),
+    /// The history table was written by a newer godwit.
+    #[error(
+        "the history table uses layout version {found}, newer than the {supported} this godwit understands; upgrade godwit"
+    )]
+    HistoryTooNew {
+        /// Layout version found.
+        found: i64,
+        /// Highest layout this build understands.
+        supported: i64,
+    },
+    /// The history table holds a row godwit cannot read.
+    #[error("the history table holds an unreadable row: {0}; fix or remove it by hand")]
+    CorruptHistory(String),
+    /// The declarative workflow (push, generate, diff, check, verify) failed.
+    #[error(transparent)]
+    Declarative(#[from] DeclarativeError),
+}
+
+fn progress_note(applied: &[Version]) -> String {
+    if applied.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (applied before the failure: {})",
+            applied
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+fn rollback_note(done: &[Version]) -> String {
+    if done.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (rolled back before the failure: {})",
+            done.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}

@@ -1,0 +1,363 @@
+//! The history table: what has run against a database. Written once here, against any
+//! [`Store`], with SQL shaped by the store's [`Dialect`](crate::Dialect).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::migration::{Checksum, Version};
+use crate::store::{Row, Store, StoreError, Value};
+
+/// The layout version of the history tables this build writes. Bump it with an upgrade step in
+/// [`ensure`] whenever a column is added, so old databases are upgraded in place.
+pub const LAYOUT_VERSION: i64 = 1;
+
+/// Where the history lives: a table name and, on engines with schemas, an optional schema.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HistoryTable {
+    /// Schema (PostgreSQL); `None` means the connection's default.
+    pub schema: Option<String>,
+    /// Table name, `godwit_migrations` by default.
+    pub name: String,
+}
+
+impl Default for HistoryTable {
+    fn default() -> Self {
+        HistoryTable {
+            schema: None,
+            name: "godwit_migrations".into(),
+        }
+    }
+}
+
+impl HistoryTable {
+    /// A history table called `name` in `schema`.
+    pub fn new(schema: Option<String>, name: impl Into<String>) -> Self {
+        HistoryTable {
+            schema,
+            name: name.into(),
+        }
+    }
+
+    /// The table holding the layout version.
+    pub fn meta_name(&self) -> String {
+        format!("{}_meta", self.name)
+    }
+
+    /// The table holding a lock row, for backends whose lock is a row.
+    pub fn lock_name(&self) -> String {
+        format!("{}_lock", self.name)
+    }
+
+    /// A stable 64-bit key for session locks (PostgreSQL advisory locks), derived from the
+    /// qualified table name so that two godwit histories in one database do not block each other.
+    pub fn lock_key(&self) -> i64 {
+        let identity = format!(
+            "godwit:{}.{}",
+            self.schema.as_deref().unwrap_or(""),
+            self.name
+        );
+        let sum = Checksum::of(&identity);
+        let hex = &sum.as_str()[..16];
+        u64::from_str_radix(hex, 16).map_or(0, |v| v as i64)
+    }
+}
+
+impl fmt::Display for HistoryTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// The recorded state of a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It ran to completion.
+    Applied,
+    /// It failed, or was interrupted while running outside a transaction.
+    Failed,
+    /// It was applied and later reverted; the row stays for audit.
+    RolledBack,
+}
+
+impl Status {
+    /// The text stored in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Applied => "applied",
+            Status::Failed => "failed",
+            Status::RolledBack => "rolled_back",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "applied" => Some(Status::Applied),
+            "failed" => Some(Status::Failed),
+            "rolled_back" => Some(Status::RolledBack),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// The migration's version.
+    pub version: Version,
+    /// Its name when it ran.
+    pub name: String,
+    /// Checksum of the up script that ran (or was accepted by `repair`).
+    pub checksum: Checksum,
+    /// Checksum of the down script at the time.
+    pub down_checksum: Option<Checksum>,
+    /// The down script as it was when the migration ran, so rollback works without the file.
+    pub down_script: Option<String>,
+    /// Whether the up script ran inside a transaction.
+    pub transactional: bool,
+    /// Current state.
+    pub status: Status,
+    /// When the last attempt started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: Option<String>,
+    /// How long it took, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// The error of a failure.
+    pub error: Option<String>,
+    /// The start of the statement that failed.
+    pub error_statement: Option<String>,
+    /// The line of the failure in the script.
+    pub error_line: Option<i64>,
+    /// Earlier checksums replaced by `repair --accept-checksum`, one `checksum accepted-at` a line.
+    pub previous_checksums: Option<String>,
+    /// Who ran it (`application (pid N on host)`).
+    pub applied_by: Option<String>,
+}
+
+const COLUMNS: &str = "version, name, checksum, down_checksum, down_script, transactional, status, \
+     started_at, finished_at, duration_ms, error, error_statement, error_line, previous_checksums, applied_by";
+
+/// The current time as RFC 3339 UTC with milliseconds.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+fn qualified(store: &dyn Store, table: &HistoryTable, name: &str) -> String {
+    store
+        .dialect()
+        .qualified_name(table.schema.as_deref(), name)
+}
+
+fn placeholders(store: &dyn Store, count: usize) -> String {
+    (1..=count)
+        .map(|i| store.dialect().placeholder(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the history table exists. Read-only commands use this to avoid creating tables.
+pub async fn exists(store: &mut dyn Store, table: &HistoryTable) -> Result<bool, StoreError> {
+    let (sql, params) = store
+        .dialect()
+        .table_exists_query(table.schema.as_deref(), &table.name);
+    Ok(!store.query(&sql, &params).await?.is_empty())
+}
+
+/// Create the history tables when missing and check (or upgrade) their layout.
+pub async fn ensure(store: &mut dyn Store, table: &HistoryTable) -> Result<(), Error> {
+    for statement in store.dialect().history_table_ddl(table) {
+        store.execute(&statement, &[]).await?;
+    }
+    let meta = qualified(store, table, &table.meta_name());
+    let key = store.dialect().placeholder(1);
+    let rows = store
+        .query(
+            &format!("SELECT value FROM {meta} WHERE key = {key}"),
+            &[Value::from("layout_version")],
+        )
+        .await?;
+    match rows.first().and_then(|r| r.first()) {
+        None => {
+            let sql = format!(
+                "INSERT INTO {meta} (key, value) VALUES ({})",
+                placeholders(store, 2)
+            );
+            store
+                .execute(
+                    &sql,
+                    &[
+                        Value::from("layout_version"),
+                        Value::from(LAYOUT_VERSION.to_string()),
+                    ],
+                )
+                .await?;
+        }
+        Some(Value::Text(found)) => {
+            let found: i64 = found.parse().map_err(|_| {
+                Error::CorruptHistory(format!("layout_version `{found}` in {meta}"))
+            })?;
+            if found > LAYOUT_VERSION {
+                return Err(Error::HistoryTooNew {
+                    found,
+                    supported: LAYOUT_VERSION,
+                });
+            }
+        }
+        Some(other) => {
+            return Err(Error::CorruptHistory(format!(
+                "layout_version {other:?} in {meta}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every row, in version order. A missing table reads as empty.
+pub async fn read(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<HistoryRow>, Error> {
+    if !exists(store, table).await? {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {} ORDER BY version",
+        qualified(store, table, &table.name)
+    );
+    store
+        .query(&sql, &[])
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
+/// Write `row`, replacing any earlier row of the same version.
+///
+/// One upsert statement (SQLite 3.24+, PostgreSQL 9.5+) rather than a delete and an insert:
+/// outside a transaction (no-transaction migrations) a crash between two statements would lose
+/// the row.
+pub async fn write(
+    store: &mut dyn Store,
+    table: &HistoryTable,
+    row: &HistoryRow,
+) -> Result<(), StoreError> {
+    let name = qualified(store, table, &table.name);
+    let updates = COLUMNS
+        .split(", ")
+        .filter(|column| *column != "version")
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO {name} ({COLUMNS}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {updates}",
+        placeholders(store, 15)
+    );
+    store.execute(&sql, &encode(row)).await?;
+    Ok(())
+}
+
+fn encode(row: &HistoryRow) -> Vec<Value> {
+    vec![
+        Value::Int(row.version.get()),
+        Value::from(row.name.clone()),
+        Value::from(row.checksum.as_str()),
+        Value::from(row.down_checksum.as_ref().map(|c| c.as_str())),
+        Value::from(row.down_script.clone()),
+        Value::Int(i64::from(row.transactional)),
+        Value::from(row.status.as_str()),
+        Value::from(row.started_at.clone()),
+        Value::from(row.finished_at.clone()),
+        Value::from(row.duration_ms),
+        Value::from(row.error.clone()),
+        Value::from(row.error_statement.clone()),
+        Value::from(row.error_line),
+        Value::from(row.previous_checksums.clone()),
+        Value::from(row.applied_by.clone()),
+    ]
+}
+
+fn decode(row: Row) -> Result<HistoryRow, Error> {
+    let bad = |what: &str| Error::CorruptHistory(format!("{what} in {row:?}"));
+    let text = |i: usize| -> Result<Option<String>, Error> {
+        match row.get(i) {
+            Some(Value::Null) => Ok(None),
+            Some(Value::Text(s)) => Ok(Some(s.clone())),
+            Some(Value::Int(v)) => Ok(Some(v.to_string())),
+            None => Err(bad("missing column")),
+        }
+    };
+    let int = |i: usize| -> Result<Option<i64>, Error> {
+        match row.get(i) {
+            Some(Value::Null) => Ok(None),
+            Some(Value::Int(v)) => Ok(Some(*v)),
+            Some(Value::Text(s)) => s.parse().map(Some).map_err(|_| bad("non-integer")),
+            None => Err(bad("missing column")),
+        }
+    };
+    let version = int(0)?
+        .and_then(Version::new)
+        .ok_or_else(|| bad("bad version"))?;
+    let status_text = text(6)?.unwrap_or_default();
+    Ok(HistoryRow {
+        version,
+        name: text(1)?.unwrap_or_default(),
+        checksum: Checksum::from_stored(text(2)?.unwrap_or_default()),
+        down_checksum: text(3)?.map(Checksum::from_stored),
+        down_script: text(4)?,
+        transactional: int(5)?.unwrap_or(1) != 0,
+        status: Status::parse(&status_text).ok_or_else(|| bad("unknown status"))?,
+        started_at: text(7)?.unwrap_or_default(),
+        finished_at: text(8)?,
+        duration_ms: int(9)?,
+        error: text(10)?,
+        error_statement: text(11)?,
+        error_line: int(12)?,
+        previous_checksums: text(13)?,
+        applied_by: text(14)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_differ_by_table_and_are_stable() {
+        let a = HistoryTable::default();
+        let b = HistoryTable::new(Some("app".into()), "godwit_migrations");
+        assert_ne!(a.lock_key(), b.lock_key());
+        assert_eq!(a.lock_key(), HistoryTable::default().lock_key());
+    }
+
+    #[test]
+    fn rows_round_trip_through_values() {
+        let row = HistoryRow {
+            version: Version::new(42).unwrap(),
+            name: "x".into(),
+            checksum: Checksum::of("a"),
+            down_checksum: None,
+            down_script: Some("DROP TABLE x;".into()),
+            transactional: false,
+            status: Status::RolledBack,
+            started_at: "2024-01-01T00:00:00.000Z".into(),
+            finished_at: None,
+            duration_ms: Some(3),
+            error: None,
+            error_statement: None,
+            error_line: Some(7),
+            previous_checksums: None,
+            applied_by: Some("me".into()),
+        };
+        assert_eq!(decode(encode(&row)).unwrap(), row);
+    }
+}

@@ -1,0 +1,367 @@
+//! The rules that apply to every dialect: destructive statements, foreign keys without an
+//! index, `NOT NULL` columns without a default, and non-idempotent `CREATE`s.
+
+use sqlparser::ast::{
+    AlterTableOperation, CascadeOption, ColumnDef, ColumnOption, CreateIndex, CreateTable, Delete,
+    Expr, FromTable, ObjectName, ObjectType, Statement, TableConstraint, TableFactor,
+    TableWithJoins, Truncate, Update, Value,
+};
+
+use super::context::Walk;
+use super::rules::id;
+
+/// A rule that fired on the statement being checked.
+#[derive(Debug)]
+pub(crate) struct Hit {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl Hit {
+    pub fn new(rule: &'static str, message: String) -> Self {
+        Hit { rule, message }
+    }
+}
+
+/// The dialect-independent rules.
+pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>) {
+    match statement {
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => drop_table(walk, names, *if_exists, *cascade, hits),
+        Statement::Truncate(truncate) => truncate_table(walk, truncate, hits),
+        Statement::Delete(delete) => delete_without_where(walk, delete, hits),
+        Statement::Update(update) => update_without_where(walk, update, hits),
+        Statement::CreateTable(create) => create_table(walk, create, hits),
+        Statement::CreateIndex(index) => create_index(index, hits),
+        Statement::AlterTable(alter) => {
+            drop_columns(walk, &alter.name, &alter.operations, hits);
+            for operation in &alter.operations {
+                alter_table(walk, &alter.name, operation, hits);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn drop_table(
+    walk: &Walk<'_>,
+    names: &[ObjectName],
+    if_exists: bool,
+    cascade: bool,
+    hits: &mut Vec<Hit>,
+) {
+    let existing: Vec<String> = names
+        .iter()
+        .filter(|name| !walk.is_new(name))
+        .map(ToString::to_string)
+        .collect();
+    if existing.is_empty() {
+        return;
+    }
+    let (what, them) = if existing.len() == 1 {
+        ("the table", "it")
+    } else {
+        ("the tables", "them")
+    };
+    let mut message = format!(
+        "DROP TABLE {} deletes {what} and every row in {them}, and breaks deployed code that \
+         still reads {them}",
+        existing.join(", ")
+    );
+    if cascade {
+        message.push_str(&format!(
+            "; CASCADE also drops the views and foreign keys that depend on {them}"
+        ));
+    }
+    if !if_exists {
+        message.push_str(&format!(
+            "; without IF EXISTS it also fails if {what} is already gone"
+        ));
+    }
+    message.push_str(&format!(
+        "; stop using {them} in a released version first, then allow this statement"
+    ));
+    hits.push(Hit::new(id::DROP_TABLE, message));
+}
+
+fn truncate_table(walk: &Walk<'_>, truncate: &Truncate, hits: &mut Vec<Hit>) {
+    let existing: Vec<String> = truncate
+        .table_names
+        .iter()
+        .filter(|target| !walk.is_new(&target.name))
+        .map(|target| target.name.to_string())
+        .collect();
+    if existing.is_empty() {
+        return;
+    }
+    if walk.dialect == "sqlite" {
+        hits.push(Hit::new(
+            id::TRUNCATE,
+            format!(
+                "SQLite has no TRUNCATE and rejects this statement; to empty {} on purpose, \
+                 write DELETE without WHERE and allow it",
+                existing.join(", ")
+            ),
+        ));
+        return;
+    }
+    let cascade = if matches!(truncate.cascade, Some(CascadeOption::Cascade)) {
+        ", and CASCADE also empties every table with a foreign key to it"
+    } else {
+        ""
+    };
+    hits.push(Hit::new(
+        id::TRUNCATE,
+        format!(
+            "TRUNCATE {} deletes every row{cascade}; delete only the rows you mean to with \
+             DELETE ... WHERE",
+            existing.join(", ")
+        ),
+    ));
+}
+
+/// The table a DML statement targets, when it is a plain table.
+fn target(table: &TableWithJoins) -> Option<&ObjectName> {
+    match &table.relation {
+        TableFactor::Table { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
+fn delete_without_where(walk: &Walk<'_>, delete: &Delete, hits: &mut Vec<Hit>) {
+    if delete.selection.is_some() {
+        return;
+    }
+    let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+    let Some(table) = from.first().and_then(target) else {
+        return;
+    };
+    if walk.is_new(table) {
+        return;
+    }
+    hits.push(Hit::new(
+        id::DELETE_WITHOUT_WHERE,
+        format!(
+            "DELETE FROM {table} has no WHERE clause and deletes every row; add the condition \
+             that selects the rows to remove"
+        ),
+    ));
+}
+
+fn update_without_where(walk: &Walk<'_>, update: &Update, hits: &mut Vec<Hit>) {
+    if update.selection.is_some() {
+        return;
+    }
+    let Some(table) = target(&update.table) else {
+        return;
+    };
+    if walk.is_new(table) {
+        return;
+    }
+    hits.push(Hit::new(
+        id::UPDATE_WITHOUT_WHERE,
+        format!(
+            "UPDATE {table} has no WHERE clause: it rewrites every row and locks them all until \
+             the migration commits; backfill in batches by key range, or add the missing \
+             condition"
+        ),
+    ));
+}
+
+fn create_table(walk: &Walk<'_>, create: &CreateTable, hits: &mut Vec<Hit>) {
+    if !create.if_not_exists && !create.or_replace {
+        hits.push(Hit::new(
+            id::NON_IDEMPOTENT_CREATE,
+            format!(
+                "CREATE TABLE {} fails if the table already exists (a re-run after a partial \
+                 failure); write CREATE TABLE IF NOT EXISTS",
+                create.name
+            ),
+        ));
+    }
+    for column in &create.columns {
+        column_foreign_keys(walk, &create.name, column, hits);
+    }
+    for constraint in &create.constraints {
+        if let TableConstraint::ForeignKey(fk) = constraint {
+            let columns: Vec<String> = fk.columns.iter().map(|c| walk.ident(c)).collect();
+            foreign_key(walk, &create.name, &columns, &fk.foreign_table, hits);
+        }
+    }
+}
+
+fn create_index(index: &CreateIndex, hits: &mut Vec<Hit>) {
+    if index.if_not_exists {
+        return;
+    }
+    let message = match &index.name {
+        Some(name) => format!(
+            "CREATE INDEX {name} fails if the index already exists (a re-run after a partial \
+             failure); write CREATE INDEX IF NOT EXISTS"
+        ),
+        None => format!(
+            "this CREATE INDEX on {} has no name, so a re-run creates a second identical index; \
+             name it and write CREATE INDEX IF NOT EXISTS",
+            index.table_name
+        ),
+    };
+    hits.push(Hit::new(id::NON_IDEMPOTENT_CREATE, message));
+}
+
+/// One finding naming every column an `ALTER TABLE` drops.
+fn drop_columns(
+    walk: &Walk<'_>,
+    table: &ObjectName,
+    operations: &[AlterTableOperation],
+    hits: &mut Vec<Hit>,
+) {
+    if walk.is_new(table) {
+        return;
+    }
+    let columns: Vec<String> = operations
+        .iter()
+        .flat_map(|operation| match operation {
+            AlterTableOperation::DropColumn { column_names, .. } => column_names.as_slice(),
+            _ => &[],
+        })
+        .map(ToString::to_string)
+        .collect();
+    if columns.is_empty() {
+        return;
+    }
+    let it = if columns.len() == 1 { "it" } else { "them" };
+    hits.push(Hit::new(
+        id::DROP_COLUMN,
+        format!(
+            "dropping {} from {table} deletes the data and breaks deployed code that still \
+             reads or writes {it}; stop using {it} in a released version first, then allow this \
+             statement",
+            plural("column", &columns)
+        ),
+    ));
+}
+
+fn alter_table(
+    walk: &Walk<'_>,
+    table: &ObjectName,
+    operation: &AlterTableOperation,
+    hits: &mut Vec<Hit>,
+) {
+    match operation {
+        AlterTableOperation::AddColumn { column_def, .. } => {
+            add_column_not_null(walk, table, column_def, hits);
+            column_foreign_keys(walk, table, column_def, hits);
+        }
+        AlterTableOperation::AddConstraint {
+            constraint: TableConstraint::ForeignKey(fk),
+            ..
+        } => {
+            let columns: Vec<String> = fk.columns.iter().map(|c| walk.ident(c)).collect();
+            foreign_key(walk, table, &columns, &fk.foreign_table, hits);
+        }
+        _ => {}
+    }
+}
+
+fn add_column_not_null(
+    walk: &Walk<'_>,
+    table: &ObjectName,
+    column: &ColumnDef,
+    hits: &mut Vec<Hit>,
+) {
+    let not_null = column.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
+        )
+    });
+    let filled = column.options.iter().any(|o| match &o.option {
+        ColumnOption::Default(expr) => !is_null(expr),
+        ColumnOption::Generated { .. } | ColumnOption::Identity(_) => true,
+        _ => false,
+    }) || is_serial(&column.data_type.to_string());
+    if !not_null || filled || walk.is_new(table) {
+        return;
+    }
+    let name = &column.name;
+    let later = if walk.dialect == "sqlite" {
+        "or add it nullable (SQLite adds NOT NULL to an existing column only by rebuilding the \
+         table)"
+    } else {
+        "or add it nullable, backfill, then set NOT NULL"
+    };
+    hits.push(Hit::new(
+        id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
+        format!(
+            "adding NOT NULL column {name} to {table} without a DEFAULT fails as soon as the \
+             table has a row, so an empty development database hides it; add a DEFAULT, {later}"
+        ),
+    ));
+}
+
+/// Column-level `REFERENCES`. A column that is itself the primary key or unique is covered
+/// by that constraint's index, which the walk collected with the others.
+fn column_foreign_keys(
+    walk: &Walk<'_>,
+    table: &ObjectName,
+    column: &ColumnDef,
+    hits: &mut Vec<Hit>,
+) {
+    for option in &column.options {
+        if let ColumnOption::ForeignKey(fk) = &option.option {
+            let columns = [walk.ident(&column.name)];
+            foreign_key(walk, table, &columns, &fk.foreign_table, hits);
+        }
+    }
+}
+
+fn foreign_key(
+    walk: &Walk<'_>,
+    table: &ObjectName,
+    columns: &[String],
+    references: &ObjectName,
+    hits: &mut Vec<Hit>,
+) {
+    if columns.is_empty() || walk.is_covered(table, columns) {
+        return;
+    }
+    let list = columns.join(", ");
+    hits.push(Hit::new(
+        id::FOREIGN_KEY_WITHOUT_INDEX,
+        format!(
+            "foreign key {table} ({list}) -> {references} has no index led by its columns, so \
+             every delete or key update in {references} scans {table}; add an index on \
+             {table} ({list})"
+        ),
+    ));
+}
+
+/// `NULL` (possibly parenthesised).
+fn is_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => v.value == Value::Null,
+        Expr::Nested(inner) => is_null(inner),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's `serial` pseudo-types, which add a `nextval` default.
+pub(crate) fn is_serial(data_type: &str) -> bool {
+    matches!(
+        data_type.to_ascii_lowercase().as_str(),
+        "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
+    )
+}
+
+/// `column a` or `columns a, b`.
+pub(crate) fn plural(noun: &str, items: &[String]) -> String {
+    match items {
+        [one] => format!("{noun} {one}"),
+        many => format!("{noun}s {}", many.join(", ")),
+    }
+}

@@ -1,0 +1,496 @@
+//! What the linter knows while it walks a file: which tables and indexes the file created so
+//! far, the keys that cover foreign keys, column types, pending `NOT VALID` constraints, and
+//! the session settings that change what a statement risks.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
+    CreateTable, DataType, Expr, Ident, IndexColumn, ObjectName, ObjectNamePart,
+    RenameTableNameKind, Set, Statement, TableConstraint, Value,
+};
+use sqlparser::dialect::Dialect;
+use sqlparser::parser::Parser;
+
+use super::checks::{self, Hit};
+use super::source::{Body, Located};
+use super::{LintInput, postgres, sqlite};
+use crate::schema::{self, Schema};
+
+/// A table's name normalised for comparison: unquoted parts folded to lower case (every part
+/// on SQLite, whose identifiers are case-insensitive), and the default schema (`public`,
+/// `main`) dropped so `public.users` and `users` are the same table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TableKey(String);
+
+/// A constraint or column of a table, by normalised names.
+type Member = (TableKey, String);
+
+/// A `NOT VALID` constraint added earlier in the file.
+#[derive(Debug, Clone)]
+pub(crate) struct NotValid {
+    /// Line of the `ADD CONSTRAINT`.
+    pub line: usize,
+    /// The column, when the constraint is `CHECK (column IS NOT NULL)`.
+    pub not_null_column: Option<String>,
+}
+
+/// The walk over one file's statements, in order.
+pub(crate) struct Walk<'a> {
+    /// The godwit dialect name.
+    pub dialect: &'a str,
+    /// Whether the file runs in a transaction.
+    pub transactional: bool,
+    /// The file, for messages that point at another line.
+    pub origin: &'a str,
+    schema: Option<&'a Schema>,
+    parser_dialect: &'a dyn Dialect,
+    /// Key column lists (`None` for an expression) of every index, primary key and unique
+    /// constraint in the file or the live schema, by table.
+    keys: HashMap<TableKey, Vec<Vec<Option<String>>>>,
+    new_tables: HashSet<TableKey>,
+    new_indexes: HashSet<TableKey>,
+    column_types: HashMap<Member, DataType>,
+    not_valid: HashMap<Member, NotValid>,
+    validated_not_null: HashSet<Member>,
+    /// A non-zero `lock_timeout` is in force.
+    pub lock_timeout: bool,
+    /// `missing-lock-timeout` was reported (it is reported once per file).
+    pub lock_timeout_reported: bool,
+    /// Line of the first `CONCURRENTLY` statement.
+    pub first_concurrently: Option<usize>,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over `statements`, knowing already every key the file and the live schema
+    /// define.
+    pub fn new(
+        input: &LintInput<'a>,
+        parser_dialect: &'a dyn Dialect,
+        statements: &[Located],
+    ) -> Self {
+        let mut walk = Walk {
+            dialect: input.dialect,
+            transactional: input.transactional,
+            origin: input.origin,
+            schema: input.schema,
+            parser_dialect,
+            keys: HashMap::new(),
+            new_tables: HashSet::new(),
+            new_indexes: HashSet::new(),
+            column_types: HashMap::new(),
+            not_valid: HashMap::new(),
+            validated_not_null: HashSet::new(),
+            lock_timeout: false,
+            lock_timeout_reported: false,
+            first_concurrently: None,
+        };
+        walk.collect_keys(statements);
+        walk
+    }
+
+    /// Check the statement starting on `line` against every rule, then record what it
+    /// changes for the statements after it.
+    pub fn statement(
+        &mut self,
+        line: usize,
+        statement: &Statement,
+        drop_concurrently: bool,
+    ) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        checks::check(self, statement, &mut hits);
+        match self.dialect {
+            "postgres" => postgres::check(self, statement, drop_concurrently, &mut hits),
+            "sqlite" => sqlite::check(self, statement, &mut hits),
+            _ => {}
+        }
+        self.record(line, statement, drop_concurrently);
+        hits
+    }
+
+    /// Normalised key of an identifier.
+    pub fn ident(&self, ident: &Ident) -> String {
+        if ident.quote_style.is_none() || self.dialect == "sqlite" {
+            ident.value.to_lowercase()
+        } else {
+            ident.value.clone()
+        }
+    }
+
+    /// Normalised key of a table (or index) name.
+    pub fn table(&self, name: &ObjectName) -> TableKey {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|part| match part {
+                ObjectNamePart::Identifier(ident) => self.ident(ident),
+                other => other.to_string(),
+            })
+            .collect();
+        match parts.as_slice() {
+            [schema, name] if self.is_default_schema(schema) => TableKey(name.clone()),
+            parts => TableKey(parts.join(".")),
+        }
+    }
+
+    /// The schema unqualified names resolve to: PostgreSQL's `public` (the default
+    /// `search_path`), SQLite's `main`.
+    fn is_default_schema(&self, schema: &str) -> bool {
+        match self.dialect {
+            "postgres" => schema == "public",
+            "sqlite" => schema == "main",
+            _ => false,
+        }
+    }
+
+    fn schema_table(&self, name: &schema::Name) -> TableKey {
+        let fold = |s: &str| {
+            if self.dialect == "sqlite" {
+                s.to_lowercase()
+            } else {
+                s.to_string()
+            }
+        };
+        TableKey(match name.schema.as_deref() {
+            Some(schema) if !self.is_default_schema(schema) => {
+                format!("{}.{}", fold(schema), fold(&name.name))
+            }
+            _ => fold(&name.name),
+        })
+    }
+
+    /// Whether the table was created earlier in this file: it is new and empty, and nobody
+    /// else uses it yet.
+    pub fn is_new(&self, table: &ObjectName) -> bool {
+        self.new_tables.contains(&self.table(table))
+    }
+
+    /// Whether the index was created earlier in this file.
+    pub fn is_new_index(&self, index: &ObjectName) -> bool {
+        self.new_indexes.contains(&self.table(index))
+    }
+
+    /// Whether an index, primary key or unique constraint of `table` (in the file or the live
+    /// schema, without a predicate) leads with exactly `columns`, in any order.
+    pub fn is_covered(&self, table: &ObjectName, columns: &[String]) -> bool {
+        let Some(lists) = self.keys.get(&self.table(table)) else {
+            return false;
+        };
+        lists.iter().any(|list| {
+            let Some(leading) = list.get(..columns.len()) else {
+                return false;
+            };
+            leading
+                .iter()
+                .all(|key| key.as_ref().is_some_and(|key| columns.contains(key)))
+                && columns
+                    .iter()
+                    .all(|column| leading.iter().any(|key| key.as_ref() == Some(column)))
+        })
+    }
+
+    /// Whether `column` of `table` is part of any index, primary key or unique constraint.
+    pub fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
+        self.keys.get(&self.table(table)).is_some_and(|lists| {
+            lists
+                .iter()
+                .any(|list| list.iter().any(|key| key.as_deref() == Some(column)))
+        })
+    }
+
+    /// The current type of a column, from earlier in the file or the live schema.
+    pub fn column_type(&self, table: &ObjectName, column: &str) -> Option<DataType> {
+        let key = self.table(table);
+        if let Some(data_type) = self.column_types.get(&(key.clone(), column.to_string())) {
+            return Some(data_type.clone());
+        }
+        let live = self
+            .schema?
+            .tables
+            .iter()
+            .find(|t| self.schema_table(&t.name) == key)?
+            .columns
+            .iter()
+            .find(|c| self.fold_live(&c.name) == column)?;
+        Parser::new(self.parser_dialect)
+            .try_with_sql(&live.data_type)
+            .and_then(|mut parser| parser.parse_data_type())
+            .ok()
+    }
+
+    /// The `NOT VALID` constraint `name` of `table` added earlier in the file.
+    pub fn not_valid(&self, table: &ObjectName, name: &Ident) -> Option<&NotValid> {
+        self.not_valid.get(&(self.table(table), self.ident(name)))
+    }
+
+    /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file.
+    pub fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
+        self.validated_not_null
+            .contains(&(self.table(table), column.to_string()))
+    }
+
+    fn fold_live(&self, name: &str) -> String {
+        if self.dialect == "sqlite" {
+            name.to_lowercase()
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Gather the key columns of every index, primary key and unique constraint in the file
+    /// (wherever it appears: an index created after the foreign key still covers it) and in
+    /// the live schema.
+    fn collect_keys(&mut self, statements: &[Located]) {
+        let mut found: Vec<(TableKey, Vec<Option<String>>)> = Vec::new();
+        for located in statements {
+            let Body::Parsed { statement, .. } = &located.body else {
+                continue;
+            };
+            match statement.as_ref() {
+                Statement::CreateTable(create) => {
+                    let table = self.table(&create.name);
+                    for column in create.columns.iter().filter(|c| is_key_column(c)) {
+                        found.push((table.clone(), vec![Some(self.ident(&column.name))]));
+                    }
+                    for constraint in &create.constraints {
+                        if let Some(list) = self.constraint_keys(constraint) {
+                            found.push((table.clone(), list));
+                        }
+                    }
+                }
+                Statement::CreateIndex(index) if index.predicate.is_none() => {
+                    let list = self.index_keys(&index.columns);
+                    found.push((self.table(&index.table_name), list));
+                }
+                Statement::AlterTable(alter) => {
+                    let table = self.table(&alter.name);
+                    for operation in &alter.operations {
+                        match operation {
+                            AlterTableOperation::AddConstraint { constraint, .. } => {
+                                if let Some(list) = self.constraint_keys(constraint) {
+                                    found.push((table.clone(), list));
+                                }
+                            }
+                            AlterTableOperation::AddColumn { column_def, .. }
+                                if is_key_column(column_def) =>
+                            {
+                                found.push((
+                                    table.clone(),
+                                    vec![Some(self.ident(&column_def.name))],
+                                ));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(schema) = self.schema {
+            for table in &schema.tables {
+                let key = self.schema_table(&table.name);
+                let plain = |columns: &[String]| -> Vec<Option<String>> {
+                    columns.iter().map(|c| Some(self.fold_live(c))).collect()
+                };
+                if let Some(pk) = &table.primary_key {
+                    found.push((key.clone(), plain(&pk.columns)));
+                }
+                for unique in &table.uniques {
+                    found.push((key.clone(), plain(&unique.columns)));
+                }
+                for index in table.indexes.iter().filter(|i| i.predicate.is_none()) {
+                    let list = index.keys.iter().map(|k| self.live_index_key(k)).collect();
+                    found.push((key.clone(), list));
+                }
+            }
+        }
+        for (table, list) in found {
+            self.keys.entry(table).or_default().push(list);
+        }
+    }
+
+    fn constraint_keys(&self, constraint: &TableConstraint) -> Option<Vec<Option<String>>> {
+        match constraint {
+            TableConstraint::PrimaryKey(pk) => Some(self.index_keys(&pk.columns)),
+            TableConstraint::Unique(unique) => Some(self.index_keys(&unique.columns)),
+            TableConstraint::Index(index) => Some(self.index_keys(&index.columns)),
+            _ => None,
+        }
+    }
+
+    fn index_keys(&self, columns: &[IndexColumn]) -> Vec<Option<String>> {
+        columns
+            .iter()
+            .map(|c| plain_column(&c.column.expr).map(|ident| self.ident(ident)))
+            .collect()
+    }
+
+    /// A key of an introspected index (`email`, `"UserId" DESC`, `lower(email)`) as a column
+    /// name, or `None` for an expression.
+    fn live_index_key(&self, key: &str) -> Option<String> {
+        let expr = Parser::new(self.parser_dialect)
+            .try_with_sql(key)
+            .and_then(|mut parser| parser.parse_order_by_expr())
+            .ok()?;
+        plain_column(&expr.expr).map(|ident| self.ident(ident))
+    }
+
+    /// Record what a statement changes for the statements after it.
+    fn record(&mut self, line: usize, statement: &Statement, drop_concurrently: bool) {
+        if self.dialect == "postgres" {
+            if postgres::is_concurrent(statement, drop_concurrently) {
+                self.first_concurrently.get_or_insert(line);
+            }
+            if postgres::takes_blocking_lock(self, statement, drop_concurrently).is_some()
+                && !self.lock_timeout
+            {
+                self.lock_timeout_reported = true;
+            }
+        }
+        match statement {
+            Statement::CreateTable(create) => self.record_create_table(create),
+            Statement::CreateIndex(index) => {
+                if let Some(name) = &index.name {
+                    self.new_indexes.insert(self.table(name));
+                }
+            }
+            Statement::AlterTable(alter) => {
+                for operation in &alter.operations {
+                    self.record_alter(line, &alter.name, operation);
+                }
+            }
+            Statement::Set(Set::SingleAssignment {
+                scope,
+                variable,
+                values,
+                ..
+            }) if variable.to_string().eq_ignore_ascii_case("lock_timeout") => {
+                // `SET LOCAL` only lasts until the end of the transaction, and outside one it
+                // does nothing at all.
+                let effective = self.transactional || *scope != Some(ContextModifier::Local);
+                if effective {
+                    self.lock_timeout = !values.iter().all(is_zero);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn record_create_table(&mut self, create: &CreateTable) {
+        let table = self.table(&create.name);
+        for column in &create.columns {
+            self.column_types.insert(
+                (table.clone(), self.ident(&column.name)),
+                column.data_type.clone(),
+            );
+        }
+        self.new_tables.insert(table);
+    }
+
+    fn record_alter(&mut self, line: usize, name: &ObjectName, operation: &AlterTableOperation) {
+        let table = self.table(name);
+        match operation {
+            AlterTableOperation::RenameTable { table_name } => {
+                let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
+                if self.new_tables.contains(&table) {
+                    self.new_tables.insert(self.table(new));
+                }
+            }
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                self.column_types.insert(
+                    (table, self.ident(&column_def.name)),
+                    column_def.data_type.clone(),
+                );
+            }
+            AlterTableOperation::AlterColumn {
+                column_name,
+                op: AlterColumnOperation::SetDataType { data_type, .. },
+            } => {
+                self.column_types
+                    .insert((table, self.ident(column_name)), data_type.clone());
+            }
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
+                let (constraint_name, not_null_column) = match constraint {
+                    TableConstraint::Check(check) => (
+                        check.name.as_ref(),
+                        is_not_null_check(&check.expr).map(|c| self.ident(c)),
+                    ),
+                    TableConstraint::ForeignKey(fk) => (fk.name.as_ref(), None),
+                    _ => return,
+                };
+                match (not_valid, constraint_name) {
+                    (true, Some(constraint_name)) => {
+                        self.not_valid.insert(
+                            (table, self.ident(constraint_name)),
+                            NotValid {
+                                line,
+                                not_null_column,
+                            },
+                        );
+                    }
+                    (false, _) => {
+                        if let Some(column) = not_null_column {
+                            self.validated_not_null.insert((table, column));
+                        }
+                    }
+                    (true, None) => {}
+                }
+            }
+            AlterTableOperation::ValidateConstraint { name } => {
+                if let Some(column) = self
+                    .not_valid
+                    .get(&(table.clone(), self.ident(name)))
+                    .and_then(|pending| pending.not_null_column.clone())
+                {
+                    self.validated_not_null.insert((table, column));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A column declared `PRIMARY KEY` or `UNIQUE`, which gives it an index of its own.
+fn is_key_column(column: &ColumnDef) -> bool {
+    column.options.iter().any(|o| {
+        matches!(
+            o.option,
+            ColumnOption::PrimaryKey(_) | ColumnOption::Unique(_)
+        )
+    })
+}
+
+/// The column of an index key or check operand that is a bare column reference.
+pub(crate) fn plain_column(expr: &Expr) -> Option<&Ident> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident),
+        Expr::Nested(inner) => plain_column(inner),
+        _ => None,
+    }
+}
+
+/// `column IS NOT NULL`, possibly parenthesised.
+fn is_not_null_check(expr: &Expr) -> Option<&Ident> {
+    match expr {
+        Expr::IsNotNull(operand) => plain_column(operand),
+        Expr::Nested(inner) => is_not_null_check(inner),
+        _ => None,
+    }
+}
+
+/// A `SET` value that turns the timeout off: `0`, `'0'`, `'0s'`, `'0ms'`.
+fn is_zero(value: &Expr) -> bool {
+    let text = match value {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.clone(),
+            Value::SingleQuotedString(s) => s.clone(),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    !digits.is_empty() && digits.chars().all(|c| c == '0')
+}

@@ -1,0 +1,166 @@
+//! Static analysis of migration files: destructive statements, locks that block production
+//! traffic, and statements the target engine cannot run as written.
+//!
+//! [`lint`] is pure: it takes one script's SQL with what godwit knows about it (the dialect,
+//! whether it runs in a transaction, optionally the live [`Schema`]) and returns
+//! [`Finding`]s. Every rule works on a real parse of the SQL (sqlparser, with the dialect
+//! matching the target engine), never on patterns over the raw text, so a keyword inside a
+//! string, a comment or a dollar-quoted function body is never mistaken for a statement.
+//!
+//! The rules are listed by [`rules`]; each has a stable id, a severity, a one-line summary and
+//! an explanation with the safe alternative. A statement is exempt from a rule when a comment
+//! line directly above it (possibly among other comment lines) reads
+//! `-- godwit:allow RULE_ID[, RULE_ID...]`; a rule is off for every file when its id is in
+//! [`LintConfig::disabled`].
+//!
+//! ```
+//! use godwit_core::lint::{LintConfig, LintInput, lint};
+//!
+//! let sql = "ALTER TABLE orders ADD COLUMN status text NOT NULL;\n";
+//! let findings = lint(
+//!     &LintInput {
+//!         dialect: "postgres",
+//!         sql,
+//!         transactional: true,
+//!         origin: "migrations/2_status.up.sql",
+//!         schema: None,
+//!     },
+//!     &LintConfig::default(),
+//! );
+//! assert!(findings.iter().any(|f| f.rule == "add-column-not-null-without-default"));
+//! ```
+
+mod checks;
+mod context;
+mod postgres;
+mod rules;
+mod source;
+mod sqlite;
+
+use serde::Serialize;
+use sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect, SQLiteDialect};
+
+use crate::schema::Schema;
+
+pub use rules::{Rule, Severity, rule, rules, rules_markdown_table};
+
+use context::Walk;
+use source::Body;
+
+/// One script to lint and what godwit knows about it.
+#[derive(Debug, Clone, Copy)]
+pub struct LintInput<'a> {
+    /// The godwit dialect name (`postgres`, `sqlite`, or a plugin's). It picks the SQL grammar
+    /// and the dialect-specific rules; an unknown name gets a generic grammar and the rules
+    /// that apply to every dialect.
+    pub dialect: &'a str,
+    /// The script.
+    pub sql: &'a str,
+    /// Whether godwit runs the script in a transaction (no `-- godwit:no-transaction`).
+    pub transactional: bool,
+    /// Where the script comes from (its path), used when a message points at another line.
+    pub origin: &'a str,
+    /// The live schema, when known. It adds the indexes that already cover foreign key
+    /// columns and the current types of columns. Whether a table is new is decided by the file
+    /// alone (created earlier in it or not): a table missing from the live schema may be
+    /// created by an earlier pending migration and already hold rows in production.
+    pub schema: Option<&'a Schema>,
+}
+
+/// Which rules run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LintConfig {
+    /// Ids of rules that do not run.
+    pub disabled: Vec<String>,
+}
+
+impl LintConfig {
+    /// The ids in [`Self::disabled`] that name no rule, so a typo in configuration can be
+    /// reported instead of silently disabling nothing.
+    pub fn unknown_rules(&self) -> impl Iterator<Item = &str> {
+        self.disabled
+            .iter()
+            .map(String::as_str)
+            .filter(|id| rule(id).is_none())
+    }
+}
+
+/// One problem found in a script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule: &'static str,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// 1-based line of the statement's first token.
+    pub line: usize,
+    /// 1-based column (in characters) of the statement's first token.
+    pub column: usize,
+    /// What is wrong with this statement and what to do instead.
+    pub message: String,
+    /// The offending statement, shortened to one line.
+    pub excerpt: String,
+}
+
+/// Lint one script. Findings are ordered by position, errors before warnings, then by rule.
+pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
+    let dialect = parser_dialect(input.dialect);
+    let statements = source::statements(dialect.as_ref(), input.sql);
+    let mut walk = Walk::new(input, dialect.as_ref(), &statements);
+    let mut findings = Vec::new();
+    for statement in &statements {
+        let hits = match &statement.body {
+            Body::Parsed {
+                statement: ast,
+                drop_concurrently,
+            } => walk.statement(statement.line, ast, *drop_concurrently),
+            Body::Unparsed(reason) => vec![checks::Hit::new(
+                rules::id::PARSE_ERROR,
+                format!(
+                    "godwit could not parse this statement to lint it ({reason}); the database \
+                     may still accept it: check it by hand or add \
+                     `-- godwit:allow parse-error`"
+                ),
+            )],
+            Body::Untokenizable(reason) => vec![checks::Hit::new(
+                rules::id::PARSE_ERROR,
+                format!(
+                    "godwit could not read the file from here on ({reason}), so nothing after \
+                     this point was linted; an unterminated string, quoted identifier or \
+                     comment is the usual cause: check it by hand"
+                ),
+            )],
+        };
+        for hit in hits {
+            let Some(rule) = rule(hit.rule) else {
+                unreachable!("check emitted unknown rule id `{}`", hit.rule)
+            };
+            if !rule.applies_to(input.dialect)
+                || statement.allows(rule.id)
+                || config.disabled.iter().any(|id| id == rule.id)
+            {
+                continue;
+            }
+            findings.push(Finding {
+                rule: rule.id,
+                severity: rule.severity,
+                line: statement.line,
+                column: statement.column,
+                message: hit.message,
+                excerpt: statement.excerpt.clone(),
+            });
+        }
+    }
+    let order = |id: &str| rules().iter().position(|r| r.id == id);
+    findings.sort_by_key(|f| (f.line, f.column, f.severity, order(f.rule)));
+    findings
+}
+
+/// The sqlparser grammar for a godwit dialect name.
+fn parser_dialect(name: &str) -> Box<dyn Dialect> {
+    match name {
+        "postgres" => Box::new(PostgreSqlDialect {}),
+        "sqlite" => Box::new(SQLiteDialect {}),
+        _ => Box::new(GenericDialect {}),
+    }
+}

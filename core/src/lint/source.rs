@@ -1,0 +1,379 @@
+//! A migration file cut into located statements: tokenized and parsed by sqlparser, with the
+//! `-- godwit:allow` comments written above each statement.
+//!
+//! The statement loop is driven here rather than by `Parser::parse_sql`, for three reasons:
+//!
+//! - **Locations.** A statement's line and column are those of its first token. sqlparser's
+//!   `Spanned` is empty for several statement kinds godwit needs (`DROP`, `ALTER TYPE`, `SET`,
+//!   `PRAGMA`) and starts at the table name rather than at `CREATE` for others.
+//! - **Recovery.** One statement sqlparser cannot read (a `DO` block, `REINDEX`) becomes a
+//!   `parse-error` finding for that statement; the statements after it are still linted.
+//! - **Gaps in sqlparser 0.64** that godwit's own advice depends on are bridged on the token
+//!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar) and SQLite
+//!   pragmas whose value is a bare word (`PRAGMA foreign_keys = OFF`) or a negative number.
+
+use sqlparser::ast::Statement;
+use sqlparser::dialect::Dialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+
+/// Longest excerpt, in characters, before it is cut with an ellipsis.
+const EXCERPT_CHARS: usize = 80;
+
+/// One statement of the file, where it starts and what it says.
+#[derive(Debug)]
+pub(crate) struct Located {
+    /// 1-based line of its first token.
+    pub line: usize,
+    /// 1-based column (in characters) of its first token.
+    pub column: usize,
+    /// The statement on one line, shortened.
+    pub excerpt: String,
+    /// Rule ids named by `-- godwit:allow` comments directly above it.
+    pub allowed: Vec<String>,
+    /// What the parser made of it.
+    pub body: Body,
+}
+
+impl Located {
+    /// Whether a `-- godwit:allow` comment above the statement names `rule`.
+    pub fn allows(&self, rule: &str) -> bool {
+        self.allowed.iter().any(|id| id == rule)
+    }
+}
+
+/// A statement as parsed, or the reason it could not be.
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// sqlparser read it.
+    Parsed {
+        /// The syntax tree.
+        statement: Box<Statement>,
+        /// `DROP INDEX CONCURRENTLY`: the keyword was hidden from the parser, which does not
+        /// know it, and is remembered here.
+        drop_concurrently: bool,
+    },
+    /// sqlparser could not read it; the message is sqlparser's.
+    Unparsed(String),
+    /// The tokenizer stopped here (an unterminated string, quoted identifier or comment), so
+    /// nothing from here to the end of the file could be cut into statements.
+    Untokenizable(String),
+}
+
+/// The file as located statements.
+///
+/// Where the tokenizer gives up (a string or comment that may not have ended), nothing after
+/// can be cut reliably: the statements that end before that point are returned as usual, then
+/// one [`Body::Untokenizable`] pseudo-statement where the broken statement starts.
+pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
+    let text = Text::new(sql);
+    let mut tokens = match Tokenizer::new(dialect, sql).tokenize_with_location() {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let stop = text.offset(error.location);
+            let (mut out, start) = statements_before(dialect, &sql[..stop], error.location);
+            let line = to_usize(start.line).max(1);
+            out.push(Located {
+                line,
+                column: to_usize(start.column).max(1),
+                excerpt: shorten(sql.lines().nth(line - 1).unwrap_or_default()),
+                allowed: Vec::new(),
+                body: Body::Untokenizable(error.to_string()),
+            });
+            return out;
+        }
+    };
+    // Excerpts and comments are read from the tokens as written, before the bridging below.
+    let written = tokens.clone();
+    let hidden_concurrently = bridge_grammar_gaps(&mut tokens);
+
+    let mut out = Vec::new();
+    // Where the parser's token vector starts in `tokens`; it is rebuilt after an error.
+    let mut offset = 0;
+    let mut parser = Parser::new(dialect).with_tokens_with_locations(tokens.clone());
+    // Index (in `tokens`) just after the previous statement, where the comment search stops.
+    let mut previous_end = 0;
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        if parser.peek_token_ref().token == Token::EOF {
+            break;
+        }
+        let start = skip_whitespace(&tokens, offset + parser.index());
+        let result = parser.parse_statement();
+        let next = &parser.peek_token_ref().token;
+        let complete = matches!(next, Token::SemiColon | Token::EOF);
+        let (body, end) = match result {
+            Ok(statement) if complete => {
+                let end = offset + parser.index();
+                let drop_concurrently = hidden_concurrently
+                    .iter()
+                    .any(|&index| (start..end).contains(&index));
+                let statement = Box::new(statement);
+                let body = Body::Parsed {
+                    statement,
+                    drop_concurrently,
+                };
+                (body, end)
+            }
+            outcome => {
+                let message = match outcome {
+                    Err(
+                        ParserError::ParserError(message) | ParserError::TokenizerError(message),
+                    ) => message,
+                    Err(ParserError::RecursionLimitExceeded) => {
+                        "the statement nests deeper than the parser's recursion limit".into()
+                    }
+                    Ok(_) => {
+                        let found = parser.peek_token();
+                        format!(
+                            "Expected: end of statement, found: {}{}",
+                            found.token, found.span.start
+                        )
+                    }
+                };
+                // Resume after the first `;` at or after the token the parser stopped on; the
+                // tokenizer keeps strings, comments and dollar quotes whole, so that `;` is a
+                // real statement separator.
+                let stopped = offset + parser.index().saturating_sub(1);
+                let end = (stopped.max(start)..tokens.len())
+                    .find(|&index| tokens[index].token == Token::SemiColon)
+                    .unwrap_or(tokens.len());
+                offset = end;
+                parser = Parser::new(dialect).with_tokens_with_locations(tokens[end..].to_vec());
+                (Body::Unparsed(message), end)
+            }
+        };
+        let location = tokens[start].span.start;
+        out.push(Located {
+            line: to_usize(location.line),
+            column: to_usize(location.column),
+            excerpt: text.excerpt(&written[start..end]),
+            allowed: allowed_above(&written[previous_end..start], location.line),
+            body,
+        });
+        previous_end = end;
+    }
+    out
+}
+
+/// The statements of `prefix` (the text before the tokenizer gave up) that end with a `;`,
+/// and where the statement after them starts (`stop` when the prefix has no `;`).
+fn statements_before(
+    dialect: &dyn Dialect,
+    prefix: &str,
+    stop: Location,
+) -> (Vec<Located>, Location) {
+    let Ok(tokens) = Tokenizer::new(dialect, prefix).tokenize_with_location() else {
+        return (Vec::new(), stop);
+    };
+    let Some(last) = tokens.iter().rposition(|t| t.token == Token::SemiColon) else {
+        let first = tokens.get(skip_whitespace(&tokens, 0));
+        return (Vec::new(), first.map_or(stop, |t| t.span.start));
+    };
+    let next = skip_whitespace(&tokens, last + 1);
+    let start = match tokens.get(next) {
+        Some(token) if next > last => token.span.start,
+        _ => stop,
+    };
+    // The text up to that `;` tokenizes, so this does not recurse again.
+    let end = Text::new(prefix).offset(tokens[last].span.end);
+    (statements(dialect, &prefix[..end]), start)
+}
+
+/// The first non-whitespace token at or after `index`.
+fn skip_whitespace(tokens: &[TokenWithSpan], mut index: usize) -> usize {
+    while matches!(tokens.get(index), Some(t) if matches!(t.token, Token::Whitespace(_))) {
+        index += 1;
+    }
+    index.min(tokens.len().saturating_sub(1))
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Rewrite the few token sequences sqlparser 0.64 cannot parse but migrations commonly hold.
+/// Token positions are kept (a hidden token becomes whitespace with the same span), so every
+/// location still points into the file. Returns the indexes of hidden `CONCURRENTLY` tokens.
+fn bridge_grammar_gaps(tokens: &mut [TokenWithSpan]) -> Vec<usize> {
+    let mut hidden = Vec::new();
+    let mut at_statement_start = true;
+    for index in 0..tokens.len() {
+        match &tokens[index].token {
+            Token::SemiColon => {
+                at_statement_start = true;
+                continue;
+            }
+            Token::Whitespace(_) => continue,
+            _ => {}
+        }
+        if !at_statement_start {
+            continue;
+        }
+        at_statement_start = false;
+        let words = next_words(tokens, index, 3);
+        match words.as_slice() {
+            [
+                (_, Keyword::DROP),
+                (_, Keyword::INDEX),
+                (at, Keyword::CONCURRENTLY),
+            ] => {
+                tokens[*at].token = Token::Whitespace(Whitespace::Space);
+                hidden.push(*at);
+            }
+            [(_, Keyword::PRAGMA), ..] => bridge_pragma_value(tokens, index),
+            _ => {}
+        }
+    }
+    hidden
+}
+
+/// Up to `n` consecutive keyword tokens from `index`, skipping whitespace, with their indexes.
+fn next_words(tokens: &[TokenWithSpan], index: usize, n: usize) -> Vec<(usize, Keyword)> {
+    tokens[index..]
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_)))
+        .take(n)
+        .map_while(|(i, t)| match &t.token {
+            Token::Word(word) => Some((index + i, word.keyword)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `PRAGMA name = value` / `PRAGMA name(value)`: SQLite accepts a bare word (`ON`, `WAL`) or a
+/// signed number as the value, sqlparser only strings and unsigned numbers. The value becomes
+/// a string token with the word's text (or the signed number), so the statement parses.
+fn bridge_pragma_value(tokens: &mut [TokenWithSpan], pragma: usize) {
+    let significant: Vec<usize> = (pragma..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .take_while(|&i| tokens[i].token != Token::SemiColon)
+        .collect();
+    let Some(open) = significant
+        .iter()
+        .position(|&i| matches!(tokens[i].token, Token::Eq | Token::LParen))
+    else {
+        return;
+    };
+    match significant[open + 1..] {
+        [value, ..] if matches!(&tokens[value].token, Token::Word(w) if w.quote_style.is_none()) => {
+            if let Token::Word(word) = &tokens[value].token {
+                tokens[value].token = Token::SingleQuotedString(word.value.clone());
+            }
+        }
+        [sign, number, ..]
+            if matches!(tokens[sign].token, Token::Minus | Token::Plus)
+                && matches!(tokens[number].token, Token::Number(..)) =>
+        {
+            if let Token::Number(digits, _) = &tokens[number].token {
+                let signed = format!("{}{digits}", tokens[sign].token);
+                tokens[number].token = Token::SingleQuotedString(signed);
+                tokens[sign].token = Token::Whitespace(Whitespace::Space);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rule ids of `-- godwit:allow` comments in the comment lines directly above `line`:
+/// the run of lines holding only comments that ends on the line before the statement. A blank
+/// line or code ends the run, so a comment meant for one statement cannot reach the next.
+fn allowed_above(gap: &[TokenWithSpan], line: u64) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut expected = line.saturating_sub(1);
+    for token in gap.iter().rev() {
+        match &token.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, prefix })
+                if prefix == "--" =>
+            {
+                if token.span.start.line != expected || !starts_line(gap, token) {
+                    break;
+                }
+                expected -= 1;
+                if let Some(list) = comment.trim().strip_prefix("godwit:allow")
+                    && list.starts_with(char::is_whitespace)
+                {
+                    ids.extend(
+                        list.split([',', ' ', '\t'])
+                            .map(str::trim)
+                            .filter(|id| !id.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            }
+            Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline) => {}
+            _ => break,
+        }
+    }
+    ids
+}
+
+/// Whether `comment` is the first non-blank token on its line within `gap` (a comment after a
+/// statement's `;` on the same line belongs to that statement, not to the next one).
+fn starts_line(gap: &[TokenWithSpan], comment: &TokenWithSpan) -> bool {
+    let line = comment.span.start.line;
+    !gap.iter().any(|t| {
+        t.span.start.line == line
+            && t.span.start.column < comment.span.start.column
+            && !matches!(
+                t.token,
+                Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline)
+            )
+    })
+}
+
+/// `s` on one line, cut to [`EXCERPT_CHARS`].
+fn shorten(s: &str) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= EXCERPT_CHARS {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(EXCERPT_CHARS - 1).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// The file's text with an index of line starts, to turn token locations into byte offsets.
+struct Text<'a> {
+    sql: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Text<'a> {
+    fn new(sql: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
+        Text { sql, line_starts }
+    }
+
+    /// Byte offset of a 1-based line and character column.
+    fn offset(&self, location: Location) -> usize {
+        let line = to_usize(location.line).saturating_sub(1);
+        let Some(&start) = self.line_starts.get(line) else {
+            return self.sql.len();
+        };
+        let column = to_usize(location.column).saturating_sub(1);
+        self.sql[start..]
+            .char_indices()
+            .nth(column)
+            .map_or(self.sql.len(), |(i, _)| start + i)
+    }
+
+    /// The statement's tokens as written, comments dropped and whitespace folded, shortened.
+    fn excerpt(&self, tokens: &[TokenWithSpan]) -> String {
+        let mut out = String::new();
+        for token in tokens {
+            if matches!(token.token, Token::Whitespace(_)) {
+                out.push(' ');
+            } else {
+                let from = self.offset(token.span.start);
+                let to = self.offset(token.span.end).max(from);
+                out.push_str(&self.sql[from..to]);
+            }
+        }
+        shorten(&out)
+    }
+}

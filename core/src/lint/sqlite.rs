@@ -1,0 +1,166 @@
+//! SQLite rules: `ALTER TABLE` forms SQLite cannot run, and settings that do nothing or fail
+//! inside the transaction godwit wraps a migration in.
+
+use sqlparser::ast::{
+    AlterTableOperation, ColumnDef, ColumnOption, Expr, GeneratedAs, GeneratedExpressionMode,
+    ObjectName, ObjectNamePart, Statement, UnaryOperator,
+};
+
+use super::checks::{Hit, plural};
+use super::context::Walk;
+use super::rules::id;
+
+/// Pragmas that SQLite ignores or refuses inside a transaction when they set a value.
+const TRANSACTION_SENSITIVE_PRAGMAS: &[&str] = &["foreign_keys", "journal_mode", "synchronous"];
+
+/// The SQLite rules for one statement.
+pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>) {
+    match statement {
+        Statement::AlterTable(alter) => {
+            if alter.operations.len() > 1 {
+                hits.push(Hit::new(
+                    id::UNSUPPORTED_ALTER,
+                    format!(
+                        "this ALTER TABLE {} has {} operations, and SQLite runs exactly one per \
+                         statement; write one ALTER TABLE per operation",
+                        alter.name,
+                        alter.operations.len()
+                    ),
+                ));
+            }
+            let problems: Vec<String> = alter
+                .operations
+                .iter()
+                .filter_map(|operation| unsupported(walk, &alter.name, operation))
+                .collect();
+            if !problems.is_empty() {
+                hits.push(Hit::new(
+                    id::UNSUPPORTED_ALTER,
+                    format!(
+                        "SQLite's ALTER TABLE cannot {}; rebuild {} instead (create the new \
+                         table, copy the rows, drop the old one, rename the new one, with foreign \
+                         keys off outside the transaction): `godwit generate` and `godwit push` \
+                         write and run that rebuild safely",
+                        problems.join(", nor "),
+                        alter.name
+                    ),
+                ));
+            }
+        }
+        Statement::Pragma {
+            name,
+            value: Some(_),
+            ..
+        } if walk.transactional => {
+            let pragma = last_part(name);
+            if TRANSACTION_SENSITIVE_PRAGMAS.contains(&pragma.as_str()) {
+                let effect = if pragma == "foreign_keys" {
+                    "is silently ignored"
+                } else {
+                    "fails"
+                };
+                hits.push(Hit::new(
+                    id::PRAGMA_IN_TRANSACTION,
+                    format!(
+                        "PRAGMA {pragma} {effect} inside a transaction, and this migration runs \
+                         in one; add `-- godwit:no-transaction` to the file's leading comments"
+                    ),
+                ));
+            }
+        }
+        Statement::Vacuum(_) if walk.transactional => hits.push(Hit::new(
+            id::PRAGMA_IN_TRANSACTION,
+            "SQLite refuses VACUUM inside a transaction, and this migration runs in one; add \
+             `-- godwit:no-transaction` to the file's leading comments"
+                .into(),
+        )),
+        _ => {}
+    }
+}
+
+/// Why SQLite cannot run `operation`, phrased to follow "SQLite's ALTER TABLE cannot".
+fn unsupported(
+    walk: &Walk<'_>,
+    table: &ObjectName,
+    operation: &AlterTableOperation,
+) -> Option<String> {
+    match operation {
+        AlterTableOperation::RenameTable { .. } | AlterTableOperation::RenameColumn { .. } => None,
+        AlterTableOperation::AddColumn { column_def, .. } => add_column(walk, table, column_def),
+        AlterTableOperation::DropColumn { column_names, .. } => {
+            let indexed: Vec<String> = column_names
+                .iter()
+                .filter(|column| walk.is_indexed(table, &walk.ident(column)))
+                .map(ToString::to_string)
+                .collect();
+            (!indexed.is_empty()).then(|| {
+                format!(
+                    "drop {}, which an index, the primary key or a unique constraint uses",
+                    plural("column", &indexed)
+                )
+            })
+        }
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            Some(format!("change column {column_name} ({op})"))
+        }
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            Some(format!("add a constraint ({constraint})"))
+        }
+        AlterTableOperation::DropConstraint { name, .. } => Some(format!("drop constraint {name}")),
+        AlterTableOperation::DropPrimaryKey { .. } => Some("drop the primary key".into()),
+        AlterTableOperation::DropForeignKey { name, .. } => {
+            Some(format!("drop foreign key {name}"))
+        }
+        other => Some(format!("{other}")),
+    }
+}
+
+fn add_column(walk: &Walk<'_>, table: &ObjectName, column: &ColumnDef) -> Option<String> {
+    let name = &column.name;
+    for option in &column.options {
+        match &option.option {
+            ColumnOption::PrimaryKey(_) => {
+                return Some(format!("add column {name} as a PRIMARY KEY"));
+            }
+            ColumnOption::Unique(_) => return Some(format!("add UNIQUE column {name}")),
+            ColumnOption::Generated {
+                generated_as,
+                generation_expr_mode,
+                ..
+            } if *generated_as == GeneratedAs::ExpStored
+                || *generation_expr_mode == Some(GeneratedExpressionMode::Stored) =>
+            {
+                return Some(format!("add STORED generated column {name}"));
+            }
+            ColumnOption::Default(expr) if !is_constant(expr) && !walk.is_new(table) => {
+                return Some(format!(
+                    "add column {name} with the non-constant default {expr} once the table has \
+                     rows"
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A default SQLite can store for existing rows: a literal, possibly signed or parenthesised.
+fn is_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(_) => true,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus,
+            expr,
+        }
+        | Expr::Nested(expr) => is_constant(expr),
+        _ => false,
+    }
+}
+
+fn last_part(name: &ObjectName) -> String {
+    match name.0.last() {
+        Some(ObjectNamePart::Identifier(ident)) => ident.value.to_lowercase(),
+        Some(other) => other.to_string().to_lowercase(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,529 @@
+//! Migrations: versions, scripts, directives, checksums and the sources they come from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::SourceError;
+
+/// A migration's version: a positive integer, usually a UTC timestamp `YYYYMMDDHHMMSS`.
+/// Stored as `BIGINT`, so it is bounded by `i64::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Version(i64);
+
+impl Version {
+    /// A version from a positive integer.
+    pub fn new(value: i64) -> Option<Self> {
+        (value > 0).then_some(Version(value))
+    }
+
+    /// The integer value.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Version {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "`{s}` is not a version: expected a positive integer"
+            ));
+        }
+        s.parse::<i64>()
+            .ok()
+            .and_then(Version::new)
+            .ok_or_else(|| format!("`{s}` is not a version: expected 1 to {}", i64::MAX))
+    }
+}
+
+/// SHA-256 of a script, hex encoded, computed with CRLF line endings folded to LF so that a
+/// checkout on Windows does not look like an edit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Checksum(String);
+
+impl Checksum {
+    /// The checksum of `sql`.
+    pub fn of(sql: &str) -> Self {
+        let mut hasher = Sha256::new();
+        let mut rest = sql;
+        while let Some(i) = rest.find("\r\n") {
+            hasher.update(&rest.as_bytes()[..i]);
+            hasher.update(b"\n");
+            rest = &rest[i + 2..];
+        }
+        hasher.update(rest.as_bytes());
+        let digest = hasher.finalize();
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            use fmt::Write;
+            let _ = write!(hex, "{byte:02x}");
+        }
+        Checksum(hex)
+    }
+
+    /// A checksum read back from the history table.
+    pub fn from_stored(hex: impl Into<String>) -> Self {
+        Checksum(hex.into())
+    }
+
+    /// The hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Options a script declares in its leading comment lines, such as `-- godwit:no-transaction`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Directives {
+    /// Run outside a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `PRAGMA journal_mode`).
+    pub no_transaction: bool,
+}
+
+impl Directives {
+    /// The directive names godwit understands.
+    pub const KNOWN: &'static [&'static str] = &["no-transaction", "allow"];
+
+    /// Parse the directives from the comment lines and blank lines that open `sql`. An unknown
+    /// `godwit:` directive is an error rather than ignored, so a typo cannot silently turn a
+    /// non-transactional migration into a transactional one.
+    ///
+    /// `-- godwit:allow RULE[, RULE...]` is accepted and left to the linter
+    /// ([`crate::lint`]), which reads it above any statement, including the first one.
+    pub fn parse(sql: &str) -> Result<Self, (usize, String)> {
+        let mut directives = Directives::default();
+        for (index, line) in sql.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let Some(comment) = line.strip_prefix("--") else {
+                break;
+            };
+            let Some(directive) = comment.trim().strip_prefix("godwit:") else {
+                continue;
+            };
+            match directive.trim() {
+                "no-transaction" => directives.no_transaction = true,
+                other if other.split_whitespace().next() == Some("allow") => {}
+                other => return Err((index + 1, other.to_string())),
+            }
+        }
+        Ok(directives)
+    }
+}
+
+/// One script (the up or the down half of a migration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Script {
+    /// The SQL exactly as written.
+    pub sql: String,
+    /// Its checksum.
+    pub checksum: Checksum,
+    /// Its directives.
+    pub directives: Directives,
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+}
+
+impl Script {
+    /// Build a script from text, parsing its directives. `origin` names it in errors.
+    pub fn new(sql: impl Into<String>, path: Option<PathBuf>) -> Result<Self, SourceError> {
+        let sql = sql.into();
+        let directives =
+            Directives::parse(&sql).map_err(|(line, directive)| SourceError::UnknownDirective {
+                origin: path
+                    .as_ref()
+                    .map_or_else(|| "embedded script".into(), |p| p.display().to_string()),
+                line,
+                directive,
+            })?;
+        Ok(Script {
+            checksum: Checksum::of(&sql),
+            sql,
+            directives,
+            path,
+        })
+    }
+
+    /// Where the script came from, for messages.
+    pub fn origin(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "embedded script".into(), |p| p.display().to_string())
+    }
+}
+
+/// A migration: a version, a name, an up script and optionally a down script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migration {
+    /// Its version; migrations apply in ascending version order.
+    pub version: Version,
+    /// A human name (`create_users`).
+    pub name: String,
+    /// The script that applies it.
+    pub up: Script,
+    /// The script that reverts it, if written.
+    pub down: Option<Script>,
+}
+
+/// A migration embedded in a program, for example with `include_str!`.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigration {
+    /// Its version.
+    pub version: i64,
+    /// Its name.
+    pub name: &'static str,
+    /// The up script.
+    pub up: &'static str,
+    /// The down script, if any.
+    pub down: Option<&'static str>,
+}
+
+/// A validated, version-ordered set of migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migrations {
+    list: Vec<Migration>,
+}
+
+/// The two halves a migration file can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Half {
+    Up,
+    Down,
+}
+
+/// Split `<version>_<name>.up.sql` / `.down.sql` into its parts.
+fn parse_file_name(file_name: &str) -> Result<(Version, String, Half), String> {
+    let (stem, half) = if let Some(stem) = file_name.strip_suffix(".up.sql") {
+        (stem, Half::Up)
+    } else if let Some(stem) = file_name.strip_suffix(".down.sql") {
+        (stem, Half::Down)
+    } else {
+        return Err("expected a name ending in `.up.sql` or `.down.sql`".into());
+    };
+    let (version, name) = stem
+        .split_once('_')
+        .ok_or("expected `<version>_<name>`, for example `20240101120000_create_users.up.sql`")?;
+    let version: Version = version.parse()?;
+    if name.is_empty() {
+        return Err("the name after the version is empty".into());
+    }
+    Ok((version, name.to_string(), half))
+}
+
+impl Migrations {
+    /// Load every `<version>_<name>.up.sql` and `<version>_<name>.down.sql` in `dir`.
+    ///
+    /// Other files (a README, editor backups starting with `.`) are ignored; a `.sql` file that
+    /// does not follow the naming pattern is an error, because it is almost certainly a
+    /// migration that would otherwise never run.
+    pub fn from_dir(dir: &Path) -> Result<Self, SourceError> {
+        let entries = std::fs::read_dir(dir).map_err(|source| SourceError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| SourceError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let path = entry.path();
+            let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
+            else {
+                continue;
+            };
+            if file_name.starts_with('.') || !file_name.ends_with(".sql") || path.is_dir() {
+                continue;
+            }
+            files.push((file_name, path));
+        }
+        files.sort();
+
+        let mut ups: BTreeMap<Version, (String, Script)> = BTreeMap::new();
+        let mut downs: BTreeMap<Version, (String, Script)> = BTreeMap::new();
+        for (file_name, path) in files {
+            let (version, name, half) =
+                parse_file_name(&file_name).map_err(|reason| SourceError::InvalidFileName {
+                    path: path.clone(),
+                    reason,
+                })?;
+            let bytes = std::fs::read(&path).map_err(|source| SourceError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let sql = String::from_utf8(bytes)
+                .map_err(|_| SourceError::NotUtf8 { path: path.clone() })?;
+            let script = Script::new(sql, Some(path.clone()))?;
+            let map = match half {
+                Half::Up => &mut ups,
+                Half::Down => &mut downs,
+            };
+            if let Some((_, first)) = map.get(&version) {
+                return Err(SourceError::DuplicateVersion {
+                    version,
+                    first: first.origin(),
+                    second: path.display().to_string(),
+                });
+            }
+            map.insert(version, (name, script));
+        }
+
+        let mut list = Vec::with_capacity(ups.len());
+        for (version, (name, down)) in &downs {
+            match ups.get(version) {
+                None => {
+                    return Err(SourceError::DownWithoutUp {
+                        path: down.origin(),
+                    });
+                }
+                Some((up_name, up)) if up_name != name => {
+                    return Err(SourceError::NameMismatch {
+                        up: up.origin(),
+                        down: down.origin(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        for (version, (name, up)) in ups {
+            let down = downs.remove(&version).map(|(_, script)| script);
+            list.push(Migration {
+                version,
+                name,
+                up,
+                down,
+            });
+        }
+        Ok(Migrations { list })
+    }
+
+    /// Build from migrations embedded in the program. Same validation as [`Self::from_dir`].
+    pub fn from_embedded(embedded: &[EmbeddedMigration]) -> Result<Self, SourceError> {
+        let mut list = Vec::with_capacity(embedded.len());
+        for item in embedded {
+            let version =
+                Version::new(item.version).ok_or_else(|| SourceError::InvalidVersion {
+                    origin: format!("embedded migration `{}`", item.name),
+                    value: item.version.to_string(),
+                })?;
+            list.push(Migration {
+                version,
+                name: item.name.to_string(),
+                up: Script::new(item.up, None)?,
+                down: item.down.map(|d| Script::new(d, None)).transpose()?,
+            });
+        }
+        Self::from_list(list)
+    }
+
+    /// Build from already constructed migrations, checking for duplicate versions.
+    pub fn from_list(mut list: Vec<Migration>) -> Result<Self, SourceError> {
+        list.sort_by_key(|m| m.version);
+        for pair in list.windows(2) {
+            if pair[0].version == pair[1].version {
+                return Err(SourceError::DuplicateVersion {
+                    version: pair[0].version,
+                    first: format!("`{}`", pair[0].name),
+                    second: format!("`{}`", pair[1].name),
+                });
+            }
+        }
+        Ok(Migrations { list })
+    }
+
+    /// The migrations in ascending version order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
+        self.list.iter()
+    }
+
+    /// The migration with `version`, if present.
+    pub fn get(&self, version: Version) -> Option<&Migration> {
+        self.list
+            .binary_search_by_key(&version, |m| m.version)
+            .ok()
+            .map(|i| &self.list[i])
+    }
+
+    /// Number of migrations.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The highest version, if any.
+    pub fn latest(&self) -> Option<Version> {
+        self.list.last().map(|m| m.version)
+    }
+}
+
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'a Migration;
+    type IntoIter = std::slice::Iter<'a, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+/// Turn a free-form migration name into the `snake_case` used in file names.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+/// The version `new` gives a migration created at `now_utc` (`YYYYMMDDHHMMSS`), moved past
+/// `latest` when the clock is behind it or two migrations are made in the same second, so
+/// file order always equals creation order.
+pub fn next_version(now_utc: std::time::SystemTime, latest: Option<Version>) -> Version {
+    let stamp = humantime::format_rfc3339_seconds(now_utc).to_string();
+    let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
+    let from_clock: i64 = digits.parse().unwrap_or(1);
+    let next = match latest {
+        Some(latest) if latest.get() >= from_clock => latest.get() + 1,
+        _ => from_clock,
+    };
+    Version(next.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_and_lf_have_the_same_checksum() {
+        assert_eq!(
+            Checksum::of("CREATE TABLE a (id int);\r\nSELECT 1;\r\n"),
+            Checksum::of("CREATE TABLE a (id int);\nSELECT 1;\n")
+        );
+        assert_ne!(Checksum::of("SELECT 1;"), Checksum::of("SELECT 2;"));
+        assert_eq!(
+            Checksum::of("").as_str(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn directives_are_read_from_leading_comments_only() {
+        let d = Directives::parse("-- a comment\n\n-- godwit:no-transaction\nVACUUM;").unwrap();
+        assert!(d.no_transaction);
+        let d = Directives::parse("SELECT 1;\n-- godwit:no-transaction\n").unwrap();
+        assert!(!d.no_transaction);
+        assert_eq!(
+            Directives::parse("-- godwit:no-transacton\n"),
+            Err((1, "no-transacton".to_string()))
+        );
+        let d = Directives::parse(
+            "-- godwit:allow drop-table, truncate\n-- godwit:no-transaction\nDROP TABLE a;",
+        )
+        .unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(
+            Directives::parse("-- godwit:allowed drop-table\n"),
+            Err((1, "allowed drop-table".to_string()))
+        );
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(
+            parse_file_name("20240101120000_create_users.up.sql").unwrap(),
+            (Version(20240101120000), "create_users".into(), Half::Up)
+        );
+        assert_eq!(
+            parse_file_name("7_x.down.sql").unwrap(),
+            (Version(7), "x".into(), Half::Down)
+        );
+        for bad in [
+            "create.up.sql",
+            "0_zero.up.sql",
+            "12_.up.sql",
+            "1_a.sql",
+            "x1_a.up.sql",
+        ] {
+            assert!(parse_file_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn next_version_is_monotonic() {
+        let t = humantime::parse_rfc3339("2024-05-06T07:08:09Z").unwrap();
+        assert_eq!(next_version(t, None).get(), 20240506070809);
+        assert_eq!(
+            next_version(t, Some(Version(20240506070809))).get(),
+            20240506070810
+        );
+        assert_eq!(next_version(t, Some(Version(3))).get(), 20240506070809);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Create Users!"), "create_users");
+        assert_eq!(slugify("  add--email  "), "add_email");
+    }
+
+    #[test]
+    fn loads_a_directory_and_rejects_mistakes() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+        write("2_b.up.sql", "CREATE TABLE b (id int);");
+        write("1_a.up.sql", "CREATE TABLE a (id int);");
+        write("1_a.down.sql", "DROP TABLE a;");
+        write("README.md", "not a migration");
+        let m = Migrations::from_dir(dir.path()).unwrap();
+        let versions: Vec<i64> = m.iter().map(|m| m.version.get()).collect();
+        assert_eq!(versions, [1, 2]);
+        assert!(m.get(Version(1)).unwrap().down.is_some());
+        assert!(m.get(Version(2)).unwrap().down.is_none());
+
+        write("3_c.down.sql", "DROP TABLE c;");
+        assert!(matches!(
+            Migrations::from_dir(dir.path()),
+            Err(SourceError::DownWithoutUp { .. })
+        ));
+        std::fs::remove_file(dir.path().join("3_c.down.sql")).unwrap();
+        write("2_other.up.sql", "SELECT 1;");
+        assert!(matches!(
+            Migrations::from_dir(dir.path()),
+            Err(SourceError::DuplicateVersion { .. })
+        ));
+        std::fs::remove_file(dir.path().join("2_other.up.sql")).unwrap();
+        write("oops.sql", "SELECT 1;");
+        assert!(matches!(
+            Migrations::from_dir(dir.path()),
+            Err(SourceError::InvalidFileName { .. })
+        ));
+    }
+}

@@ -1,0 +1,484 @@
+//! The executor: one small async loop that carries out what the planner decided.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::history::{self, HistoryRow, HistoryTable, Status};
+use crate::migration::{Migration, Migrations, Version};
+use crate::plan::{
+    self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, StatusReport, Warning,
+};
+use crate::store::{
+    LockHolder, LockOwner, LockRequest, StatementError, Store, StoreError, UnlockOutcome, excerpt,
+};
+
+/// How a [`Migrator`] finds and guards its history.
+#[derive(Debug, Clone)]
+pub struct MigratorConfig {
+    /// Where the history lives.
+    pub history: HistoryTable,
+    /// How long to wait for another runner's lock.
+    pub lock_timeout: Duration,
+    /// Who we are, for the lock and the history's `applied_by`.
+    pub owner: LockOwner,
+}
+
+impl MigratorConfig {
+    /// Defaults: `godwit_migrations`, a 60 s lock wait, and `application` as the owner's label.
+    pub fn new(application: impl Into<String>, host: impl Into<String>) -> Self {
+        MigratorConfig {
+            history: HistoryTable::default(),
+            lock_timeout: Duration::from_secs(60),
+            owner: LockOwner::current(host, application),
+        }
+    }
+}
+
+/// Progress reported while a run goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The lock was taken.
+    Locked,
+    /// The plan is known: `count` migrations will run.
+    Planned {
+        /// How many.
+        count: usize,
+    },
+    /// Something to tell the user that does not stop the run.
+    Warning {
+        /// What.
+        warning: Warning,
+    },
+    /// A migration started.
+    Applying {
+        /// Its version.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// Whether it runs in a transaction.
+        transactional: bool,
+    },
+    /// A migration finished.
+    Applied {
+        /// Its version.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// How long it took.
+        duration_ms: u64,
+    },
+    /// A down script started.
+    RollingBack {
+        /// Its version.
+        version: Version,
+        /// Its name.
+        name: String,
+    },
+    /// A down script finished.
+    RolledBack {
+        /// Its version.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// How long it took.
+        duration_ms: u64,
+    },
+}
+
+/// One migration a run completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completed {
+    /// Its version.
+    pub version: Version,
+    /// Its name.
+    pub name: String,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+/// What a `migrate` or `rollback` run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The migrations applied or rolled back, in the order they ran.
+    pub completed: Vec<Completed>,
+    /// Warnings raised by the plan.
+    pub warnings: Vec<Warning>,
+}
+
+/// Runs migrations against one database. Built from any [`Store`], so integrators embed it
+/// with the backend of their choice.
+#[derive(Debug)]
+pub struct Migrator {
+    store: Box<dyn Store>,
+    migrations: Migrations,
+    config: MigratorConfig,
+}
+
+fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn as_statement_error(error: StoreError) -> StatementError {
+    match error {
+        StoreError::Statement(e) => e,
+        other => StatementError {
+            statement_index: None,
+            line: None,
+            column: None,
+            statement: None,
+            message: other.to_string(),
+            code: None,
+            constraint: None,
+        },
+    }
+}
+
+impl Migrator {
+    /// A migrator over `store` for `migrations`.
+    pub fn new(store: Box<dyn Store>, migrations: Migrations, config: MigratorConfig) -> Self {
+        Migrator {
+            store,
+            migrations,
+            config,
+        }
+    }
+
+    /// The migrations this migrator knows.
+    pub fn migrations(&self) -> &Migrations {
+        &self.migrations
+    }
+
+    /// The underlying store, for integrators who run their own queries afterwards.
+    pub fn store_mut(&mut self) -> &mut dyn Store {
+        self.store.as_mut()
+    }
+
+    /// Give back the store.
+    pub fn into_store(self) -> Box<dyn Store> {
+        self.store
+    }
+
+    /// The history rows. Creates nothing.
+    pub async fn history(&mut self) -> Result<Vec<HistoryRow>, Error> {
+        history::read(self.store.as_mut(), &self.config.history).await
+    }
+
+    /// The state of every migration. Read-only: takes no lock and creates no table.
+    pub async fn status(&mut self) -> Result<StatusReport, Error> {
+        let rows = self.history().await?;
+        Ok(plan::status(&rows, &self.migrations))
+    }
+
+    /// What `migrate` would do now. Read-only.
+    pub async fn plan(&mut self, options: &MigrateOptions) -> Result<Plan, Error> {
+        let rows = self.history().await?;
+        plan::plan_migrate(&rows, &self.migrations, options)
+    }
+
+    /// What `rollback` would do now. Read-only.
+    pub async fn plan_rollback(
+        &mut self,
+        target: RollbackTarget,
+    ) -> Result<Vec<RollbackStep>, Error> {
+        let rows = self.history().await?;
+        plan::plan_rollback(&rows, &self.migrations, target)
+    }
+
+    async fn lock(&mut self) -> Result<(), Error> {
+        let request = LockRequest {
+            table: &self.config.history,
+            owner: &self.config.owner,
+            timeout: self.config.lock_timeout,
+        };
+        self.store.lock(&request).await?;
+        Ok(())
+    }
+
+    async fn release(&mut self) {
+        if let Err(error) = self.store.unlock(&self.config.history).await {
+            tracing::warn!(%error, "could not release the migration lock; `godwit unlock` clears it");
+        }
+    }
+
+    /// Apply pending migrations under the lock, stopping at the first failure.
+    pub async fn migrate(
+        &mut self,
+        options: &MigrateOptions,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<RunReport, Error> {
+        self.lock().await?;
+        on_event(&Event::Locked);
+        let result = self.migrate_locked(options, on_event).await;
+        self.release().await;
+        result
+    }
+
+    async fn migrate_locked(
+        &mut self,
+        options: &MigrateOptions,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<RunReport, Error> {
+        history::ensure(self.store.as_mut(), &self.config.history).await?;
+        let rows = history::read(self.store.as_mut(), &self.config.history).await?;
+        let plan = plan::plan_migrate(&rows, &self.migrations, options)?;
+        on_event(&Event::Planned {
+            count: plan.steps.len(),
+        });
+        for warning in &plan.warnings {
+            on_event(&Event::Warning {
+                warning: warning.clone(),
+            });
+        }
+        let mut report = RunReport {
+            completed: Vec::new(),
+            warnings: plan.warnings,
+        };
+        for step in plan.steps {
+            let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
+            let done = self
+                .apply(&step.migration, step.previous.as_ref(), applied, on_event)
+                .await?;
+            report.completed.push(done);
+        }
+        Ok(report)
+    }
+
+    fn new_row(
+        &self,
+        migration: &Migration,
+        previous: Option<&HistoryRow>,
+        transactional: bool,
+    ) -> HistoryRow {
+        HistoryRow {
+            version: migration.version,
+            name: migration.name.clone(),
+            checksum: migration.up.checksum.clone(),
+            down_checksum: migration.down.as_ref().map(|d| d.checksum.clone()),
+            down_script: migration.down.as_ref().map(|d| d.sql.clone()),
+            transactional,
+            status: Status::Applied,
+            started_at: history::now_rfc3339(),
+            finished_at: None,
+            duration_ms: None,
+            error: None,
+            error_statement: None,
+            error_line: None,
+            previous_checksums: previous.and_then(|p| p.previous_checksums.clone()),
+            applied_by: Some(self.config.owner.to_string()),
+        }
+    }
+
+    async fn apply(
+        &mut self,
+        migration: &Migration,
+        previous: Option<&HistoryRow>,
+        applied: Vec<Version>,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<Completed, Error> {
+        let transactional = !migration.up.directives.no_transaction
+            && self.store.dialect().capabilities().transactional_ddl;
+        on_event(&Event::Applying {
+            version: migration.version,
+            name: migration.name.clone(),
+            transactional,
+        });
+        let table = self.config.history.clone();
+        let mut row = self.new_row(migration, previous, transactional);
+        let start = Instant::now();
+
+        let outcome = if transactional {
+            self.store.begin().await?;
+            match self.store.execute_script(&migration.up.sql).await {
+                Ok(()) => {
+                    row.finished_at = Some(history::now_rfc3339());
+                    row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
+                    let recorded = match history::write(self.store.as_mut(), &table, &row).await {
+                        Ok(()) => self.store.commit().await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(error) = recorded {
+                        let _ = self.store.rollback().await;
+                        return Err(error.into());
+                    }
+                    Ok(())
+                }
+                Err(error) => {
+                    if let Err(rollback_error) = self.store.rollback().await {
+                        tracing::warn!(%rollback_error, "rollback after a failed migration failed");
+                    }
+                    Err(as_statement_error(error))
+                }
+            }
+        } else {
+            // Record the attempt before running anything: if the process dies half-way, the
+            // row already says `failed`, and status/repair can see it.
+            let mut pending = row.clone();
+            pending.status = Status::Failed;
+            pending.error = Some(
+                "interrupted: the process stopped while this migration ran outside a transaction; \
+                 inspect the schema, then use `godwit repair`"
+                    .into(),
+            );
+            history::write(self.store.as_mut(), &table, &pending).await?;
+            match self.store.execute_script(&migration.up.sql).await {
+                Ok(()) => {
+                    row.finished_at = Some(history::now_rfc3339());
+                    row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
+                    history::write(self.store.as_mut(), &table, &row).await?;
+                    Ok(())
+                }
+                Err(error) => Err(as_statement_error(error)),
+            }
+        };
+
+        match outcome {
+            Ok(()) => {
+                let duration_ms = elapsed_ms(start);
+                on_event(&Event::Applied {
+                    version: migration.version,
+                    name: migration.name.clone(),
+                    duration_ms,
+                });
+                Ok(Completed {
+                    version: migration.version,
+                    name: migration.name.clone(),
+                    duration_ms,
+                })
+            }
+            Err(cause) => {
+                row.status = Status::Failed;
+                row.finished_at = Some(history::now_rfc3339());
+                row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
+                row.error = Some(cause.message.clone());
+                row.error_statement = cause.statement.as_deref().map(|s| excerpt(s, 200));
+                row.error_line = cause.line.and_then(|l| i64::try_from(l).ok());
+                if let Err(error) = history::write(self.store.as_mut(), &table, &row).await {
+                    tracing::warn!(%error, "could not record the failure in the history table");
+                }
+                Err(Error::MigrationFailed {
+                    version: migration.version,
+                    name: migration.name.clone(),
+                    origin: migration.up.origin(),
+                    transactional,
+                    applied,
+                    cause,
+                })
+            }
+        }
+    }
+
+    /// Revert applied migrations, newest first, under the lock. Every down script is found
+    /// before the first one runs.
+    pub async fn rollback(
+        &mut self,
+        target: RollbackTarget,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<RunReport, Error> {
+        self.lock().await?;
+        on_event(&Event::Locked);
+        let result = self.rollback_locked(target, on_event).await;
+        self.release().await;
+        result
+    }
+
+    async fn rollback_locked(
+        &mut self,
+        target: RollbackTarget,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<RunReport, Error> {
+        let rows = history::read(self.store.as_mut(), &self.config.history).await?;
+        let steps = plan::plan_rollback(&rows, &self.migrations, target)?;
+        on_event(&Event::Planned { count: steps.len() });
+        let table = self.config.history.clone();
+        let mut report = RunReport::default();
+        for step in steps {
+            let version = step.row.version;
+            let name = step.row.name.clone();
+            on_event(&Event::RollingBack {
+                version,
+                name: name.clone(),
+            });
+            let start = Instant::now();
+            let transactional = !step.down.directives.no_transaction
+                && self.store.dialect().capabilities().transactional_ddl;
+            let mut row = step.row.clone();
+            row.status = Status::RolledBack;
+            row.finished_at = Some(history::now_rfc3339());
+            row.applied_by = Some(self.config.owner.to_string());
+            let result = if transactional {
+                self.store.begin().await?;
+                let mut result = self.store.execute_script(&step.down.sql).await;
+                if result.is_ok() {
+                    result = history::write(self.store.as_mut(), &table, &row).await;
+                }
+                match result {
+                    Ok(()) => self.store.commit().await,
+                    Err(error) => {
+                        let _ = self.store.rollback().await;
+                        Err(error)
+                    }
+                }
+            } else {
+                match self.store.execute_script(&step.down.sql).await {
+                    Ok(()) => history::write(self.store.as_mut(), &table, &row).await,
+                    Err(error) => Err(error),
+                }
+            };
+            if let Err(error) = result {
+                return Err(Error::RollbackFailed {
+                    version,
+                    name,
+                    rolled_back: report.completed.iter().map(|c| c.version).collect(),
+                    cause: as_statement_error(error),
+                });
+            }
+            let duration_ms = elapsed_ms(start);
+            on_event(&Event::RolledBack {
+                version,
+                name: name.clone(),
+                duration_ms,
+            });
+            report.completed.push(Completed {
+                version,
+                name,
+                duration_ms,
+            });
+        }
+        Ok(report)
+    }
+
+    /// Change the history without running SQL, under the lock. Returns the row written.
+    pub async fn repair(&mut self, action: RepairAction) -> Result<HistoryRow, Error> {
+        self.lock().await?;
+        let result = async {
+            history::ensure(self.store.as_mut(), &self.config.history).await?;
+            let rows = history::read(self.store.as_mut(), &self.config.history).await?;
+            let row = plan::plan_repair(
+                &rows,
+                &self.migrations,
+                action,
+                &history::now_rfc3339(),
+                &self.config.owner.to_string(),
+            )?;
+            history::write(self.store.as_mut(), &self.config.history, &row).await?;
+            Ok(row)
+        }
+        .await;
+        self.release().await;
+        result
+    }
+
+    /// Who holds the migration lock, if anyone.
+    pub async fn lock_holder(&mut self) -> Result<Option<LockHolder>, Error> {
+        Ok(self.store.lock_holder(&self.config.history).await?)
+    }
+
+    /// Clear a lock left by another runner; see [`Store::clear_lock`].
+    pub async fn clear_lock(&mut self, force: bool) -> Result<UnlockOutcome, Error> {
+        Ok(self.store.clear_lock(&self.config.history, force).await?)
+    }
+}

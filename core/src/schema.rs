@@ -1,0 +1,447 @@
+//! The schema model: what a database contains, as introspected from its catalog.
+//!
+//! Both sides of a declarative diff are read from a real database of the same engine (the
+//! desired schema is applied to a scratch database first), so every text field here is the
+//! engine's own normalised spelling: PostgreSQL's `format_type`/`pg_get_expr`/`pg_get_*def`, or
+//! SQLite's catalog text. Comparing two models is then plain equality, and rendering can reuse
+//! a definition the engine produced.
+
+use serde::{Deserialize, Serialize};
+
+/// A possibly schema-qualified object name. `schema` is `None` on engines without schemas.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Name {
+    /// Schema (namespace), if the engine has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Object name.
+    pub name: String,
+}
+
+impl Name {
+    /// An unqualified name.
+    pub fn bare(name: impl Into<String>) -> Self {
+        Name {
+            schema: None,
+            name: name.into(),
+        }
+    }
+
+    /// A name in `schema`.
+    pub fn qualified(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        Name {
+            schema: Some(schema.into()),
+            name: name.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// Everything godwit manages in one database. Lists are kept sorted by name so two models of
+/// the same database compare equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Schema {
+    /// Schemas (namespaces) besides the engine's default ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<String>,
+    /// Extensions (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<Extension>,
+    /// Enum types (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enums: Vec<Enum>,
+    /// Domains (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<Domain>,
+    /// Sequences not owned by a column (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sequences: Vec<Sequence>,
+    /// Functions and procedures (PostgreSQL), by their full definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<Function>,
+    /// Tables, with their columns, constraints and indexes.
+    #[serde(default)]
+    pub tables: Vec<Table>,
+    /// Views and materialized views.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<View>,
+    /// Triggers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
+}
+
+impl Schema {
+    /// Sort every list by name, so equality does not depend on catalog order.
+    pub fn normalize(&mut self) {
+        self.schemas.sort();
+        self.extensions.sort_by(|a, b| a.name.cmp(&b.name));
+        self.enums.sort_by(|a, b| a.name.cmp(&b.name));
+        self.domains.sort_by(|a, b| a.name.cmp(&b.name));
+        self.sequences.sort_by(|a, b| a.name.cmp(&b.name));
+        self.functions.sort_by(|a, b| a.signature.cmp(&b.signature));
+        self.tables.sort_by(|a, b| a.name.cmp(&b.name));
+        for table in &mut self.tables {
+            table.normalize();
+        }
+        self.views.sort_by(|a, b| a.name.cmp(&b.name));
+        self.triggers
+            .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+    }
+
+    /// The table called `name`.
+    pub fn table(&self, name: &Name) -> Option<&Table> {
+        self.tables.iter().find(|t| &t.name == name)
+    }
+}
+
+/// An extension (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Its name.
+    pub name: String,
+    /// The schema it was installed into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+}
+
+/// An enum type (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enum {
+    /// Its name.
+    pub name: Name,
+    /// Its labels, in sort order.
+    pub values: Vec<String>,
+}
+
+/// A domain (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    /// Its name.
+    pub name: Name,
+    /// The base type, as the engine formats it.
+    pub data_type: String,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// Default expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Check constraints, by name and definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+}
+
+/// A free-standing sequence (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    /// Its name.
+    pub name: Name,
+    /// `CREATE SEQUENCE` options as the engine reports them (type, start, increment, ...).
+    pub definition: String,
+}
+
+/// A function or procedure (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    /// Name with argument types, which identifies it (`public.f(integer)`).
+    pub signature: String,
+    /// Its name.
+    pub name: Name,
+    /// The complete `CREATE OR REPLACE FUNCTION` statement.
+    pub definition: String,
+}
+
+/// A table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    /// Its name.
+    pub name: Name,
+    /// Columns in their physical order.
+    pub columns: Vec<Column>,
+    /// Primary key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_key: Option<PrimaryKey>,
+    /// Foreign keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Unique constraints (not unique indexes, which are in `indexes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uniques: Vec<Unique>,
+    /// Check constraints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// Indexes that are not backing a constraint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+    /// Table comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// SQLite `STRICT`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    /// SQLite `WITHOUT ROWID`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_rowid: bool,
+    /// Constraints and options the model has no field for, as definitions the engine gave
+    /// (PostgreSQL exclusion constraints, partitioning), compared and recreated verbatim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_constraints: Vec<Check>,
+}
+
+impl Table {
+    /// A table with `columns` and nothing else.
+    pub fn new(name: Name, columns: Vec<Column>) -> Self {
+        Table {
+            name,
+            columns,
+            primary_key: None,
+            foreign_keys: Vec::new(),
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            indexes: Vec::new(),
+            comment: None,
+            strict: false,
+            without_rowid: false,
+            other_constraints: Vec::new(),
+        }
+    }
+
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn normalize(&mut self) {
+        self.foreign_keys
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.uniques
+            .sort_by(|a, b| (&a.name, &a.columns).cmp(&(&b.name, &b.columns)));
+        self.checks
+            .sort_by(|a, b| (&a.name, &a.expression).cmp(&(&b.name, &b.expression)));
+        self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        self.other_constraints.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+}
+
+/// A column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its type as the engine spells it (`integer`, `character varying(20)`, `TEXT`).
+    pub data_type: String,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// Default expression, as the engine stores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Collation, when not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// Generated column expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<Generated>,
+    /// Identity column (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub autoincrement: bool,
+    /// Column comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Column {
+    /// A nullable column with no default.
+    pub fn new(name: impl Into<String>, data_type: impl Into<String>) -> Self {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: true,
+            default: None,
+            collation: None,
+            generated: None,
+            identity: None,
+            autoincrement: false,
+            comment: None,
+        }
+    }
+}
+
+/// A generated column's expression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    /// The expression.
+    pub expression: String,
+    /// `STORED` (true) or `VIRTUAL` (false).
+    pub stored: bool,
+}
+
+/// An identity column (PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// `GENERATED ALWAYS` (true) or `BY DEFAULT` (false).
+    pub always: bool,
+    /// Sequence options, as the engine reports them, when not the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
+}
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrimaryKey {
+    /// Constraint name, when the engine has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Key columns in order.
+    pub columns: Vec<String>,
+}
+
+/// What a foreign key does when the referenced row changes.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FkAction {
+    /// `NO ACTION` (the default).
+    #[default]
+    NoAction,
+    /// `RESTRICT`.
+    Restrict,
+    /// `CASCADE`.
+    Cascade,
+    /// `SET NULL`.
+    SetNull,
+    /// `SET DEFAULT`.
+    SetDefault,
+}
+
+impl FkAction {
+    /// The SQL keywords.
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::NoAction => "NO ACTION",
+            FkAction::Restrict => "RESTRICT",
+            FkAction::Cascade => "CASCADE",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    /// Constraint name, when the engine has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Referencing columns.
+    pub columns: Vec<String>,
+    /// Referenced table.
+    pub references: Name,
+    /// Referenced columns (empty: the referenced table's primary key).
+    pub referenced_columns: Vec<String>,
+    /// `ON DELETE`.
+    #[serde(default)]
+    pub on_delete: FkAction,
+    /// `ON UPDATE`.
+    #[serde(default)]
+    pub on_update: FkAction,
+    /// `DEFERRABLE`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initially_deferred: bool,
+}
+
+impl ForeignKey {
+    fn sort_key(&self) -> (&Option<String>, &Vec<String>, &Name) {
+        (&self.name, &self.columns, &self.references)
+    }
+}
+
+/// A unique constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unique {
+    /// Constraint name, when the engine has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Columns.
+    pub columns: Vec<String>,
+    /// PostgreSQL 15+ `NULLS NOT DISTINCT`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nulls_not_distinct: bool,
+}
+
+/// A check constraint (also used for other constraints kept by definition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// Constraint name, when the engine has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The expression (or full constraint definition for `other_constraints`).
+    pub expression: String,
+}
+
+/// An index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    /// Its name.
+    pub name: Name,
+    /// Whether it is unique.
+    pub unique: bool,
+    /// Key parts: column names, or expressions, with their ordering as written by the engine
+    /// (`email`, `lower(email)`, `created_at DESC`).
+    pub keys: Vec<String>,
+    /// Partial index predicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// Access method when not the default (`gin`, `gist`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The complete `CREATE INDEX` statement as the engine gives it; it is what gets executed
+    /// and what is compared.
+    pub definition: String,
+}
+
+/// A view or materialized view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    /// Its name.
+    pub name: Name,
+    /// Whether it is materialized.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub materialized: bool,
+    /// Its query as the engine normalised it.
+    pub query: String,
+    /// The complete statement that creates it (engine-normalised where the engine offers it).
+    pub definition: String,
+    /// Tables and views the query reads, so dependants can be dropped and recreated around a
+    /// change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Name>,
+    /// Comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// Its name.
+    pub name: String,
+    /// The table or view it is on.
+    pub table: Name,
+    /// The complete `CREATE TRIGGER` statement.
+    pub definition: String,
+}

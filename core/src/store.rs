@@ -1,0 +1,307 @@
+//! The I/O half of a backend: one connection to one database.
+
+use std::fmt::{self, Debug};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::Dialect;
+use crate::history::HistoryTable;
+
+/// A value bound to, or read from, a statement. Deliberately small: the history table only
+/// needs integers and text, and a small set keeps the plugin protocol simple.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// SQL `NULL`.
+    Null,
+    /// A 64-bit integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One result row, columns in the order the query selected them.
+pub type Row = Vec<Value>;
+
+/// Who is running godwit: written into the lock and the history so a blocked user can find the
+/// process in their way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockOwner {
+    /// Host name of the machine running godwit.
+    pub host: String,
+    /// Process id on that host.
+    pub pid: u32,
+    /// A free-form label (`godwit 0.1.0`, or an integrator's service name).
+    pub application: String,
+}
+
+impl LockOwner {
+    /// The owner for the current process on `host`.
+    pub fn current(host: impl Into<String>, application: impl Into<String>) -> Self {
+        LockOwner {
+            host: host.into(),
+            pid: std::process::id(),
+            application: application.into(),
+        }
+    }
+}
+
+impl fmt::Display for LockOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (pid {} on {})",
+            self.application, self.pid, self.host
+        )
+    }
+}
+
+/// A description of whoever holds the migration lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    /// Host of the holder, when the backend knows it.
+    pub host: Option<String>,
+    /// Process id (SQLite: the godwit process; PostgreSQL: the server backend pid).
+    pub pid: Option<i64>,
+    /// Application name of the holder.
+    pub application: Option<String>,
+    /// When the lock was taken (RFC 3339), when known.
+    pub since: Option<String>,
+    /// Whether the holder is known to be alive: `Some(false)` means stale and safe to clear.
+    pub alive: Option<bool>,
+}
+
+impl fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(app) = self.application.as_deref().filter(|a| !a.is_empty()) {
+            parts.push(format!("application {app}"));
+        }
+        if let Some(pid) = self.pid {
+            parts.push(format!("pid {pid}"));
+        }
+        if let Some(host) = &self.host {
+            parts.push(format!("host {host}"));
+        }
+        if let Some(since) = &self.since {
+            parts.push(format!("since {since}"));
+        }
+        match self.alive {
+            Some(false) => parts.push("process no longer running".into()),
+            Some(true) => parts.push("process running".into()),
+            None => {}
+        }
+        if parts.is_empty() {
+            f.write_str("an unknown holder")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
+/// What `unlock` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum UnlockOutcome {
+    /// Nobody held the lock.
+    NotLocked,
+    /// A lock was cleared; `holder` is who had it.
+    Cleared {
+        /// Who held the lock that was cleared.
+        holder: LockHolder,
+    },
+}
+
+/// A statement of a script that the database rejected, located in the script's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementError {
+    /// 1-based index of the statement in the script, when the backend executes statement by
+    /// statement.
+    pub statement_index: Option<usize>,
+    /// 1-based line in the script where the failing statement (or the error position) is.
+    pub line: Option<usize>,
+    /// 1-based column of the error position, when the database reports one.
+    pub column: Option<usize>,
+    /// The start of the failing statement, for messages.
+    pub statement: Option<String>,
+    /// The database's message.
+    pub message: String,
+    /// SQLSTATE or the engine's error code name.
+    pub code: Option<String>,
+    /// The violated constraint, when the database names one.
+    pub constraint: Option<String>,
+}
+
+impl fmt::Display for StatementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " [{code}]")?;
+        }
+        if let Some(line) = self.line {
+            write!(f, " at line {line}")?;
+            if let Some(column) = self.column {
+                write!(f, ", column {column}")?;
+            }
+        }
+        if let Some(stmt) = &self.statement {
+            write!(f, " in `{}`", excerpt(stmt, 80))?;
+        }
+        Ok(())
+    }
+}
+
+/// The first `max` characters of the first lines of `sql`, on one line.
+pub fn excerpt(sql: &str, max: usize) -> String {
+    let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}...")
+    }
+}
+
+/// Failures of a [`Store`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database could not be reached or refused the credentials.
+    #[error("cannot connect to {target}: {message}")]
+    Connect {
+        /// The database, with any password removed.
+        target: String,
+        /// The driver's message.
+        message: String,
+    },
+    /// A statement of a migration script failed.
+    #[error("{0}")]
+    Statement(StatementError),
+    /// A query godwit issued itself failed.
+    #[error("database error: {message}")]
+    Database {
+        /// The database's message.
+        message: String,
+        /// SQLSTATE or the engine's error code name.
+        code: Option<String>,
+    },
+    /// The migration lock was not free within the wait allowed.
+    #[error("timed out after {}s waiting for the migration lock held by {}", waited.as_secs(), holder.as_ref().map_or_else(|| "another runner".to_string(), ToString::to_string))]
+    LockTimeout {
+        /// Who holds it, when known.
+        holder: Option<LockHolder>,
+        /// How long godwit waited.
+        waited: Duration,
+    },
+    /// `unlock` refused to clear a lock whose holder is alive or cannot be checked.
+    #[error("the migration lock is held by {holder}; it may still be running")]
+    LockHeld {
+        /// Who holds it.
+        holder: LockHolder,
+    },
+    /// Anything else the backend wants to report.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A request to take the migration lock.
+#[derive(Debug, Clone)]
+pub struct LockRequest<'a> {
+    /// The history table the lock protects (the lock's identity derives from it).
+    pub table: &'a HistoryTable,
+    /// Who is asking.
+    pub owner: &'a LockOwner,
+    /// How long to wait for a holder to let go before giving up with
+    /// [`StoreError::LockTimeout`].
+    pub timeout: Duration,
+}
+
+/// I/O against one connection to one database. Object safe: godwit's engine only ever sees a
+/// `Box<dyn Store>`; constructors live on the concrete types outside this trait.
+///
+/// Every method maps onto one request/response message, so a store can live behind a C-ABI
+/// plugin boundary.
+#[async_trait]
+pub trait Store: Send + Debug {
+    /// The dialect of this store's database.
+    fn dialect(&self) -> &dyn Dialect;
+
+    /// Run a script of one or more statements exactly as written (triggers, `DO` blocks and
+    /// dollar quotes included), in the current transaction if one is open. A failure names the
+    /// statement and its line within `sql`.
+    async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError>;
+
+    /// Run one statement with bound parameters; returns the number of rows affected.
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+
+    /// Run one query with bound parameters and return its rows.
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+
+    /// Open a transaction. On SQLite this takes the write lock at once (`BEGIN IMMEDIATE`).
+    async fn begin(&mut self) -> Result<(), StoreError>;
+
+    /// Commit the open transaction.
+    async fn commit(&mut self) -> Result<(), StoreError>;
+
+    /// Roll back the open transaction.
+    async fn rollback(&mut self) -> Result<(), StoreError>;
+
+    /// Take the migration lock, waiting up to `request.timeout`.
+    async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError>;
+
+    /// Release the lock this store took. Releasing a lock not held is not an error.
+    async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError>;
+
+    /// Who holds the migration lock now, if anyone.
+    async fn lock_holder(&mut self, table: &HistoryTable)
+    -> Result<Option<LockHolder>, StoreError>;
+
+    /// Clear a lock left by another runner. Without `force` only a lock known to be stale is
+    /// cleared; a live or unknown holder gives [`StoreError::LockHeld`].
+    async fn clear_lock(
+        &mut self,
+        table: &HistoryTable,
+        force: bool,
+    ) -> Result<UnlockOutcome, StoreError>;
+
+    /// Open a new, empty scratch database of the same engine (SQLite: in memory; PostgreSQL: a
+    /// temporary database on the same server), for normalising a desired schema and replaying
+    /// migrations. The caller must [`Store::close`] it, which deletes it.
+    async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        Err(StoreError::Other(format!(
+            "the {} backend cannot create scratch databases",
+            self.dialect().name()
+        )))
+    }
+
+    /// Close the connection; a scratch database is deleted. Closing twice is harmless.
+    async fn close(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

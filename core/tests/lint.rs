@@ -1,0 +1,518 @@
+//! The lint engine, driven by SQL files.
+//!
+//! - `lint/<dialect>/<rule-id>/fires.sql` must yield at least one finding of that rule, and
+//!   `passes.sql` none; every rule has both for every dialect it applies to.
+//! - `lint/real-world/<dialect>/*.sql` are migrations as people write them.
+//!
+//! Each file's findings are snapshot in `lint/snapshots/`. A file's transaction mode comes from
+//! its own `-- godwit:no-transaction` directive, as when godwit runs it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use godwit_core::Directives;
+use godwit_core::lint::{self, Finding, LintConfig, LintInput, Severity};
+use godwit_core::schema::{Column, Index, Name, PrimaryKey, Schema, Table};
+
+/// The dialects godwit ships; a rule with no dialect list needs cases for each.
+const DIALECTS: &[&str] = &["postgres", "sqlite"];
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint")
+}
+
+fn input<'a>(dialect: &'a str, sql: &'a str) -> LintInput<'a> {
+    let directives = Directives::parse(sql).expect("the fixture's directives parse");
+    LintInput {
+        dialect,
+        sql,
+        transactional: !directives.no_transaction,
+        origin: "test.sql",
+        schema: None,
+    }
+}
+
+fn lint_sql(dialect: &str, sql: &str) -> Vec<Finding> {
+    lint::lint(&input(dialect, sql), &LintConfig::default())
+}
+
+/// Lint a fixture; messages name it by its path under `tests/lint`.
+fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
+    let sql = std::fs::read_to_string(path).expect("fixture is readable");
+    let origin = path
+        .strip_prefix(data_dir())
+        .expect("fixture under tests/lint")
+        .display()
+        .to_string();
+    let directives = Directives::parse(&sql).expect("the fixture's directives parse");
+    lint::lint(
+        &LintInput {
+            dialect,
+            sql: &sql,
+            transactional: !directives.no_transaction,
+            origin: &origin,
+            schema: None,
+        },
+        &LintConfig::default(),
+    )
+}
+
+fn render(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "(no findings)\n".into();
+    }
+    let mut out = String::new();
+    for f in findings {
+        out.push_str(&format!(
+            "{}:{} {} [{}]\n  {}\n  | {}\n",
+            f.line, f.column, f.rule, f.severity, f.message, f.excerpt
+        ));
+    }
+    out
+}
+
+fn snapshot(name: &str, findings: &[Finding]) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("lint/snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, render(findings)));
+}
+
+fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_rule_has_a_firing_and_a_passing_case_for_each_of_its_dialects() {
+    let expected: BTreeSet<String> = lint::rules()
+        .iter()
+        .flat_map(|rule| {
+            DIALECTS
+                .iter()
+                .filter(|dialect| rule.applies_to(dialect))
+                .map(move |dialect| format!("{dialect}/{}", rule.id))
+        })
+        .collect();
+    let mut found = BTreeSet::new();
+    for dialect in DIALECTS {
+        for case in sorted_dirs(&data_dir().join(dialect)) {
+            let id = format!("{dialect}/{}", file_name(&case));
+            for file in ["fires.sql", "passes.sql"] {
+                assert!(case.join(file).is_file(), "{id} lacks {file}");
+            }
+            found.insert(id);
+        }
+    }
+    let missing: Vec<_> = expected.difference(&found).collect();
+    let stray: Vec<_> = found.difference(&expected).collect();
+    assert!(missing.is_empty(), "rules without cases: {missing:?}");
+    assert!(
+        stray.is_empty(),
+        "case folders that name no rule (or a dialect the rule does not apply to): {stray:?}"
+    );
+}
+
+#[test]
+fn rule_cases() {
+    for dialect in DIALECTS {
+        for case in sorted_dirs(&data_dir().join(dialect)) {
+            let rule = file_name(&case);
+            let fires = lint_file(dialect, &case.join("fires.sql"));
+            assert!(
+                fires.iter().any(|f| f.rule == rule),
+                "{dialect}/{rule}/fires.sql yields no `{rule}` finding:\n{}",
+                render(&fires)
+            );
+            snapshot(&format!("{dialect}__{rule}__fires"), &fires);
+
+            let passes = lint_file(dialect, &case.join("passes.sql"));
+            assert!(
+                passes.iter().all(|f| f.rule != rule),
+                "{dialect}/{rule}/passes.sql yields a `{rule}` finding:\n{}",
+                render(&passes)
+            );
+            snapshot(&format!("{dialect}__{rule}__passes"), &passes);
+        }
+    }
+}
+
+#[test]
+fn real_world_migrations() {
+    let root = data_dir().join("real-world");
+    let mut count = 0;
+    for dialect_dir in sorted_dirs(&root) {
+        let dialect = file_name(&dialect_dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dialect_dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let findings = lint_file(&dialect, &file);
+            assert!(
+                !findings.is_empty(),
+                "{} mirrors a common mistake but yields no finding",
+                file.display()
+            );
+            let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+            snapshot(&format!("real-world__{dialect}__{stem}"), &findings);
+            count += 1;
+        }
+    }
+    assert!(
+        count >= 4,
+        "expected at least 4 real-world examples, found {count}"
+    );
+}
+
+#[test]
+fn an_allow_comment_exempts_the_statement_below_it_only() {
+    let sql = "\
+SET LOCAL lock_timeout = '5s';
+-- godwit:allow drop-table, truncate
+-- the archive was exported to cold storage (ticket 42)
+DROP TABLE archive;
+DROP TABLE archive_2019;
+
+-- godwit:allow drop-table
+
+DROP TABLE archive_2020;
+DROP TABLE a; -- godwit:allow drop-table
+DROP TABLE b;
+";
+    let lines: Vec<usize> = lint_sql("postgres", sql)
+        .iter()
+        .filter(|f| f.rule == "drop-table")
+        .map(|f| f.line)
+        .collect();
+    // Line 4 is exempt; a blank line separates line 7's comment from its statement, and a
+    // comment after a statement's `;` belongs to that statement, not to the next one.
+    assert_eq!(lines, [5, 9, 10, 11]);
+}
+
+#[test]
+fn an_allow_comment_may_open_the_file_and_is_not_an_unknown_directive() {
+    let sql = "-- godwit:allow delete-without-where\nDELETE FROM carts;\n";
+    assert_eq!(Directives::parse(sql), Ok(Directives::default()));
+    assert!(lint_sql("sqlite", sql).is_empty());
+}
+
+#[test]
+fn a_disabled_rule_does_not_run() {
+    let sql = "CREATE TABLE tags (id INTEGER PRIMARY KEY);\nDELETE FROM carts;\n";
+    let all: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();
+    assert_eq!(all, ["non-idempotent-create", "delete-without-where"]);
+    let config = LintConfig {
+        disabled: vec!["non-idempotent-create".into()],
+    };
+    let rest: Vec<&str> = lint::lint(&input("sqlite", sql), &config)
+        .iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rest, ["delete-without-where"]);
+}
+
+#[test]
+fn unknown_ids_in_the_configuration_are_reported() {
+    let config = LintConfig {
+        disabled: vec!["truncate".into(), "drop-tables".into()],
+    };
+    assert_eq!(config.unknown_rules().collect::<Vec<_>>(), ["drop-tables"]);
+}
+
+#[test]
+fn findings_point_at_the_first_token_of_each_statement() {
+    let sql = "\
+/* A block comment
+   over two lines; with a semicolon */
+-- godwit:no-transaction is not the first comment, so this file is transactional
+
+  DELETE
+    FROM carts;   UPDATE users
+SET locale = 'en';
+
+-- trailing comment
+\tTRUNCATE
+  sessions
+;
+";
+    let found: Vec<(usize, usize, &str)> = lint_sql("postgres", sql)
+        .iter()
+        .filter(|f| f.rule != "missing-lock-timeout")
+        .map(|f| (f.line, f.column, f.rule))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (5, 3, "delete-without-where"),
+            (6, 19, "update-without-where"),
+            (10, 2, "truncate"),
+        ]
+    );
+}
+
+#[test]
+fn an_unparsable_statement_is_one_finding_and_the_rest_is_still_linted() {
+    let sql = "SELECT 1;\nCREATE TABLE (id int);\nDELETE FROM carts;\n";
+    let findings = lint_sql("postgres", sql);
+    let parse_errors: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "parse-error")
+        .collect();
+    assert_eq!(parse_errors.len(), 1, "{}", render(&findings));
+    let error = parse_errors[0];
+    assert_eq!((error.line, error.severity), (2, Severity::Error));
+    assert!(
+        error.message.contains("Line: 2"),
+        "names the line: {}",
+        error.message
+    );
+    assert!(
+        error
+            .message
+            .contains("check it by hand or add `-- godwit:allow parse-error`"),
+        "{}",
+        error.message
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == "delete-without-where" && f.line == 3)
+    );
+}
+
+#[test]
+fn recovery_resumes_at_the_statement_after_the_broken_one() {
+    // The parser stops on the `;` that ends the broken statement; the next one is intact.
+    let sql = "CREATE TABLE t (a int;\nDELETE FROM carts;\nUPDATE users SET x = 1;\n";
+    let found: Vec<(usize, &str)> = lint_sql("sqlite", sql)
+        .iter()
+        .map(|f| (f.line, f.rule))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "parse-error"),
+            (2, "delete-without-where"),
+            (3, "update-without-where"),
+        ]
+    );
+}
+
+#[test]
+fn crlf_files_have_the_same_lines_and_columns() {
+    let lf = "-- godwit:allow truncate\nTRUNCATE a;\n\n  DELETE FROM b;\nUPDATE c\nSET x = 1;\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let strip = |findings: Vec<Finding>| -> Vec<(usize, usize, &'static str, String)> {
+        findings
+            .into_iter()
+            .map(|f| (f.line, f.column, f.rule, f.excerpt))
+            .collect()
+    };
+    let expected = strip(lint_sql("sqlite", lf));
+    assert_eq!(
+        expected.iter().map(|f| (f.0, f.1)).collect::<Vec<_>>(),
+        [(4, 3), (5, 1)]
+    );
+    assert_eq!(strip(lint_sql("sqlite", &crlf)), expected);
+}
+
+#[test]
+fn an_untokenizable_file_is_one_parse_error() {
+    // A quote that never closes leaves no reliable statement boundary after it; the
+    // statements before the broken one are still linted.
+    let sql = "DELETE FROM carts;\nUPDATE users\nSET name = 'unterminated;\nDROP TABLE x;\n";
+    let findings = lint_sql("sqlite", sql);
+    let found: Vec<(usize, usize, &str)> = findings
+        .iter()
+        .map(|f| (f.line, f.column, f.rule))
+        .collect();
+    assert_eq!(
+        found,
+        [(1, 1, "delete-without-where"), (2, 1, "parse-error")],
+        "{}",
+        render(&findings)
+    );
+    assert!(
+        findings[1]
+            .message
+            .contains("nothing after this point was linted"),
+        "{}",
+        findings[1].message
+    );
+    let only = lint_sql("postgres", "SELECT $$never closed");
+    assert_eq!(only.len(), 1, "{}", render(&only));
+    assert_eq!((only[0].rule, only[0].line), ("parse-error", 1));
+}
+
+#[test]
+fn rules_for_another_dialect_do_not_run() {
+    // PostgreSQL's lock rules mean nothing to SQLite, and an unknown dialect gets the rules
+    // that apply everywhere.
+    let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nDELETE FROM carts;\n";
+    let sqlite: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();
+    assert_eq!(sqlite, ["unsupported-alter", "delete-without-where"]);
+    let other: Vec<&str> = lint_sql("mysql", sql).iter().map(|f| f.rule).collect();
+    assert_eq!(other, ["delete-without-where"]);
+}
+
+#[test]
+fn the_live_schema_supplies_covering_indexes_and_column_types() {
+    let mut users = Table::new(
+        Name::qualified("public", "users"),
+        vec![
+            Column::new("id", "bigint"),
+            Column::new("nickname", "character varying(40)"),
+        ],
+    );
+    users.primary_key = Some(PrimaryKey {
+        name: Some("users_pkey".into()),
+        columns: vec!["id".into()],
+    });
+    let mut orders = Table::new(
+        Name::qualified("public", "orders"),
+        vec![Column::new("customer_id", "bigint")],
+    );
+    orders.indexes.push(Index {
+        name: Name::qualified("public", "orders_customer_id_idx"),
+        unique: false,
+        keys: vec!["customer_id DESC".into()],
+        predicate: None,
+        method: None,
+        definition: "CREATE INDEX orders_customer_id_idx ON public.orders USING btree \
+                     (customer_id DESC)"
+            .into(),
+    });
+    let mut schema = Schema::default();
+    schema.tables = vec![orders, users];
+
+    let sql = "\
+SET LOCAL lock_timeout = '5s';
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+    FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+ALTER TABLE users ALTER COLUMN nickname TYPE varchar(80);
+ALTER TABLE public.users ALTER COLUMN nickname TYPE text;
+ALTER TABLE users ALTER COLUMN id TYPE integer;
+";
+    let without: Vec<(usize, &str)> = lint_sql("postgres", sql)
+        .iter()
+        .map(|f| (f.line, f.rule))
+        .collect();
+    assert_eq!(
+        without,
+        [
+            (2, "foreign-key-without-index"),
+            (4, "column-type-change"),
+            // varchar(80) -> text: the file itself told the type on line 4.
+            (6, "column-type-change"),
+        ]
+    );
+    let with = lint::lint(
+        &LintInput {
+            schema: Some(&schema),
+            ..input("postgres", sql)
+        },
+        &LintConfig::default(),
+    );
+    let rules: Vec<(usize, &str)> = with.iter().map(|f| (f.line, f.rule)).collect();
+    assert_eq!(rules, [(6, "column-type-change")]);
+    assert!(
+        with[0].message.contains("from BIGINT to INTEGER"),
+        "{}",
+        with[0].message
+    );
+}
+
+#[test]
+fn findings_serialize_with_snake_case_severity() {
+    let findings = lint_sql("sqlite", "DELETE FROM carts;");
+    let json = serde_json::to_value(&findings).unwrap();
+    assert_eq!(json[0]["rule"], "delete-without-where");
+    assert_eq!(json[0]["severity"], "error");
+    assert_eq!(json[0]["line"], 1);
+    assert_eq!(json[0]["excerpt"], "DELETE FROM carts");
+}
+
+#[test]
+fn long_statements_are_excerpted_on_one_line() {
+    let sql = format!(
+        "UPDATE users\nSET bio = '{}',\n    locale = 'en';\n",
+        "x".repeat(200)
+    );
+    let excerpt = &lint_sql("sqlite", &sql)[0].excerpt;
+    assert!(
+        excerpt.starts_with("UPDATE users SET bio = 'xxx"),
+        "{excerpt}"
+    );
+    assert!(!excerpt.contains('\n'));
+    assert_eq!(excerpt.chars().count(), 80);
+    assert!(excerpt.ends_with('…'));
+}
+
+#[test]
+fn rule_ids_are_unique_kebab_case_and_documented() {
+    let mut seen = BTreeSet::new();
+    for rule in lint::rules() {
+        assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
+        assert!(
+            !rule.id.is_empty()
+                && !rule.id.starts_with('-')
+                && !rule.id.ends_with('-')
+                && !rule.id.contains("--")
+                && rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "`{}` is not kebab-case",
+            rule.id
+        );
+        assert!(!rule.summary.is_empty() && !rule.summary.contains('\n'));
+        assert!(
+            rule.explanation.lines().count() > 3,
+            "{} needs an explanation with the safe alternative",
+            rule.id
+        );
+        assert!(
+            rule.explanation.contains("Safe alternative"),
+            "{}: say what to do instead",
+            rule.id
+        );
+        for dialect in rule.dialects {
+            assert!(
+                DIALECTS.contains(dialect),
+                "{}: unknown dialect {dialect}",
+                rule.id
+            );
+        }
+        assert_eq!(lint::rule(rule.id), Some(rule));
+    }
+    assert_eq!(lint::rule("no-such-rule"), None);
+}
+
+#[test]
+fn the_markdown_table_lists_every_rule_once() {
+    let table = lint::rules_markdown_table();
+    let mut lines = table.lines();
+    assert_eq!(
+        lines.next(),
+        Some("| rule | severity | dialects | what it catches |")
+    );
+    assert_eq!(lines.next(), Some("|---|---|---|---|"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), lint::rules().len());
+    for rule in lint::rules() {
+        let cell = format!("| `{}` |", rule.id);
+        let count = rows.iter().filter(|row| row.starts_with(&cell)).count();
+        assert_eq!(count, 1, "{} appears {count} times", rule.id);
+    }
+    assert!(table.contains("| `set-not-null` | warning | postgres |"));
+    assert!(table.contains("| `drop-table` | error | all |"));
+}

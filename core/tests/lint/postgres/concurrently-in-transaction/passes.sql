@@ -1,0 +1,3 @@
+-- godwit:no-transaction
+SET lock_timeout = '5s';
+DROP INDEX CONCURRENTLY IF EXISTS orders_legacy_idx;

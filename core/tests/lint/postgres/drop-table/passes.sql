@@ -1,0 +1,7 @@
+SET LOCAL lock_timeout = '5s';
+-- A staging table created in this migration holds nothing to lose when dropped.
+CREATE TABLE IF NOT EXISTS import_batch (id bigint PRIMARY KEY, payload jsonb);
+INSERT INTO import_batch (id, payload) SELECT id, payload FROM raw_import WHERE imported_at IS NULL;
+UPDATE raw_import SET imported_at = now() WHERE id IN (SELECT id FROM import_batch);
+DROP TABLE import_batch;
+DROP VIEW IF EXISTS active_users;

@@ -1,0 +1,2 @@
+-- godwit:no-transaction
+ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded' AFTER 'paid';

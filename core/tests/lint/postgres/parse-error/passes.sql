@@ -1,0 +1,12 @@
+SET LOCAL lock_timeout = '5s';
+CREATE TABLE IF NOT EXISTS notes (id bigint PRIMARY KEY, body text);
+
+-- Semicolons and keywords inside strings and dollar quotes are not statements.
+CREATE OR REPLACE FUNCTION notes_touch() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    NEW.body := coalesce(NEW.body, 'DROP TABLE notes; -- not a statement');
+    RETURN NEW;
+END
+$body$;
+
+INSERT INTO notes (id, body) VALUES (1, 'it''s; fine -- really');

@@ -1,0 +1,3 @@
+SET LOCAL lock_timeout = '5s';
+ALTER TABLE users RENAME COLUMN name TO full_name;
+ALTER TABLE accounts RENAME TO customers;

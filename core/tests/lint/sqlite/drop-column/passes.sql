@@ -1,0 +1,3 @@
+ALTER TABLE users RENAME COLUMN name TO full_name;
+CREATE TABLE IF NOT EXISTS drafts (id INTEGER PRIMARY KEY, scratch TEXT);
+ALTER TABLE drafts DROP COLUMN scratch;

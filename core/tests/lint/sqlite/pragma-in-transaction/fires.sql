@@ -1,0 +1,3 @@
+PRAGMA foreign_keys = OFF;
+PRAGMA journal_mode = WAL;
+VACUUM;

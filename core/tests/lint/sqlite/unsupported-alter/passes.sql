@@ -1,0 +1,7 @@
+ALTER TABLE users ADD COLUMN bio TEXT;
+ALTER TABLE users ADD COLUMN score INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE users RENAME COLUMN name TO full_name;
+ALTER TABLE users RENAME TO members;
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY);
+-- An empty table accepts a non-constant default.
+ALTER TABLE events ADD COLUMN created_at TEXT DEFAULT CURRENT_TIMESTAMP;

@@ -1,0 +1,115 @@
+//! The pure half of the backend: PostgreSQL's SQL text and facts.
+
+use godwit_core::dialect::{RenderError, Statement};
+use godwit_core::diff::Change;
+use godwit_core::schema::Schema;
+use godwit_core::store::Row;
+use godwit_core::{Capabilities, Dialect, LockKind, Value};
+
+/// PostgreSQL's [`Dialect`]: `$n` placeholders, schemas, transactional DDL and a session lock.
+///
+/// The history table uses the engine's default DDL, which is valid PostgreSQL and creates the
+/// schema first when one is configured.
+///
+/// Declarative schemas: [`Dialect::introspection_queries`] reads the catalog in a fixed dozen
+/// queries, [`Dialect::schema_from_catalog`] builds the model from the server's own
+/// normalised text, and [`Dialect::render`] turns core's changes into statements with their
+/// hazards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PgDialect;
+
+impl Dialect for PgDialect {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // Advisory locks belong to the session, so the server frees them when a runner dies.
+        Capabilities::new(LockKind::Session).with_schemas(true)
+    }
+
+    fn placeholder(&self, index: usize) -> String {
+        format!("${index}")
+    }
+
+    fn table_exists_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        // Without a schema the history table is created unqualified, so it lands in the first
+        // existing schema of the search path: exactly what `current_schema()` names.
+        match schema {
+            Some(schema) => (
+                "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2"
+                    .to_string(),
+                vec![Value::from(schema), Value::from(name)],
+            ),
+            None => (
+                "SELECT 1 FROM pg_catalog.pg_tables \
+                 WHERE schemaname = current_schema() AND tablename = $1"
+                    .to_string(),
+                vec![Value::from(name)],
+            ),
+        }
+    }
+
+    fn introspection_queries(&self) -> Vec<String> {
+        crate::introspect::queries()
+    }
+
+    fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+        crate::introspect::schema_from_catalog(results)
+    }
+
+    fn render(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
+        crate::render::render(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use godwit_core::{HistoryTable, LockKind};
+
+    use super::*;
+
+    #[test]
+    fn describes_postgres() {
+        let capabilities = PgDialect.capabilities();
+        assert_eq!(PgDialect.name(), "postgres");
+        assert!(capabilities.transactional_ddl);
+        assert!(capabilities.schemas);
+        assert_eq!(capabilities.lock, LockKind::Session);
+        assert_eq!(PgDialect.placeholder(1), "$1");
+        assert_eq!(PgDialect.placeholder(15), "$15");
+    }
+
+    #[test]
+    fn table_lookups_bind_their_names() {
+        let (sql, params) = PgDialect.table_exists_query(Some("app"), "godwit_migrations");
+        assert_eq!(
+            sql,
+            "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = $2"
+        );
+        assert_eq!(
+            params,
+            vec![Value::from("app"), Value::from("godwit_migrations")]
+        );
+
+        let (sql, params) = PgDialect.table_exists_query(None, "odd'name");
+        assert!(
+            sql.contains("schemaname = current_schema() AND tablename = $1"),
+            "{sql}"
+        );
+        assert_eq!(params, vec![Value::from("odd'name")]);
+    }
+
+    #[test]
+    fn history_ddl_creates_the_schema_first() {
+        let table = HistoryTable::new(Some("my \"app\"".into()), "godwit_migrations");
+        let ddl = PgDialect.history_table_ddl(&table);
+        assert_eq!(ddl[0], "CREATE SCHEMA IF NOT EXISTS \"my \"\"app\"\"\"");
+        assert!(
+            ddl[1]
+                .starts_with("CREATE TABLE IF NOT EXISTS \"my \"\"app\"\"\".\"godwit_migrations\""),
+            "{}",
+            ddl[1]
+        );
+    }
+}

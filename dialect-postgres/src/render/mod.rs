@@ -1,0 +1,486 @@
+//! Turning the diff's changes into PostgreSQL statements.
+//!
+//! The diff decides what changes and in which order; this module decides how. Most changes map
+//! onto one statement. A few need the rest of the change list to be rendered right, so the
+//! renderer keeps it at hand ([`Context`]):
+//!
+//! - hazard count queries run against the database as it is before the first statement, so
+//!   they name tables and columns by their current names, found through the renames in the
+//!   list;
+//! - a domain or sequence that changes arrives as a drop and a create of the same name, which
+//!   becomes `ALTER DOMAIN` / `ALTER SEQUENCE` (PostgreSQL refuses to drop a domain that
+//!   columns use, and a new sequence would start counting again);
+//! - an enum that loses labels is rebuilt, and the columns of the tables this change alters are
+//!   converted to the rebuilt type; columns of other tables cannot be seen from here, so a
+//!   check stops the change before anything is lost if any remain.
+
+mod sql;
+mod table;
+mod types;
+
+use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
+use godwit_core::diff::{Change, TableChange};
+use godwit_core::schema::{Function, Index, Name, Trigger, View};
+
+pub(crate) use self::sql::qualified;
+use self::sql::{literal, partition_of, quote, split_qualified};
+use self::types::create_enum;
+
+/// Render `changes`, in the order the diff produced them.
+pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
+    let context = Context { changes };
+    let mut out = Vec::new();
+    if changes
+        .iter()
+        .any(|change| matches!(change, Change::CreateFunction(_)))
+    {
+        // Functions are created before tables (tables may use them in defaults and checks),
+        // so a SQL function reading a table would fail its body check. The bodies were already
+        // checked when the desired schema was applied to the scratch database, so skipping
+        // the check here loses nothing; pg_dump does the same.
+        out.push(Statement::execute("SET LOCAL check_function_bodies = off"));
+    }
+    let mut dropped_tables_prepared = false;
+    for change in partitions_after_parents(changes) {
+        if let Change::DropTable(_) = change
+            && !dropped_tables_prepared
+        {
+            context.drop_foreign_keys_between_dropped_tables(&mut out);
+            dropped_tables_prepared = true;
+        }
+        context.render_change(change, &mut out)?;
+    }
+    // Statements that may not run in the transaction run before it, so that the rest still
+    // commits or rolls back as one; they only add enum labels, which nothing earlier needs.
+    let (mut outside, inside): (Vec<Statement>, Vec<Statement>) =
+        out.into_iter().partition(|s| !s.transactional);
+    outside.extend(inside);
+    Ok(outside)
+}
+
+/// The changes with every partition created after the table it is a partition of. The diff
+/// creates tables in name order, which need not be that order.
+fn partitions_after_parents(changes: &[Change]) -> Vec<&Change> {
+    let mut ordered: Vec<&Change> = Vec::with_capacity(changes.len());
+    let mut held: Vec<&Change> = Vec::new();
+    for change in changes {
+        match change {
+            Change::CreateTable(table) if partition_of(table).is_some() => held.push(change),
+            Change::CreateTable(_) => ordered.push(change),
+            _ => {
+                place_partitions(&mut held, &mut ordered);
+                ordered.push(change);
+            }
+        }
+    }
+    place_partitions(&mut held, &mut ordered);
+    ordered
+}
+
+/// Append the held partitions, each after the held partition it is a partition of, if any.
+fn place_partitions<'a>(held: &mut Vec<&'a Change>, ordered: &mut Vec<&'a Change>) {
+    let parent = |change: &Change| match change {
+        Change::CreateTable(table) => partition_of(table).map(|(parent, _)| parent.to_string()),
+        _ => None,
+    };
+    let name = |change: &Change| match change {
+        Change::CreateTable(table) => Some(qualified(&table.name)),
+        _ => None,
+    };
+    while !held.is_empty() {
+        let ready = held
+            .iter()
+            .position(|change| {
+                let parent = parent(change);
+                !held
+                    .iter()
+                    .any(|other| parent.is_some() && name(other) == parent)
+            })
+            // Partitions cannot form a cycle; should the catalog say otherwise, keep the order.
+            .unwrap_or(0);
+        ordered.push(held.remove(ready));
+    }
+}
+
+fn impossible(message: impl Into<String>) -> RenderError {
+    RenderError::Impossible(message.into())
+}
+
+/// The change list, for the renderings that depend on more than one change.
+struct Context<'a> {
+    changes: &'a [Change],
+}
+
+impl Context<'_> {
+    fn table_created(&self, name: &Name) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::CreateTable(t) if &t.name == name))
+    }
+
+    fn table_dropped(&self, name: &Name) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::DropTable(t) if &t.name == name))
+    }
+
+    fn sequence_mentioned(&self, text: &str) -> bool {
+        self.changes.iter().any(|c| match c {
+            Change::CreateSequence(s) | Change::DropSequence(s) => {
+                split_qualified(text).is_some_and(|parts| parts.last() == Some(&s.name.name))
+            }
+            _ => false,
+        })
+    }
+
+    /// The name a table has before any statement runs.
+    fn current_table(&self, name: &Name) -> Name {
+        self.changes
+            .iter()
+            .find_map(|c| match c {
+                Change::RenameTable { from, to } if to == name => Some(from.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| name.clone())
+    }
+
+    /// The alteration of the table called `name` after renames, if it is altered.
+    fn table_change(&self, name: &Name) -> Option<&TableChange> {
+        self.changes.iter().find_map(|c| match c {
+            Change::AlterTable(change) if &change.to.name == name => Some(change.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The name a column of `table` (desired name) has before any statement runs, or `None`
+    /// when this change adds it.
+    fn current_column(&self, table: &Name, column: &str) -> Option<String> {
+        let Some(change) = self.table_change(table) else {
+            return (!self.table_created(table)).then(|| column.to_string());
+        };
+        if change.added_columns.iter().any(|c| c.name == column) {
+            return None;
+        }
+        Some(
+            change
+                .renamed_columns
+                .iter()
+                .find(|(_, new)| new == column)
+                .map_or_else(|| column.to_string(), |(old, _)| old.clone()),
+        )
+    }
+
+    /// `SELECT count(*) FROM <table> WHERE <condition>` over the current names, where
+    /// `condition` is built from the current names of `columns`; `None` when a column does
+    /// not exist yet.
+    fn count_query(
+        &self,
+        table: &Name,
+        columns: &[String],
+        condition: impl FnOnce(&[String]) -> String,
+    ) -> Option<String> {
+        let current: Option<Vec<String>> = columns
+            .iter()
+            .map(|c| self.current_column(table, c).map(|c| quote(&c)))
+            .collect();
+        let condition = condition(&current?);
+        Some(format!(
+            "SELECT count(*) FROM {} WHERE {condition}",
+            qualified(&self.current_table(table))
+        ))
+    }
+
+    fn render_change(&self, change: &Change, out: &mut Vec<Statement>) -> Result<(), RenderError> {
+        match change {
+            Change::CreateSchema(schema) => {
+                out.push(Statement::execute(format!(
+                    "CREATE SCHEMA {}",
+                    quote(schema)
+                )));
+            }
+            Change::DropSchema(schema) => out.push(
+                Statement::execute(format!("DROP SCHEMA {}", quote(schema))).with_hazard(
+                    Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops schema {schema}"),
+                        None,
+                    ),
+                ),
+            ),
+            Change::CreateExtension(extension) => {
+                let schema = extension
+                    .schema
+                    .as_deref()
+                    .map(|s| format!(" WITH SCHEMA {}", quote(s)))
+                    .unwrap_or_default();
+                out.push(Statement::execute(format!(
+                    "CREATE EXTENSION IF NOT EXISTS {}{schema}",
+                    quote(&extension.name)
+                )));
+            }
+            Change::DropExtension(extension) => out.push(
+                Statement::execute(format!("DROP EXTENSION {}", quote(&extension.name)))
+                    .with_hazard(Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops extension {}", extension.name),
+                        None,
+                    )),
+            ),
+            Change::CreateEnum(e) => out.push(Statement::execute(create_enum(e))),
+            Change::AlterEnum { from, to } => self.alter_enum(from, to, out)?,
+            Change::DropEnum(e) => out.push(
+                Statement::execute(format!("DROP TYPE {}", qualified(&e.name))).with_hazard(
+                    Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops type {}", e.name),
+                        None,
+                    ),
+                ),
+            ),
+            Change::CreateDomain(domain) => self.create_domain(domain, out),
+            Change::DropDomain(domain) => {
+                if self.replacing_domain(domain).is_none() {
+                    out.push(
+                        Statement::execute(format!("DROP DOMAIN {}", qualified(&domain.name)))
+                            .with_hazard(Hazard::new(
+                                HazardKind::DropObject,
+                                format!("drops domain {}", domain.name),
+                                None,
+                            )),
+                    );
+                }
+            }
+            Change::CreateSequence(sequence) => {
+                let verb = if self.sequence_replaced(sequence) {
+                    "ALTER"
+                } else {
+                    "CREATE"
+                };
+                out.push(Statement::execute(format!(
+                    "{verb} SEQUENCE {} {}",
+                    qualified(&sequence.name),
+                    sequence.definition
+                )));
+            }
+            Change::DropSequence(sequence) => {
+                if !self.sequence_replaced(sequence) {
+                    out.push(
+                        Statement::execute(format!("DROP SEQUENCE {}", qualified(&sequence.name)))
+                            .with_hazard(Hazard::new(
+                                HazardKind::DropObject,
+                                format!("drops sequence {}", sequence.name),
+                                None,
+                            )),
+                    );
+                }
+            }
+            Change::CreateFunction(function) => {
+                out.push(Statement::execute(function.definition.trim_end()));
+            }
+            Change::DropFunction(function) => out.push(
+                Statement::execute(format!("DROP ROUTINE {}", routine(function)?)).with_hazard(
+                    Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops function {}", function.signature),
+                        None,
+                    ),
+                ),
+            ),
+            Change::RenameTable { from, to } => {
+                let mut current = from.clone();
+                if from.schema != to.schema {
+                    let schema = to.schema.as_deref().ok_or_else(|| {
+                        impossible(format!("table {to} has no schema to move {from} into"))
+                    })?;
+                    out.push(Statement::execute(format!(
+                        "ALTER TABLE {} SET SCHEMA {}",
+                        qualified(from),
+                        quote(schema)
+                    )));
+                    current.schema.clone_from(&to.schema);
+                }
+                if from.name != to.name {
+                    out.push(Statement::execute(format!(
+                        "ALTER TABLE {} RENAME TO {}",
+                        qualified(&current),
+                        quote(&to.name)
+                    )));
+                }
+            }
+            Change::CreateTable(table) => self.create_table(table, out)?,
+            Change::AlterTable(change) => self.alter_table(change, out)?,
+            Change::DropTable(table) => {
+                // Dropping a partitioned table drops its partitions with it.
+                let parent_dropped = partition_of(table).is_some_and(|(parent, _)| {
+                    self.changes
+                        .iter()
+                        .any(|c| matches!(c, Change::DropTable(t) if qualified(&t.name) == parent))
+                });
+                if !parent_dropped {
+                    out.push(
+                        Statement::execute(format!("DROP TABLE {}", qualified(&table.name)))
+                            .with_hazard(Hazard::new(
+                                HazardKind::DropTable,
+                                format!("drops table {} and its rows", table.name),
+                                Some(format!("SELECT count(*) FROM {}", qualified(&table.name))),
+                            )),
+                    );
+                }
+            }
+            Change::CreateIndex(index) => out.push(Statement::execute(create_index(index))),
+            Change::DropIndex(index) => {
+                let mut statement =
+                    Statement::execute(format!("DROP INDEX {}", qualified(&index.name)));
+                if !self.index_recreated(index) {
+                    statement = statement.with_hazard(Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops index {}", index.name),
+                        None,
+                    ));
+                }
+                out.push(statement);
+            }
+            Change::RenameIndex { from, index } => out.push(Statement::execute(format!(
+                "ALTER INDEX {} RENAME TO {}",
+                qualified(from),
+                quote(&index.name.name)
+            ))),
+            Change::AddForeignKey { table, key } => self.add_foreign_key(table, key, out)?,
+            Change::DropForeignKey { table, key } => {
+                out.push(Statement::execute(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    qualified(table),
+                    quote(constraint_name(key.name.as_deref(), table, "foreign key")?)
+                )));
+            }
+            Change::CreateView(view) => {
+                out.push(Statement::execute(view.definition.clone()));
+                if let Some(comment) = &view.comment {
+                    out.push(Statement::execute(format!(
+                        "COMMENT ON {} {} IS {}",
+                        view_kind(view),
+                        qualified(&view.name),
+                        literal(comment)
+                    )));
+                }
+            }
+            Change::DropView(view) => {
+                let mut statement = Statement::execute(format!(
+                    "DROP {} {}",
+                    view_kind(view),
+                    qualified(&view.name)
+                ));
+                if !self.view_recreated(view) {
+                    statement = statement.with_hazard(Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops {} {}", view_kind(view).to_lowercase(), view.name),
+                        None,
+                    ));
+                }
+                out.push(statement);
+            }
+            Change::CreateTrigger(trigger) => {
+                out.push(Statement::execute(trigger.definition.clone()));
+            }
+            Change::DropTrigger(trigger) => {
+                let mut statement = Statement::execute(format!(
+                    "DROP TRIGGER {} ON {}",
+                    quote(&trigger.name),
+                    qualified(&trigger.table)
+                ));
+                if !self.trigger_recreated(trigger) {
+                    statement = statement.with_hazard(Hazard::new(
+                        HazardKind::DropObject,
+                        format!("drops trigger {} on {}", trigger.name, trigger.table),
+                        None,
+                    ));
+                }
+                out.push(statement);
+            }
+            Change::CommentColumn {
+                table,
+                column,
+                comment,
+            } => out.push(Statement::execute(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                qualified(table),
+                quote(column),
+                comment
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_string(), literal)
+            ))),
+            other => {
+                return Err(impossible(format!(
+                    "the PostgreSQL backend does not know how to apply this change yet: {other:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn index_recreated(&self, index: &Index) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::CreateIndex(i) if i.name == index.name))
+    }
+
+    fn view_recreated(&self, view: &View) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::CreateView(v) if v.name == view.name))
+    }
+
+    fn trigger_recreated(&self, trigger: &Trigger) -> bool {
+        self.changes.iter().any(|c| {
+            matches!(c, Change::CreateTrigger(t)
+                if t.name == trigger.name && self.current_table(&t.table) == trigger.table)
+        })
+    }
+}
+
+fn create_index(index: &Index) -> String {
+    // The definition of an index on a partitioned table says `ON ONLY`, which would leave
+    // the partitions without it; created without ONLY, it is created on every partition.
+    index.definition.replacen(" ON ONLY ", " ON ", 1)
+}
+
+fn constraint_name<'a>(
+    name: Option<&'a str>,
+    table: &Name,
+    what: &str,
+) -> Result<&'a str, RenderError> {
+    name.ok_or_else(|| {
+        impossible(format!(
+            "the {what} of {table} has no name, so it cannot be dropped"
+        ))
+    })
+}
+
+fn view_kind(view: &View) -> &'static str {
+    if view.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    }
+}
+
+/// `"schema"."name"(argument types)` for `DROP ROUTINE`, which takes functions and procedures
+/// alike.
+fn routine(function: &Function) -> Result<String, RenderError> {
+    let prefix = format!(
+        "{}.{}(",
+        function.name.schema.as_deref().unwrap_or_default(),
+        function.name.name
+    );
+    let arguments = function
+        .signature
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .ok_or_else(|| {
+            impossible(format!(
+                "cannot read the arguments of function {}",
+                function.signature
+            ))
+        })?;
+    Ok(format!("{}({arguments})", qualified(&function.name)))
+}

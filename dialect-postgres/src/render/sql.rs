@@ -1,0 +1,282 @@
+//! SQL text: quoting, and reading back what the server wrote (qualified names, `nextval`
+//! defaults, types, the markers introspection leaves in `other_constraints`).
+
+use godwit_core::Dialect as _;
+use godwit_core::schema::{Check, Column, Name, Table, Unique};
+
+use crate::dialect::PgDialect;
+use crate::introspect::{PARTITION_BY, PARTITION_OF};
+
+/// The quoted, schema-qualified name.
+pub(crate) fn qualified(name: &Name) -> String {
+    PgDialect.qualified_name(name.schema.as_deref(), &name.name)
+}
+
+pub(super) fn quote(ident: &str) -> String {
+    PgDialect.quote_identifier(ident)
+}
+
+/// A string literal. Backslashes are literal because `standard_conforming_strings` is on, as
+/// it has been by default since PostgreSQL 9.1.
+pub(super) fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+pub(super) fn quoted_list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A partition's parent (as quoted text) and bound, from its `other_constraints` marker.
+pub(super) fn partition_of(table: &Table) -> Option<(&str, &str)> {
+    table.other_constraints.iter().find_map(|c| {
+        let rest = c.expression.strip_prefix(PARTITION_OF)?;
+        split_leading_name(rest)
+    })
+}
+
+/// Split `"s"."t" FOR VALUES ...` after its leading quoted, qualified name.
+fn split_leading_name(text: &str) -> Option<(&str, &str)> {
+    let mut in_quotes = false;
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '"' => in_quotes = !in_quotes,
+            ' ' if !in_quotes => return Some((&text[..i], &text[i + 1..])),
+            _ => {}
+        }
+    }
+    None
+}
+
+pub(super) fn partition_key(table: &Table) -> Option<&str> {
+    table
+        .other_constraints
+        .iter()
+        .find_map(|c| c.expression.strip_prefix(PARTITION_BY))
+}
+
+pub(super) fn is_partition_marker(check: &Check) -> bool {
+    check.name.is_none()
+        && (check.expression.starts_with(PARTITION_BY)
+            || check.expression.starts_with(PARTITION_OF))
+}
+
+/// The parts of a qualified name as the server prints it (`app."Odd name"`), unquoted.
+pub(super) fn split_qualified(text: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                current.push('"');
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut current)),
+            _ => current.push(ch),
+        }
+    }
+    if quoted || current.is_empty() {
+        return None;
+    }
+    parts.push(current);
+    Some(parts)
+}
+
+/// The sequence a `nextval('...'::regclass)` default draws from, as the server wrote it.
+pub(super) fn nextval_sequence(default: &str) -> Option<String> {
+    let inner = default
+        .strip_prefix("nextval('")?
+        .strip_suffix("'::regclass)")?;
+    Some(inner.replace("''", "'"))
+}
+
+/// Whether a sequence written as `text` is `<table>_<column>_seq` in the table's schema: the
+/// name `serial` gives the sequence it creates.
+pub(super) fn is_serial_sequence_of(text: &str, table: &Name, column: &str) -> bool {
+    let Some(parts) = split_qualified(text) else {
+        return false;
+    };
+    let expected = format!("{}_{column}_seq", table.name);
+    match parts.as_slice() {
+        [name] => *name == expected,
+        [schema, name] => Some(schema.as_str()) == table.schema.as_deref() && *name == expected,
+        _ => false,
+    }
+}
+
+/// The `serial` pseudo-type that creates `column` with its sequence, when the column is what
+/// such a type leaves behind: an integer, NOT NULL, defaulting to its own sequence.
+pub(super) fn serial_type(table: &Name, column: &Column) -> Option<&'static str> {
+    let keyword = match column.data_type.as_str() {
+        "smallint" => "smallserial",
+        "integer" => "serial",
+        "bigint" => "bigserial",
+        _ => return None,
+    };
+    let sequence = nextval_sequence(column.default.as_deref()?)?;
+    (!column.nullable
+        && column.identity.is_none()
+        && column.generated.is_none()
+        && is_serial_sequence_of(&sequence, table, &column.name))
+    .then_some(keyword)
+}
+
+/// Whether changing a column from type `from` to `to` keeps every value as it is.
+pub(super) fn is_widening(from: &str, to: &str) -> bool {
+    fn split(ty: &str) -> (&str, Vec<i64>) {
+        match ty.split_once('(') {
+            Some((base, args)) => (
+                base,
+                args.trim_end_matches(')')
+                    .split(',')
+                    .filter_map(|a| a.trim().parse().ok())
+                    .collect(),
+            ),
+            None => (ty, Vec::new()),
+        }
+    }
+    if to == "text" && !from.ends_with("[]") {
+        return true;
+    }
+    let (from_base, from_args) = split(from);
+    let (to_base, to_args) = split(to);
+    match (from_base, to_base) {
+        ("smallint", "integer" | "bigint")
+        | ("integer", "bigint")
+        | ("real", "double precision") => true,
+        // An integer fits a numeric with as many digits before the point as its largest
+        // value has.
+        ("smallint" | "integer" | "bigint", "numeric") => {
+            let digits = match from_base {
+                "smallint" => 5,
+                "integer" => 10,
+                _ => 19,
+            };
+            match to_args.as_slice() {
+                [] => true,
+                [precision] => *precision >= digits,
+                [precision, scale] => precision - scale >= digits,
+                _ => false,
+            }
+        }
+        ("text", "character varying") => to_args.is_empty(),
+        ("character varying", "character varying") => {
+            to_args.is_empty() || (from_args.first() <= to_args.first() && !from_args.is_empty())
+        }
+        ("numeric", "numeric") => match (from_args.as_slice(), to_args.as_slice()) {
+            (_, []) => true,
+            ([p1, s1], [p2, s2]) => s1 == s2 && p2 >= p1,
+            ([p1], [p2]) => p2 >= p1,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+pub(super) fn identity_clause(always: bool, options: Option<&str>) -> String {
+    format!(
+        " GENERATED {} AS IDENTITY{}",
+        if always { "ALWAYS" } else { "BY DEFAULT" },
+        options.map(|o| format!(" ({o})")).unwrap_or_default()
+    )
+}
+
+pub(super) fn constraint_prefix(name: Option<&str>) -> String {
+    name.map(|n| format!("CONSTRAINT {} ", quote(n)))
+        .unwrap_or_default()
+}
+
+pub(super) fn constraint_clause(check: &Check) -> String {
+    format!(
+        "{}{}",
+        constraint_prefix(check.name.as_deref()),
+        check.expression
+    )
+}
+
+pub(super) fn unique_clause(unique: &Unique) -> String {
+    format!(
+        "{}UNIQUE{} ({})",
+        constraint_prefix(unique.name.as_deref()),
+        if unique.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        quoted_list(&unique.columns)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_columns_are_recognised_by_their_sequence() {
+        let table = Name::qualified("app", "orders");
+        let mut column = Column::new("id", "integer");
+        column.nullable = false;
+        column.default = Some("nextval('app.orders_id_seq'::regclass)".into());
+        assert_eq!(serial_type(&table, &column), Some("serial"));
+        column.default = Some("nextval('orders_id_seq'::regclass)".into());
+        assert_eq!(serial_type(&table, &column), Some("serial"));
+        column.data_type = "bigint".into();
+        assert_eq!(serial_type(&table, &column), Some("bigserial"));
+        column.default = Some("nextval('other_seq'::regclass)".into());
+        assert_eq!(serial_type(&table, &column), None);
+        column.default = Some("nextval('public.orders_id_seq'::regclass)".into());
+        assert_eq!(serial_type(&table, &column), None);
+
+        let odd = Name::qualified("public", "Odd \"t\"");
+        let mut column = Column::new("id", "smallint");
+        column.nullable = false;
+        column.default = Some("nextval('\"Odd \"\"t\"\"_id_seq\"'::regclass)".into());
+        assert_eq!(serial_type(&odd, &column), Some("smallserial"));
+    }
+
+    #[test]
+    fn widening_is_recognised() {
+        for (from, to) in [
+            ("integer", "bigint"),
+            ("smallint", "integer"),
+            ("character varying(10)", "character varying(20)"),
+            ("character varying(10)", "text"),
+            ("character varying(10)", "character varying"),
+            ("text", "character varying"),
+            ("numeric(10,2)", "numeric(12,2)"),
+            ("numeric(10,2)", "numeric"),
+            ("real", "double precision"),
+            ("integer", "numeric(12,2)"),
+            ("uuid", "text"),
+        ] {
+            assert!(is_widening(from, to), "{from} -> {to}");
+        }
+        for (from, to) in [
+            ("bigint", "integer"),
+            ("character varying(20)", "character varying(10)"),
+            ("text", "character varying(10)"),
+            ("character varying", "character varying(10)"),
+            ("numeric(10,2)", "numeric(10,1)"),
+            ("text", "integer"),
+            ("integer[]", "text"),
+            ("integer", "numeric(10,2)"),
+        ] {
+            assert!(!is_widening(from, to), "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn qualified_names_split_like_the_server_writes_them() {
+        assert_eq!(
+            split_qualified("app.\"Odd.\"\"name\""),
+            Some(vec!["app".to_string(), "Odd.\"name".to_string()])
+        );
+        assert_eq!(split_qualified("\"unterminated"), None);
+    }
+}

@@ -1,0 +1,681 @@
+//! Tables: creating, altering (columns, constraints, identity, serial sequences), foreign
+//! keys, dropping.
+
+use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
+use godwit_core::diff::{Change, ColumnChange, TableChange};
+use godwit_core::schema::{Column, ForeignKey, Name, Table};
+
+use super::sql::{
+    constraint_clause, constraint_prefix, identity_clause, is_partition_marker,
+    is_serial_sequence_of, is_widening, literal, nextval_sequence, partition_key, partition_of,
+    qualified, quote, quoted_list, serial_type, split_qualified, unique_clause,
+};
+use super::{Context, constraint_name, impossible};
+use crate::sequence::SequenceOptions;
+
+impl Context<'_> {
+    pub(super) fn create_table(
+        &self,
+        table: &Table,
+        out: &mut Vec<Statement>,
+    ) -> Result<(), RenderError> {
+        let name = qualified(&table.name);
+        let partition_by = partition_key(table)
+            .map(|key| format!(" PARTITION BY {key}"))
+            .unwrap_or_default();
+        let mut constraints = Vec::new();
+        if let Some(pk) = &table.primary_key {
+            constraints.push(format!(
+                "{}PRIMARY KEY ({})",
+                constraint_prefix(pk.name.as_deref()),
+                quoted_list(&pk.columns)
+            ));
+        }
+        for unique in &table.uniques {
+            constraints.push(unique_clause(unique));
+        }
+        for check in table.checks.iter().chain(&table.other_constraints) {
+            if !is_partition_marker(check) {
+                constraints.push(constraint_clause(check));
+            }
+        }
+        if let Some((parent, bound)) = partition_of(table) {
+            // A partition takes its columns from its parent; its own constraints follow.
+            out.push(Statement::execute(format!(
+                "CREATE TABLE {name} PARTITION OF {parent} {bound}{partition_by}"
+            )));
+            for constraint in constraints {
+                out.push(Statement::execute(format!(
+                    "ALTER TABLE {name} ADD {constraint}"
+                )));
+            }
+        } else {
+            let mut lines: Vec<String> = table
+                .columns
+                .iter()
+                .map(|c| self.column_definition(&table.name, c))
+                .collect();
+            lines.extend(constraints);
+            let body = if lines.is_empty() {
+                String::new()
+            } else {
+                format!("\n    {}\n", lines.join(",\n    "))
+            };
+            out.push(Statement::execute(format!(
+                "CREATE TABLE {name} ({body}){partition_by}"
+            )));
+        }
+        if let Some(comment) = &table.comment {
+            out.push(Statement::execute(format!(
+                "COMMENT ON TABLE {name} IS {}",
+                literal(comment)
+            )));
+        }
+        Ok(())
+    }
+
+    /// A column as `CREATE TABLE` and `ADD COLUMN` take it. A column that `serial` would
+    /// leave behind is written as `serial`, which creates its sequence too.
+    fn column_definition(&self, table: &Name, column: &Column) -> String {
+        let serial = serial_type(table, column).filter(|_| {
+            // An explicitly created sequence of the serial's name would collide with the one
+            // `serial` creates.
+            !column
+                .default
+                .as_deref()
+                .and_then(nextval_sequence)
+                .is_some_and(|s| self.sequence_mentioned(&s))
+        });
+        let mut sql = format!(
+            "{} {}",
+            quote(&column.name),
+            serial.unwrap_or(&column.data_type)
+        );
+        if let Some(collation) = &column.collation {
+            sql.push_str(&format!(" COLLATE {collation}"));
+        }
+        if let Some(generated) = &column.generated {
+            sql.push_str(&format!(" GENERATED ALWAYS AS ({})", generated.expression));
+            if generated.stored {
+                sql.push_str(" STORED");
+            }
+        }
+        if let Some(identity) = &column.identity {
+            sql.push_str(&identity_clause(
+                identity.always,
+                identity.options.as_deref(),
+            ));
+        }
+        if let (Some(default), None) = (&column.default, serial) {
+            sql.push_str(&format!(" DEFAULT {default}"));
+        }
+        if !column.nullable {
+            sql.push_str(" NOT NULL");
+        }
+        sql
+    }
+
+    pub(super) fn alter_table(
+        &self,
+        change: &TableChange,
+        out: &mut Vec<Statement>,
+    ) -> Result<(), RenderError> {
+        let table = &change.to.name;
+        let name = qualified(table);
+        let alter = |action: String| Statement::execute(format!("ALTER TABLE {name} {action}"));
+        for check in change.added_checks.iter().chain(&change.dropped_checks) {
+            if is_partition_marker(check) {
+                return Err(impossible(format!(
+                    "table {table} changes how it is partitioned ({}); godwit cannot do that \
+                     in place: write a versioned migration that moves the rows",
+                    check.expression
+                )));
+            }
+        }
+
+        for (old, new) in &change.renamed_columns {
+            out.push(alter(format!(
+                "RENAME COLUMN {} TO {}",
+                quote(old),
+                quote(new)
+            )));
+        }
+        for (old, new) in renamed_constraints(change) {
+            out.push(alter(format!(
+                "RENAME CONSTRAINT {} TO {}",
+                quote(old),
+                quote(new)
+            )));
+        }
+
+        if let Some((Some(pk), _)) = &change.primary_key {
+            let constraint = constraint_name(pk.name.as_deref(), table, "primary key")?;
+            out.push(alter(format!("DROP CONSTRAINT {}", quote(constraint))));
+        }
+        for unique in &change.dropped_uniques {
+            let constraint = constraint_name(unique.name.as_deref(), table, "unique constraint")?;
+            out.push(alter(format!("DROP CONSTRAINT {}", quote(constraint))));
+        }
+        for check in &change.dropped_checks {
+            let constraint = constraint_name(check.name.as_deref(), table, "constraint")?;
+            out.push(alter(format!("DROP CONSTRAINT {}", quote(constraint))));
+        }
+
+        for column in &change.dropped_columns {
+            out.push(self.drop_column(table, column));
+        }
+        for column in &change.added_columns {
+            out.push(alter(format!(
+                "ADD COLUMN {}",
+                self.column_definition(table, column)
+            )));
+        }
+        for column in &change.altered_columns {
+            self.alter_column(change, column, out)?;
+        }
+
+        if let Some((_, Some(pk))) = &change.primary_key {
+            let columns = pk.columns.clone();
+            let hazard = self
+                .count_query(table, &columns, |cols| {
+                    let nulls = cols
+                        .iter()
+                        .map(|c| format!("{c} IS NULL"))
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    format!(
+                        "{nulls} OR ({}) IN ({})",
+                        cols.join(", "),
+                        duplicates(table, self, cols)
+                    )
+                })
+                .map(|query| {
+                    Hazard::new(
+                        HazardKind::AddConstraint,
+                        format!(
+                            "adds primary key ({}) to {table}; fails on NULL or duplicate keys",
+                            pk.columns.join(", ")
+                        ),
+                        Some(query),
+                    )
+                });
+            let mut statement = alter(format!(
+                "ADD {}PRIMARY KEY ({})",
+                constraint_prefix(pk.name.as_deref()),
+                quoted_list(&pk.columns)
+            ));
+            if let Some(hazard) = hazard {
+                statement = statement.with_hazard(hazard);
+            }
+            out.push(statement);
+        }
+        for unique in &change.added_uniques {
+            let mut statement = alter(format!("ADD {}", unique_clause(unique)));
+            let query = self.count_query(table, &unique.columns, |cols| {
+                let not_null = if unique.nulls_not_distinct {
+                    String::new()
+                } else {
+                    cols.iter()
+                        .map(|c| format!(" AND {c} IS NOT NULL"))
+                        .collect::<String>()
+                };
+                format!(
+                    "({}) IN ({}){not_null}",
+                    cols.join(", "),
+                    duplicates(table, self, cols)
+                )
+            });
+            statement = statement.with_hazard(Hazard::new(
+                HazardKind::AddConstraint,
+                format!(
+                    "adds a unique constraint on ({}) to {table}; fails on duplicates",
+                    unique.columns.join(", ")
+                ),
+                query,
+            ));
+            out.push(statement);
+        }
+        for check in &change.added_checks {
+            let mut statement = alter(format!("ADD {}", constraint_clause(check)));
+            // A NOT VALID check does not look at existing rows.
+            if !check.expression.ends_with(" NOT VALID") {
+                let query = check
+                    .expression
+                    .strip_prefix("CHECK ")
+                    .filter(|_| {
+                        // The expression names columns by their new names.
+                        change.renamed_columns.is_empty() && change.added_columns.is_empty()
+                    })
+                    .map(|expression| {
+                        format!(
+                            "SELECT count(*) FROM {} WHERE NOT {expression}",
+                            qualified(&self.current_table(table))
+                        )
+                    });
+                statement = statement.with_hazard(Hazard::new(
+                    HazardKind::AddConstraint,
+                    format!(
+                        "adds constraint {} to {table}; fails on rows that violate it",
+                        check.name.as_deref().unwrap_or(&check.expression)
+                    ),
+                    query,
+                ));
+            }
+            out.push(statement);
+        }
+
+        if let Some(comment) = &change.comment {
+            out.push(Statement::execute(format!(
+                "COMMENT ON TABLE {name} IS {}",
+                comment
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_string(), literal)
+            )));
+        }
+        Ok(())
+    }
+
+    fn drop_column(&self, table: &Name, column: &Column) -> Statement {
+        let current_table = qualified(&self.current_table(table));
+        Statement::execute(format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            qualified(table),
+            quote(&column.name)
+        ))
+        .with_hazard(Hazard::new(
+            HazardKind::DropColumn,
+            format!("drops column {} of {table} and its values", column.name),
+            Some(format!(
+                "SELECT count(*) FROM {current_table} WHERE {} IS NOT NULL",
+                quote(&column.name)
+            )),
+        ))
+    }
+
+    fn alter_column(
+        &self,
+        change: &TableChange,
+        column: &ColumnChange,
+        out: &mut Vec<Statement>,
+    ) -> Result<(), RenderError> {
+        let table = &change.to.name;
+        let name = qualified(table);
+        let (mut from, to) = (column.from.clone(), &column.to);
+        let c = quote(&to.name);
+        let alter = |action: String| {
+            Statement::execute(format!("ALTER TABLE {name} ALTER COLUMN {c} {action}"))
+        };
+
+        if from.generated != to.generated {
+            match (&from.generated, &to.generated) {
+                // The stored values stay and become ordinary ones.
+                (Some(_), None) => {
+                    out.push(alter("DROP EXPRESSION".into()));
+                    from.generated = None;
+                }
+                // A generation expression cannot be added or changed in place (before
+                // PostgreSQL 17): the column is made again. Only a column that held its own
+                // data loses any.
+                _ => {
+                    let mut drop = self.drop_column(table, &from);
+                    if from.generated.is_some() {
+                        drop.hazard = None;
+                    }
+                    out.push(drop);
+                    out.push(Statement::execute(format!(
+                        "ALTER TABLE {name} ADD COLUMN {}",
+                        self.column_definition(table, to)
+                    )));
+                    return Ok(());
+                }
+            }
+        }
+
+        if from.identity.is_some() && to.identity.is_none() {
+            out.push(alter("DROP IDENTITY".into()));
+        }
+
+        let table_names = [table.clone(), self.current_table(table)];
+        let column_names = [
+            to.name.clone(),
+            self.current_column(table, &to.name)
+                .unwrap_or_else(|| to.name.clone()),
+        ];
+        let owns = |sequence: &str| {
+            !self.sequence_mentioned(sequence)
+                && table_names.iter().any(|t| {
+                    column_names
+                        .iter()
+                        .any(|c| is_serial_sequence_of(sequence, t, c))
+                })
+        };
+        let from_sequence = from
+            .default
+            .as_deref()
+            .and_then(nextval_sequence)
+            .filter(|s| owns(s));
+        let to_serial = serial_type(table, to).is_some()
+            && !to
+                .default
+                .as_deref()
+                .and_then(nextval_sequence)
+                .is_some_and(|s| self.sequence_mentioned(&s));
+        let to_sequence = to.default.as_deref().and_then(nextval_sequence);
+        let mut create_sequence = None;
+        if from.default != to.default && to_serial {
+            let target = to_sequence.clone().unwrap_or_default();
+            let target_name = split_qualified(&target)
+                .and_then(|parts| parts.last().cloned())
+                .unwrap_or_default();
+            match &from_sequence {
+                // The table or column was renamed: the sequence follows, keeping its counter.
+                Some(current) => {
+                    out.push(Statement::execute(format!(
+                        "ALTER SEQUENCE {current} RENAME TO {}",
+                        quote(&target_name)
+                    )));
+                    from.default.clone_from(&to.default);
+                }
+                None => {
+                    create_sequence = Some(Name {
+                        schema: table.schema.clone(),
+                        name: target_name,
+                    });
+                }
+            }
+        }
+
+        let type_changed = from.data_type != to.data_type || from.collation != to.collation;
+        let drop_default = from.default.is_some() && (from.default != to.default || type_changed);
+        if drop_default {
+            // Defaults are dropped around a type change, as the old one may not cast.
+            out.push(alter("DROP DEFAULT".into()));
+        }
+        if type_changed {
+            let collate = to
+                .collation
+                .as_deref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default();
+            let mut statement = alter(format!(
+                "TYPE {}{collate} USING {c}::{}",
+                to.data_type, to.data_type
+            ));
+            if from.data_type != to.data_type && !is_widening(&from.data_type, &to.data_type) {
+                statement = statement.with_hazard(Hazard::new(
+                    HazardKind::NarrowType,
+                    format!(
+                        "changes column {} of {table} from {} to {}; values may not convert",
+                        to.name, from.data_type, to.data_type
+                    ),
+                    self.count_query(table, std::slice::from_ref(&to.name), |cols| {
+                        format!("{} IS NOT NULL", cols[0])
+                    }),
+                ));
+            }
+            out.push(statement);
+        }
+        if let Some(sequence) = &create_sequence {
+            out.push(Statement::execute(format!(
+                "CREATE SEQUENCE IF NOT EXISTS {} AS {} OWNED BY {name}.{c}",
+                qualified(sequence),
+                to.data_type
+            )));
+        }
+        if let Some(default) = &to.default
+            && (drop_default || from.default.is_none())
+        {
+            out.push(alter(format!("SET DEFAULT {default}")));
+        }
+        if let Some(sequence) = &from_sequence
+            && to_sequence.as_ref() != Some(sequence)
+            && from.default != to.default
+        {
+            // The column's own sequence (from `serial`) is not used any more. A sequence
+            // of that name that the column does not own is someone else's: keep it.
+            let regclass = literal(sequence);
+            out.push(Statement::execute(format!(
+                "DO $godwit$ BEGIN\n\
+                     \x20   IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend \
+                     WHERE classid = 'pg_catalog.pg_class'::regclass \
+                     AND objid = {regclass}::regclass AND deptype = 'a') THEN\n\
+                     \x20       DROP SEQUENCE {sequence};\n\
+                     \x20   END IF;\n\
+                     END $godwit$"
+            )));
+        }
+        if from.data_type != to.data_type
+            && to_serial
+            && create_sequence.is_none()
+            && let Some(sequence) = &to_sequence
+        {
+            out.push(Statement::execute(format!(
+                "ALTER SEQUENCE {sequence} AS {}",
+                to.data_type
+            )));
+        }
+
+        if from.nullable && !to.nullable {
+            out.push(alter("SET NOT NULL".into()).with_hazard(Hazard::new(
+                HazardKind::AddConstraint,
+                format!(
+                    "makes column {} of {table} NOT NULL; fails on NULL values",
+                    to.name
+                ),
+                self.count_query(table, std::slice::from_ref(&to.name), |cols| {
+                    format!("{} IS NULL", cols[0])
+                }),
+            )));
+        } else if !from.nullable && to.nullable {
+            out.push(alter("DROP NOT NULL".into()));
+        }
+
+        let mut restart_from_data = None;
+        match (&from.identity, &to.identity) {
+            (None, Some(identity)) => {
+                out.push(alter(format!(
+                    "ADD{}",
+                    identity_clause(identity.always, identity.options.as_deref())
+                )));
+                let options =
+                    SequenceOptions::from_identity(&to.data_type, identity.options.as_deref())?;
+                restart_from_data = Some((
+                    format!(
+                        "pg_catalog.pg_get_serial_sequence({}, {})",
+                        literal(&name),
+                        literal(&to.name)
+                    ),
+                    options,
+                ));
+            }
+            (Some(current), Some(identity)) => {
+                if current.always != identity.always {
+                    out.push(alter(format!(
+                        "SET GENERATED {}",
+                        if identity.always {
+                            "ALWAYS"
+                        } else {
+                            "BY DEFAULT"
+                        }
+                    )));
+                }
+                if current.options != identity.options {
+                    let options =
+                        SequenceOptions::from_identity(&to.data_type, identity.options.as_deref())?;
+                    out.push(alter(options.set_clauses()));
+                }
+            }
+            _ => {}
+        }
+        if let Some(sequence) = &create_sequence {
+            restart_from_data = Some((
+                literal(&qualified(sequence)),
+                SequenceOptions::defaults(&to.data_type, 1),
+            ));
+        }
+        if let Some((sequence, options)) = restart_from_data {
+            // A new sequence on a column that already has values would hand out those values
+            // again: continue after the largest one.
+            if options.increment > 0 {
+                out.push(Statement::execute(format!(
+                    "SELECT pg_catalog.setval({sequence}, max({c})) FROM {name} HAVING max({c}) >= {}",
+                    options.start
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn add_foreign_key(
+        &self,
+        table: &Name,
+        key: &ForeignKey,
+        out: &mut Vec<Statement>,
+    ) -> Result<(), RenderError> {
+        let mut sql = format!(
+            "ALTER TABLE {} ADD {}FOREIGN KEY ({}) REFERENCES {}",
+            qualified(table),
+            constraint_prefix(key.name.as_deref()),
+            quoted_list(&key.columns),
+            qualified(&key.references)
+        );
+        if !key.referenced_columns.is_empty() {
+            sql.push_str(&format!(" ({})", quoted_list(&key.referenced_columns)));
+        }
+        if key.on_update != Default::default() {
+            sql.push_str(&format!(" ON UPDATE {}", key.on_update.sql()));
+        }
+        if key.on_delete != Default::default() {
+            sql.push_str(&format!(" ON DELETE {}", key.on_delete.sql()));
+        }
+        if key.deferrable {
+            sql.push_str(" DEFERRABLE");
+            if key.initially_deferred {
+                sql.push_str(" INITIALLY DEFERRED");
+            }
+        }
+        let mut statement = Statement::execute(sql);
+        if !self.table_created(table) {
+            // Rows of an existing table may reference nothing; count them before anything
+            // runs, in the referenced table's current state (empty when it is new).
+            let query = if self.table_created(&key.references) {
+                self.count_query(table, &key.columns, |cols| {
+                    cols.iter()
+                        .map(|c| format!("{c} IS NOT NULL"))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                })
+            } else {
+                let referenced: Option<Vec<String>> = key
+                    .referenced_columns
+                    .iter()
+                    .map(|c| self.current_column(&key.references, c).map(|c| quote(&c)))
+                    .collect();
+                let referenced_table = qualified(&self.current_table(&key.references));
+                // Outer columns are qualified: the referenced table may have columns of the
+                // same names, which would otherwise shadow them inside the subquery.
+                let outer = qualified(&self.current_table(table));
+                referenced
+                    .filter(|r| r.len() == key.columns.len())
+                    .and_then(|referenced| {
+                        self.count_query(table, &key.columns, |cols| {
+                            let present = cols
+                                .iter()
+                                .map(|c| format!("{c} IS NOT NULL"))
+                                .collect::<Vec<_>>()
+                                .join(" AND ");
+                            let matches = cols
+                                .iter()
+                                .zip(&referenced)
+                                .map(|(c, r)| format!("r.{r} = {outer}.{c}"))
+                                .collect::<Vec<_>>()
+                                .join(" AND ");
+                            format!(
+                                "{present} AND NOT EXISTS (SELECT 1 FROM {referenced_table} AS r WHERE {matches})"
+                            )
+                        })
+                    })
+            };
+            statement = statement.with_hazard(Hazard::new(
+                HazardKind::AddConstraint,
+                format!(
+                    "adds foreign key ({}) on {table} referencing {}; fails on rows that reference nothing",
+                    key.columns.join(", "),
+                    key.references
+                ),
+                query,
+            ));
+        }
+        out.push(statement);
+        Ok(())
+    }
+
+    /// Foreign keys between tables that are all dropped would make the order of the drops
+    /// matter; they go first.
+    pub(super) fn drop_foreign_keys_between_dropped_tables(&self, out: &mut Vec<Statement>) {
+        for change in self.changes {
+            let Change::DropTable(table) = change else {
+                continue;
+            };
+            for key in &table.foreign_keys {
+                if key.references != table.name
+                    && self.table_dropped(&key.references)
+                    && let Some(constraint) = &key.name
+                {
+                    out.push(Statement::execute(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        qualified(&table.name),
+                        quote(constraint)
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// Primary keys and unique constraints that stay but change names (PostgreSQL keeps a
+/// constraint's name when its table is renamed, and the diff matches them by columns).
+fn renamed_constraints(change: &TableChange) -> Vec<(&str, &str)> {
+    let renamed = |columns: &[String]| -> Vec<String> {
+        columns
+            .iter()
+            .map(|c| {
+                change
+                    .renamed_columns
+                    .iter()
+                    .find(|(old, _)| old == c)
+                    .map_or_else(|| c.clone(), |(_, new)| new.clone())
+            })
+            .collect()
+    };
+    let mut renames = Vec::new();
+    if change.primary_key.is_none()
+        && let (Some(from), Some(to)) = (&change.from.primary_key, &change.to.primary_key)
+        && let (Some(old), Some(new)) = (&from.name, &to.name)
+        && old != new
+    {
+        renames.push((old.as_str(), new.as_str()));
+    }
+    for to in &change.to.uniques {
+        let kept = change.from.uniques.iter().find(|from| {
+            renamed(&from.columns) == to.columns && from.nulls_not_distinct == to.nulls_not_distinct
+        });
+        if let Some(from) = kept
+            && let (Some(old), Some(new)) = (&from.name, &to.name)
+            && old != new
+            && !change.added_uniques.contains(to)
+        {
+            renames.push((old.as_str(), new.as_str()));
+        }
+    }
+    renames
+}
+
+/// Rows whose key is duplicated, as a subquery on the current table.
+fn duplicates(table: &Name, context: &Context<'_>, columns: &[String]) -> String {
+    let list = columns.join(", ");
+    format!(
+        "SELECT {list} FROM {} GROUP BY {list} HAVING count(*) > 1",
+        qualified(&context.current_table(table))
+    )
+}

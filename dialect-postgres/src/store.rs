@@ -1,0 +1,905 @@
+//! The I/O half of the backend: one PostgreSQL connection for work, another for the lock.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use godwit_core::{
+    Dialect, HistoryTable, LockHolder, LockRequest, Row, StatementError, Store, StoreError,
+    UnlockOutcome, Value,
+};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgDatabaseError,
+    PgErrorPosition, PgRow, PgTypeInfo, Postgres,
+};
+use sqlx::{
+    Arguments, AssertSqlSafe, ConnectOptions as _, Connection as _, Encode, Row as _, Type,
+    TypeInfo as _, ValueRef as _,
+};
+
+use crate::dialect::PgDialect;
+use crate::script::{self, Site};
+
+/// How often a blocked runner asks for the lock again. Short enough that a freed lock is taken
+/// promptly, long enough not to load the server while a long migration runs elsewhere.
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
+/// How long `clear_lock` waits for a terminated holder's session to end and free the lock.
+const RELEASE_WAIT: Duration = Duration::from_secs(5);
+
+/// How to connect to PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    /// A schema for godwit's work: created when missing and put first on the connection's
+    /// `search_path`, so unqualified names in migrations land there. Pass the same schema in
+    /// the migrator's [`HistoryTable`] to keep the history there too. `None` keeps the server's
+    /// search path.
+    pub schema: Option<String>,
+    /// The `application_name` the server shows in `pg_stat_activity`, and so in the lock
+    /// holder another runner sees. The lock's own connection appends ` (lock)`.
+    pub application_name: String,
+    /// How long to wait for the server to accept a connection.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            schema: None,
+            application_name: "godwit".into(),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A [`Store`] on a PostgreSQL database.
+///
+/// Migrations run on one connection. The migration lock is a session-level advisory lock held
+/// on a second connection, opened when the lock is taken and closed when it is released, so it
+/// is independent of the work connection's transactions. Dropping the store closes both: the
+/// server then releases the lock by itself, so a crashed runner never leaves it behind.
+///
+/// Needs a Tokio runtime with the time driver enabled (connect timeouts and lock polling).
+///
+/// [`Store::open_scratch`] creates a scratch database on the same server (`CREATE DATABASE`,
+/// so the user needs the `CREATEDB` privilege; where it does not have it, connect the store to
+/// a development server where it does and open the scratch database there). The scratch store
+/// it returns must be [`Store::close`]d, which drops the database.
+pub struct PgStore {
+    conn: PgConnection,
+    /// Kept to open the lock connection later. Holds the password: never printed.
+    connect_options: PgConnectOptions,
+    /// The URL with its password removed, for messages.
+    target: String,
+    options: PgOptions,
+    in_transaction: bool,
+    lock: Option<HeldLock>,
+    /// Set when this store is on a scratch database it must drop when closed.
+    scratch: Option<Scratch>,
+}
+
+/// A scratch database and the database it was created from, whose session drops it: a
+/// database cannot be dropped from a session connected to it.
+struct Scratch {
+    name: String,
+    origin: PgConnectOptions,
+    origin_target: String,
+}
+
+/// The advisory lock this store holds, and the session holding it.
+struct HeldLock {
+    conn: PgConnection,
+    key: i64,
+}
+
+// By hand, so the connect options (and their password) can never reach a log line.
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .field("options", &self.options)
+            .field("in_transaction", &self.in_transaction)
+            .field("lock_key", &self.lock.as_ref().map(|held| held.key))
+            .field("scratch", &self.scratch.as_ref().map(|s| &s.name))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Dropping needs a round trip, which `drop` cannot await; say what was left behind.
+        if let Some(scratch) = &self.scratch {
+            tracing::warn!(
+                database = %scratch.name,
+                server = %scratch.origin_target,
+                "a scratch database was not closed and is left on the server; drop it with DROP DATABASE"
+            );
+        }
+    }
+}
+
+impl PgStore {
+    /// Connect to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
+    /// with the usual `sslmode`, `host=/socket/dir` and other parameters).
+    ///
+    /// Errors are [`StoreError::Connect`], naming the URL without its password and saying
+    /// what to check.
+    pub async fn connect(url: &str, options: &PgOptions) -> Result<PgStore, StoreError> {
+        let target = godwit_core::url::redact(url).to_string();
+        let connect_options = PgConnectOptions::from_str(url).map_err(|error| {
+            let reason = match error {
+                sqlx::Error::Configuration(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            StoreError::Connect {
+                target: target.clone(),
+                message: format!(
+                    "the URL is not valid ({reason}); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+                ),
+            }
+        })?;
+        PgStore::connect_with(connect_options, target, options).await
+    }
+
+    async fn connect_with(
+        connect_options: PgConnectOptions,
+        target: String,
+        options: &PgOptions,
+    ) -> Result<PgStore, StoreError> {
+        let mut conn = open(
+            &connect_options,
+            &options.application_name,
+            options.connect_timeout,
+            &target,
+        )
+        .await?;
+        if let Some(schema) = &options.schema {
+            use_schema(&mut conn, schema)
+                .await
+                .map_err(|error| StoreError::Connect {
+                    target: target.clone(),
+                    message: format!(
+                        "cannot use schema `{schema}`: {}; create it, or grant CREATE on the database",
+                        Failure::of(&error).message
+                    ),
+                })?;
+        }
+        Ok(PgStore {
+            conn,
+            connect_options,
+            target,
+            options: options.clone(),
+            in_transaction: false,
+            lock: None,
+            scratch: None,
+        })
+    }
+
+    /// Send `sql` as one query string (the simple protocol), which runs `DO` blocks, functions
+    /// and several statements exactly as written. Statements that completed are counted, so a
+    /// runtime error without a position still names the statement that failed.
+    async fn execute_whole(&mut self, sql: &str) -> Result<(), StoreError> {
+        let mut completed = 0;
+        let error = {
+            let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).execute_many(&mut self.conn);
+            loop {
+                match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
+                    None => return Ok(()),
+                    Some(Ok(_)) => completed += 1,
+                    Some(Err(error)) => break error,
+                }
+            }
+        };
+        let failure = Failure::of(&error);
+        let statements = script::split(sql).ok();
+        let site = script::site_in_script(sql, statements.as_deref(), completed, failure.position);
+        Err(StoreError::Statement(failure.located(site)))
+    }
+
+    /// Send each statement of `sql` on its own. Outside a transaction this is what PostgreSQL
+    /// requires for `CREATE INDEX CONCURRENTLY` and friends: several statements in one query
+    /// string form an implicit transaction block, which those commands refuse.
+    async fn execute_each(&mut self, sql: &str) -> Result<(), StoreError> {
+        let statements = match script::split(sql) {
+            Ok(statements) => statements,
+            Err(error) => {
+                // The server, not the tokenizer, is the judge of SQL: a script the tokenizer
+                // cannot read still gets its chance as one query string.
+                tracing::warn!(%error, "cannot split the script into statements; sending it whole");
+                return self.execute_whole(sql).await;
+            }
+        };
+        for statement in &statements {
+            if let Err(error) = sqlx::raw_sql(AssertSqlSafe(statement.text))
+                .execute(&mut self.conn)
+                .await
+            {
+                let failure = Failure::of(&error);
+                let site = script::site_in_statement(statement, failure.position);
+                return Err(StoreError::Statement(failure.located(site)));
+            }
+        }
+        Ok(())
+    }
+
+    async fn simple(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        sqlx::raw_sql(sql)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+            .map_err(database_error)
+    }
+}
+
+/// A database name no other scratch database has: process, time and a counter.
+fn scratch_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "godwit_scratch_{}_{:x}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Drop database `name` from a session on another database of the server, ending the
+/// sessions still connected to it (the scratch store's own among them).
+async fn drop_database(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
+    let quoted = PgDialect.quote_identifier(name);
+    let statement = if version >= 130_000 {
+        format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+    } else {
+        // Before PostgreSQL 13 there is no FORCE: end the sessions first.
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .persistent(false)
+        .execute(&mut *conn)
+        .await?;
+        format!("DROP DATABASE IF EXISTS {quoted}")
+    };
+    sqlx::raw_sql(AssertSqlSafe(statement))
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+}
+
+/// Open a connection, bounded by `timeout`, with errors that say what to fix.
+async fn open(
+    options: &PgConnectOptions,
+    application_name: &str,
+    timeout: Duration,
+    target: &str,
+) -> Result<PgConnection, StoreError> {
+    // Migrations are expected to run long and their text is the user's own: sqlx's statement
+    // and slow-statement logs would only repeat whole scripts into the user's terminal.
+    let options = options
+        .clone()
+        .application_name(application_name)
+        .disable_statement_logging();
+    let message = match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(Ok(conn)) => return Ok(conn),
+        Ok(Err(error)) => connect_message(&error, &options),
+        Err(_) => format!(
+            "no answer from {} within {} s; check that the server is up and reachable from here",
+            endpoint(&options),
+            timeout.as_secs_f32()
+        ),
+    };
+    Err(StoreError::Connect {
+        target: target.to_string(),
+        message,
+    })
+}
+
+/// Where `options` points, for messages.
+fn endpoint(options: &PgConnectOptions) -> String {
+    match options.get_socket() {
+        Some(dir) => format!("the socket in {}", dir.display()),
+        None if options.get_host().starts_with('/') => {
+            format!("the socket in {}", options.get_host())
+        }
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    }
+}
+
+/// An actionable message for a failed connection attempt. None of the inputs carries the
+/// password: server messages never echo it, and the endpoint is host and port only.
+fn connect_message(error: &sqlx::Error, options: &PgConnectOptions) -> String {
+    match error {
+        sqlx::Error::Database(db) => {
+            let message = db.message();
+            match db.code().as_deref() {
+                Some("28P01") => format!(
+                    "{message}; check the user name and password in the URL (or PGPASSWORD, ~/.pgpass)"
+                ),
+                Some("28000") => format!(
+                    "{message}; check the user name, and that the server's pg_hba.conf admits this user from this host"
+                ),
+                Some("3D000") => format!(
+                    "{message}; create it (for example `createdb {}`) or fix the database name in the URL",
+                    options.get_database().unwrap_or("DATABASE")
+                ),
+                Some("53300") => {
+                    format!("{message}; the server has no free connection slots, try again later")
+                }
+                Some("57P03") => format!(
+                    "{message}; the server is starting up or shutting down, try again shortly"
+                ),
+                Some(code) => format!("{message} [{code}]"),
+                None => message.to_string(),
+            }
+        }
+        sqlx::Error::Io(io) => format!(
+            "cannot reach {}: {io}; check the host and port, and that the server is running and accepts connections",
+            endpoint(options)
+        ),
+        sqlx::Error::Tls(tls) => format!(
+            "TLS negotiation with {} failed: {tls}; check sslmode and the certificates named in the URL",
+            endpoint(options)
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Create `schema` when missing and put it first on the search path.
+async fn use_schema(conn: &mut PgConnection, schema: &str) -> Result<(), sqlx::Error> {
+    // Look before creating: `CREATE SCHEMA IF NOT EXISTS` checks the CREATE privilege even when
+    // the schema exists, and a user without it should still be able to use an existing schema.
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
+    )
+    .bind(schema)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !exists {
+        let create = format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            PgDialect.quote_identifier(schema)
+        );
+        sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut *conn)
+            .await?;
+    }
+    // Keep the rest of the path, so extensions and types in `public` stay visible.
+    sqlx::query(
+        "SELECT set_config('search_path', \
+         concat_ws(', ', quote_ident($1), NULLIF(current_setting('search_path'), '')), false)",
+    )
+    .bind(schema)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What the server said about a failure, in the terms godwit reports.
+struct Failure {
+    message: String,
+    code: Option<String>,
+    constraint: Option<String>,
+    /// 1-based character offset into the query string that was sent.
+    position: Option<usize>,
+}
+
+impl Failure {
+    fn of(error: &sqlx::Error) -> Failure {
+        let Some(db) = error.as_database_error() else {
+            return Failure {
+                message: error.to_string(),
+                code: None,
+                constraint: None,
+                position: None,
+            };
+        };
+        match db.try_downcast_ref::<PgDatabaseError>() {
+            Some(pg) => Failure {
+                message: describe(pg),
+                code: Some(pg.code().to_string()),
+                constraint: pg.constraint().map(str::to_string),
+                // An internal position points into a query of a function body or `DO` block,
+                // not into the script; the failing statement's line is the best place then.
+                position: match pg.position() {
+                    Some(PgErrorPosition::Original(position)) => Some(position),
+                    _ => None,
+                },
+            },
+            None => Failure {
+                message: db.message().to_string(),
+                code: db.code().map(|code| code.into_owned()),
+                constraint: db.constraint().map(str::to_string),
+                position: None,
+            },
+        }
+    }
+
+    fn located(self, site: Site<'_>) -> StatementError {
+        StatementError {
+            statement_index: site.statement.map(|s| s.index),
+            line: site.line,
+            column: site.column,
+            statement: site.statement.map(|s| s.text.to_string()),
+            message: self.message,
+            code: self.code,
+            constraint: self.constraint,
+        }
+    }
+}
+
+/// The server's message with its detail, hint and context on one line: the detail names the
+/// duplicate key, the context names the line of a failing `DO` block.
+fn describe(error: &PgDatabaseError) -> String {
+    let mut extras = Vec::new();
+    if let Some(detail) = error.detail() {
+        extras.push(format!("detail: {detail}"));
+    }
+    if let Some(hint) = error.hint() {
+        extras.push(format!("hint: {hint}"));
+    }
+    if let Some(context) = error.r#where() {
+        extras.push(format!("context: {}", context.replace('\n', "; ")));
+    }
+    if extras.is_empty() {
+        error.message().to_string()
+    } else {
+        format!("{} ({})", error.message(), extras.join("; "))
+    }
+}
+
+fn database_error(error: sqlx::Error) -> StoreError {
+    let failure = Failure::of(&error);
+    StoreError::Database {
+        message: failure.message,
+        code: failure.code,
+    }
+}
+
+/// A `NULL` parameter of no declared type. Declared as `text`, a `NULL` bound for a `bigint`
+/// column is refused ("column is of type bigint but expression is of type text"); with type
+/// OID 0 the server infers the type from where the parameter is used, as it does for literals.
+struct UntypedNull;
+
+impl Type<Postgres> for UntypedNull {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Oid(0))
+    }
+}
+
+impl Encode<'_, Postgres> for UntypedNull {
+    fn encode_by_ref(&self, _: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        Ok(IsNull::Yes)
+    }
+}
+
+fn arguments(params: &[Value]) -> Result<PgArguments, StoreError> {
+    let mut arguments = PgArguments::default();
+    for (index, param) in params.iter().enumerate() {
+        let added = match param {
+            Value::Null => Arguments::add(&mut arguments, UntypedNull),
+            Value::Int(value) => Arguments::add(&mut arguments, *value),
+            Value::Text(value) => Arguments::add(&mut arguments, value.as_str()),
+        };
+        added.map_err(|error| StoreError::Database {
+            message: format!("cannot bind parameter ${}: {error}", index + 1),
+            code: None,
+        })?;
+    }
+    Ok(arguments)
+}
+
+/// Read one row into godwit's small value set.
+fn decode_row(row: &PgRow) -> Result<Row, sqlx::Error> {
+    (0..row.len())
+        .map(|index| decode_column(row, index))
+        .collect()
+}
+
+fn decode_column(row: &PgRow, index: usize) -> Result<Value, sqlx::Error> {
+    let raw = row.try_get_raw(index)?;
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    let ty = raw.type_info().into_owned();
+    let value = if <i64 as Type<Postgres>>::compatible(&ty) {
+        Value::Int(row.try_get::<i64, _>(index)?)
+    } else if <i32 as Type<Postgres>>::compatible(&ty) {
+        Value::Int(i64::from(row.try_get::<i32, _>(index)?))
+    } else if <i16 as Type<Postgres>>::compatible(&ty) {
+        Value::Int(i64::from(row.try_get::<i16, _>(index)?))
+    } else if <String as Type<Postgres>>::compatible(&ty) {
+        Value::Text(row.try_get::<String, _>(index)?)
+    } else if <bool as Type<Postgres>>::compatible(&ty) {
+        Value::Int(i64::from(row.try_get::<bool, _>(index)?))
+    } else if <Oid as Type<Postgres>>::compatible(&ty) {
+        Value::Int(i64::from(row.try_get::<Oid, _>(index)?.0))
+    } else if <f64 as Type<Postgres>>::compatible(&ty) {
+        Value::Text(row.try_get::<f64, _>(index)?.to_string())
+    } else {
+        // Results arrive in binary form, so other types have no portable reading here; say
+        // what the column was rather than inventing a value.
+        Value::Text(format!(
+            "<{} value: cast it to text or bigint to read it>",
+            ty.name()
+        ))
+    };
+    Ok(value)
+}
+
+/// The advisory lock's two 32-bit halves, as `pg_locks` shows a lock taken with one `bigint`
+/// key: `classid` holds the high half and `objid` the low half, both unsigned.
+fn key_halves(key: i64) -> (i64, i64) {
+    let key = key as u64;
+    (i64::from((key >> 32) as u32), i64::from(key as u32))
+}
+
+/// The session holding an advisory lock, by the key's halves (`$1`, `$2`). Advisory locks are
+/// per database, so the same key used in other databases on the server is no concern.
+const HOLDER_SQL: &str = "\
+SELECT l.pid, a.application_name,
+       COALESCE(a.client_hostname, host(a.client_addr)),
+       to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+FROM pg_catalog.pg_locks AS l
+LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.classid::bigint = $1 AND l.objid::bigint = $2
+ORDER BY l.pid
+LIMIT 1";
+
+/// A row of [`HOLDER_SQL`]: pid, application name, client host, session start.
+type HolderRow = (Option<i32>, Option<String>, Option<String>, Option<String>);
+
+/// Who holds the advisory lock `key` in the current database.
+async fn find_holder(conn: &mut PgConnection, key: i64) -> Result<Option<LockHolder>, StoreError> {
+    let (classid, objid) = key_halves(key);
+    let row: Option<HolderRow> = sqlx::query_as(HOLDER_SQL)
+        .bind(classid)
+        .bind(objid)
+        .persistent(false)
+        .fetch_optional(conn)
+        .await
+        .map_err(database_error)?;
+    Ok(row.map(|(pid, application, host, since)| LockHolder {
+        host,
+        pid: pid.map(i64::from),
+        application: application.filter(|name| !name.is_empty()),
+        // The lock connection opens just before the lock is taken, so its start is the
+        // lock's age.
+        since,
+        // A session lock lives exactly as long as its session: a dead holder has none.
+        alive: Some(true),
+    }))
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn dialect(&self) -> &dyn Dialect {
+        &PgDialect
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.execute_whole(sql).await
+        } else {
+            self.execute_each(sql).await
+        }
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        // Not persistent: a migration may change the tables a cached plan was made for.
+        let result = sqlx::query_with(AssertSqlSafe(sql), arguments(params)?)
+            .persistent(false)
+            .execute(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        Ok(result.rows_affected())
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let rows = sqlx::query_with(AssertSqlSafe(sql), arguments(params)?)
+            .persistent(false)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        rows.iter()
+            .map(decode_row)
+            .collect::<Result<_, _>>()
+            .map_err(database_error)
+    }
+
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        self.simple("BEGIN").await?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        // A failed COMMIT ends the transaction too (the server rolls it back).
+        self.in_transaction = false;
+        self.simple("COMMIT").await
+    }
+
+    async fn rollback(&mut self) -> Result<(), StoreError> {
+        self.in_transaction = false;
+        self.simple("ROLLBACK").await
+    }
+
+    async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
+        let key = request.table.lock_key();
+        match &self.lock {
+            Some(held) if held.key == key => return Ok(()),
+            Some(_) => {
+                return Err(StoreError::Other(
+                    "this store already holds the migration lock of another history table; release it first"
+                        .into(),
+                ));
+            }
+            None => {}
+        }
+        let application = format!("{} (lock)", self.options.application_name);
+        let mut conn = open(
+            &self.connect_options,
+            &application,
+            self.options.connect_timeout,
+            &self.target,
+        )
+        .await?;
+        let start = Instant::now();
+        loop {
+            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(database_error)?;
+            if taken {
+                self.lock = Some(HeldLock { conn, key });
+                return Ok(());
+            }
+            let waited = start.elapsed();
+            if waited >= request.timeout {
+                let holder = find_holder(&mut conn, key).await?;
+                if let Err(error) = conn.close().await {
+                    tracing::debug!(%error, "closing an unused lock connection failed");
+                }
+                return Err(StoreError::LockTimeout { holder, waited });
+            }
+            tokio::time::sleep(LOCK_POLL.min(request.timeout - waited)).await;
+        }
+    }
+
+    async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError> {
+        let key = table.lock_key();
+        let Some(HeldLock { mut conn, .. }) = self.lock.take_if(|held| held.key == key) else {
+            return Ok(());
+        };
+        // Ending the session releases the lock whatever happens here (even when another
+        // runner has terminated it), so failures are only worth a debug line.
+        let released = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .fetch_one(&mut conn)
+            .await;
+        if let Err(error) = released {
+            tracing::debug!(%error, "pg_advisory_unlock failed; closing the session releases the lock");
+        }
+        if let Err(error) = conn.close().await {
+            tracing::debug!(%error, "closing the lock connection failed; the server releases its lock anyway");
+        }
+        Ok(())
+    }
+
+    async fn lock_holder(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Option<LockHolder>, StoreError> {
+        find_holder(&mut self.conn, table.lock_key()).await
+    }
+
+    async fn clear_lock(
+        &mut self,
+        table: &HistoryTable,
+        force: bool,
+    ) -> Result<UnlockOutcome, StoreError> {
+        let key = table.lock_key();
+        let Some(holder) = find_holder(&mut self.conn, key).await? else {
+            return Ok(UnlockOutcome::NotLocked);
+        };
+        // A session lock is never stale: its holder is, by construction, a live session.
+        if !force {
+            return Err(StoreError::LockHeld { holder });
+        }
+        if self.lock.as_ref().is_some_and(|held| held.key == key) {
+            self.unlock(table).await?;
+            return Ok(UnlockOutcome::Cleared { holder });
+        }
+        let Some(pid) = holder.pid else {
+            return Err(StoreError::Other(
+                "the migration lock is held by a prepared transaction; finish it with COMMIT PREPARED or ROLLBACK PREPARED"
+                    .into(),
+            ));
+        };
+        let signalled: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1::integer)")
+            .bind(pid)
+            .persistent(false)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        if !signalled {
+            return Err(StoreError::Other(format!(
+                "could not terminate server process {pid}, which holds the migration lock; run unlock again"
+            )));
+        }
+        // Termination is asynchronous: wait until the session is gone, so the caller can take
+        // the lock as soon as this returns.
+        let deadline = Instant::now() + RELEASE_WAIT;
+        while find_holder(&mut self.conn, key)
+            .await?
+            .is_some_and(|now| now.pid == Some(pid))
+        {
+            if Instant::now() >= deadline {
+                return Err(StoreError::Other(format!(
+                    "terminated server process {pid}, but it still holds the migration lock after {} s; run unlock again",
+                    RELEASE_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(UnlockOutcome::Cleared { holder })
+    }
+
+    async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        if self.in_transaction {
+            return Err(StoreError::Other(
+                "cannot create a scratch database inside a transaction (CREATE DATABASE refuses to run in one); commit or roll back first"
+                    .into(),
+            ));
+        }
+        // From template0, so whatever was added to template1 stays out of the normalised
+        // schema; with this database's encoding and locale, so text behaves the same.
+        let (encoding, collate, ctype): (String, String, String) = sqlx::query_as(
+            "SELECT pg_catalog.pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text \
+             FROM pg_catalog.pg_database WHERE datname = current_database()",
+        )
+        .persistent(false)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(database_error)?;
+        let name = scratch_name();
+        let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+        let create = format!(
+            "CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}",
+            PgDialect.quote_identifier(&name),
+            literal(&encoding),
+            literal(&collate),
+            literal(&ctype)
+        );
+        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut self.conn)
+            .await
+        {
+            let failure = Failure::of(&error);
+            let advice = if failure.code.as_deref() == Some("42501") {
+                "; grant the user CREATEDB (ALTER ROLE ... CREATEDB), or give godwit a development database URL on a server where it may create databases"
+            } else {
+                ""
+            };
+            return Err(StoreError::Other(format!(
+                "cannot create scratch database {name} on {}: {}{advice}",
+                self.target, failure.message
+            )));
+        }
+        // The catalog's deparsers qualify names by the search path, so both sides of a diff
+        // must read with the same one, whatever per-database or per-role settings say.
+        let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
+            .persistent(false)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        let target = format!("scratch database {name} on {}", self.target);
+        let options = self.connect_options.clone().database(&name);
+        let connected = match PgStore::connect_with(options, target, &self.options).await {
+            Ok(mut store) => sqlx::query("SELECT set_config('search_path', $1, false)")
+                .bind(&search_path)
+                .persistent(false)
+                .execute(&mut store.conn)
+                .await
+                .map(|_| store)
+                .map_err(database_error),
+            Err(error) => Err(error),
+        };
+        match connected {
+            Ok(mut store) => {
+                store.scratch = Some(Scratch {
+                    name,
+                    origin: self.connect_options.clone(),
+                    origin_target: self.target.clone(),
+                });
+                Ok(Box::new(store))
+            }
+            Err(error) => {
+                if let Err(drop_error) = drop_database(&mut self.conn, &name).await {
+                    tracing::warn!(database = %name, error = %drop_error, "could not drop a scratch database after failing to connect to it");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), StoreError> {
+        if let Some(HeldLock { conn, .. }) = self.lock.take()
+            && let Err(error) = conn.close().await
+        {
+            tracing::debug!(%error, "closing the lock connection failed; the server releases its lock anyway");
+        }
+        let Some(scratch) = &self.scratch else {
+            return Ok(());
+        };
+        let mut admin = open(
+            &scratch.origin,
+            &self.options.application_name,
+            self.options.connect_timeout,
+            &scratch.origin_target,
+        )
+        .await?;
+        drop_database(&mut admin, &scratch.name)
+            .await
+            .map_err(|error| {
+                StoreError::Other(format!(
+                    "cannot drop scratch database {} on {}: {}; drop it by hand with DROP DATABASE",
+                    scratch.name,
+                    scratch.origin_target,
+                    Failure::of(&error).message
+                ))
+            })?;
+        if let Err(error) = admin.close().await {
+            tracing::debug!(%error, "closing the session that dropped a scratch database failed");
+        }
+        // This store's own session ended with its database; it is closed for good.
+        self.scratch = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_keys_split_as_pg_locks_shows_them() {
+        // Checked against `SELECT pg_advisory_lock(-1234567890123)` and `pg_locks`.
+        assert_eq!(
+            key_halves(-1_234_567_890_123),
+            (4_294_967_008, 2_382_691_125)
+        );
+        assert_eq!(key_halves(0x0000_0001_0000_0002), (1, 2));
+        assert_eq!(key_halves(-1), (0xffff_ffff, 0xffff_ffff));
+    }
+
+    #[test]
+    fn connect_messages_name_the_endpoint_not_the_password() {
+        let options =
+            PgConnectOptions::from_str("postgres://me:hunter2@db.example:6543/app").unwrap();
+        let refused = sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        let message = connect_message(&refused, &options);
+        assert!(
+            message.starts_with("cannot reach db.example:6543: connection refused"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}

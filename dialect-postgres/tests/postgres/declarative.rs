@@ -1,0 +1,783 @@
+//! Declarative schemas end to end: the current schema is applied to a test database, the
+//! desired one to a scratch database opened from it, both are introspected, diffed by core and
+//! rendered; the rendered SQL is compared with its golden file in `tests/snapshots/`, then
+//! executed, and the database must then introspect exactly as the desired schema did (and
+//! diff to nothing).
+//!
+//! Every case is one line of the table at the bottom: a name, the current SQL, the desired SQL
+//! (and, for renames, the renames the user declared).
+
+use std::fmt::Write as _;
+
+use godwit_core::dialect::{Statement, StatementKind};
+use godwit_core::diff::{self, ColumnRename, Renames};
+use godwit_core::schema::{Name, Schema};
+use godwit_core::{Dialect, Store, Value};
+use godwit_postgres::{PgDialect, PgStore};
+use godwit_tests::PgDatabase;
+
+use crate::{connect, scalar};
+
+/// Read the whole schema of `store`'s database.
+pub(crate) async fn introspect(store: &mut dyn Store) -> Schema {
+    let mut results = Vec::new();
+    for query in PgDialect.introspection_queries() {
+        results.push(
+            store
+                .query(&query, &[])
+                .await
+                .unwrap_or_else(|error| panic!("{error}\n{query}")),
+        );
+    }
+    PgDialect
+        .schema_from_catalog(results)
+        .expect("build the model")
+}
+
+/// Run rendered statements the way godwit does: those that may not run in a transaction
+/// first, then the rest in one transaction, rolled back on the first failure.
+async fn apply(store: &mut PgStore, statements: &[Statement]) -> Result<(), String> {
+    for statement in statements.iter().filter(|s| !s.transactional) {
+        run(store, statement).await?;
+    }
+    store.begin().await.map_err(|e| e.to_string())?;
+    for statement in statements.iter().filter(|s| s.transactional) {
+        if let Err(error) = run(store, statement).await {
+            store.rollback().await.map_err(|e| e.to_string())?;
+            return Err(error);
+        }
+    }
+    store.commit().await.map_err(|e| e.to_string())
+}
+
+async fn run(store: &mut PgStore, statement: &Statement) -> Result<(), String> {
+    match &statement.kind {
+        StatementKind::Execute => store
+            .execute_script(&statement.sql)
+            .await
+            .map_err(|e| format!("{e}\n{}", statement.sql)),
+        StatementKind::AssertEmpty { message } => {
+            let rows = store
+                .query(&statement.sql, &[])
+                .await
+                .map_err(|e| format!("{e}\n{}", statement.sql))?;
+            if rows.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{message}: {rows:?}"))
+            }
+        }
+        other => Err(format!("unknown statement kind {other:?}")),
+    }
+}
+
+/// The golden text of a rendering: each statement, and under it what it is, with every
+/// hazard's count query run against the current database.
+async fn golden(store: &mut PgStore, statements: &[Statement]) -> String {
+    let mut text = String::new();
+    for statement in statements {
+        if !statement.transactional {
+            text.push_str("-- outside the transaction\n");
+        }
+        match &statement.kind {
+            StatementKind::AssertEmpty { message } => {
+                writeln!(text, "-- must return no rows, or: {message}").unwrap();
+            }
+            StatementKind::Execute => {}
+            other => panic!("unknown statement kind {other:?}"),
+        }
+        writeln!(text, "{};", statement.sql.trim_end()).unwrap();
+        if let Some(hazard) = &statement.hazard {
+            writeln!(text, "-- hazard {:?}: {}", hazard.kind, hazard.description).unwrap();
+            if let Some(query) = &hazard.count_query {
+                let rows = store
+                    .query(query, &[])
+                    .await
+                    .unwrap_or_else(|error| panic!("count query {query}: {error}"));
+                let [row] = rows.as_slice() else {
+                    panic!("count query {query} returned {rows:?}")
+                };
+                let [Value::Int(count)] = row.as_slice() else {
+                    panic!("count query {query} returned {row:?}")
+                };
+                writeln!(text, "--   {query}\n--   => {count}").unwrap();
+            }
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// A model with every table's columns in name order. Columns added to an existing table go
+/// to its end, so the physical order after a change can differ from the desired schema's;
+/// the diff matches columns by name and godwit does not reorder them.
+fn columns_by_name(mut schema: Schema) -> Schema {
+    for table in &mut schema.tables {
+        table.columns.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    schema
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// The rendering of going from `current` to `desired`, on a fresh database holding `current`.
+struct Migration {
+    _db: PgDatabase,
+    store: PgStore,
+    scratch: Box<dyn Store>,
+    _cleanup: DropIfPanicking,
+    desired: Schema,
+    statements: Vec<Statement>,
+}
+
+/// A failing test never reaches `close`, which would drop its scratch database; this drops it
+/// then, as `PgDatabase` does for the test's own database.
+struct DropIfPanicking {
+    database: String,
+}
+
+impl Drop for DropIfPanicking {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let url = godwit_tests::pg_admin_url();
+        let statement = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.database);
+        // A runtime of its own on a thread of its own: this may run inside the test's runtime.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            runtime.block_on(async {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(&mut conn)
+                    .await
+                    .map(drop)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop scratch database {}", self.database);
+        }
+    }
+}
+
+async fn migration(current: &str, desired: &str, renames: &Renames) -> Migration {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    store
+        .execute_script(current)
+        .await
+        .unwrap_or_else(|error| panic!("current schema: {error}"));
+    let mut scratch = store.open_scratch().await.expect("open a scratch database");
+    let Value::Text(database) = scratch
+        .query("SELECT current_database()::text", &[])
+        .await
+        .unwrap()
+        .remove(0)
+        .remove(0)
+    else {
+        panic!("no database name")
+    };
+    let cleanup = DropIfPanicking { database };
+    scratch
+        .execute_script(desired)
+        .await
+        .unwrap_or_else(|error| panic!("desired schema: {error}"));
+    let now = introspect(&mut store).await;
+    let desired = introspect(scratch.as_mut()).await;
+    let changes = diff::diff(&now, &desired, renames, PgDialect.diff_options());
+    let statements = PgDialect
+        .render(&changes)
+        .unwrap_or_else(|error| panic!("render {changes:#?}: {error}"));
+    Migration {
+        _db: db,
+        store,
+        scratch,
+        _cleanup: cleanup,
+        desired,
+        statements,
+    }
+}
+
+/// The whole round trip for one case.
+async fn check(name: &str, current: &str, desired: &str, renames: Renames) {
+    let mut m = migration(current, desired, &renames).await;
+    let text = golden(&mut m.store, &m.statements).await;
+    snapshot(name, &text);
+    apply(&mut m.store, &m.statements)
+        .await
+        .unwrap_or_else(|error| panic!("applying the changes failed: {error}\n\n{text}"));
+    let after = introspect(&mut m.store).await;
+    assert_eq!(
+        columns_by_name(after.clone()),
+        columns_by_name(m.desired.clone()),
+        "the database does not match the desired schema after\n{text}"
+    );
+    let again = diff::diff(
+        &after,
+        &m.desired,
+        &Renames::default(),
+        PgDialect.diff_options(),
+    );
+    assert!(again.is_empty(), "a second diff is not empty: {again:#?}");
+    m.scratch.close().await.expect("drop the scratch database");
+}
+
+fn public(name: &str) -> Name {
+    Name::qualified("public", name)
+}
+
+/// Declare one table, column and index rename, all in `public`.
+fn renames(
+    tables: &[(&str, &str)],
+    columns: &[(&str, &str, &str)],
+    indexes: &[(&str, &str)],
+) -> Renames {
+    Renames {
+        tables: tables
+            .iter()
+            .map(|(from, to)| (public(from), public(to)))
+            .collect(),
+        columns: columns
+            .iter()
+            .map(|(table, from, to)| ColumnRename {
+                table: public(table),
+                from: (*from).into(),
+                to: (*to).into(),
+            })
+            .collect(),
+        indexes: indexes
+            .iter()
+            .map(|(from, to)| (public(from), public(to)))
+            .collect(),
+    }
+}
+
+/// One test per row: `name: current SQL => desired SQL [, renames]`.
+macro_rules! cases {
+    ($($name:ident: $current:expr => $desired:expr $(, $renames:expr)?;)*) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                #[allow(unused_mut, unused_assignments)]
+                let mut declared = Renames::default();
+                $(declared = $renames;)?
+                check(stringify!($name), $current, $desired, declared).await;
+            }
+        )*
+    };
+}
+
+cases! {
+    create_tables_with_circular_foreign_keys: "" =>
+        "CREATE TABLE authors (id bigint PRIMARY KEY, name text NOT NULL, favourite_book bigint);
+         CREATE TABLE books (id bigint PRIMARY KEY, title varchar(200) NOT NULL DEFAULT 'untitled',
+             author_id bigint NOT NULL REFERENCES authors ON DELETE CASCADE,
+             price numeric(10,2) CHECK (price > 0), UNIQUE (author_id, title));
+         ALTER TABLE authors ADD CONSTRAINT favourite FOREIGN KEY (favourite_book)
+             REFERENCES books (id) DEFERRABLE INITIALLY DEFERRED;
+         CREATE INDEX books_title ON books (title);";
+
+    drop_tables_that_reference_each_other:
+        "CREATE TABLE a (id int PRIMARY KEY, b_id int);
+         CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);
+         ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b;
+         CREATE TABLE kept (id int);
+         INSERT INTO a VALUES (1, NULL), (2, NULL);" =>
+        "CREATE TABLE kept (id int);";
+
+    add_drop_and_alter_columns:
+        "CREATE TABLE t (id int PRIMARY KEY, old text, amount text, note varchar(10), n int);
+         INSERT INTO t VALUES (1, 'x', '10', 'a', 1), (2, NULL, '20', 'b', NULL);" =>
+        "CREATE TABLE t (id int PRIMARY KEY, amount integer, note varchar(20) NOT NULL DEFAULT '',
+             n bigint DEFAULT 0, added timestamptz NOT NULL DEFAULT now(), extra text);";
+
+    drop_not_null_and_defaults:
+        "CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL DEFAULT 'x', b int DEFAULT 1);" =>
+        "CREATE TABLE t (id int PRIMARY KEY, a text, b int DEFAULT 2);";
+
+    narrow_a_type:
+        "CREATE TABLE t (id bigint, code varchar(20), price numeric(10,2));
+         INSERT INTO t VALUES (1, 'abc', 1.5), (2, NULL, NULL);" =>
+        "CREATE TABLE t (id integer, code varchar(5), price numeric(10,1));";
+
+    primary_key_changes:
+        "CREATE TABLE t (a int NOT NULL, b int NOT NULL, CONSTRAINT t_pkey PRIMARY KEY (a));
+         CREATE TABLE u (id int PRIMARY KEY);
+         CREATE TABLE v (id int NOT NULL);
+         INSERT INTO t VALUES (1, 1), (2, 1);" =>
+        "CREATE TABLE t (a int NOT NULL, b int NOT NULL, CONSTRAINT t_pkey PRIMARY KEY (a, b));
+         CREATE TABLE u (id int NOT NULL);
+         CREATE TABLE v (id int PRIMARY KEY);";
+
+    unique_and_check_constraints:
+        "CREATE TABLE t (id int, email text, code text, price int,
+             CONSTRAINT t_email_key UNIQUE (email), CONSTRAINT positive CHECK (price > 0));
+         INSERT INTO t VALUES (1, 'a', 'x', 1), (2, 'b', 'y', 2), (3, 'c', NULL, 3);" =>
+        "CREATE TABLE t (id int, email text, code text, price int,
+             CONSTRAINT t_code_key UNIQUE NULLS NOT DISTINCT (code),
+             CONSTRAINT cheap CHECK (price < 100));";
+
+    exclusion_constraints:
+        "CREATE TABLE bookings (room int, during tsrange);" =>
+        "CREATE TABLE bookings (room int, during tsrange,
+             CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&));";
+
+    foreign_key_changes:
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int, parent_id int CONSTRAINT child_parent REFERENCES parent,
+             other_id int);
+         CREATE TABLE other (id int PRIMARY KEY);
+         INSERT INTO parent VALUES (1);
+         INSERT INTO other VALUES (1);
+         INSERT INTO child VALUES (1, 1, 1), (2, NULL, NULL);" =>
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE other (id int PRIMARY KEY);
+         CREATE TABLE child (id int,
+             parent_id int CONSTRAINT child_parent REFERENCES parent ON DELETE SET NULL,
+             other_id int CONSTRAINT child_other REFERENCES other);";
+
+    partial_and_expression_indexes:
+        "CREATE TABLE users (id int, email text, active boolean, created timestamptz);
+         CREATE INDEX users_email ON users (email);
+         CREATE INDEX users_created ON users (created);" =>
+        "CREATE TABLE users (id int, email text, active boolean, created timestamptz);
+         CREATE UNIQUE INDEX users_email ON users (lower(email)) WHERE active;
+         CREATE INDEX users_recent ON users (created DESC NULLS LAST, id);
+         CREATE INDEX users_email_hash ON users USING hash (email);";
+
+    renamed_table_column_and_index:
+        "CREATE TABLE accounts (id serial PRIMARY KEY, username text, email text UNIQUE,
+             login_count int);
+         CREATE INDEX accounts_username ON accounts (username);
+         CREATE INDEX accounts_login_count ON accounts (login_count);
+         INSERT INTO accounts (username) VALUES ('ann'), ('bob');" =>
+        "CREATE TABLE users (id serial PRIMARY KEY, user_name text, email text UNIQUE,
+             login_count int);
+         CREATE INDEX users_user_name ON users (user_name);
+         CREATE INDEX users_login_count ON users (login_count);",
+        renames(
+            &[("accounts", "users")],
+            &[("users", "username", "user_name")],
+            &[("accounts_username", "users_user_name"), ("accounts_login_count", "users_login_count")],
+        );
+
+    create_and_drop_enums:
+        "CREATE TYPE unused AS ENUM ('x');
+         CREATE TABLE t (id int);" =>
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+         CREATE TABLE t (id int, feeling mood NOT NULL DEFAULT 'ok', history mood[]);";
+
+    add_enum_values:
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');
+         CREATE TABLE t (feeling mood);" =>
+        "CREATE TYPE mood AS ENUM ('awful', 'sad', 'ok', 'happy', 'ecstatic');
+         CREATE TABLE t (feeling mood DEFAULT 'ecstatic');";
+
+    rename_an_enum_value:
+        "CREATE TYPE mood AS ENUM ('sad', 'okay', 'happy');
+         CREATE TABLE t (feeling mood);
+         INSERT INTO t VALUES ('okay');" =>
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+         CREATE TABLE t (feeling mood);";
+
+    remove_an_unused_enum_value:
+        "CREATE TYPE mood AS ENUM ('sad', 'meh', 'happy');" =>
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');";
+
+    remove_enum_values_of_an_altered_table:
+        "CREATE TYPE mood AS ENUM ('sad', 'meh', 'happy');
+         CREATE TABLE t (id int, feeling mood DEFAULT 'sad', history mood[]);
+         CREATE VIEW happy AS SELECT id FROM t WHERE feeling = 'happy';
+         INSERT INTO t VALUES (1, 'happy', '{sad,happy}'), (2, 'sad', NULL);" =>
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');
+         CREATE TABLE t (id int, feeling mood DEFAULT 'sad', history mood[], note text);
+         CREATE VIEW happy AS SELECT id FROM t WHERE feeling = 'happy';";
+
+    remove_enum_values_of_columns_that_change_type:
+        "CREATE TYPE mood AS ENUM ('sad', 'meh', 'happy');
+         CREATE TABLE t (id int, feeling mood DEFAULT 'meh', old mood, kept mood);
+         INSERT INTO t VALUES (1, 'meh', 'meh', 'sad');" =>
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');
+         CREATE TABLE t (id int, feeling text DEFAULT 'meh', kept mood);";
+
+    views_on_a_changed_column:
+        "CREATE TABLE t (id int, price int, name text);
+         CREATE VIEW priced AS SELECT id, price FROM t;
+         CREATE VIEW expensive AS SELECT id FROM priced WHERE price > 10;
+         CREATE VIEW unrelated AS SELECT 1 AS one;
+         INSERT INTO t VALUES (1, 20, 'a');" =>
+        "CREATE TABLE t (id int, price numeric(12,2), name text);
+         CREATE VIEW priced AS SELECT id, price FROM t;
+         CREATE VIEW expensive AS SELECT id FROM priced WHERE price > 10;
+         CREATE VIEW unrelated AS SELECT 1 AS one;
+         CREATE VIEW names WITH (security_barrier) AS SELECT name FROM t;
+         COMMENT ON VIEW names IS 'just the names';";
+
+    materialized_views:
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW totals AS SELECT sum(n) AS total FROM t;
+         CREATE VIEW gone AS SELECT id FROM t;" =>
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW totals AS SELECT sum(n) AS total, count(*) AS rows FROM t;
+         CREATE MATERIALIZED VIEW ids AS SELECT id FROM t;";
+
+    triggers_and_functions:
+        "CREATE TABLE t (id int, updated timestamptz);
+         CREATE FUNCTION old_helper(a int, b text) RETURNS int LANGUAGE sql AS 'SELECT a';
+         CREATE PROCEDURE cleanup() LANGUAGE sql AS 'DELETE FROM t';" =>
+        "CREATE TABLE t (id int, updated timestamptz);
+         CREATE TABLE audit (id int, at timestamptz);
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             NEW.updated := now();
+             RETURN NEW;
+         END
+         $$;
+         CREATE FUNCTION audited() RETURNS int LANGUAGE sql AS 'SELECT count(*)::int FROM audit';
+         CREATE TRIGGER t_touch BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+         CREATE PROCEDURE cleanup() LANGUAGE sql AS 'DELETE FROM t WHERE id < 0';";
+
+    changed_trigger_and_function:
+        "CREATE TABLE t (id int, n int);
+         CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN NEW.n := 1; RETURN NEW; END $$;
+         CREATE TRIGGER t_bump BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION bump();
+         CREATE TRIGGER t_gone AFTER DELETE ON t FOR EACH ROW EXECUTE FUNCTION bump();" =>
+        "CREATE TABLE t (id int, n int);
+         CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN NEW.n := 2; RETURN NEW; END $$;
+         CREATE TRIGGER t_bump BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION bump();";
+
+    identity_columns:
+        "CREATE TABLE a (id int NOT NULL, v text);
+         CREATE TABLE b (id int GENERATED ALWAYS AS IDENTITY, v text);
+         CREATE TABLE c (id bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 10), v text);
+         CREATE TABLE e (id serial PRIMARY KEY);
+         CREATE TABLE f (id int GENERATED ALWAYS AS IDENTITY);
+         INSERT INTO a VALUES (5, 'x'), (7, 'y');
+         INSERT INTO e VALUES (DEFAULT), (DEFAULT);
+         INSERT INTO f VALUES (DEFAULT);" =>
+        "CREATE TABLE a (id int GENERATED BY DEFAULT AS IDENTITY, v text);
+         CREATE TABLE b (id int NOT NULL, v text);
+         CREATE TABLE c (id bigint GENERATED ALWAYS AS IDENTITY (INCREMENT BY 5), v text);
+         CREATE TABLE d (id smallint GENERATED ALWAYS AS IDENTITY (START WITH 100 CACHE 10 CYCLE));
+         CREATE TABLE e (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);
+         CREATE TABLE f (id serial);";
+
+    generated_columns:
+        "CREATE TABLE t (a int, b int, c int GENERATED ALWAYS AS (a * 2) STORED,
+             d int GENERATED ALWAYS AS (a + 1) STORED);
+         INSERT INTO t (a, b) VALUES (1, 2);" =>
+        "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED,
+             c int GENERATED ALWAYS AS (a * 4) STORED, d int,
+             e text GENERATED ALWAYS AS ('#' || a::text) STORED);";
+
+    serial_columns:
+        "CREATE TABLE t (id serial PRIMARY KEY, counter bigserial, n int NOT NULL);
+         CREATE TABLE plain (id int NOT NULL);
+         INSERT INTO t (n) VALUES (1), (2);
+         INSERT INTO plain VALUES (41), (42);" =>
+        "CREATE TABLE t (id bigserial PRIMARY KEY, counter bigint NOT NULL, n int NOT NULL);
+         CREATE TABLE plain (id serial);
+         CREATE TABLE fresh (id smallserial, other serial);
+         ALTER TABLE t ADD COLUMN more serial;";
+
+    comments:
+        "CREATE TABLE t (id int, a text, b text);
+         COMMENT ON TABLE t IS 'old';
+         COMMENT ON COLUMN t.a IS 'gone';" =>
+        "CREATE TABLE t (id int, a text, b text);
+         COMMENT ON TABLE t IS 'it''s new';
+         COMMENT ON COLUMN t.b IS 'b';
+         CREATE TABLE u (id int);
+         COMMENT ON TABLE u IS 'u';
+         COMMENT ON COLUMN u.id IS 'the id';";
+
+    schemas:
+        "CREATE SCHEMA old;
+         CREATE TABLE old.t (id int);" =>
+        "CREATE SCHEMA app;
+         CREATE SCHEMA \"Odd Name\";
+         CREATE TABLE app.t (id int PRIMARY KEY);
+         CREATE TABLE \"Odd Name\".\"Mixed Case\" (\"Id\" int REFERENCES app.t);
+         CREATE INDEX ON \"Odd Name\".\"Mixed Case\" (\"Id\");
+         CREATE TYPE app.colour AS ENUM ('red');
+         CREATE TABLE app.paint (c app.colour);";
+
+    domains:
+        "CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+         CREATE DOMAIN gone AS text;
+         CREATE DOMAIN code AS text DEFAULT 'x';
+         CREATE DOMAIN label AS text DEFAULT 'x';
+         CREATE TABLE t (n positive, c code);
+         INSERT INTO t VALUES (5, 'a');" =>
+        "CREATE DOMAIN positive AS int NOT NULL CONSTRAINT small CHECK (VALUE < 1000);
+         CREATE DOMAIN code AS text CHECK (length(VALUE) < 10);
+         CREATE DOMAIN label AS varchar(10);
+         CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');
+         CREATE TABLE t (n positive, c code, e email);";
+
+    extensions:
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;
+         CREATE TABLE t (id int);" =>
+        "CREATE EXTENSION IF NOT EXISTS citext;
+         CREATE TABLE t (id int, email citext);";
+
+    sequences:
+        "CREATE SEQUENCE kept;
+         CREATE SEQUENCE changed START 5;
+         CREATE SEQUENCE gone;" =>
+        "CREATE SEQUENCE kept;
+         CREATE SEQUENCE changed AS integer START 5 INCREMENT 2 MAXVALUE 1000;
+         CREATE SEQUENCE fresh AS bigint CYCLE;
+         CREATE TABLE t (id int DEFAULT nextval('fresh'));";
+
+    collations:
+        "CREATE TABLE t (a text, b text COLLATE \"C\");" =>
+        "CREATE TABLE t (a text COLLATE \"C\", b text, c varchar(3) COLLATE \"POSIX\");";
+
+    partitioned_tables:
+        "CREATE TABLE events (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE events_2023 PARTITION OF events FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+         CREATE INDEX events_at ON events (at);" =>
+        "CREATE TABLE events (id int, at date NOT NULL, kind text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE events_2023 PARTITION OF events FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+         CREATE TABLE a_events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE events_other PARTITION OF events DEFAULT;
+         CREATE INDEX events_at ON events (at);
+         CREATE INDEX events_kind ON events (kind);";
+}
+
+#[tokio::test]
+async fn removing_enum_values_that_other_tables_use_is_stopped_and_rolled_back() {
+    let mut m = migration(
+        "CREATE TYPE mood AS ENUM ('sad', 'meh', 'happy');
+         CREATE TABLE t (feeling mood);
+         INSERT INTO t VALUES ('meh');",
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');
+         CREATE TABLE t (feeling mood);",
+        &Renames::default(),
+    )
+    .await;
+    let before = introspect(&mut m.store).await;
+    let error = apply(&mut m.store, &m.statements)
+        .await
+        .expect_err("the rebuild must stop");
+    assert!(
+        error.contains("type public.mood loses values ('meh')")
+            && error.contains("column feeling of table t"),
+        "{error}"
+    );
+    assert_eq!(introspect(&mut m.store).await, before, "nothing may change");
+    m.scratch.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn changing_how_a_table_is_partitioned_is_refused() {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    store
+        .execute_script("CREATE TABLE e (id int, at date) PARTITION BY RANGE (at)")
+        .await
+        .unwrap();
+    let mut scratch = store.open_scratch().await.unwrap();
+    scratch
+        .execute_script("CREATE TABLE e (id int, at date) PARTITION BY LIST (id)")
+        .await
+        .unwrap();
+    let changes = diff::diff(
+        &introspect(&mut store).await,
+        &introspect(scratch.as_mut()).await,
+        &Renames::default(),
+        PgDialect.diff_options(),
+    );
+    let error = PgDialect.render(&changes).expect_err("cannot repartition");
+    assert!(
+        error
+            .to_string()
+            .contains("table public.e changes how it is partitioned"),
+        "{error}"
+    );
+    scratch.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn introspection_costs_the_same_few_queries_whatever_the_table_count() {
+    let queries = PgDialect.introspection_queries().len();
+    assert!(queries <= 15, "{queries} introspection queries");
+    for tables in [5, 50] {
+        let db = PgDatabase::create();
+        let mut store = connect(&db).await;
+        let sql: String = (0..tables)
+            .map(|i| {
+                format!(
+                    "CREATE TABLE t{i} (id int PRIMARY KEY, v text UNIQUE, n int CHECK (n > 0));\n\
+                     CREATE INDEX t{i}_n ON t{i} (n);\n"
+                )
+            })
+            .collect();
+        store.execute_script(&sql).await.unwrap();
+        let mut counting = Counting {
+            store: &mut store,
+            queries: 0,
+        };
+        let schema = counting.introspect().await;
+        assert_eq!(schema.tables.len(), tables);
+        assert_eq!(counting.queries, queries, "with {tables} tables");
+    }
+}
+
+/// Introspection through a counter of the queries it sends.
+struct Counting<'a> {
+    store: &'a mut PgStore,
+    queries: usize,
+}
+
+impl Counting<'_> {
+    async fn introspect(&mut self) -> Schema {
+        let mut results = Vec::new();
+        for query in PgDialect.introspection_queries() {
+            self.queries += 1;
+            results.push(self.store.query(&query, &[]).await.unwrap());
+        }
+        PgDialect.schema_from_catalog(results).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn closing_a_scratch_database_drops_it() {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    store
+        .execute_script("CREATE TABLE kept (id int)")
+        .await
+        .unwrap();
+    let mut scratch = store.open_scratch().await.expect("open a scratch database");
+    let Value::Text(name) = scratch
+        .query("SELECT current_database()::text", &[])
+        .await
+        .unwrap()
+        .remove(0)
+        .remove(0)
+    else {
+        panic!("no database name")
+    };
+    assert!(name.starts_with("godwit_scratch_"), "{name}");
+    // A scratch database starts empty, whatever the database it was opened from holds.
+    assert!(introspect(scratch.as_mut()).await.tables.is_empty());
+    let exists = "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1";
+    let params = [Value::from(name.as_str())];
+    assert_eq!(store.query(exists, &params).await.unwrap().len(), 1);
+    scratch.close().await.expect("close drops it");
+    assert!(store.query(exists, &params).await.unwrap().is_empty());
+    scratch.close().await.expect("closing twice is harmless");
+    // The store it was opened from is untouched.
+    assert_eq!(introspect(&mut store).await.tables.len(), 1);
+}
+
+#[tokio::test]
+async fn an_inspected_schema_recreates_itself() {
+    let source = PgDatabase::create();
+    let mut store = connect(&source).await;
+    store
+        .execute_script(
+            "CREATE EXTENSION IF NOT EXISTS citext;
+             CREATE SCHEMA app;
+             CREATE TYPE app.status AS ENUM ('new', 'done');
+             CREATE DOMAIN app.email AS citext CHECK (VALUE LIKE '%@%');
+             CREATE SEQUENCE app.tickets START 100;
+             CREATE FUNCTION app.stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN NEW.changed := now(); RETURN NEW; END $$;
+             CREATE TABLE app.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                 email app.email NOT NULL UNIQUE, name text COLLATE \"C\",
+                 manager bigint REFERENCES app.users ON DELETE SET NULL);
+             CREATE TABLE app.tasks (id serial PRIMARY KEY,
+                 owner bigint NOT NULL REFERENCES app.users ON DELETE CASCADE,
+                 ticket int DEFAULT nextval('app.tickets'), status app.status NOT NULL DEFAULT 'new',
+                 title text NOT NULL CHECK (title <> ''), words int GENERATED ALWAYS AS
+                 (array_length(string_to_array(title, ' '), 1)) STORED, changed timestamptz,
+                 during tstzrange, EXCLUDE USING gist (during WITH &&));
+             CREATE INDEX tasks_open ON app.tasks (owner) WHERE status = 'new';
+             CREATE TRIGGER tasks_stamp BEFORE UPDATE ON app.tasks
+                 FOR EACH ROW EXECUTE FUNCTION app.stamp();
+             CREATE VIEW app.open_tasks AS SELECT id, title FROM app.tasks WHERE status = 'new';
+             CREATE MATERIALIZED VIEW app.counts AS SELECT owner, count(*) FROM app.tasks GROUP BY owner;
+             COMMENT ON TABLE app.tasks IS 'work to do';
+             COMMENT ON COLUMN app.tasks.title IS 'what to do';",
+        )
+        .await
+        .unwrap();
+    let schema = introspect(&mut store).await;
+    let ddl = PgDialect.render_schema(&schema).expect("render the schema");
+    snapshot("inspected_schema", &ddl);
+
+    let copy = PgDatabase::create();
+    let mut other = connect(&copy).await;
+    other
+        .execute_script(&ddl)
+        .await
+        .unwrap_or_else(|error| panic!("{error}\n{ddl}"));
+    assert_eq!(introspect(&mut other).await, schema);
+}
+
+#[tokio::test]
+async fn new_sequences_continue_after_the_values_already_there() {
+    let mut m = migration(
+        "CREATE TABLE a (id int NOT NULL, v text);
+         CREATE TABLE b (id int NOT NULL);
+         INSERT INTO a VALUES (5, 'x'), (7, 'y');
+         INSERT INTO b VALUES (41);",
+        "CREATE TABLE a (id int GENERATED BY DEFAULT AS IDENTITY, v text);
+         CREATE TABLE b (id serial);",
+        &Renames::default(),
+    )
+    .await;
+    apply(&mut m.store, &m.statements).await.unwrap();
+    let next_a = "INSERT INTO a (v) VALUES ('z') RETURNING id::bigint";
+    assert_eq!(scalar(&mut m.store, next_a).await, Value::Int(8));
+    let next_b = "INSERT INTO b DEFAULT VALUES RETURNING id::bigint";
+    assert_eq!(scalar(&mut m.store, next_b).await, Value::Int(42));
+    m.scratch.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_scratch_database_reads_names_as_its_origin_does() {
+    // With a work schema, unqualified names land in it on both sides, and the deparsers
+    // (which qualify names off the search path) write them alike.
+    let db = PgDatabase::create();
+    let options = godwit_postgres::PgOptions {
+        schema: Some("app".into()),
+        ..godwit_postgres::PgOptions::default()
+    };
+    let mut store = PgStore::connect(&db.url, &options).await.unwrap();
+    let mut scratch = store.open_scratch().await.unwrap();
+    let desired_sql = "CREATE TYPE mood AS ENUM ('ok');
+         CREATE TABLE t (id serial PRIMARY KEY, m mood DEFAULT 'ok');
+         CREATE VIEW v AS SELECT m FROM t;";
+    scratch.execute_script(desired_sql).await.unwrap();
+    let desired = introspect(scratch.as_mut()).await;
+    assert_eq!(desired.schemas, ["app"]);
+    assert_eq!(desired.tables[0].name, Name::qualified("app", "t"));
+    let changes = diff::diff(
+        &introspect(&mut store).await,
+        &desired,
+        &Renames::default(),
+        PgDialect.diff_options(),
+    );
+    let statements = PgDialect.render(&changes).unwrap();
+    apply(&mut store, &statements).await.unwrap();
+    assert_eq!(introspect(&mut store).await, desired);
+    scratch.close().await.unwrap();
+}

@@ -1,0 +1,90 @@
+//! SQL text for SQLite.
+
+use godwit_core::dialect::{RenderError, Statement};
+use godwit_core::diff::Change;
+use godwit_core::schema::Schema;
+use godwit_core::{Capabilities, Dialect, LockKind, Row, Value};
+
+use crate::{catalog, render};
+
+/// The SQLite dialect: `?N` placeholders, `sqlite_master` lookups and no schemas, and
+/// declarative schema changes (see the crate documentation for what they cover).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // A lock row, because SQLite has no session-scoped lock that outlives a transaction.
+        Capabilities::new(LockKind::Row).with_case_insensitive_identifiers(true)
+    }
+
+    fn placeholder(&self, index: usize) -> String {
+        format!("?{index}")
+    }
+
+    // SQLite has no schemas; an attached database would look like one, but godwit keeps its
+    // history in the main database, so a schema given by a caller is ignored rather than
+    // turned into a reference to a database that does not exist.
+    fn qualified_name(&self, _schema: Option<&str>, name: &str) -> String {
+        self.quote_identifier(name)
+    }
+
+    fn table_exists_query(&self, _schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        (
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1".to_string(),
+            vec![Value::from(name)],
+        )
+    }
+
+    fn introspection_queries(&self) -> Vec<String> {
+        catalog::queries()
+    }
+
+    fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+        catalog::schema_from_catalog(results)
+    }
+
+    fn render(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
+        render::render(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use godwit_core::{HistoryTable, LockKind};
+
+    use super::*;
+
+    #[test]
+    fn describes_sqlite() {
+        let dialect = SqliteDialect;
+        assert_eq!(dialect.name(), "sqlite");
+        let capabilities = dialect.capabilities();
+        assert!(capabilities.transactional_ddl);
+        assert_eq!(capabilities.lock, LockKind::Row);
+        assert!(!capabilities.schemas);
+        assert!(capabilities.case_insensitive_identifiers);
+        assert!(dialect.diff_options().case_insensitive);
+        assert_eq!(dialect.introspection_queries().len(), 5);
+        assert_eq!(dialect.placeholder(1), "?1");
+        assert_eq!(dialect.placeholder(15), "?15");
+    }
+
+    #[test]
+    fn ignores_schemas_and_quotes_names() {
+        let dialect = SqliteDialect;
+        assert_eq!(dialect.qualified_name(Some("app"), "t"), "\"t\"");
+        assert_eq!(dialect.qualified_name(None, "we\"ird"), "\"we\"\"ird\"");
+        let (sql, params) = dialect.table_exists_query(Some("app"), "godwit_migrations");
+        assert!(sql.contains("sqlite_master"), "{sql}");
+        assert_eq!(params, vec![Value::from("godwit_migrations")]);
+        let table = HistoryTable::new(Some("ignored".into()), "history");
+        let ddl = dialect.history_table_ddl(&table);
+        assert_eq!(ddl.len(), 2, "no CREATE SCHEMA on SQLite: {ddl:?}");
+        assert!(ddl[0].starts_with("CREATE TABLE IF NOT EXISTS \"history\" ("));
+    }
+}

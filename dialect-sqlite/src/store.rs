@@ -1,0 +1,397 @@
+//! The store: godwit's I/O on one rusqlite connection.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use godwit_core::history::{HistoryTable, now_rfc3339};
+use godwit_core::{Dialect, LockHolder, LockRequest, Row, Store, StoreError, UnlockOutcome, Value};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, Statement, ToSql};
+
+use crate::dialect::SqliteDialect;
+use crate::error::{Failure, database};
+use crate::lock::{self, Attempt, End, Held};
+use crate::script;
+
+/// How a [`SqliteStore`] uses its connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// How long a statement waits for another connection's write lock before failing with
+    /// `SQLITE_BUSY`. Default: 5 seconds.
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// These options with `busy_timeout` changed.
+    #[must_use]
+    pub fn with_busy_timeout(mut self, busy_timeout: Duration) -> Self {
+        self.busy_timeout = busy_timeout;
+        self
+    }
+}
+
+/// A [`Store`] over one SQLite connection.
+///
+/// Its methods are `async` to fit the [`Store`] trait but run SQLite on the calling thread;
+/// see the crate documentation.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    dialect: SqliteDialect,
+    busy_timeout: Duration,
+    /// This machine's name, against which a lock row's host is compared to judge liveness.
+    local_host: String,
+    /// The locks this store took, by lock table name: taking one again is a no-op, and
+    /// `unlock` only ever removes these.
+    held: BTreeMap<String, Held>,
+}
+
+impl SqliteStore {
+    /// Open the database file at `path`, creating it when missing.
+    pub fn open(path: &Path, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let connect_error = |error: rusqlite::Error| StoreError::Connect {
+            target: path.display().to_string(),
+            message: open_advice(path, error),
+        };
+        let conn = Connection::open(path).map_err(connect_error)?;
+        let store = SqliteStore::new(conn, options).map_err(|error| StoreError::Connect {
+            target: path.display().to_string(),
+            message: error.to_string(),
+        })?;
+        // SQLite reads a file only when it first needs to, so a file that is not a database
+        // would otherwise pass here and fail in the middle of the first migration.
+        store
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+            .map_err(connect_error)?;
+        Ok(store)
+    }
+
+    /// A private database in memory, gone when the store is dropped. For tests and tools.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        SqliteStore::in_memory(&SqliteOptions::default())
+    }
+
+    fn in_memory(options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|error| StoreError::Connect {
+            target: ":memory:".into(),
+            message: Failure::from(error).message,
+        })?;
+        SqliteStore::new(conn, options)
+    }
+
+    fn new(conn: Connection, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(options.busy_timeout).map_err(database)?;
+        Ok(SqliteStore {
+            conn,
+            dialect: SqliteDialect,
+            busy_timeout: options.busy_timeout,
+            local_host: lock::local_host(),
+            held: BTreeMap::new(),
+        })
+    }
+
+    /// The underlying connection, for integrators who run their own statements and for tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn refuse_in_transaction(&self, what: &str) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            Ok(())
+        } else {
+            Err(StoreError::Other(format!(
+                "cannot {what} while a transaction is open on the same connection; \
+                 commit or roll back first"
+            )))
+        }
+    }
+
+    /// One attempt at the lock, with SQLite's own wait for the write lock cut to what is
+    /// left of the lock timeout, so a busy database cannot stretch the wait past it.
+    fn attempt_lock(
+        &self,
+        request: &LockRequest<'_>,
+        table: &str,
+        remaining: Duration,
+    ) -> Result<Attempt, StoreError> {
+        self.conn
+            .busy_timeout(self.busy_timeout.min(remaining))
+            .map_err(database)?;
+        let attempt = lock::try_acquire(
+            &self.conn,
+            table,
+            request.owner,
+            self.held.get(&request.table.lock_name()),
+            &self.local_host,
+            &now_rfc3339(),
+        );
+        self.conn
+            .busy_timeout(self.busy_timeout)
+            .map_err(database)?;
+        attempt
+    }
+
+    fn execute_now(&self, sql: &str, params: &[Value]) -> rusqlite::Result<u64> {
+        let mut statement = prepare_bound(&self.conn, sql, params)?;
+        let before = self.conn.total_changes();
+        let mut rows = statement.raw_query();
+        while rows.next()?.is_some() {}
+        // `changes()` keeps the count of the last INSERT, UPDATE or DELETE even after DDL or a
+        // query ran, so it only answers for a statement that changed something.
+        Ok(if self.conn.total_changes() == before {
+            0
+        } else {
+            self.conn.changes()
+        })
+    }
+
+    fn query_now(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let mut statement = prepare_bound(&self.conn, sql, params).map_err(database)?;
+        let columns = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(database)? {
+            let values = (0..columns)
+                .map(|i| row.get_ref(i).map_err(database).and_then(read_value))
+                .collect::<Result<Row, StoreError>>()?;
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    fn busy_error(&self) -> StoreError {
+        StoreError::Database {
+            message: format!(
+                "another connection kept the database locked for more than {} ms; \
+                 a migration may be running, try again when it has finished",
+                self.busy_timeout.as_millis()
+            ),
+            code: Some("SQLITE_BUSY".into()),
+        }
+    }
+}
+
+/// A connect error that says what to do about the usual causes.
+fn open_advice(path: &Path, error: rusqlite::Error) -> String {
+    let code = error.sqlite_error_code();
+    let message = Failure::from(error).message;
+    match code {
+        Some(ErrorCode::CannotOpen) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            format!(
+                "{message}; check that the directory {} exists and that you may write to it",
+                dir.display()
+            )
+        }
+        Some(ErrorCode::NotADatabase) => {
+            format!("{message}; check that the path names a SQLite database file")
+        }
+        _ => message,
+    }
+}
+
+/// Bind a godwit value without copying it.
+struct Bind<'a>(&'a Value);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Integer(*v),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
+    }
+}
+
+fn prepare_bound<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    params: &[Value],
+) -> rusqlite::Result<Statement<'c>> {
+    let mut statement = conn.prepare(sql)?;
+    let expected = statement.parameter_count();
+    if params.len() != expected {
+        return Err(rusqlite::Error::InvalidParameterCount(
+            params.len(),
+            expected,
+        ));
+    }
+    for (index, value) in params.iter().enumerate() {
+        statement.raw_bind_parameter(index + 1, Bind(value))?;
+    }
+    Ok(statement)
+}
+
+/// A column as a godwit value. godwit's own tables hold only integers and text; a REAL is
+/// given as its decimal text and a BLOB as lowercase hex, so integrators' queries still read.
+fn read_value(value: ValueRef<'_>) -> Result<Value, StoreError> {
+    Ok(match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(v) => Value::Int(v),
+        ValueRef::Real(v) => Value::Text(v.to_string()),
+        ValueRef::Text(bytes) => {
+            Value::Text(
+                String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::Database {
+                    message: "a TEXT column holds bytes that are not UTF-8".into(),
+                    code: None,
+                })?,
+            )
+        }
+        ValueRef::Blob(bytes) => Value::Text(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+    })
+}
+
+/// 100 to 250 ms, varied by the clock so that runners who started waiting together do not
+/// retry in step.
+fn retry_delay() -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(100 + u64::from(nanos % 151))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn dialect(&self) -> &dyn Dialect {
+        &self.dialect
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        script::execute(&self.conn, sql).map_err(StoreError::Statement)
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.execute_now(sql, params).map_err(database)
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.query_now(sql, params)
+    }
+
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        // IMMEDIATE takes the write lock now: a deferred transaction that reads first and
+        // writes later can fail with SQLITE_BUSY when another writer got in between, and no
+        // amount of waiting fixes that.
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(database)
+    }
+
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(database)
+    }
+
+    async fn rollback(&mut self) -> Result<(), StoreError> {
+        // SQLite rolls back by itself after some errors (disk full, I/O, an ON CONFLICT
+        // ROLLBACK constraint); the transaction the caller wants gone is then already gone.
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("ROLLBACK").map_err(database)
+    }
+
+    async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
+        self.refuse_in_transaction("take the migration lock")?;
+        let table = self
+            .dialect
+            .qualified_name(None, &request.table.lock_name());
+        let started = Instant::now();
+        let deadline = started + request.timeout;
+        let mut last_holder: Option<LockHolder> = None;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.attempt_lock(request, &table, remaining)? {
+                Attempt::Acquired(held) => {
+                    self.held.insert(request.table.lock_name(), held);
+                    return Ok(());
+                }
+                Attempt::Busy => {}
+                Attempt::Held(holder) => last_holder = Some(holder),
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(StoreError::LockTimeout {
+                    holder: last_holder,
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(retry_delay().min(remaining)).await;
+        }
+    }
+
+    async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError> {
+        let name = table.lock_name();
+        let Some(held) = self.held.get(&name) else {
+            return Ok(());
+        };
+        lock::release(&self.conn, &self.dialect.qualified_name(None, &name), held)?;
+        self.held.remove(&name);
+        Ok(())
+    }
+
+    async fn lock_holder(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Option<LockHolder>, StoreError> {
+        let name = table.lock_name();
+        if !lock::table_exists(&self.conn, &name)? {
+            return Ok(None);
+        }
+        let row = lock::read(&self.conn, &self.dialect.qualified_name(None, &name))?;
+        Ok(row.map(|row| row.holder(&self.local_host)))
+    }
+
+    async fn clear_lock(
+        &mut self,
+        table: &HistoryTable,
+        force: bool,
+    ) -> Result<UnlockOutcome, StoreError> {
+        let name = table.lock_name();
+        if !lock::table_exists(&self.conn, &name)? {
+            return Ok(UnlockOutcome::NotLocked);
+        }
+        self.refuse_in_transaction("clear the migration lock")?;
+        let quoted = self.dialect.qualified_name(None, &name);
+        let held = self.held.get(&name);
+        let local_host = &self.local_host;
+        let cleared = lock::in_write_transaction(&self.conn, |conn| {
+            let Some(row) = lock::read(conn, &quoted)? else {
+                return Ok((End::Rollback, (UnlockOutcome::NotLocked, false)));
+            };
+            let holder = row.holder(local_host);
+            if !force && holder.alive != Some(false) {
+                return Err(StoreError::LockHeld { holder });
+            }
+            lock::delete(conn, &quoted)?;
+            let was_ours = held.is_some_and(|held| row.is(held));
+            Ok((End::Commit, (UnlockOutcome::Cleared { holder }, was_ours)))
+        })?;
+        let Some((outcome, was_ours)) = cleared else {
+            return Err(self.busy_error());
+        };
+        if was_ours {
+            self.held.remove(&name);
+        }
+        Ok(outcome)
+    }
+
+    /// A private in-memory database with this store's busy timeout. Dropping it frees it, so
+    /// `close` has nothing to do.
+    async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        let options = SqliteOptions::default().with_busy_timeout(self.busy_timeout);
+        Ok(Box::new(SqliteStore::in_memory(&options)?))
+    }
+}

@@ -1,0 +1,469 @@
+//! Declarative schema changes end to end on SQLite files: introspect, diff, render, apply,
+//! introspect again. Every change must reach the desired model exactly, leave nothing to do
+//! on a second diff, and keep every row.
+
+mod common;
+
+use std::path::Path;
+
+use godwit_core::diff::{self, ColumnRename, Renames};
+use godwit_core::schema::{Name, Schema};
+use godwit_core::{Dialect, HistoryTable, Store, Value};
+use godwit_sqlite::{SqliteDialect, SqliteOptions, SqliteStore};
+
+fn open(path: &Path) -> SqliteStore {
+    SqliteStore::open(path, &SqliteOptions::default()).unwrap()
+}
+
+fn temp_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("app.db"));
+    (dir, store)
+}
+
+async fn rows(store: &mut dyn Store, sql: &str) -> Vec<Vec<Value>> {
+    store.query(sql, &[]).await.unwrap()
+}
+
+/// Bring the database behind `store` to `desired_sql`, then check it got there: the model
+/// read back equals the desired one and a second diff finds nothing.
+async fn converge(store: &mut dyn Store, desired_sql: &str, renames: &Renames) -> Schema {
+    let current = common::introspect(store).await;
+    let desired = common::desired(store, desired_sql).await;
+    let statements = common::plan(&current, &desired, renames).unwrap();
+    common::apply_changes(store, &statements)
+        .await
+        .unwrap_or_else(|error| panic!("{error}\n{statements:#?}"));
+    let reached = common::introspect(store).await;
+    assert_eq!(reached, desired, "after {statements:#?}");
+    let again = diff::diff(
+        &reached,
+        &desired,
+        &Renames::default(),
+        SqliteDialect.diff_options(),
+    );
+    assert!(again.is_empty(), "not idempotent: {again:#?}");
+    desired
+}
+
+fn column_rename(table: &str, from: &str, to: &str) -> Renames {
+    Renames {
+        columns: vec![ColumnRename {
+            table: Name::bare(table),
+            from: from.into(),
+            to: to.into(),
+        }],
+        ..Renames::default()
+    }
+}
+
+/// A schema's life, one version after another on the same file, each reached from the one
+/// before: every kind of change SQLite's renderer handles.
+#[tokio::test(flavor = "current_thread")]
+async fn every_kind_of_change_converges() {
+    let versions: Vec<(&str, &str, Renames)> = vec![
+        (
+            "create everything",
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, \
+                 bio TEXT, legacy TEXT);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES \
+                 accounts (id) ON DELETE CASCADE, body TEXT NOT NULL DEFAULT '', \
+                 words INTEGER AS (length(body)) STORED);
+             CREATE INDEX posts_account ON posts (account_id);
+             CREATE VIEW post_counts AS SELECT account_id, count(*) AS n FROM posts GROUP BY account_id;
+             CREATE TRIGGER posts_trim BEFORE INSERT ON posts WHEN new.body = ' ' \
+                 BEGIN SELECT RAISE(ABORT, 'blank'); END;",
+            Renames::default(),
+        ),
+        (
+            "add a column natively",
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, \
+                 bio TEXT, legacy TEXT, active INTEGER NOT NULL DEFAULT 1);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES \
+                 accounts (id) ON DELETE CASCADE, body TEXT NOT NULL DEFAULT '', \
+                 words INTEGER AS (length(body)) STORED);
+             CREATE INDEX posts_account ON posts (account_id);
+             CREATE VIEW post_counts AS SELECT account_id, count(*) AS n FROM posts GROUP BY account_id;
+             CREATE TRIGGER posts_trim BEFORE INSERT ON posts WHEN new.body = ' ' \
+                 BEGIN SELECT RAISE(ABORT, 'blank'); END;",
+            Renames::default(),
+        ),
+        (
+            "rename a column and drop one natively",
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, user_name TEXT NOT NULL, \
+                 bio TEXT, active INTEGER NOT NULL DEFAULT 1);
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES \
+                 accounts (id) ON DELETE CASCADE, body TEXT NOT NULL DEFAULT '', \
+                 words INTEGER AS (length(body)) STORED);
+             CREATE INDEX posts_account ON posts (account_id);
+             CREATE VIEW post_counts AS SELECT account_id, count(*) AS n FROM posts GROUP BY account_id;
+             CREATE TRIGGER posts_trim BEFORE INSERT ON posts WHEN new.body = ' ' \
+                 BEGIN SELECT RAISE(ABORT, 'blank'); END;",
+            column_rename("accounts", "username", "user_name"),
+        ),
+        (
+            "rebuild: type, NOT NULL, unique, check, collation, default and generated changes",
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 user_name VARCHAR(40) NOT NULL COLLATE NOCASE UNIQUE, bio TEXT NOT NULL DEFAULT '', \
+                 active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)));
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES \
+                 accounts (id) ON DELETE CASCADE, body TEXT NOT NULL DEFAULT '', \
+                 words INTEGER AS (length(trim(body))) VIRTUAL);
+             CREATE INDEX posts_account ON posts (account_id);
+             CREATE VIEW post_counts AS SELECT account_id, count(*) AS n FROM posts GROUP BY account_id;
+             CREATE TRIGGER posts_trim BEFORE INSERT ON posts WHEN new.body = ' ' \
+                 BEGIN SELECT RAISE(ABORT, 'blank'); END;",
+            Renames::default(),
+        ),
+        (
+            "foreign key changed together with a column",
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 user_name VARCHAR(40) NOT NULL COLLATE NOCASE UNIQUE, bio TEXT NOT NULL DEFAULT '', \
+                 active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)));
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES \
+                 accounts (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED, \
+                 body TEXT NOT NULL DEFAULT '', words INTEGER AS (length(trim(body))) VIRTUAL, \
+                 edited TEXT);
+             CREATE INDEX posts_account ON posts (account_id);
+             CREATE VIEW post_counts AS SELECT account_id, count(*) AS n FROM posts GROUP BY account_id;
+             CREATE TRIGGER posts_trim BEFORE INSERT ON posts WHEN new.body = ' ' \
+                 BEGIN SELECT RAISE(ABORT, 'blank'); END;",
+            Renames::default(),
+        ),
+        (
+            "rename a table that is rebuilt, with indexes, views and triggers on it",
+            "CREATE TABLE members (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+                 user_name VARCHAR(40) NOT NULL COLLATE NOCASE UNIQUE, bio TEXT, \
+                 active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)));
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES \
+                 members (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED, \
+                 body TEXT NOT NULL DEFAULT '', words INTEGER AS (length(trim(body))) VIRTUAL, \
+                 edited TEXT);
+             CREATE INDEX members_bio ON members (bio) WHERE bio IS NOT NULL;
+             CREATE INDEX posts_account ON posts (account_id);
+             CREATE VIEW post_counts AS SELECT account_id, count(*) AS n FROM posts GROUP BY account_id;
+             CREATE VIEW active_members AS SELECT * FROM members WHERE active = 1;
+             CREATE TRIGGER members_bio AFTER UPDATE OF bio ON members \
+                 BEGIN UPDATE posts SET edited = 'bio' WHERE account_id = new.id; END;
+             CREATE TRIGGER posts_trim BEFORE INSERT ON posts WHEN new.body = ' ' \
+                 BEGIN SELECT RAISE(ABORT, 'blank'); END;",
+            Renames {
+                tables: vec![(Name::bare("accounts"), Name::bare("members"))],
+                ..Renames::default()
+            },
+        ),
+        (
+            "primary key, STRICT, WITHOUT ROWID, and a foreign key dropped with a column",
+            "CREATE TABLE members (id INTEGER NOT NULL, \
+                 user_name TEXT NOT NULL COLLATE NOCASE, bio TEXT, \
+                 active INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)), \
+                 PRIMARY KEY (id, user_name)) STRICT, WITHOUT ROWID;
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, account_id INTEGER, \
+                 body TEXT NOT NULL DEFAULT '', words INTEGER AS (length(trim(body))) VIRTUAL);
+             CREATE INDEX members_bio ON members (bio) WHERE bio IS NOT NULL;",
+            Renames::default(),
+        ),
+        (
+            "drop tables, create one with a key to another new one",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+             CREATE TABLE post_tags (post_id INTEGER NOT NULL REFERENCES posts (id), \
+                 tag_id INTEGER NOT NULL REFERENCES tags (id), PRIMARY KEY (post_id, tag_id)) \
+                 WITHOUT ROWID;
+             CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT);",
+            Renames::default(),
+        ),
+    ];
+    let (_dir, mut store) = temp_store();
+    for (step, sql, renames) in &versions {
+        eprintln!("step: {step}");
+        converge(&mut store, sql, renames).await;
+    }
+}
+
+const PARENT: &str = "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, \
+                      label TEXT, score INTEGER, legacy TEXT UNIQUE)";
+const CHILDREN: &str = "
+    CREATE TABLE child_cascade (id INTEGER PRIMARY KEY, \
+        parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE, info TEXT);
+    CREATE TABLE child_set_null (id INTEGER PRIMARY KEY, \
+        parent_id INTEGER REFERENCES parent (id) ON DELETE SET NULL, info TEXT);";
+
+async fn snapshot_rows(store: &mut dyn Store) -> Vec<Vec<Vec<Value>>> {
+    vec![
+        rows(
+            store,
+            "SELECT rowid, id, code, label, score FROM parent ORDER BY id",
+        )
+        .await,
+        rows(store, "SELECT * FROM child_cascade ORDER BY id").await,
+        rows(store, "SELECT * FROM child_set_null ORDER BY id").await,
+    ]
+}
+
+/// The parent of two foreign keys (ON DELETE CASCADE and ON DELETE SET NULL) goes through
+/// every kind of rebuild with foreign keys enforced on the connection: no child row may be
+/// deleted or nulled, no parent row changed or renumbered.
+#[tokio::test(flavor = "current_thread")]
+async fn rebuilds_keep_every_row_of_a_parent_and_its_children() {
+    let (_dir, mut store) = temp_store();
+    store
+        .execute_script(&format!(
+            "{PARENT};{CHILDREN}
+             INSERT INTO parent VALUES (1, 'a', 'one', 10, 'x'), (2, 'b', 'two', NULL, NULL), \
+                 (7, 'c', 'seven', 70, 'z');
+             INSERT INTO child_cascade VALUES (1, 1, 'c1'), (2, 2, 'c2'), (3, 7, 'c3');
+             INSERT INTO child_set_null VALUES (1, 1, 's1'), (2, 7, 's2'), (3, NULL, 's3');"
+        ))
+        .await
+        .unwrap();
+    let before = snapshot_rows(&mut store).await;
+    let steps = [
+        (
+            "type change",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, \
+             label TEXT, score INT, legacy TEXT UNIQUE)",
+        ),
+        (
+            "NOT NULL added where there are no NULLs",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, \
+             label TEXT NOT NULL, score INT, legacy TEXT UNIQUE)",
+        ),
+        (
+            "a column SQLite cannot drop in place (it is UNIQUE)",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, \
+             label TEXT NOT NULL, score INT)",
+        ),
+        (
+            "primary key change",
+            "CREATE TABLE parent (id INTEGER NOT NULL UNIQUE, code TEXT NOT NULL PRIMARY KEY, \
+             label TEXT NOT NULL, score INT)",
+        ),
+        (
+            "STRICT on",
+            "CREATE TABLE parent (id INTEGER NOT NULL UNIQUE, code TEXT NOT NULL PRIMARY KEY, \
+             label TEXT NOT NULL, score INT) STRICT",
+        ),
+        (
+            "STRICT off",
+            "CREATE TABLE parent (id INTEGER NOT NULL UNIQUE, code TEXT NOT NULL PRIMARY KEY, \
+             label TEXT NOT NULL, score INT)",
+        ),
+    ];
+    for (step, parent) in steps {
+        store
+            .execute_script("PRAGMA foreign_keys = ON")
+            .await
+            .unwrap();
+        converge(
+            &mut store,
+            &format!("{parent};{CHILDREN}"),
+            &Renames::default(),
+        )
+        .await;
+        assert_eq!(
+            snapshot_rows(&mut store).await,
+            before,
+            "rows changed by: {step}"
+        );
+        assert!(
+            rows(&mut store, "PRAGMA foreign_key_check")
+                .await
+                .is_empty(),
+            "{step}"
+        );
+        assert_eq!(
+            rows(&mut store, "PRAGMA foreign_keys").await,
+            [[Value::Int(1)]],
+            "foreign keys not restored after: {step}"
+        );
+    }
+    // The keys still work: deleting a parent cascades and nulls as declared.
+    store
+        .execute("DELETE FROM parent WHERE id = 7", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&mut store, "SELECT id FROM child_cascade ORDER BY id").await,
+        [[Value::Int(1)], [Value::Int(2)]]
+    );
+    assert_eq!(
+        rows(
+            &mut store,
+            "SELECT parent_id FROM child_set_null WHERE id = 2"
+        )
+        .await,
+        [[Value::Null]]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_rebuild_keeps_the_autoincrement_counter() {
+    let (_dir, mut store) = temp_store();
+    store
+        .execute_script(
+            "CREATE TABLE tickets (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT);
+             INSERT INTO tickets (title) VALUES ('a'), ('b'), ('c');
+             DELETE FROM tickets WHERE id = 3;",
+        )
+        .await
+        .unwrap();
+    converge(
+        &mut store,
+        "CREATE TABLE tickets (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL)",
+        &Renames::default(),
+    )
+    .await;
+    store
+        .execute("INSERT INTO tickets (title) VALUES ('d')", &[])
+        .await
+        .unwrap();
+    // 3 was used once: AUTOINCREMENT never hands it out again.
+    assert_eq!(
+        rows(&mut store, "SELECT id FROM tickets WHERE title = 'd'").await,
+        [[Value::Int(4)]]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_failing_rebuild_leaves_the_table_and_its_rows() {
+    let (_dir, mut store) = temp_store();
+    store
+        .execute_script(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             CREATE INDEX users_email ON users (email);
+             INSERT INTO users VALUES (1, 'a@example.com'), (2, NULL);
+             PRAGMA foreign_keys = ON;",
+        )
+        .await
+        .unwrap();
+    let before = common::introspect(&mut store).await;
+    let desired = common::desired(
+        &mut store,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+         CREATE INDEX users_email ON users (email);",
+    )
+    .await;
+    let statements = common::plan(&before, &desired, &Renames::default()).unwrap();
+    let hazard = statements.iter().find_map(|s| s.hazard.as_ref()).unwrap();
+    let count = hazard.count_query.as_deref().unwrap();
+    assert_eq!(rows(&mut store, count).await, [[Value::Int(1)]]);
+    let error = common::apply_changes(&mut store, &statements)
+        .await
+        .unwrap_err();
+    assert!(error.contains("NOT NULL constraint failed"), "{error}");
+    assert_eq!(common::introspect(&mut store).await, before);
+    assert_eq!(
+        rows(&mut store, "SELECT id, email FROM users ORDER BY id").await,
+        [
+            vec![Value::Int(1), Value::from("a@example.com")],
+            vec![Value::Int(2), Value::Null]
+        ]
+    );
+    assert_eq!(
+        rows(&mut store, "PRAGMA foreign_keys").await,
+        [[Value::Int(1)]]
+    );
+}
+
+/// Two spellings of one schema: layout, comments, keyword case in `CREATE TABLE`, type-name
+/// case and spacing inside types, checks, generated columns, indexes and triggers. (Keyword
+/// case inside index and trigger text is kept as written, and views are kept verbatim: the
+/// names of a view's unaliased columns are the text of their expressions.)
+#[tokio::test(flavor = "current_thread")]
+async fn layout_and_case_do_not_change_the_model() {
+    let (_dir, mut tidy) = temp_store();
+    let (_dir2, mut messy) = temp_store();
+    tidy.execute_script(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL DEFAULT 'x', \
+             amount DECIMAL(10, 2) CHECK (amount >= 0), total REAL AS (amount * 2) STORED);
+         CREATE INDEX t_name ON t(lower(name), amount DESC) WHERE amount > 0;
+         CREATE TRIGGER t_touch AFTER UPDATE ON t BEGIN UPDATE t SET name = 'y' WHERE id = new.id; END;
+         CREATE VIEW v AS SELECT id FROM t;",
+    )
+    .await
+    .unwrap();
+    messy
+        .execute_script(
+            "create   table t (\n\
+             \x20   id integer primary key,\n\
+             \x20   name varchar( 20 )   not null default 'x',\n\
+             \x20   amount Decimal(10,2) check(amount>=0),\n\
+             \x20   total real generated always as ( amount*2 ) stored\n\
+             );\n\
+             CREATE INDEX t_name ON t ( lower( name ) , amount DESC )\n\
+             \x20   WHERE amount>0;\n\
+             CREATE TRIGGER t_touch AFTER UPDATE ON t\n\
+             BEGIN\n\
+             \x20   -- keep the name fixed\n\
+             \x20   UPDATE t SET name='y' WHERE id=new.id;\n\
+             END;\n\
+             CREATE VIEW v AS SELECT id FROM t;",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        common::introspect(&mut tidy).await,
+        common::introspect(&mut messy).await
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn godwit_tables_and_fts_shadow_tables_are_not_in_the_model() {
+    let (_dir, mut store) = temp_store();
+    let history = HistoryTable::new(None, "godwit_migrations");
+    for ddl in SqliteDialect.history_table_ddl(&history) {
+        store.execute_script(&ddl).await.unwrap();
+    }
+    store
+        .execute_script(
+            "CREATE TABLE godwit_migrations_lock (id INTEGER PRIMARY KEY);
+             CREATE TABLE godwit_migrations_archive (id INTEGER PRIMARY KEY);
+             CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize = 'porter');
+             INSERT INTO docs VALUES ('a', 'b');",
+        )
+        .await
+        .unwrap();
+    let schema = common::introspect(&mut store).await;
+    let names: Vec<&str> = schema.tables.iter().map(|t| t.name.name.as_str()).collect();
+    // Only the three exact names are godwit's; a user table that shares the prefix is kept.
+    assert_eq!(names, ["docs", "godwit_migrations_archive"]);
+    let docs = &schema.tables[0];
+    assert_eq!(
+        docs.other_constraints[0].expression,
+        "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize = 'porter')"
+    );
+
+    // The virtual table is created from its definition on an empty database, shadow tables
+    // and all.
+    let (_dir2, mut empty) = temp_store();
+    let statements = common::plan(&Schema::default(), &schema, &Renames::default()).unwrap();
+    common::apply_changes(&mut empty, &statements)
+        .await
+        .unwrap();
+    assert_eq!(common::introspect(&mut empty).await, schema);
+    empty
+        .execute_script("INSERT INTO docs VALUES ('running', 'x')")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&mut empty, "SELECT title FROM docs WHERE docs MATCH 'run'").await,
+        [[Value::from("running")]]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_rendered_schema_recreates_the_same_model() {
+    let (_dir, mut store) = temp_store();
+    let desired = common::desired(
+        &mut store,
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id) ON UPDATE CASCADE);
+         CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b (id), \
+             code TEXT COLLATE RTRIM, UNIQUE (code, b_id));
+         CREATE INDEX a_code ON a (code);
+         CREATE VIEW ab AS SELECT * FROM a JOIN b ON a.b_id = b.id;",
+    )
+    .await;
+    let script = SqliteDialect.render_schema(&desired).unwrap();
+    store.execute_script(&script).await.unwrap();
+    assert_eq!(common::introspect(&mut store).await, desired, "{script}");
+}

@@ -1,0 +1,6 @@
+CREATE TABLE teams (id INTEGER PRIMARY KEY);
+CREATE TABLE players (
+    id INTEGER PRIMARY KEY,
+    team_id INTEGER REFERENCES teams (id) ON DELETE SET NULL,
+    name TEXT NOT NULL
+);

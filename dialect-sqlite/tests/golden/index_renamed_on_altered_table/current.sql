@@ -1,0 +1,2 @@
+CREATE TABLE t (a TEXT);
+CREATE INDEX old_a ON t (a);

@@ -1,0 +1,2 @@
+CREATE TABLE t (a TEXT, b TEXT);
+CREATE INDEX new_a ON t (a);

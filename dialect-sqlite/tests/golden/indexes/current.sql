@@ -1,0 +1,3 @@
+CREATE TABLE t (a TEXT, b TEXT, c TEXT);
+CREATE INDEX t_a ON t (a);
+CREATE INDEX t_b ON t (b);

@@ -1,0 +1,3 @@
+CREATE TABLE t (a TEXT, b TEXT, c TEXT);
+CREATE INDEX t_b ON t (b, c);
+CREATE UNIQUE INDEX t_c ON t (lower(c)) WHERE c IS NOT NULL;

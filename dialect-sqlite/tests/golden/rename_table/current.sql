@@ -1,0 +1,2 @@
+CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
+CREATE TABLE logins (account_id INTEGER REFERENCES accounts (id));

@@ -1,0 +1,3 @@
+CREATE TABLE t (a INTEGER, changed_at TEXT);
+CREATE TRIGGER t_stamp AFTER UPDATE ON t BEGIN UPDATE t SET changed_at = 'x' WHERE rowid = new.rowid; END;
+CREATE TRIGGER t_gone BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'no deletes'); END;

@@ -1,0 +1,568 @@
+//! The versioned-migration behaviour suite, written once and instantiated for every backend.
+//!
+//! Each case is an async function over a [`Case`]: a fresh database of one backend plus a
+//! migrations directory. `behaviour_suite!` turns every case into one `#[tokio::test]` per
+//! backend, so a new backend gets the whole suite by adding one line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use godwit_core::plan::MigrateOptions;
+use godwit_core::{
+    Error, HistoryRow, Migrations, Migrator, MigratorConfig, RepairAction, RollbackTarget, State,
+    Status, Store, Version,
+};
+use godwit_tests::PgDatabase;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug)]
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(PgDatabase),
+}
+
+/// One test's world: a fresh database and an empty migrations directory.
+struct Case {
+    backend: Backend,
+    database: Database,
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(backend: Backend) -> Case {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = match backend {
+            Backend::Sqlite => Database::Sqlite(dir.path().join("test.db")),
+            Backend::Postgres => Database::Postgres(PgDatabase::create()),
+        };
+        std::fs::create_dir(dir.path().join("migrations")).expect("migrations dir");
+        Case {
+            backend,
+            database,
+            dir,
+        }
+    }
+
+    async fn store(&self) -> Box<dyn Store> {
+        match &self.database {
+            Database::Sqlite(path) => Box::new(
+                godwit_sqlite::SqliteStore::open(path, &godwit_sqlite::SqliteOptions::default())
+                    .expect("open sqlite"),
+            ),
+            Database::Postgres(db) => Box::new(
+                godwit_postgres::PgStore::connect(&db.url, &godwit_postgres::PgOptions::default())
+                    .await
+                    .expect("connect postgres"),
+            ),
+        }
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join("migrations").join(file)
+    }
+
+    fn write(&self, file: &str, sql: &str) {
+        std::fs::write(self.path(file), sql).expect("write migration");
+    }
+
+    fn remove(&self, file: &str) {
+        std::fs::remove_file(self.path(file)).expect("remove migration");
+    }
+
+    async fn migrator(&self) -> Migrator {
+        let migrations =
+            Migrations::from_dir(&self.dir.path().join("migrations")).expect("load migrations");
+        let mut config = MigratorConfig::new("godwit behaviour suite", "localhost");
+        config.lock_timeout = Duration::from_secs(10);
+        Migrator::new(self.store().await, migrations, config)
+    }
+
+    async fn migrate(&self, options: MigrateOptions) -> Result<Vec<i64>, Error> {
+        let report = self.migrator().await.migrate(&options, &mut |_| {}).await?;
+        Ok(report.completed.iter().map(|c| c.version.get()).collect())
+    }
+
+    async fn rollback(&self, target: RollbackTarget) -> Result<Vec<i64>, Error> {
+        let report = self.migrator().await.rollback(target, &mut |_| {}).await?;
+        Ok(report.completed.iter().map(|c| c.version.get()).collect())
+    }
+
+    async fn states(&self) -> Vec<(i64, State)> {
+        let report = self.migrator().await.status().await.expect("status");
+        report
+            .entries
+            .iter()
+            .map(|e| (e.version.get(), e.state))
+            .collect()
+    }
+
+    async fn history(&self) -> Vec<HistoryRow> {
+        self.migrator().await.history().await.expect("history")
+    }
+
+    async fn has_table(&self, name: &str) -> bool {
+        let mut store = self.store().await;
+        let (sql, params) = store.dialect().table_exists_query(None, name);
+        !store.query(&sql, &params).await.expect("query").is_empty()
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        let mut store = self.store().await;
+        let rows = store.query(sql, &[]).await.expect("count query");
+        match rows.first().and_then(|r| r.first()) {
+            Some(godwit_core::Value::Int(n)) => *n,
+            other => panic!("{sql} returned {other:?}"),
+        }
+    }
+
+    /// Three ordinary migrations: tables a, b, c, each with a down script.
+    fn write_abc(&self) {
+        for (version, table) in [(1, "a"), (2, "b"), (3, "c")] {
+            self.write(
+                &format!("{version}_create_{table}.up.sql"),
+                &format!("CREATE TABLE {table} (id INTEGER PRIMARY KEY, note TEXT);\n"),
+            );
+            self.write(
+                &format!("{version}_create_{table}.down.sql"),
+                &format!("DROP TABLE {table};\n"),
+            );
+        }
+    }
+}
+
+fn v(n: i64) -> Version {
+    Version::new(n).expect("positive version")
+}
+
+fn to(n: i64) -> MigrateOptions {
+    MigrateOptions {
+        target: Some(v(n)),
+        ..MigrateOptions::default()
+    }
+}
+
+async fn apply_all_then_again_is_a_no_op(case: Case) {
+    case.write_abc();
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        [1, 2, 3]
+    );
+    assert!(case.has_table("a").await && case.has_table("b").await && case.has_table("c").await);
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    let history = case.history().await;
+    assert_eq!(history.len(), 3);
+    assert!(
+        history
+            .iter()
+            .all(|r| r.status == Status::Applied && r.duration_ms.is_some())
+    );
+    assert_eq!(
+        case.states().await,
+        [
+            (1, State::Applied),
+            (2, State::Applied),
+            (3, State::Applied)
+        ]
+    );
+}
+
+async fn migrate_to_a_target(case: Case) {
+    case.write_abc();
+    assert_eq!(case.migrate(to(2)).await.unwrap(), [1, 2]);
+    assert!(!case.has_table("c").await);
+    assert_eq!(
+        case.states().await,
+        [
+            (1, State::Applied),
+            (2, State::Applied),
+            (3, State::Pending)
+        ]
+    );
+    assert!(matches!(
+        case.migrate(to(42)).await,
+        Err(Error::UnknownVersion { .. })
+    ));
+    assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [3]);
+}
+
+async fn rollback_by_steps_and_by_target(case: Case) {
+    case.write_abc();
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    assert_eq!(case.rollback(RollbackTarget::Steps(1)).await.unwrap(), [3]);
+    assert!(!case.has_table("c").await);
+    assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [3]);
+    assert_eq!(
+        case.rollback(RollbackTarget::To(v(1))).await.unwrap(),
+        [3, 2]
+    );
+    assert!(case.has_table("a").await && !case.has_table("b").await);
+    assert_eq!(
+        case.states().await,
+        [
+            (1, State::Applied),
+            (2, State::RolledBack),
+            (3, State::RolledBack)
+        ]
+    );
+    // Rolled-back rows stay for audit.
+    assert_eq!(case.history().await.len(), 3);
+    assert_eq!(case.rollback(RollbackTarget::All).await.unwrap(), [1]);
+    assert!(!case.has_table("a").await);
+    assert_eq!(
+        case.rollback(RollbackTarget::Steps(1)).await.unwrap(),
+        Vec::<i64>::new()
+    );
+}
+
+async fn rollback_works_after_the_file_is_deleted(case: Case) {
+    case.write_abc();
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    case.remove("3_create_c.up.sql");
+    case.remove("3_create_c.down.sql");
+    assert_eq!(
+        case.states().await,
+        [
+            (1, State::Applied),
+            (2, State::Applied),
+            (3, State::Missing)
+        ]
+    );
+    assert_eq!(case.rollback(RollbackTarget::Steps(1)).await.unwrap(), [3]);
+    assert!(!case.has_table("c").await);
+}
+
+async fn rollback_without_down_refuses_before_running_anything(case: Case) {
+    case.write_abc();
+    case.write("4_d.up.sql", "CREATE TABLE d (id INTEGER);");
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    let err = case.rollback(RollbackTarget::Steps(2)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::NoDownScript { version, .. } if version == v(4)),
+        "{err}"
+    );
+    // Nothing ran: c is still there.
+    assert!(case.has_table("c").await && case.has_table("d").await);
+}
+
+async fn edited_file_is_refused_then_accepted_through_repair(case: Case) {
+    case.write_abc();
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    case.write(
+        "2_create_b.up.sql",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, note TEXT, extra TEXT);\n",
+    );
+    case.write("4_d.up.sql", "CREATE TABLE d (id INTEGER);");
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Refused(godwit_core::Refusal::ChecksumMismatch { version, .. }) if version == v(2)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("repair --accept-checksum 2"));
+    assert!(
+        !case.has_table("d").await,
+        "a refused run must change nothing"
+    );
+    assert_eq!(case.states().await[1], (2, State::Modified));
+
+    let row = case
+        .migrator()
+        .await
+        .repair(RepairAction::AcceptChecksum(v(2)))
+        .await
+        .unwrap();
+    assert!(row.previous_checksums.is_some());
+    assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [4]);
+}
+
+async fn crlf_only_change_is_accepted(case: Case) {
+    case.write_abc();
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    case.write(
+        "1_create_a.up.sql",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, note TEXT);\r\n",
+    );
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    assert_eq!(case.states().await[0], (1, State::Applied));
+}
+
+async fn out_of_order_is_refused_then_allowed(case: Case) {
+    case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+    case.write("3_c.up.sql", "CREATE TABLE c (id INTEGER);");
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    case.write("2_b.up.sql", "CREATE TABLE b (id INTEGER);");
+    assert_eq!(case.states().await[1], (2, State::OutOfOrder));
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Refused(godwit_core::Refusal::OutOfOrder { ref versions, .. }) if versions == &[v(2)]),
+        "{err}"
+    );
+    assert!(!case.has_table("b").await);
+    let allowed = MigrateOptions {
+        allow_out_of_order: true,
+        ..MigrateOptions::default()
+    };
+    assert_eq!(case.migrate(allowed).await.unwrap(), [2]);
+    assert!(case.has_table("b").await);
+}
+
+async fn failing_migration_leaves_a_failed_row_and_the_schema_unchanged(case: Case) {
+    case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+    case.write(
+        "2_broken.up.sql",
+        "CREATE TABLE half (id INTEGER);\nINSERT INTO half (id) VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n",
+    );
+    case.write("3_c.up.sql", "CREATE TABLE c (id INTEGER);");
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    match &err {
+        Error::MigrationFailed {
+            version,
+            applied,
+            transactional,
+            cause,
+            ..
+        } => {
+            assert_eq!(*version, v(2));
+            assert_eq!(applied, &[v(1)]);
+            assert!(*transactional);
+            assert_eq!(cause.line, Some(3), "{cause:?}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert!(
+        !case.has_table("half").await,
+        "the transaction must be rolled back"
+    );
+    assert!(
+        !case.has_table("c").await,
+        "the run stops at the first failure"
+    );
+    let history = case.history().await;
+    let failed = history
+        .iter()
+        .find(|r| r.version == v(2))
+        .expect("failed row");
+    assert_eq!(failed.status, Status::Failed);
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("no_such_table"))
+    );
+    assert_eq!(failed.error_line, Some(3));
+
+    // Unchanged file: refused, and the message says how to get out.
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Refused(godwit_core::Refusal::Failed { .. })),
+        "{err}"
+    );
+    // Fixed file: retried.
+    case.write("2_broken.up.sql", "CREATE TABLE half (id INTEGER);\n");
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        [2, 3]
+    );
+    assert_eq!(
+        case.states().await,
+        [
+            (1, State::Applied),
+            (2, State::Applied),
+            (3, State::Applied)
+        ]
+    );
+}
+
+async fn procedural_bodies_run_whole(case: Case) {
+    let script = match case.backend {
+        Backend::Sqlite => {
+            "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);\n\
+             CREATE TABLE audit (item_id INTEGER, note TEXT);\n\
+             CREATE TRIGGER item_audit AFTER INSERT ON item BEGIN\n\
+             \x20   INSERT INTO audit VALUES (NEW.id, 'created; with a semicolon');\n\
+             \x20   INSERT INTO audit VALUES (NEW.id, 'second statement');\n\
+             END;\n\
+             INSERT INTO item (name) VALUES ('x;y');\n"
+        }
+        Backend::Postgres => {
+            "CREATE TABLE item (id SERIAL PRIMARY KEY, name TEXT);\n\
+             CREATE TABLE audit (item_id INTEGER, note TEXT);\n\
+             CREATE FUNCTION item_audit() RETURNS trigger LANGUAGE plpgsql AS $fn$\n\
+             BEGIN\n\
+             \x20   INSERT INTO audit VALUES (NEW.id, 'created; with a semicolon');\n\
+             \x20   INSERT INTO audit VALUES (NEW.id, $q$second statement$q$);\n\
+             \x20   RETURN NEW;\n\
+             END;\n\
+             $fn$;\n\
+             CREATE TRIGGER item_audit AFTER INSERT ON item FOR EACH ROW EXECUTE FUNCTION item_audit();\n\
+             DO $$\n\
+             BEGIN\n\
+             \x20   INSERT INTO item (name) VALUES ('x;y');\n\
+             END\n\
+             $$;\n"
+        }
+    };
+    case.write("1_procedural.up.sql", script);
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    assert_eq!(case.count("SELECT COUNT(*) FROM audit").await, 2);
+    assert_eq!(
+        case.count("SELECT COUNT(*) FROM item WHERE name = 'x;y'")
+            .await,
+        1
+    );
+}
+
+async fn no_transaction_migration_runs_outside_a_transaction(case: Case) {
+    case.write("1_t.up.sql", "CREATE TABLE t (id INTEGER, v TEXT);");
+    let script = match case.backend {
+        // VACUUM fails inside a transaction.
+        Backend::Sqlite => "-- godwit:no-transaction\nCREATE INDEX t_v ON t (v);\nVACUUM;\n",
+        // CREATE INDEX CONCURRENTLY fails inside a transaction block.
+        Backend::Postgres => {
+            "-- godwit:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\nANALYZE t;\n"
+        }
+    };
+    case.write("2_index.up.sql", script);
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        [1, 2]
+    );
+    let history = case.history().await;
+    assert!(!history[1].transactional);
+    assert_eq!(history[1].status, Status::Applied);
+
+    // The same script without the directive must fail: proof that the directive matters.
+    case.write(
+        "3_index2.up.sql",
+        &script
+            .replace("-- godwit:no-transaction\n", "")
+            .replace("t_v", "t_v2"),
+    );
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::MigrationFailed { version, .. } if version == v(3)),
+        "{err}"
+    );
+}
+
+async fn failed_no_transaction_migration_is_visible(case: Case) {
+    case.write(
+        "1_partial.up.sql",
+        "-- godwit:no-transaction\nCREATE TABLE first (id INTEGER);\nCREATE TABLE first (id INTEGER);\n",
+    );
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MigrationFailed {
+                transactional: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Outside a transaction the first statement stays: the row says failed, the table exists.
+    assert!(case.has_table("first").await);
+    assert_eq!(case.states().await, [(1, State::Failed)]);
+    let row = case
+        .migrator()
+        .await
+        .repair(RepairAction::MarkApplied(v(1)))
+        .await
+        .unwrap();
+    assert_eq!(row.status, Status::Applied);
+    assert_eq!(case.states().await, [(1, State::Applied)]);
+}
+
+async fn concurrent_runner_waits_for_the_lock(case: Case) {
+    case.write_abc();
+    let mut holder = case.store().await;
+    let table = godwit_core::HistoryTable::default();
+    let owner = godwit_core::LockOwner::current("holder-host", "holder");
+    holder
+        .lock(&godwit_core::LockRequest {
+            table: &table,
+            owner: &owner,
+            timeout: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+    let mut migrator = case.migrator().await;
+    let mut config = MigratorConfig::new("waiter", "localhost");
+    config.lock_timeout = Duration::from_millis(500);
+    let mut waiter = Migrator::new(case.store().await, migrator.migrations().clone(), config);
+    let err = waiter
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Store(godwit_core::StoreError::LockTimeout { .. })
+        ),
+        "{err}"
+    );
+    assert!(!case.has_table("a").await);
+    holder.unlock(&table).await.unwrap();
+    let report = migrator
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.completed.len(), 3);
+}
+
+macro_rules! behaviour_suite {
+    ($backend:ident: $($case:ident),* $(,)?) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Case::new(super::Backend::from_name(stringify!($backend)))).await;
+                }
+            )*
+        }
+    };
+}
+
+impl Backend {
+    fn from_name(name: &str) -> Backend {
+        match name {
+            "sqlite" => Backend::Sqlite,
+            "postgres" => Backend::Postgres,
+            other => panic!("no backend called {other}"),
+        }
+    }
+}
+
+macro_rules! every_backend {
+    ($($case:ident),* $(,)?) => {
+        behaviour_suite!(sqlite: $($case),*);
+        behaviour_suite!(postgres: $($case),*);
+    };
+}
+
+every_backend!(
+    apply_all_then_again_is_a_no_op,
+    migrate_to_a_target,
+    rollback_by_steps_and_by_target,
+    rollback_works_after_the_file_is_deleted,
+    rollback_without_down_refuses_before_running_anything,
+    edited_file_is_refused_then_accepted_through_repair,
+    crlf_only_change_is_accepted,
+    out_of_order_is_refused_then_allowed,
+    failing_migration_leaves_a_failed_row_and_the_schema_unchanged,
+    procedural_bodies_run_whole,
+    no_transaction_migration_runs_outside_a_transaction,
+    failed_no_transaction_migration_is_visible,
+    concurrent_runner_waits_for_the_lock,
+);

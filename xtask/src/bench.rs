@@ -1,0 +1,312 @@
+//! The `bench` task: how much godwit's bookkeeping costs over running the same SQL by hand.
+//!
+//! It generates `COUNT` small migrations (a table with three columns and an index each) and
+//! times `godwit migrate` (release build) applying them to a fresh database, against the same
+//! SQL executed by the engine's own shell (`sqlite3`, `psql`) with one transaction per file.
+//! Runs alternate between the two so that drift in the machine's speed hits both alike; the
+//! medians and the median of the per-pair ratios are printed.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::pg::{Cluster, PG_URL_VAR};
+use crate::project_root;
+
+/// How many migrations each run applies.
+const COUNT: usize = 1000;
+
+/// Counted runs of each side (after one warm-up pair).
+const RUNS: usize = 5;
+
+/// `cargo xtask bench [sqlite|postgres]`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let declarative = args.first().is_some_and(|a| a == "declarative");
+    let rest = if declarative { &args[1..] } else { args };
+    let (sqlite, postgres) = match rest.first().map(String::as_str) {
+        None => (true, true),
+        Some("sqlite") => (true, false),
+        Some("postgres") => (false, true),
+        Some(other) => {
+            return Err(format!(
+                "unknown bench `{other}`; use `cargo xtask bench [declarative] [sqlite|postgres]`"
+            ));
+        }
+    };
+    for tool in [
+        (sqlite && !declarative).then_some("sqlite3"),
+        postgres.then_some("psql"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if Command::new(tool).arg("--version").output().is_err() {
+            return Err(format!(
+                "`{tool}` is not on PATH; the baseline needs it (Debian: apt-get install {})",
+                if tool == "psql" {
+                    "postgresql-client"
+                } else {
+                    "sqlite3"
+                }
+            ));
+        }
+    }
+
+    eprintln!("building godwit (release)");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(project_root())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "godwit-cli",
+            "--bin",
+            "godwit",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building godwit failed".into());
+    }
+    let godwit = project_root().join("target/release/godwit");
+    if declarative {
+        return crate::bench_declarative::run(sqlite, postgres, &godwit);
+    }
+
+    let work = tempfile::Builder::new()
+        .prefix("godwit-bench-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let baseline_script = generate(work.path())?;
+    println!(
+        "{COUNT} migrations (CREATE TABLE with 3 columns + CREATE INDEX each), {RUNS} runs per side after a warm-up pair"
+    );
+
+    if sqlite {
+        let result = compare(
+            || {
+                let db = work.path().join("godwit.db");
+                remove(&db);
+                godwit_migrate(&godwit, work.path(), &format!("sqlite:{}", db.display()))
+            },
+            || {
+                let db = work.path().join("baseline.db");
+                remove(&db);
+                let script = std::fs::File::open(&baseline_script)
+                    .map_err(|e| format!("cannot open the baseline script: {e}"))?;
+                timed(Command::new("sqlite3").arg(&db).stdin(script), "sqlite3")
+            },
+        )?;
+        result.print("SQLite", "sqlite3");
+    }
+
+    if postgres {
+        // Keep the cluster (if we started one) alive until the PostgreSQL runs are over.
+        let (admin_url, _cluster) = match std::env::var(PG_URL_VAR) {
+            Ok(url) if !url.trim().is_empty() => (url, None),
+            _ => {
+                let cluster = Cluster::start()?;
+                (cluster.url().to_string(), Some(cluster))
+            }
+        };
+        // Every run gets a fresh database; all are dropped afterwards, whatever the result.
+        let created = RefCell::new(Vec::<String>::new());
+        let fresh = |label: &str| -> Result<String, String> {
+            let name = format!(
+                "godwit_bench_{label}_{}_{}",
+                std::process::id(),
+                created.borrow().len()
+            );
+            psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
+            created.borrow_mut().push(name.clone());
+            Ok(with_database(&admin_url, &name))
+        };
+        let result = compare(
+            || godwit_migrate(&godwit, work.path(), &fresh("godwit")?),
+            || {
+                let url = fresh("psql")?;
+                timed(
+                    Command::new("psql")
+                        .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-f"])
+                        .arg(&baseline_script)
+                        .arg(&url),
+                    "psql",
+                )
+            },
+        );
+        for name in created.borrow().iter() {
+            let _ = psql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
+        }
+        result?.print("PostgreSQL", "psql");
+    }
+    Ok(())
+}
+
+/// Write the migrations folder, a `godwit.toml`, and the baseline script; return the script.
+fn generate(dir: &Path) -> Result<std::path::PathBuf, String> {
+    let migrations = dir.join("migrations");
+    std::fs::create_dir_all(&migrations).map_err(|e| e.to_string())?;
+    let mut baseline = String::new();
+    for i in 1..=COUNT {
+        let sql = format!(
+            "CREATE TABLE bench_{i} (\n    id BIGINT PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at TEXT\n);\n\
+             CREATE INDEX bench_{i}_name ON bench_{i} (name);\n"
+        );
+        let version = 20_260_101_000_000_u64 + i as u64;
+        std::fs::write(migrations.join(format!("{version}_bench_{i}.up.sql")), &sql)
+            .map_err(|e| e.to_string())?;
+        baseline.push_str("BEGIN;\n");
+        baseline.push_str(&sql);
+        baseline.push_str("COMMIT;\n");
+    }
+    std::fs::write(dir.join("godwit.toml"), "migrations = \"migrations\"\n")
+        .map_err(|e| e.to_string())?;
+    let script = dir.join("baseline.sql");
+    std::fs::write(&script, baseline).map_err(|e| e.to_string())?;
+    Ok(script)
+}
+
+fn godwit_migrate(godwit: &Path, dir: &Path, url: &str) -> Result<Duration, String> {
+    timed(
+        Command::new(godwit)
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .args(["--quiet", "--url", url, "migrate"]),
+        "godwit migrate",
+    )
+}
+
+fn timed(command: &mut Command, what: &str) -> Result<Duration, String> {
+    let start = Instant::now();
+    let output = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let elapsed = start.elapsed();
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(elapsed)
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
+    timed(
+        Command::new("psql").args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-c", sql, url]),
+        "psql",
+    )
+    .map(|_| ())
+}
+
+/// Replace the database of a `postgres://` URL, keeping its query string.
+pub(crate) fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| authority + i);
+    match query {
+        Some(q) => format!("{}/{database}?{q}", &base[..path]),
+        None => format!("{}/{database}", &base[..path]),
+    }
+}
+
+fn remove(path: &Path) {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// Timings of the two sides, run in alternation.
+struct Comparison {
+    godwit: Vec<Duration>,
+    baseline: Vec<Duration>,
+}
+
+fn compare(
+    mut godwit: impl FnMut() -> Result<Duration, String>,
+    mut baseline: impl FnMut() -> Result<Duration, String>,
+) -> Result<Comparison, String> {
+    godwit()?;
+    baseline()?;
+    let mut result = Comparison {
+        godwit: Vec::new(),
+        baseline: Vec::new(),
+    };
+    for _ in 0..RUNS {
+        result.godwit.push(godwit()?);
+        result.baseline.push(baseline()?);
+    }
+    Ok(result)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+impl Comparison {
+    fn print(&self, engine: &str, tool: &str) {
+        let secs = |v: &[Duration]| -> Vec<f64> { v.iter().map(Duration::as_secs_f64).collect() };
+        let mut ratios: Vec<f64> = self
+            .godwit
+            .iter()
+            .zip(&self.baseline)
+            .map(|(g, b)| g.as_secs_f64() / b.as_secs_f64())
+            .collect();
+        let (min, max) = ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+        println!(
+            "{engine:<10} godwit migrate median {:.3} s | {tool} median {:.3} s | ratio median {:.2}x (min {min:.2}x, max {max:.2}x)",
+            median(&mut secs(&self.godwit)),
+            median(&mut secs(&self.baseline)),
+            median(&mut ratios),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn database_is_replaced() {
+        assert_eq!(
+            with_database("postgres://p@localhost:5433/postgres?host=/tmp/x", "b"),
+            "postgres://p@localhost:5433/b?host=/tmp/x"
+        );
+    }
+
+    #[test]
+    fn generated_files_match_the_baseline() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = generate(dir.path()).unwrap();
+        let files = std::fs::read_dir(dir.path().join("migrations"))
+            .unwrap()
+            .count();
+        assert_eq!(files, COUNT);
+        let baseline = std::fs::read_to_string(script).unwrap();
+        assert_eq!(baseline.matches("BEGIN;").count(), COUNT);
+        assert_eq!(baseline.matches("CREATE INDEX").count(), COUNT);
+    }
+}

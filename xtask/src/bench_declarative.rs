@@ -1,0 +1,186 @@
+//! `cargo xtask bench declarative`: introspection and `push --dry-run` on a generated
+//! 1,000-table schema (5 columns, 2 indexes and a foreign key each), on SQLite and PostgreSQL,
+//! reporting each command's wall time and peak memory (the process's maximum resident set).
+//!
+//! `godwit inspect --format json` times connecting plus reading the whole catalog into the
+//! model; `godwit push --dry-run` with the same schema adds a scratch database, applying the
+//! 1,000 tables to it, a second introspection and the diff (which must find nothing).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::pg::{Cluster, PG_URL_VAR};
+
+/// Tables in the generated schema.
+const TABLES: usize = 1000;
+
+/// Counted runs of each command (after one warm-up).
+const RUNS: usize = 3;
+
+/// Wall time and peak memory of one finished process.
+struct Sample {
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+/// Run `command` to completion and measure it. The peak resident set comes from `wait4`, which
+/// reports it per child, so concurrent work elsewhere does not pollute it.
+#[allow(unsafe_code)]
+fn measure(command: &mut Command, what: &str) -> Result<Sample, String> {
+    let start = Instant::now();
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero `rusage` is a valid value of that plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own unreaped child; `status` and `usage` are valid out-pointers to
+    // locals. std never reaps this child, because we do not call `wait` on it.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if reaped != pid {
+        return Err(format!(
+            "waiting for {what} failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(format!("{what} failed (wait status {status}): {stderr}"));
+    }
+    Ok(Sample {
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+    })
+}
+
+/// The generated schema: table `t{i}` references `t{i-1}` (the first references itself).
+fn schema_sql() -> String {
+    let mut sql = String::new();
+    for i in 1..=TABLES {
+        let parent = if i == 1 { 1 } else { i - 1 };
+        sql.push_str(&format!(
+            "CREATE TABLE t{i} (\n    id INTEGER PRIMARY KEY,\n    parent_id INTEGER REFERENCES t{parent} (id),\n    \
+             name TEXT NOT NULL,\n    score INTEGER DEFAULT 0,\n    created_at TEXT\n);\n\
+             CREATE INDEX t{i}_parent ON t{i} (parent_id);\nCREATE INDEX t{i}_name ON t{i} (name, score);\n"
+        ));
+    }
+    sql
+}
+
+fn median(samples: &mut [Sample]) -> (f64, f64) {
+    samples.sort_by_key(|s| s.wall);
+    let wall = samples[samples.len() / 2].wall.as_secs_f64();
+    let mut rss: Vec<i64> = samples.iter().map(|s| s.max_rss_kib).collect();
+    rss.sort_unstable();
+    (wall, rss[rss.len() / 2] as f64 / 1024.0)
+}
+
+fn repeat(mut run: impl FnMut() -> Result<Sample, String>) -> Result<(f64, f64), String> {
+    run()?;
+    let mut samples = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        samples.push(run()?);
+    }
+    Ok(median(&mut samples))
+}
+
+fn godwit(binary: &Path, dir: &Path, url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .args(["--url", url])
+        .args(args);
+    command
+}
+
+/// Measure both commands against `url`, which already holds the schema.
+fn report(engine: &str, binary: &Path, dir: &Path, url: &str) -> Result<(), String> {
+    let schema = dir.join("schema.sql");
+    let schema = schema.to_str().ok_or("temp path is not UTF-8")?;
+    let (inspect_s, inspect_mib) = repeat(|| {
+        measure(
+            &mut godwit(binary, dir, url, &["--format", "json", "inspect"]),
+            "godwit inspect",
+        )
+    })?;
+    let (push_s, push_mib) = repeat(|| {
+        measure(
+            &mut godwit(binary, dir, url, &["push", "--dry-run", "--schema", schema]),
+            "godwit push --dry-run",
+        )
+    })?;
+    println!(
+        "{engine:<10} inspect (introspection) median {inspect_s:.3} s, peak {inspect_mib:.1} MiB | \
+         push --dry-run median {push_s:.3} s, peak {push_mib:.1} MiB"
+    );
+    Ok(())
+}
+
+/// The `declarative` bench.
+pub fn run(sqlite: bool, postgres: bool, binary: &Path) -> Result<(), String> {
+    let work = tempfile::Builder::new()
+        .prefix("godwit-bench-declarative-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    std::fs::write(work.path().join("schema.sql"), schema_sql()).map_err(|e| e.to_string())?;
+    println!(
+        "{TABLES} tables (5 columns, 2 indexes and a foreign key each); median of {RUNS} runs after a warm-up; \
+         peak = maximum resident set of the godwit process"
+    );
+    let schema = work.path().join("schema.sql");
+    let schema = schema.to_str().ok_or("temp path is not UTF-8")?;
+    if sqlite {
+        let url = format!("sqlite:{}", work.path().join("bench.db").display());
+        measure(
+            &mut godwit(
+                binary,
+                work.path(),
+                &url,
+                &["push", "--yes", "--schema", schema],
+            ),
+            "godwit push (setup)",
+        )?;
+        report("SQLite", binary, work.path(), &url)?;
+    }
+    if postgres {
+        let (admin, _cluster) = match std::env::var(PG_URL_VAR) {
+            Ok(url) if !url.trim().is_empty() => (url, None),
+            _ => {
+                let cluster = Cluster::start()?;
+                (cluster.url().to_string(), Some(cluster))
+            }
+        };
+        let name = format!("godwit_bench_declarative_{}", std::process::id());
+        let psql = |sql: &str| {
+            measure(
+                Command::new("psql").args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-c", sql, &admin]),
+                "psql",
+            )
+        };
+        psql(&format!("CREATE DATABASE {name}"))?;
+        let url = crate::bench::with_database(&admin, &name);
+        let result = measure(
+            &mut godwit(
+                binary,
+                work.path(),
+                &url,
+                &["push", "--yes", "--schema", schema],
+            ),
+            "godwit push (setup)",
+        )
+        .and_then(|_| report("PostgreSQL", binary, work.path(), &url));
+        let _ = psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        result?;
+    }
+    Ok(())
+}

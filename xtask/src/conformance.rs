@@ -1,0 +1,117 @@
+//! The `conformance` task: run the declarative-diff corpus in `../shared/conformance` (cases
+//! from a peer project's public test suite) against `godwit push`.
+//!
+//! The corpus runner (`run.py`, Python standard library only) applies each case's current
+//! schema, runs godwit with the desired one, compares a normalised catalog with the desired
+//! schema applied directly, and requires a second run to change nothing. It prints one line per
+//! case and ends with `N passed, M failed`. This task builds godwit, provides a PostgreSQL
+//! server when none is configured, and passes the right command template.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::pg::{Cluster, PG_URL_VAR};
+use crate::project_root;
+
+/// Where the corpus is, unless `GODWIT_CONFORMANCE_DIR` says otherwise.
+const DEFAULT_CORPUS: &str = "../shared/conformance";
+
+/// `cargo xtask conformance [sqlite|postgres] [-- RUN.PY ARGS]`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let (ours, passthrough) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
+    let dialects: Vec<&str> = match ours {
+        [] => vec!["sqlite", "postgres"],
+        [d] if d == "sqlite" || d == "postgres" => vec![d.as_str()],
+        other => {
+            return Err(format!(
+                "unexpected arguments {other:?}; use `cargo xtask conformance [sqlite|postgres] [-- RUN.PY ARGS]`"
+            ));
+        }
+    };
+    let corpus = std::env::var_os("GODWIT_CONFORMANCE_DIR")
+        .map_or_else(|| project_root().join(DEFAULT_CORPUS), PathBuf::from);
+    let runner = corpus.join("run.py");
+    if !runner.is_file() {
+        return Err(format!(
+            "no conformance runner at {}; set GODWIT_CONFORMANCE_DIR to the corpus folder",
+            runner.display()
+        ));
+    }
+
+    eprintln!("building godwit");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(project_root())
+        .args(["build", "--quiet", "-p", "godwit-cli", "--bin", "godwit"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building godwit failed".into());
+    }
+    let godwit = project_root().join("target/debug/godwit");
+    let tool = format!(
+        "{} push --url {{url}} --schema {{schema_file}} --yes {{drop_flag}}",
+        godwit.display()
+    );
+
+    let mut failed = Vec::new();
+    for dialect in dialects {
+        let mut command = Command::new("python3");
+        command
+            .arg(&runner)
+            .args(["--dialect", dialect, "--tool", &tool])
+            .arg("--drop-flag=--accept-data-loss")
+            .args(["-j", "2"])
+            .args(passthrough);
+        // Cases that need features godwit does not model yet are skipped, never passed: the
+        // corpus's own skip list (cases the server cannot evaluate) plus ours.
+        let combined_skips = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+        let ours = project_root().join(format!("xtask/conformance/{dialect}-unmodeled.txt"));
+        let user_chose = passthrough
+            .iter()
+            .any(|a| a.starts_with("--skip-file") || a == "--no-skip-file");
+        if ours.is_file() && !user_chose {
+            let corpus_skips = corpus.join(dialect).join(if dialect == "postgres" {
+                "skip-pg15.txt"
+            } else {
+                "skip-sqlite340.txt"
+            });
+            let mut text = std::fs::read_to_string(&corpus_skips).unwrap_or_default();
+            text.push('\n');
+            text.push_str(
+                &std::fs::read_to_string(&ours)
+                    .map_err(|e| format!("cannot read {}: {e}", ours.display()))?,
+            );
+            std::fs::write(combined_skips.path(), text).map_err(|e| e.to_string())?;
+            command.arg("--skip-file").arg(combined_skips.path());
+        }
+        // Keep a throwaway cluster alive for the PostgreSQL run only.
+        let _cluster = if dialect == "postgres" {
+            let (url, cluster) = match std::env::var(PG_URL_VAR) {
+                Ok(url) if !url.trim().is_empty() => (url, None),
+                _ => {
+                    let cluster = Cluster::start()?;
+                    (cluster.url().to_string(), Some(cluster))
+                }
+            };
+            command.env("PG_ADMIN_URL", url);
+            cluster
+        } else {
+            None
+        };
+        eprintln!("running the {dialect} corpus");
+        let status = command
+            .status()
+            .map_err(|e| format!("cannot run python3 (needed by the corpus runner): {e}"))?;
+        if !status.success() {
+            failed.push(dialect);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("conformance failures in: {}", failed.join(", ")))
+    }
+}
