@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use godwit_core::declarative::RenameRequest;
-use godwit_core::{RepairAction, Version};
+use godwit_core::{RecoverAction, RepairAction, Version};
 
 use crate::output::Format;
 
@@ -143,6 +143,24 @@ pub enum Command {
                             godwit repair --mark-rolled-back 20240101120000"
     )]
     Repair(RepairArgs),
+
+    /// Explain failed migrations and get out of them
+    ///
+    /// Without an action, explains every migration left failed: the statement that failed and
+    /// the database's error; whether it ran in a transaction (then nothing of it stayed) or
+    /// outside one (then the statements before the failing one ran and stayed: they are listed);
+    /// invalid indexes its failed CREATE INDEX CONCURRENTLY left behind (PostgreSQL); and the
+    /// actions that fit. That changes nothing. In a terminal it then asks which action to take;
+    /// otherwise name the action as a flag. With several failed migrations, name the VERSION.
+    ///
+    /// A retry first drops the invalid indexes the migration builds, so an
+    /// `IF NOT EXISTS` cannot mistake a broken index for a finished one.
+    #[command(
+        after_help = "Example:\n  godwit recover                  # explain, change nothing\n  \
+                      godwit recover --retry\n  \
+                      godwit recover 20240101120000 --run-down"
+    )]
+    Recover(RecoverArgs),
 
     /// Clear a migration lock left behind by a run that died
     ///
@@ -496,6 +514,58 @@ impl Args for RepairChoice {
     fn augment_args_for_update(command: clap::Command) -> clap::Command {
         RepairFlags::augment_args_for_update(command)
     }
+}
+
+/// Arguments of `recover`.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The failed migration to act on [default: the only failed one]
+    pub version: Option<Version>,
+
+    /// What to do; without one, only explain.
+    #[command(flatten)]
+    action: RecoverFlags,
+
+    /// Lock waiting.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+impl RecoverArgs {
+    /// The action the flags name, if any.
+    pub fn action(&self) -> Option<RecoverAction> {
+        let flags = &self.action;
+        [
+            (flags.retry, RecoverAction::Retry),
+            (flags.run_down, RecoverAction::RunDown),
+            (flags.mark_rolled_back, RecoverAction::MarkRolledBack),
+            (flags.mark_applied, RecoverAction::MarkApplied),
+        ]
+        .into_iter()
+        .find_map(|(given, action)| given.then_some(action))
+    }
+}
+
+/// The recovery actions as flags; clap allows at most one.
+#[derive(Debug, Args)]
+#[group(id = "recover_action", multiple = false)]
+struct RecoverFlags {
+    /// Run the migration's up script again from its first statement
+    #[arg(long)]
+    retry: bool,
+
+    /// Run its down script to undo the statements that ran, then record it rolled back
+    #[arg(long)]
+    run_down: bool,
+
+    /// Record it rolled back without running SQL, after undoing it by hand (migrate runs it
+    /// again)
+    #[arg(long)]
+    mark_rolled_back: bool,
+
+    /// Record it applied without running SQL, after completing it by hand
+    #[arg(long)]
+    mark_applied: bool,
 }
 
 /// Arguments of `unlock`.

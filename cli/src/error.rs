@@ -229,6 +229,17 @@ pub enum CliError {
         /// The `--rename` values, one per possible rename.
         flags: Vec<String>,
     },
+    /// `recover` was given an action but several migrations are failed and no version.
+    #[error(
+        "{} migrations are failed ({}); name the one to act on, for example `godwit recover {} --retry`",
+        versions.len(),
+        versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        versions[0]
+    )]
+    AmbiguousRecovery {
+        /// The failed versions.
+        versions: Vec<godwit_core::Version>,
+    },
     /// The user answered no at a prompt.
     #[error("you answered no, so nothing was changed")]
     Declined,
@@ -287,7 +298,8 @@ impl CliError {
             | CliError::ConfigExists { .. }
             | CliError::NoSchemaFile { .. }
             | CliError::DevUrlEngine { .. }
-            | CliError::MixedEngines { .. } => Exit::Usage,
+            | CliError::MixedEngines { .. }
+            | CliError::AmbiguousRecovery { .. } => Exit::Usage,
             CliError::Create { .. }
             | CliError::Open { .. }
             | CliError::Database { .. }

@@ -144,6 +144,11 @@ impl Progress {
             Event::Applied { duration_ms, .. } | Event::RolledBack { duration_ms, .. } => {
                 self.close(&format!("{OK}ok{OK:#} ({})", milliseconds(*duration_ms)));
             }
+            Event::DroppedInvalidIndex { index } => self.output.warning(&format!(
+                "dropped invalid index {}.{} on {}, left by an earlier attempt, so the migration \
+                 builds it again",
+                index.schema, index.name, index.table
+            )),
             Event::Locked => tracing::debug!("took the migration lock"),
             Event::Planned { count } => tracing::debug!(count, "planned the run"),
             _ => {}

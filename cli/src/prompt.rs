@@ -35,3 +35,33 @@ pub fn confirm(question: &str) -> Result<bool, CliError> {
 pub fn confirm_typed(question: &str) -> Result<bool, CliError> {
     Ok(ask(&format!("{question} Type yes to go on:"))? == "yes")
 }
+
+/// Offer `options` as a numbered list and return the one picked; an empty answer picks none.
+/// Asked again after an answer that is not a number of the list.
+pub fn choose<T: Copy>(
+    question: &str,
+    options: &[T],
+    describe: impl Fn(&T) -> &str,
+) -> Result<Option<T>, CliError> {
+    let mut menu = String::new();
+    for (index, option) in options.iter().enumerate() {
+        menu.push_str(&format!("  {}) {}\n", index + 1, describe(option)));
+    }
+    loop {
+        let answer = ask(&format!(
+            "{menu}{question} [1-{}, or Enter for nothing]",
+            options.len()
+        ))?;
+        if answer.is_empty() {
+            return Ok(None);
+        }
+        if let Some(option) = answer
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| options.get(i))
+        {
+            return Ok(Some(*option));
+        }
+    }
+}

@@ -346,7 +346,7 @@ fn a_failed_migration_is_reported_and_blocks_the_next_run() {
     let output = project.run(&["migrate"]);
     assert_code(&output, 3);
     assert!(
-        stderr(&output).contains("repair --mark-rolled-back 2"),
+        stderr(&output).contains("run `godwit recover` to see what it left behind"),
         "{}",
         stderr(&output)
     );

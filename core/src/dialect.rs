@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::{Change, DiffOptions};
 use crate::history::HistoryTable;
+use crate::recover::InvalidIndex;
 use crate::schema::Schema;
 use crate::store::{Row, Value};
 
@@ -280,6 +281,22 @@ pub trait Dialect: Send + Sync + Debug {
              )"
         ));
         statements
+    }
+
+    /// A query listing the indexes that a failed or interrupted concurrent build left invalid,
+    /// one row per index of three text columns: schema, index, table. `None` (the default)
+    /// when the engine builds every index atomically.
+    fn invalid_indexes_query(&self) -> Option<String> {
+        None
+    }
+
+    /// The statement that drops an invalid index before the migration that builds it runs
+    /// again. It runs outside a transaction.
+    fn drop_invalid_index(&self, index: &InvalidIndex) -> String {
+        format!(
+            "DROP INDEX {}",
+            self.qualified_name(Some(&index.schema), &index.name)
+        )
     }
 
     /// How the declarative diff compares names on this engine.

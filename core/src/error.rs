@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::declarative::DeclarativeError;
+use crate::history::Status;
 use crate::migration::{Checksum, Version};
 use crate::store::{StatementError, StoreError};
 
@@ -119,9 +120,8 @@ pub enum Refusal {
     /// A migration failed earlier and its file has not changed since.
     #[error(
         "migration {version} ({name}) failed on {failed_at}: {error}; \
-         fix the file and run migrate again (an edited file is retried), \
-         or run `godwit repair --mark-rolled-back {version}` after undoing any partial changes, \
-         or `godwit repair --mark-applied {version}` if you completed it by hand"
+         run `godwit recover` to see what it left behind and the ways out, \
+         or fix the file and run migrate again (an edited file is retried)"
     )]
     Failed {
         /// The migration.
@@ -132,6 +132,31 @@ pub enum Refusal {
         failed_at: String,
         /// The recorded error.
         error: String,
+    },
+    /// `recover` was asked to act on a migration that is not failed.
+    #[error(
+        "migration {version} ({name}) is {status}, not failed; `godwit recover` acts on failed \
+         migrations only (`godwit status` shows every state)"
+    )]
+    NotFailed {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// Its state.
+        status: Status,
+    },
+    /// The recovery asked for does not fit how the migration failed.
+    #[error("{flag} does not fit migration {version} ({name}): {reason}")]
+    RecoveryDoesNotFit {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// The flag of the action.
+        flag: &'static str,
+        /// Why not, and what fits instead.
+        reason: String,
     },
     /// A migration failed earlier and its file is gone.
     #[error(

@@ -25,6 +25,7 @@ pub mod lint;
 pub mod migration;
 pub mod migrator;
 pub mod plan;
+pub mod recover;
 pub mod schema;
 pub mod store;
 pub mod url;
@@ -37,6 +38,7 @@ pub use migration::{
 };
 pub use migrator::{Completed, Event, Migrator, MigratorConfig, RunReport};
 pub use plan::{MigrateOptions, Plan, RepairAction, RollbackTarget, State, StatusReport};
+pub use recover::{Diagnosis, InvalidIndex, Outcome, RecoverAction};
 pub use store::{
     LockHolder, LockOwner, LockRequest, Row, StatementError, Store, StoreError, UnlockOutcome,
     Value,

@@ -5,13 +5,16 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
 use crate::migration::{Migration, Migrations, Version};
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, StatusReport, Warning,
 };
+use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction};
 use crate::store::{
-    LockHolder, LockOwner, LockRequest, StatementError, Store, StoreError, UnlockOutcome, excerpt,
+    LockHolder, LockOwner, LockRequest, StatementError, Store, StoreError, UnlockOutcome, Value,
+    excerpt,
 };
 
 /// How a [`Migrator`] finds and guards its history.
@@ -70,6 +73,12 @@ pub enum Event {
         name: String,
         /// How long it took.
         duration_ms: u64,
+    },
+    /// An invalid index left by an earlier failed attempt of the migration about to run was
+    /// dropped, so the new attempt builds it again instead of mistaking it for a finished one.
+    DroppedInvalidIndex {
+        /// The index.
+        index: InvalidIndex,
     },
     /// A down script started.
     RollingBack {
@@ -224,7 +233,9 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         history::ensure(self.store.as_mut(), &self.config.history).await?;
         let rows = history::read(self.store.as_mut(), &self.config.history).await?;
-        let plan = plan::plan_migrate(&rows, &self.migrations, options)?;
+        let mut plan = plan::plan_migrate(&rows, &self.migrations, options)?;
+        plan.warnings
+            .extend(self.unexplained_invalid_indexes(&plan).await?);
         on_event(&Event::Planned {
             count: plan.steps.len(),
         });
@@ -281,6 +292,9 @@ impl Migrator {
     ) -> Result<Completed, Error> {
         let transactional = !migration.up.directives.no_transaction
             && self.store.dialect().capabilities().transactional_ddl;
+        if !transactional {
+            self.drop_invalid_indexes(migration, on_event).await?;
+        }
         on_event(&Event::Applying {
             version: migration.version,
             name: migration.name.clone(),
@@ -393,62 +407,80 @@ impl Migrator {
         let rows = history::read(self.store.as_mut(), &self.config.history).await?;
         let steps = plan::plan_rollback(&rows, &self.migrations, target)?;
         on_event(&Event::Planned { count: steps.len() });
-        let table = self.config.history.clone();
         let mut report = RunReport::default();
         for step in steps {
-            let version = step.row.version;
-            let name = step.row.name.clone();
-            on_event(&Event::RollingBack {
-                version,
-                name: name.clone(),
-            });
-            let start = Instant::now();
-            let transactional = !step.down.directives.no_transaction
-                && self.store.dialect().capabilities().transactional_ddl;
-            let mut row = step.row.clone();
-            row.status = Status::RolledBack;
-            row.finished_at = Some(history::now_rfc3339());
-            row.applied_by = Some(self.config.owner.to_string());
-            let result = if transactional {
-                self.store.begin().await?;
-                let mut result = self.store.execute_script(&step.down.sql).await;
-                if result.is_ok() {
-                    result = history::write(self.store.as_mut(), &table, &row).await;
-                }
-                match result {
-                    Ok(()) => self.store.commit().await,
-                    Err(error) => {
-                        let _ = self.store.rollback().await;
-                        Err(error)
-                    }
-                }
-            } else {
-                match self.store.execute_script(&step.down.sql).await {
-                    Ok(()) => history::write(self.store.as_mut(), &table, &row).await,
-                    Err(error) => Err(error),
-                }
-            };
-            if let Err(error) = result {
-                return Err(Error::RollbackFailed {
+            let done = self
+                .run_down(step, on_event)
+                .await
+                .map_err(|(version, name, cause)| Error::RollbackFailed {
                     version,
                     name,
                     rolled_back: report.completed.iter().map(|c| c.version).collect(),
-                    cause: as_statement_error(error),
-                });
-            }
-            let duration_ms = elapsed_ms(start);
-            on_event(&Event::RolledBack {
-                version,
-                name: name.clone(),
-                duration_ms,
-            });
-            report.completed.push(Completed {
-                version,
-                name,
-                duration_ms,
-            });
+                    cause,
+                })?;
+            report.completed.push(done);
         }
         Ok(report)
+    }
+
+    /// Run one down script and record the migration rolled back, in one transaction when the
+    /// script allows. A failure comes back with the migration it belongs to.
+    async fn run_down(
+        &mut self,
+        step: RollbackStep,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<Completed, (Version, String, StatementError)> {
+        let table = self.config.history.clone();
+        let version = step.row.version;
+        let name = step.row.name.clone();
+        on_event(&Event::RollingBack {
+            version,
+            name: name.clone(),
+        });
+        let start = Instant::now();
+        let transactional = !step.down.directives.no_transaction
+            && self.store.dialect().capabilities().transactional_ddl;
+        let mut row = step.row;
+        row.status = Status::RolledBack;
+        row.finished_at = Some(history::now_rfc3339());
+        row.applied_by = Some(self.config.owner.to_string());
+        let result = if transactional {
+            match self.store.begin().await {
+                Err(error) => Err(error),
+                Ok(()) => {
+                    let mut result = self.store.execute_script(&step.down.sql).await;
+                    if result.is_ok() {
+                        result = history::write(self.store.as_mut(), &table, &row).await;
+                    }
+                    match result {
+                        Ok(()) => self.store.commit().await,
+                        Err(error) => {
+                            let _ = self.store.rollback().await;
+                            Err(error)
+                        }
+                    }
+                }
+            }
+        } else {
+            match self.store.execute_script(&step.down.sql).await {
+                Ok(()) => history::write(self.store.as_mut(), &table, &row).await,
+                Err(error) => Err(error),
+            }
+        };
+        if let Err(error) = result {
+            return Err((version, name, as_statement_error(error)));
+        }
+        let duration_ms = elapsed_ms(start);
+        on_event(&Event::RolledBack {
+            version,
+            name: name.clone(),
+            duration_ms,
+        });
+        Ok(Completed {
+            version,
+            name,
+            duration_ms,
+        })
     }
 
     /// Change the history without running SQL, under the lock. Returns the row written.
@@ -470,6 +502,164 @@ impl Migrator {
         .await;
         self.release().await;
         result
+    }
+
+    /// Indexes a failed or interrupted concurrent build left invalid; empty on engines that
+    /// build indexes atomically. Read-only.
+    pub async fn invalid_indexes(&mut self) -> Result<Vec<InvalidIndex>, Error> {
+        let Some(sql) = self.store.dialect().invalid_indexes_query() else {
+            return Ok(Vec::new());
+        };
+        let rows = self.store.query(&sql, &[]).await?;
+        rows.into_iter()
+            .map(|row| match row.as_slice() {
+                [Value::Text(schema), Value::Text(name), Value::Text(table)] => Ok(InvalidIndex {
+                    schema: schema.clone(),
+                    name: name.clone(),
+                    table: table.clone(),
+                }),
+                other => Err(Error::Store(StoreError::Other(format!(
+                    "the invalid-index query returned {other:?}, not three names"
+                )))),
+            })
+            .collect()
+    }
+
+    /// Warnings for invalid indexes that no migration of `plan` is about to rebuild: the run
+    /// leaves them alone, and the user should know they exist.
+    async fn unexplained_invalid_indexes(&mut self, plan: &Plan) -> Result<Vec<Warning>, Error> {
+        let invalid = self.invalid_indexes().await?;
+        let dialect = self.store.dialect().name();
+        let rebuilt: Vec<InvalidIndex> = plan
+            .steps
+            .iter()
+            .flat_map(|step| recover::indexes_to_drop(dialect, &step.migration, &invalid))
+            .collect();
+        Ok(invalid
+            .into_iter()
+            .filter(|index| !rebuilt.contains(index))
+            .map(|index| Warning::InvalidIndex { index })
+            .collect())
+    }
+
+    /// Drop the invalid indexes that `migration` creates, left by an earlier attempt, each in
+    /// its own statement outside a transaction.
+    async fn drop_invalid_indexes(
+        &mut self,
+        migration: &Migration,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<(), Error> {
+        let invalid = self.invalid_indexes().await?;
+        let dialect = self.store.dialect().name();
+        for index in recover::indexes_to_drop(dialect, migration, &invalid) {
+            let sql = self.store.dialect().drop_invalid_index(&index);
+            self.store.execute(&sql, &[]).await?;
+            on_event(&Event::DroppedInvalidIndex { index });
+        }
+        Ok(())
+    }
+
+    /// Every failed migration explained, with the actions that fit. Read-only.
+    pub async fn diagnose(&mut self) -> Result<Vec<Diagnosis>, Error> {
+        let rows = self.history().await?;
+        let invalid = self.invalid_indexes().await?;
+        Ok(recover::diagnose(
+            &rows,
+            &self.migrations,
+            self.store.dialect().name(),
+            &invalid,
+        ))
+    }
+
+    /// Carry out `action` for the failed migration `version`, under the lock, and return its
+    /// history row afterwards. Refused, with nothing changed, when the migration is not failed
+    /// or the action does not fit its failure (see [`Diagnosis::unfit`]).
+    pub async fn recover(
+        &mut self,
+        version: Version,
+        action: RecoverAction,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<HistoryRow, Error> {
+        self.lock().await?;
+        on_event(&Event::Locked);
+        let result = self.recover_locked(version, action, on_event).await;
+        self.release().await;
+        result
+    }
+
+    async fn recover_locked(
+        &mut self,
+        version: Version,
+        action: RecoverAction,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<HistoryRow, Error> {
+        history::ensure(self.store.as_mut(), &self.config.history).await?;
+        let rows = history::read(self.store.as_mut(), &self.config.history).await?;
+        let Some(row) = rows.iter().find(|r| r.version == version).cloned() else {
+            return Err(Error::UnknownVersion { version });
+        };
+        let invalid = self.invalid_indexes().await?;
+        let dialect = self.store.dialect().name();
+        let Some(diagnosis) = recover::diagnose(&rows, &self.migrations, dialect, &invalid)
+            .into_iter()
+            .find(|d| d.version == version)
+        else {
+            return Err(Refusal::NotFailed {
+                version,
+                name: row.name,
+                status: row.status,
+            }
+            .into());
+        };
+        if let Some(reason) = diagnosis.unfit(action) {
+            return Err(Refusal::RecoveryDoesNotFit {
+                version,
+                name: row.name,
+                flag: action.flag(),
+                reason,
+            }
+            .into());
+        }
+        match action {
+            RecoverAction::Retry => {
+                let Some(migration) = self.migrations.get(version).cloned() else {
+                    unreachable!("a retry without a file is refused by `unfit`")
+                };
+                self.apply(&migration, Some(&row), Vec::new(), on_event)
+                    .await?;
+            }
+            RecoverAction::RunDown => {
+                let step = plan::rollback_step(&row, &self.migrations)?;
+                self.run_down(step, on_event)
+                    .await
+                    .map_err(|(version, name, cause)| Error::RollbackFailed {
+                        version,
+                        name,
+                        rolled_back: Vec::new(),
+                        cause,
+                    })?;
+            }
+            RecoverAction::MarkRolledBack | RecoverAction::MarkApplied => {
+                let repair = if action == RecoverAction::MarkApplied {
+                    RepairAction::MarkApplied(version)
+                } else {
+                    RepairAction::MarkRolledBack(version)
+                };
+                let updated = plan::plan_repair(
+                    &rows,
+                    &self.migrations,
+                    repair,
+                    &history::now_rfc3339(),
+                    &self.config.owner.to_string(),
+                )?;
+                history::write(self.store.as_mut(), &self.config.history, &updated).await?;
+            }
+        }
+        history::read(self.store.as_mut(), &self.config.history)
+            .await?
+            .into_iter()
+            .find(|r| r.version == version)
+            .ok_or_else(|| Error::CorruptHistory(format!("the row of {version} disappeared")))
     }
 
     /// Who holds the migration lock, if anyone.

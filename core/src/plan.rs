@@ -122,6 +122,12 @@ pub enum Warning {
         /// Its name.
         name: String,
     },
+    /// The database holds an index left invalid by a concurrent build, and no migration of the
+    /// run builds it again.
+    InvalidIndex {
+        /// The index.
+        index: crate::recover::InvalidIndex,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -134,6 +140,13 @@ impl std::fmt::Display for Warning {
             Warning::RetryingFailed { version, name } => write!(
                 f,
                 "migration {version} ({name}) failed before and its file has changed; retrying it"
+            ),
+            Warning::InvalidIndex { index } => write!(
+                f,
+                "{index}; queries do not use it but writes maintain it: if no build is running, \
+                 `godwit recover` explains the failed migration that left it, or drop it with \
+                 `DROP INDEX CONCURRENTLY {}.{}`",
+                index.schema, index.name
             ),
         }
     }
@@ -357,32 +370,36 @@ pub fn plan_rollback(
     };
     chosen
         .into_iter()
-        .map(|row| {
-            let (down, recorded) = match &row.down_script {
-                Some(sql) => {
-                    let path = migrations
-                        .get(row.version)
-                        .and_then(|m| m.down.as_ref())
-                        .and_then(|d| d.path.clone());
-                    (Script::new(sql.clone(), path)?, true)
-                }
-                None => match migrations.get(row.version).and_then(|m| m.down.clone()) {
-                    Some(script) => (script, false),
-                    None => {
-                        return Err(Error::NoDownScript {
-                            version: row.version,
-                            name: row.name.clone(),
-                        });
-                    }
-                },
-            };
-            Ok(RollbackStep {
-                row: row.clone(),
-                down,
-                recorded,
-            })
-        })
+        .map(|row| rollback_step(row, migrations))
         .collect()
+}
+
+/// How to undo the migration of `row`: its down script as recorded in the history when it ran,
+/// or else the file's. An error when neither exists.
+pub fn rollback_step(row: &HistoryRow, migrations: &Migrations) -> Result<RollbackStep, Error> {
+    let (down, recorded) = match &row.down_script {
+        Some(sql) => {
+            let path = migrations
+                .get(row.version)
+                .and_then(|m| m.down.as_ref())
+                .and_then(|d| d.path.clone());
+            (Script::new(sql.clone(), path)?, true)
+        }
+        None => match migrations.get(row.version).and_then(|m| m.down.clone()) {
+            Some(script) => (script, false),
+            None => {
+                return Err(Error::NoDownScript {
+                    version: row.version,
+                    name: row.name.clone(),
+                });
+            }
+        },
+    };
+    Ok(RollbackStep {
+        row: row.clone(),
+        down,
+        recorded,
+    })
 }
 
 /// A change `repair` makes to the history without running any SQL.
@@ -675,7 +692,7 @@ mod tests {
         let rows = [row(1, Status::Applied), row(2, Status::Failed)];
         let err = plan_migrate(&rows, &migrations(), &MigrateOptions::default()).unwrap_err();
         assert!(matches!(err, Error::Refused(Refusal::Failed { .. })));
-        assert!(err.to_string().contains("repair --mark-rolled-back 2"));
+        assert!(err.to_string().contains("`godwit recover`"));
 
         let mut changed = row(2, Status::Failed);
         changed.checksum = Checksum::of("the broken version");

@@ -4,7 +4,7 @@ use godwit_core::dialect::{RenderError, Statement};
 use godwit_core::diff::Change;
 use godwit_core::schema::Schema;
 use godwit_core::store::Row;
-use godwit_core::{Capabilities, Dialect, LockKind, Value};
+use godwit_core::{Capabilities, Dialect, InvalidIndex, LockKind, Value};
 
 /// PostgreSQL's [`Dialect`]: `$n` placeholders, schemas, transactional DDL and a session lock.
 ///
@@ -48,6 +48,32 @@ impl Dialect for PgDialect {
                 vec![Value::from(name)],
             ),
         }
+    }
+
+    fn invalid_indexes_query(&self) -> Option<String> {
+        // `indisvalid` is false from the start of a `CREATE INDEX CONCURRENTLY` until its last
+        // phase commits, and stays false when the build fails or its session dies. The query
+        // reads the catalog only and takes no lock.
+        Some(
+            "SELECT n.nspname::text, c.relname::text, t.relname::text \
+             FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg\\_toast%' \
+             ORDER BY 1, 2"
+                .to_string(),
+        )
+    }
+
+    fn drop_invalid_index(&self, index: &InvalidIndex) -> String {
+        // CONCURRENTLY, so dropping it does not block writes to its table while the lock waits.
+        format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            self.qualified_name(Some(&index.schema), &index.name)
+        )
     }
 
     fn introspection_queries(&self) -> Vec<String> {

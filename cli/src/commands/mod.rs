@@ -9,6 +9,7 @@ mod inspect;
 mod migrate;
 mod new;
 mod push;
+mod recover;
 mod repair;
 mod rollback;
 mod scratch;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Rollback(args) => rollback::run(&config()?, args, output).await,
         Command::Status => status::run(&config()?, output).await,
         Command::Repair(args) => repair::run(&config()?, args, output).await,
+        Command::Recover(args) => recover::run(&config()?, args, output).await,
         Command::Unlock(args) => unlock::run(&config()?, args, output).await,
         Command::Push(args) => push::run(&config()?, args, output).await,
         Command::Generate(args) => generate::run(&config()?, args, output).await,

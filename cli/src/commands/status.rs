@@ -1,6 +1,7 @@
 //! `godwit status`: the state of every migration. Reads only.
 
-use godwit_core::plan::StatusEntry;
+use godwit_core::InvalidIndex;
+use godwit_core::plan::{StatusEntry, Warning};
 use serde::Serialize;
 
 use super::{Session, load_migrations};
@@ -11,6 +12,8 @@ use crate::output::{self, Format, Output};
 #[derive(Serialize)]
 struct Status<'a> {
     migrations: &'a [StatusEntry],
+    /// Indexes left invalid by a failed concurrent build (PostgreSQL).
+    invalid_indexes: &'a [InvalidIndex],
 }
 
 /// Print every migration's state. Pending migrations are not a failure.
@@ -22,6 +25,18 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
         .status()
         .await
         .map_err(|error| session.error(error))?;
+    let invalid = session
+        .migrator
+        .invalid_indexes()
+        .await
+        .map_err(|error| session.error(error))?;
+    if output.format() == Format::Human {
+        for index in &invalid {
+            output.warning(&Warning::InvalidIndex {
+                index: index.clone(),
+            });
+        }
+    }
     match output.format() {
         Format::Human if report.entries.is_empty() => output.data(&format!(
             "no migration files in {} and none recorded in the database; create one with `godwit new NAME`\n",
@@ -30,6 +45,7 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
         Format::Human => output.data(&output::status_table(&report)),
         Format::Json => output.json(&Status {
             migrations: &report.entries,
+            invalid_indexes: &invalid,
         }),
     }
 }

@@ -140,7 +140,7 @@ fn host() -> String {
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .unwrap()
 }
@@ -165,4 +165,51 @@ pub fn assert_code(output: &Output, expected: i32) {
         stdout(output),
         stderr(output)
     );
+}
+
+/// A connection to the database at `url` (`sqlite:PATH` or `postgres://...`), for checking
+/// what a command did.
+pub async fn connect(url: &str) -> Box<dyn Store> {
+    match godwit_core::url::parse(url).unwrap() {
+        godwit_core::url::Target::SqliteFile(path) => {
+            Box::new(SqliteStore::open(&path, &SqliteOptions::default()).unwrap())
+        }
+        godwit_core::url::Target::Postgres(url) => Box::new(
+            godwit_postgres::PgStore::connect(&url, &godwit_postgres::PgOptions::default())
+                .await
+                .unwrap(),
+        ),
+        other => panic!("no test connection for {other:?}"),
+    }
+}
+
+/// Run the script `sql` on the database at `url`.
+pub fn exec(url: &str, sql: &str) {
+    runtime().block_on(async { connect(url).await.execute_script(sql).await.unwrap() });
+}
+
+/// Run the script `sql` on the database at `url`, which must fail; returns the error.
+pub fn exec_err(url: &str, sql: &str) -> String {
+    runtime().block_on(async {
+        match connect(url).await.execute_script(sql).await {
+            Ok(()) => panic!("`{sql}` succeeded but was expected to fail"),
+            Err(error) => error.to_string(),
+        }
+    })
+}
+
+/// The rows of `sql` on the database at `url`, each value as text (`NULL` for null).
+pub fn rows(url: &str, sql: &str) -> Vec<Vec<String>> {
+    let rows = runtime().block_on(async { connect(url).await.query(sql, &[]).await.unwrap() });
+    rows.into_iter()
+        .map(|row| {
+            row.iter()
+                .map(|value| match value {
+                    Value::Null => "NULL".to_string(),
+                    Value::Int(n) => n.to_string(),
+                    Value::Text(t) => t.clone(),
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -110,11 +110,7 @@ impl<'a> Walk<'a> {
 
     /// Normalised key of an identifier.
     pub fn ident(&self, ident: &Ident) -> String {
-        if ident.quote_style.is_none() || self.dialect == "sqlite" {
-            ident.value.to_lowercase()
-        } else {
-            ident.value.clone()
-        }
+        fold(self.dialect, ident)
     }
 
     /// Normalised key of a table (or index) name.
@@ -493,4 +489,14 @@ fn is_zero(value: &Expr) -> bool {
     };
     let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     !digits.is_empty() && digits.chars().all(|c| c == '0')
+}
+
+/// An identifier as `dialect` compares it: SQLite compares every name without regard to case;
+/// PostgreSQL folds unquoted names to lower case and keeps quoted ones as written.
+pub fn fold(dialect: &str, ident: &Ident) -> String {
+    if ident.quote_style.is_none() || dialect == "sqlite" {
+        ident.value.to_lowercase()
+    } else {
+        ident.value.clone()
+    }
 }

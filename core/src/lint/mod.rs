@@ -37,7 +37,7 @@ mod rules;
 mod source;
 mod sqlite;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect, SQLiteDialect};
 
 use crate::schema::Schema;
@@ -154,6 +154,66 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     let order = |id: &str| rules().iter().position(|r| r.id == id);
     findings.sort_by_key(|f| (f.line, f.column, f.severity, order(f.rule)));
     findings
+}
+
+/// One statement of a script, located, as [`outline`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlineStatement {
+    /// 1-based line of its first token.
+    pub line: usize,
+    /// The statement on one line, shortened.
+    pub excerpt: String,
+    /// The index it creates, for a `CREATE INDEX` statement.
+    pub creates_index: Option<CreatedIndex>,
+}
+
+/// An index named by a `CREATE INDEX` statement, with names folded as the dialect compares
+/// them and without their schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedIndex {
+    /// The index.
+    pub name: String,
+    /// Its table.
+    pub table: String,
+}
+
+/// The statements of a script with their lines, on the same parse as [`lint`]. `godwit
+/// recover` uses it to say which statements of a partly applied migration ran and which
+/// indexes the migration builds; a statement the parser cannot read is still listed, without
+/// an index.
+pub fn outline(dialect_name: &str, sql: &str) -> Vec<OutlineStatement> {
+    let dialect = parser_dialect(dialect_name);
+    let last = |name: &sqlparser::ast::ObjectName| {
+        name.0
+            .last()
+            .and_then(|part| part.as_ident())
+            .map(|ident| context::fold(dialect_name, ident))
+    };
+    source::statements(dialect.as_ref(), sql)
+        .into_iter()
+        .map(|statement| {
+            let creates_index = match &statement.body {
+                Body::Parsed { statement: ast, .. } => match ast.as_ref() {
+                    sqlparser::ast::Statement::CreateIndex(create) => {
+                        match (
+                            create.name.as_ref().and_then(last),
+                            last(&create.table_name),
+                        ) {
+                            (Some(name), Some(table)) => Some(CreatedIndex { name, table }),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            OutlineStatement {
+                line: statement.line,
+                excerpt: statement.excerpt,
+                creates_index,
+            }
+        })
+        .collect()
 }
 
 /// The sqlparser grammar for a godwit dialect name.
