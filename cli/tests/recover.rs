@@ -311,6 +311,18 @@ fn postgres_migrate_drops_only_the_invalid_indexes_its_migration_builds() {
          -- duplicates removed by hand\n\
          CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_x ON t (x);\n",
     );
+    let output = project.run(&["migrate", "--dry-run"]);
+    assert_code(&output, 0);
+    let warnings = stderr(&output);
+    assert!(
+        warnings.contains("index public.u_y on u is invalid"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("t_x"),
+        "the index the run rebuilds is no warning: {warnings}"
+    );
+
     let output = project.run(&["migrate"]);
     assert_code(&output, 0);
     let warnings = stderr(&output);

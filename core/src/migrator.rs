@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
@@ -127,6 +128,11 @@ pub struct Migrator {
     config: MigratorConfig,
 }
 
+/// Whether `migration` runs in a transaction on `dialect`'s engine.
+fn transactional(dialect: &dyn Dialect, migration: &Migration) -> bool {
+    !migration.up.directives.no_transaction && dialect.capabilities().transactional_ddl
+}
+
 fn elapsed_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
@@ -185,7 +191,10 @@ impl Migrator {
     /// What `migrate` would do now. Read-only.
     pub async fn plan(&mut self, options: &MigrateOptions) -> Result<Plan, Error> {
         let rows = self.history().await?;
-        plan::plan_migrate(&rows, &self.migrations, options)
+        let mut plan = plan::plan_migrate(&rows, &self.migrations, options)?;
+        let warnings = self.unexplained_invalid_indexes(&plan).await?;
+        plan.warnings.extend(warnings);
+        Ok(plan)
     }
 
     /// What `rollback` would do now. Read-only.
@@ -290,8 +299,7 @@ impl Migrator {
         applied: Vec<Version>,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<Completed, Error> {
-        let transactional = !migration.up.directives.no_transaction
-            && self.store.dialect().capabilities().transactional_ddl;
+        let transactional = transactional(self.store.dialect(), migration);
         if !transactional {
             self.drop_invalid_indexes(migration, on_event).await?;
         }
@@ -529,11 +537,12 @@ impl Migrator {
     /// leaves them alone, and the user should know they exist.
     async fn unexplained_invalid_indexes(&mut self, plan: &Plan) -> Result<Vec<Warning>, Error> {
         let invalid = self.invalid_indexes().await?;
-        let dialect = self.store.dialect().name();
+        let dialect = self.store.dialect();
         let rebuilt: Vec<InvalidIndex> = plan
             .steps
             .iter()
-            .flat_map(|step| recover::indexes_to_drop(dialect, &step.migration, &invalid))
+            .filter(|step| !transactional(dialect, &step.migration))
+            .flat_map(|step| recover::indexes_to_drop(dialect.name(), &step.migration, &invalid))
             .collect();
         Ok(invalid
             .into_iter()
