@@ -13,13 +13,13 @@ use serde::Serialize;
 
 use crate::error::CliError;
 
-/// How results are printed on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How results are printed on stdout, resolved from `--format` (whose `github` value only
+/// `lint` accepts, as annotations printed in its human mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    // Plain comments: clap would print doc comments as a list under `--format`.
-    // Text for people: tables, progress lines, summaries.
+    /// Text for people: tables, progress lines, summaries.
     Human,
-    // One JSON document on success, for scripts; nothing on stdout on failure.
+    /// One JSON document, for scripts.
     Json,
 }
 

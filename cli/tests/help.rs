@@ -6,7 +6,7 @@ use assert_cmd::Command;
 /// Every command, and the top level as "".
 const COMMANDS: &[&str] = &[
     "", "init", "new", "migrate", "rollback", "status", "repair", "unlock", "push", "generate",
-    "diff", "inspect", "check", "verify",
+    "diff", "inspect", "check", "lint", "verify",
 ];
 
 #[test]
