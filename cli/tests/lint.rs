@@ -1,9 +1,10 @@
 //! `godwit lint` and the lint `migrate` runs first, end to end: files without a database, the
-//! pending migrations of real SQLite files and of a fresh PostgreSQL database per test, and every
-//! output format.
+//! pending migrations of real SQLite files and of a fresh PostgreSQL database per test, every
+//! output format, and the README's rules table.
 
 mod common;
 
+use std::path::Path;
 use std::process::Output;
 
 use common::{PgProject, Project, assert_code, stderr, stdout};
@@ -334,6 +335,35 @@ fn the_format_github_is_for_lint_only() {
     assert_code(&output, 2);
     assert!(stderr(&output).contains("--format human or --format json"));
     assert!(!project.db().exists());
+}
+
+/// The README's rules table is generated from the rule definitions. `UPDATE_README=1` writes
+/// the generated table into the README instead of failing.
+#[test]
+fn readme_rules_table_is_generated_from_the_rules() {
+    const START: &str = "<!-- lint-rules:start -->\n";
+    const END: &str = "<!-- lint-rules:end -->";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md lacks the markers {START:?} and {END:?} around the rules table");
+    };
+    let start = start + START.len();
+    let generated = godwit_core::lint::rules_markdown_table();
+    if readme[start..end] == generated {
+        return;
+    }
+    if std::env::var_os("UPDATE_README").is_some() {
+        let updated = format!("{}{generated}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    panic!(
+        "the rules table in README.md differs from the rule definitions; regenerate it with\n  \
+         UPDATE_README=1 cargo test -p godwit-cli --test lint readme\n\
+         README has:\n{}\ngenerated:\n{generated}",
+        &readme[start..end]
+    );
 }
 
 /// Migration 1 creates the tables, 2 drops one (applied with `--no-lint`), so the database has
