@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{PgProject, Project, assert_code, stderr, stdout};
+use common::{Project, assert_code, stderr, stdout};
 use serde_json::Value;
 
 fn json(output: &Output) -> Value {
@@ -41,17 +41,6 @@ fn states(output: &Output) -> Vec<(i64, String)> {
 
 fn pairs(list: &[(i64, &str)]) -> Vec<(i64, String)> {
     list.iter().map(|&(v, s)| (v, s.to_string())).collect()
-}
-
-/// The table names of `inspect --format json`.
-fn tables(output: &Output) -> Vec<String> {
-    assert_code(output, 0);
-    json(output)["tables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|table| table["name"]["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// One error (`DROP TABLE`, line 3) and one warning (`CREATE TABLE` without `IF NOT EXISTS`).
@@ -366,283 +355,301 @@ fn readme_rules_table_is_generated_from_the_rules() {
     );
 }
 
-/// Migration 1 creates the tables, 2 drops one (applied with `--no-lint`), so the database has
-/// history with a statement the lint reports.
 #[cfg(feature = "sqlite")]
-fn applied_with_a_drop() -> Project {
-    let project = Project::new();
-    project.migration(
-        1,
-        "create",
-        "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT);\n\
-         CREATE TABLE IF NOT EXISTS old (id INTEGER);\n",
-        None,
-    );
-    project.migration(2, "drop_old", "DROP TABLE old;\n", None);
-    assert_code(&project.run(&["migrate", "--no-lint"]), 0);
-    project
-}
+mod sqlite {
+    use super::*;
 
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_pending_migrations_are_linted_and_applied_ones_are_not() {
-    let project = applied_with_a_drop();
-    let output = project.run(&["lint"]);
-    assert_code(&output, 0);
-    assert_eq!(stdout(&output), "no pending migrations to lint\n");
+    /// Migration 1 creates the tables, 2 drops one (applied with `--no-lint`), so the database has
+    /// history with a statement the lint reports.
+    fn applied_with_a_drop() -> Project {
+        let project = Project::new();
+        project.migration(
+            1,
+            "create",
+            "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT);\n\
+             CREATE TABLE IF NOT EXISTS old (id INTEGER);\n",
+            None,
+        );
+        project.migration(2, "drop_old", "DROP TABLE old;\n", None);
+        assert_code(&project.run(&["migrate", "--no-lint"]), 0);
+        project
+    }
 
-    project.migration(3, "purge", "DELETE FROM users;\n", None);
-    let output = project.run(&["--format", "json", "lint"]);
-    assert_code(&output, 1);
-    let document = json(&output);
-    assert_eq!(
-        document["files"],
-        serde_json::json!(["migrations/3_purge.up.sql"])
-    );
-    assert_eq!(rules(&document), ["delete-without-where"]);
+    #[test]
+    fn pending_migrations_are_linted_and_applied_ones_are_not() {
+        let project = applied_with_a_drop();
+        let output = project.run(&["lint"]);
+        assert_code(&output, 0);
+        assert_eq!(stdout(&output), "no pending migrations to lint\n");
 
-    let output = project.run(&["lint"]);
-    assert_code(&output, 1);
-    assert!(
-        stdout(&output).starts_with(
-            "migrations/3_purge.up.sql:1:1: error[delete-without-where]: DELETE FROM users"
-        ),
-        "{}",
-        stdout(&output)
-    );
-    assert!(stdout(&output).ends_with("1 error in 1 pending migration\n"));
-}
+        project.migration(3, "purge", "DELETE FROM users;\n", None);
+        let output = project.run(&["--format", "json", "lint"]);
+        assert_code(&output, 1);
+        let document = json(&output);
+        assert_eq!(
+            document["files"],
+            serde_json::json!(["migrations/3_purge.up.sql"])
+        );
+        assert_eq!(rules(&document), ["delete-without-where"]);
 
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_migrate_refuses_an_error_and_applies_nothing() {
-    let project = Project::new();
-    project.migration(
-        1,
-        "create",
-        "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT);\n",
-        None,
-    );
-    project.migration(
-        2,
-        "reset",
-        "CREATE TABLE IF NOT EXISTS audit (id INTEGER);\nDELETE FROM users;\n",
-        None,
-    );
-    let output = project.run(&["migrate"]);
-    assert_code(&output, 3);
-    assert_eq!(stdout(&output), "");
-    let error = stderr(&output);
-    assert!(
-        error.starts_with(
-            "error: the lint found 1 error in the pending migrations, so nothing was applied:\n\
-             migrations/2_reset.up.sql:2:1: error[delete-without-where]: DELETE FROM users"
-        ),
-        "{error}"
-    );
-    assert!(error.contains("\n  | DELETE FROM users\n"), "{error}");
-    assert!(
-        error.contains("-- godwit:allow RULE") && error.ends_with("or run again with --no-lint\n"),
-        "{error}"
-    );
-    // Not even migration 1, which is clean, nor the history table.
-    assert!(Project::tables(&project.db()).is_empty());
+        let output = project.run(&["lint"]);
+        assert_code(&output, 1);
+        assert!(
+            stdout(&output).starts_with(
+                "migrations/3_purge.up.sql:1:1: error[delete-without-where]: DELETE FROM users"
+            ),
+            "{}",
+            stdout(&output)
+        );
+        assert!(stdout(&output).ends_with("1 error in 1 pending migration\n"));
+    }
 
-    // JSON mode prints no document for a refused run; the error says why.
-    let output = project.run(&["--format", "json", "migrate"]);
-    assert_code(&output, 3);
-    assert_eq!(stdout(&output), "");
-    assert!(stderr(&output).contains("delete-without-where"));
+    #[test]
+    fn migrate_refuses_an_error_and_applies_nothing() {
+        let project = Project::new();
+        project.migration(
+            1,
+            "create",
+            "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT);\n",
+            None,
+        );
+        project.migration(
+            2,
+            "reset",
+            "CREATE TABLE IF NOT EXISTS audit (id INTEGER);\nDELETE FROM users;\n",
+            None,
+        );
+        let output = project.run(&["migrate"]);
+        assert_code(&output, 3);
+        assert_eq!(stdout(&output), "");
+        let error = stderr(&output);
+        assert!(
+            error.starts_with(
+                "error: the lint found 1 error in the pending migrations, so nothing was applied:\n\
+                 migrations/2_reset.up.sql:2:1: error[delete-without-where]: DELETE FROM users"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("\n  | DELETE FROM users\n"), "{error}");
+        assert!(
+            error.contains("-- godwit:allow RULE")
+                && error.ends_with("or run again with --no-lint\n"),
+            "{error}"
+        );
+        // Not even migration 1, which is clean, nor the history table.
+        assert!(Project::tables(&project.db()).is_empty());
 
-    // The dry run shows the findings (and changes nothing).
-    let output = project.run(&["migrate", "--dry-run"]);
-    assert_code(&output, 0);
-    let text = stdout(&output);
-    assert!(
-        text.contains(
-            "\nlint: 1 error\nmigrations/2_reset.up.sql:2:1: error[delete-without-where]: "
-        ),
-        "{text}"
-    );
-    assert!(text.ends_with("or run again with --no-lint\n"), "{text}");
-    let output = project.run(&["--format", "json", "migrate", "--dry-run"]);
-    assert_code(&output, 0);
-    let document = json(&output);
-    assert_eq!(document["lint"]["errors"], 1);
-    assert_eq!(rules(&document["lint"]), ["delete-without-where"]);
-    let output = project.run(&["--format", "json", "migrate", "--dry-run", "--no-lint"]);
-    assert_eq!(json(&output)["lint"], Value::Null);
-    assert!(Project::tables(&project.db()).is_empty());
+        // JSON mode prints no document for a refused run; the error says why.
+        let output = project.run(&["--format", "json", "migrate"]);
+        assert_code(&output, 3);
+        assert_eq!(stdout(&output), "");
+        assert!(stderr(&output).contains("delete-without-where"));
 
-    // An allow comment accepts the risk.
-    project.migration(
-        2,
-        "reset",
-        "CREATE TABLE IF NOT EXISTS audit (id INTEGER);\n\
-         -- godwit:allow delete-without-where\nDELETE FROM users;\n",
-        None,
-    );
-    let output = project.run(&["migrate"]);
-    assert_code(&output, 0);
-    assert_eq!(stderr(&output), "");
-    let output = project.run(&["--format", "json", "status"]);
-    assert_eq!(states(&output), pairs(&[(1, "applied"), (2, "applied")]));
-}
+        // The dry run shows the findings (and changes nothing).
+        let output = project.run(&["migrate", "--dry-run"]);
+        assert_code(&output, 0);
+        let text = stdout(&output);
+        assert!(
+            text.contains(
+                "\nlint: 1 error\nmigrations/2_reset.up.sql:2:1: error[delete-without-where]: "
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("or run again with --no-lint\n"), "{text}");
+        let output = project.run(&["--format", "json", "migrate", "--dry-run"]);
+        assert_code(&output, 0);
+        let document = json(&output);
+        assert_eq!(document["lint"]["errors"], 1);
+        assert_eq!(rules(&document["lint"]), ["delete-without-where"]);
+        let output = project.run(&["--format", "json", "migrate", "--dry-run", "--no-lint"]);
+        assert_eq!(json(&output)["lint"], Value::Null);
+        assert!(Project::tables(&project.db()).is_empty());
 
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_no_lint_applies_and_warnings_do_not_stop_migrate() {
-    let project = Project::new();
-    project.migration(
-        1,
-        "create",
-        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
-        None,
-    );
-    project.migration(2, "purge", "DELETE FROM users;\n", None);
-    let output = project.run(&["migrate", "--to", "1"]);
-    assert_code(&output, 0);
-    assert!(
-        stderr(&output).starts_with(
-            "warning: the lint found 1 warning in the pending migrations; migrate goes on:\n\
-             migrations/1_create.up.sql:1:1: warning[non-idempotent-create]: "
-        ),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stdout(&output).ends_with("1 migration applied\n"));
+        // An allow comment accepts the risk.
+        project.migration(
+            2,
+            "reset",
+            "CREATE TABLE IF NOT EXISTS audit (id INTEGER);\n\
+             -- godwit:allow delete-without-where\nDELETE FROM users;\n",
+            None,
+        );
+        let output = project.run(&["migrate"]);
+        assert_code(&output, 0);
+        assert_eq!(stderr(&output), "");
+        let output = project.run(&["--format", "json", "status"]);
+        assert_eq!(states(&output), pairs(&[(1, "applied"), (2, "applied")]));
+    }
 
-    let output = project.run(&["--format", "json", "migrate", "--no-lint"]);
-    assert_code(&output, 0);
-    let document = json(&output);
-    assert_eq!(document["applied"][0]["version"], 2);
-    assert_eq!(document["lint"], Value::Null);
-    let output = project.run(&["--format", "json", "status"]);
-    assert_eq!(states(&output), pairs(&[(1, "applied"), (2, "applied")]));
-}
+    #[test]
+    fn no_lint_applies_and_warnings_do_not_stop_migrate() {
+        let project = Project::new();
+        project.migration(
+            1,
+            "create",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+            None,
+        );
+        project.migration(2, "purge", "DELETE FROM users;\n", None);
+        let output = project.run(&["migrate", "--to", "1"]);
+        assert_code(&output, 0);
+        assert!(
+            stderr(&output).starts_with(
+                "warning: the lint found 1 warning in the pending migrations; migrate goes on:\n\
+                 migrations/1_create.up.sql:1:1: warning[non-idempotent-create]: "
+            ),
+            "{}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).ends_with("1 migration applied\n"));
 
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_migrate_reports_warnings_in_json() {
-    let project = Project::new();
-    project.migration(
-        1,
-        "create",
-        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
-        None,
-    );
-    let output = project.run(&["--format", "json", "migrate"]);
-    assert_code(&output, 0);
-    assert_eq!(stderr(&output), "");
-    let lint = &json(&output)["lint"];
-    assert_eq!(lint["errors"], 0);
-    assert_eq!(lint["warnings"], 1);
-    assert_eq!(rules(lint), ["non-idempotent-create"]);
-}
+        let output = project.run(&["--format", "json", "migrate", "--no-lint"]);
+        assert_code(&output, 0);
+        let document = json(&output);
+        assert_eq!(document["applied"][0]["version"], 2);
+        assert_eq!(document["lint"], Value::Null);
+        let output = project.run(&["--format", "json", "status"]);
+        assert_eq!(states(&output), pairs(&[(1, "applied"), (2, "applied")]));
+    }
 
-/// PostgreSQL: `users` and `posts` with an index on `posts (user_id)`, applied; then a
-/// pending migration that adds the foreign key along that index.
-#[cfg(feature = "postgres")]
-fn postgres_with_posts() -> PgProject {
-    let pg = PgProject::new();
-    pg.project.migration(
-        1,
-        "create",
-        "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n\
-         CREATE TABLE IF NOT EXISTS posts (id bigint PRIMARY KEY, user_id bigint);\n\
-         CREATE INDEX IF NOT EXISTS posts_user_id ON posts (user_id);\n",
-        None,
-    );
-    assert_code(&pg.run(&["migrate"]), 0);
-    pg.project.migration(
-        2,
-        "posts_user_fk",
-        "SET LOCAL lock_timeout = '5s';\n\
-         ALTER TABLE posts ADD CONSTRAINT posts_user_fk\n    \
-         FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n",
-        None,
-    );
-    pg
+    #[test]
+    fn migrate_reports_warnings_in_json() {
+        let project = Project::new();
+        project.migration(
+            1,
+            "create",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+            None,
+        );
+        let output = project.run(&["--format", "json", "migrate"]);
+        assert_code(&output, 0);
+        assert_eq!(stderr(&output), "");
+        let lint = &json(&output)["lint"];
+        assert_eq!(lint["errors"], 0);
+        assert_eq!(lint["warnings"], 1);
+        assert_eq!(rules(lint), ["non-idempotent-create"]);
+    }
 }
 
 #[cfg(feature = "postgres")]
-#[test]
-fn postgres_pending_lint_knows_the_live_schema_and_skips_applied_migrations() {
-    let pg = postgres_with_posts();
-    // The index that covers the foreign key exists only in the database: linting the file
-    // alone reports the key, linting what is pending against the database does not.
-    let alone = pg.run(&[
-        "--format",
-        "json",
-        "lint",
-        "migrations/2_posts_user_fk.up.sql",
-    ]);
-    assert_code(&alone, 0);
-    assert_eq!(rules(&json(&alone)), ["foreign-key-without-index"]);
-    let output = pg.run(&["--format", "json", "lint"]);
-    assert_code(&output, 0);
-    let document = json(&output);
-    assert_eq!(
-        document["files"],
-        serde_json::json!(["migrations/2_posts_user_fk.up.sql"])
-    );
-    assert_eq!(rules(&document), Vec::<String>::new());
+mod postgres {
+    use super::common::PgProject;
 
-    // An index built without CONCURRENTLY on an existing table is an error on PostgreSQL.
-    pg.project.migration(
-        3,
-        "posts_index",
-        "SET LOCAL lock_timeout = '5s';\nCREATE INDEX IF NOT EXISTS posts_id ON posts (id, user_id);\n",
-        None,
-    );
-    let output = pg.run(&["--format", "json", "lint"]);
-    assert_code(&output, 1);
-    let document = json(&output);
-    assert_eq!(rules(&document), ["index-without-concurrently"]);
-    assert_eq!(
-        document["findings"][0]["file"],
-        "migrations/3_posts_index.up.sql"
-    );
-}
+    use super::*;
 
-#[cfg(feature = "postgres")]
-#[test]
-fn postgres_migrate_refuses_an_error_and_applies_nothing() {
-    let pg = postgres_with_posts();
-    pg.project.migration(
-        3,
-        "posts_index",
-        "CREATE TABLE IF NOT EXISTS audit (id bigint);\n\
-         SET LOCAL lock_timeout = '5s';\nCREATE INDEX IF NOT EXISTS posts_id ON posts (id, user_id);\n",
-        None,
-    );
-    let output = pg.run(&["migrate"]);
-    assert_code(&output, 3);
-    let error = stderr(&output);
-    assert!(
-        error.contains("migrations/3_posts_index.up.sql:3:1: error[index-without-concurrently]: "),
-        "{error}"
-    );
-    assert!(error.contains("--no-lint"), "{error}");
-    let status = pg.run(&["--format", "json", "status"]);
-    assert_eq!(
-        states(&status),
-        pairs(&[(1, "applied"), (2, "pending"), (3, "pending")])
-    );
-    assert_eq!(
-        tables(&pg.run(&["--format", "json", "inspect"])),
-        ["posts", "users"]
-    );
+    /// The table names of `inspect --format json`.
+    fn tables(output: &Output) -> Vec<String> {
+        assert_code(output, 0);
+        json(output)["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|table| table["name"]["name"].as_str().unwrap().to_string())
+            .collect()
+    }
 
-    let output = pg.run(&["migrate", "--no-lint"]);
-    assert_code(&output, 0);
-    let status = pg.run(&["--format", "json", "status"]);
-    assert_eq!(
-        states(&status),
-        pairs(&[(1, "applied"), (2, "applied"), (3, "applied")])
-    );
-    assert_eq!(
-        tables(&pg.run(&["--format", "json", "inspect"])),
-        ["audit", "posts", "users"]
-    );
+    /// PostgreSQL: `users` and `posts` with an index on `posts (user_id)`, applied; then a
+    /// pending migration that adds the foreign key along that index.
+    fn with_posts() -> PgProject {
+        let pg = PgProject::new();
+        pg.project.migration(
+            1,
+            "create",
+            "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n\
+             CREATE TABLE IF NOT EXISTS posts (id bigint PRIMARY KEY, user_id bigint);\n\
+             CREATE INDEX IF NOT EXISTS posts_user_id ON posts (user_id);\n",
+            None,
+        );
+        assert_code(&pg.run(&["migrate"]), 0);
+        pg.project.migration(
+            2,
+            "posts_user_fk",
+            "SET LOCAL lock_timeout = '5s';\n\
+             ALTER TABLE posts ADD CONSTRAINT posts_user_fk\n    \
+             FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n",
+            None,
+        );
+        pg
+    }
+
+    #[test]
+    fn pending_lint_knows_the_live_schema_and_skips_applied_migrations() {
+        let pg = with_posts();
+        // The index that covers the foreign key exists only in the database: linting the file
+        // alone reports the key, linting what is pending against the database does not.
+        let alone = pg.run(&[
+            "--format",
+            "json",
+            "lint",
+            "migrations/2_posts_user_fk.up.sql",
+        ]);
+        assert_code(&alone, 0);
+        assert_eq!(rules(&json(&alone)), ["foreign-key-without-index"]);
+        let output = pg.run(&["--format", "json", "lint"]);
+        assert_code(&output, 0);
+        let document = json(&output);
+        assert_eq!(
+            document["files"],
+            serde_json::json!(["migrations/2_posts_user_fk.up.sql"])
+        );
+        assert_eq!(rules(&document), Vec::<String>::new());
+
+        // An index built without CONCURRENTLY on an existing table is an error on PostgreSQL.
+        pg.project.migration(
+            3,
+            "posts_index",
+            "SET LOCAL lock_timeout = '5s';\nCREATE INDEX IF NOT EXISTS posts_id ON posts (id, user_id);\n",
+            None,
+        );
+        let output = pg.run(&["--format", "json", "lint"]);
+        assert_code(&output, 1);
+        let document = json(&output);
+        assert_eq!(rules(&document), ["index-without-concurrently"]);
+        assert_eq!(
+            document["findings"][0]["file"],
+            "migrations/3_posts_index.up.sql"
+        );
+    }
+
+    #[test]
+    fn migrate_refuses_an_error_and_applies_nothing() {
+        let pg = with_posts();
+        pg.project.migration(
+            3,
+            "posts_index",
+            "CREATE TABLE IF NOT EXISTS audit (id bigint);\n\
+             SET LOCAL lock_timeout = '5s';\nCREATE INDEX IF NOT EXISTS posts_id ON posts (id, user_id);\n",
+            None,
+        );
+        let output = pg.run(&["migrate"]);
+        assert_code(&output, 3);
+        let error = stderr(&output);
+        assert!(
+            error.contains(
+                "migrations/3_posts_index.up.sql:3:1: error[index-without-concurrently]: "
+            ),
+            "{error}"
+        );
+        assert!(error.contains("--no-lint"), "{error}");
+        let status = pg.run(&["--format", "json", "status"]);
+        assert_eq!(
+            states(&status),
+            pairs(&[(1, "applied"), (2, "pending"), (3, "pending")])
+        );
+        assert_eq!(
+            tables(&pg.run(&["--format", "json", "inspect"])),
+            ["posts", "users"]
+        );
+
+        let output = pg.run(&["migrate", "--no-lint"]);
+        assert_code(&output, 0);
+        let status = pg.run(&["--format", "json", "status"]);
+        assert_eq!(
+            states(&status),
+            pairs(&[(1, "applied"), (2, "applied"), (3, "applied")])
+        );
+        assert_eq!(
+            tables(&pg.run(&["--format", "json", "inspect"])),
+            ["audit", "posts", "users"]
+        );
+    }
 }
