@@ -8,15 +8,14 @@ use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use godwit_core::declarative::RenameRequest;
 use godwit_core::{RecoverAction, RepairAction, Version};
 
-use crate::output::Format;
-
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (also when `status` lists pending migrations)
-  1  failure: the database or a migration script failed
+  1  failure: the database or a migration script failed, or `lint` found an error
   2  usage or configuration error: flags, config file, URL, missing backend, migration files
-  3  refused, nothing was changed: the history's state forbids migrate or rollback, or push
-     would lose data or drops what may be a rename, without consent
+  3  refused, nothing was changed: the history's state forbids migrate or rollback, the lint
+     found an error in a pending migration, or push would lose data or drops what may be a
+     rename, without consent
   4  the migration lock could not be taken in time, or `unlock` found it held by a live run
   5  check found drift: the live schema differs from what the applied migrations produce
 
@@ -62,17 +61,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
 
-    /// Output format: text for people, or one JSON document on success for scripts; errors
-    /// always go to stderr as text
+    /// Output format: text for people, one JSON document for scripts, or (lint only) GitHub
+    /// workflow annotations; errors always go to stderr as text
     #[arg(
         long,
         global = true,
         value_enum,
         value_name = "FORMAT",
-        default_value_t = Format::Human,
+        default_value_t = FormatFlag::Human,
         help_heading = GLOBAL
     )]
-    pub format: Format,
+    pub format: FormatFlag,
 
     /// Log more to stderr (-v info, -vv debug, -vvv trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
@@ -81,6 +80,20 @@ pub struct GlobalArgs {
     /// Print only errors and the data asked for
     #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
+}
+
+/// The `--format` values. Every command prints `human` and `json`; `github` exists for `lint`
+/// alone, and the other commands refuse it rather than print something a workflow would
+/// misread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatFlag {
+    // Plain comments: clap would print doc comments as a list under `--format`.
+    // Text for people: tables, progress lines, summaries.
+    Human,
+    // One JSON document, for scripts.
+    Json,
+    // GitHub workflow annotations (`::error file=...::message`), for `lint` in CI.
+    Github,
 }
 
 /// godwit's commands.
@@ -109,6 +122,10 @@ pub enum Command {
     /// its own transaction unless it starts with `-- godwit:no-transaction`, and stops at the
     /// first failure. Refuses to start (exit code 3) when an applied file was edited, a failed
     /// migration was not fixed, or pending migrations are older than applied ones.
+    ///
+    /// The pending migrations are linted first (see `godwit lint`): an error-level finding stops
+    /// the run before anything is applied (exit code 3), warnings are printed and the run goes
+    /// on. --no-lint skips the lint.
     #[command(
         visible_alias = "up",
         after_help = "Example:\n  godwit migrate --dry-run\n  godwit migrate --to 20240101120000 --lock-timeout 30s"
@@ -245,6 +262,23 @@ pub enum Command {
     /// migrations again and exits with code 5.
     #[command(after_help = "Example:\n  godwit check\n  godwit check --format json")]
     Check,
+
+    /// Check migrations for statements that lose data, block production traffic or fail
+    ///
+    /// Without FILE arguments, lints the pending migrations of the configured database (the
+    /// ones `migrate` would apply), using its live schema to know existing indexes and column
+    /// types. With FILE arguments, lints those files without a database; their SQL dialect
+    /// comes from --dialect, else from the configured URL's scheme. A file's
+    /// `-- godwit:no-transaction` directive says whether it runs in a transaction.
+    ///
+    /// A comment line `-- godwit:allow RULE[, RULE...]` directly above a statement exempts it
+    /// from those rules; `[lint] disabled = ["RULE", ...]` in the config file turns rules off
+    /// everywhere. Exits 1 when an error-level finding remains; warnings alone exit 0.
+    #[command(
+        after_help = "Example:\n  godwit lint\n  godwit lint migrations/*.up.sql --dialect postgres --format github\n  \
+                      godwit lint --explain drop-table"
+    )]
+    Lint(LintArgs),
 
     /// Check that every migration's down script undoes its up script
     ///
@@ -387,7 +421,7 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
 
-    /// Print the pending migrations and their SQL; change nothing
+    /// Print the pending migrations, their SQL and the lint's findings; change nothing
     #[arg(long)]
     pub dry_run: bool,
 
@@ -395,9 +429,51 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub allow_out_of_order: bool,
 
+    /// Apply without linting the pending migrations first
+    #[arg(long)]
+    pub no_lint: bool,
+
     /// Lock waiting.
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+/// The SQL dialects `lint --dialect` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintDialect {
+    // Plain comments: clap would print doc comments as a list under `--dialect`.
+    Sqlite,
+    Postgres,
+}
+
+impl LintDialect {
+    /// The godwit dialect name the lint engine knows it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            LintDialect::Sqlite => "sqlite",
+            LintDialect::Postgres => "postgres",
+        }
+    }
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Migration files to lint instead of the database's pending migrations
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The SQL dialect of the FILE arguments [default: the engine of the configured URL]
+    #[arg(long, value_enum, value_name = "DIALECT", requires = "files")]
+    pub dialect: Option<LintDialect>,
+
+    /// Print what RULE catches, why it matters and the safe alternative
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["files", "list"])]
+    pub explain: Option<String>,
+
+    /// List every rule with its severity and dialects
+    #[arg(long, conflicts_with = "files")]
+    pub list: bool,
 }
 
 /// How far `rollback --to` goes.

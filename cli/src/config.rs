@@ -7,12 +7,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use godwit_core::lint::LintConfig;
 use godwit_core::url::{Redacted, redact};
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::args::GlobalArgs;
-use crate::error::CliError;
+use crate::error::{CliError, unknown_rule_help};
 use crate::output::Verbosity;
 
 /// The config file used when `--config` is not given.
@@ -164,6 +165,8 @@ pub struct Config {
     pub schema_file: PathBuf,
     /// A database on which godwit may create scratch databases, if not the target's server.
     dev_url: Option<DatabaseUrl>,
+    /// Which lint rules run, from the `[lint]` table.
+    pub lint: LintConfig,
 }
 
 /// The environment variables godwit reads, read once so tests can give their own.
@@ -197,6 +200,17 @@ struct FileConfig {
     application_name: Option<String>,
     schema_file: Option<PathBuf>,
     dev_url: Option<String>,
+    #[serde(default)]
+    lint: LintSection,
+}
+
+/// The `[lint]` table.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LintSection {
+    /// Rule ids that do not run; spanned so an unknown id is reported at its position.
+    #[serde(default)]
+    disabled: Vec<Spanned<String>>,
 }
 
 impl Config {
@@ -271,6 +285,30 @@ impl Config {
             Some(value) => value.into_inner(),
         };
 
+        let lint = LintConfig {
+            disabled: file
+                .lint
+                .disabled
+                .iter()
+                .map(|id| id.get_ref().clone())
+                .collect(),
+        };
+        if let Some(unknown) = lint.unknown_rules().next() {
+            let span = file
+                .lint
+                .disabled
+                .iter()
+                .find(|id| id.get_ref() == unknown)
+                .map_or(0..0, Spanned::span);
+            return Err(invalid(
+                span,
+                format!(
+                    "`{unknown}` in `[lint] disabled` is not a lint rule; {}",
+                    unknown_rule_help(unknown)
+                ),
+            ));
+        }
+
         let config = Config {
             migrations: config_path.dir().join(
                 file.migrations
@@ -286,6 +324,7 @@ impl Config {
                     .unwrap_or_else(|| PathBuf::from("schema.sql")),
             ),
             dev_url,
+            lint,
             config_path,
         };
         tracing::debug!(?config, "resolved configuration");

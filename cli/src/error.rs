@@ -4,9 +4,9 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success, including `status` with pending migrations and a closed stdout pipe |
-//! | 1 | failure: the database or a migration script failed |
+//! | 1 | failure: the database or a migration script failed, or `lint` found an error-level finding |
 //! | 2 | usage or configuration error: flags, config file, URL, missing backend, migration files |
-//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`, or `push` would lose data or drops what may be a rename, without consent |
+//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`, the lint found an error in a pending migration, or `push` would lose data or drops what may be a rename, without consent |
 //! | 4 | the migration lock could not be taken in time, or `unlock` found it held by a live run |
 //! | 5 | `check` found drift: the live schema differs from what the applied migrations produce |
 
@@ -27,11 +27,11 @@ use crate::output;
 pub enum Exit {
     /// The command did what was asked.
     Success = 0,
-    /// The database or a migration failed.
+    /// The database or a migration failed, or `lint` found an error.
     Failure = 1,
     /// The command line, configuration or migration files are wrong.
     Usage = 2,
-    /// The history's state forbids the run, or a push lacks consent.
+    /// The history's state or the lint forbids the run, or a push lacks consent.
     Refused = 3,
     /// Another run holds the migration lock.
     Locked = 4,
@@ -259,6 +259,57 @@ pub enum CliError {
     /// `verify` found a migration at fault.
     #[error("{0}")]
     VerifyFailed(VerifyFailure),
+    /// `--format github` was given to a command other than `lint`.
+    #[error(
+        "--format github prints lint findings as GitHub workflow annotations and works with `godwit lint` only; use --format human or --format json here"
+    )]
+    GithubFormat,
+    /// `lint --explain` named no rule.
+    #[error("no lint rule is called `{id}`; {}", unknown_rule_help(id))]
+    UnknownRule {
+        /// The id given.
+        id: String,
+    },
+    /// `lint FILE...` cannot tell which SQL dialect the files are in.
+    #[error(
+        "cannot tell which SQL dialect the files are in; pass --dialect sqlite or --dialect postgres, or name the database with --url, DATABASE_URL or `url` in {}",
+        config.display()
+    )]
+    NoLintDialect {
+        /// The config file that was consulted.
+        config: PathBuf,
+    },
+    /// A file named on the command line could not be read.
+    #[error("cannot read {}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// `lint` found error-level findings.
+    #[error(
+        "the lint found {}; fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk, or turn a rule off with `[lint] disabled` in the config file (`godwit lint --explain RULE` shows the safe alternative)",
+        output::count(*errors, "error"),
+        if *errors == 1 { "it" } else { "them" }
+    )]
+    LintErrors {
+        /// How many error-level findings remain.
+        errors: usize,
+    },
+    /// `migrate` found error-level findings in the pending migrations.
+    #[error(
+        "the lint found {} in the pending migrations, so nothing was applied:\n{findings}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with --no-lint",
+        output::count(*errors, "error"),
+        if *errors == 1 { "it" } else { "them" }
+    )]
+    LintRefused {
+        /// How many error-level findings remain.
+        errors: usize,
+        /// Every finding, as lines of text.
+        findings: String,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
@@ -299,16 +350,22 @@ impl CliError {
             | CliError::NoSchemaFile { .. }
             | CliError::DevUrlEngine { .. }
             | CliError::MixedEngines { .. }
-            | CliError::AmbiguousRecovery { .. } => Exit::Usage,
+            | CliError::AmbiguousRecovery { .. }
+            | CliError::GithubFormat
+            | CliError::UnknownRule { .. }
+            | CliError::NoLintDialect { .. }
+            | CliError::ReadFile { .. } => Exit::Usage,
             CliError::Create { .. }
             | CliError::Open { .. }
             | CliError::Database { .. }
             | CliError::Runtime(_)
             | CliError::Prompt(_)
-            | CliError::VerifyFailed(_) => Exit::Failure,
-            CliError::DataLoss { .. } | CliError::PossibleRename { .. } | CliError::Declined => {
-                Exit::Refused
-            }
+            | CliError::VerifyFailed(_)
+            | CliError::LintErrors { .. } => Exit::Failure,
+            CliError::DataLoss { .. }
+            | CliError::PossibleRename { .. }
+            | CliError::Declined
+            | CliError::LintRefused { .. } => Exit::Refused,
             CliError::Drift { .. } => Exit::Drift,
             CliError::LockBusy { .. } | CliError::LockHeld { .. } => Exit::Locked,
             CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
@@ -331,6 +388,36 @@ impl CliError {
                 _ => Exit::Failure,
             },
         }
+    }
+}
+
+/// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
+pub fn unknown_rule_help(id: &str) -> String {
+    let mut similar: Vec<(f64, &str)> = godwit_core::lint::rules()
+        .iter()
+        .map(|rule| (strsim::jaro_winkler(id, rule.id), rule.id))
+        .filter(|&(score, rule)| score > 0.8 || (id.len() >= 3 && rule.contains(id)))
+        .collect();
+    similar.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // `a`, `b` or `c`
+    let either = |ids: Vec<&str>| {
+        let mut quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+        let last = quoted.pop().unwrap_or_default();
+        if quoted.is_empty() {
+            last
+        } else {
+            format!("{} or {last}", quoted.join(", "))
+        }
+    };
+    if similar.is_empty() {
+        let all = godwit_core::lint::rules().iter().map(|rule| rule.id);
+        format!("the rules are {}", either(all.collect()))
+    } else {
+        let near = similar.iter().take(3).map(|&(_, id)| id);
+        format!(
+            "did you mean {}? `godwit lint --list` lists every rule",
+            either(near.collect())
+        )
     }
 }
 

@@ -5,10 +5,11 @@
 //! are decided in one place, [`error::CliError::exit`]:
 //!
 //! - 0: success (also `status` with pending migrations, and a closed stdout pipe)
-//! - 1: failure: the database or a migration script failed
+//! - 1: failure: the database or a migration script failed, or `lint` found an error
 //! - 2: usage or configuration error: flags, config file, URL, missing backend, migration files
-//! - 3: refused, nothing was changed: the history's state forbids `migrate`/`rollback`, or
-//!   `push` would lose data or drops what may be a rename, without consent
+//! - 3: refused, nothing was changed: the history's state forbids `migrate`/`rollback`, the
+//!   lint found an error in a pending migration, or `push` would lose data or drops what may
+//!   be a rename, without consent
 //! - 4: the migration lock could not be taken in time, or `unlock` found it held by a live run
 //! - 5: `check` found drift between the live schema and the applied migrations
 

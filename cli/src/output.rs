@@ -13,13 +13,13 @@ use serde::Serialize;
 
 use crate::error::CliError;
 
-/// How results are printed on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How results are printed on stdout, resolved from `--format` (whose `github` value only
+/// `lint` accepts, as annotations printed in its human mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    // Plain comments: clap would print doc comments as a list under `--format`.
-    // Text for people: tables, progress lines, summaries.
+    /// Text for people: tables, progress lines, summaries.
     Human,
-    // One JSON document on success, for scripts; nothing on stdout on failure.
+    /// One JSON document, for scripts.
     Json,
 }
 
@@ -263,11 +263,16 @@ pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> 
 }
 
 /// `1 statement` / `2 statements`.
-pub fn statements(count: usize) -> String {
-    if count == 1 {
-        "1 statement".to_string()
+pub fn statements(n: usize) -> String {
+    count(n, "statement")
+}
+
+/// `1 error` / `2 errors`: `n` and a noun whose plural takes an `s`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
     } else {
-        format!("{count} statements")
+        format!("{n} {noun}s")
     }
 }
 
@@ -281,12 +286,8 @@ pub fn milliseconds(ms: u64) -> String {
 }
 
 /// `1 migration` / `2 migrations`.
-pub fn migrations(count: usize) -> String {
-    if count == 1 {
-        "1 migration".to_string()
-    } else {
-        format!("{count} migrations")
-    }
+pub fn migrations(n: usize) -> String {
+    count(n, "migration")
 }
 
 /// An RFC 3339 timestamp from the history as `2024-01-01 12:00:00`, in UTC.

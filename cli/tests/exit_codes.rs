@@ -21,12 +21,18 @@ fn nothing(_: &Project) -> Option<HeldLock> {
 }
 
 fn one_migration(project: &Project) -> Option<HeldLock> {
+    // `IF NOT EXISTS` keeps the lint quiet, so a success prints nothing on stderr.
     project.migration(
         1,
         "create_users",
-        "CREATE TABLE users (id INTEGER);",
+        "CREATE TABLE IF NOT EXISTS users (id INTEGER);",
         Some("DROP TABLE users;"),
     );
+    None
+}
+
+fn dropping_migration(project: &Project) -> Option<HeldLock> {
+    project.migration(1, "drop_users", "DROP TABLE users;", None);
     None
 }
 
@@ -175,9 +181,61 @@ const CASES: &[Case] = &[
             );
             None
         },
-        args: &["migrate"],
+        // The lint would refuse the typo before the database sees it.
+        args: &["migrate", "--no-lint"],
         code: 1,
         says: "migration 1 (broken) failed",
+    },
+    Case {
+        name: "lint error",
+        setup: dropping_migration,
+        args: &["lint"],
+        code: 1,
+        says: "the lint found 1 error",
+    },
+    Case {
+        name: "lint warnings only",
+        setup: |project| {
+            project.migration(1, "create_users", "CREATE TABLE users (id INTEGER);", None);
+            None
+        },
+        args: &["lint"],
+        code: 0,
+        says: "",
+    },
+    Case {
+        name: "migrate refused by the lint",
+        setup: dropping_migration,
+        args: &["migrate"],
+        code: 3,
+        says: "--no-lint",
+    },
+    Case {
+        name: "unknown lint rule",
+        setup: nothing,
+        args: &["lint", "--explain", "drop-tabel"],
+        code: 2,
+        says: "did you mean `drop-table`",
+    },
+    Case {
+        name: "unknown lint rule in the config file",
+        setup: |project| {
+            project.write(
+                "godwit.toml",
+                "url = \"sqlite:test.db\"\n[lint]\ndisabled = [\"drop-tabel\"]\n",
+            );
+            None
+        },
+        args: &["lint"],
+        code: 2,
+        says: "godwit.toml:3:13: `drop-tabel` in `[lint] disabled` is not a lint rule",
+    },
+    Case {
+        name: "GitHub annotations asked of another command",
+        setup: one_migration,
+        args: &["--format", "github", "status"],
+        code: 2,
+        says: "works with `godwit lint` only",
     },
     Case {
         name: "push with nothing to do",

@@ -54,6 +54,11 @@ lock_timeout = "60s"
 # server (SQLite: in memory). Useful when the target's user may not CREATE DATABASE.
 # The GODWIT_DEV_URL environment variable overrides it.
 # dev_url = "postgres://dev@localhost:5432/postgres"
+
+# The lint that checks migrations before `migrate` applies them (and `godwit lint`):
+# rules listed here never run. `godwit lint --list` lists the rules.
+# [lint]
+# disabled = ["non-idempotent-create"]
 "#;
 
 #[derive(Serialize)]

@@ -1,9 +1,11 @@
 //! `godwit migrate`: apply pending migrations, or show what would be applied.
 
+use godwit_core::lint::LintConfig;
 use godwit_core::plan::Warning;
 use godwit_core::{Completed, MigrateOptions, Version};
 use serde::Serialize;
 
+use super::lint::{self, ReportJson};
 use super::{Session, load_migrations};
 use crate::args::MigrateArgs;
 use crate::config::Config;
@@ -14,6 +16,8 @@ use crate::output::{self, Format, JsonWarning, Output};
 struct Applied<'a> {
     applied: &'a [Completed],
     warnings: Vec<JsonWarning<'a>>,
+    /// The lint's findings; `null` with `--no-lint`.
+    lint: Option<ReportJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -29,6 +33,8 @@ struct DryRun<'a> {
     dry_run: bool,
     pending: Vec<Pending<'a>>,
     warnings: Vec<JsonWarning<'a>>,
+    /// The lint's findings; `null` with `--no-lint`.
+    lint: Option<ReportJson<'a>>,
 }
 
 /// Apply pending migrations, or with `--dry-run` print them.
@@ -39,18 +45,36 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
     };
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
+    let lint_config = (!args.no_lint).then_some(&config.lint);
     if args.dry_run {
-        dry_run(&mut session, &options, output).await
+        dry_run(&mut session, &options, lint_config, output).await
     } else {
-        apply(&mut session, &options, output).await
+        apply(&mut session, &options, lint_config, output).await
     }
 }
 
 async fn apply(
     session: &mut Session,
     options: &MigrateOptions,
+    lint_config: Option<&LintConfig>,
     output: Output,
 ) -> Result<(), CliError> {
+    // The lint reads the plan before the lock is taken, and the migrator plans again under the
+    // lock. The second plan can only hold migrations the first one had, unless another run
+    // rolls migrations back in between, which were linted when they were first applied.
+    let lint_report = match lint_config {
+        Some(config) => {
+            let plan = session
+                .migrator
+                .plan(options)
+                .await
+                .map_err(|error| session.error(error))?;
+            let report = lint::pending(session, &plan.steps, config).await;
+            report.gate(output)?;
+            Some(report)
+        }
+        None => None,
+    };
     let mut progress = output.progress();
     let result = session
         .migrator
@@ -73,6 +97,7 @@ async fn apply(
         Format::Json => output.json(&Applied {
             applied: &report.completed,
             warnings: output::json_warnings(&report.warnings),
+            lint: lint_report.as_ref().map(lint::Report::json),
         }),
     }
 }
@@ -80,6 +105,7 @@ async fn apply(
 async fn dry_run(
     session: &mut Session,
     options: &MigrateOptions,
+    lint_config: Option<&LintConfig>,
     output: Output,
 ) -> Result<(), CliError> {
     let plan = session
@@ -87,6 +113,10 @@ async fn dry_run(
         .plan(options)
         .await
         .map_err(|error| session.error(error))?;
+    let lint_report = match lint_config {
+        Some(config) => Some(lint::pending(session, &plan.steps, config).await),
+        None => None,
+    };
     match output.format() {
         Format::Human => {
             warn_all(&plan.warnings, output);
@@ -108,6 +138,9 @@ async fn dry_run(
                     with_newline(&migration.up.sql)
                 ));
             }
+            if let Some(report) = &lint_report {
+                text.push_str(&report.dry_run_text());
+            }
             output.data(&text)
         }
         Format::Json => output.json(&DryRun {
@@ -123,6 +156,7 @@ async fn dry_run(
                 })
                 .collect(),
             warnings: output::json_warnings(&plan.warnings),
+            lint: lint_report.as_ref().map(lint::Report::json),
         }),
     }
 }

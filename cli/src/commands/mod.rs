@@ -6,6 +6,7 @@ mod diff;
 mod generate;
 mod init;
 mod inspect;
+mod lint;
 mod migrate;
 mod new;
 mod push;
@@ -20,17 +21,24 @@ mod verify;
 use std::time::Duration;
 
 use godwit_core::url::Redacted;
-use godwit_core::{Error, Migrations, Migrator, MigratorConfig};
+use godwit_core::{Error, HistoryTable, Migrations, Migrator, MigratorConfig};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, FormatFlag};
 use crate::backend;
 use crate::config::{self, Config, ConfigPath, Environment};
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{Format, Output};
 
 /// Run the command `cli` asks for.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let output = Output::new(cli.global.format, config::verbosity(&cli.global));
+    // `lint` prints GitHub annotations where it would print its human text; every other
+    // command has nothing a workflow could read as annotations, so it refuses the format.
+    let format = match (cli.global.format, &cli.command) {
+        (FormatFlag::Human, _) | (FormatFlag::Github, Command::Lint(_)) => Format::Human,
+        (FormatFlag::Json, _) => Format::Json,
+        (FormatFlag::Github, _) => return Err(CliError::GithubFormat),
+    };
+    let output = Output::new(format, config::verbosity(&cli.global));
     let config = || Config::load(&cli.global, Environment::read());
     match &cli.command {
         Command::Init => init::run(&ConfigPath::from_flag(cli.global.config.as_deref()), output),
@@ -46,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Diff(args) => diff::run(&config()?, args, output).await,
         Command::Inspect => inspect::run(&config()?, output).await,
         Command::Check => check::run(&config()?, output).await,
+        Command::Lint(args) => lint::run(args, config, cli.global.format, output).await,
         Command::Verify => verify::run(&config()?, output).await,
     }
 }
@@ -64,6 +73,8 @@ fn load_migrations(config: &Config) -> Result<Migrations, CliError> {
 struct Session {
     migrator: Migrator,
     url: Redacted,
+    /// The history table, whose tables are left out of the live schema.
+    history: HistoryTable,
 }
 
 impl Session {
@@ -78,11 +89,12 @@ impl Session {
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         let mut settings =
             MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")), host);
-        settings.history = opened.history;
+        settings.history = opened.history.clone();
         settings.lock_timeout = lock_timeout.unwrap_or(config.lock_timeout);
         Ok(Session {
             migrator: Migrator::new(opened.store, migrations, settings),
             url: url.redacted(),
+            history: opened.history,
         })
     }
 
