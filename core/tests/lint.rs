@@ -272,7 +272,7 @@ fn an_unparsable_statement_is_one_finding_and_the_rest_is_still_linted() {
         .collect();
     assert_eq!(parse_errors.len(), 1, "{}", render(&findings));
     let error = parse_errors[0];
-    assert_eq!((error.line, error.severity), (2, Severity::Error));
+    assert_eq!((error.line, error.severity), (2, Severity::Warning));
     assert!(
         error.message.contains("Line: 2"),
         "names the line: {}",

@@ -86,13 +86,18 @@ const ALL: &[&str] = &[];
 static RULES: &[Rule] = &[
     Rule {
         id: id::PARSE_ERROR,
-        severity: Severity::Error,
+        // A warning: the database, not sqlparser, is the judge of what is valid SQL, and
+        // refusing `migrate` over a `DO` block the server runs fine would train users to pass
+        // `--no-lint`. A real typo still fails in the database, inside the migration's
+        // transaction.
+        severity: Severity::Warning,
         summary: "a statement godwit's SQL parser cannot read, so no other rule checked it",
         explanation: "\
 godwit lints a real parse of each statement. When its parser (sqlparser) cannot read one, that
 statement is not checked at all; the statements around it still are. The database may well
 accept it: sqlparser does not know every engine's full grammar (for example PostgreSQL `DO`
-blocks and `REINDEX`).
+blocks and `REINDEX`), so this is a warning and `migrate` goes on; a statement the database
+rejects fails there, inside the migration's transaction.
 
 Safe alternative: read the statement by hand for the hazards the other rules look for, then
 put `-- godwit:allow parse-error` on the line above it. If the statement is a typo, fix it:
