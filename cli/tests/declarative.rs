@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Project, assert_code, live_owner, stderr, stdout};
+use common::{PgProject, Project, assert_code, live_owner, stderr, stdout};
 use godwit_core::{Store, Value};
 use godwit_sqlite::{SqliteOptions, SqliteStore};
 use godwit_tests::PgDatabase;
@@ -673,26 +673,7 @@ fn verify_passes_good_migrations_and_names_a_broken_down_script() {
     assert_eq!(value["problem"]["problem"], "no_down_script");
 }
 
-/// A project whose config points at a fresh PostgreSQL database.
-struct PgProject {
-    project: Project,
-    db: PgDatabase,
-}
-
 impl PgProject {
-    fn new() -> Self {
-        let db = PgDatabase::create();
-        let project = Project::empty();
-        std::fs::create_dir(project.path().join("migrations")).unwrap();
-        PgProject { project, db }
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["--url", self.db.url.as_str()];
-        all.extend_from_slice(args);
-        self.project.run(&all)
-    }
-
     fn rows(&self, sql: &str) -> Vec<Vec<String>> {
         runtime().block_on(async {
             let mut store = godwit_postgres::PgStore::connect(

@@ -9,6 +9,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use godwit_core::{HistoryTable, LockOwner, LockRequest, Store, Value};
 use godwit_sqlite::{SqliteOptions, SqliteStore};
+use godwit_tests::PgDatabase;
 use tempfile::TempDir;
 
 /// A directory with a `godwit.toml` pointing at `test.db` and an empty `migrations/`.
@@ -109,6 +110,29 @@ impl Project {
             _store: store,
             _runtime: runtime,
         }
+    }
+}
+
+/// A project whose commands get `--url` of a fresh PostgreSQL database.
+pub struct PgProject {
+    pub project: Project,
+    pub db: PgDatabase,
+}
+
+impl PgProject {
+    /// An empty `migrations/` and a new database; no config file.
+    pub fn new() -> Self {
+        let db = PgDatabase::create();
+        let project = Project::empty();
+        std::fs::create_dir(project.path().join("migrations")).unwrap();
+        PgProject { project, db }
+    }
+
+    /// Run `godwit --url DB args`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--url", self.db.url.as_str()];
+        all.extend_from_slice(args);
+        self.project.run(&all)
     }
 }
 
