@@ -269,6 +269,7 @@ impl Migrator {
             error_line: None,
             previous_checksums: previous.and_then(|p| p.previous_checksums.clone()),
             applied_by: Some(self.config.owner.to_string()),
+            backup: None,
         }
     }
 
@@ -392,6 +393,11 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let rows = history::read(self.store.as_mut(), &self.config.history).await?;
         let steps = plan::plan_rollback(&rows, &self.migrations, target)?;
+        // Rows are about to be written, so a table of an older layout is upgraded first; with
+        // nothing to roll back, rollback stays read-only.
+        if !steps.is_empty() {
+            history::ensure(self.store.as_mut(), &self.config.history).await?;
+        }
         on_event(&Event::Planned { count: steps.len() });
         let table = self.config.history.clone();
         let mut report = RunReport::default();

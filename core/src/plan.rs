@@ -487,6 +487,7 @@ pub fn plan_repair(
                 error_line: None,
                 previous_checksums: row.and_then(|r| r.previous_checksums.clone()),
                 applied_by: Some(format!("{by} (repair --mark-applied)")),
+                backup: row.and_then(|r| r.backup.clone()),
             })
         }
     }
@@ -545,6 +546,7 @@ mod tests {
             error_line: None,
             previous_checksums: None,
             applied_by: None,
+            backup: None,
         }
     }
 
