@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backup::BackupOptions;
 use crate::error::{Error, Refusal};
 use crate::history::{HistoryRow, Status};
 use crate::migration::{Checksum, Migration, Migrations, Script, Version};
@@ -86,13 +87,17 @@ impl StatusReport {
     }
 }
 
-/// Options for [`plan_migrate`].
+/// Options of a migrate run: [`plan_migrate`] reads what to run, the executor whether to back
+/// up first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrateOptions {
     /// Apply pending migrations up to and including this version only.
     pub target: Option<Version>,
     /// Apply pending migrations older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// Back the database up before the first pending migration runs (none when nothing is
+    /// pending); a failed backup applies nothing.
+    pub backup: Option<BackupOptions>,
 }
 
 /// A migration the plan will run.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
-    Checksum, Error, HistoryRow, Migrations, Migrator, MigratorConfig, RepairAction,
-    RollbackTarget, State, Status, Store, Value, Version,
+    BackupOptions, Checksum, Error, Event, HistoryRow, Migrations, Migrator, MigratorConfig,
+    RepairAction, RollbackTarget, RunReport, State, Status, Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
 
@@ -83,8 +83,12 @@ impl Case {
     }
 
     async fn migrate(&self, options: MigrateOptions) -> Result<Vec<i64>, Error> {
-        let report = self.migrator().await.migrate(&options, &mut |_| {}).await?;
+        let report = self.migrate_reporting(&options).await?;
         Ok(report.completed.iter().map(|c| c.version.get()).collect())
+    }
+
+    async fn migrate_reporting(&self, options: &MigrateOptions) -> Result<RunReport, Error> {
+        self.migrator().await.migrate(options, &mut |_| {}).await
     }
 
     async fn rollback(&self, target: RollbackTarget) -> Result<Vec<i64>, Error> {
@@ -644,6 +648,63 @@ async fn a_newer_history_layout_is_refused(case: Case) {
     assert!(!case.has_table("b").await, "a refused run changes nothing");
 }
 
+async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
+    case.write_abc();
+    let dir = case.dir.path().join("backups");
+    let wanted = Some(BackupOptions {
+        dir: Some(dir.clone()),
+    });
+    let options = MigrateOptions {
+        backup: wanted.clone(),
+        ..to(2)
+    };
+    let mut events = Vec::new();
+    let report = case
+        .migrator()
+        .await
+        .migrate(&options, &mut |event| events.push(event.clone()))
+        .await
+        .unwrap();
+    let backup = report.backup.expect("a backup");
+    assert_eq!(
+        backup.path.parent(),
+        Some(dir.canonicalize().unwrap().as_path())
+    );
+    assert_eq!(backup.bytes, std::fs::metadata(&backup.path).unwrap().len());
+    let backed_up = events
+        .iter()
+        .position(|e| matches!(e, Event::BackedUp { path, .. } if *path == backup.path))
+        .expect("a BackedUp event");
+    let first_applying = events
+        .iter()
+        .position(|e| matches!(e, Event::Applying { .. }))
+        .expect("an Applying event");
+    assert!(backed_up < first_applying, "{events:?}");
+    let recorded = backup.path.display().to_string();
+    assert!(
+        case.history()
+            .await
+            .iter()
+            .all(|row| row.backup.as_deref() == Some(recorded.as_str()))
+    );
+
+    // The next run records its own backup; a run with nothing pending takes none.
+    let options = MigrateOptions {
+        backup: wanted,
+        ..MigrateOptions::default()
+    };
+    let report = case.migrate_reporting(&options).await.unwrap();
+    let second = report.backup.expect("a second backup");
+    assert_ne!(second.path, backup.path);
+    assert_eq!(
+        case.history().await[2].backup,
+        Some(second.path.display().to_string())
+    );
+    let report = case.migrate_reporting(&options).await.unwrap();
+    assert_eq!(report.backup, None);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+}
+
 macro_rules! behaviour_suite {
     ($backend:ident: $($case:ident),* $(,)?) => {
         mod $backend {
@@ -691,4 +752,5 @@ every_backend!(
     a_layout_1_history_is_read_as_is_and_upgraded_by_migrate,
     a_layout_1_history_is_upgraded_by_rollback,
     a_newer_history_layout_is_refused,
+    a_backup_comes_before_the_first_migration_and_is_recorded,
 );

@@ -36,6 +36,7 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
     let options = MigrateOptions {
         target: args.to,
         allow_out_of_order: args.allow_out_of_order,
+        backup: None,
     };
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
