@@ -164,6 +164,10 @@ pub struct Config {
     pub schema_file: PathBuf,
     /// A database on which godwit may create scratch databases, if not the target's server.
     dev_url: Option<DatabaseUrl>,
+    /// Whether `migrate` backs the database up before running migrations.
+    pub backup: bool,
+    /// Where backups go, relative to the config file; `None`: the backend's default.
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// The environment variables godwit reads, read once so tests can give their own.
@@ -197,6 +201,8 @@ struct FileConfig {
     application_name: Option<String>,
     schema_file: Option<PathBuf>,
     dev_url: Option<String>,
+    backup: Option<bool>,
+    backup_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -286,6 +292,8 @@ impl Config {
                     .unwrap_or_else(|| PathBuf::from("schema.sql")),
             ),
             dev_url,
+            backup: file.backup.unwrap_or(false),
+            backup_dir: file.backup_dir.map(|dir| config_path.dir().join(dir)),
             config_path,
         };
         tracing::debug!(?config, "resolved configuration");
@@ -405,6 +413,8 @@ mod tests {
         assert!(matches!(config.url(), Err(CliError::NoUrl { .. })));
         assert_eq!(config.schema_file, dir.path().join("schema.sql"));
         assert!(config.dev_url().is_none());
+        assert!(!config.backup);
+        assert_eq!(config.backup_dir, None);
     }
 
     #[test]
@@ -446,10 +456,12 @@ mod tests {
             dir.path().join("godwit.toml"),
             "url = \"postgres://u:hunter2-secret@h/db\"\nmigrations = \"db/migrations\"\n\
              history_table = \"schema_history\"\nschema = \"app\"\nlock_timeout = \"2m 5s\"\n\
-             application_name = \"deploy\"\n",
+             application_name = \"deploy\"\nbackup = true\nbackup_dir = \"backups\"\n",
         )
         .unwrap();
         let config = load(dir.path(), &[], None).unwrap();
+        assert!(config.backup);
+        assert_eq!(config.backup_dir, Some(dir.path().join("backups")));
         assert_eq!(config.migrations, dir.path().join("db/migrations"));
         assert_eq!(config.history_table, "schema_history");
         assert_eq!(config.schema.as_deref(), Some("app"));

@@ -68,6 +68,8 @@ fn init_writes_a_working_config_and_never_overwrites_it() {
         "application_name",
         "schema_file",
         "dev_url",
+        "backup",
+        "backup_dir",
     ] {
         assert!(
             written.contains(&format!("{key} = ")),

@@ -5,8 +5,8 @@ use assert_cmd::Command;
 
 /// Every command, and the top level as "".
 const COMMANDS: &[&str] = &[
-    "", "init", "new", "migrate", "rollback", "status", "repair", "unlock", "push", "generate",
-    "diff", "inspect", "check", "verify",
+    "", "init", "new", "migrate", "rollback", "status", "repair", "unlock", "restore", "push",
+    "generate", "diff", "inspect", "check", "verify",
 ];
 
 #[test]

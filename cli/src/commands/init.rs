@@ -54,6 +54,16 @@ lock_timeout = "60s"
 # server (SQLite: in memory). Useful when the target's user may not CREATE DATABASE.
 # The GODWIT_DEV_URL environment variable overrides it.
 # dev_url = "postgres://dev@localhost:5432/postgres"
+
+# Back the database up before `migrate` runs pending migrations (--backup, --no-backup):
+# SQLite through its online backup API to <file>.<UTC time>.backup beside the database,
+# PostgreSQL with pg_dump (which must be on PATH) to <database>.<UTC time>.dump in the
+# working directory. `godwit restore FILE` puts a SQLite backup back.
+# backup = false
+
+# Where backups go instead, relative to this file; created when missing. --backup-dir
+# overrides it.
+# backup_dir = "backups"
 "#;
 
 #[derive(Serialize)]

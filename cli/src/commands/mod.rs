@@ -10,6 +10,7 @@ mod migrate;
 mod new;
 mod push;
 mod repair;
+mod restore;
 mod rollback;
 mod scratch;
 mod status;
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status => status::run(&config()?, output).await,
         Command::Repair(args) => repair::run(&config()?, args, output).await,
         Command::Unlock(args) => unlock::run(&config()?, args, output).await,
+        Command::Restore(args) => restore::run(&config()?, args, output).await,
         Command::Push(args) => push::run(&config()?, args, output).await,
         Command::Generate(args) => generate::run(&config()?, args, output).await,
         Command::Diff(args) => diff::run(&config()?, args, output).await,
