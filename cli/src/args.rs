@@ -15,8 +15,9 @@ Exit codes:
   2  usage or configuration error: flags, config file, URL, missing backend, migration files
   3  refused, nothing was changed: the history's state forbids migrate or rollback, the lint
      found an error in a pending migration, or push would lose data or drops what may be a
-     rename, without consent
-  4  the migration lock could not be taken in time, or `unlock` found it held by a live run
+     rename, or restore would replace the database, without consent
+  4  the migration lock could not be taken in time, `unlock` found it held by a live run, or
+     restore found the database in use
   5  check found drift: the live schema differs from what the applied migrations produce
 
 Configuration comes from flags, then the DATABASE_URL environment variable, then godwit.toml.
@@ -126,9 +127,17 @@ pub enum Command {
     /// The pending migrations are linted first (see `godwit lint`): an error-level finding stops
     /// the run before anything is applied (exit code 3), warnings are printed and the run goes
     /// on. --no-lint skips the lint.
+    ///
+    /// With --backup (or `backup = true` in the config file) it first backs the database up,
+    /// under the lock and only when something is pending: SQLite through its online backup API
+    /// to <file>.<UTC time>.backup beside the database, PostgreSQL with pg_dump (custom format)
+    /// to <database>.<UTC time>.dump in the working directory; --backup-dir puts it elsewhere.
+    /// The backup is complete before the first migration runs, its path is printed and recorded
+    /// in the history rows of the run, and a failed backup applies nothing.
     #[command(
         visible_alias = "up",
-        after_help = "Example:\n  godwit migrate --dry-run\n  godwit migrate --to 20240101120000 --lock-timeout 30s"
+        after_help = "Example:\n  godwit migrate --dry-run\n  godwit migrate --to 20240101120000 --lock-timeout 30s\n  \
+                      godwit migrate --backup --backup-dir backups"
     )]
     Migrate(MigrateArgs),
 
@@ -187,6 +196,22 @@ pub enum Command {
         after_help = "Example:\n  godwit unlock\n  godwit unlock --force   # after checking the holder is gone"
     )]
     Unlock(UnlockArgs),
+
+    /// Put a backup taken by `migrate --backup` back in place of the database
+    ///
+    /// SQLite: checks that the file is a SQLite database that passes `PRAGMA quick_check`, then
+    /// copies it over the configured database through SQLite's backup API. It refuses (exit code
+    /// 4) while a godwit run holds the migration lock or another connection holds a lock on the
+    /// database, and asks first, because everything in the database is replaced: type yes in a
+    /// terminal, or pass --yes; without a terminal and without --yes it changes nothing (exit
+    /// code 3).
+    ///
+    /// PostgreSQL: changes nothing, and prints the pg_restore command that restores the dump.
+    #[command(
+        after_help = "Example:\n  godwit restore app.db.20260101T120000.000Z.backup\n  \
+                      godwit restore --yes backups/app.db.20260101T120000.000Z.backup"
+    )]
+    Restore(RestoreArgs),
 
     /// Make the database match a schema file, without a migration
     ///
@@ -433,6 +458,10 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub no_lint: bool,
 
+    /// Backups before migrating.
+    #[command(flatten)]
+    pub backup: BackupArgs,
+
     /// Lock waiting.
     #[command(flatten)]
     pub lock: LockArgs,
@@ -474,6 +503,24 @@ pub struct LintArgs {
     /// List every rule with its severity and dialects
     #[arg(long, conflicts_with = "files")]
     pub list: bool,
+}
+
+/// Whether and where `migrate` backs the database up first.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Back the database up before the first pending migration runs [default: `backup` in the
+    /// config file, else no]
+    #[arg(long)]
+    pub backup: bool,
+
+    /// Take no backup, even when the config file sets `backup = true`
+    #[arg(long, conflicts_with_all = ["backup", "backup_dir"])]
+    pub no_backup: bool,
+
+    /// Write the backup into DIR, created when missing; implies --backup [default: `backup_dir`
+    /// in the config file, else beside a SQLite database or in the working directory]
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// How far `rollback --to` goes.
@@ -642,6 +689,19 @@ struct RecoverFlags {
     /// Record it applied without running SQL, after completing it by hand
     #[arg(long)]
     mark_applied: bool,
+}
+
+/// Arguments of `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file: for SQLite a copy written by `migrate --backup` (or any SQLite
+    /// database), for PostgreSQL a pg_dump custom-format dump
+    #[arg(value_name = "BACKUP")]
+    pub backup: PathBuf,
+
+    /// Replace the database without asking (SQLite)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Arguments of `unlock`.

@@ -167,6 +167,10 @@ pub struct Config {
     dev_url: Option<DatabaseUrl>,
     /// Which lint rules run, from the `[lint]` table.
     pub lint: LintConfig,
+    /// Whether `migrate` backs the database up before running migrations.
+    pub backup: bool,
+    /// Where backups go, relative to the config file; `None`: the backend's default.
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// The environment variables godwit reads, read once so tests can give their own.
@@ -200,6 +204,8 @@ struct FileConfig {
     application_name: Option<String>,
     schema_file: Option<PathBuf>,
     dev_url: Option<String>,
+    backup: Option<bool>,
+    backup_dir: Option<PathBuf>,
     #[serde(default)]
     lint: LintSection,
 }
@@ -325,6 +331,8 @@ impl Config {
             ),
             dev_url,
             lint,
+            backup: file.backup.unwrap_or(false),
+            backup_dir: file.backup_dir.map(|dir| config_path.dir().join(dir)),
             config_path,
         };
         tracing::debug!(?config, "resolved configuration");
@@ -444,6 +452,8 @@ mod tests {
         assert!(matches!(config.url(), Err(CliError::NoUrl { .. })));
         assert_eq!(config.schema_file, dir.path().join("schema.sql"));
         assert!(config.dev_url().is_none());
+        assert!(!config.backup);
+        assert_eq!(config.backup_dir, None);
     }
 
     #[test]
@@ -485,10 +495,12 @@ mod tests {
             dir.path().join("godwit.toml"),
             "url = \"postgres://u:hunter2-secret@h/db\"\nmigrations = \"db/migrations\"\n\
              history_table = \"schema_history\"\nschema = \"app\"\nlock_timeout = \"2m 5s\"\n\
-             application_name = \"deploy\"\n",
+             application_name = \"deploy\"\nbackup = true\nbackup_dir = \"backups\"\n",
         )
         .unwrap();
         let config = load(dir.path(), &[], None).unwrap();
+        assert!(config.backup);
+        assert_eq!(config.backup_dir, Some(dir.path().join("backups")));
         assert_eq!(config.migrations, dir.path().join("db/migrations"));
         assert_eq!(config.history_table, "schema_history");
         assert_eq!(config.schema.as_deref(), Some("app"));

@@ -6,8 +6,8 @@
 //! | 0 | success, including `status` with pending migrations and a closed stdout pipe |
 //! | 1 | failure: the database or a migration script failed, or `lint` found an error-level finding |
 //! | 2 | usage or configuration error: flags, config file, URL, missing backend, migration files |
-//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`, the lint found an error in a pending migration, or `push` would lose data or drops what may be a rename, without consent |
-//! | 4 | the migration lock could not be taken in time, or `unlock` found it held by a live run |
+//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`, the lint found an error in a pending migration, or `push` would lose data or drops what may be a rename, or `restore` would replace the database, without consent |
+//! | 4 | the migration lock could not be taken in time, `unlock` found it held by a live run, or `restore` found the database in use |
 //! | 5 | `check` found drift: the live schema differs from what the applied migrations produce |
 
 use std::io;
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use godwit_core::declarative::{DeclarativeError, VerifyFailure};
 use godwit_core::url::{Redacted, UrlError};
-use godwit_core::{Error, SourceError, StoreError};
+use godwit_core::{BackupError, Error, SourceError, StoreError};
 
 use crate::config::UrlOrigin;
 use crate::output;
@@ -177,6 +177,36 @@ pub enum CliError {
         #[source]
         source: StoreError,
     },
+    /// The backup before migrating failed, so no migration ran.
+    #[error(
+        "no migration ran: the backup of {url} failed; fix the cause and run again, or migrate without a backup (leave out --backup and --backup-dir, or pass --no-backup when the config file sets backup = true)"
+    )]
+    Backup {
+        /// The URL, without its password.
+        url: Redacted,
+        /// What failed.
+        #[source]
+        source: BackupError,
+    },
+    /// `restore` could not put the backup in place; what it says tells whether anything changed.
+    #[error("cannot restore {database} from {}", backup.display())]
+    Restore {
+        /// The database.
+        database: String,
+        /// The backup file.
+        backup: PathBuf,
+        /// What failed.
+        #[source]
+        source: BackupError,
+    },
+    /// `restore` would replace the database, and no terminal was there to ask.
+    #[error(
+        "restoring replaces everything in {database}; nothing was changed; run again with --yes to confirm, or in a terminal to be asked"
+    )]
+    RestoreNeedsConsent {
+        /// The database.
+        database: String,
+    },
     /// The engine refused or failed; its message says what to do.
     #[error(transparent)]
     Engine(Error),
@@ -330,6 +360,7 @@ impl CliError {
                 CliError::LockHeld { url, source }
             }
             Error::Store(source) => CliError::Database { url, source },
+            Error::Backup(source) => CliError::Backup { url, source },
             other => CliError::Engine(other),
         }
     }
@@ -361,11 +392,18 @@ impl CliError {
             | CliError::Runtime(_)
             | CliError::Prompt(_)
             | CliError::VerifyFailed(_)
-            | CliError::LintErrors { .. } => Exit::Failure,
+            | CliError::LintErrors { .. }
+            | CliError::Backup { .. } => Exit::Failure,
+            CliError::Restore {
+                source: BackupError::InUse { .. },
+                ..
+            } => Exit::Locked,
+            CliError::Restore { .. } => Exit::Failure,
             CliError::DataLoss { .. }
             | CliError::PossibleRename { .. }
             | CliError::Declined
-            | CliError::LintRefused { .. } => Exit::Refused,
+            | CliError::LintRefused { .. }
+            | CliError::RestoreNeedsConsent { .. } => Exit::Refused,
             CliError::Drift { .. } => Exit::Drift,
             CliError::LockBusy { .. } | CliError::LockHeld { .. } => Exit::Locked,
             CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,

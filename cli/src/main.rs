@@ -9,8 +9,9 @@
 //! - 2: usage or configuration error: flags, config file, URL, missing backend, migration files
 //! - 3: refused, nothing was changed: the history's state forbids `migrate`/`rollback`, the
 //!   lint found an error in a pending migration, or `push` would lose data or drops what may
-//!   be a rename, without consent
-//! - 4: the migration lock could not be taken in time, or `unlock` found it held by a live run
+//!   be a rename, or `restore` would replace the database, without consent
+//! - 4: the migration lock could not be taken in time, `unlock` found it held by a live run, or
+//!   `restore` found the database in use
 //! - 5: `check` found drift between the live schema and the applied migrations
 
 mod args;

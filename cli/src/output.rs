@@ -126,6 +126,13 @@ impl Progress {
     pub fn event(&mut self, event: &Event) {
         match event {
             Event::Warning { warning } => self.output.warning(warning),
+            Event::BackedUp { path, bytes } => {
+                self.close(&format!(
+                    "backed up to {} ({})",
+                    path.display(),
+                    size(*bytes)
+                ));
+            }
             Event::Applying {
                 version,
                 name,
@@ -285,6 +292,21 @@ pub fn milliseconds(ms: u64) -> String {
     }
 }
 
+/// `512 bytes`, `1.5 KiB`, `2.0 MiB`, `3.1 GiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// `1 migration` / `2 migrations`.
 pub fn migrations(n: usize) -> String {
     count(n, "migration")
@@ -401,6 +423,14 @@ mod tests {
     fn timestamps_drop_fractions_and_zone() {
         assert_eq!(timestamp("2024-01-01T12:00:00.123Z"), "2024-01-01 12:00:00");
         assert_eq!(timestamp("2024-01-01T12:00:00Z"), "2024-01-01 12:00:00");
+    }
+
+    #[test]
+    fn sizes_use_binary_units() {
+        assert_eq!(size(512), "512 bytes");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(size(5 * 1024 * 1024 * 1024 * 1024), "5120.0 GiB");
     }
 
     #[test]

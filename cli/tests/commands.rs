@@ -72,6 +72,8 @@ fn init_writes_a_working_config_and_never_overwrites_it() {
         "schema_file",
         "dev_url",
         "disabled",
+        "backup",
+        "backup_dir",
     ] {
         assert!(
             written.contains(&format!("{key} = ")),

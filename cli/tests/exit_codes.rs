@@ -73,6 +73,19 @@ fn lock_held(project: &Project) -> Option<HeldLock> {
     Some(project.hold_lock(live_owner()))
 }
 
+/// An applied migration and `copy.db`, a copy of the database to restore.
+fn copied(project: &Project) -> Option<HeldLock> {
+    one_migration(project);
+    assert_code(&project.run(&["migrate"]), 0);
+    std::fs::copy(project.db(), project.path().join("copy.db")).unwrap();
+    None
+}
+
+fn copied_and_lock_held(project: &Project) -> Option<HeldLock> {
+    copied(project);
+    Some(project.hold_lock(live_owner()))
+}
+
 const CASES: &[Case] = &[
     Case {
         name: "success",
@@ -169,6 +182,38 @@ const CASES: &[Case] = &[
         args: &["unlock"],
         code: 4,
         says: "godwit unlock --force",
+    },
+    Case {
+        name: "restore while a run holds the migration lock",
+        setup: copied_and_lock_held,
+        args: &["restore", "--yes", "copy.db"],
+        code: 4,
+        says: "is in use by a godwit run holding the migration lock",
+    },
+    Case {
+        name: "restore without consent and without a terminal",
+        setup: copied,
+        args: &["restore", "copy.db"],
+        code: 3,
+        says: "run again with --yes",
+    },
+    Case {
+        name: "restore of a file that is not a SQLite database",
+        setup: |project| {
+            copied(project);
+            project.write("notes.txt", "not a database\n");
+            None
+        },
+        args: &["restore", "--yes", "notes.txt"],
+        code: 1,
+        says: "is not a usable SQLite backup",
+    },
+    Case {
+        name: "backup of an in-memory database",
+        setup: one_migration,
+        args: &["--url", "sqlite::memory:", "migrate", "--backup"],
+        code: 1,
+        says: "an in-memory database cannot be backed up",
     },
     Case {
         name: "failing SQL",

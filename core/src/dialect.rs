@@ -271,7 +271,8 @@ pub trait Dialect: Send + Sync + Debug {
              \x20   error_statement TEXT,\n\
              \x20   error_line BIGINT,\n\
              \x20   previous_checksums TEXT,\n\
-             \x20   applied_by TEXT\n\
+             \x20   applied_by TEXT,\n\
+             \x20   backup TEXT\n\
              )"
         ));
         statements.push(format!(
@@ -297,6 +298,19 @@ pub trait Dialect: Send + Sync + Debug {
             "DROP INDEX {}",
             self.qualified_name(Some(&index.schema), &index.name)
         )
+    }
+
+    /// Statements that turn a history table of the layout before `version` into `version`
+    /// (see [`LAYOUT_VERSION`](crate::history::LAYOUT_VERSION)); they run in one transaction
+    /// with the layout's new `_meta` row. The default adds the columns with `ALTER TABLE ...
+    /// ADD COLUMN`, which SQLite and PostgreSQL both accept, and matches
+    /// [`Dialect::history_table_ddl`].
+    fn history_upgrade_ddl(&self, table: &HistoryTable, version: i64) -> Vec<String> {
+        let history = self.qualified_name(table.schema.as_deref(), &table.name);
+        match version {
+            2 => vec![format!("ALTER TABLE {history} ADD COLUMN backup TEXT")],
+            _ => Vec::new(),
+        }
     }
 
     /// How the declarative diff compares names on this engine.

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::backup::BackupError;
 use crate::declarative::DeclarativeError;
 use crate::history::Status;
 use crate::migration::{Checksum, Version};
@@ -252,6 +253,9 @@ pub enum Error {
     /// The history table holds a row godwit cannot read.
     #[error("the history table holds an unreadable row: {0}; fix or remove it by hand")]
     CorruptHistory(String),
+    /// The backup asked for before the first migration failed, so no migration ran.
+    #[error("no migration ran because the backup before them failed: {0}")]
+    Backup(BackupError),
     /// The declarative workflow (push, generate, diff, check, verify) failed.
     #[error(transparent)]
     Declarative(#[from] DeclarativeError),

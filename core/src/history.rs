@@ -9,9 +9,12 @@ use crate::error::Error;
 use crate::migration::{Checksum, Version};
 use crate::store::{Row, Store, StoreError, Value};
 
-/// The layout version of the history tables this build writes. Bump it with an upgrade step in
-/// [`ensure`] whenever a column is added, so old databases are upgraded in place.
-pub const LAYOUT_VERSION: i64 = 1;
+/// The layout version of the history tables this build writes. Bump it with an upgrade step
+/// ([`Dialect::history_upgrade_ddl`](crate::Dialect::history_upgrade_ddl)) whenever a column
+/// is added, so [`ensure`] upgrades old databases in place.
+///
+/// Layouts: 1, the first; 2 added `backup`.
+pub const LAYOUT_VERSION: i64 = 2;
 
 /// Where the history lives: a table name and, on engines with schemas, an optional schema.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -144,10 +147,30 @@ pub struct HistoryRow {
     pub previous_checksums: Option<String>,
     /// Who ran it (`application (pid N on host)`).
     pub applied_by: Option<String>,
+    /// The backup taken before the run that applied it, when one was asked for.
+    pub backup: Option<String>,
 }
 
-const COLUMNS: &str = "version, name, checksum, down_checksum, down_script, transactional, status, \
-     started_at, finished_at, duration_ms, error, error_statement, error_line, previous_checksums, applied_by";
+/// The columns in the order of [`encode`] and [`decode`], each with the layout version that
+/// added it, so a table of an older layout is read with `NULL` for what it lacks.
+const COLUMNS: [(&str, i64); 16] = [
+    ("version", 1),
+    ("name", 1),
+    ("checksum", 1),
+    ("down_checksum", 1),
+    ("down_script", 1),
+    ("transactional", 1),
+    ("status", 1),
+    ("started_at", 1),
+    ("finished_at", 1),
+    ("duration_ms", 1),
+    ("error", 1),
+    ("error_statement", 1),
+    ("error_line", 1),
+    ("previous_checksums", 1),
+    ("applied_by", 1),
+    ("backup", 2),
+];
 
 /// The current time as RFC 3339 UTC with milliseconds.
 pub fn now_rfc3339() -> String {
@@ -169,27 +192,27 @@ fn placeholders(store: &dyn Store, count: usize) -> String {
 
 /// Whether the history table exists. Read-only commands use this to avoid creating tables.
 pub async fn exists(store: &mut dyn Store, table: &HistoryTable) -> Result<bool, StoreError> {
-    let (sql, params) = store
-        .dialect()
-        .table_exists_query(table.schema.as_deref(), &table.name);
+    table_exists(store, table.schema.as_deref(), &table.name).await
+}
+
+async fn table_exists(
+    store: &mut dyn Store,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<bool, StoreError> {
+    let (sql, params) = store.dialect().table_exists_query(schema, name);
     Ok(!store.query(&sql, &params).await?.is_empty())
 }
 
-/// Create the history tables when missing and check (or upgrade) their layout.
+/// Create the history tables when missing and check (or upgrade) their layout. Call it under
+/// the migration lock: an upgrade alters the table.
 pub async fn ensure(store: &mut dyn Store, table: &HistoryTable) -> Result<(), Error> {
     for statement in store.dialect().history_table_ddl(table) {
         store.execute(&statement, &[]).await?;
     }
-    let meta = qualified(store, table, &table.meta_name());
-    let key = store.dialect().placeholder(1);
-    let rows = store
-        .query(
-            &format!("SELECT value FROM {meta} WHERE key = {key}"),
-            &[Value::from("layout_version")],
-        )
-        .await?;
-    match rows.first().and_then(|r| r.first()) {
+    match layout_version(store, table).await? {
         None => {
+            let meta = qualified(store, table, &table.meta_name());
             let sql = format!(
                 "INSERT INTO {meta} (key, value) VALUES ({})",
                 placeholders(store, 2)
@@ -204,23 +227,76 @@ pub async fn ensure(store: &mut dyn Store, table: &HistoryTable) -> Result<(), E
                 )
                 .await?;
         }
-        Some(Value::Text(found)) => {
-            let found: i64 = found.parse().map_err(|_| {
-                Error::CorruptHistory(format!("layout_version `{found}` in {meta}"))
-            })?;
-            if found > LAYOUT_VERSION {
-                return Err(Error::HistoryTooNew {
-                    found,
-                    supported: LAYOUT_VERSION,
-                });
+        Some(found) if found > LAYOUT_VERSION => {
+            return Err(Error::HistoryTooNew {
+                found,
+                supported: LAYOUT_VERSION,
+            });
+        }
+        Some(found) => {
+            for version in found + 1..=LAYOUT_VERSION {
+                upgrade(store, table, version).await?;
             }
         }
-        Some(other) => {
-            return Err(Error::CorruptHistory(format!(
-                "layout_version {other:?} in {meta}"
-            )));
+    }
+    Ok(())
+}
+
+/// The layout version recorded in the `_meta` table, if any.
+async fn layout_version(store: &mut dyn Store, table: &HistoryTable) -> Result<Option<i64>, Error> {
+    let meta = qualified(store, table, &table.meta_name());
+    let key = store.dialect().placeholder(1);
+    let rows = store
+        .query(
+            &format!("SELECT value FROM {meta} WHERE key = {key}"),
+            &[Value::from("layout_version")],
+        )
+        .await?;
+    match rows.first().and_then(|r| r.first()) {
+        None => Ok(None),
+        Some(Value::Text(found)) => found
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::CorruptHistory(format!("layout_version `{found}` in {meta}"))),
+        Some(other) => Err(Error::CorruptHistory(format!(
+            "layout_version {other:?} in {meta}"
+        ))),
+    }
+}
+
+/// Bring the history table from the layout before `version` to `version`: the dialect's
+/// statements and the new `_meta` row commit together, so a failure leaves the old layout
+/// whole and the next run tries again.
+async fn upgrade(store: &mut dyn Store, table: &HistoryTable, version: i64) -> Result<(), Error> {
+    let statements = store.dialect().history_upgrade_ddl(table, version);
+    let meta = qualified(store, table, &table.meta_name());
+    let update = format!(
+        "UPDATE {meta} SET value = {} WHERE key = {}",
+        store.dialect().placeholder(1),
+        store.dialect().placeholder(2)
+    );
+    store.begin().await?;
+    let changed = async {
+        for statement in &statements {
+            store.execute(statement, &[]).await?;
+        }
+        let params = [
+            Value::from(version.to_string()),
+            Value::from("layout_version"),
+        ];
+        store.execute(&update, &params).await
+    }
+    .await;
+    match changed {
+        Ok(_) => store.commit().await?,
+        Err(error) => {
+            if let Err(rollback_error) = store.rollback().await {
+                tracing::warn!(%rollback_error, "rollback of a failed history upgrade failed");
+            }
+            return Err(error.into());
         }
     }
+    tracing::info!(table = %table, version, "upgraded the history table's layout");
     Ok(())
 }
 
@@ -229,8 +305,18 @@ pub async fn read(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<His
     if !exists(store, table).await? {
         return Ok(Vec::new());
     }
+    // Read-only commands read a table of an older layout without upgrading it.
+    let stored = if table_exists(store, table.schema.as_deref(), &table.meta_name()).await? {
+        layout_version(store, table).await?
+    } else {
+        None
+    }
+    .unwrap_or(LAYOUT_VERSION);
+    let select = COLUMNS
+        .map(|(name, added)| if added <= stored { name } else { "NULL" })
+        .join(", ");
     let sql = format!(
-        "SELECT {COLUMNS} FROM {} ORDER BY version",
+        "SELECT {select} FROM {} ORDER BY version",
         qualified(store, table, &table.name)
     );
     store
@@ -253,14 +339,15 @@ pub async fn write(
 ) -> Result<(), StoreError> {
     let name = qualified(store, table, &table.name);
     let updates = COLUMNS
-        .split(", ")
-        .filter(|column| *column != "version")
-        .map(|column| format!("{column} = excluded.{column}"))
+        .iter()
+        .filter(|(column, _)| *column != "version")
+        .map(|(column, _)| format!("{column} = excluded.{column}"))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "INSERT INTO {name} ({COLUMNS}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {updates}",
-        placeholders(store, 15)
+        "INSERT INTO {name} ({}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {updates}",
+        COLUMNS.map(|(column, _)| column).join(", "),
+        placeholders(store, COLUMNS.len())
     );
     store.execute(&sql, &encode(row)).await?;
     Ok(())
@@ -283,6 +370,7 @@ fn encode(row: &HistoryRow) -> Vec<Value> {
         Value::from(row.error_line),
         Value::from(row.previous_checksums.clone()),
         Value::from(row.applied_by.clone()),
+        Value::from(row.backup.clone()),
     ]
 }
 
@@ -324,6 +412,7 @@ fn decode(row: Row) -> Result<HistoryRow, Error> {
         error_line: int(12)?,
         previous_checksums: text(13)?,
         applied_by: text(14)?,
+        backup: text(15)?,
     })
 }
 
@@ -357,6 +446,7 @@ mod tests {
             error_line: Some(7),
             previous_checksums: None,
             applied_by: Some("me".into()),
+            backup: Some("/var/backups/app.db.20240101T000000.000Z.backup".into()),
         };
         assert_eq!(decode(encode(&row)).unwrap(), row);
     }

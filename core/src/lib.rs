@@ -9,12 +9,14 @@
 //!
 //! Key types: [`Migrations`] (loaded from a directory or embedded with `include_str!`),
 //! [`Migrator`] (status, migrate, rollback, repair, unlock), and the pure planner in [`plan`].
+//! A run can ask its store for a [`Backup`] before the first migration (see [`backup`]).
 //!
 //! The crate has no cargo features, no database driver, no async runtime and no `unsafe`;
 //! a test in the workspace enforces that.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod declarative;
 pub mod dialect;
 pub mod diff;
@@ -30,6 +32,7 @@ pub mod schema;
 pub mod store;
 pub mod url;
 
+pub use backup::{Backup, BackupError, BackupOptions, BackupRequest};
 pub use dialect::{Capabilities, Dialect, LockKind};
 pub use error::{Error, Refusal, SourceError};
 pub use history::{HistoryRow, HistoryTable, Status};

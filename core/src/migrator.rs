@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::backup::{self, Backup, BackupRequest};
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::error::Refusal;
@@ -51,6 +52,13 @@ pub enum Event {
     Planned {
         /// How many.
         count: usize,
+    },
+    /// The backup asked for is complete; the first migration runs next.
+    BackedUp {
+        /// The backup file.
+        path: std::path::PathBuf,
+        /// Its size in bytes.
+        bytes: u64,
     },
     /// Something to tell the user that does not stop the run.
     Warning {
@@ -117,6 +125,9 @@ pub struct RunReport {
     pub completed: Vec<Completed>,
     /// Warnings raised by the plan.
     pub warnings: Vec<Warning>,
+    /// The backup taken before the first migration, when one was asked for and something was
+    /// pending.
+    pub backup: Option<Backup>,
 }
 
 /// Runs migrations against one database. Built from any [`Store`], so integrators embed it
@@ -253,14 +264,38 @@ impl Migrator {
                 warning: warning.clone(),
             });
         }
+        let backup = match &options.backup {
+            Some(backup) if !plan.steps.is_empty() => {
+                let stamp = backup::stamp(&history::now_rfc3339());
+                let request = BackupRequest {
+                    dir: backup.dir.as_deref(),
+                    stamp: &stamp,
+                };
+                let taken = self.store.backup(&request).await.map_err(Error::Backup)?;
+                on_event(&Event::BackedUp {
+                    path: taken.path.clone(),
+                    bytes: taken.bytes,
+                });
+                Some(taken)
+            }
+            _ => None,
+        };
+        let recorded = backup.as_ref().map(|b| b.path.display().to_string());
         let mut report = RunReport {
             completed: Vec::new(),
             warnings: plan.warnings,
+            backup,
         };
         for step in plan.steps {
             let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
             let done = self
-                .apply(&step.migration, step.previous.as_ref(), applied, on_event)
+                .apply(
+                    &step.migration,
+                    step.previous.as_ref(),
+                    recorded.as_deref(),
+                    applied,
+                    on_event,
+                )
                 .await?;
             report.completed.push(done);
         }
@@ -271,6 +306,7 @@ impl Migrator {
         &self,
         migration: &Migration,
         previous: Option<&HistoryRow>,
+        backup: Option<&str>,
         transactional: bool,
     ) -> HistoryRow {
         HistoryRow {
@@ -289,6 +325,7 @@ impl Migrator {
             error_line: None,
             previous_checksums: previous.and_then(|p| p.previous_checksums.clone()),
             applied_by: Some(self.config.owner.to_string()),
+            backup: backup.map(str::to_string),
         }
     }
 
@@ -296,6 +333,7 @@ impl Migrator {
         &mut self,
         migration: &Migration,
         previous: Option<&HistoryRow>,
+        backup: Option<&str>,
         applied: Vec<Version>,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<Completed, Error> {
@@ -309,7 +347,7 @@ impl Migrator {
             transactional,
         });
         let table = self.config.history.clone();
-        let mut row = self.new_row(migration, previous, transactional);
+        let mut row = self.new_row(migration, previous, backup, transactional);
         let start = Instant::now();
 
         let outcome = if transactional {
@@ -414,6 +452,11 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let rows = history::read(self.store.as_mut(), &self.config.history).await?;
         let steps = plan::plan_rollback(&rows, &self.migrations, target)?;
+        // Rows are about to be written, so a table of an older layout is upgraded first; with
+        // nothing to roll back, rollback stays read-only.
+        if !steps.is_empty() {
+            history::ensure(self.store.as_mut(), &self.config.history).await?;
+        }
         on_event(&Event::Planned { count: steps.len() });
         let mut report = RunReport::default();
         for step in steps {
@@ -634,8 +677,14 @@ impl Migrator {
                 let Some(migration) = self.migrations.get(version).cloned() else {
                     unreachable!("a retry without a file is refused by `unfit`")
                 };
-                self.apply(&migration, Some(&row), Vec::new(), on_event)
-                    .await?;
+                self.apply(
+                    &migration,
+                    Some(&row),
+                    row.backup.as_deref(),
+                    Vec::new(),
+                    on_event,
+                )
+                .await?;
             }
             RecoverAction::RunDown => {
                 let step = plan::rollback_step(&row, &self.migrations)?;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backup::BackupOptions;
 use crate::error::{Error, Refusal};
 use crate::history::{HistoryRow, Status};
 use crate::migration::{Checksum, Migration, Migrations, Script, Version};
@@ -86,13 +87,17 @@ impl StatusReport {
     }
 }
 
-/// Options for [`plan_migrate`].
+/// Options of a migrate run: [`plan_migrate`] reads what to run, the executor whether to back
+/// up first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrateOptions {
     /// Apply pending migrations up to and including this version only.
     pub target: Option<Version>,
     /// Apply pending migrations older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// Back the database up before the first pending migration runs (none when nothing is
+    /// pending); a failed backup applies nothing.
+    pub backup: Option<BackupOptions>,
 }
 
 /// A migration the plan will run.
@@ -504,6 +509,7 @@ pub fn plan_repair(
                 error_line: None,
                 previous_checksums: row.and_then(|r| r.previous_checksums.clone()),
                 applied_by: Some(format!("{by} (repair --mark-applied)")),
+                backup: row.and_then(|r| r.backup.clone()),
             })
         }
     }
@@ -562,6 +568,7 @@ mod tests {
             error_line: None,
             previous_checksums: None,
             applied_by: None,
+            backup: None,
         }
     }
 

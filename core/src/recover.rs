@@ -300,6 +300,7 @@ mod tests {
             error_line: Some(3),
             previous_checksums: None,
             applied_by: None,
+            backup: None,
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::backup::{Backup, BackupError, BackupRequest};
 use crate::dialect::Dialect;
 use crate::history::HistoryTable;
 
@@ -298,6 +299,16 @@ pub trait Store: Send + Debug {
             "the {} backend cannot create scratch databases",
             self.dialect().name()
         )))
+    }
+
+    /// Write a consistent copy of the whole database to a new file, and return it only once
+    /// it is complete. The file is never one that existed before; a failed backup leaves no
+    /// file behind. The default refuses with [`BackupError::Unsupported`].
+    async fn backup(&mut self, request: &BackupRequest<'_>) -> Result<Backup, BackupError> {
+        let _ = request;
+        Err(BackupError::Unsupported {
+            dialect: self.dialect().name(),
+        })
     }
 
     /// Close the connection; a scratch database is deleted. Closing twice is harmless.

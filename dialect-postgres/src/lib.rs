@@ -36,6 +36,12 @@
 //! Introspection needs PostgreSQL 12 or newer (generated columns); turning a generated column
 //! into an ordinary one needs 13.
 //!
+//! Backups: [`Store::backup`](godwit_core::Store::backup) runs `pg_dump --format=custom` (it
+//! must be on `PATH`, of the server's major version or newer) into a new file
+//! `<database>.<stamp>.dump`, giving it the URL without its password and the password through
+//! `PGPASSWORD`. godwit does not restore PostgreSQL databases; [`restore_command`] prints the
+//! `pg_restore` command that does.
+//!
 //! Passwords never leave the connection options: errors name the URL through
 //! [`godwit_core::url::redact`], and [`PgStore`]'s `Debug` leaves the options out.
 //!
@@ -74,6 +80,7 @@
 #![warn(missing_docs)]
 
 mod dialect;
+mod dump;
 mod introspect;
 mod render;
 mod script;
@@ -81,4 +88,5 @@ mod sequence;
 mod store;
 
 pub use dialect::PgDialect;
+pub use dump::restore_command;
 pub use store::{PgOptions, PgStore};

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
     Dialect, HistoryTable, LockHolder, LockRequest, Row, StatementError, Store, StoreError,
     UnlockOutcome, Value,
@@ -23,6 +24,7 @@ use sqlx::{
 };
 
 use crate::dialect::PgDialect;
+use crate::dump::{self, DumpSource};
 use crate::script::{self, Site};
 
 /// How often a blocked runner asks for the lock again. Short enough that a freed lock is taken
@@ -76,6 +78,8 @@ pub struct PgStore {
     connect_options: PgConnectOptions,
     /// The URL with its password removed, for messages.
     target: String,
+    /// How pg_dump reaches this database. Holds the password: never printed.
+    dump: DumpSource,
     options: PgOptions,
     in_transaction: bool,
     lock: Option<HeldLock>,
@@ -131,24 +135,27 @@ impl PgStore {
     /// what to check.
     pub async fn connect(url: &str, options: &PgOptions) -> Result<PgStore, StoreError> {
         let target = godwit_core::url::redact(url).to_string();
+        let invalid = |reason: String| StoreError::Connect {
+            target: target.clone(),
+            message: format!(
+                "the URL is not valid ({reason}); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+            ),
+        };
         let connect_options = PgConnectOptions::from_str(url).map_err(|error| {
-            let reason = match error {
+            invalid(match error {
                 sqlx::Error::Configuration(inner) => inner.to_string(),
                 other => other.to_string(),
-            };
-            StoreError::Connect {
-                target: target.clone(),
-                message: format!(
-                    "the URL is not valid ({reason}); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
-                ),
-            }
+            })
         })?;
-        PgStore::connect_with(connect_options, target, options).await
+        let dump = DumpSource::from_url(url)
+            .ok_or_else(|| invalid("pg_dump could not be given it".into()))?;
+        PgStore::connect_with(connect_options, target, dump, options).await
     }
 
     async fn connect_with(
         connect_options: PgConnectOptions,
         target: String,
+        dump: DumpSource,
         options: &PgOptions,
     ) -> Result<PgStore, StoreError> {
         let mut conn = open(
@@ -173,6 +180,7 @@ impl PgStore {
             conn,
             connect_options,
             target,
+            dump,
             options: options.clone(),
             in_transaction: false,
             lock: None,
@@ -809,7 +817,8 @@ impl Store for PgStore {
             .map_err(database_error)?;
         let target = format!("scratch database {name} on {}", self.target);
         let options = self.connect_options.clone().database(&name);
-        let connected = match PgStore::connect_with(options, target, &self.options).await {
+        let dump = self.dump.for_database(&name);
+        let connected = match PgStore::connect_with(options, target, dump, &self.options).await {
             Ok(mut store) => sqlx::query("SELECT set_config('search_path', $1, false)")
                 .bind(&search_path)
                 .persistent(false)
@@ -835,6 +844,23 @@ impl Store for PgStore {
                 Err(error)
             }
         }
+    }
+
+    /// A dump in pg_dump's custom format (`pg_dump --format=custom`), which `pg_restore`
+    /// reads; pg_dump must be on `PATH`, of the server's major version or newer.
+    async fn backup(&mut self, request: &BackupRequest<'_>) -> Result<Backup, BackupError> {
+        let database = self
+            .connect_options
+            .get_database()
+            .unwrap_or(self.connect_options.get_username())
+            .to_string();
+        dump::dump(
+            &self.dump,
+            &database,
+            &self.options.application_name,
+            request,
+        )
+        .await
     }
 
     async fn close(&mut self) -> Result<(), StoreError> {

@@ -63,6 +63,16 @@
 //! Journal modes are left to the user: run `PRAGMA journal_mode = WAL` in a
 //! `-- godwit:no-transaction` migration, or on [`SqliteStore::connection`], if you want it.
 //!
+//! ## Backups and restores
+//!
+//! [`Store::backup`](godwit_core::Store::backup) copies the database through SQLite's online
+//! backup API in one step, so the copy is one snapshot even while other connections write, to
+//! a new file `<database file>.<stamp>.backup` beside the database (or in the requested
+//! directory). [`SqliteStore::restore`] copies a backup back over the database after
+//! [`check_backup`] passes, refusing rather than waiting while a godwit run holds the
+//! migration lock or another connection holds a lock on the file;
+//! [`SqliteStore::check_restorable`] asks the same without changing anything.
+//!
 //! ## Declarative schemas
 //!
 //! [`SqliteDialect`] reads a database into godwit's schema model with five catalog queries
@@ -110,6 +120,7 @@
 //! runtime with the time driver enabled.
 #![warn(missing_docs)]
 
+mod backup;
 mod catalog;
 mod dialect;
 mod error;
@@ -121,5 +132,6 @@ mod split;
 mod sql;
 mod store;
 
+pub use backup::check_backup;
 pub use dialect::SqliteDialect;
 pub use store::{SqliteOptions, SqliteStore};

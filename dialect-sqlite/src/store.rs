@@ -1,17 +1,21 @@
 //! The store: godwit's I/O on one rusqlite connection.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use godwit_core::backup::{Backup, BackupError, BackupRequest, DatabaseUser};
 use godwit_core::history::{HistoryTable, now_rfc3339};
-use godwit_core::{Dialect, LockHolder, LockRequest, Row, Store, StoreError, UnlockOutcome, Value};
+use godwit_core::{
+    Dialect, LockHolder, LockOwner, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
+};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, Statement, ToSql};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Statement, ToSql};
 
+use crate::backup::{self, Blocked};
 use crate::dialect::SqliteDialect;
-use crate::error::{Failure, database};
+use crate::error::{Failure, database, is_busy};
 use crate::lock::{self, Attempt, End, Held};
 use crate::script;
 
@@ -48,6 +52,8 @@ impl SqliteOptions {
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
+    /// The database file; `None` in memory.
+    path: Option<PathBuf>,
     dialect: SqliteDialect,
     busy_timeout: Duration,
     /// This machine's name, against which a lock row's host is compared to judge liveness.
@@ -65,10 +71,11 @@ impl SqliteStore {
             message: open_advice(path, error),
         };
         let conn = Connection::open(path).map_err(connect_error)?;
-        let store = SqliteStore::new(conn, options).map_err(|error| StoreError::Connect {
+        let mut store = SqliteStore::new(conn, options).map_err(|error| StoreError::Connect {
             target: path.display().to_string(),
             message: error.to_string(),
         })?;
+        store.path = Some(path.to_path_buf());
         // SQLite reads a file only when it first needs to, so a file that is not a database
         // would otherwise pass here and fail in the middle of the first migration.
         store
@@ -95,6 +102,7 @@ impl SqliteStore {
         conn.busy_timeout(options.busy_timeout).map_err(database)?;
         Ok(SqliteStore {
             conn,
+            path: None,
             dialect: SqliteDialect,
             busy_timeout: options.busy_timeout,
             local_host: lock::local_host(),
@@ -171,15 +179,155 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn busy_error(&self) -> StoreError {
-        StoreError::Database {
+    /// Copy the database into the new file `path`, without the lock rows this store holds: a
+    /// restored database must not look locked by a run that ended long ago, or, on another
+    /// machine, by one whose liveness cannot be checked.
+    fn copy_to(&self, database: &Path, path: PathBuf) -> Result<Backup, BackupError> {
+        let failed = |failure: Failure| BackupError::Copy {
+            from: database.to_path_buf(),
+            to: path.clone(),
+            message: failure.message,
+            code: failure.code,
+        };
+        let mut copy = Connection::open(&path).map_err(|e| failed(e.into()))?;
+        match backup::copy(&self.conn, &mut copy, self.busy_timeout) {
+            Ok(()) => {}
+            Err(Blocked::Failed(failure)) => return Err(failed(failure)),
+            Err(Blocked::Busy) => return Err(failed(self.busy_failure())),
+        }
+        for (name, held) in &self.held {
+            lock::release(&copy, &self.dialect.qualified_name(None, name), held)?;
+        }
+        copy.close().map_err(|(_, e)| failed(e.into()))?;
+        let bytes = std::fs::metadata(&path)
+            .map_err(BackupError::io("read the size of", &path))?
+            .len();
+        Ok(Backup { path, bytes })
+    }
+
+    /// Refuse, without changing anything, when the database cannot be restored into now: a
+    /// godwit run holds its migration lock (unless the lock is known to be stale), or another
+    /// connection holds a lock on the file. Nothing waits: a busy database is refused at once.
+    pub fn check_restorable(&mut self, history: &HistoryTable) -> Result<(), BackupError> {
+        let file = self.database_file()?;
+        let name = history.lock_name();
+        if lock::table_exists(&self.conn, &name)?
+            && let Some(row) = lock::read(&self.conn, &self.dialect.qualified_name(None, &name))?
+        {
+            let holder = row.holder(&self.local_host);
+            if holder.alive != Some(false) {
+                return Err(BackupError::InUse {
+                    database: file,
+                    user: DatabaseUser::Runner(holder),
+                });
+            }
+        }
+        self.conn.busy_timeout(Duration::ZERO).map_err(database)?;
+        let probe = self.conn.execute_batch("BEGIN EXCLUSIVE");
+        if probe.is_ok() {
+            self.conn.execute_batch("ROLLBACK").map_err(database)?;
+        }
+        self.conn
+            .busy_timeout(self.busy_timeout)
+            .map_err(database)?;
+        match probe {
+            Ok(()) => Ok(()),
+            Err(error) if is_busy(&error) => Err(BackupError::InUse {
+                database: file,
+                user: DatabaseUser::Connection,
+            }),
+            Err(error) => Err(database(error).into()),
+        }
+    }
+
+    /// Replace the whole database with the SQLite database in `backup`, through the backup API,
+    /// after [`check_backup`](crate::check_backup) passes.
+    ///
+    /// Refuses ([`BackupError::InUse`]) rather than waits when a godwit run holds the migration
+    /// lock of `history` or another connection holds a lock on the file. While it copies it
+    /// holds the migration lock as `owner` (in a database godwit manages) and SQLite's
+    /// exclusive lock, so no runner or writer sees a half-restored database. The lock row goes
+    /// with the old content.
+    pub async fn restore(
+        &mut self,
+        backup: &Path,
+        history: &HistoryTable,
+        owner: &LockOwner,
+    ) -> Result<(), BackupError> {
+        let file = self.database_file()?;
+        backup::check_backup(backup)?;
+        let locked = lock::table_exists(&self.conn, &history.lock_name())?;
+        if locked {
+            let request = LockRequest {
+                table: history,
+                owner,
+                timeout: Duration::ZERO,
+            };
+            match self.lock(&request).await {
+                Ok(()) => {}
+                Err(StoreError::LockTimeout { holder, .. }) => {
+                    return Err(BackupError::InUse {
+                        database: file,
+                        user: holder.map_or(DatabaseUser::Connection, DatabaseUser::Runner),
+                    });
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let copied = self.copy_from(backup);
+        if copied.is_ok() {
+            self.held.remove(&history.lock_name());
+        } else if locked && let Err(error) = self.unlock(history).await {
+            tracing::warn!(%error, "could not release the migration lock; `godwit unlock` clears it");
+        }
+        copied.map_err(|blocked| match blocked {
+            Blocked::Busy => BackupError::InUse {
+                database: file,
+                user: DatabaseUser::Connection,
+            },
+            Blocked::Failed(failure) => BackupError::Copy {
+                from: backup.to_path_buf(),
+                to: self.path.clone().unwrap_or_default(),
+                message: failure.message,
+                code: failure.code,
+            },
+        })
+    }
+
+    /// Copy `backup` over this database without waiting for other connections.
+    fn copy_from(&mut self, backup: &Path) -> Result<(), Blocked> {
+        let source = Connection::open_with_flags(
+            backup,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        self.conn.busy_timeout(Duration::ZERO)?;
+        let copied = backup::copy(&source, &mut self.conn, Duration::ZERO);
+        self.conn.busy_timeout(self.busy_timeout)?;
+        copied
+    }
+
+    /// The database file, for messages; an in-memory database has none to back up or restore.
+    fn database_file(&self) -> Result<String, BackupError> {
+        self.path
+            .as_ref()
+            .map(|path| path.display().to_string())
+            .ok_or(BackupError::InMemory)
+    }
+
+    fn busy_failure(&self) -> Failure {
+        Failure {
             message: format!(
                 "another connection kept the database locked for more than {} ms; \
                  a migration may be running, try again when it has finished",
                 self.busy_timeout.as_millis()
             ),
             code: Some("SQLITE_BUSY".into()),
+            offset: None,
         }
+    }
+
+    fn busy_error(&self) -> StoreError {
+        self.busy_failure().into()
     }
 }
 
@@ -386,6 +534,21 @@ impl Store for SqliteStore {
             self.held.remove(&name);
         }
         Ok(outcome)
+    }
+
+    /// A consistent copy through SQLite's online backup API, in one step, so it is one
+    /// snapshot even while other connections write; it waits for their locks up to the busy
+    /// timeout.
+    async fn backup(&mut self, request: &BackupRequest<'_>) -> Result<Backup, BackupError> {
+        let database = self.path.clone().ok_or(BackupError::InMemory)?;
+        let path = backup::reserve(&database, request)?;
+        let taken = self.copy_to(&database, path.clone());
+        if taken.is_err()
+            && let Err(error) = std::fs::remove_file(&path)
+        {
+            tracing::warn!(%error, path = %path.display(), "could not remove an incomplete backup file");
+        }
+        taken
     }
 
     /// A private in-memory database with this store's busy timeout. Dropping it frees it, so

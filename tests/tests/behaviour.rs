@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
-    Error, HistoryRow, Migrations, Migrator, MigratorConfig, RepairAction, RollbackTarget, State,
-    Status, Store, Version,
+    BackupOptions, Checksum, Error, Event, HistoryRow, Migrations, Migrator, MigratorConfig,
+    RepairAction, RollbackTarget, RunReport, State, Status, Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
 
@@ -83,8 +83,12 @@ impl Case {
     }
 
     async fn migrate(&self, options: MigrateOptions) -> Result<Vec<i64>, Error> {
-        let report = self.migrator().await.migrate(&options, &mut |_| {}).await?;
+        let report = self.migrate_reporting(&options).await?;
         Ok(report.completed.iter().map(|c| c.version.get()).collect())
+    }
+
+    async fn migrate_reporting(&self, options: &MigrateOptions) -> Result<RunReport, Error> {
+        self.migrator().await.migrate(options, &mut |_| {}).await
     }
 
     async fn rollback(&self, target: RollbackTarget) -> Result<Vec<i64>, Error> {
@@ -112,12 +116,28 @@ impl Case {
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        let mut store = self.store().await;
-        let rows = store.query(sql, &[]).await.expect("count query");
-        match rows.first().and_then(|r| r.first()) {
-            Some(godwit_core::Value::Int(n)) => *n,
+        match self.value(sql).await {
+            Value::Int(n) => n,
             other => panic!("{sql} returned {other:?}"),
         }
+    }
+
+    /// The first column of the first row of `sql`.
+    async fn value(&self, sql: &str) -> Value {
+        let mut store = self.store().await;
+        let rows = store.query(sql, &[]).await.expect("query");
+        rows.into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next())
+            .unwrap_or_else(|| panic!("{sql} returned no row"))
+    }
+
+    async fn execute(&self, sql: &str) {
+        self.store()
+            .await
+            .execute_script(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// Three ordinary migrations: tables a, b, c, each with a down script.
@@ -521,6 +541,170 @@ async fn concurrent_runner_waits_for_the_lock(case: Case) {
     assert_eq!(report.completed.len(), 3);
 }
 
+/// The history tables exactly as layout 1 (godwit 0.1) created them.
+const LAYOUT_1: &str = "CREATE TABLE godwit_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    down_checksum TEXT,
+    down_script TEXT,
+    transactional BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms BIGINT,
+    error TEXT,
+    error_statement TEXT,
+    error_line BIGINT,
+    previous_checksums TEXT,
+    applied_by TEXT
+);
+CREATE TABLE godwit_migrations_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO godwit_migrations_meta (key, value) VALUES ('layout_version', '1');
+";
+
+/// Migrations 1 (a) and 2 (b), with 1 applied and recorded by hand in a layout-1 history.
+async fn layout_1_with_a_applied(case: &Case) {
+    let up = "CREATE TABLE a (id INTEGER PRIMARY KEY, note TEXT);\n";
+    let down = "DROP TABLE a;\n";
+    case.write("1_create_a.up.sql", up);
+    case.write("1_create_a.down.sql", down);
+    case.write("2_create_b.up.sql", "CREATE TABLE b (id INTEGER);\n");
+    case.execute(up).await;
+    case.execute(LAYOUT_1).await;
+    case.execute(&format!(
+        "INSERT INTO godwit_migrations (version, name, checksum, down_checksum, down_script, \
+         transactional, status, started_at, finished_at, duration_ms, applied_by) \
+         VALUES (1, 'create_a', '{}', '{}', '{down}', 1, 'applied', '2024-01-01T00:00:00.000Z', \
+         '2024-01-01T00:00:00.010Z', 10, 'godwit 0.1.0 (pid 1 on old-host)')",
+        Checksum::of(up).as_str(),
+        Checksum::of(down).as_str(),
+    ))
+    .await;
+}
+
+async fn layout_version(case: &Case) -> Value {
+    case.value("SELECT value FROM godwit_migrations_meta WHERE key = 'layout_version'")
+        .await
+}
+
+async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
+    layout_1_with_a_applied(&case).await;
+    // Reading does not upgrade: status works on the old layout and changes nothing.
+    assert_eq!(
+        case.states().await,
+        [(1, State::Applied), (2, State::Pending)]
+    );
+    assert_eq!(case.history().await[0].backup, None);
+    assert_eq!(layout_version(&case).await, Value::from("1"));
+
+    assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [2]);
+    assert_eq!(layout_version(&case).await, Value::from("2"));
+    let history = case.history().await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history[0].applied_by.as_deref(),
+        Some("godwit 0.1.0 (pid 1 on old-host)"),
+        "the old row is kept as it was"
+    );
+    assert_eq!(history[1].status, Status::Applied);
+    assert_eq!(
+        case.count("SELECT COUNT(*) FROM godwit_migrations WHERE backup IS NULL")
+            .await,
+        2
+    );
+    // The upgraded table is the one this build creates: a second run changes nothing.
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        Vec::<i64>::new()
+    );
+}
+
+async fn a_layout_1_history_is_upgraded_by_rollback(case: Case) {
+    layout_1_with_a_applied(&case).await;
+    assert_eq!(case.rollback(RollbackTarget::Steps(1)).await.unwrap(), [1]);
+    assert!(!case.has_table("a").await);
+    assert_eq!(layout_version(&case).await, Value::from("2"));
+    assert_eq!(case.states().await[0], (1, State::RolledBack));
+}
+
+async fn a_newer_history_layout_is_refused(case: Case) {
+    case.write_abc();
+    assert_eq!(case.migrate(to(1)).await.unwrap(), [1]);
+    case.execute("UPDATE godwit_migrations_meta SET value = '3' WHERE key = 'layout_version'")
+        .await;
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::HistoryTooNew {
+                found: 3,
+                supported: 2
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("upgrade godwit"), "{err}");
+    assert!(!case.has_table("b").await, "a refused run changes nothing");
+}
+
+async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
+    case.write_abc();
+    let dir = case.dir.path().join("backups");
+    let wanted = Some(BackupOptions {
+        dir: Some(dir.clone()),
+    });
+    let options = MigrateOptions {
+        backup: wanted.clone(),
+        ..to(2)
+    };
+    let mut events = Vec::new();
+    let report = case
+        .migrator()
+        .await
+        .migrate(&options, &mut |event| events.push(event.clone()))
+        .await
+        .unwrap();
+    let backup = report.backup.expect("a backup");
+    assert_eq!(
+        backup.path.parent(),
+        Some(dir.canonicalize().unwrap().as_path())
+    );
+    assert_eq!(backup.bytes, std::fs::metadata(&backup.path).unwrap().len());
+    let backed_up = events
+        .iter()
+        .position(|e| matches!(e, Event::BackedUp { path, .. } if *path == backup.path))
+        .expect("a BackedUp event");
+    let first_applying = events
+        .iter()
+        .position(|e| matches!(e, Event::Applying { .. }))
+        .expect("an Applying event");
+    assert!(backed_up < first_applying, "{events:?}");
+    let recorded = backup.path.display().to_string();
+    assert!(
+        case.history()
+            .await
+            .iter()
+            .all(|row| row.backup.as_deref() == Some(recorded.as_str()))
+    );
+
+    // The next run records its own backup; a run with nothing pending takes none.
+    let options = MigrateOptions {
+        backup: wanted,
+        ..MigrateOptions::default()
+    };
+    let report = case.migrate_reporting(&options).await.unwrap();
+    let second = report.backup.expect("a second backup");
+    assert_ne!(second.path, backup.path);
+    assert_eq!(
+        case.history().await[2].backup,
+        Some(second.path.display().to_string())
+    );
+    let report = case.migrate_reporting(&options).await.unwrap();
+    assert_eq!(report.backup, None);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+}
+
 macro_rules! behaviour_suite {
     ($backend:ident: $($case:ident),* $(,)?) => {
         mod $backend {
@@ -565,4 +749,8 @@ every_backend!(
     no_transaction_migration_runs_outside_a_transaction,
     failed_no_transaction_migration_is_visible,
     concurrent_runner_waits_for_the_lock,
+    a_layout_1_history_is_read_as_is_and_upgraded_by_migrate,
+    a_layout_1_history_is_upgraded_by_rollback,
+    a_newer_history_layout_is_refused,
+    a_backup_comes_before_the_first_migration_and_is_recorded,
 );

@@ -55,6 +55,16 @@ lock_timeout = "60s"
 # The GODWIT_DEV_URL environment variable overrides it.
 # dev_url = "postgres://dev@localhost:5432/postgres"
 
+# Back the database up before `migrate` runs pending migrations (--backup, --no-backup):
+# SQLite through its online backup API to <file>.<UTC time>.backup beside the database,
+# PostgreSQL with pg_dump (which must be on PATH) to <database>.<UTC time>.dump in the
+# working directory. `godwit restore FILE` puts a SQLite backup back.
+# backup = false
+
+# Where backups go instead, relative to this file; created when missing. --backup-dir
+# overrides it.
+# backup_dir = "backups"
+
 # The lint that checks migrations before `migrate` applies them (and `godwit lint`):
 # rules listed here never run. `godwit lint --list` lists the rules.
 # [lint]

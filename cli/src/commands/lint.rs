@@ -283,6 +283,7 @@ async fn pending_in_database(config: &Config) -> Result<Report, CliError> {
     let options = MigrateOptions {
         target: None,
         allow_out_of_order: true,
+        backup: None,
     };
     let plan = session
         .migrator

@@ -2,12 +2,12 @@
 
 use godwit_core::lint::LintConfig;
 use godwit_core::plan::Warning;
-use godwit_core::{Completed, MigrateOptions, Version};
+use godwit_core::{Backup, BackupOptions, Completed, MigrateOptions, Version};
 use serde::Serialize;
 
 use super::lint::{self, ReportJson};
 use super::{Session, load_migrations};
-use crate::args::MigrateArgs;
+use crate::args::{BackupArgs, MigrateArgs};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, JsonWarning, Output};
@@ -18,6 +18,7 @@ struct Applied<'a> {
     warnings: Vec<JsonWarning<'a>>,
     /// The lint's findings; `null` with `--no-lint`.
     lint: Option<ReportJson<'a>>,
+    backup: Option<&'a Backup>,
 }
 
 #[derive(Serialize)]
@@ -42,6 +43,7 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
     let options = MigrateOptions {
         target: args.to,
         allow_out_of_order: args.allow_out_of_order,
+        backup: backup_options(config, &args.backup),
     };
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
@@ -89,6 +91,9 @@ async fn apply(
     };
     progress.finish()?;
     match output.format() {
+        Format::Human if report.completed.is_empty() && options.backup.is_some() => {
+            output.summary("database is up to date; no backup taken, as nothing was pending")
+        }
         Format::Human if report.completed.is_empty() => output.summary("database is up to date"),
         Format::Human => output.summary(&format!(
             "{} applied",
@@ -98,6 +103,7 @@ async fn apply(
             applied: &report.completed,
             warnings: output::json_warnings(&report.warnings),
             lint: lint_report.as_ref().map(lint::Report::json),
+            backup: report.backup.as_ref(),
         }),
     }
 }
@@ -159,6 +165,18 @@ async fn dry_run(
             lint: lint_report.as_ref().map(lint::Report::json),
         }),
     }
+}
+
+/// Whether and where to back up first: the flags, then `backup` and `backup_dir` in the config
+/// file. `--backup-dir` asks for a backup by itself.
+fn backup_options(config: &Config, args: &BackupArgs) -> Option<BackupOptions> {
+    let wanted = !args.no_backup && (args.backup || args.backup_dir.is_some() || config.backup);
+    wanted.then(|| BackupOptions {
+        dir: args
+            .backup_dir
+            .clone()
+            .or_else(|| config.backup_dir.clone()),
+    })
 }
 
 fn warn_all(warnings: &[Warning], output: Output) {

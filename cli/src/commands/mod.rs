@@ -12,6 +12,7 @@ mod new;
 mod push;
 mod recover;
 mod repair;
+mod restore;
 mod rollback;
 mod scratch;
 mod status;
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Repair(args) => repair::run(&config()?, args, output).await,
         Command::Recover(args) => recover::run(&config()?, args, output).await,
         Command::Unlock(args) => unlock::run(&config()?, args, output).await,
+        Command::Restore(args) => restore::run(&config()?, args, output).await,
         Command::Push(args) => push::run(&config()?, args, output).await,
         Command::Generate(args) => generate::run(&config()?, args, output).await,
         Command::Diff(args) => diff::run(&config()?, args, output).await,

@@ -79,19 +79,13 @@ impl Project {
 
     /// The tables of the SQLite database at `path`.
     pub fn tables(path: &Path) -> Vec<String> {
-        let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
-        let rows = runtime()
-            .block_on(store.query(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-                &[],
-            ))
-            .unwrap();
-        rows.into_iter()
-            .map(|row| match &row[0] {
-                Value::Text(name) => name.clone(),
-                other => panic!("table name {other:?}"),
-            })
-            .collect()
+        sqlite_rows(
+            path,
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+        )
+        .into_iter()
+        .map(|mut row| row.remove(0))
+        .collect()
     }
 
     /// Take the migration lock of the project's database as `owner`, keeping it until the
@@ -169,6 +163,48 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// A value as text; `NULL` for null.
+pub fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Int(n) => n.to_string(),
+        Value::Text(t) => t.clone(),
+    }
+}
+
+/// The rows of `sql` on the SQLite file at `path`, as text.
+pub fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<String>> {
+    let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    runtime().block_on(rows_of(&mut store, sql))
+}
+
+/// The rows of `sql` on the PostgreSQL database at `url`, as text.
+pub fn pg_rows(url: &str, sql: &str) -> Vec<Vec<String>> {
+    runtime().block_on(async {
+        let mut store =
+            godwit_postgres::PgStore::connect(url, &godwit_postgres::PgOptions::default())
+                .await
+                .unwrap();
+        rows_of(&mut store, sql).await
+    })
+}
+
+async fn rows_of(store: &mut dyn Store, sql: &str) -> Vec<Vec<String>> {
+    let rows = store
+        .query(sql, &[])
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    rows.into_iter()
+        .map(|row| row.iter().map(text).collect())
+        .collect()
+}
+
+/// stdout as one JSON document.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error} in stdout:\n{}", stdout(output)))
+}
+
 /// stdout as text.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
@@ -236,4 +272,12 @@ pub fn rows(url: &str, sql: &str) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The exit code is `expected` and stderr contains `says`.
+#[track_caller]
+pub fn assert_fails(output: &Output, expected: i32, says: &str) {
+    assert_code(output, expected);
+    let error = stderr(output);
+    assert!(error.contains(says), "{says:?} not in stderr:\n{error}");
 }

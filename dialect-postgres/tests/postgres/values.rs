@@ -128,6 +128,7 @@ async fn history_rows_with_null_columns_round_trip() {
         error_line: None,
         previous_checksums: None,
         applied_by: None,
+        backup: None,
     };
     history::write(&mut store, &table, &row).await.unwrap();
     assert_eq!(
@@ -143,6 +144,7 @@ async fn history_rows_with_null_columns_round_trip() {
         error: None,
         error_line: Some(4),
         applied_by: Some("test (pid 1 on here)".into()),
+        backup: Some("/var/backups/app.20240101T120000.000Z.dump".into()),
         ..row
     };
     history::write(&mut store, &table, &finished).await.unwrap();
