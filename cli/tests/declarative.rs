@@ -807,3 +807,242 @@ fn postgres_generate_writes_migrations_that_reach_the_schema() {
     // push agrees that the database matches the schema file.
     assert!(stdout(&pg.run(&["push"])).contains("no changes"));
 }
+
+#[test]
+fn concurrent_index_changes_are_a_usage_error_on_sqlite() {
+    let project = with_schema(USERS);
+    for command in [
+        &["push", "--concurrently"][..],
+        &["generate", "x", "--concurrently"],
+    ] {
+        let output = project.run(command);
+        assert_code(&output, 2);
+        let error = stderr(&output);
+        assert!(
+            error.contains("sqlite backend cannot build or drop indexes without blocking writes"),
+            "{error}"
+        );
+        assert!(error.contains("leave out --concurrently"), "{error}");
+    }
+    assert!(Project::tables(&project.db()).is_empty());
+    assert_eq!(
+        std::fs::read_dir(project.path().join("migrations"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+const PG_ACCOUNTS: &str = "CREATE TABLE accounts (id int PRIMARY KEY, email text, team int);\n";
+
+/// The name and validity of each index of the table `table`.
+fn pg_indexes(pg: &PgProject, table: &str) -> Vec<Vec<String>> {
+    pg.rows(&format!(
+        "SELECT c.relname::text, i.indisvalid::int FROM pg_index AS i \
+         JOIN pg_class AS c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'public.{table}'::regclass AND NOT i.indisprimary ORDER BY 1"
+    ))
+}
+
+#[test]
+fn postgres_push_concurrently_builds_indexes_of_existing_tables_outside_the_transaction() {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", PG_ACCOUNTS);
+    assert_code(&pg.run(&["push"]), 0);
+    pg.rows(
+        "INSERT INTO accounts VALUES (1, 'a@example.com', 1), (2, 'b@example.com', 1) RETURNING id",
+    );
+    pg.project.write(
+        "schema.sql",
+        &format!(
+            "{PG_ACCOUNTS}CREATE UNIQUE INDEX accounts_email ON accounts (email);\n\
+             CREATE TABLE teams (id int PRIMARY KEY, name text);\n\
+             CREATE INDEX teams_name ON teams (name);\n"
+        ),
+    );
+    let output = pg.run(&["push", "--concurrently", "--dry-run"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains(
+            "-- runs concurrently, on its own outside the transaction\n\
+             -- if it fails: PostgreSQL leaves the index public.accounts_email behind marked INVALID"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("CREATE UNIQUE INDEX CONCURRENTLY accounts_email ON public.accounts"),
+        "{out}"
+    );
+    // Nobody writes to a table created by the same push: its index is built in the transaction.
+    assert!(
+        out.contains("CREATE INDEX teams_name ON public.teams"),
+        "{out}"
+    );
+    assert!(pg_indexes(&pg, "accounts").is_empty());
+
+    let output = pg.run(&["push", "--concurrently"]);
+    assert_code(&output, 0);
+    assert_eq!(pg_indexes(&pg, "accounts"), [["accounts_email", "1"]]);
+    assert_eq!(pg_indexes(&pg, "teams"), [["teams_name", "1"]]);
+
+    // Dropped concurrently too, before the transaction.
+    pg.project.write("schema.sql", PG_ACCOUNTS);
+    let output = pg.run(&["push", "--concurrently", "--accept-data-loss"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("DROP INDEX CONCURRENTLY \"public\".\"accounts_email\""),
+        "{}",
+        stdout(&output)
+    );
+    assert!(pg_indexes(&pg, "accounts").is_empty());
+    assert!(stdout(&pg.run(&["push", "--concurrently"])).contains("no changes"));
+}
+
+#[test]
+fn postgres_a_failed_concurrent_build_names_the_invalid_index_and_keeps_the_rest() {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", PG_ACCOUNTS);
+    assert_code(&pg.run(&["push"]), 0);
+    pg.rows("INSERT INTO accounts VALUES (1, 'same@example.com', 1), (2, 'same@example.com', 1) RETURNING id");
+    let schema = PG_ACCOUNTS.replace("team int", "team int, note text")
+        + "CREATE UNIQUE INDEX accounts_email ON accounts (email);\n";
+    pg.project.write("schema.sql", &schema);
+
+    let output = pg.run(&["push", "--concurrently"]);
+    assert_code(&output, 1);
+    let error = stderr(&output);
+    assert!(error.contains("statement 2 of 2 failed"), "{error}");
+    assert!(error.contains("[23505]"), "{error}");
+    assert!(
+        error.contains(
+            "it ran outside a transaction: PostgreSQL leaves the index public.accounts_email \
+             behind marked INVALID; drop it with `DROP INDEX CONCURRENTLY \"public\".\"accounts_email\"`, \
+             fix the cause, and run again; the statement before it stays applied"
+        ),
+        "{error}"
+    );
+    // The column came in the transaction, which committed before the build started.
+    assert_eq!(pg.rows("SELECT count(note) FROM accounts"), [["0"]]);
+    assert_eq!(pg_indexes(&pg, "accounts"), [["accounts_email", "0"]]);
+
+    // The INVALID index is not part of the schema: the next push tries to build it again and
+    // stops on its name with the same advice, instead of reporting no changes.
+    let output = pg.run(&["push", "--concurrently"]);
+    assert_code(&output, 1);
+    let error = stderr(&output);
+    assert!(error.contains("already exists"), "{error}");
+    assert!(error.contains("DROP INDEX CONCURRENTLY"), "{error}");
+
+    pg.rows("DROP INDEX CONCURRENTLY accounts_email");
+    pg.rows("UPDATE accounts SET email = 'other@example.com' WHERE id = 2 RETURNING id");
+    assert_code(&pg.run(&["push", "--concurrently"]), 0);
+    assert_eq!(pg_indexes(&pg, "accounts"), [["accounts_email", "1"]]);
+}
+
+/// The migration files of `dir`, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn postgres_generate_concurrently_puts_index_changes_in_migrations_of_their_own() {
+    let pg = PgProject::new();
+    pg.project.migration(
+        1,
+        "accounts",
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text, team int);\n\
+         CREATE INDEX accounts_team ON accounts (team);",
+        Some("DROP TABLE accounts;"),
+    );
+    assert_code(&pg.run(&["migrate"]), 0);
+    pg.project.write(
+        "schema.sql",
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text, age int);\n\
+         CREATE INDEX accounts_age ON accounts (age);\n\
+         CREATE TABLE teams (id int PRIMARY KEY, name text);\n\
+         CREATE INDEX teams_name ON teams (name);\n",
+    );
+    let output = pg.run(&["--format", "json", "generate", "ages", "--concurrently"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    let kinds: Vec<&str> = value["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["concurrent_before", "main", "concurrent_after"]);
+    let names = files(&pg.project.path().join("migrations"));
+    let stems: Vec<&str> = names
+        .iter()
+        .filter_map(|n| n.strip_suffix(".up.sql"))
+        .map(|n| n.split_once('_').unwrap().1)
+        .collect();
+    assert_eq!(
+        stems,
+        [
+            "accounts",
+            "ages_pre_concurrently",
+            "ages",
+            "ages_concurrently"
+        ]
+    );
+    let read = |i: usize, key: &str| {
+        let path = value["migrations"][i][key].as_str().unwrap();
+        std::fs::read_to_string(pg.project.path().join(path)).unwrap()
+    };
+    let (before, main, after) = (read(0, "up"), read(1, "up"), read(2, "up"));
+    assert!(before.contains("-- godwit:no-transaction\n"), "{before}");
+    assert!(
+        before.contains("DROP INDEX CONCURRENTLY \"public\".\"accounts_team\";"),
+        "{before}"
+    );
+    assert!(!main.contains("godwit:no-transaction"), "{main}");
+    assert!(main.contains("DROP COLUMN \"team\""), "{main}");
+    assert!(
+        main.contains("CREATE INDEX teams_name ON public.teams"),
+        "{main}"
+    );
+    assert!(after.contains("-- godwit:no-transaction\n"), "{after}");
+    assert!(
+        after.contains(
+            "-- if it fails: PostgreSQL leaves the index public.accounts_age behind marked INVALID"
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains("CREATE INDEX CONCURRENTLY accounts_age ON public.accounts"),
+        "{after}"
+    );
+    // Each down undoes its own up: the last migration's down drops the index it built.
+    assert!(
+        read(2, "down").contains("DROP INDEX CONCURRENTLY \"public\".\"accounts_age\";"),
+        "{}",
+        read(2, "down")
+    );
+    assert!(
+        read(0, "down").contains("CREATE INDEX CONCURRENTLY accounts_team"),
+        "{}",
+        read(0, "down")
+    );
+
+    assert_code(&pg.run(&["migrate"]), 0);
+    assert_eq!(pg_indexes(&pg, "accounts"), [["accounts_age", "1"]]);
+    assert_code(&pg.run(&["check"]), 0);
+    let output = pg.run(&["generate", "again", "--concurrently"]);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+    assert_code(&pg.run(&["verify"]), 0);
+    assert_code(&pg.run(&["rollback", "--steps", "3"]), 0);
+    assert_eq!(pg_indexes(&pg, "accounts"), [["accounts_team", "1"]]);
+    assert_code(&pg.run(&["check"]), 0);
+}
