@@ -145,6 +145,41 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Run `sql` on the SQLite file at `path`.
+pub fn sqlite_exec(path: &Path, sql: &str) {
+    let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    runtime().block_on(store.execute_script(sql)).unwrap();
+}
+
+/// The rows of `sql` on the SQLite file at `path`, as text.
+pub fn sqlite_rows(path: &Path, sql: &str) -> Vec<Vec<String>> {
+    let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    let rows = runtime().block_on(store.query(sql, &[])).unwrap();
+    rows.into_iter()
+        .map(|row| row.iter().map(text).collect())
+        .collect()
+}
+
+/// A value as text, NULL as `NULL`.
+pub fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Int(n) => n.to_string(),
+        Value::Text(t) => t.clone(),
+    }
+}
+
+/// The columns of a SQLite table, in order.
+pub fn columns(path: &Path, table: &str) -> Vec<String> {
+    sqlite_rows(
+        path,
+        &format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+    )
+    .into_iter()
+    .map(|row| row[0].clone())
+    .collect()
+}
+
 /// stdout as text.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
