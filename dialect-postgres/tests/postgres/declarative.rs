@@ -345,6 +345,13 @@ cases! {
          CREATE TABLE u (id int NOT NULL);
          CREATE TABLE v (id int PRIMARY KEY);";
 
+    renamed_unique_constraint_and_primary_key:
+        "CREATE TABLE users (id int CONSTRAINT users_pk PRIMARY KEY, email text,
+             CONSTRAINT \"Email_Unique\" UNIQUE (email));
+         INSERT INTO users VALUES (1, 'a');" =>
+        "CREATE TABLE users (id int CONSTRAINT users_pkey PRIMARY KEY, email text,
+             CONSTRAINT email_unique UNIQUE (email));";
+
     unique_and_check_constraints:
         "CREATE TABLE t (id int, email text, code text, price int,
              CONSTRAINT t_email_key UNIQUE (email), CONSTRAINT positive CHECK (price > 0));
