@@ -237,6 +237,10 @@ pub enum Command {
     /// push of the same file reports "no changes". SQLite scratch databases are in memory;
     /// PostgreSQL ones are temporary databases on the target's server, or on the server named
     /// by GODWIT_DEV_URL or `dev_url` in the config file.
+    ///
+    /// With --concurrently (PostgreSQL), index drops run before the transaction and index
+    /// builds after it, each on its own; a failed build leaves an INVALID index, which the error
+    /// names with the statement that drops it.
     #[command(
         after_help = "Example:\n  godwit push --dry-run\n  godwit push --schema db/schema.sql --rename users.username=login\n  \
                       godwit push --yes --accept-data-loss   # unattended, drops allowed"
@@ -251,6 +255,11 @@ pub enum Command {
     /// hints in the schema file and --rename apply as in push. Writes nothing and says "no
     /// changes" when the migrations already produce the schema. The database URL is used only
     /// to create scratch databases of its engine (SQLite: in memory, the file is not touched).
+    ///
+    /// With --concurrently (PostgreSQL), the CONCURRENTLY index statements go into migrations of
+    /// their own, marked `-- godwit:no-transaction`: index drops in one before the main
+    /// migration (<name>_pre_concurrently), index builds in one after it (<name>_concurrently).
+    /// The main migration keeps its transaction, and a failed index build leaves it applied.
     #[command(
         after_help = "Example:\n  godwit generate \"add email to users\"\n  godwit generate add_orders --schema db/schema"
     )]
@@ -338,6 +347,16 @@ pub struct RenameArgs {
     pub renames: Vec<RenameRequest>,
 }
 
+/// How index changes are made.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// PostgreSQL: create and drop the indexes of existing tables with CONCURRENTLY, outside
+    /// the transaction, so writes to those tables go on meanwhile; indexes of new tables stay
+    /// plain. A usage error on SQLite, which locks the database to build an index either way
+    #[arg(long)]
+    pub concurrently: bool,
+}
+
 /// Arguments of `push`.
 #[derive(Debug, Args)]
 pub struct PushArgs {
@@ -363,6 +382,10 @@ pub struct PushArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
+    /// Index changes.
+    #[command(flatten)]
+    pub indexes: IndexArgs,
+
     /// Lock waiting.
     #[command(flatten)]
     pub lock: LockArgs,
@@ -381,6 +404,10 @@ pub struct GenerateArgs {
     /// Renames.
     #[command(flatten)]
     pub renames: RenameArgs,
+
+    /// Index changes.
+    #[command(flatten)]
+    pub indexes: IndexArgs,
 }
 
 /// One side of `godwit diff`.

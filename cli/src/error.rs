@@ -417,7 +417,8 @@ impl CliError {
                     | DeclarativeError::Hint { .. }
                     | DeclarativeError::UnknownRename { .. }
                     | DeclarativeError::ConflictingRename { .. }
-                    | DeclarativeError::BadRenameRequest { .. },
+                    | DeclarativeError::BadRenameRequest { .. }
+                    | DeclarativeError::ConcurrentIndexesUnsupported { .. },
                 ) => Exit::Usage,
                 Error::Refused(_) => Exit::Refused,
                 Error::Store(StoreError::LockTimeout { .. } | StoreError::LockHeld { .. }) => {

@@ -251,8 +251,13 @@ pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> 
                 }
             }
         }
-        if !statement.transactional {
+        if statement.concurrent {
+            text.push_str("-- runs concurrently, on its own outside the transaction\n");
+        } else if !statement.transactional {
             text.push_str("-- runs outside the transaction\n");
+        }
+        if let Some(hint) = &statement.failure_hint {
+            text.push_str(&format!("-- if it fails: {hint}\n"));
         }
         if let StatementKind::AssertEmpty { message } = &statement.kind {
             text.push_str(&format!(

@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::dialect::{Dialect, HazardKind, LockKind, RenderError, Statement, StatementKind};
+use crate::dialect::{
+    Dialect, HazardKind, LockKind, RenderError, RenderOptions, Statement, StatementKind,
+};
 use crate::diff::{Change, ColumnRename, DiffOptions, Renames, diff};
 use crate::error::Error;
 use crate::hints::{HintError, rename_hints};
@@ -141,11 +143,20 @@ pub enum DeclarativeError {
         /// The flag's value.
         text: String,
     },
+    /// Concurrent index changes were asked of a backend that cannot make them.
+    #[error(
+        "the {dialect} backend cannot build or drop indexes without blocking writes, so it \
+         has no concurrent index changes; leave out --concurrently"
+    )]
+    ConcurrentIndexesUnsupported {
+        /// The dialect's name.
+        dialect: &'static str,
+    },
     /// A statement of a change failed.
     #[error(
         "statement {} of {total} failed: {cause}, in `{sql}`; {}",
         index + 1,
-        apply_note(*rolled_back, *committed)
+        apply_note(*rolled_back, *committed, hint.as_deref())
     )]
     ApplyFailed {
         /// 0-based index of the failing statement.
@@ -158,9 +169,11 @@ pub enum DeclarativeError {
         cause: ApplyCause,
         /// Whether it ran in a transaction that was rolled back.
         rolled_back: bool,
-        /// Statements that ran before it and stay applied (they ran outside its
-        /// transaction).
+        /// Statements that ran before it and stay applied (outside its transaction, or in
+        /// one that committed).
         committed: usize,
+        /// The dialect's advice for this statement's failure ([`Statement::failure_hint`]).
+        hint: Option<String>,
     },
 }
 
@@ -179,19 +192,31 @@ fn located(file: &Path, cause: &StatementError) -> String {
     text
 }
 
-fn apply_note(rolled_back: bool, committed: usize) -> String {
+fn apply_note(rolled_back: bool, committed: usize, hint: Option<&str>) -> String {
+    if rolled_back {
+        // Only statements outside the transaction can have run before it.
+        let kept = match committed {
+            0 => String::new(),
+            1 => "; the statement before it ran outside the transaction and stays applied".into(),
+            n => format!(
+                "; the {n} statements before it ran outside the transaction and stay applied"
+            ),
+        };
+        return format!(
+            "its transaction was rolled back, so its changes were undone (data intact){kept}"
+        );
+    }
     let kept = match committed {
         0 => String::new(),
-        1 => "; the statement before it ran outside the transaction and stays applied".into(),
-        n => format!("; the {n} statements before it ran outside the transaction and stay applied"),
+        1 => "; the statement before it stays applied".into(),
+        n => format!("; the {n} statements before it stay applied"),
     };
-    if rolled_back {
-        format!("its transaction was rolled back, so its changes were undone (data intact){kept}")
-    } else {
-        format!(
+    match hint {
+        Some(hint) => format!("it ran outside a transaction: {hint}{kept}"),
+        None => format!(
             "it ran outside a transaction, so check the database for a partial change before \
              running again{kept}"
-        )
+        ),
     }
 }
 
@@ -403,7 +428,7 @@ pub async fn desired_schema_over(
     if !changes.is_empty() {
         let dialect = scratch.dialect();
         let statements = dialect
-            .render(&changes)
+            .render(&changes, &RenderOptions::default())
             .map_err(|cause| DeclarativeError::Render {
                 dialect: dialect.name(),
                 cause,
@@ -559,24 +584,36 @@ impl ChangePlan {
 /// whose old and new names are one object are dropped: pushing the same file twice changes
 /// nothing the second time. A rename that contradicts the schemas (its old object is still
 /// desired, or its new name is taken) is a [`DeclarativeError::ConflictingRename`].
+///
+/// `options` go to the dialect's renderer; asking for concurrent index changes of a dialect
+/// without them is a [`DeclarativeError::ConcurrentIndexesUnsupported`], even when nothing
+/// changes, so a wrong request is never silently ignored.
 pub fn plan_changes(
     dialect: &dyn Dialect,
     current: &Schema,
     desired: &Schema,
     renames: &Renames,
+    options: &RenderOptions,
 ) -> Result<ChangePlan, Error> {
-    let options = dialect.diff_options();
-    let renames = resolve_renames(renames, current, desired, options)?;
-    let changes = diff(current, desired, &renames, options);
+    if options.concurrent_indexes && !dialect.capabilities().concurrent_indexes {
+        return Err(DeclarativeError::ConcurrentIndexesUnsupported {
+            dialect: dialect.name(),
+        }
+        .into());
+    }
+    let diff_options = dialect.diff_options();
+    let renames = resolve_renames(renames, current, desired, diff_options)?;
+    let changes = diff(current, desired, &renames, diff_options);
     if changes.is_empty() {
         return Ok(ChangePlan::default());
     }
-    let statements = dialect
-        .render(&changes)
-        .map_err(|cause| DeclarativeError::Render {
-            dialect: dialect.name(),
-            cause,
-        })?;
+    let statements =
+        dialect
+            .render(&changes, options)
+            .map_err(|cause| DeclarativeError::Render {
+                dialect: dialect.name(),
+                cause,
+            })?;
     Ok(ChangePlan {
         changes,
         statements,
@@ -1140,7 +1177,8 @@ pub async fn lock_for_change(
 /// on their own. On an engine without transactional DDL everything runs in order, unwrapped.
 /// `Execute` statements run as scripts; `AssertEmpty` queries that return a row roll the
 /// transaction back. The first failure stops the run, and the error says which statement
-/// failed and whether its changes were rolled back.
+/// failed, whether its changes were rolled back, and the dialect's advice for it
+/// ([`Statement::failure_hint`]).
 pub async fn apply(store: &mut dyn Store, statements: &[Statement]) -> Result<(), Error> {
     let transactions = store.dialect().capabilities().transactional_ddl;
     let total = statements.len();
@@ -1152,6 +1190,7 @@ pub async fn apply(store: &mut dyn Store, statements: &[Statement]) -> Result<()
             cause,
             rolled_back,
             committed,
+            hint: statements[index].failure_hint.clone(),
         })
     };
     let mut index = 0;
@@ -1186,12 +1225,13 @@ pub async fn apply(store: &mut dyn Store, statements: &[Statement]) -> Result<()
 /// After a rolled-back transaction, still run the non-transactional statements that follow the
 /// last transactional one: they restore connection state the leading ones changed (SQLite's
 /// `PRAGMA foreign_keys = ON` after a rebuild), which must not stay changed because of a failure.
+/// Concurrent statements are changes of their own, not restorations, so they do not run.
 async fn restore_after_failure(store: &mut dyn Store, statements: &[Statement]) {
     let trailing = statements
         .iter()
         .rposition(|s| s.transactional)
         .map_or(statements.len(), |last| last + 1);
-    for statement in &statements[trailing..] {
+    for statement in statements[trailing..].iter().filter(|s| !s.concurrent) {
         if let Err(error) = run_statement(store, statement).await {
             tracing::warn!(?error, sql = %statement.sql, "restoring after a failed change failed");
         }
@@ -1250,19 +1290,108 @@ pub fn inverse_renames(renames: &Renames) -> Renames {
     }
 }
 
+/// Which part of a generated change a [`MigrationStep`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Concurrent statements that run before the rest (dropping an index before its column
+    /// goes).
+    ConcurrentBefore,
+    /// The rest, in one transaction where its statements allow.
+    Main,
+    /// Concurrent statements that run once the rest committed (building an index on a column
+    /// the rest added).
+    ConcurrentAfter,
+}
+
+/// One migration of a generated change: up statements, and the down statements that undo them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStep<'a> {
+    /// Which part of the change it is.
+    pub kind: StepKind,
+    /// What its up script runs.
+    pub up: &'a [Statement],
+    /// What its down script runs.
+    pub down: Vec<Statement>,
+}
+
+/// `statements` cut into the concurrent statements before the others, the others, and the
+/// concurrent statements after them.
+fn phases(statements: &[Statement]) -> [&[Statement]; 3] {
+    let lead = statements
+        .iter()
+        .position(|s| !s.concurrent)
+        .unwrap_or(statements.len());
+    let trail = statements
+        .iter()
+        .rposition(|s| !s.concurrent)
+        .map_or(lead, |last| last + 1);
+    [
+        &statements[..lead],
+        &statements[lead..trail],
+        &statements[trail..],
+    ]
+}
+
+/// Cut a change, given as its `up` statements and the `down` statements that revert it, into
+/// the migrations that `godwit generate` writes, oldest first.
+///
+/// A migration has one transaction mode for the whole file, and a failed no-transaction
+/// migration is retried whole. So the concurrent statements ([`Statement::concurrent`]) at the
+/// start and the end of `up` each get a no-transaction migration of their own, and the rest
+/// keeps its transaction, committing with its history row: a failed concurrent index build
+/// then leaves the main change applied and recorded, and a retry runs only the index builds.
+/// A change without concurrent statements is one migration, as before.
+///
+/// The down statements are cut the same way and given in reverse (the concurrent ones at the
+/// end of `down` undo the ones at the start of `up`, and so on), so that rolling the
+/// migrations back newest first runs exactly `down`, in order, even where the two are not
+/// mirror images.
+pub fn migration_steps<'a>(up: &'a [Statement], down: &[Statement]) -> Vec<MigrationStep<'a>> {
+    let [up_before, up_main, up_after] = phases(up);
+    let [down_first, down_main, down_last] = phases(down);
+    let mut steps: Vec<MigrationStep<'a>> = Vec::new();
+    // In rollback order, each step takes the down statements not taken by a newer step.
+    let mut pending: Vec<Statement> = Vec::new();
+    for (kind, up, down) in [
+        (StepKind::ConcurrentAfter, up_after, down_first),
+        (StepKind::Main, up_main, down_main),
+        (StepKind::ConcurrentBefore, up_before, down_last),
+    ] {
+        pending.extend_from_slice(down);
+        if !up.is_empty() {
+            steps.push(MigrationStep {
+                kind,
+                up,
+                down: std::mem::take(&mut pending),
+            });
+        }
+    }
+    if let Some(oldest) = steps.last_mut() {
+        oldest.down.append(&mut pending);
+    }
+    steps.reverse();
+    steps
+}
+
 /// `statements` as the text of a migration file.
 ///
 /// When every statement may run in a transaction the script is the statements in order, and
 /// `godwit migrate` wraps it in its transaction. When some may not (SQLite's
 /// `PRAGMA foreign_keys` around a table rebuild), the script opens with
 /// `-- godwit:no-transaction` and wraps each run of transactional statements in its own
-/// `BEGIN;` ... `COMMIT;`, so it runs as `push` would. Hazards are noted above their
-/// statement, and check queries, which a script cannot enforce, are written as comments for
-/// the reader to run.
+/// `BEGIN;` ... `COMMIT;`, so it runs as `push` would. Hazards and failure hints are noted
+/// above their statement, and check queries, which a script cannot enforce, are written as
+/// comments for the reader to run.
 pub fn migration_script(statements: &[Statement]) -> String {
     let mut text = String::new();
     let wrap = statements.iter().any(|s| !s.transactional);
-    if wrap {
+    if wrap && statements.iter().all(|s| !s.transactional) {
+        text.push_str(
+            "-- godwit:no-transaction\n\
+             -- These statements cannot run inside a transaction.\n",
+        );
+    } else if wrap {
         text.push_str(
             "-- godwit:no-transaction\n\
              -- Some statements cannot run inside a transaction; the others are grouped in\n\
@@ -1278,6 +1407,9 @@ pub fn migration_script(statements: &[Statement]) -> String {
         text.push('\n');
         if let Some(hazard) = &statement.hazard {
             text.push_str(&format!("-- hazard: {}\n", hazard.description));
+        }
+        if let Some(hint) = &statement.failure_hint {
+            text.push_str(&format!("-- if it fails: {hint}\n"));
         }
         let sql = statement.sql.trim_end();
         match &statement.kind {
@@ -1353,7 +1485,13 @@ pub async fn drift(
         .collect();
     let expected = replay_migrations(scratch, &Migrations::from_list(applied)?).await?;
     let live = introspect(target, history).await?;
-    let plan = plan_changes(target.dialect(), &live, &expected, &Renames::default())?;
+    let plan = plan_changes(
+        target.dialect(),
+        &live,
+        &expected,
+        &Renames::default(),
+        &RenderOptions::default(),
+    )?;
     Ok(DriftReport {
         applied: versions,
         not_applied,
@@ -1542,7 +1680,13 @@ async fn run_and_compare(
         return Ok(Ok(()));
     };
     let found = introspect(scratch, table).await?;
-    let plan = plan_changes(scratch.dialect(), &found, expected, &Renames::default())?;
+    let plan = plan_changes(
+        scratch.dialect(),
+        &found,
+        expected,
+        &Renames::default(),
+        &RenderOptions::default(),
+    )?;
     Ok(if plan.is_empty() {
         Ok(())
     } else {
@@ -1874,6 +2018,128 @@ mod tests {
         assert!(!hazard(HazardKind::AddConstraint, Some(0)).needs_consent());
         assert!(hazard(HazardKind::AddConstraint, Some(3)).needs_consent());
         assert!(hazard(HazardKind::NarrowType, None).needs_consent());
+    }
+
+    fn concurrent(sql: &str) -> Statement {
+        Statement::execute(sql)
+            .concurrently()
+            .with_failure_hint(format!("undo {sql}"))
+    }
+
+    /// The down statements of `steps`, in the order a rollback of all of them runs them.
+    fn rollback_order(steps: &[MigrationStep<'_>]) -> Vec<Statement> {
+        steps.iter().rev().flat_map(|s| s.down.clone()).collect()
+    }
+
+    #[test]
+    fn concurrent_statements_get_migrations_of_their_own() {
+        let up = [
+            concurrent("DROP INDEX CONCURRENTLY gone"),
+            Statement::execute("ALTER TABLE t ADD c int"),
+            concurrent("CREATE INDEX CONCURRENTLY new ON t (c)"),
+        ];
+        let down = [
+            concurrent("DROP INDEX CONCURRENTLY new"),
+            Statement::execute("ALTER TABLE t DROP c"),
+            concurrent("CREATE INDEX CONCURRENTLY gone ON t (x)"),
+        ];
+        let steps = migration_steps(&up, &down);
+        let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                StepKind::ConcurrentBefore,
+                StepKind::Main,
+                StepKind::ConcurrentAfter
+            ]
+        );
+        // Each step's down undoes its up: the down's concurrent drops undo the builds after.
+        for (step, (u, d)) in steps.iter().zip([(0, 2), (1, 1), (2, 0)]) {
+            assert_eq!(step.up, &up[u..=u]);
+            assert_eq!(step.down, &down[d..=d]);
+        }
+        assert_eq!(rollback_order(&steps), down);
+
+        let script = migration_script(steps[2].up);
+        assert!(
+            script.starts_with(
+                "-- godwit:no-transaction\n-- These statements cannot run inside a transaction.\n"
+            ),
+            "{script}"
+        );
+        assert!(
+            script.contains(
+                "-- if it fails: undo CREATE INDEX CONCURRENTLY new ON t (c)\n\
+                 CREATE INDEX CONCURRENTLY new ON t (c);\n"
+            ),
+            "{script}"
+        );
+        assert!(!script.contains("BEGIN"), "{script}");
+    }
+
+    #[test]
+    fn a_change_without_concurrent_statements_is_one_migration() {
+        let up = [Statement::execute("CREATE TABLE a (id int)")];
+        let down = [Statement::execute("DROP TABLE a")];
+        let steps = migration_steps(&up, &down);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].kind, StepKind::Main);
+        assert_eq!(steps[0].up, &up[..]);
+        assert_eq!(steps[0].down, down);
+
+        // Only concurrent statements: one migration too, whatever their order.
+        let up = [
+            concurrent("DROP INDEX CONCURRENTLY a"),
+            concurrent("CREATE INDEX CONCURRENTLY a ON t (y)"),
+        ];
+        let down = [
+            concurrent("DROP INDEX CONCURRENTLY a"),
+            concurrent("CREATE INDEX CONCURRENTLY a ON t (x)"),
+        ];
+        let steps = migration_steps(&up, &down);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(rollback_order(&steps), down);
+    }
+
+    #[test]
+    fn a_rollback_of_every_step_runs_the_whole_down_in_order() {
+        // The down is no mirror of the up: its concurrent statements at the end have no
+        // concurrent step before the main one to undo.
+        let up = [
+            Statement::execute("ALTER TABLE t ADD c int"),
+            concurrent("CREATE INDEX CONCURRENTLY new ON t (c)"),
+        ];
+        let down = [
+            Statement::execute("ALTER TABLE t DROP c"),
+            concurrent("CREATE INDEX CONCURRENTLY other ON t (x)"),
+        ];
+        let steps = migration_steps(&up, &down);
+        assert_eq!(steps.len(), 2);
+        assert!(steps[1].down.is_empty());
+        assert_eq!(rollback_order(&steps), down);
+    }
+
+    #[test]
+    fn a_failed_concurrent_statement_reports_its_hint() {
+        let error = DeclarativeError::ApplyFailed {
+            index: 2,
+            total: 3,
+            sql: "CREATE UNIQUE INDEX CONCURRENTLY u ON t (a)".into(),
+            cause: ApplyCause::Check {
+                message: "duplicate".into(),
+            },
+            rolled_back: false,
+            committed: 2,
+            hint: Some("drop the INVALID index u".into()),
+        }
+        .to_string();
+        assert!(
+            error.ends_with(
+                "it ran outside a transaction: drop the INVALID index u; the 2 statements \
+                 before it stay applied"
+            ),
+            "{error}"
+        );
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Capabilities {
     /// Unquoted identifiers are case-insensitive and compared that way by the diff (SQLite).
     #[serde(default)]
     pub case_insensitive_identifiers: bool,
+    /// Indexes can be built and dropped without blocking writes to their table (PostgreSQL's
+    /// `CONCURRENTLY`), so [`RenderOptions::concurrent_indexes`] can be honoured.
+    #[serde(default)]
+    pub concurrent_indexes: bool,
 }
 
 impl Capabilities {
@@ -36,7 +40,15 @@ impl Capabilities {
             lock,
             schemas: false,
             case_insensitive_identifiers: false,
+            concurrent_indexes: false,
         }
+    }
+
+    /// Set whether indexes can be built and dropped without blocking writes.
+    #[must_use]
+    pub fn with_concurrent_indexes(mut self, yes: bool) -> Self {
+        self.concurrent_indexes = yes;
+        self
     }
 
     /// Set whether identifiers compare case-insensitively.
@@ -76,6 +88,17 @@ pub struct Statement {
     /// Data this statement may destroy, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hazard: Option<Hazard>,
+    /// It builds or drops an object while other sessions keep writing (PostgreSQL's
+    /// `CREATE INDEX CONCURRENTLY`). Such a statement runs outside any transaction, may take
+    /// long, and may leave a partial object behind when it fails, so it is never grouped with
+    /// transactional statements: `apply` runs it on its own and never runs it to restore
+    /// state after a failure, and a generated migration gets it in a file of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub concurrent: bool,
+    /// What to do when it fails besides fixing the cause, when a failure leaves something
+    /// behind (an INVALID index after a failed concurrent build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_hint: Option<String>,
 }
 
 impl Statement {
@@ -86,6 +109,8 @@ impl Statement {
             kind: StatementKind::Execute,
             transactional: true,
             hazard: None,
+            concurrent: false,
+            failure_hint: None,
         }
     }
 
@@ -99,6 +124,8 @@ impl Statement {
             },
             transactional: true,
             hazard: None,
+            concurrent: false,
+            failure_hint: None,
         }
     }
 
@@ -106,6 +133,22 @@ impl Statement {
     #[must_use]
     pub fn outside_transaction(mut self) -> Self {
         self.transactional = false;
+        self
+    }
+
+    /// The same statement, marked as running concurrently with other sessions' writes (see
+    /// [`Statement::concurrent`]); it runs outside the transaction.
+    #[must_use]
+    pub fn concurrently(mut self) -> Self {
+        self.transactional = false;
+        self.concurrent = true;
+        self
+    }
+
+    /// The same statement, with advice for when it fails.
+    #[must_use]
+    pub fn with_failure_hint(mut self, hint: impl Into<String>) -> Self {
+        self.failure_hint = Some(hint.into());
         self
     }
 
@@ -178,6 +221,27 @@ pub enum HazardKind {
     RemoveEnumValue,
     /// Other objects go away (views, indexes, types) with no row data.
     DropObject,
+}
+
+/// How a dialect renders changes, beyond what the changes themselves say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// Create and drop the indexes of tables that already exist without blocking writes to
+    /// them, as [`Statement::concurrent`] statements. Indexes of tables created by the same
+    /// change stay plain: nobody writes to those yet. Only for dialects whose
+    /// [`Capabilities::concurrent_indexes`] is set.
+    #[serde(default)]
+    pub concurrent_indexes: bool,
+}
+
+impl RenderOptions {
+    /// Set whether index changes on existing tables are rendered concurrently.
+    #[must_use]
+    pub fn with_concurrent_indexes(mut self, yes: bool) -> Self {
+        self.concurrent_indexes = yes;
+        self
+    }
 }
 
 /// A dialect cannot do what was asked.
@@ -336,9 +400,13 @@ pub trait Dialect: Send + Sync + Debug {
         })
     }
 
-    /// Render changes (in the order the diff produced them) as statements.
-    fn render(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
-        let _ = changes;
+    /// Render changes (in the order the diff produced them) as statements, as `options` ask.
+    fn render(
+        &self,
+        changes: &[Change],
+        options: &RenderOptions,
+    ) -> Result<Vec<Statement>, RenderError> {
+        let _ = (changes, options);
         Err(RenderError::Unsupported {
             dialect: self.name(),
         })
@@ -354,7 +422,7 @@ pub trait Dialect: Send + Sync + Debug {
             self.diff_options(),
         );
         let mut out = String::new();
-        for statement in self.render(&changes)? {
+        for statement in self.render(&changes, &RenderOptions::default())? {
             if statement.kind == StatementKind::Execute && statement.transactional {
                 out.push_str(statement.sql.trim_end());
                 if !statement.sql.trim_end().ends_with(';') {

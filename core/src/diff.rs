@@ -91,6 +91,48 @@ pub struct TableChange {
 }
 
 impl TableChange {
+    /// The primary key and unique constraints that stay but change names: `(old, new)`.
+    ///
+    /// The diff matches these constraints by their columns, so a constraint renamed in the
+    /// schema file (or named after a table that was renamed, since PostgreSQL keeps a
+    /// constraint's name then) is the same constraint under a new name, renamed in place
+    /// rather than dropped and created, which would check every row again.
+    pub fn renamed_constraints(&self) -> Vec<(&str, &str)> {
+        let renamed = |columns: &[String]| -> Vec<String> {
+            columns
+                .iter()
+                .map(|c| {
+                    self.renamed_columns
+                        .iter()
+                        .find(|(old, _)| old == c)
+                        .map_or_else(|| c.clone(), |(_, new)| new.clone())
+                })
+                .collect()
+        };
+        let mut renames = Vec::new();
+        if self.primary_key.is_none()
+            && let (Some(from), Some(to)) = (&self.from.primary_key, &self.to.primary_key)
+            && let (Some(old), Some(new)) = (&from.name, &to.name)
+            && old != new
+        {
+            renames.push((old.as_str(), new.as_str()));
+        }
+        for to in &self.to.uniques {
+            let kept = self.from.uniques.iter().find(|from| {
+                renamed(&from.columns) == to.columns
+                    && from.nulls_not_distinct == to.nulls_not_distinct
+            });
+            if let Some(from) = kept
+                && let (Some(old), Some(new)) = (&from.name, &to.name)
+                && old != new
+                && !self.added_uniques.contains(to)
+            {
+                renames.push((old.as_str(), new.as_str()));
+            }
+        }
+        renames
+    }
+
     fn is_empty(&self) -> bool {
         self.renamed_columns.is_empty()
             && self.added_columns.is_empty()
@@ -105,6 +147,7 @@ impl TableChange {
             && self.dropped_foreign_keys.is_empty()
             && !self.options_changed
             && self.comment.is_none()
+            && self.renamed_constraints().is_empty()
     }
 }
 

@@ -360,9 +360,10 @@ enum Target {
         column: String,
     },
     Index(Name),
-    /// Something godwit does not rename (a constraint, a type, a view). A hint on it is let go
-    /// with a warning: the diff drops and creates the object instead, and a step of that which
-    /// destroys data is a hazard that still needs the user's consent.
+    /// Something godwit does not rename by hint (a constraint, a type, a view). A hint on it is
+    /// let go with a warning: the diff matches the object by its definition (renaming a primary
+    /// key or unique constraint on the same columns in place, dropping and creating the rest),
+    /// and a step of that which destroys data is a hazard that still needs the user's consent.
     Unrenamable(String),
     /// A statement that defines nothing (an INSERT, a SET).
     Nothing,
@@ -690,9 +691,11 @@ impl Collected {
             None | Some(Target::Nothing) => return Err(error(HintProblem::Detached)),
             Some(Target::Unrenamable(what)) => {
                 tracing::warn!(
-                    "line {}: the rename hint is on {what}, which godwit does not rename; it is \
-                     ignored, and the change drops and creates it instead (a step that destroys \
-                     data still needs consent)",
+                    "line {}: the rename hint is on {what}, which godwit does not rename by \
+                     hint; it is ignored, and the change makes it match by its definition: a \
+                     primary key or unique constraint on the same columns is renamed in place, \
+                     anything else is dropped and created (a step that destroys data still \
+                     needs consent)",
                     hint.line
                 );
                 return Ok(());

@@ -1,6 +1,6 @@
 //! The pure half of the backend: PostgreSQL's SQL text and facts.
 
-use godwit_core::dialect::{RenderError, Statement};
+use godwit_core::dialect::{RenderError, RenderOptions, Statement};
 use godwit_core::diff::Change;
 use godwit_core::schema::Schema;
 use godwit_core::store::Row;
@@ -25,7 +25,9 @@ impl Dialect for PgDialect {
 
     fn capabilities(&self) -> Capabilities {
         // Advisory locks belong to the session, so the server frees them when a runner dies.
-        Capabilities::new(LockKind::Session).with_schemas(true)
+        Capabilities::new(LockKind::Session)
+            .with_schemas(true)
+            .with_concurrent_indexes(true)
     }
 
     fn placeholder(&self, index: usize) -> String {
@@ -84,8 +86,12 @@ impl Dialect for PgDialect {
         crate::introspect::schema_from_catalog(results)
     }
 
-    fn render(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
-        crate::render::render(changes)
+    fn render(
+        &self,
+        changes: &[Change],
+        options: &RenderOptions,
+    ) -> Result<Vec<Statement>, RenderError> {
+        crate::render::render(changes, options)
     }
 }
 

@@ -185,7 +185,9 @@ pub(crate) fn queries() -> Vec<String> {
             column_names("k.confkey", "k.confrelid")
         ),
         // 9: indexes that do not implement a constraint, and are not a partition's copy of its
-        // parent's index.
+        // parent's index. An INVALID index (left by a failed or running concurrent build) is
+        // left out: it is not there for queries, so the schema does not have it yet, and a
+        // change that builds it again fails on its name instead of finding nothing to do.
         format!(
             "SELECT n.nspname::text, ic.relname::text, c.relname::text, i.indisunique::int, \
              pg_catalog.pg_get_indexdef(i.indexrelid), \
@@ -198,7 +200,7 @@ pub(crate) fn queries() -> Vec<String> {
              JOIN pg_catalog.pg_am AS am ON am.oid = ic.relam \
              JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-             WHERE {table} \
+             WHERE {table} AND i.indisvalid \
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS k \
                  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid \
                  AND k.contype IN ('p', 'u', 'x')) \

@@ -1,6 +1,6 @@
 //! SQL text for SQLite.
 
-use godwit_core::dialect::{RenderError, Statement};
+use godwit_core::dialect::{RenderError, RenderOptions, Statement};
 use godwit_core::diff::Change;
 use godwit_core::schema::Schema;
 use godwit_core::{Capabilities, Dialect, LockKind, Row, Value};
@@ -48,7 +48,13 @@ impl Dialect for SqliteDialect {
         catalog::schema_from_catalog(results)
     }
 
-    fn render(&self, changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
+    // SQLite builds an index under the database's write lock, so it has no concurrent index
+    // changes to offer: its capabilities say so, and core refuses to ask.
+    fn render(
+        &self,
+        changes: &[Change],
+        _options: &RenderOptions,
+    ) -> Result<Vec<Statement>, RenderError> {
         render::render(changes)
     }
 }

@@ -3,6 +3,7 @@
 //! non-transactional statements changed.
 
 use godwit_core::declarative::{apply, introspect, plan_changes};
+use godwit_core::dialect::RenderOptions;
 use godwit_core::diff::Renames;
 use godwit_core::{HistoryTable, Store, Value};
 use godwit_sqlite::{SqliteOptions, SqliteStore};
@@ -40,7 +41,14 @@ async fn a_failed_rebuild_rolls_back_and_turns_foreign_keys_back_on() {
     let history = HistoryTable::default();
     let current = introspect(&mut target, &history).await.unwrap();
     let desired = introspect(&mut scratch, &history).await.unwrap();
-    let plan = plan_changes(target.dialect(), &current, &desired, &Renames::default()).unwrap();
+    let plan = plan_changes(
+        target.dialect(),
+        &current,
+        &desired,
+        &Renames::default(),
+        &RenderOptions::default(),
+    )
+    .unwrap();
     assert!(
         plan.statements.iter().any(|s| !s.transactional),
         "a NOT NULL change on SQLite is a rebuild with foreign keys off: {plan:#?}"

@@ -1,6 +1,7 @@
 //! `godwit diff --from SOURCE --to SOURCE`: the SQL from one schema to another. Changes nothing.
 
 use godwit_core::declarative::{self, ChangePlan};
+use godwit_core::dialect::RenderOptions;
 use godwit_core::diff::Renames;
 use godwit_core::schema::Schema;
 use godwit_core::url::Redacted;
@@ -113,8 +114,14 @@ pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(),
         Some(schema) => (schema, Renames::default()),
         None => scratch_schema(&args.to, &from, config, host, &host_url).await?,
     };
-    let plan = declarative::plan_changes(host.dialect(), &from, &to, &renames)
-        .map_err(|error| CliError::engine(error, host_url.clone()))?;
+    let plan = declarative::plan_changes(
+        host.dialect(),
+        &from,
+        &to,
+        &renames,
+        &RenderOptions::default(),
+    )
+    .map_err(|error| CliError::engine(error, host_url.clone()))?;
     print(&plan, output)
 }
 

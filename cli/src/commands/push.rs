@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use godwit_core::declarative::{self, ChangePlan, MeasuredHazard, PossibleRename, SchemaSource};
-use godwit_core::dialect::Statement;
+use godwit_core::dialect::{RenderOptions, Statement};
 use godwit_core::diff::{Change, Renames};
 use godwit_core::url::Redacted;
 use godwit_core::{HistoryTable, LockOwner, LockRequest, Store};
@@ -98,8 +98,9 @@ async fn push(
     };
     let desired = &desired;
     let mut renames = scratch::renames(hints, &args.renames.renames, &current, desired)?;
+    let options = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
     let plan_for = |renames: &Renames| {
-        declarative::plan_changes(target.store.dialect(), &current, desired, renames)
+        declarative::plan_changes(target.store.dialect(), &current, desired, renames, &options)
     };
     let mut plan = plan_for(&renames).map_err(|error| target.error(error))?;
 

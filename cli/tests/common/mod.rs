@@ -163,6 +163,12 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Run `sql` on the SQLite file at `path`.
+pub fn sqlite_exec(path: &Path, sql: &str) {
+    let mut store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    runtime().block_on(store.execute_script(sql)).unwrap();
+}
+
 /// A value as text; `NULL` for null.
 pub fn text(value: &Value) -> String {
     match value {
@@ -203,6 +209,17 @@ async fn rows_of(store: &mut dyn Store, sql: &str) -> Vec<Vec<String>> {
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|error| panic!("{error} in stdout:\n{}", stdout(output)))
+}
+
+/// The columns of a SQLite table, in order.
+pub fn columns(path: &Path, table: &str) -> Vec<String> {
+    sqlite_rows(
+        path,
+        &format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+    )
+    .into_iter()
+    .map(|row| row[0].clone())
+    .collect()
 }
 
 /// stdout as text.

@@ -12,24 +12,36 @@
 //!   columns use, and a new sequence would start counting again);
 //! - an enum that loses labels is rebuilt, and the columns of the tables this change alters are
 //!   converted to the rebuilt type; columns of other tables cannot be seen from here, so a
-//!   check stops the change before anything is lost if any remain.
+//!   check stops the change before anything is lost if any remain;
+//! - with [`RenderOptions::concurrent_indexes`], an index change is concurrent only when its
+//!   table exists before the change, is not partitioned, and no foreign key this change adds or
+//!   drops may rely on the index.
 
 mod sql;
 mod table;
 mod types;
 
-use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
+use godwit_core::dialect::{Hazard, HazardKind, RenderError, RenderOptions, Statement};
 use godwit_core::diff::{Change, TableChange};
 use godwit_core::schema::{Function, Index, Name, Trigger, View};
 
 pub(crate) use self::sql::qualified;
-use self::sql::{literal, partition_of, quote, split_qualified};
+use self::sql::{index_table, literal, partition_of, quote, split_qualified};
 use self::types::create_enum;
 
 /// Render `changes`, in the order the diff produced them.
-pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
-    let context = Context { changes };
-    let mut out = Vec::new();
+pub(crate) fn render(
+    changes: &[Change],
+    options: &RenderOptions,
+) -> Result<Vec<Statement>, RenderError> {
+    let context = Context { changes, options };
+    // Statements that may not run in the transaction run before it, so that the rest still
+    // commits or rolls back as one: enum labels, which nothing earlier needs, and concurrent
+    // index drops, which must find their index before the transaction drops its columns.
+    // Concurrent index builds run after it, as they may index tables and columns it creates.
+    let mut before = Vec::new();
+    let mut inside = Vec::new();
+    let mut after = Vec::new();
     if changes
         .iter()
         .any(|change| matches!(change, Change::CreateFunction(_)))
@@ -38,10 +50,11 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
         // so a SQL function reading a table would fail its body check. The bodies were already
         // checked when the desired schema was applied to the scratch database, so skipping
         // the check here loses nothing; pg_dump does the same.
-        out.push(Statement::execute("SET LOCAL check_function_bodies = off"));
+        inside.push(Statement::execute("SET LOCAL check_function_bodies = off"));
     }
     let mut dropped_tables_prepared = false;
     for change in partitions_after_parents(changes) {
+        let mut out = Vec::new();
         if let Change::DropTable(_) = change
             && !dropped_tables_prepared
         {
@@ -49,13 +62,19 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
             dropped_tables_prepared = true;
         }
         context.render_change(change, &mut out)?;
+        for statement in out {
+            if statement.transactional {
+                inside.push(statement);
+            } else if let Change::CreateIndex(_) = change {
+                after.push(statement);
+            } else {
+                before.push(statement);
+            }
+        }
     }
-    // Statements that may not run in the transaction run before it, so that the rest still
-    // commits or rolls back as one; they only add enum labels, which nothing earlier needs.
-    let (mut outside, inside): (Vec<Statement>, Vec<Statement>) =
-        out.into_iter().partition(|s| !s.transactional);
-    outside.extend(inside);
-    Ok(outside)
+    before.extend(inside);
+    before.extend(after);
+    Ok(before)
 }
 
 /// The changes with every partition created after the table it is a partition of. The diff
@@ -109,6 +128,7 @@ fn impossible(message: impl Into<String>) -> RenderError {
 /// The change list, for the renderings that depend on more than one change.
 struct Context<'a> {
     changes: &'a [Change],
+    options: &'a RenderOptions,
 }
 
 impl Context<'_> {
@@ -327,10 +347,36 @@ impl Context<'_> {
                     );
                 }
             }
+            Change::CreateIndex(index) if self.index_concurrently(index) => {
+                let name = qualified(&index.name);
+                out.push(
+                    Statement::execute(create_index(index).replacen(
+                        " INDEX ",
+                        " INDEX CONCURRENTLY ",
+                        1,
+                    ))
+                    .concurrently()
+                    .with_failure_hint(format!(
+                        "PostgreSQL leaves the index {} behind marked INVALID; drop it with \
+                         `DROP INDEX CONCURRENTLY {name}`, fix the cause, and run again",
+                        index.name
+                    )),
+                );
+            }
             Change::CreateIndex(index) => out.push(Statement::execute(create_index(index))),
             Change::DropIndex(index) => {
-                let mut statement =
-                    Statement::execute(format!("DROP INDEX {}", qualified(&index.name)));
+                let name = qualified(&index.name);
+                let mut statement = if self.index_concurrently(index) {
+                    Statement::execute(format!("DROP INDEX CONCURRENTLY {name}"))
+                        .concurrently()
+                        .with_failure_hint(format!(
+                            "an interrupted drop may leave the index {} behind marked \
+                             INVALID; run `DROP INDEX CONCURRENTLY {name}` again",
+                            index.name
+                        ))
+                } else {
+                    Statement::execute(format!("DROP INDEX {name}"))
+                };
                 if !self.index_recreated(index) {
                     statement = statement.with_hazard(Hazard::new(
                         HazardKind::DropObject,
@@ -416,6 +462,31 @@ impl Context<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether to create or drop `index` concurrently: when asked to, and when that is
+    /// possible and safe. PostgreSQL cannot build or drop an index of a partitioned table
+    /// concurrently; an index of a table this change creates or drops has nobody to block. A
+    /// unique index may be what a foreign key of this change references: the key is added (or
+    /// dropped) in the transaction, which needs the index built before it (or dropped after
+    /// it), so such an index stays in the transaction. Which columns a key needs is not
+    /// compared; any key to the index's table keeps a unique index plain, which only costs a
+    /// lock.
+    fn index_concurrently(&self, index: &Index) -> bool {
+        if !self.options.concurrent_indexes {
+            return false;
+        }
+        let Some((table, partitioned)) = index_table(&index.definition) else {
+            return false;
+        };
+        let referenced = |name: &Name| index.unique && *name == table;
+        let key_relies = self.changes.iter().any(|c| match c {
+            Change::AddForeignKey { key, .. } | Change::DropForeignKey { key, .. } => {
+                referenced(&key.references)
+            }
+            _ => false,
+        });
+        !partitioned && !self.table_created(&table) && !self.table_dropped(&table) && !key_relies
     }
 
     fn index_recreated(&self, index: &Index) -> bool {

@@ -51,6 +51,29 @@ fn split_leading_name(text: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// The table an index is on, and whether that table is partitioned, read from the index's
+/// definition as `pg_get_indexdef` writes it:
+/// `CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING ...`, where `ONLY` marks the index
+/// of a partitioned table.
+pub(super) fn index_table(definition: &str) -> Option<(Name, bool)> {
+    let rest = definition
+        .strip_prefix("CREATE UNIQUE INDEX ")
+        .or_else(|| definition.strip_prefix("CREATE INDEX "))?;
+    let (_index, rest) = split_leading_name(rest)?;
+    let rest = rest.strip_prefix("ON ")?;
+    let (partitioned, rest) = match rest.strip_prefix("ONLY ") {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let (table, _) = split_leading_name(rest)?;
+    let name = match split_qualified(table)?.as_slice() {
+        [schema, name] => Name::qualified(schema.clone(), name.clone()),
+        [name] => Name::bare(name.clone()),
+        _ => return None,
+    };
+    Some((name, partitioned))
+}
+
 pub(super) fn partition_key(table: &Table) -> Option<&str> {
     table
         .other_constraints
@@ -269,6 +292,23 @@ mod tests {
         ] {
             assert!(!is_widening(from, to), "{from} -> {to}");
         }
+    }
+
+    #[test]
+    fn index_definitions_name_their_table() {
+        assert_eq!(
+            index_table("CREATE INDEX \"odd ON idx\" ON app.\"Odd T\" USING btree (a)"),
+            Some((Name::qualified("app", "Odd T"), false))
+        );
+        assert_eq!(
+            index_table("CREATE UNIQUE INDEX u ON public.t USING btree (a) WHERE (a > 0)"),
+            Some((Name::qualified("public", "t"), false))
+        );
+        assert_eq!(
+            index_table("CREATE INDEX p_a ON ONLY public.p USING btree (a)"),
+            Some((Name::qualified("public", "p"), true))
+        );
+        assert_eq!(index_table("CREATE INDEX broken"), None);
     }
 
     #[test]

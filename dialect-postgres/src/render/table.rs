@@ -140,7 +140,7 @@ impl Context<'_> {
                 quote(new)
             )));
         }
-        for (old, new) in renamed_constraints(change) {
+        for (old, new) in change.renamed_constraints() {
             out.push(alter(format!(
                 "RENAME CONSTRAINT {} TO {}",
                 quote(old),
@@ -631,44 +631,6 @@ impl Context<'_> {
             }
         }
     }
-}
-
-/// Primary keys and unique constraints that stay but change names (PostgreSQL keeps a
-/// constraint's name when its table is renamed, and the diff matches them by columns).
-fn renamed_constraints(change: &TableChange) -> Vec<(&str, &str)> {
-    let renamed = |columns: &[String]| -> Vec<String> {
-        columns
-            .iter()
-            .map(|c| {
-                change
-                    .renamed_columns
-                    .iter()
-                    .find(|(old, _)| old == c)
-                    .map_or_else(|| c.clone(), |(_, new)| new.clone())
-            })
-            .collect()
-    };
-    let mut renames = Vec::new();
-    if change.primary_key.is_none()
-        && let (Some(from), Some(to)) = (&change.from.primary_key, &change.to.primary_key)
-        && let (Some(old), Some(new)) = (&from.name, &to.name)
-        && old != new
-    {
-        renames.push((old.as_str(), new.as_str()));
-    }
-    for to in &change.to.uniques {
-        let kept = change.from.uniques.iter().find(|from| {
-            renamed(&from.columns) == to.columns && from.nulls_not_distinct == to.nulls_not_distinct
-        });
-        if let Some(from) = kept
-            && let (Some(old), Some(new)) = (&from.name, &to.name)
-            && old != new
-            && !change.added_uniques.contains(to)
-        {
-            renames.push((old.as_str(), new.as_str()));
-        }
-    }
-    renames
 }
 
 /// Rows whose key is duplicated, as a subquery on the current table.

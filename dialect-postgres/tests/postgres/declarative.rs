@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use godwit_core::dialect::{Statement, StatementKind};
+use godwit_core::dialect::{RenderOptions, Statement, StatementKind};
 use godwit_core::diff::{self, ColumnRename, Renames};
 use godwit_core::schema::{Name, Schema};
 use godwit_core::{Dialect, Store, Value};
@@ -35,19 +35,29 @@ pub(crate) async fn introspect(store: &mut dyn Store) -> Schema {
 }
 
 /// Run rendered statements the way godwit does: those that may not run in a transaction
-/// first, then the rest in one transaction, rolled back on the first failure.
+/// before or after it, the rest in one transaction, rolled back on the first failure. (Not
+/// core's `apply`, whose errors leave out the rows a failed check returned.)
 async fn apply(store: &mut PgStore, statements: &[Statement]) -> Result<(), String> {
-    for statement in statements.iter().filter(|s| !s.transactional) {
+    let lead = statements.iter().take_while(|s| !s.transactional).count();
+    let trail = statements
+        .iter()
+        .rposition(|s| s.transactional)
+        .map_or(lead, |last| last + 1);
+    for statement in &statements[..lead] {
         run(store, statement).await?;
     }
     store.begin().await.map_err(|e| e.to_string())?;
-    for statement in statements.iter().filter(|s| s.transactional) {
+    for statement in &statements[lead..trail] {
         if let Err(error) = run(store, statement).await {
             store.rollback().await.map_err(|e| e.to_string())?;
             return Err(error);
         }
     }
-    store.commit().await.map_err(|e| e.to_string())
+    store.commit().await.map_err(|e| e.to_string())?;
+    for statement in &statements[trail..] {
+        run(store, statement).await?;
+    }
+    Ok(())
 }
 
 async fn run(store: &mut PgStore, statement: &Statement) -> Result<(), String> {
@@ -76,7 +86,9 @@ async fn run(store: &mut PgStore, statement: &Statement) -> Result<(), String> {
 async fn golden(store: &mut PgStore, statements: &[Statement]) -> String {
     let mut text = String::new();
     for statement in statements {
-        if !statement.transactional {
+        if statement.concurrent {
+            text.push_str("-- concurrently, outside the transaction\n");
+        } else if !statement.transactional {
             text.push_str("-- outside the transaction\n");
         }
         match &statement.kind {
@@ -87,6 +99,9 @@ async fn golden(store: &mut PgStore, statements: &[Statement]) -> String {
             other => panic!("unknown statement kind {other:?}"),
         }
         writeln!(text, "{};", statement.sql.trim_end()).unwrap();
+        if let Some(hint) = &statement.failure_hint {
+            writeln!(text, "-- if it fails: {hint}").unwrap();
+        }
         if let Some(hazard) = &statement.hazard {
             writeln!(text, "-- hazard {:?}: {}", hazard.kind, hazard.description).unwrap();
             if let Some(query) = &hazard.count_query {
@@ -172,7 +187,12 @@ impl Drop for DropIfPanicking {
     }
 }
 
-async fn migration(current: &str, desired: &str, renames: &Renames) -> Migration {
+async fn migration(
+    current: &str,
+    desired: &str,
+    renames: &Renames,
+    options: &RenderOptions,
+) -> Migration {
     let db = PgDatabase::create();
     let mut store = connect(&db).await;
     store
@@ -198,7 +218,7 @@ async fn migration(current: &str, desired: &str, renames: &Renames) -> Migration
     let desired = introspect(scratch.as_mut()).await;
     let changes = diff::diff(&now, &desired, renames, PgDialect.diff_options());
     let statements = PgDialect
-        .render(&changes)
+        .render(&changes, options)
         .unwrap_or_else(|error| panic!("render {changes:#?}: {error}"));
     Migration {
         _db: db,
@@ -210,9 +230,9 @@ async fn migration(current: &str, desired: &str, renames: &Renames) -> Migration
     }
 }
 
-/// The whole round trip for one case.
-async fn check(name: &str, current: &str, desired: &str, renames: Renames) {
-    let mut m = migration(current, desired, &renames).await;
+/// The whole round trip for one case, rendered with `options`.
+async fn check(name: &str, current: &str, desired: &str, renames: Renames, options: RenderOptions) {
+    let mut m = migration(current, desired, &renames, &options).await;
     let text = golden(&mut m.store, &m.statements).await;
     snapshot(name, &text);
     apply(&mut m.store, &m.statements)
@@ -264,18 +284,22 @@ fn renames(
     }
 }
 
-/// One test per row: `name: current SQL => desired SQL [, renames]`.
+/// One test per row: `name: current SQL => desired SQL [, renames]`, rendered with the
+/// default options, or with `options` given before the rows.
 macro_rules! cases {
-    ($($name:ident: $current:expr => $desired:expr $(, $renames:expr)?;)*) => {
+    (options: $options:expr; $($name:ident: $current:expr => $desired:expr $(, $renames:expr)?;)*) => {
         $(
             #[tokio::test]
             async fn $name() {
                 #[allow(unused_mut, unused_assignments)]
                 let mut declared = Renames::default();
                 $(declared = $renames;)?
-                check(stringify!($name), $current, $desired, declared).await;
+                check(stringify!($name), $current, $desired, declared, $options).await;
             }
         )*
+    };
+    ($($name:ident: $current:expr => $desired:expr $(, $renames:expr)?;)*) => {
+        cases! { options: RenderOptions::default(); $($name: $current => $desired $(, $renames)?;)* }
     };
 }
 
@@ -320,6 +344,13 @@ cases! {
         "CREATE TABLE t (a int NOT NULL, b int NOT NULL, CONSTRAINT t_pkey PRIMARY KEY (a, b));
          CREATE TABLE u (id int NOT NULL);
          CREATE TABLE v (id int PRIMARY KEY);";
+
+    renamed_unique_constraint_and_primary_key:
+        "CREATE TABLE users (id int CONSTRAINT users_pk PRIMARY KEY, email text,
+             CONSTRAINT \"Email_Unique\" UNIQUE (email));
+         INSERT INTO users VALUES (1, 'a');" =>
+        "CREATE TABLE users (id int CONSTRAINT users_pkey PRIMARY KEY, email text,
+             CONSTRAINT email_unique UNIQUE (email));";
 
     unique_and_check_constraints:
         "CREATE TABLE t (id int, email text, code text, price int,
@@ -560,6 +591,36 @@ cases! {
          CREATE INDEX events_kind ON events (kind);";
 }
 
+// With concurrent index changes: the indexes of existing tables are dropped before the
+// transaction and built after it, concurrently; those of new and partitioned tables, and a
+// unique index a new foreign key references, stay in the transaction.
+cases! {
+    options: RenderOptions::default().with_concurrent_indexes(true);
+
+    concurrent_index_changes:
+        "CREATE TABLE t (id int PRIMARY KEY, a int, b text, gone int);
+         CREATE INDEX t_a ON t (a);
+         CREATE INDEX t_b ON t (b);
+         CREATE INDEX t_gone ON t (gone);
+         CREATE TABLE parent (id int PRIMARY KEY, code text NOT NULL);
+         CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+         CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         INSERT INTO t VALUES (1, 1, 'x', 1), (2, 2, 'y', NULL);
+         INSERT INTO parent VALUES (1, 'p');" =>
+        "CREATE TABLE t (id int PRIMARY KEY, a int, b text, added int);
+         CREATE UNIQUE INDEX t_a ON t (a) WHERE a > 0;
+         CREATE INDEX t_b ON t (b);
+         CREATE INDEX t_added ON t (added);
+         CREATE TABLE parent (id int PRIMARY KEY, code text NOT NULL);
+         CREATE UNIQUE INDEX parent_code ON parent (code);
+         CREATE TABLE child (id int PRIMARY KEY, parent_code text REFERENCES parent (code));
+         CREATE INDEX child_parent ON child (parent_code);
+         CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);
+         CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE INDEX events_at ON events (at);
+         CREATE INDEX events_2024_id ON events_2024 (id);";
+}
+
 #[tokio::test]
 async fn removing_enum_values_that_other_tables_use_is_stopped_and_rolled_back() {
     let mut m = migration(
@@ -569,6 +630,7 @@ async fn removing_enum_values_that_other_tables_use_is_stopped_and_rolled_back()
         "CREATE TYPE mood AS ENUM ('sad', 'happy');
          CREATE TABLE t (feeling mood);",
         &Renames::default(),
+        &RenderOptions::default(),
     )
     .await;
     let before = introspect(&mut m.store).await;
@@ -603,7 +665,9 @@ async fn changing_how_a_table_is_partitioned_is_refused() {
         &Renames::default(),
         PgDialect.diff_options(),
     );
-    let error = PgDialect.render(&changes).expect_err("cannot repartition");
+    let error = PgDialect
+        .render(&changes, &RenderOptions::default())
+        .expect_err("cannot repartition");
     assert!(
         error
             .to_string()
@@ -742,6 +806,7 @@ async fn new_sequences_continue_after_the_values_already_there() {
         "CREATE TABLE a (id int GENERATED BY DEFAULT AS IDENTITY, v text);
          CREATE TABLE b (id serial);",
         &Renames::default(),
+        &RenderOptions::default(),
     )
     .await;
     apply(&mut m.store, &m.statements).await.unwrap();
@@ -776,7 +841,9 @@ async fn a_scratch_database_reads_names_as_its_origin_does() {
         &Renames::default(),
         PgDialect.diff_options(),
     );
-    let statements = PgDialect.render(&changes).unwrap();
+    let statements = PgDialect
+        .render(&changes, &RenderOptions::default())
+        .unwrap();
     apply(&mut store, &statements).await.unwrap();
     assert_eq!(introspect(&mut store).await, desired);
     scratch.close().await.unwrap();

@@ -1,6 +1,6 @@
 //! Declarative-schema helpers shared by the golden and end-to-end tests.
 
-use godwit_core::dialect::{RenderError, Statement, StatementKind};
+use godwit_core::dialect::{RenderError, RenderOptions, Statement, StatementKind};
 use godwit_core::diff::{self, Renames};
 use godwit_core::schema::Schema;
 use godwit_core::{Dialect, Store};
@@ -33,12 +33,10 @@ pub fn plan(
     renames: &Renames,
 ) -> Result<Vec<Statement>, RenderError> {
     let dialect = SqliteDialect;
-    dialect.render(&diff::diff(
-        current,
-        desired,
-        renames,
-        dialect.diff_options(),
-    ))
+    dialect.render(
+        &diff::diff(current, desired, renames, dialect.diff_options()),
+        &RenderOptions::default(),
+    )
 }
 
 /// Run `statements` as godwit would: the non-transactional ones before and after, the rest in
