@@ -1,5 +1,6 @@
-//! `push`'s questions, answered on a pseudo-terminal: godwit only asks when stdin and stderr
-//! are terminals, so these tests run the real binary under one (rexpect) and type the answers.
+//! `push`'s and `recover`'s questions, answered on a pseudo-terminal: godwit only asks when
+//! stdin and stderr are terminals, so these tests run the real binary under one (rexpect) and
+//! type the answers.
 #![cfg(all(unix, feature = "sqlite"))]
 
 mod common;
@@ -192,4 +193,56 @@ fn a_change_without_data_loss_still_asks_to_apply_in_a_terminal() {
         users_columns(&project.db()),
         ["id", "email", "nickname", "age", "city"]
     );
+}
+
+/// A project whose only migration failed in its transaction because table `audit` is missing.
+fn failed_migration() -> Project {
+    let project = Project::new();
+    project.migration(
+        1,
+        "needs_audit",
+        "CREATE TABLE IF NOT EXISTS a (id INTEGER);\nINSERT INTO audit VALUES (1);\n",
+        None,
+    );
+    assert_code(&project.run(&["migrate"]), 1);
+    project
+}
+
+fn history_status(project: &Project) -> String {
+    sqlite_rows(
+        &project.db(),
+        "SELECT status FROM godwit_migrations WHERE version = 1",
+    )[0][0]
+        .clone()
+}
+
+#[test]
+fn recover_offers_the_actions_that_fit_and_carries_out_the_one_picked() {
+    let project = failed_migration();
+    sqlite_exec(&project.db(), "CREATE TABLE audit (id INTEGER);");
+    let mut session = spawn_command(project.std_command(&["recover"]), Some(TIMEOUT_MS)).unwrap();
+    // A transactional failure: retry, mark rolled back, mark applied; no down script to run.
+    session
+        .exp_string("1) run the up script again from its first statement")
+        .unwrap();
+    session.exp_string("3) record it applied").unwrap();
+    answer(&mut session, "What now? [1-3, or Enter for nothing]", "1");
+    let (rest, code) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    assert!(
+        rest.contains("migration 1 (needs_audit) is now applied"),
+        "{rest}"
+    );
+    assert_eq!(history_status(&project), "applied");
+}
+
+#[test]
+fn recover_changes_nothing_when_the_answer_is_empty() {
+    let project = failed_migration();
+    let mut session = spawn_command(project.std_command(&["recover"]), Some(TIMEOUT_MS)).unwrap();
+    answer(&mut session, "What now? [1-3, or Enter for nothing]", "");
+    let (rest, code) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    assert!(rest.contains("nothing changed"), "{rest}");
+    assert_eq!(history_status(&project), "failed");
 }
