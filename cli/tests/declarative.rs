@@ -8,9 +8,9 @@ mod common;
 use std::path::Path;
 
 use common::{
-    Project, assert_code, columns, live_owner, sqlite_exec, sqlite_rows, stderr, stdout, text,
+    PgProject, Project, assert_code, columns, json, live_owner, sqlite_exec, sqlite_rows, stderr,
+    stdout,
 };
-use godwit_core::Store;
 use godwit_tests::PgDatabase;
 use serde_json::Value as Json;
 
@@ -22,24 +22,12 @@ const USERS: &str = "CREATE TABLE users (
 CREATE INDEX users_email ON users (email);
 ";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// The whole catalog of a SQLite file, to compare before and after.
 fn catalog(path: &Path) -> Vec<Vec<String>> {
     sqlite_rows(
         path,
         "SELECT type, name, sql FROM sqlite_master ORDER BY type, name",
     )
-}
-
-fn json(output: &std::process::Output) -> Json {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("{error} in stdout:\n{}", stdout(output)))
 }
 
 /// A project whose schema.sql holds `schema`, not yet pushed.
@@ -501,42 +489,6 @@ fn inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
         .map(|t| t["name"]["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(tables, ["posts", "users"]);
-}
-
-/// A project whose config points at a fresh PostgreSQL database.
-struct PgProject {
-    project: Project,
-    db: PgDatabase,
-}
-
-impl PgProject {
-    fn new() -> Self {
-        let db = PgDatabase::create();
-        let project = Project::empty();
-        std::fs::create_dir(project.path().join("migrations")).unwrap();
-        PgProject { project, db }
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["--url", self.db.url.as_str()];
-        all.extend_from_slice(args);
-        self.project.run(&all)
-    }
-
-    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
-        runtime().block_on(async {
-            let mut store = godwit_postgres::PgStore::connect(
-                &self.db.url,
-                &godwit_postgres::PgOptions::default(),
-            )
-            .await
-            .unwrap();
-            let rows = store.query(sql, &[]).await.unwrap();
-            rows.into_iter()
-                .map(|row| row.iter().map(text).collect())
-                .collect()
-        })
-    }
 }
 
 const PG_SCHEMA: &str = "CREATE TYPE mood AS ENUM ('happy', 'sad');

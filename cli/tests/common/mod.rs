@@ -128,6 +128,11 @@ impl PgProject {
         all.extend_from_slice(args);
         self.project.run(&all)
     }
+
+    /// The rows of `sql` on the project's database, as text.
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        pg_rows(&self.db.url, sql)
+    }
 }
 
 /// A migration lock taken in this process.
