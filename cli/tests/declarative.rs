@@ -1155,3 +1155,40 @@ fn diff_refuses_databases_of_two_engines() {
         stderr(&output)
     );
 }
+
+#[test]
+fn generate_warns_when_migrate_would_refuse_what_it_wrote() {
+    let project = with_schema(USERS);
+    assert_code(&project.run(&["generate", "create users"]), 0);
+    assert_code(&project.run(&["migrate"]), 0);
+
+    // Dropping a column is written (generate changes no database) and flagged at once.
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n    email TEXT NOT NULL\n);\n\
+         CREATE INDEX users_email ON users (email);\n",
+    );
+    let output = project.run(&["generate", "drop nickname"]);
+    assert_code(&output, 0);
+    let warning = stderr(&output);
+    assert!(
+        warning.contains("`godwit migrate` will refuse these migrations")
+            && warning.contains("error[drop-column]"),
+        "{warning}"
+    );
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("drop-column"),
+        "{}",
+        stderr(&output)
+    );
+
+    // JSON carries the same findings.
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY\n);\n",
+    );
+    let value = json(&project.run(&["--format", "json", "generate", "drop email"]));
+    assert!(value["lint"]["errors"].as_u64().unwrap() >= 1, "{value}");
+}

@@ -237,6 +237,16 @@ fn lint_script(
     Linted { file, findings }
 }
 
+/// Lint scripts with no database behind them, such as the migrations `generate` just wrote.
+pub(super) fn scripts(dialect: &str, scripts: &[(String, Script)], config: &LintConfig) -> Report {
+    Report {
+        scripts: scripts
+            .iter()
+            .map(|(file, script)| lint_script(dialect, file.clone(), script, None, config))
+            .collect(),
+    }
+}
+
 /// Lint the up scripts of the migrations a plan would apply, with the database's live schema.
 pub(super) async fn pending(session: &mut Session, steps: &[Step], config: &LintConfig) -> Report {
     if steps.is_empty() {
