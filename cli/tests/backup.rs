@@ -148,6 +148,17 @@ fn the_config_file_turns_backups_on_and_no_backup_turns_them_off() {
         "godwit.toml",
         "url = \"sqlite:test.db\"\nbackup = true\nbackup_dir = \"saved\"\n",
     );
+    let output = project.run(&["migrate", "--dry-run"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("a backup would be taken first, into "),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        !project.path().join("saved").exists(),
+        "a dry run writes no backup"
+    );
     let output = project.run(&["migrate"]);
     assert_code(&output, 0);
     assert!(

@@ -134,6 +134,12 @@ async fn dry_run(
                 output::migrations(plan.steps.len()),
                 session.url
             );
+            if let Some(backup) = &options.backup {
+                text.push_str(&match &backup.dir {
+                    Some(dir) => format!("a backup would be taken first, into {}\n", dir.display()),
+                    None => "a backup would be taken first\n".to_string(),
+                });
+            }
             for step in &plan.steps {
                 let migration = &step.migration;
                 text.push_str(&format!(
