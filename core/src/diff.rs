@@ -5,13 +5,15 @@
 //! type and a cast). Renames are never guessed: they come from [`Renames`], given by the user
 //! through flags or comments in the schema file.
 
+mod comments;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::schema::{
-    Check, Column, Domain, Enum, Extension, ForeignKey, Function, Index, Name, PrimaryKey, Schema,
-    Sequence, Table, Trigger, Unique, View,
+    Check, Column, CommentTarget, Domain, Enum, Extension, ForeignKey, Function, Index, Name,
+    PrimaryKey, Schema, Sequence, Table, Trigger, Unique, View,
 };
 
 /// Renames the user declared. Old names refer to the current database, new ones to the
@@ -229,6 +231,13 @@ pub enum Change {
         /// The column.
         column: String,
         /// The new comment.
+        comment: Option<String>,
+    },
+    /// Set or remove the comment on an object other than a table or a column.
+    Comment {
+        /// The object.
+        on: CommentTarget,
+        /// The new comment; `None` removes it.
         comment: Option<String>,
     },
     /// Drop a function.
@@ -629,6 +638,8 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     let mut changes = early;
     changes.extend(creates);
     changes.extend(late);
+    let comments = comments::comment_changes(from, to, renames, &changes);
+    changes.extend(comments);
     changes.extend(final_drops);
     changes
 }
@@ -944,7 +955,6 @@ mod tests {
             query: format!("SELECT * FROM {on}"),
             definition: format!("CREATE VIEW {name} AS SELECT * FROM {on}"),
             depends_on: vec![Name::bare(on)],
-            comment: None,
         }
     }
 

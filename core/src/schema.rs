@@ -77,6 +77,11 @@ pub struct Schema {
     /// Triggers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    /// Comments on objects other than tables and columns (whose comments are part of their
+    /// [`Table`]). They are kept apart from the objects so that a comment never takes part in
+    /// deciding whether an object changed: a new comment is a `COMMENT ON`, never a rebuild.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<Comment>,
 }
 
 impl Schema {
@@ -95,6 +100,7 @@ impl Schema {
         self.views.sort_by(|a, b| a.name.cmp(&b.name));
         self.triggers
             .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        self.comments.sort_by(|a, b| a.on.cmp(&b.on));
     }
 
     /// The table called `name`.
@@ -430,9 +436,6 @@ pub struct View {
     /// change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Name>,
-    /// Comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
 }
 
 /// A trigger.
@@ -444,4 +447,69 @@ pub struct Trigger {
     pub table: Name,
     /// The complete `CREATE TRIGGER` statement.
     pub definition: String,
+}
+
+/// A comment on an object that is not a table or a column (PostgreSQL `COMMENT ON`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// The object it is on.
+    pub on: CommentTarget,
+    /// Its text.
+    pub text: String,
+}
+
+/// The object a [`Comment`] is on. Objects of different kinds may share a name (an index and
+/// a type both called `foo`), so the kind is part of the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CommentTarget {
+    /// An index.
+    Index {
+        /// Its name.
+        name: Name,
+    },
+    /// A table constraint (primary key, unique, check, foreign key, exclusion).
+    Constraint {
+        /// The table it is on.
+        table: Name,
+        /// Its name.
+        name: String,
+    },
+    /// A view or materialized view.
+    View {
+        /// Its name.
+        name: Name,
+        /// Whether it is materialized.
+        materialized: bool,
+    },
+    /// A trigger.
+    Trigger {
+        /// The table or view it is on.
+        table: Name,
+        /// Its name.
+        name: String,
+    },
+    /// A function or procedure.
+    Routine {
+        /// Its name.
+        name: Name,
+        /// Its signature, as in [`Function::signature`].
+        signature: String,
+    },
+    /// An enum type.
+    Type {
+        /// Its name.
+        name: Name,
+    },
+    /// A domain.
+    Domain {
+        /// Its name.
+        name: Name,
+    },
+    /// A sequence.
+    Sequence {
+        /// Its name.
+        name: Name,
+    },
 }

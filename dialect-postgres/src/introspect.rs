@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use godwit_core::Value;
 use godwit_core::dialect::RenderError;
 use godwit_core::schema::{
-    Check, Column, Domain, Enum, Extension, FkAction, ForeignKey, Function, Generated, Identity,
-    Index, Name, PrimaryKey, Schema, Sequence, Table, Trigger, Unique, View,
+    Check, Column, Comment, CommentTarget, Domain, Enum, Extension, FkAction, ForeignKey, Function,
+    Generated, Identity, Index, Name, PrimaryKey, Schema, Sequence, Table, Trigger, Unique, View,
 };
 use godwit_core::store::Row;
 
@@ -211,7 +211,6 @@ pub(crate) fn queries() -> Vec<String> {
         format!(
             "SELECT n.nspname::text, c.relname::text, (c.relkind = 'm')::int, \
              pg_catalog.pg_get_viewdef(c.oid), array_to_string(c.reloptions, ', '), \
-             pg_catalog.obj_description(c.oid, 'pg_class'), \
              (SELECT jsonb_agg(DISTINCT jsonb_build_array(dn.nspname::text, dc.relname::text)) \
               FROM pg_catalog.pg_rewrite AS r \
               JOIN pg_catalog.pg_depend AS d ON d.classid = 'pg_catalog.pg_rewrite'::regclass \
@@ -235,7 +234,71 @@ pub(crate) fn queries() -> Vec<String> {
              AND {USER_SCHEMA} AND c.relname NOT IN {GODWIT_TABLES} AND {} ORDER BY 1, 2, 3",
             not_from_extension("pg_class", "c.oid")
         ),
+        // 12: comments on everything but tables and columns (those come with their table):
+        // kind, schema, name, the table or argument list that completes the name, and text.
+        format!(
+            "SELECT 'index', n.nspname::text, ic.relname::text, NULL::text, d.description \
+             FROM pg_catalog.pg_description AS d \
+             JOIN pg_catalog.pg_class AS ic ON d.classoid = 'pg_catalog.pg_class'::regclass \
+                 AND d.objoid = ic.oid AND d.objsubid = 0 \
+             JOIN pg_catalog.pg_index AS i ON i.indexrelid = ic.oid \
+             JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace WHERE {table} \
+             UNION ALL \
+             SELECT 'constraint', n.nspname::text, c.relname::text, k.conname::text, d.description \
+             FROM pg_catalog.pg_description AS d \
+             JOIN pg_catalog.pg_constraint AS k ON d.classoid = 'pg_catalog.pg_constraint'::regclass \
+                 AND d.objoid = k.oid \
+             JOIN pg_catalog.pg_class AS c ON c.oid = k.conrelid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace WHERE {table} \
+             UNION ALL \
+             SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' \
+                 ELSE 'sequence' END, n.nspname::text, c.relname::text, NULL, d.description \
+             FROM pg_catalog.pg_description AS d \
+             JOIN pg_catalog.pg_class AS c ON d.classoid = 'pg_catalog.pg_class'::regclass \
+                 AND d.objoid = c.oid AND d.objsubid = 0 \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('v', 'm', 'S') AND {USER_SCHEMA} AND {class} \
+             UNION ALL \
+             SELECT 'trigger', n.nspname::text, c.relname::text, t.tgname::text, d.description \
+             FROM pg_catalog.pg_description AS d \
+             JOIN pg_catalog.pg_trigger AS t ON d.classoid = 'pg_catalog.pg_trigger'::regclass \
+                 AND d.objoid = t.oid \
+             JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE NOT t.tgisinternal AND {USER_SCHEMA} AND c.relname NOT IN {GODWIT_TABLES} \
+             AND {class} \
+             UNION ALL \
+             SELECT 'routine', n.nspname::text, p.proname::text, \
+                 pg_catalog.pg_get_function_identity_arguments(p.oid), d.description \
+             FROM pg_catalog.pg_description AS d \
+             JOIN pg_catalog.pg_proc AS p ON d.classoid = 'pg_catalog.pg_proc'::regclass \
+                 AND d.objoid = p.oid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace \
+             WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {routine} \
+             UNION ALL \
+             SELECT CASE t.typtype WHEN 'e' THEN 'type' ELSE 'domain' END, n.nspname::text, \
+                 t.typname::text, NULL, d.description \
+             FROM pg_catalog.pg_description AS d \
+             JOIN pg_catalog.pg_type AS t ON d.classoid = 'pg_catalog.pg_type'::regclass \
+                 AND d.objoid = t.oid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace \
+             WHERE t.typtype IN ('e', 'd') AND {USER_SCHEMA} AND {type_} \
+             ORDER BY 1, 2, 3, 4",
+            class = not_from_extension("pg_class", "c.oid"),
+            routine = not_from_extension("pg_proc", "p.oid"),
+            type_ = not_from_extension("pg_type", "t.oid"),
+        ),
     ]
+}
+
+/// How [`Function::signature`] spells a routine: `schema.name(argument types)`.
+fn function_signature(name: &Name, arguments: &str) -> String {
+    format!(
+        "{}.{}({arguments})",
+        name.schema.as_deref().unwrap_or_default(),
+        name.name
+    )
 }
 
 /// The marker, in a table's `other_constraints`, of how a partitioned table is partitioned.
@@ -260,7 +323,8 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         indexes,
         views,
         triggers,
-    ]: [Vec<Row>; 12] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
+        comments,
+    ]: [Vec<Row>; 13] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
         RenderError::Impossible(format!(
             "expected the results of {expected} catalog queries, got {}",
             results.len()
@@ -313,12 +377,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         let r = Reader::new(row, "functions");
         let name = r.name(0, 1)?;
         schema.functions.push(Function {
-            signature: format!(
-                "{}.{}({})",
-                name.schema.as_deref().unwrap_or_default(),
-                name.name,
-                r.text(2)?
-            ),
+            signature: function_signature(&name, &r.text(2)?),
             name,
             definition: r.text(3)?,
         });
@@ -450,7 +509,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             .filter(|o| !o.is_empty())
             .map(|o| format!(" WITH ({o})"))
             .unwrap_or_default();
-        let dependencies: Vec<(String, String)> = r.json(6)?.unwrap_or_default();
+        let dependencies: Vec<(String, String)> = r.json(5)?.unwrap_or_default();
         let mut depends_on: Vec<Name> = dependencies
             .into_iter()
             .map(|(schema, name)| Name::qualified(schema, name))
@@ -466,7 +525,6 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             materialized,
             query,
             depends_on,
-            comment: r.opt_text(5)?,
         });
     }
     for row in &triggers {
@@ -475,6 +533,37 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             table: r.name(0, 1)?,
             name: r.text(2)?,
             definition: r.text(3)?,
+        });
+    }
+    for row in &comments {
+        let r = Reader::new(row, "comments");
+        let name = r.name(1, 2)?;
+        let on = match r.text(0)?.as_str() {
+            "index" => CommentTarget::Index { name },
+            "constraint" => CommentTarget::Constraint {
+                table: name,
+                name: r.text(3)?,
+            },
+            "trigger" => CommentTarget::Trigger {
+                table: name,
+                name: r.text(3)?,
+            },
+            kind @ ("view" | "materialized view") => CommentTarget::View {
+                name,
+                materialized: kind != "view",
+            },
+            "sequence" => CommentTarget::Sequence { name },
+            "routine" => CommentTarget::Routine {
+                signature: function_signature(&name, &r.text(3)?),
+                name,
+            },
+            "type" => CommentTarget::Type { name },
+            "domain" => CommentTarget::Domain { name },
+            other => return Err(r.error(0, &format!("an unknown object kind `{other}`"))),
+        };
+        schema.comments.push(Comment {
+            on,
+            text: r.text(4)?,
         });
     }
     schema.normalize();

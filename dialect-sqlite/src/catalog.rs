@@ -349,7 +349,6 @@ fn read_views_and_triggers(rows: &[Row], schema: &mut Schema) -> Result<(), Rend
             // text of their expressions, so spacing is part of what a view means.
             definition,
             depends_on,
-            comment: None,
         });
     }
     Ok(())

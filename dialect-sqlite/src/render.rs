@@ -241,7 +241,7 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
                 body.push(Statement::execute(&trigger.definition));
             }
             // SQLite has no comments.
-            Change::CommentColumn { .. } => {}
+            Change::CommentColumn { .. } | Change::Comment { .. } => {}
             Change::CreateSchema(_) | Change::DropSchema(_) => {
                 return Err(postgres_only("schemas"));
             }

@@ -23,7 +23,7 @@ mod types;
 
 use godwit_core::dialect::{Hazard, HazardKind, RenderError, RenderOptions, Statement};
 use godwit_core::diff::{Change, TableChange};
-use godwit_core::schema::{Function, Index, Name, Trigger, View};
+use godwit_core::schema::{CommentTarget, Function, Index, Name, Trigger, View};
 
 pub(crate) use self::sql::qualified;
 use self::sql::{index_table, literal, partition_of, quote, split_qualified};
@@ -399,17 +399,7 @@ impl Context<'_> {
                     quote(constraint_name(key.name.as_deref(), table, "foreign key")?)
                 )));
             }
-            Change::CreateView(view) => {
-                out.push(Statement::execute(view.definition.clone()));
-                if let Some(comment) = &view.comment {
-                    out.push(Statement::execute(format!(
-                        "COMMENT ON {} {} IS {}",
-                        view_kind(view),
-                        qualified(&view.name),
-                        literal(comment)
-                    )));
-                }
-            }
+            Change::CreateView(view) => out.push(Statement::execute(view.definition.clone())),
             Change::DropView(view) => {
                 let mut statement = Statement::execute(format!(
                     "DROP {} {}",
@@ -451,6 +441,13 @@ impl Context<'_> {
                 "COMMENT ON COLUMN {}.{} IS {}",
                 qualified(table),
                 quote(column),
+                comment
+                    .as_deref()
+                    .map_or_else(|| "NULL".to_string(), literal)
+            ))),
+            Change::Comment { on, comment } => out.push(Statement::execute(format!(
+                "COMMENT ON {} IS {}",
+                comment_target(on)?,
                 comment
                     .as_deref()
                     .map_or_else(|| "NULL".to_string(), literal)
@@ -538,20 +535,43 @@ fn view_kind(view: &View) -> &'static str {
 /// `"schema"."name"(argument types)` for `DROP ROUTINE`, which takes functions and procedures
 /// alike.
 fn routine(function: &Function) -> Result<String, RenderError> {
+    routine_by_signature(&function.name, &function.signature)
+}
+
+fn routine_by_signature(name: &Name, signature: &str) -> Result<String, RenderError> {
     let prefix = format!(
         "{}.{}(",
-        function.name.schema.as_deref().unwrap_or_default(),
-        function.name.name
+        name.schema.as_deref().unwrap_or_default(),
+        name.name
     );
-    let arguments = function
-        .signature
+    let arguments = signature
         .strip_prefix(&prefix)
         .and_then(|rest| rest.strip_suffix(')'))
-        .ok_or_else(|| {
-            impossible(format!(
-                "cannot read the arguments of function {}",
-                function.signature
-            ))
-        })?;
-    Ok(format!("{}({arguments})", qualified(&function.name)))
+        .ok_or_else(|| impossible(format!("cannot read the arguments of function {signature}")))?;
+    Ok(format!("{}({arguments})", qualified(name)))
+}
+
+/// The object of a `COMMENT ON` statement.
+fn comment_target(on: &CommentTarget) -> Result<String, RenderError> {
+    Ok(match on {
+        CommentTarget::Index { name } => format!("INDEX {}", qualified(name)),
+        CommentTarget::Constraint { table, name } => {
+            format!("CONSTRAINT {} ON {}", quote(name), qualified(table))
+        }
+        CommentTarget::View { name, materialized } => format!(
+            "{}VIEW {}",
+            if *materialized { "MATERIALIZED " } else { "" },
+            qualified(name)
+        ),
+        CommentTarget::Trigger { table, name } => {
+            format!("TRIGGER {} ON {}", quote(name), qualified(table))
+        }
+        CommentTarget::Routine { name, signature } => {
+            format!("ROUTINE {}", routine_by_signature(name, signature)?)
+        }
+        CommentTarget::Type { name } => format!("TYPE {}", qualified(name)),
+        CommentTarget::Domain { name } => format!("DOMAIN {}", qualified(name)),
+        CommentTarget::Sequence { name } => format!("SEQUENCE {}", qualified(name)),
+        other => return Err(impossible(format!("cannot comment on {other:?}"))),
+    })
 }

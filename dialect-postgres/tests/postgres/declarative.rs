@@ -536,6 +536,50 @@ cases! {
          COMMENT ON TABLE u IS 'u';
          COMMENT ON COLUMN u.id IS 'the id';";
 
+    // Comments on other objects: set, changed, removed, kept on an object that is rebuilt
+    // (the index and the view), and gone with a dropped object.
+    object_comments:
+        "CREATE TABLE t (id int CONSTRAINT t_pkey PRIMARY KEY, n int CONSTRAINT n_positive CHECK (n > 0), p int);
+         CREATE INDEX t_n ON t (n);
+         CREATE INDEX t_p ON t (p);
+         CREATE INDEX gone ON t (id, n);
+         CREATE VIEW v AS SELECT id, n FROM t;
+         CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
+         CREATE TYPE mood AS ENUM ('ok', 'meh');
+         CREATE DOMAIN email AS text;
+         CREATE SEQUENCE counter;
+         CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+         CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();
+         COMMENT ON INDEX t_n IS 'by n';
+         COMMENT ON INDEX t_p IS 'stays';
+         COMMENT ON INDEX gone IS 'dropped with its index';
+         COMMENT ON CONSTRAINT n_positive ON t IS 'old';
+         COMMENT ON VIEW v IS 'the view';
+         COMMENT ON TYPE mood IS 'to be removed';
+         COMMENT ON FUNCTION f(int) IS 'identity';" =>
+        "CREATE TABLE t (id int CONSTRAINT t_pkey PRIMARY KEY, n bigint CONSTRAINT n_positive CHECK (n > 0), p int);
+         CREATE INDEX t_n ON t (n);
+         CREATE INDEX t_p ON t (p) WHERE p > 0;
+         CREATE VIEW v AS SELECT id, n FROM t;
+         CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
+         CREATE TYPE mood AS ENUM ('ok', 'meh');
+         CREATE DOMAIN email AS text;
+         CREATE SEQUENCE counter;
+         CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+         CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();
+         COMMENT ON INDEX t_n IS 'by n';
+         COMMENT ON INDEX t_p IS 'stays';
+         COMMENT ON CONSTRAINT t_pkey ON t IS 'the key';
+         COMMENT ON CONSTRAINT n_positive ON t IS 'it''s new';
+         COMMENT ON VIEW v IS 'the view';
+         COMMENT ON MATERIALIZED VIEW mv IS 'cached';
+         COMMENT ON DOMAIN email IS 'an address';
+         COMMENT ON SEQUENCE counter IS 'counts';
+         COMMENT ON FUNCTION f(int) IS 'changed';
+         COMMENT ON TRIGGER t_touch ON t IS 'touches';";
+
     schemas:
         "CREATE SCHEMA old;
          CREATE TABLE old.t (id int);" =>
