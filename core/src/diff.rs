@@ -687,6 +687,7 @@ fn same_fk(key: &Keyed, a: &ForeignKey, b: &ForeignKey) -> bool {
         && a.on_update == b.on_update
         && a.deferrable == b.deferrable
         && a.initially_deferred == b.initially_deferred
+        && a.match_full == b.match_full
 }
 
 /// Two indexes are the same when their definitions match; a renamed index is compared on its
@@ -976,6 +977,7 @@ mod tests {
             on_update: FkAction::NoAction,
             deferrable: false,
             initially_deferred: false,
+            match_full: false,
         });
         child
             .indexes
@@ -1151,6 +1153,7 @@ mod tests {
             on_update: FkAction::NoAction,
             deferrable: false,
             initially_deferred: false,
+            match_full: false,
         }
     }
 

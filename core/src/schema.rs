@@ -368,6 +368,10 @@ pub struct ForeignKey {
     /// `INITIALLY DEFERRED`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub initially_deferred: bool,
+    /// `MATCH FULL`: a row with some key columns NULL must have all of them NULL (PostgreSQL;
+    /// SQLite parses the clause and ignores it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub match_full: bool,
 }
 
 impl ForeignKey {

@@ -173,7 +173,8 @@ pub(crate) fn queries() -> Vec<String> {
              pg_catalog.pg_get_constraintdef(k.oid), {}, rn.nspname::text, rc.relname::text, {}, \
              k.confdeltype::text, k.confupdtype::text, k.condeferrable::int, k.condeferred::int, \
              (SELECT to_jsonb(i) ->> 'indnullsnotdistinct' FROM pg_catalog.pg_index AS i \
-              WHERE k.contype = 'u' AND i.indexrelid = k.conindid) \
+              WHERE k.contype = 'u' AND i.indexrelid = k.conindid), \
+             k.confmatchtype::text \
              FROM pg_catalog.pg_constraint AS k \
              JOIN pg_catalog.pg_class AS c ON c.oid = k.conrelid \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
@@ -469,6 +470,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
                 on_update: fk_action(&r.text(10)?)?,
                 deferrable: r.flag(11)?,
                 initially_deferred: r.flag(12)?,
+                match_full: r.text(14)? == "f",
             }),
             "c" => table.checks.push(Check {
                 name: Some(name),

@@ -223,6 +223,7 @@ fn read_foreign_keys(
                 on_update: FkAction::NoAction,
                 deferrable: false,
                 initially_deferred: false,
+                match_full: false,
             });
         entry.references = Name::bare(text(row, 2, what)?);
         entry.columns.push(text(row, 3, what)?);

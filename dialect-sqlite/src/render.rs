@@ -890,6 +890,7 @@ mod tests {
             on_update: FkAction::NoAction,
             deferrable: false,
             initially_deferred: false,
+            match_full: false,
         }
     }
 

@@ -542,6 +542,9 @@ impl Context<'_> {
         if !key.referenced_columns.is_empty() {
             sql.push_str(&format!(" ({})", quoted_list(&key.referenced_columns)));
         }
+        if key.match_full {
+            sql.push_str(" MATCH FULL");
+        }
         if key.on_update != Default::default() {
             sql.push_str(&format!(" ON UPDATE {}", key.on_update.sql()));
         }
@@ -558,12 +561,27 @@ impl Context<'_> {
         if !self.table_created(table) {
             // Rows of an existing table may reference nothing; count them before anything
             // runs, in the referenced table's current state (empty when it is new).
+            // MATCH FULL also refuses rows whose key is NULL in some columns but not all.
+            let partly_null = |cols: &[String]| {
+                (key.match_full && cols.len() > 1).then(|| {
+                    format!(
+                        " OR num_nonnulls({}) NOT IN (0, {})",
+                        cols.join(", "),
+                        cols.len()
+                    )
+                })
+            };
             let query = if self.table_created(&key.references) {
                 self.count_query(table, &key.columns, |cols| {
-                    cols.iter()
+                    let present = cols
+                        .iter()
                         .map(|c| format!("{c} IS NOT NULL"))
                         .collect::<Vec<_>>()
-                        .join(" AND ")
+                        .join(" AND ");
+                    match partly_null(cols) {
+                        Some(partly) => format!("({present}){partly}"),
+                        None => present,
+                    }
                 })
             } else {
                 let referenced: Option<Vec<String>> = key
@@ -590,9 +608,13 @@ impl Context<'_> {
                                 .map(|(c, r)| format!("r.{r} = {outer}.{c}"))
                                 .collect::<Vec<_>>()
                                 .join(" AND ");
-                            format!(
+                            let unmatched = format!(
                                 "{present} AND NOT EXISTS (SELECT 1 FROM {referenced_table} AS r WHERE {matches})"
-                            )
+                            );
+                            match partly_null(cols) {
+                                Some(partly) => format!("({unmatched}){partly}"),
+                                None => unmatched,
+                            }
                         })
                     })
             };

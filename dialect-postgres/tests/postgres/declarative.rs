@@ -379,6 +379,16 @@ cases! {
              parent_id int CONSTRAINT child_parent REFERENCES parent ON DELETE SET NULL,
              other_id int CONSTRAINT child_other REFERENCES other);";
 
+    // MATCH FULL is part of a key: gaining it replaces the key.
+    foreign_key_match_full:
+        "CREATE TABLE parent (a int, b int, PRIMARY KEY (a, b));
+         CREATE TABLE child (a int, b int, CONSTRAINT child_parent FOREIGN KEY (a, b) REFERENCES parent);
+         INSERT INTO parent VALUES (1, 1);
+         INSERT INTO child VALUES (1, 1), (NULL, NULL);" =>
+        "CREATE TABLE parent (a int, b int, PRIMARY KEY (a, b));
+         CREATE TABLE child (a int, b int,
+             CONSTRAINT child_parent FOREIGN KEY (a, b) REFERENCES parent MATCH FULL);";
+
     partial_and_expression_indexes:
         "CREATE TABLE users (id int, email text, active boolean, created timestamptz);
          CREATE INDEX users_email ON users (email);
