@@ -397,8 +397,15 @@ impl Context<'_> {
                 .as_deref()
                 .map(|c| format!(" COLLATE {c}"))
                 .unwrap_or_default();
+            let through_text =
+                self.enum_in_change(&from.data_type) || self.enum_in_change(&to.data_type);
+            let via = match (through_text, to.data_type.ends_with("[]")) {
+                (false, _) => "",
+                (true, false) => "::text",
+                (true, true) => "::text[]",
+            };
             let mut statement = alter(format!(
-                "TYPE {}{collate} USING {c}::{}",
+                "TYPE {}{collate} USING {c}{via}::{}",
                 to.data_type, to.data_type
             ));
             if from.data_type != to.data_type && !is_widening(&from.data_type, &to.data_type) {

@@ -8,6 +8,18 @@ use super::Context;
 use super::sql::{constraint_clause, literal, qualified, quote, split_qualified};
 
 impl Context<'_> {
+    /// Whether `data_type` is an enum (or an array of one) that this change creates, alters or
+    /// drops. PostgreSQL has no cast from one enum to another, so a column changing to or from
+    /// such a type converts through text; the type's labels are all it holds.
+    pub(super) fn enum_in_change(&self, data_type: &str) -> bool {
+        self.changes.iter().any(|c| match c {
+            Change::CreateEnum(e) | Change::DropEnum(e) | Change::AlterEnum { to: e, .. } => {
+                enum_column(data_type, &e.name).is_some()
+            }
+            _ => false,
+        })
+    }
+
     /// The diff drops and recreates a changed sequence; both halves become one `ALTER`.
     pub(super) fn sequence_replaced(&self, sequence: &Sequence) -> bool {
         let created = self

@@ -420,6 +420,14 @@ cases! {
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
          CREATE TABLE t (id int, feeling mood NOT NULL DEFAULT 'ok', history mood[]);";
 
+    // No cast leads from one enum to another: the columns go through text, and keep rows.
+    column_to_another_enum:
+        "CREATE TYPE old_status AS ENUM ('a', 'b');
+         CREATE TABLE items (status old_status, history old_status[], label text);
+         INSERT INTO items VALUES ('b', '{a,b}', 'a');" =>
+        "CREATE TYPE new_status AS ENUM ('a', 'b', 'c');
+         CREATE TABLE items (status new_status, history new_status[], label new_status);";
+
     add_enum_values:
         "CREATE TYPE mood AS ENUM ('sad', 'happy');
          CREATE TABLE t (feeling mood);" =>
