@@ -524,16 +524,54 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
             Some(_) => {}
         }
     }
+    // Functions, each placed once the types its arguments and result name exist: before
+    // domains (whose checks may call it) unless it takes or returns a new domain, and before
+    // tables (whose defaults and checks may call it) unless it takes or returns a new table's
+    // row type. Its body is not checked when it is created, so what the body reads does not
+    // matter. A changed result type cannot be replaced in place: drop, then create.
+    let new_domains: Vec<&Name> = to
+        .domains
+        .iter()
+        .filter(|d| !from.domains.iter().any(|c| c.name == d.name))
+        .map(|d| &d.name)
+        .collect();
+    let new_tables: Vec<&Name> = desired_tables
+        .iter()
+        .filter(|(k, _)| !current_tables.contains_key(*k))
+        .map(|(_, t)| &t.name)
+        .collect();
+    let mut functions: [Vec<Change>; 3] = Default::default();
     for desired in &to.functions {
-        if from
+        let current = from
             .functions
             .iter()
-            .find(|f| f.signature == desired.signature)
-            .is_none_or(|current| current.definition != desired.definition)
-        {
-            creates.push(Change::CreateFunction(desired.clone()));
+            .find(|f| f.signature == desired.signature);
+        if current.is_some_and(|c| c.definition == desired.definition) {
+            continue;
         }
+        let stage = if new_tables.iter().any(|t| function_uses_type(desired, t)) {
+            2
+        } else if new_domains.iter().any(|d| function_uses_type(desired, d)) {
+            1
+        } else {
+            0
+        };
+        if let Some(current) = current.filter(|c| c.returns != desired.returns) {
+            functions[stage].push(Change::DropFunction(current.clone()));
+        }
+        functions[stage].push(Change::CreateFunction(desired.clone()));
     }
+    let [before_domains, after_domains, after_tables] = functions;
+    let domains_at = creates
+        .iter()
+        .position(|c| matches!(c, Change::CreateDomain(_)))
+        .unwrap_or(creates.len());
+    creates.splice(domains_at..domains_at, before_domains);
+    let sequences_at = creates
+        .iter()
+        .position(|c| matches!(c, Change::CreateSequence(_)))
+        .unwrap_or(creates.len());
+    creates.splice(sequences_at..sequences_at, after_domains);
 
     // Tables.
     for (old, new) in &renames.tables {
@@ -564,6 +602,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
         table.name = original_name(&table.name);
         creates.push(Change::DropTable(table));
     }
+    creates.extend(after_tables);
 
     late.extend(index_creates);
     late.extend(fk_adds);
@@ -642,6 +681,22 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     changes.extend(comments);
     changes.extend(final_drops);
     changes
+}
+
+/// Whether `function` takes or returns the type called `name`, going by the words of its
+/// argument list and result as the engine prints them. A parameter that happens to share the
+/// type's name only places the function later than needed.
+fn function_uses_type(function: &Function, name: &Name) -> bool {
+    let arguments = function
+        .signature
+        .split_once('(')
+        .map_or("", |(_, arguments)| arguments);
+    let text = format!(
+        "{arguments} {}",
+        function.returns.as_deref().unwrap_or_default()
+    );
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .any(|word| word == name.name)
 }
 
 /// A current foreign key of `table` (by its desired name) as it reads after the declared

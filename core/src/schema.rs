@@ -161,6 +161,10 @@ pub struct Function {
     pub signature: String,
     /// Its name.
     pub name: Name,
+    /// What it returns, as the engine prints it (`integer`, `SETOF users`,
+    /// `TABLE(id integer)`); `None` for a procedure. `CREATE OR REPLACE` cannot change it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns: Option<String>,
     /// The complete `CREATE OR REPLACE FUNCTION` statement.
     pub definition: String,
 }

@@ -119,7 +119,8 @@ pub(crate) fn queries() -> Vec<String> {
         // 5: functions and procedures.
         format!(
             "SELECT n.nspname::text, p.proname::text, \
-             pg_catalog.pg_get_function_identity_arguments(p.oid), pg_catalog.pg_get_functiondef(p.oid) \
+             pg_catalog.pg_get_function_identity_arguments(p.oid), pg_catalog.pg_get_functiondef(p.oid), \
+             pg_catalog.pg_get_function_result(p.oid) \
              FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace \
              WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {} ORDER BY 1, 2, 3",
             not_from_extension("pg_proc", "p.oid")
@@ -381,6 +382,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             signature: function_signature(&name, &r.text(2)?),
             name,
             definition: r.text(3)?,
+            returns: r.opt_text(4)?,
         });
     }
     for row in &tables {

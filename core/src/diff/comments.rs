@@ -90,8 +90,8 @@ fn after_renames(on: &CommentTarget, renames: &Renames, changes: &[Change]) -> C
 }
 
 /// The objects `changes` create, or drop and create again, so that they have no comment.
-/// `CREATE OR REPLACE` (functions) and the `ALTER` that replaces a changed domain or sequence
-/// keep the object, and its comment.
+/// `CREATE OR REPLACE` (functions, unless their result type changes) and the `ALTER` that
+/// replaces a changed domain or sequence keep the object, and its comment.
 fn created_objects(from: &Schema, changes: &[Change]) -> BTreeSet<CommentTarget> {
     let mut created = BTreeSet::new();
     let mut constraint = |table: &crate::schema::Name, name: Option<&String>| {
@@ -142,7 +142,10 @@ fn created_objects(from: &Schema, changes: &[Change]) -> BTreeSet<CommentTarget>
                 name: trigger.name.clone(),
             }),
             Change::CreateFunction(f)
-                if !from.functions.iter().any(|c| c.signature == f.signature) =>
+                if !from.functions.iter().any(|c| c.signature == f.signature)
+                    || changes.iter().any(
+                        |c| matches!(c, Change::DropFunction(d) if d.signature == f.signature),
+                    ) =>
             {
                 objects.push(CommentTarget::Routine {
                     name: f.name.clone(),

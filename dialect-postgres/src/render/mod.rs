@@ -297,15 +297,22 @@ impl Context<'_> {
             Change::CreateFunction(function) => {
                 out.push(Statement::execute(function.definition.trim_end()));
             }
-            Change::DropFunction(function) => out.push(
-                Statement::execute(format!("DROP ROUTINE {}", routine(function)?)).with_hazard(
-                    Hazard::new(
+            Change::DropFunction(function) => {
+                let mut statement =
+                    Statement::execute(format!("DROP ROUTINE {}", routine(function)?));
+                // A function whose result type changes is dropped and created again.
+                let recreated = self.changes.iter().any(
+                    |c| matches!(c, Change::CreateFunction(f) if f.signature == function.signature),
+                );
+                if !recreated {
+                    statement = statement.with_hazard(Hazard::new(
                         HazardKind::DropObject,
                         format!("drops function {}", function.signature),
                         None,
-                    ),
-                ),
-            ),
+                    ));
+                }
+                out.push(statement);
+            }
             Change::RenameTable { from, to } => {
                 let mut current = from.clone();
                 if from.schema != to.schema {

@@ -509,6 +509,21 @@ cases! {
          BEGIN NEW.n := 2; RETURN NEW; END $$;
          CREATE TRIGGER t_bump BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION bump();";
 
+    // Functions wait for the types they take or return: a new table's row type, a new
+    // domain; one whose result type changes is dropped and created again.
+    functions_and_the_types_they_use:
+        "CREATE FUNCTION total() RETURNS int LANGUAGE sql AS 'SELECT 1';
+         COMMENT ON FUNCTION total() IS 'the sum';" =>
+        "CREATE TABLE users (id int, active boolean);
+         CREATE FUNCTION active_users() RETURNS SETOF users LANGUAGE sql
+             AS 'SELECT * FROM users WHERE active';
+         CREATE FUNCTION valid_email(s text) RETURNS boolean LANGUAGE sql IMMUTABLE
+             AS 'SELECT s LIKE ''%@%''';
+         CREATE DOMAIN email AS text CHECK (valid_email(VALUE));
+         CREATE FUNCTION domain_of(e email) RETURNS text LANGUAGE sql AS 'SELECT split_part(e, ''@'', 2)';
+         CREATE FUNCTION total() RETURNS bigint LANGUAGE sql AS 'SELECT 1::bigint';
+         COMMENT ON FUNCTION total() IS 'the sum';";
+
     identity_columns:
         "CREATE TABLE a (id int NOT NULL, v text);
          CREATE TABLE b (id int GENERATED ALWAYS AS IDENTITY, v text);
