@@ -52,15 +52,9 @@ pub(crate) fn render(
         // the check here loses nothing; pg_dump does the same.
         inside.push(Statement::execute("SET LOCAL check_function_bodies = off"));
     }
-    let mut dropped_tables_prepared = false;
+    context.drop_foreign_keys_of_dropped_tables(&mut inside);
     for change in partitions_after_parents(changes) {
         let mut out = Vec::new();
-        if let Change::DropTable(_) = change
-            && !dropped_tables_prepared
-        {
-            context.drop_foreign_keys_between_dropped_tables(&mut out);
-            dropped_tables_prepared = true;
-        }
         context.render_change(change, &mut out)?;
         for statement in out {
             if statement.transactional {

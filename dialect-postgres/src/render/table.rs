@@ -639,16 +639,16 @@ impl Context<'_> {
         Ok(())
     }
 
-    /// Foreign keys between tables that are all dropped would make the order of the drops
-    /// matter; they go first.
-    pub(super) fn drop_foreign_keys_between_dropped_tables(&self, out: &mut Vec<Statement>) {
+    /// The foreign keys of the tables this change drops, dropped before anything else runs:
+    /// dropped tables may reference each other, in any order, and a key to a table that stays
+    /// would stop the change from dropping the primary key or unique constraint it uses.
+    pub(super) fn drop_foreign_keys_of_dropped_tables(&self, out: &mut Vec<Statement>) {
         for change in self.changes {
             let Change::DropTable(table) = change else {
                 continue;
             };
             for key in &table.foreign_keys {
                 if key.references != table.name
-                    && self.table_dropped(&key.references)
                     && let Some(constraint) = &key.name
                 {
                     out.push(Statement::execute(format!(

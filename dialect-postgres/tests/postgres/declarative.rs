@@ -389,6 +389,14 @@ cases! {
          CREATE TABLE child (a int, b int,
              CONSTRAINT child_parent FOREIGN KEY (a, b) REFERENCES parent MATCH FULL);";
 
+    // The key of a dropped table would stop the primary key it references from changing.
+    drop_a_table_whose_key_references_a_changed_primary_key:
+        "CREATE TABLE users (id int PRIMARY KEY);
+         CREATE TABLE taggings (user_id int NOT NULL REFERENCES users (id), tag text);
+         INSERT INTO users VALUES (1);
+         INSERT INTO taggings VALUES (1, 'a');" =>
+        "CREATE TABLE users (id int, user_id int PRIMARY KEY DEFAULT 1);";
+
     partial_and_expression_indexes:
         "CREATE TABLE users (id int, email text, active boolean, created timestamptz);
          CREATE INDEX users_email ON users (email);
