@@ -397,8 +397,9 @@ impl Context<'_> {
                 .as_deref()
                 .map(|c| format!(" COLLATE {c}"))
                 .unwrap_or_default();
-            let through_text =
-                self.enum_in_change(&from.data_type) || self.enum_in_change(&to.data_type);
+            let through_text = (self.enum_in_change(&from.data_type)
+                || self.enum_in_change(&to.data_type))
+                && !matches!(to.data_type.as_str(), "text" | "text[]");
             let via = match (through_text, to.data_type.ends_with("[]")) {
                 (false, _) => "",
                 (true, false) => "::text",
