@@ -152,23 +152,32 @@ pub(super) fn serial_type(table: &Name, column: &Column) -> Option<&'static str>
 
 /// Whether changing a column from type `from` to `to` keeps every value as it is.
 pub(super) fn is_widening(from: &str, to: &str) -> bool {
-    fn split(ty: &str) -> (&str, Vec<i64>) {
-        match ty.split_once('(') {
-            Some((base, args)) => (
-                base,
-                args.trim_end_matches(')')
-                    .split(',')
-                    .filter_map(|a| a.trim().parse().ok())
-                    .collect(),
-            ),
-            None => (ty, Vec::new()),
-        }
+    /// The base type and its numeric arguments: `numeric(8,3)` is `numeric` with `[8, 3]`.
+    /// Text after the arguments (`timestamp(3) with time zone`) makes it unknown.
+    fn split(ty: &str) -> Option<(&str, Vec<i64>)> {
+        let Some((base, rest)) = ty.split_once('(') else {
+            return Some((ty, Vec::new()));
+        };
+        let args = rest.strip_suffix(')')?;
+        let args = args
+            .split(',')
+            .map(|a| a.trim().parse().ok())
+            .collect::<Option<Vec<i64>>>()?;
+        Some((base, args))
     }
-    if to == "text" && !from.ends_with("[]") {
+    // An array widens when its element type does; `format_type` prints the dimensions as
+    // trailing `[]`, after the element's arguments.
+    let dimensions = |ty: &str| ty.len() - ty.trim_end_matches("[]").len();
+    if dimensions(from) != dimensions(to) {
+        return false;
+    }
+    if to == "text" && dimensions(from) == 0 {
         return true;
     }
-    let (from_base, from_args) = split(from);
-    let (to_base, to_args) = split(to);
+    let (from, to) = (from.trim_end_matches("[]"), to.trim_end_matches("[]"));
+    let (Some((from_base, from_args)), Some((to_base, to_args))) = (split(from), split(to)) else {
+        return false;
+    };
     match (from_base, to_base) {
         ("smallint", "integer" | "bigint")
         | ("integer", "bigint")
@@ -277,6 +286,9 @@ mod tests {
             ("real", "double precision"),
             ("integer", "numeric(12,2)"),
             ("uuid", "text"),
+            ("character varying(3)[]", "character varying(20)[]"),
+            ("integer[]", "bigint[]"),
+            ("numeric(8,3)[]", "numeric[]"),
         ] {
             assert!(is_widening(from, to), "{from} -> {to}");
         }
@@ -289,6 +301,15 @@ mod tests {
             ("text", "integer"),
             ("integer[]", "text"),
             ("integer", "numeric(10,2)"),
+            // Arrays narrow like their elements: these truncate or round every value.
+            ("character varying(20)[]", "character varying(3)[]"),
+            ("numeric(8,3)[]", "numeric(8,0)[]"),
+            ("text[]", "character varying(3)[]"),
+            ("integer[]", "integer"),
+            (
+                "timestamp(6) without time zone",
+                "timestamp(3) without time zone",
+            ),
         ] {
             assert!(!is_widening(from, to), "{from} -> {to}");
         }

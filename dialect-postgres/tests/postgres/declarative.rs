@@ -336,6 +336,12 @@ cases! {
          INSERT INTO t VALUES (1, 'abc', 1.5), (2, NULL, NULL);" =>
         "CREATE TABLE t (id integer, code varchar(5), price numeric(10,1));";
 
+    // An array narrows like its elements (varchar truncates, numeric rounds, silently).
+    narrow_an_array:
+        "CREATE TABLE t (labels varchar(20)[], rates numeric(8,3)[], ids int[]);
+         INSERT INTO t VALUES ('{premium}', '{1.234}', '{1}'), (NULL, NULL, NULL);" =>
+        "CREATE TABLE t (labels varchar(3)[], rates numeric(8,0)[], ids bigint[]);";
+
     primary_key_changes:
         "CREATE TABLE t (a int NOT NULL, b int NOT NULL, CONSTRAINT t_pkey PRIMARY KEY (a));
          CREATE TABLE u (id int PRIMARY KEY);
