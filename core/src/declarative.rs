@@ -435,7 +435,37 @@ pub async fn desired_schema_over(
             })?;
         apply(scratch, &statements).await?;
     }
-    desired_schema(scratch, source).await
+    let desired = desired_schema(scratch, source).await?;
+    Ok(settle(scratch, desired, existing).await)
+}
+
+/// The desired schema, with every object the engine spells differently once its own spelling
+/// is read back taken in the spelling `existing` holds ([`crate::diff::adopt_spellings`]).
+/// That needs one more scratch database, made only when `desired` and `existing` differ at
+/// all. Should the engine not take back its own rendering (a gap in a dialect), the desired
+/// schema stays as it was read: the plan is then right, only perhaps not minimal.
+async fn settle(scratch: &mut dyn Store, desired: Schema, existing: &Schema) -> Schema {
+    let dialect = scratch.dialect();
+    let options = dialect.diff_options();
+    if diff(existing, &desired, &Renames::default(), options).is_empty() {
+        return desired;
+    }
+    let create = diff(&Schema::default(), &desired, &Renames::default(), options);
+    let Ok(statements) = dialect.render(&create, &RenderOptions::default()) else {
+        return desired;
+    };
+    let again = with_scratch(scratch, async |again| {
+        apply(again, &statements).await?;
+        introspect(again, &HistoryTable::default()).await
+    })
+    .await;
+    match again {
+        Ok(again) => crate::diff::adopt_spellings(desired, &again, existing),
+        Err(error) => {
+            tracing::debug!(%error, "the desired schema does not recreate itself; comparing it as read");
+            desired
+        }
+    }
 }
 
 fn schema_file_error(file: &Path, error: StoreError) -> Error {

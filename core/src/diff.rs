@@ -6,8 +6,11 @@
 //! through flags or comments in the schema file.
 
 mod comments;
+mod spellings;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use self::spellings::adopt_spellings;
 
 use serde::{Deserialize, Serialize};
 
