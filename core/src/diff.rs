@@ -312,12 +312,30 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
         to.tables.iter().map(|t| (key.name(&t.name), t)).collect();
 
     // Which tables change shape: their dependants (views, triggers) are recreated around it.
+    // A table with a column of an enum that loses labels changes too, even when nothing of
+    // its own does: the column moves to the rebuilt type (and its dependants must make way).
+    let rebuilt_enums: Vec<&Name> = to
+        .enums
+        .iter()
+        .filter(|e| {
+            from.enums
+                .iter()
+                .any(|c| c.name == e.name && c.values.iter().any(|v| !e.values.contains(v)))
+        })
+        .map(|e| &e.name)
+        .collect();
+    let uses_rebuilt_enum = |table: &Table| {
+        table
+            .columns
+            .iter()
+            .any(|c| rebuilt_enums.iter().any(|e| mentions_type(&c.data_type, e)))
+    };
     let mut changed_tables: BTreeSet<Name> = BTreeSet::new();
     let mut table_changes = Vec::new();
     for (k, desired) in &desired_tables {
         if let Some(current) = current_tables.get(k) {
             let change = table_change(&key, current, desired, renames, &table_renames);
-            if !change.is_empty() {
+            if !change.is_empty() || uses_rebuilt_enum(current) {
                 changed_tables.insert(k.clone());
                 table_changes.push(change);
             }
@@ -694,10 +712,13 @@ fn function_uses_type(function: &Function, name: &Name) -> bool {
         .signature
         .split_once('(')
         .map_or("", |(_, arguments)| arguments);
-    let text = format!(
-        "{arguments} {}",
-        function.returns.as_deref().unwrap_or_default()
-    );
+    mentions_type(arguments, name)
+        || mentions_type(function.returns.as_deref().unwrap_or_default(), name)
+}
+
+/// Whether the type text `text`, as the engine prints it, has the word `name` in it (`mood`,
+/// `app.mood[]`, `SETOF mood`).
+fn mentions_type(text: &str, name: &Name) -> bool {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
         .any(|word| word == name.name)
 }

@@ -11,8 +11,9 @@
 //!   becomes `ALTER DOMAIN` / `ALTER SEQUENCE` (PostgreSQL refuses to drop a domain that
 //!   columns use, and a new sequence would start counting again);
 //! - an enum that loses labels is rebuilt, and the columns of the tables this change alters are
-//!   converted to the rebuilt type; columns of other tables cannot be seen from here, so a
-//!   check stops the change before anything is lost if any remain;
+//!   converted to the rebuilt type (the diff alters every table with a column of that type);
+//!   what else may use it (domains, functions) cannot be seen from here, so a check stops the
+//!   change before anything is lost if anything remains;
 //! - with [`RenderOptions::concurrent_indexes`], an index change is concurrent only when its
 //!   table exists before the change, is not partitioned, and no foreign key this change adds or
 //!   drops may rely on the index.

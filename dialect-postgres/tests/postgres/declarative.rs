@@ -434,6 +434,17 @@ cases! {
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
          CREATE TABLE t (id int, feeling mood NOT NULL DEFAULT 'ok', history mood[]);";
 
+    // A label goes while the tables using the type stay as they are: their columns still
+    // move to the rebuilt type, around the view that reads them.
+    remove_an_enum_value_of_unchanged_tables:
+        "CREATE TYPE role AS ENUM ('owner', 'billing', 'member');
+         CREATE TABLE memberships (id int, role role NOT NULL DEFAULT 'member');
+         CREATE VIEW owners AS SELECT id FROM memberships WHERE role = 'owner';
+         INSERT INTO memberships VALUES (1, 'owner'), (2, 'member');" =>
+        "CREATE TYPE role AS ENUM ('owner', 'member');
+         CREATE TABLE memberships (id int, role role NOT NULL DEFAULT 'member');
+         CREATE VIEW owners AS SELECT id FROM memberships WHERE role = 'owner';";
+
     // No cast leads from one enum to another: the columns go through text, and keep rows.
     column_to_another_enum:
         "CREATE TYPE old_status AS ENUM ('a', 'b');
