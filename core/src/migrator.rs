@@ -144,6 +144,16 @@ fn transactional(dialect: &dyn Dialect, migration: &Migration) -> bool {
     !migration.up.directives.no_transaction && dialect.capabilities().transactional_ddl
 }
 
+/// End a transaction a failed no-transaction script opened itself (`BEGIN;` ... with its
+/// `COMMIT;` never reached), rolling its part back as closing the connection would. Otherwise
+/// the failure would be recorded inside that transaction (on PostgreSQL, refused by the
+/// aborted transaction) and lost with it, leaving the history saying the run was interrupted.
+async fn end_script_transaction(store: &mut dyn Store) {
+    if let Err(error) = store.rollback().await {
+        tracing::debug!(%error, "no transaction left open by the failed script");
+    }
+}
+
 fn elapsed_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
@@ -391,7 +401,10 @@ impl Migrator {
                     history::write(self.store.as_mut(), &table, &row).await?;
                     Ok(())
                 }
-                Err(error) => Err(as_statement_error(error)),
+                Err(error) => {
+                    end_script_transaction(self.store.as_mut()).await;
+                    Err(as_statement_error(error))
+                }
             }
         };
 
@@ -515,7 +528,10 @@ impl Migrator {
         } else {
             match self.store.execute_script(&step.down.sql).await {
                 Ok(()) => history::write(self.store.as_mut(), &table, &row).await,
-                Err(error) => Err(error),
+                Err(error) => {
+                    end_script_transaction(self.store.as_mut()).await;
+                    Err(error)
+                }
             }
         };
         if let Err(error) = result {

@@ -504,6 +504,39 @@ async fn failed_no_transaction_migration_is_visible(case: Case) {
     assert_eq!(case.states().await, [(1, State::Applied)]);
 }
 
+/// A no-transaction migration may group statements in its own BEGIN/COMMIT (as generated
+/// SQLite rebuilds do). A failure inside the group rolls the group back, and the history
+/// records that failure rather than an interrupted run.
+async fn failed_group_in_a_no_transaction_migration_is_recorded(case: Case) {
+    case.write(
+        "1_grouped.up.sql",
+        "-- godwit:no-transaction\nCREATE TABLE before_group (id INTEGER);\nBEGIN;\n\
+         CREATE TABLE in_group (id INTEGER);\nCREATE TABLE in_group (id INTEGER);\nCOMMIT;\n",
+    );
+    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(matches!(err, Error::MigrationFailed { .. }), "{err}");
+    assert!(case.has_table("before_group").await);
+    assert!(!case.has_table("in_group").await);
+    let row = &case.history().await[0];
+    assert_eq!(row.status, Status::Failed);
+    let error = row.error.as_deref().unwrap_or_default();
+    assert!(error.contains("in_group"), "{error}");
+    assert_eq!(row.error_line, Some(5));
+    // The connection is usable afterwards: the lock and later runs work.
+    case.write(
+        "1_grouped.up.sql",
+        "-- godwit:no-transaction\nCREATE TABLE IF NOT EXISTS before_group (id INTEGER);\n",
+    );
+    let repaired = case
+        .migrator()
+        .await
+        .repair(RepairAction::MarkRolledBack(v(1)))
+        .await
+        .unwrap();
+    assert_eq!(repaired.status, Status::RolledBack);
+    assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [1]);
+}
+
 async fn concurrent_runner_waits_for_the_lock(case: Case) {
     case.write_abc();
     let mut holder = case.store().await;
@@ -748,6 +781,7 @@ every_backend!(
     procedural_bodies_run_whole,
     no_transaction_migration_runs_outside_a_transaction,
     failed_no_transaction_migration_is_visible,
+    failed_group_in_a_no_transaction_migration_is_recorded,
     concurrent_runner_waits_for_the_lock,
     a_layout_1_history_is_read_as_is_and_upgraded_by_migrate,
     a_layout_1_history_is_upgraded_by_rollback,
