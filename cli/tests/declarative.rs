@@ -455,6 +455,50 @@ fn generate_writes_up_and_down_and_then_finds_no_changes() {
     assert_code(&project.run(&["verify"]), 0);
 }
 
+/// The checks `push` runs after a SQLite rebuild are SQL in a generated migration too: a new
+/// foreign key that rows already break stops the migration, and the table stays as it was.
+#[test]
+fn a_generated_rebuild_checks_its_foreign_keys_when_it_runs() {
+    let project = with_schema(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER);\n",
+    );
+    assert_code(&project.run(&["generate", "tables"]), 0);
+    assert_code(&project.run(&["migrate"]), 0);
+    sqlite_exec(
+        &project.db(),
+        "INSERT INTO users VALUES (1); INSERT INTO notes VALUES (1, 1), (2, 999);",
+    );
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n",
+    );
+    assert_code(&project.run(&["generate", "notes reference users"]), 0);
+    let output = project.run(&["migrate", "--no-lint"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("CHECK constraint failed: rebuilding table notes would leave rows that break a foreign key"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        sqlite_rows(
+            &project.db(),
+            "SELECT sql FROM sqlite_master WHERE name = 'notes'"
+        ),
+        [
+            [
+                "CREATE TABLE \"notes\" (\n    \"id\" INTEGER PRIMARY KEY,\n    \"user_id\" INTEGER\n)"
+            ]
+        ]
+    );
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT count(*) FROM notes"),
+        [["2"]]
+    );
+}
+
 #[test]
 fn inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
     let project = pushed(&format!(

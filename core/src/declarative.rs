@@ -1411,9 +1411,10 @@ pub fn migration_steps<'a>(up: &'a [Statement], down: &[Statement]) -> Vec<Migra
 /// `PRAGMA foreign_keys` around a table rebuild), the script opens with
 /// `-- godwit:no-transaction` and wraps each run of transactional statements in its own
 /// `BEGIN;` ... `COMMIT;`, so it runs as `push` would. Hazards and failure hints are noted
-/// above their statement, and check queries, which a script cannot enforce, are written as
+/// above their statement. Check queries become the dialect's [`Dialect::assertion`], SQL that
+/// fails the migration as the check would fail a push; a dialect without one gets them as
 /// comments for the reader to run.
-pub fn migration_script(statements: &[Statement]) -> String {
+pub fn migration_script(dialect: &dyn Dialect, statements: &[Statement]) -> String {
     let mut text = String::new();
     let wrap = statements.iter().any(|s| !s.transactional);
     if wrap && statements.iter().all(|s| !s.transactional) {
@@ -1443,14 +1444,19 @@ pub fn migration_script(statements: &[Statement]) -> String {
         }
         let sql = statement.sql.trim_end();
         match &statement.kind {
-            StatementKind::AssertEmpty { message } => {
-                text.push_str(&format!(
-                    "-- check ({message}): this query must return no rows\n"
-                ));
-                for line in sql.lines() {
-                    text.push_str(&format!("-- {line}\n"));
+            StatementKind::AssertEmpty { message } => match dialect.assertion(sql, message) {
+                Some(check) => {
+                    text.push_str(&format!("-- check: {message}\n{check};\n"));
                 }
-            }
+                None => {
+                    text.push_str(&format!(
+                        "-- check ({message}): this query must return no rows\n"
+                    ));
+                    for line in sql.lines() {
+                        text.push_str(&format!("-- {line}\n"));
+                    }
+                }
+            },
             _ => {
                 text.push_str(sql);
                 if !sql.ends_with(';') {
@@ -1727,7 +1733,35 @@ async fn run_and_compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Hazard;
+    use crate::dialect::{Capabilities, Hazard};
+    use crate::LockKind;
+
+    /// A dialect for scripts: `checks` says whether it can turn a check into SQL.
+    #[derive(Debug)]
+    struct Script {
+        checks: bool,
+    }
+
+    impl Dialect for Script {
+        fn name(&self) -> &'static str {
+            "script"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new(LockKind::Row)
+        }
+        fn placeholder(&self, _: usize) -> String {
+            "?".into()
+        }
+        fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
+            (String::new(), Vec::new())
+        }
+        fn assertion(&self, query: &str, message: &str) -> Option<String> {
+            self.checks
+                .then(|| format!("SELECT fail({message:?}) WHERE EXISTS ({query})"))
+        }
+    }
+
+    const PLAIN: Script = Script { checks: false };
     use crate::schema::{Column, Index};
 
     fn renames() -> Renames {
@@ -2090,7 +2124,7 @@ mod tests {
         }
         assert_eq!(rollback_order(&steps), down);
 
-        let script = migration_script(steps[2].up);
+        let script = migration_script(&PLAIN, steps[2].up);
         assert!(
             script.starts_with(
                 "-- godwit:no-transaction\n-- These statements cannot run inside a transaction.\n"
@@ -2174,24 +2208,28 @@ mod tests {
 
     #[test]
     fn scripts_group_transactional_statements_when_some_cannot_be() {
-        let plain = migration_script(&[
-            Statement::execute("CREATE TABLE a (id int)"),
-            Statement::execute("DROP TABLE b;").with_hazard(Hazard::new(
-                HazardKind::DropTable,
-                "drops table b",
-                None,
-            )),
-        ]);
+        let plain = migration_script(
+            &PLAIN,
+            &[
+                Statement::execute("CREATE TABLE a (id int)"),
+                Statement::execute("DROP TABLE b;").with_hazard(Hazard::new(
+                    HazardKind::DropTable,
+                    "drops table b",
+                    None,
+                )),
+            ],
+        );
         assert_eq!(
             plain,
             "\nCREATE TABLE a (id int);\n\n-- hazard: drops table b\nDROP TABLE b;\n"
         );
-        let wrapped = migration_script(&[
+        let statements = [
             Statement::execute("PRAGMA foreign_keys = OFF").outside_transaction(),
             Statement::execute("ALTER TABLE a RENAME TO b"),
             Statement::assert_empty("PRAGMA foreign_key_check", "foreign keys hold"),
             Statement::execute("PRAGMA foreign_keys = ON").outside_transaction(),
-        ]);
+        ];
+        let wrapped = migration_script(&PLAIN, &statements);
         assert!(
             wrapped.starts_with("-- godwit:no-transaction\n"),
             "{wrapped}"
@@ -2206,5 +2244,15 @@ mod tests {
         );
         let directives = crate::migration::Directives::parse(&wrapped).unwrap();
         assert!(directives.no_transaction);
+
+        // A dialect that can enforce the check in SQL does.
+        let enforced = migration_script(&Script { checks: true }, &statements);
+        assert!(
+            enforced.contains(
+                "-- check: foreign keys hold\n\
+                 SELECT fail(\"foreign keys hold\") WHERE EXISTS (PRAGMA foreign_key_check);\n"
+            ),
+            "{enforced}"
+        );
     }
 }

@@ -412,6 +412,15 @@ pub trait Dialect: Send + Sync + Debug {
         })
     }
 
+    /// SQL that fails, saying `message`, when `query` returns a row: how a check
+    /// ([`StatementKind::AssertEmpty`]) runs inside a migration file, where godwit does not
+    /// read query results. `None` when the engine has no way to; the file then carries the
+    /// check as a comment for the reader.
+    fn assertion(&self, query: &str, message: &str) -> Option<String> {
+        let _ = (query, message);
+        None
+    }
+
     /// Render a whole schema as DDL that recreates it (`godwit inspect`). The default renders
     /// the diff from an empty schema.
     fn render_schema(&self, schema: &Schema) -> Result<String, RenderError> {

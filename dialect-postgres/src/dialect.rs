@@ -93,6 +93,10 @@ impl Dialect for PgDialect {
     ) -> Result<Vec<Statement>, RenderError> {
         crate::render::render(changes, options)
     }
+
+    fn assertion(&self, query: &str, message: &str) -> Option<String> {
+        Some(crate::render::assertion(query, message))
+    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,10 @@ impl Dialect for SqliteDialect {
     ) -> Result<Vec<Statement>, RenderError> {
         render::render(changes)
     }
+
+    fn assertion(&self, query: &str, message: &str) -> Option<String> {
+        Some(render::assertion(query, message))
+    }
 }
 
 #[cfg(test)]

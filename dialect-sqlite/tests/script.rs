@@ -395,3 +395,26 @@ async fn in_memory_stores_work() {
     assert_eq!(rows, [vec![Value::Int(42)]]);
     assert_eq!(store.dialect().name(), "sqlite");
 }
+
+/// A check of a generated migration fails the script with its message when its query finds a
+/// row, and passes when it finds none; several checks can share one script.
+#[tokio::test(flavor = "current_thread")]
+async fn an_assertion_fails_with_its_message_only_when_its_query_finds_rows() {
+    let (_dir, mut store) = temp_store();
+    let dialect = store.dialect();
+    let passing = dialect
+        .assertion("SELECT 1 WHERE 0;", "rebuilding lost rows")
+        .unwrap();
+    let failing = dialect
+        .assertion("SELECT 1", "rebuilding table \"t\" breaks a key")
+        .unwrap();
+    store.execute_script(&passing).await.unwrap();
+    store.execute_script(&passing).await.unwrap();
+    let error = script_error(&mut store, &failing).await;
+    assert!(
+        error
+            .message
+            .ends_with("CHECK constraint failed: rebuilding table \"t\" breaks a key"),
+        "{error}"
+    );
+}

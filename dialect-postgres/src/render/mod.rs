@@ -553,6 +553,15 @@ fn routine_by_signature(name: &Name, signature: &str) -> Result<String, RenderEr
     Ok(format!("{}({arguments})", qualified(name)))
 }
 
+/// A `DO` block that raises `message` when `query` returns a row.
+pub(crate) fn assertion(query: &str, message: &str) -> String {
+    format!(
+        "DO $godwit$\nBEGIN\n    IF EXISTS ({}) THEN\n        RAISE EXCEPTION USING MESSAGE = {};\n    END IF;\nEND\n$godwit$",
+        query.trim().trim_end_matches(';'),
+        literal(message)
+    )
+}
+
 /// The object of a `COMMENT ON` statement.
 fn comment_target(on: &CommentTarget) -> Result<String, RenderError> {
     Ok(match on {

@@ -232,3 +232,26 @@ async fn atomic_function_bodies_and_rules_stay_whole_outside_a_transaction() {
         vec![vec![Value::Int(-1), Value::Int(-10)]]
     );
 }
+
+/// A check of a generated migration fails the script with its message when its query finds a
+/// row, and passes when it finds none.
+#[tokio::test]
+async fn an_assertion_fails_with_its_message_only_when_its_query_finds_rows() {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    let dialect = store.dialect();
+    let passing = dialect
+        .assertion("SELECT 1 WHERE false", "never shown")
+        .unwrap();
+    let failing = dialect
+        .assertion("SELECT 1 AS \"it's\";", "type t loses 'x' while it is used")
+        .unwrap();
+    store.execute_script(&passing).await.unwrap();
+    let error = unwrap_statement_error(store.execute_script(&failing).await);
+    assert!(
+        error
+            .message
+            .starts_with("type t loses 'x' while it is used"),
+        "{error}"
+    );
+}
