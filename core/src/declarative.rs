@@ -1733,8 +1733,8 @@ async fn run_and_compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::{Capabilities, Hazard};
     use crate::LockKind;
+    use crate::dialect::{Capabilities, Hazard};
 
     /// A dialect for scripts: `checks` says whether it can turn a check into SQL.
     #[derive(Debug)]

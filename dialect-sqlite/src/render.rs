@@ -156,6 +156,9 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The temporary table holding, per rebuilt table, how many rows broke a foreign key before.
+const FOREIGN_KEY_BASELINE: &str = "\"godwit_foreign_key_baseline\"";
+
 /// Render `changes`, in the diff's order, as statements.
 pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
     let context = Context::new(changes)?;
@@ -276,17 +279,42 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
     if keys_off {
         statements.push(Statement::execute("PRAGMA foreign_keys = OFF").outside_transaction());
     }
+    // Rows may break a foreign key before anything runs (written while keys were off); a
+    // rebuild must not add to them, but is not blamed for them: their count per table is
+    // kept first, under the table's final name, and compared after.
+    let violations = |name: &str| {
+        let name = sql::string_literal(name);
+        format!(
+            "SELECT count(*) FROM pragma_foreign_key_check \
+             WHERE lower(\"table\") = lower({name}) OR lower(parent) = lower({name})"
+        )
+    };
+    if !rebuilt.is_empty() {
+        statements.push(Statement::execute(format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {FOREIGN_KEY_BASELINE} \
+             (\"table_name\" TEXT NOT NULL, \"violations\" INTEGER NOT NULL)"
+        )));
+    }
+    for table in &rebuilt {
+        statements.push(Statement::execute(format!(
+            "INSERT INTO temp.{FOREIGN_KEY_BASELINE} SELECT {}, ({})",
+            sql::string_literal(&table.name),
+            violations(context.original_name(table))
+        )));
+    }
     statements.extend(body);
     for table in rebuilt {
-        let name = sql::string_literal(&table.name);
         statements.push(Statement::assert_empty(
             format!(
-                "SELECT 1 FROM pragma_foreign_key_check \
-                 WHERE lower(\"table\") = lower({name}) OR lower(parent) = lower({name})"
+                "SELECT 1 WHERE ({}) > (SELECT \"violations\" FROM temp.{FOREIGN_KEY_BASELINE} \
+                 WHERE \"table_name\" = {} ORDER BY rowid DESC LIMIT 1)",
+                violations(&table.name),
+                sql::string_literal(&table.name)
             ),
             format!(
-                "rebuilding table {table} would leave rows that break a foreign key from or to \
-                 it, so nothing was changed; PRAGMA foreign_key_check lists them"
+                "rebuilding table {table} would leave more rows breaking a foreign key from or \
+                 to it than there were before, so nothing was changed; PRAGMA \
+                 foreign_key_check lists them"
             ),
         ));
     }
@@ -948,9 +976,11 @@ mod tests {
         let statements = render(&changes).unwrap();
         let sql = sql(&statements);
         assert_eq!(sql[0], "PRAGMA foreign_keys = OFF");
+        // The count of rows breaking a key before, which the rebuild must not add to.
+        assert!(sql[2].starts_with("INSERT INTO temp.\"godwit_foreign_key_baseline\""));
         assert!(
-            sql[1].starts_with("CREATE TABLE \"_godwit_new_child\"")
-                && sql[1].contains(
+            sql[3].starts_with("CREATE TABLE \"_godwit_new_child\"")
+                && sql[3].contains(
                     "FOREIGN KEY (\"parent_id\") REFERENCES \"parent\" (\"id\") ON DELETE CASCADE"
                 ),
             "{sql:#?}"

@@ -365,6 +365,62 @@ async fn a_failing_rebuild_leaves_the_table_and_its_rows() {
     );
 }
 
+/// Rows that broke a foreign key before (written while keys were off) do not stop a rebuild,
+/// and stay as they were; a rebuild that breaks a key for more rows is rolled back.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rebuild_is_not_blamed_for_rows_that_broke_a_key_before() {
+    let (_dir, mut store) = temp_store();
+    store
+        .execute_script(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE entries (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts (id),
+                                   note_id INTEGER);
+             CREATE TABLE notes (id INTEGER PRIMARY KEY);
+             INSERT INTO accounts VALUES (1, 'a');
+             INSERT INTO entries VALUES (1, 1, NULL), (2, 999, 5);
+             PRAGMA foreign_keys = ON;",
+        )
+        .await
+        .unwrap();
+    let orphans = "SELECT \"table\", rowid FROM pragma_foreign_key_check";
+    assert_eq!(rows(&mut store, orphans).await.len(), 1);
+    converge(
+        &mut store,
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE entries (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts (id),
+                               note_id INTEGER);
+         CREATE TABLE notes (id INTEGER PRIMARY KEY);",
+        &Renames::default(),
+    )
+    .await;
+    assert_eq!(rows(&mut store, orphans).await.len(), 1);
+
+    // A new key that entry 2 breaks too: one more row breaking a key, so nothing changes.
+    let before = common::introspect(&mut store).await;
+    let desired = common::desired(
+        &mut store,
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE entries (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts (id),
+                               note_id INTEGER REFERENCES notes (id));
+         CREATE TABLE notes (id INTEGER PRIMARY KEY);",
+    )
+    .await;
+    let statements = common::plan(&before, &desired, &Renames::default()).unwrap();
+    let error = common::apply_changes(&mut store, &statements)
+        .await
+        .unwrap_err();
+    assert!(
+        error.contains("would leave more rows breaking a foreign key"),
+        "{error}"
+    );
+    assert_eq!(common::introspect(&mut store).await, before);
+    assert_eq!(
+        rows(&mut store, "SELECT count(*) FROM entries").await,
+        [[Value::Int(2)]]
+    );
+}
+
 /// Two spellings of one schema: layout, comments, keyword case in `CREATE TABLE`, type-name
 /// case and spacing inside types, checks, generated columns, indexes and triggers. (Keyword
 /// case inside index and trigger text is kept as written, and views are kept verbatim: the
