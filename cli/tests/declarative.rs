@@ -153,6 +153,22 @@ fn a_dry_run_prints_the_plan_and_changes_nothing() {
     assert_eq!(catalog(&project.db()), before);
 }
 
+/// A schema file with nothing in it (cut short, say) is named in a warning, and the drops it
+/// plans still need consent.
+#[test]
+fn an_empty_schema_file_is_named_and_its_drops_need_consent() {
+    let project = pushed(USERS);
+    project.write("schema.sql", "-- written by a script that failed\n\n");
+    let output = project.run(&["push"]);
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("schema.sql holds no statements: the desired schema is empty"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(columns(&project.db(), "users"), ["id", "email", "nickname"]);
+}
+
 #[test]
 fn push_reports_json_and_hazards() {
     let project = pushed(USERS);

@@ -350,6 +350,15 @@ impl SchemaSource {
         Ok(SchemaSource { files })
     }
 
+    /// Whether no file holds a statement (only blanks and comments): a desired schema with
+    /// nothing in it, which more often means a file that was cut short than a wish to drop
+    /// everything.
+    pub fn holds_no_statements(&self) -> bool {
+        self.files
+            .iter()
+            .all(|(_, sql)| crate::hints::statements(sql).is_some_and(|s| s.is_empty()))
+    }
+
     /// The rename hints of every file ([`crate::hints`]), together.
     pub fn rename_hints(&self) -> Result<Renames, DeclarativeError> {
         let mut renames = Renames::default();

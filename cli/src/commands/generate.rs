@@ -65,6 +65,7 @@ pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result
         .clone()
         .unwrap_or_else(|| config.schema_file.clone());
     let source = scratch::schema_source(config, Some(&schema_path))?;
+    scratch::warn_if_empty(&source, output);
     let hints = scratch::hints(&source)?;
     let dir = &config.migrations;
     let migrations = if dir.exists() {

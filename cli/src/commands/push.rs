@@ -49,6 +49,7 @@ impl Target<'_> {
 /// database, then plan and apply the difference.
 pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(), CliError> {
     let source = scratch::schema_source(config, args.schema.schema.as_deref())?;
+    scratch::warn_if_empty(&source, output);
     let hints = scratch::hints(&source)?;
     let url = config.url()?;
     let redacted = url.redacted();

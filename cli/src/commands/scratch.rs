@@ -12,6 +12,7 @@ use godwit_core::{Error, Store};
 use crate::backend;
 use crate::config::{Config, DatabaseUrl};
 use crate::error::CliError;
+use crate::output::Output;
 
 /// The desired schema: `--schema` (relative to the working directory) or `schema_file` from
 /// the config (relative to the config file).
@@ -24,6 +25,22 @@ pub(super) fn schema_source(
         return Err(CliError::NoSchemaFile { path });
     }
     SchemaSource::load(&path).map_err(|error| CliError::Engine(error.into()))
+}
+
+/// Say so when the schema files hold no statement: the plan then drops every table, which
+/// still needs consent, but the likelier cause is a file cut short.
+pub(super) fn warn_if_empty(source: &SchemaSource, output: Output) {
+    if source.holds_no_statements() {
+        let files: Vec<String> = source
+            .files
+            .iter()
+            .map(|(path, _)| path.display().to_string())
+            .collect();
+        output.warning(&format_args!(
+            "{} holds no statements: the desired schema is empty, so the plan drops everything godwit manages",
+            files.join(", ")
+        ));
+    }
 }
 
 /// A connection scratch databases are created on, and its URL for messages.
