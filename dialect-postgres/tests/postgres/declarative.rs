@@ -333,7 +333,7 @@ cases! {
 
     narrow_a_type:
         "CREATE TABLE t (id bigint, code varchar(20), price numeric(10,2));
-         INSERT INTO t VALUES (1, 'abc', 1.5), (2, NULL, NULL);" =>
+         INSERT INTO t VALUES (1, 'abc', 1.5), (2, NULL, NULL), (3, 'abcdefgh', 1.25);" =>
         "CREATE TABLE t (id integer, code varchar(5), price numeric(10,1));";
 
     // An array narrows like its elements (varchar truncates, numeric rounds, silently).
@@ -723,14 +723,18 @@ cases! {
          CREATE INDEX events_2024_id ON events_2024 (id);";
 }
 
+/// The columns of every table move to the rebuilt type; a domain over it cannot be seen
+/// from the change, so the rebuild stops before anything is lost.
 #[tokio::test]
-async fn removing_enum_values_that_other_tables_use_is_stopped_and_rolled_back() {
+async fn removing_enum_values_that_a_domain_uses_is_stopped_and_rolled_back() {
     let mut m = migration(
         "CREATE TYPE mood AS ENUM ('sad', 'meh', 'happy');
-         CREATE TABLE t (feeling mood);
-         INSERT INTO t VALUES ('meh');",
+         CREATE DOMAIN cheerful AS mood CHECK (VALUE <> 'sad');
+         CREATE TABLE t (feeling mood, outlook cheerful);
+         INSERT INTO t VALUES ('sad', 'happy');",
         "CREATE TYPE mood AS ENUM ('sad', 'happy');
-         CREATE TABLE t (feeling mood);",
+         CREATE DOMAIN cheerful AS mood CHECK (VALUE <> 'sad');
+         CREATE TABLE t (feeling mood, outlook cheerful);",
         &Renames::default(),
         &RenderOptions::default(),
     )
@@ -740,8 +744,7 @@ async fn removing_enum_values_that_other_tables_use_is_stopped_and_rolled_back()
         .await
         .expect_err("the rebuild must stop");
     assert!(
-        error.contains("type public.mood loses values ('meh')")
-            && error.contains("column feeling of table t"),
+        error.contains("type public.mood loses values ('meh')") && error.contains("cheerful"),
         "{error}"
     );
     assert_eq!(introspect(&mut m.store).await, before, "nothing may change");
