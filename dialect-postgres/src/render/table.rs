@@ -7,8 +7,8 @@ use godwit_core::schema::{Column, ForeignKey, Name, Table};
 
 use super::sql::{
     constraint_clause, constraint_prefix, identity_clause, is_partition_marker,
-    is_serial_sequence_of, is_widening, literal, nextval_sequence, partition_key, partition_of,
-    qualified, quote, quoted_list, serial_type, split_qualified, unique_clause,
+    is_serial_sequence_of, is_widening, literal, narrowed_values, nextval_sequence, partition_key,
+    partition_of, qualified, quote, quoted_list, serial_type, split_qualified, unique_clause,
 };
 use super::{Context, constraint_name, impossible};
 use crate::sequence::SequenceOptions;
@@ -413,11 +413,13 @@ impl Context<'_> {
                 statement = statement.with_hazard(Hazard::new(
                     HazardKind::NarrowType,
                     format!(
-                        "changes column {} of {table} from {} to {}; values may not convert",
+                        "changes column {} of {table} from {} to {}; values may be cut, \
+                         rounded or fail to convert",
                         to.name, from.data_type, to.data_type
                     ),
                     self.count_query(table, std::slice::from_ref(&to.name), |cols| {
-                        format!("{} IS NOT NULL", cols[0])
+                        narrowed_values(&from.data_type, &to.data_type, &cols[0])
+                            .unwrap_or_else(|| format!("{} IS NOT NULL", cols[0]))
                     }),
                 ));
             }
