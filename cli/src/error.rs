@@ -115,6 +115,14 @@ pub enum CliError {
         /// The name given.
         name: String,
     },
+    /// The newest migration has the largest version there is.
+    #[error(
+        "migration {latest} has the largest version there can be, so no migration can come after it; renumber it (versions are timestamps like 20260101120000, or small integers)"
+    )]
+    NoVersionLeft {
+        /// The newest version.
+        latest: i64,
+    },
     /// `init` found a config file already there.
     #[error(
         "{} already exists; init never overwrites it: edit it, or delete it and run init again",
@@ -377,6 +385,7 @@ impl CliError {
             | CliError::NoMigrationsDir { .. }
             | CliError::Source(_)
             | CliError::BadMigrationName { .. }
+            | CliError::NoVersionLeft { .. }
             | CliError::ConfigExists { .. }
             | CliError::NoSchemaFile { .. }
             | CliError::DevUrlEngine { .. }
@@ -386,6 +395,10 @@ impl CliError {
             | CliError::UnknownRule { .. }
             | CliError::NoLintDialect { .. }
             | CliError::ReadFile { .. } => Exit::Usage,
+            CliError::Open {
+                source: StoreError::InvalidUrl { .. },
+                ..
+            } => Exit::Usage,
             CliError::Create { .. }
             | CliError::Open { .. }
             | CliError::Database { .. }

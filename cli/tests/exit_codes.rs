@@ -123,6 +123,27 @@ const CASES: &[Case] = &[
         says: "not a database URL godwit understands",
     },
     Case {
+        name: "malformed PostgreSQL URL",
+        setup: one_migration,
+        args: &[
+            "--url",
+            "postgres://app:s3cret@127.0.0.1:99999/app",
+            "status",
+        ],
+        code: 2,
+        says: "the URL postgres://app:***@127.0.0.1:99999/app is not valid: invalid port number",
+    },
+    Case {
+        name: "new after the largest version",
+        setup: |project| {
+            project.write("migrations/9223372036854775807_last.up.sql", "SELECT 1;\n");
+            None
+        },
+        args: &["new", "one more"],
+        code: 2,
+        says: "has the largest version there can be",
+    },
+    Case {
         name: "missing explicit config",
         setup: nothing,
         args: &["--config", "missing.toml", "status"],

@@ -391,31 +391,43 @@ impl<'a> IntoIterator for &'a Migrations {
     }
 }
 
-/// Turn a free-form migration name into the `snake_case` used in file names.
+/// Turn a free-form migration name into the `snake_case` used in file names: letters and
+/// digits of any script, lowercased, the rest collapsed into `_`, and at most
+/// [`MAX_SLUG_BYTES`] bytes, so the file name stays within what file systems allow.
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();
     for c in name.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') {
+        if c.is_alphanumeric() {
+            let lower: String = c.to_lowercase().collect();
+            if out.len() + lower.len() > MAX_SLUG_BYTES {
+                break;
+            }
+            out.push_str(&lower);
+        } else if !out.ends_with('_') && out.len() < MAX_SLUG_BYTES {
             out.push('_');
         }
     }
     out.trim_matches('_').to_string()
 }
 
+/// The longest name part [`slugify`] makes: with a 19-digit version and `.down.sql`, a file
+/// name stays under the 255 bytes most file systems allow.
+pub const MAX_SLUG_BYTES: usize = 200;
+
 /// The version `new` gives a migration created at `now_utc` (`YYYYMMDDHHMMSS`), moved past
 /// `latest` when the clock is behind it or two migrations are made in the same second, so
 /// file order always equals creation order.
-pub fn next_version(now_utc: std::time::SystemTime, latest: Option<Version>) -> Version {
+///
+/// `None` when `latest` is the largest version there can be, so nothing can come after it.
+pub fn next_version(now_utc: std::time::SystemTime, latest: Option<Version>) -> Option<Version> {
     let stamp = humantime::format_rfc3339_seconds(now_utc).to_string();
     let digits: String = stamp.chars().filter(char::is_ascii_digit).collect();
     let from_clock: i64 = digits.parse().unwrap_or(1);
     let next = match latest {
-        Some(latest) if latest.get() >= from_clock => latest.get() + 1,
+        Some(latest) if latest.get() >= from_clock => latest.get().checked_add(1)?,
         _ => from_clock,
     };
-    Version(next.max(1))
+    Some(Version(next.max(1)))
 }
 
 #[cfg(test)]
@@ -480,18 +492,22 @@ mod tests {
     #[test]
     fn next_version_is_monotonic() {
         let t = humantime::parse_rfc3339("2024-05-06T07:08:09Z").unwrap();
-        assert_eq!(next_version(t, None).get(), 20240506070809);
-        assert_eq!(
-            next_version(t, Some(Version(20240506070809))).get(),
-            20240506070810
-        );
-        assert_eq!(next_version(t, Some(Version(3))).get(), 20240506070809);
+        let next = |latest| next_version(t, latest).map(Version::get);
+        assert_eq!(next(None), Some(20240506070809));
+        assert_eq!(next(Some(Version(20240506070809))), Some(20240506070810));
+        assert_eq!(next(Some(Version(3))), Some(20240506070809));
+        assert_eq!(next(Some(Version(i64::MAX))), None);
     }
 
     #[test]
     fn slugs() {
         assert_eq!(slugify("Create Users!"), "create_users");
         assert_eq!(slugify("  add--email  "), "add_email");
+        assert_eq!(slugify("Ünïcode Name!"), "ünïcode_name");
+        assert_eq!(slugify("名前 を 追加"), "名前_を_追加");
+        let long = slugify(&"very long name ".repeat(40));
+        assert!(long.len() <= MAX_SLUG_BYTES && long.starts_with("very_long_name_very"));
+        assert!(!long.ends_with('_'));
     }
 
     #[test]

@@ -201,6 +201,14 @@ pub enum StoreError {
         /// The driver's message.
         message: String,
     },
+    /// The URL cannot be read: a usage error, not a failure of the database.
+    #[error("the URL {target} is not valid: {reason}")]
+    InvalidUrl {
+        /// The URL, with any password removed.
+        target: String,
+        /// What is wrong, and the form expected.
+        reason: String,
+    },
     /// A statement of a migration script failed.
     #[error("{0}")]
     Statement(StatementError),

@@ -135,11 +135,9 @@ impl PgStore {
     /// what to check.
     pub async fn connect(url: &str, options: &PgOptions) -> Result<PgStore, StoreError> {
         let target = godwit_core::url::redact(url).to_string();
-        let invalid = |reason: String| StoreError::Connect {
+        let invalid = |reason: String| StoreError::InvalidUrl {
             target: target.clone(),
-            message: format!(
-                "the URL is not valid ({reason}); expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
-            ),
+            reason: format!("{reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
         };
         let connect_options = PgConnectOptions::from_str(url).map_err(|error| {
             invalid(match error {

@@ -125,7 +125,10 @@ pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result
     let mut written = Vec::with_capacity(steps.len());
     let mut scripts = Vec::with_capacity(steps.len());
     for (index, step) in steps.iter().enumerate() {
-        let version = next_version(SystemTime::now(), latest);
+        let version =
+            next_version(SystemTime::now(), latest).ok_or_else(|| CliError::NoVersionLeft {
+                latest: latest.map_or(i64::MAX, Version::get),
+            })?;
         latest = Some(version);
         let step_slug = match (steps.len(), step.kind) {
             (1, _) | (_, StepKind::Main) => slug.clone(),

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use godwit_core::Migrations;
 use godwit_core::migration::{next_version, slugify};
+use godwit_core::{Migrations, Version};
 use serde::Serialize;
 
 use crate::args::NewArgs;
@@ -37,7 +37,10 @@ pub fn run(config: &Config, args: &NewArgs, output: Output) -> Result<(), CliErr
     } else {
         None
     };
-    let version = next_version(SystemTime::now(), latest);
+    let version =
+        next_version(SystemTime::now(), latest).ok_or_else(|| CliError::NoVersionLeft {
+            latest: latest.map_or(i64::MAX, Version::get),
+        })?;
     fs::create_dir_all(dir).map_err(|source| CliError::Create {
         path: dir.clone(),
         source,
