@@ -254,7 +254,9 @@ impl Migrations {
             else {
                 continue;
             };
-            if file_name.starts_with('.') || !file_name.ends_with(".sql") || path.is_dir() {
+            // `.SQL` counts: such a file is a migration misnamed, not something else.
+            let is_sql = file_name.to_ascii_lowercase().ends_with(".sql");
+            if file_name.starts_with('.') || !is_sql || path.is_dir() {
                 continue;
             }
             files.push((file_name, path));
@@ -537,6 +539,13 @@ mod tests {
         ));
         std::fs::remove_file(dir.path().join("2_other.up.sql")).unwrap();
         write("oops.sql", "SELECT 1;");
+        assert!(matches!(
+            Migrations::from_dir(dir.path()),
+            Err(SourceError::InvalidFileName { .. })
+        ));
+        std::fs::remove_file(dir.path().join("oops.sql")).unwrap();
+        // An upper-case extension is a misnamed migration, not another kind of file.
+        write("3_c.up.SQL", "SELECT 1;");
         assert!(matches!(
             Migrations::from_dir(dir.path()),
             Err(SourceError::InvalidFileName { .. })
