@@ -240,8 +240,8 @@ fn partial_outcome(
     };
     if interrupted {
         return unknown(
-            "the process stopped while the migration ran outside a transaction; any of its \
-             statements may have run: compare the schema with the script",
+            "the process stopped while it ran; any of its statements may have run: compare the \
+             schema with the script",
         );
     }
     let Some(file) = file else {
