@@ -155,8 +155,9 @@ pub enum Command {
     /// Show the state of every migration
     ///
     /// Lists every migration known to the files or the history with its state (applied,
-    /// pending, failed, rolled back, modified, missing, out of order) and its last run. Reads
-    /// only: takes no lock and creates no table. Exits 0 even when migrations are pending.
+    /// pending, running, failed, rolled back, modified, missing, out of order) and its last
+    /// run. Reads only: takes no lock and creates no table. Exits 0 even when migrations are
+    /// pending.
     #[command(after_help = "Example:\n  godwit status\n  godwit status --format json")]
     Status,
 

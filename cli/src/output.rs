@@ -324,8 +324,9 @@ fn timestamp(rfc3339: &str) -> String {
 }
 
 /// The order states are counted in below the status table.
-const STATES: [State; 7] = [
+const STATES: [State; 8] = [
     State::Applied,
+    State::Running,
     State::Pending,
     State::OutOfOrder,
     State::Failed,
@@ -337,7 +338,7 @@ const STATES: [State; 7] = [
 fn state_color(state: State) -> Color {
     match state {
         State::Applied => Color::Green,
-        State::Pending | State::RolledBack => Color::Yellow,
+        State::Pending | State::RolledBack | State::Running => Color::Yellow,
         State::Failed | State::Modified | State::Missing | State::OutOfOrder => Color::Red,
     }
 }

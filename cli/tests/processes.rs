@@ -301,3 +301,52 @@ async fn sqlite_six_runners_at_once() {
 async fn postgres_six_runners_at_once() {
     six_runners_at_once(Backend::Postgres).await;
 }
+
+/// The state `godwit --format json status` gives migration `version`.
+fn json_state(project: &Project, version: i64) -> String {
+    let output = project
+        .godwit()
+        .args(["--format", "json", "status"])
+        .output()
+        .expect("run status");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("status JSON");
+    value["migrations"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["version"] == version))
+        .map(|m| m["state"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_else(|| panic!("no migration {version} in {value}"))
+}
+
+/// A no-transaction migration's row says failed from its start (so a crash leaves a failure
+/// behind); while its runner lives and holds the lock, `status` says it is running.
+#[tokio::test]
+async fn postgres_status_shows_a_no_transaction_migration_running() {
+    use std::io::Read;
+    let project = Project::new(Backend::Postgres);
+    project.write(
+        "1_slow.up.sql",
+        "-- godwit:no-transaction\nSELECT pg_sleep(3);\n",
+    );
+    let mut child = project
+        .godwit()
+        .arg("migrate")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn godwit");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("applying 1 slow") {
+        let n = stdout.read(&mut chunk).expect("read godwit's output");
+        assert!(
+            n > 0,
+            "godwit ended early: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    assert_eq!(json_state(&project, 1), "running");
+    assert!(child.wait().expect("wait for godwit").success());
+    assert_eq!(json_state(&project, 1), "applied");
+}

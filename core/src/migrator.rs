@@ -11,7 +11,8 @@ use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
 use crate::migration::{Migration, Migrations, Version};
 use crate::plan::{
-    self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, StatusReport, Warning,
+    self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
+    StatusReport, Warning,
 };
 use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction};
 use crate::store::{
@@ -206,7 +207,27 @@ impl Migrator {
     /// The state of every migration. Read-only: takes no lock and creates no table.
     pub async fn status(&mut self) -> Result<StatusReport, Error> {
         let rows = self.history().await?;
-        Ok(plan::status(&rows, &self.migrations))
+        let mut report = plan::status(&rows, &self.migrations);
+        // A no-transaction migration is recorded as failed before it starts, so that a crash
+        // leaves a failure behind. Unfinished, with a live runner holding the lock, it is
+        // running now. Who holds the lock is a courtesy here: if it cannot be read, the
+        // row says what the history says.
+        let unfinished = |e: &StatusEntry| e.state == State::Failed && e.finished_at.is_none();
+        if report.entries.iter().any(unfinished) {
+            let holder = self
+                .store
+                .lock_holder(&self.config.history)
+                .await
+                .ok()
+                .flatten();
+            if holder.is_some_and(|h| h.alive != Some(false)) {
+                for entry in report.entries.iter_mut().filter(|e| unfinished(e)) {
+                    entry.state = State::Running;
+                    entry.error = None;
+                }
+            }
+        }
+        Ok(report)
     }
 
     /// What `migrate` would do now. Read-only.
@@ -390,7 +411,7 @@ impl Migrator {
             pending.status = Status::Failed;
             pending.error = Some(
                 "interrupted: the process stopped while this migration ran outside a transaction; \
-                 inspect the schema, then use `godwit repair`"
+                 `godwit recover` explains what may have run and the ways out"
                     .into(),
             );
             history::write(self.store.as_mut(), &table, &pending).await?;

@@ -21,6 +21,10 @@ pub enum State {
     Pending,
     /// The last attempt failed (or was interrupted outside a transaction).
     Failed,
+    /// Running now, outside a transaction: its run has not finished and a live runner holds
+    /// the migration lock. (Its row says `failed` from the start, so that a crash leaves a
+    /// failure behind; [`crate::Migrator::status`] tells the two apart.)
+    Running,
     /// Applied, then rolled back; `migrate` will apply it again.
     RolledBack,
     /// Applied, but the file has changed since.
@@ -38,6 +42,7 @@ impl State {
             State::Applied => "applied",
             State::Pending => "pending",
             State::Failed => "failed",
+            State::Running => "running",
             State::RolledBack => "rolled back",
             State::Modified => "modified",
             State::Missing => "missing",
