@@ -612,8 +612,8 @@ pub struct RepairArgs {
 #[derive(Debug, Args)]
 #[group(id = "action", required = true, multiple = false)]
 struct RepairFlags {
-    /// Record the edited file's checksum for applied migration VERSION (the old one is kept
-    /// for audit)
+    /// Record the edited files of applied migration VERSION: the up script's checksum (the
+    /// old one is kept for audit) and the down script rollback will run
     #[arg(long, value_name = "VERSION")]
     accept_checksum: Option<Version>,
 

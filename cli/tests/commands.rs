@@ -383,6 +383,35 @@ fn a_failure_ends_the_progress_line() {
     assert_eq!(stdout(&output), "applying 1 broken ... failed\n");
 }
 
+/// Rollback runs the down script recorded when the migration ran. A down file fixed since is
+/// named in a warning, and runs once `repair --accept-checksum` records it.
+#[test]
+fn a_fixed_down_file_runs_once_it_is_accepted() {
+    let project = Project::new();
+    project.write(
+        "migrations/1_add_notes.up.sql",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY);",
+    );
+    project.write("migrations/1_add_notes.down.sql", "DROP TABLE note;");
+    assert_code(&project.run(&["migrate"]), 0);
+    assert_code(&project.run(&["rollback"]), 1);
+
+    project.write("migrations/1_add_notes.down.sql", "DROP TABLE notes;");
+    let output = project.run(&["rollback"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains(
+            "the down file of migration 1 changed since it was applied; the down script recorded then runs"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert_code(&project.run(&["repair", "--accept-checksum", "1"]), 0);
+    assert_code(&project.run(&["rollback"]), 0);
+    assert!(!Project::tables(&project.db()).contains(&"notes".to_string()));
+    assert_eq!(states(&project), state_list(&[(1, "rolled_back")]));
+}
+
 #[test]
 fn repair_accepts_checksums_and_marks_states() {
     let project = two_migrations();

@@ -191,6 +191,9 @@ pub struct RollbackStep {
     pub down: Script,
     /// Whether `down` came from the history table (true) or from the file on disk.
     pub recorded: bool,
+    /// The recorded script runs, but the down file on disk says something else now (an
+    /// edited fix is not picked up until `repair --accept-checksum` records it).
+    pub file_differs: bool,
 }
 
 /// The current state of every migration.
@@ -387,12 +390,10 @@ pub fn plan_rollback(
 /// How to undo the migration of `row`: its down script as recorded in the history when it ran,
 /// or else the file's. An error when neither exists.
 pub fn rollback_step(row: &HistoryRow, migrations: &Migrations) -> Result<RollbackStep, Error> {
+    let file_down = migrations.get(row.version).and_then(|m| m.down.as_ref());
     let (down, recorded) = match &row.down_script {
         Some(sql) => {
-            let path = migrations
-                .get(row.version)
-                .and_then(|m| m.down.as_ref())
-                .and_then(|d| d.path.clone());
+            let path = file_down.and_then(|d| d.path.clone());
             (Script::new(sql.clone(), path)?, true)
         }
         None => match migrations.get(row.version).and_then(|m| m.down.clone()) {
@@ -405,10 +406,12 @@ pub fn rollback_step(row: &HistoryRow, migrations: &Migrations) -> Result<Rollba
             }
         },
     };
+    let file_differs = recorded && file_down.is_some_and(|file| file.checksum != down.checksum);
     Ok(RollbackStep {
         row: row.clone(),
         down,
         recorded,
+        file_differs,
     })
 }
 
@@ -440,14 +443,31 @@ pub fn plan_repair(
                     "migration {version} has no file, so there is no new checksum to accept; restore the file first"
                 ))
             })?;
-            if file.up.checksum == row.checksum {
+            // The down script counts too: rollback runs the recorded one, so a fixed down file
+            // takes effect only once it is accepted.
+            let down_changed = file
+                .down
+                .as_ref()
+                .is_some_and(|down| row.down_checksum.as_ref() != Some(&down.checksum));
+            if file.up.checksum == row.checksum && !down_changed {
                 return Err(Error::Repair(format!(
-                    "migration {version} ({}) already matches its file; nothing to accept",
+                    "migration {version} ({}) already matches its files; nothing to accept",
                     row.name
                 )));
             }
             let mut updated = row.clone();
-            let audit = format!("{} replaced {now}", row.checksum);
+            let mut audit = Vec::new();
+            if file.up.checksum != row.checksum {
+                audit.push(format!("{} replaced {now}", row.checksum));
+            }
+            if down_changed {
+                let old = row
+                    .down_checksum
+                    .as_ref()
+                    .map_or("none", |checksum| checksum.as_str());
+                audit.push(format!("down {old} replaced {now}"));
+            }
+            let audit = audit.join("\n");
             updated.previous_checksums = Some(match &row.previous_checksums {
                 Some(old) => format!("{old}\n{audit}"),
                 None => audit,

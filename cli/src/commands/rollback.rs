@@ -31,6 +31,17 @@ struct DryRun<'a> {
     to_roll_back: Vec<Reverting<'a>>,
 }
 
+/// Rollback runs the down script recorded when a migration was applied, so that it works with
+/// the file gone; a down file edited since (to fix it, often) is not what runs, and says so.
+fn warn_of_edited_down_files(steps: &[RollbackStep], output: Output) {
+    for step in steps.iter().filter(|step| step.file_differs) {
+        output.warning(&format_args!(
+            "the down file of migration {version} changed since it was applied; the down script recorded then runs. To run the file instead, record it first with `godwit repair --accept-checksum {version}`",
+            version = step.row.version
+        ));
+    }
+}
+
 /// How far `args` asks to go: one step unless told otherwise.
 fn target(args: &RollbackArgs) -> RollbackTarget {
     match (args.to, args.steps) {
@@ -57,6 +68,9 @@ async fn revert(
     target: RollbackTarget,
     output: Output,
 ) -> Result<(), CliError> {
+    if let Ok(steps) = session.migrator.plan_rollback(target).await {
+        warn_of_edited_down_files(&steps, output);
+    }
     let mut progress = output.progress();
     let result = session
         .migrator
@@ -92,6 +106,7 @@ async fn dry_run(
         .plan_rollback(target)
         .await
         .map_err(|error| session.error(error))?;
+    warn_of_edited_down_files(&steps, output);
     // The script recorded when the migration ran is the one that runs, even if the file
     // changed since; say which one it is.
     let source = |step: &RollbackStep| {
