@@ -445,10 +445,14 @@ pub fn plan_repair(
             })?;
             // The down script counts too: rollback runs the recorded one, so a fixed down file
             // takes effect only once it is accepted.
+            let recorded_down = row
+                .down_checksum
+                .clone()
+                .or_else(|| row.down_script.as_deref().map(Checksum::of));
             let down_changed = file
                 .down
                 .as_ref()
-                .is_some_and(|down| row.down_checksum.as_ref() != Some(&down.checksum));
+                .is_some_and(|down| recorded_down.as_ref() != Some(&down.checksum));
             if file.up.checksum == row.checksum && !down_changed {
                 return Err(Error::Repair(format!(
                     "migration {version} ({}) already matches its files; nothing to accept",
@@ -461,8 +465,7 @@ pub fn plan_repair(
                 audit.push(format!("{} replaced {now}", row.checksum));
             }
             if down_changed {
-                let old = row
-                    .down_checksum
+                let old = recorded_down
                     .as_ref()
                     .map_or("none", |checksum| checksum.as_str());
                 audit.push(format!("down {old} replaced {now}"));
@@ -581,7 +584,7 @@ mod tests {
             version: v(version),
             name: file.map_or_else(|| format!("gone{version}"), |m| m.name.clone()),
             checksum: file.map_or_else(|| Checksum::of("gone"), |m| m.up.checksum.clone()),
-            down_checksum: None,
+            down_checksum: file.and_then(|m| m.down.as_ref().map(|d| d.checksum.clone())),
             down_script: file.and_then(|m| m.down.as_ref().map(|d| d.sql.clone())),
             transactional: true,
             status,
@@ -834,6 +837,22 @@ mod tests {
             )
             .is_err()
         );
+        // A down script edited alone is accepted too: it is what rollback will run.
+        let mut down_edited = row(1, Status::Applied);
+        down_edited.down_script = Some("DROP TABLE wrong;".into());
+        down_edited.down_checksum = Some(Checksum::of("DROP TABLE wrong;"));
+        let updated = plan_repair(
+            &[down_edited],
+            &migrations(),
+            RepairAction::AcceptChecksum(v(1)),
+            "now",
+            "me",
+        )
+        .unwrap();
+        let file = migrations().get(v(1)).unwrap().down.clone().unwrap();
+        assert_eq!(updated.down_script.as_deref(), Some(file.sql.as_str()));
+        assert_eq!(updated.down_checksum, Some(file.checksum));
+        assert!(updated.previous_checksums.unwrap().starts_with("down "));
     }
 
     #[test]
