@@ -124,6 +124,8 @@ pub enum Warning {
         version: Version,
         /// Its recorded name.
         name: String,
+        /// Whether the history recorded its down script, so rollback still works.
+        recorded_down: bool,
     },
     /// A failed migration will be retried because its file changed.
     RetryingFailed {
@@ -143,9 +145,17 @@ pub enum Warning {
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Warning::MissingFile { version, name } => write!(
+            Warning::MissingFile {
+                version,
+                name,
+                recorded_down: true,
+            } => write!(
                 f,
                 "migration {version} ({name}) is applied but its file is missing; its recorded down script still allows rollback"
+            ),
+            Warning::MissingFile { version, name, .. } => write!(
+                f,
+                "migration {version} ({name}) is applied but its file is missing, and it has no recorded down script: it cannot be rolled back"
             ),
             Warning::RetryingFailed { version, name } => write!(
                 f,
@@ -292,6 +302,7 @@ pub fn plan_migrate(
             (Status::Applied, None) => plan.warnings.push(Warning::MissingFile {
                 version: row.version,
                 name: row.name.clone(),
+                recorded_down: row.down_script.is_some(),
             }),
             (Status::Failed, Some(m)) if m.up.checksum == row.checksum => {
                 return Err(Refusal::Failed {
@@ -716,8 +727,14 @@ mod tests {
             plan.warnings,
             [Warning::MissingFile {
                 version: v(7),
-                name: "gone7".into()
+                name: "gone7".into(),
+                recorded_down: false,
             }]
+        );
+        assert!(
+            plan.warnings[0]
+                .to_string()
+                .ends_with("it has no recorded down script: it cannot be rolled back")
         );
         assert_eq!(status(&rows, &ms).entries[3].state, State::Missing);
     }
