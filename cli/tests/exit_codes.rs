@@ -134,6 +134,13 @@ const CASES: &[Case] = &[
         says: "the URL postgres://app:***@127.0.0.1:99999/app is not valid: invalid port number",
     },
     Case {
+        name: "recover an unknown version",
+        setup: one_migration,
+        args: &["recover", "99"],
+        code: 2,
+        says: "no migration has version 99",
+    },
+    Case {
         name: "new after the largest version",
         setup: |project| {
             project.write("migrations/9223372036854775807_last.up.sql", "SELECT 1;\n");

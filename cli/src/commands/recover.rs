@@ -41,6 +41,9 @@ pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<
         None => None,
     };
     let Some(action) = args.action() else {
+        if let (Some(version), None) = (args.version, chosen) {
+            return not_failed(&mut session, version, output).await;
+        }
         return explain(&mut session, &failed, chosen, output).await;
     };
     let diagnosis = match (chosen, args.version) {
@@ -69,6 +72,31 @@ pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<
         output,
     )
     .await
+}
+
+/// The answer to `recover VERSION` for a migration that is not failed: its state, or a usage
+/// error when godwit knows no migration of that version.
+async fn not_failed(
+    session: &mut Session,
+    version: Version,
+    output: Output,
+) -> Result<(), CliError> {
+    let report = session
+        .migrator
+        .status()
+        .await
+        .map_err(|error| session.error(error))?;
+    let Some(entry) = report.entries.iter().find(|e| e.version == version) else {
+        return Err(session.error(godwit_core::Error::UnknownVersion { version }));
+    };
+    match output.format() {
+        Format::Human => output.summary(&format!(
+            "migration {version} ({}) is {}, not failed; nothing to recover",
+            entry.name,
+            entry.state.label()
+        )),
+        Format::Json => output.json(&Explained { failed: &[] }),
+    }
 }
 
 fn nothing_failed(output: Output) -> Result<(), CliError> {
