@@ -474,7 +474,8 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
 
-    /// Print the pending migrations, their SQL and the lint's findings; change nothing
+    /// Print the pending migrations, their SQL and the lint's findings; change nothing. Exits
+    /// 3 when the lint would stop migrate
     #[arg(long)]
     pub dry_run: bool,
 

@@ -348,6 +348,15 @@ pub enum CliError {
         /// Every finding, as lines of text.
         findings: String,
     },
+    /// `migrate --dry-run` found what would make `migrate` refuse: its exit code says so.
+    #[error(
+        "migrate would refuse these migrations: the lint found {} (listed above)",
+        output::count(*errors, "error")
+    )]
+    WouldRefuse {
+        /// How many error-level findings there are.
+        errors: usize,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
@@ -416,6 +425,7 @@ impl CliError {
             | CliError::PossibleRename { .. }
             | CliError::Declined
             | CliError::LintRefused { .. }
+            | CliError::WouldRefuse { .. }
             | CliError::RestoreNeedsConsent { .. } => Exit::Refused,
             CliError::Drift { .. } => Exit::Drift,
             CliError::LockBusy { .. } | CliError::LockHeld { .. } => Exit::Locked,

@@ -445,9 +445,15 @@ mod sqlite {
         assert_eq!(stdout(&output), "");
         assert!(stderr(&output).contains("delete-without-where"));
 
-        // The dry run shows the findings (and changes nothing).
+        // The dry run shows the findings (and changes nothing), and exits as migrate would.
         let output = project.run(&["migrate", "--dry-run"]);
-        assert_code(&output, 0);
+        assert_code(&output, 3);
+        assert!(
+            stderr(&output)
+                .contains("migrate would refuse these migrations: the lint found 1 error"),
+            "{}",
+            stderr(&output)
+        );
         let text = stdout(&output);
         assert!(
             text.contains(
@@ -457,7 +463,7 @@ mod sqlite {
         );
         assert!(text.ends_with("or run again with --no-lint\n"), "{text}");
         let output = project.run(&["--format", "json", "migrate", "--dry-run"]);
-        assert_code(&output, 0);
+        assert_code(&output, 3);
         let document = json(&output);
         assert_eq!(document["lint"]["errors"], 1);
         assert_eq!(rules(&document["lint"]), ["delete-without-where"]);

@@ -1,7 +1,7 @@
 //! `godwit migrate`: apply pending migrations, or show what would be applied.
 
 use godwit_core::lint::LintConfig;
-use godwit_core::plan::Warning;
+use godwit_core::plan::{Plan, Warning};
 use godwit_core::{Backup, BackupOptions, Completed, MigrateOptions, Version};
 use serde::Serialize;
 
@@ -123,6 +123,21 @@ async fn dry_run(
         Some(config) => Some(lint::pending(session, &plan.steps, config).await),
         None => None,
     };
+    show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
+    // The dry run exits as migrate would: 3 when the lint would stop it.
+    match lint_report.map(|report| report.errors()) {
+        Some(errors) if errors > 0 => Err(CliError::WouldRefuse { errors }),
+        _ => Ok(()),
+    }
+}
+
+fn show_dry_run(
+    session: &Session,
+    options: &MigrateOptions,
+    plan: &Plan,
+    lint_report: Option<&lint::Report>,
+    output: Output,
+) -> Result<(), CliError> {
     match output.format() {
         Format::Human => {
             warn_all(&plan.warnings, output);
@@ -150,7 +165,7 @@ async fn dry_run(
                     with_newline(&migration.up.sql)
                 ));
             }
-            if let Some(report) = &lint_report {
+            if let Some(report) = lint_report {
                 text.push_str(&report.dry_run_text());
             }
             output.data(&text)
@@ -168,7 +183,7 @@ async fn dry_run(
                 })
                 .collect(),
             warnings: output::json_warnings(&plan.warnings),
-            lint: lint_report.as_ref().map(lint::Report::json),
+            lint: lint_report.map(lint::Report::json),
         }),
     }
 }
