@@ -16,11 +16,36 @@ pub struct Opened {
     pub history: HistoryTable,
 }
 
+/// What a command may do to a SQLite file that does not exist yet. (A PostgreSQL database is
+/// never created by opening it.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Create it: the commands that change the schema (`migrate`, `push`).
+    Create,
+    /// Refuse: the commands that read or repair a database. A mistyped path would otherwise
+    /// become an empty database that says every migration is pending.
+    Existing,
+    /// Read it as an empty database, in memory, and create nothing: the dry runs, which show
+    /// what the first run would do.
+    Preview,
+}
+
 /// Open the database `url` names, with the settings of `config`.
-pub async fn open(url: &DatabaseUrl, config: &Config) -> Result<Opened, CliError> {
+pub async fn open(url: &DatabaseUrl, config: &Config, access: Access) -> Result<Opened, CliError> {
     let target = url::parse(url.secret())?;
     tracing::debug!(url = %url.redacted(), backend = target.feature(), "opening the database");
     let (store, schema) = match target {
+        #[cfg(feature = "sqlite")]
+        Target::SqliteFile(path) if !path.exists() && access != Access::Create => {
+            if access == Access::Existing {
+                return Err(CliError::NoDatabase { path });
+            }
+            tracing::warn!(
+                "{} does not exist yet; it reads as an empty database and is not created",
+                path.display()
+            );
+            (sqlite::open_in_memory(config), None)
+        }
         #[cfg(feature = "sqlite")]
         Target::SqliteFile(path) => (sqlite::open_file(&path, config), None),
         #[cfg(feature = "sqlite")]
@@ -63,7 +88,7 @@ pub async fn open_scratch_host(
             source,
         });
     }
-    Ok(open(url, config).await?.store)
+    Ok(open(url, config, Access::Existing).await?.store)
 }
 
 #[cfg(feature = "sqlite")]

@@ -357,6 +357,15 @@ pub enum CliError {
         /// How many error-level findings there are.
         errors: usize,
     },
+    /// A command that reads a database was pointed at a SQLite file that does not exist.
+    #[error(
+        "there is no SQLite database at {}; check the path (`godwit migrate` or `godwit push` creates the file)",
+        path.display()
+    )]
+    NoDatabase {
+        /// The path.
+        path: PathBuf,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
@@ -394,6 +403,7 @@ impl CliError {
             | CliError::NoMigrationsDir { .. }
             | CliError::Source(_)
             | CliError::BadMigrationName { .. }
+            | CliError::NoDatabase { .. }
             | CliError::NoVersionLeft { .. }
             | CliError::ConfigExists { .. }
             | CliError::NoSchemaFile { .. }

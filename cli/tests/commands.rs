@@ -256,7 +256,25 @@ fn dry_runs_change_nothing() {
         "{text}"
     );
     assert!(text.contains(USERS_UP) && text.contains(POSTS_UP), "{text}");
-    assert_eq!(Project::tables(&project.db()), Vec::<String>::new());
+    // A database that does not exist yet reads as empty, and is not created.
+    assert!(!project.db().exists());
+    assert!(
+        stderr(&output).contains("does not exist yet; it reads as an empty database"),
+        "{}",
+        stderr(&output)
+    );
+    let output = project.run(&["status"]);
+    assert_code(&output, 0);
+    assert!(!project.db().exists());
+    // Commands that read a database name a missing file instead of inventing one.
+    let output = project.run(&["--url", "sqlite:tset.db", "inspect"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("there is no SQLite database at tset.db"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!project.path().join("tset.db").exists());
 
     let output = project.run(&["migrate", "--dry-run", "--format", "json"]);
     assert_code(&output, 0);
@@ -578,6 +596,7 @@ fn migrations_directory_and_sqlite_file_are_relative_to_the_config_file() {
 #[test]
 fn a_closed_stdout_is_not_an_error() {
     let project = two_migrations();
+    assert_code(&project.run(&["migrate"]), 0);
     let mut child = project
         .std_command(&["status"])
         .stdout(Stdio::piped())

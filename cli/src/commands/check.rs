@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::load_migrations;
 use super::scratch::Host;
-use crate::backend;
+use crate::backend::{self, Access};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, Output};
@@ -22,7 +22,7 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let url = config.url()?;
     let redacted = url.redacted();
-    let opened = backend::open(url, config).await?;
+    let opened = backend::open(url, config, Access::Existing).await?;
     let mut store = opened.store;
     let mut dev = Host::dev(config, store.dialect().name()).await?;
     let (host, host_url) = match dev.as_mut() {

@@ -9,7 +9,7 @@ use godwit_core::{HistoryTable, Migrations, Store};
 
 use super::scratch::{self, Host, on_scratch};
 use crate::args::{DiffArgs, SchemaRef};
-use crate::backend;
+use crate::backend::{self, Access};
 use crate::config::{Config, DatabaseUrl};
 use crate::error::CliError;
 use crate::output::{self, Format, Output};
@@ -26,7 +26,7 @@ async fn open(side: &SchemaRef, config: &Config) -> Result<Option<Live>, CliErro
         return Ok(None);
     };
     let url = DatabaseUrl::diff_source(text.clone());
-    let opened = backend::open(&url, config).await?;
+    let opened = backend::open(&url, config, Access::Preview).await?;
     Ok(Some(Live {
         store: opened.store,
         history: opened.history,

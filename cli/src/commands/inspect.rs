@@ -2,7 +2,7 @@
 
 use godwit_core::declarative::{self, DeclarativeError};
 
-use crate::backend;
+use crate::backend::{self, Access};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{Format, Output};
@@ -10,7 +10,7 @@ use crate::output::{Format, Output};
 /// Read the catalog and print it.
 pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let url = config.url()?;
-    let opened = backend::open(url, config).await?;
+    let opened = backend::open(url, config, Access::Existing).await?;
     let mut store = opened.store;
     let engine_error = |error| CliError::engine(error, url.redacted());
     let schema = declarative::introspect(store.as_mut(), &opened.history)

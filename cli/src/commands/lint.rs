@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{Session, load_migrations};
 use crate::args::{FormatFlag, LintArgs};
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Output};
@@ -288,7 +289,7 @@ async fn live_schema(session: &mut Session) -> Option<Schema> {
 /// Lint what `migrate` would apply to the configured database.
 async fn pending_in_database(config: &Config) -> Result<Report, CliError> {
     let migrations = load_migrations(config)?;
-    let mut session = Session::open(config, migrations, None).await?;
+    let mut session = Session::open(config, migrations, None, Access::Preview).await?;
     // Out-of-order migrations are linted too: `migrate --allow-out-of-order` applies them.
     let options = MigrateOptions {
         target: None,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::lint::{self, ReportJson};
 use super::{Session, load_migrations};
 use crate::args::{BackupArgs, MigrateArgs};
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, JsonWarning, Output};
@@ -46,7 +47,12 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
         backup: backup_options(config, &args.backup),
     };
     let migrations = load_migrations(config)?;
-    let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
+    let access = if args.dry_run {
+        Access::Preview
+    } else {
+        Access::Create
+    };
+    let mut session = Session::open(config, migrations, args.lock.lock_timeout, access).await?;
     let lint_config = (!args.no_lint).then_some(&config.lint);
     if args.dry_run {
         dry_run(&mut session, &options, lint_config, output).await

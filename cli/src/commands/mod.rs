@@ -25,7 +25,7 @@ use godwit_core::url::Redacted;
 use godwit_core::{Error, HistoryTable, Migrations, Migrator, MigratorConfig};
 
 use crate::args::{Cli, Command, FormatFlag};
-use crate::backend;
+use crate::backend::{self, Access};
 use crate::config::{self, Config, ConfigPath, Environment};
 use crate::error::CliError;
 use crate::output::{Format, Output};
@@ -85,9 +85,10 @@ impl Session {
         config: &Config,
         migrations: Migrations,
         lock_timeout: Option<Duration>,
+        access: Access,
     ) -> Result<Session, CliError> {
         let url = config.url()?;
-        let opened = backend::open(url, config).await?;
+        let opened = backend::open(url, config, access).await?;
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         let mut settings =
             MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")), host);

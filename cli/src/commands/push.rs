@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::scratch::{self, Host};
 use crate::args::PushArgs;
-use crate::backend;
+use crate::backend::{self, Access};
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, Output};
@@ -53,7 +53,12 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     let hints = scratch::hints(&source)?;
     let url = config.url()?;
     let redacted = url.redacted();
-    let opened = backend::open(url, config).await?;
+    let access = if args.dry_run {
+        Access::Preview
+    } else {
+        Access::Create
+    };
+    let opened = backend::open(url, config, access).await?;
     let mut store = opened.store;
     let mut dev = Host::dev(config, store.dialect().name()).await?;
 

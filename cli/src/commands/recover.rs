@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{Session, load_migrations};
 use crate::args::RecoverArgs;
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{Format, Output};
@@ -29,7 +30,8 @@ struct Recovered<'a> {
 /// one the user picks.
 pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
-    let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
+    let mut session =
+        Session::open(config, migrations, args.lock.lock_timeout, Access::Existing).await?;
     let failed = session
         .migrator
         .diagnose()

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{Session, load_migrations};
 use crate::args::RepairArgs;
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{Format, Output};
@@ -19,7 +20,8 @@ struct Repaired<'a> {
 pub async fn run(config: &Config, args: &RepairArgs, output: Output) -> Result<(), CliError> {
     let action = args.action.0;
     let migrations = load_migrations(config)?;
-    let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
+    let mut session =
+        Session::open(config, migrations, args.lock.lock_timeout, Access::Existing).await?;
     let row = session
         .migrator
         .repair(action)

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::migrate::with_newline;
 use super::{Session, load_migrations};
 use crate::args::{RollbackArgs, RollbackTo};
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, Output};
@@ -55,7 +56,8 @@ fn target(args: &RollbackArgs) -> RollbackTarget {
 pub async fn run(config: &Config, args: &RollbackArgs, output: Output) -> Result<(), CliError> {
     let target = target(args);
     let migrations = load_migrations(config)?;
-    let mut session = Session::open(config, migrations, args.lock.lock_timeout).await?;
+    let mut session =
+        Session::open(config, migrations, args.lock.lock_timeout, Access::Existing).await?;
     if args.dry_run {
         dry_run(&mut session, target, output).await
     } else {

@@ -5,6 +5,7 @@ use godwit_core::plan::{StatusEntry, Warning};
 use serde::Serialize;
 
 use super::{Session, load_migrations};
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, Output};
@@ -19,7 +20,7 @@ struct Status<'a> {
 /// Print every migration's state. Pending migrations are not a failure.
 pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
-    let mut session = Session::open(config, migrations, None).await?;
+    let mut session = Session::open(config, migrations, None, Access::Preview).await?;
     let report = session
         .migrator
         .status()

@@ -4,6 +4,7 @@ use godwit_core::{Migrations, UnlockOutcome};
 
 use super::Session;
 use crate::args::UnlockArgs;
+use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{Format, Output};
@@ -11,7 +12,7 @@ use crate::output::{Format, Output};
 /// Clear the lock: only a stale one unless `--force`.
 pub async fn run(config: &Config, args: &UnlockArgs, output: Output) -> Result<(), CliError> {
     // The lock lives beside the history; the migration files play no part.
-    let mut session = Session::open(config, Migrations::default(), None).await?;
+    let mut session = Session::open(config, Migrations::default(), None, Access::Preview).await?;
     let outcome = session
         .migrator
         .clear_lock(args.force)
