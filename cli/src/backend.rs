@@ -40,10 +40,6 @@ pub async fn open(url: &DatabaseUrl, config: &Config, access: Access) -> Result<
             if access == Access::Existing {
                 return Err(CliError::NoDatabase { path });
             }
-            tracing::warn!(
-                "{} does not exist yet; it reads as an empty database and is not created",
-                path.display()
-            );
             (sqlite::open_in_memory(config), None)
         }
         #[cfg(feature = "sqlite")]

@@ -288,6 +288,18 @@ impl Config {
                         .into(),
                 ));
             }
+            // PostgreSQL cuts identifiers at 63 bytes, and the tables beside the history take
+            // its name plus `_meta` / `_lock`: a longer name would collide with itself there.
+            // One config file often serves SQLite and PostgreSQL, so the limit holds for both.
+            Some(value) if value.get_ref().len() > MAX_HISTORY_TABLE_BYTES => {
+                return Err(invalid(
+                    value.span(),
+                    format!(
+                        "history_table is {} bytes long; at most {MAX_HISTORY_TABLE_BYTES} fit, as PostgreSQL cuts names at 63 bytes and godwit adds `_meta` and `_lock` to it",
+                        value.get_ref().len()
+                    ),
+                ));
+            }
             Some(value) => value.into_inner(),
         };
 
@@ -386,6 +398,9 @@ fn location(path: &Path, text: &str, offset: usize) -> String {
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     format!("{}:{line}:{column}", path.display())
 }
+
+/// The longest history table name: PostgreSQL's 63-byte identifiers, less `_meta`.
+const MAX_HISTORY_TABLE_BYTES: usize = 58;
 
 #[cfg(test)]
 mod tests {

@@ -135,7 +135,11 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "recover an unknown version",
-        setup: one_migration,
+        setup: |project| {
+            // recover reads an existing database only; an empty file is an empty database.
+            project.write("test.db", "");
+            one_migration(project)
+        },
         args: &["recover", "99"],
         code: 2,
         says: "no migration has version 99",
@@ -169,6 +173,22 @@ const CASES: &[Case] = &[
         args: &["status"],
         code: 2,
         says: "godwit.toml:2:1: unknown field `history_tabel`",
+    },
+    Case {
+        name: "history table name too long for PostgreSQL",
+        setup: |project| {
+            project.write(
+                "godwit.toml",
+                &format!(
+                    "url = \"sqlite:test.db\"\nhistory_table = \"{}\"\n",
+                    "h".repeat(70)
+                ),
+            );
+            None
+        },
+        args: &["status"],
+        code: 2,
+        says: "history_table is 70 bytes long; at most 58 fit",
     },
     Case {
         name: "malformed migration file name",
