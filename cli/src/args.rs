@@ -16,8 +16,8 @@ Exit codes:
   3  refused, nothing was changed: the history's state forbids migrate or rollback, the lint
      found an error in a pending migration, or push would lose data or drops what may be a
      rename, or restore would replace the database, without consent
-  4  the migration lock could not be taken in time, `unlock` found it held by a live run, or
-     restore found the database in use
+  4  the migration lock could not be taken in time, `unlock` found it held by a live run,
+     another run kept a SQLite database busy, or restore found the database in use
   5  check found drift: the live schema differs from what the applied migrations produce
 
 Configuration comes from flags, then the DATABASE_URL environment variable, then godwit.toml.

@@ -163,6 +163,15 @@ pub enum CliError {
         #[source]
         source: StoreError,
     },
+    /// Another connection kept the database locked (SQLite, while a runner writes).
+    #[error("the database at {url} is busy; try again when the other run has finished")]
+    Busy {
+        /// The URL, without its password.
+        url: Redacted,
+        /// The backend's error.
+        #[source]
+        source: StoreError,
+    },
     /// Another run held the migration lock for longer than the wait allowed.
     #[error(
         "another run holds the migration lock on {url}; wait for it to finish, raise --lock-timeout, or clear a stale lock with `godwit unlock`"
@@ -385,6 +394,7 @@ impl CliError {
             Error::Store(source @ StoreError::LockHeld { .. }) => {
                 CliError::LockHeld { url, source }
             }
+            Error::Store(source @ StoreError::Busy { .. }) => CliError::Busy { url, source },
             Error::Store(source) => CliError::Database { url, source },
             Error::Backup(source) => CliError::Backup { url, source },
             other => CliError::Engine(other),
@@ -418,6 +428,10 @@ impl CliError {
                 source: StoreError::InvalidUrl { .. },
                 ..
             } => Exit::Usage,
+            CliError::Open {
+                source: StoreError::Busy { .. },
+                ..
+            } => Exit::Locked,
             CliError::Create { .. }
             | CliError::Open { .. }
             | CliError::Database { .. }
@@ -438,7 +452,9 @@ impl CliError {
             | CliError::WouldRefuse { .. }
             | CliError::RestoreNeedsConsent { .. } => Exit::Refused,
             CliError::Drift { .. } => Exit::Drift,
-            CliError::LockBusy { .. } | CliError::LockHeld { .. } => Exit::Locked,
+            CliError::LockBusy { .. } | CliError::LockHeld { .. } | CliError::Busy { .. } => {
+                Exit::Locked
+            }
             CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
             CliError::Stdout(_) => Exit::Failure,
             CliError::Engine(error) => match error {
@@ -545,6 +561,12 @@ mod tests {
                 Error::Store(StoreError::LockTimeout {
                     holder: None,
                     waited: std::time::Duration::from_secs(1),
+                }),
+                Exit::Locked,
+            ),
+            (
+                Error::Store(StoreError::Busy {
+                    message: "locked".into(),
                 }),
                 Exit::Locked,
             ),

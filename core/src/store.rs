@@ -234,6 +234,13 @@ pub enum StoreError {
         /// Who holds it.
         holder: LockHolder,
     },
+    /// Another connection kept the database locked for longer than the backend waits (SQLite
+    /// while another runner writes): nothing was done, and trying again later may succeed.
+    #[error("{message}")]
+    Busy {
+        /// What was busy, and for how long.
+        message: String,
+    },
     /// Anything else the backend wants to report.
     #[error("{0}")]
     Other(String),

@@ -78,11 +78,15 @@ impl SqliteStore {
         store.path = Some(path.to_path_buf());
         // SQLite reads a file only when it first needs to, so a file that is not a database
         // would otherwise pass here and fail in the middle of the first migration.
-        store
+        match store
             .conn
             .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-            .map_err(connect_error)?;
-        Ok(store)
+        {
+            Ok(()) => Ok(store),
+            // Another connection writes to it: a database, but busy for now.
+            Err(error) if is_busy(&error) => Err(store.busy_error()),
+            Err(error) => Err(connect_error(error)),
+        }
     }
 
     /// A private database in memory, gone when the store is dropped. For tests and tools.
@@ -327,7 +331,18 @@ impl SqliteStore {
     }
 
     fn busy_error(&self) -> StoreError {
-        self.busy_failure().into()
+        StoreError::Busy {
+            message: self.busy_failure().message,
+        }
+    }
+
+    /// The holder the lock row `table` (quoted) names, read without the write lock; `None`
+    /// when there is no row or it cannot be read now.
+    fn read_holder(&self, table: &str) -> Option<LockHolder> {
+        lock::read(&self.conn, table)
+            .ok()
+            .flatten()
+            .map(|row| row.holder(&self.local_host))
     }
 }
 
@@ -466,6 +481,11 @@ impl Store for SqliteStore {
                     self.held.insert(request.table.lock_name(), held);
                     return Ok(());
                 }
+                // Another connection writes (a runner in a migration, most likely): the lock
+                // row can still be read, and names whom a timeout would be waiting for.
+                Attempt::Busy if last_holder.is_none() => {
+                    last_holder = self.read_holder(&table);
+                }
                 Attempt::Busy => {}
                 Attempt::Held(holder) => last_holder = Some(holder),
             }
@@ -528,7 +548,12 @@ impl Store for SqliteStore {
             Ok((End::Commit, (UnlockOutcome::Cleared { holder }, was_ours)))
         })?;
         let Some((outcome, was_ours)) = cleared else {
-            return Err(self.busy_error());
+            // The database stayed write-locked: a holder in the middle of a migration cannot
+            // be unlocked under it, forced or not.
+            return Err(match self.read_holder(&quoted) {
+                Some(holder) => StoreError::LockHeld { holder },
+                None => self.busy_error(),
+            });
         };
         if was_ours {
             self.held.remove(&name);

@@ -306,3 +306,22 @@ async fn a_lock_taken_over_is_not_released_by_its_former_holder() {
     second.unlock(&table).await.unwrap();
     assert_eq!(second.lock_holder(&table).await.unwrap(), None);
 }
+
+/// While another connection writes with an exclusive lock, opening the database and clearing
+/// the migration lock say the database is busy (a typed error, not a connection failure).
+#[tokio::test(flavor = "current_thread")]
+async fn a_database_another_connection_writes_to_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    let table = HistoryTable::default();
+    let mut writer = open(&path);
+    create_lock_table(&mut writer, &table).await;
+    writer.execute_script("BEGIN EXCLUSIVE").await.unwrap();
+    let options = SqliteOptions::default().with_busy_timeout(Duration::from_millis(100));
+    let error = SqliteStore::open(&path, &options).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Busy { message } if message.contains("a migration may be running")),
+        "{error:?}"
+    );
+    writer.execute_script("COMMIT").await.unwrap();
+}
