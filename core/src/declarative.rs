@@ -450,13 +450,15 @@ pub async fn desired_schema_over(
 
 /// The desired schema, with every object the engine spells differently once its own spelling
 /// is read back taken in the spelling `existing` holds ([`crate::diff::adopt_spellings`]).
-/// That needs one more scratch database, made only when `desired` and `existing` differ at
-/// all. Should the engine not take back its own rendering (a gap in a dialect), the desired
-/// schema stays as it was read: the plan is then right, only perhaps not minimal.
+/// That needs one more scratch database, made only when some object is in both schemas and
+/// spelled differently (were `existing` the second spelling, adopting it would change
+/// something): a first push, or one that only adds and drops, costs nothing more. Should the
+/// engine not take back its own rendering (a gap in a dialect), the desired schema stays as
+/// it was read: the plan is then right, only perhaps not minimal.
 async fn settle(scratch: &mut dyn Store, desired: Schema, existing: &Schema) -> Schema {
     let dialect = scratch.dialect();
     let options = dialect.diff_options();
-    if diff(existing, &desired, &Renames::default(), options).is_empty() {
+    if crate::diff::adopt_spellings(desired.clone(), existing, existing) == desired {
         return desired;
     }
     let create = diff(&Schema::default(), &desired, &Renames::default(), options);
