@@ -654,6 +654,33 @@ fn postgres_expressions_the_server_respells_are_not_changes() {
     }
 }
 
+/// What godwit does not manage is named, never pushed silently without a word.
+#[test]
+fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
+    let pg = PgProject::new();
+    pg.project.write(
+        "schema.sql",
+        "CREATE TABLE notes (id int, owner text);
+         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own_notes ON notes USING (owner = current_user);
+         GRANT SELECT ON notes TO PUBLIC;",
+    );
+    let output = pg.run(&["push"]);
+    assert_code(&output, 0);
+    let warnings = stderr(&output);
+    for expected in [
+        "the schema creates row-level security on public.notes, which godwit does not manage: push leaves it out",
+        "the schema creates row-level security policy own_notes on public.notes",
+        "the schema creates privileges on public.notes",
+    ] {
+        assert!(warnings.contains(expected), "{warnings}");
+    }
+    assert_eq!(
+        pg.rows("SELECT relrowsecurity::text FROM pg_class WHERE relname = 'notes'"),
+        [["false"]]
+    );
+}
+
 #[test]
 fn postgres_inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
     let pg = PgProject::new();

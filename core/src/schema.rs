@@ -82,6 +82,11 @@ pub struct Schema {
     /// deciding whether an object changed: a new comment is a `COMMENT ON`, never a rebuild.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<Comment>,
+    /// What the database holds that godwit does not manage (row-level security, privileges,
+    /// rules): never diffed, and listed so that a schema file relying on them is told so
+    /// rather than silently pushed without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmanaged: Vec<Unmanaged>,
 }
 
 impl Schema {
@@ -101,6 +106,7 @@ impl Schema {
         self.triggers
             .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.comments.sort_by(|a, b| a.on.cmp(&b.on));
+        self.unmanaged.sort();
     }
 
     /// The table called `name`.
@@ -520,4 +526,13 @@ pub enum CommentTarget {
         /// Its name.
         name: Name,
     },
+}
+
+/// Something in a database that godwit does not manage.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unmanaged {
+    /// What kind of thing (`row-level security policy`, `privileges`).
+    pub kind: String,
+    /// Which one, as the engine names it (`p on public.t`).
+    pub object: String,
 }

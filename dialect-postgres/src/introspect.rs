@@ -16,7 +16,8 @@ use godwit_core::Value;
 use godwit_core::dialect::RenderError;
 use godwit_core::schema::{
     Check, Column, Comment, CommentTarget, Domain, Enum, Extension, FkAction, ForeignKey, Function,
-    Generated, Identity, Index, Name, PrimaryKey, Schema, Sequence, Table, Trigger, Unique, View,
+    Generated, Identity, Index, Name, PrimaryKey, Schema, Sequence, Table, Trigger, Unique,
+    Unmanaged, View,
 };
 use godwit_core::store::Row;
 
@@ -291,6 +292,34 @@ pub(crate) fn queries() -> Vec<String> {
             routine = not_from_extension("pg_proc", "p.oid"),
             type_ = not_from_extension("pg_type", "t.oid"),
         ),
+        // 13: what the model does not carry: row-level security and its policies, privileges
+        // granted on tables, views and sequences, rules other than those of views, and
+        // extended statistics.
+        format!(
+            "SELECT 'row-level security policy', format('%I on %I.%I', p.polname, n.nspname, c.relname) \
+             FROM pg_catalog.pg_policy AS p JOIN pg_catalog.pg_class AS c ON c.oid = p.polrelid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace WHERE {table} \
+             UNION ALL \
+             SELECT 'row-level security', format('on %I.%I', n.nspname, c.relname) \
+             FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE c.relrowsecurity AND {table} \
+             UNION ALL \
+             SELECT 'privileges', format('on %I.%I', n.nspname, c.relname) \
+             FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S') \
+             AND {USER_SCHEMA} AND c.relname NOT IN {GODWIT_TABLES} AND {class} \
+             UNION ALL \
+             SELECT 'rule', format('%I on %I.%I', r.rulename, n.nspname, c.relname) \
+             FROM pg_catalog.pg_rewrite AS r JOIN pg_catalog.pg_class AS c ON c.oid = r.ev_class \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE r.rulename <> '_RETURN' AND {USER_SCHEMA} AND {class} \
+             UNION ALL \
+             SELECT 'extended statistics', format('%I.%I', n.nspname, s.stxname) \
+             FROM pg_catalog.pg_statistic_ext AS s \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = s.stxnamespace WHERE {USER_SCHEMA} \
+             ORDER BY 1, 2",
+            class = not_from_extension("pg_class", "c.oid"),
+        ),
     ]
 }
 
@@ -326,7 +355,8 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         views,
         triggers,
         comments,
-    ]: [Vec<Row>; 13] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
+        unmanaged,
+    ]: [Vec<Row>; 14] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
         RenderError::Impossible(format!(
             "expected the results of {expected} catalog queries, got {}",
             results.len()
@@ -568,6 +598,13 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         schema.comments.push(Comment {
             on,
             text: r.text(4)?,
+        });
+    }
+    for row in &unmanaged {
+        let r = Reader::new(row, "unmanaged");
+        schema.unmanaged.push(Unmanaged {
+            kind: r.text(0)?,
+            object: r.text(1)?,
         });
     }
     schema.normalize();

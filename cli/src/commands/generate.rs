@@ -81,6 +81,7 @@ pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result
     let desired = host
         .scratch(async |s| declarative::desired_schema_over(s, &source, &current).await)
         .await?;
+    scratch::warn_unmanaged(&desired, &current, "the migration", output);
     let renames = scratch::renames(&hints, &args.renames.renames, &current, &desired)?;
     let dialect = host.store.dialect();
     let engine_error = |error| CliError::engine(error, host.url.clone());

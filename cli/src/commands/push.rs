@@ -103,6 +103,7 @@ async fn push(
         None => scratch::on_scratch(target.store, target.url, desired).await?,
     };
     let desired = &desired;
+    scratch::warn_unmanaged(desired, &current, "push", output);
     let mut renames = scratch::renames(hints, &args.renames.renames, &current, desired)?;
     let options = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
     let plan_for = |renames: &Renames| {

@@ -43,6 +43,22 @@ pub(super) fn warn_if_empty(source: &SchemaSource, output: Output) {
     }
 }
 
+/// Say what the schema files create that godwit does not manage (row-level security,
+/// privileges, rules), and that `what` leaves it out; what `current` already has is left
+/// alone and not mentioned.
+pub(super) fn warn_unmanaged(desired: &Schema, current: &Schema, what: &str, output: Output) {
+    for item in desired
+        .unmanaged
+        .iter()
+        .filter(|item| !current.unmanaged.contains(item))
+    {
+        output.warning(&format_args!(
+            "the schema creates {} {}, which godwit does not manage: {what} leaves it out; set it up in a versioned migration",
+            item.kind, item.object
+        ));
+    }
+}
+
 /// A connection scratch databases are created on, and its URL for messages.
 #[derive(Debug)]
 pub(super) struct Host {
