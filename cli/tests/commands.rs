@@ -349,7 +349,13 @@ fn a_failed_migration_is_reported_and_blocks_the_next_run() {
     // The lint would stop the typo before it reaches the database; this is about the database.
     let output = project.run(&["migrate", "--no-lint", "--format", "json"]);
     assert_code(&output, 1);
-    assert_eq!(stdout(&output), "", "JSON mode printed a partial document");
+    // A script reads what this run applied before the failure, and the failure.
+    let document = json(&output);
+    assert_eq!(document["applied"], serde_json::json!([1]));
+    assert_eq!(document["failed"]["version"], 2);
+    assert_eq!(document["failed"]["transactional"], true);
+    assert_eq!(document["failed"]["line"], 2);
+    assert_eq!(document["failed"]["statement"], "SELEC 1;");
     let error = stderr(&output);
     assert!(
         error.starts_with("error: migration 2 (broken) failed"),

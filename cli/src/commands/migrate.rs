@@ -2,7 +2,7 @@
 
 use godwit_core::lint::LintConfig;
 use godwit_core::plan::{Plan, Warning};
-use godwit_core::{Backup, BackupOptions, Completed, MigrateOptions, Version};
+use godwit_core::{Backup, BackupOptions, Completed, Error, MigrateOptions, Version};
 use serde::Serialize;
 
 use super::lint::{self, ReportJson};
@@ -20,6 +20,26 @@ struct Applied<'a> {
     /// The lint's findings; `null` with `--no-lint`.
     lint: Option<ReportJson<'a>>,
     backup: Option<&'a Backup>,
+}
+
+/// What `--format json` prints when a migration fails: what this run applied before it, and
+/// the failure (the error also goes to stderr, as for every error).
+#[derive(Serialize)]
+struct FailedRun<'a> {
+    applied: &'a [Version],
+    failed: FailedMigration<'a>,
+}
+
+#[derive(Serialize)]
+struct FailedMigration<'a> {
+    version: Version,
+    name: &'a str,
+    origin: &'a str,
+    /// Whether it ran in a transaction, so that nothing of it stayed.
+    transactional: bool,
+    error: &'a str,
+    line: Option<usize>,
+    statement: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -92,6 +112,31 @@ async fn apply(
         Ok(report) => report,
         Err(error) => {
             progress.interrupt();
+            if let (
+                Format::Json,
+                Error::MigrationFailed {
+                    version,
+                    name,
+                    origin,
+                    transactional,
+                    applied,
+                    cause,
+                },
+            ) = (output.format(), &error)
+            {
+                output.json(&FailedRun {
+                    applied,
+                    failed: FailedMigration {
+                        version: *version,
+                        name,
+                        origin,
+                        transactional: *transactional,
+                        error: &cause.message,
+                        line: cause.line,
+                        statement: cause.statement.as_deref(),
+                    },
+                })?;
+            }
             return Err(session.error(error));
         }
     };
