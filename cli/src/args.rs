@@ -13,7 +13,8 @@ Exit codes:
   0  success (also when `status` lists pending migrations)
   1  failure: the database or a migration script failed, or `lint` found an error
   2  usage or configuration error: flags, config file, URL, missing backend, migration files
-  3  refused, nothing was changed: the history's state forbids migrate or rollback, the lint
+  3  refused, nothing was changed: the history's state forbids migrate, rollback, repair or
+     recover (a rollback without a down script, a repair that is already true), the lint
      found an error in a pending migration, or push would lose data or drops what may be a
      rename, or restore would replace the database, without consent
   4  the migration lock could not be taken in time, `unlock` found it held by a live run,

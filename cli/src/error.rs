@@ -469,7 +469,8 @@ impl CliError {
                     | DeclarativeError::BadRenameRequest { .. }
                     | DeclarativeError::ConcurrentIndexesUnsupported { .. },
                 ) => Exit::Usage,
-                Error::Refused(_) => Exit::Refused,
+                // Asked for what the history's state does not allow: nothing was changed.
+                Error::Refused(_) | Error::Repair(_) | Error::NoDownScript { .. } => Exit::Refused,
                 Error::Store(StoreError::LockTimeout { .. } | StoreError::LockHeld { .. }) => {
                     Exit::Locked
                 }
@@ -574,7 +575,7 @@ mod tests {
                 Error::Store(StoreError::Other("boom".into())),
                 Exit::Failure,
             ),
-            (Error::Repair("no".into()), Exit::Failure),
+            (Error::Repair("no".into()), Exit::Refused),
         ];
         for (error, exit) in cases {
             let shown = error.to_string();

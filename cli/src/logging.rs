@@ -18,9 +18,11 @@ pub fn init(verbosity: Verbosity) {
         Verbosity::Normal => {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT))
         }
+        // sqlparser traces every step of its parser at debug level, drowning godwit's own
+        // lines; RUST_LOG=sqlparser=debug still shows them to whoever wants them.
         Verbosity::Verbose(1) => EnvFilter::new("info"),
-        Verbosity::Verbose(2) => EnvFilter::new("debug"),
-        Verbosity::Verbose(_) => EnvFilter::new("trace"),
+        Verbosity::Verbose(2) => EnvFilter::new("debug,sqlparser=info"),
+        Verbosity::Verbose(_) => EnvFilter::new("trace,sqlparser=info"),
     };
     let color = anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never;
     tracing_subscriber::fmt()
