@@ -128,6 +128,38 @@ impl Drop for PgStore {
 }
 
 impl PgStore {
+    /// Drop the scratch databases that runs on this machine left when they were killed or
+    /// interrupted (a scratch database is dropped by the run that made it, which a signal
+    /// can stop first). Failing to is not this run's failure: it is logged and left.
+    async fn drop_scratch_left_by_dead_runs(&mut self) {
+        let names: Vec<String> = match sqlx::query_scalar(
+            "SELECT datname::text FROM pg_catalog.pg_database WHERE datname LIKE 'godwit\\_scratch\\_%'",
+        )
+        .persistent(false)
+        .fetch_all(&mut self.conn)
+        .await
+        {
+            Ok(names) => names,
+            Err(error) => {
+                tracing::debug!(%error, "could not list scratch databases");
+                return;
+            }
+        };
+        for name in names.iter().filter(|name| left_by_dead_run(name)) {
+            match drop_database(&mut self.conn, name).await {
+                Ok(()) => tracing::info!(
+                    database = %name,
+                    "dropped a scratch database an interrupted godwit run left behind"
+                ),
+                Err(error) => tracing::warn!(
+                    database = %name,
+                    %error,
+                    "a scratch database an interrupted godwit run left behind could not be dropped"
+                ),
+            }
+        }
+    }
+
     /// Connect to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
     /// with the usual `sslmode`, `host=/socket/dir` and other parameters).
     ///
@@ -242,18 +274,61 @@ impl PgStore {
     }
 }
 
-/// A database name no other scratch database has: process, time and a counter.
+/// A database name no other scratch database has: machine, process, time and a counter
+/// (`godwit_scratch_<machine>_<pid>_<time>_<n>`, within PostgreSQL's 63 bytes).
 fn scratch_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!(
-        "godwit_scratch_{}_{:x}_{}",
+        "{SCRATCH_PREFIX}{}_{}_{:x}_{}",
+        machine_tag(),
         std::process::id(),
         nanos,
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+const SCRATCH_PREFIX: &str = "godwit_scratch_";
+
+/// This machine, as eight hex digits of its host name (FNV-1a, stable across builds).
+fn machine_tag() -> String {
+    let host = gethostname::gethostname();
+    let hash = host
+        .as_encoded_bytes()
+        .iter()
+        .fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+        });
+    format!("{hash:08x}")
+}
+
+/// Whether scratch database `name` was left by a godwit run on this machine whose process is
+/// gone (killed, or interrupted before it could drop it). Only a process known dead counts:
+/// another machine's runs, and runs on systems where that cannot be told, are left alone.
+fn left_by_dead_run(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(SCRATCH_PREFIX) else {
+        return false;
+    };
+    let mut parts = rest.split('_');
+    let (Some(machine), Some(pid)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    machine == machine_tag() && pid != std::process::id() && process_gone(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn process_gone(pid: u32) -> bool {
+    !std::path::Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_gone(_pid: u32) -> bool {
+    false
 }
 
 /// Drop database `name` from a session on another database of the server, ending the
@@ -782,6 +857,7 @@ impl Store for PgStore {
         .fetch_one(&mut self.conn)
         .await
         .map_err(database_error)?;
+        self.drop_scratch_left_by_dead_runs().await;
         let name = scratch_name();
         let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
         let create = format!(

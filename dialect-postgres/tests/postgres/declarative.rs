@@ -825,6 +825,52 @@ impl Counting<'_> {
     }
 }
 
+/// A run killed or interrupted before it dropped its scratch database leaves it on the
+/// server; the next scratch database made from this machine drops it. One made by another
+/// machine, or by a process that still runs, is left alone.
+#[tokio::test]
+async fn scratch_databases_of_dead_runs_on_this_machine_are_dropped() {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    let mut scratch = store.open_scratch().await.unwrap();
+    let Value::Text(name) = scratch
+        .query("SELECT current_database()::text", &[])
+        .await
+        .unwrap()
+        .remove(0)
+        .remove(0)
+    else {
+        panic!("no database name")
+    };
+    scratch.close().await.unwrap();
+    // godwit_scratch_<machine>_<pid>_...: a pid above Linux's largest runs nowhere.
+    let machine = name.split('_').nth(2).unwrap().to_string();
+    let dead = format!("godwit_scratch_{machine}_4194999_0_0");
+    let other_machine = if machine == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    let elsewhere = format!("godwit_scratch_{other_machine}_4194999_0_0");
+    for leftover in [&dead, &elsewhere] {
+        store
+            .execute_script(&format!("CREATE DATABASE \"{leftover}\""))
+            .await
+            .unwrap();
+    }
+    let mut scratch = store.open_scratch().await.unwrap();
+    scratch.close().await.unwrap();
+    let exists = |name: &str| {
+        format!("SELECT count(*) FROM pg_catalog.pg_database WHERE datname = '{name}'")
+    };
+    assert_eq!(scalar(&mut store, &exists(&dead)).await, Value::Int(0));
+    assert_eq!(scalar(&mut store, &exists(&elsewhere)).await, Value::Int(1));
+    store
+        .execute_script(&format!("DROP DATABASE \"{elsewhere}\""))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn closing_a_scratch_database_drops_it() {
     let db = PgDatabase::create();
