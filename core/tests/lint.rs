@@ -209,6 +209,27 @@ fn an_allow_comment_may_open_the_file_and_is_not_an_unknown_directive() {
 }
 
 #[test]
+fn savepoints_and_block_bodies_are_not_transaction_control() {
+    // In a transactional file: savepoints nest inside godwit's transaction, and the BEGIN ...
+    // END of a trigger is its body.
+    let sql = "\
+SAVEPOINT copy_users;
+CREATE TRIGGER users_touch AFTER UPDATE ON users
+BEGIN
+  UPDATE users SET updated_at = strftime('%s', 'now') WHERE id = NEW.id;
+END;
+ROLLBACK TO copy_users;
+RELEASE copy_users;
+";
+    let findings = lint_sql("sqlite", sql);
+    assert!(
+        findings.iter().all(|f| f.rule != "explicit-transaction"),
+        "{}",
+        render(&findings)
+    );
+}
+
+#[test]
 fn a_disabled_rule_does_not_run() {
     let sql = "CREATE TABLE tags (id INTEGER PRIMARY KEY);\nDELETE FROM carts;\n";
     let all: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();

@@ -65,6 +65,7 @@ pub(crate) mod id {
     pub const FOREIGN_KEY_WITHOUT_INDEX: &str = "foreign-key-without-index";
     pub const ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT: &str = "add-column-not-null-without-default";
     pub const NON_IDEMPOTENT_CREATE: &str = "non-idempotent-create";
+    pub const EXPLICIT_TRANSACTION: &str = "explicit-transaction";
     pub const SET_NOT_NULL: &str = "set-not-null";
     pub const INDEX_WITHOUT_CONCURRENTLY: &str = "index-without-concurrently";
     pub const CONCURRENTLY_IN_TRANSACTION: &str = "concurrently-in-transaction";
@@ -223,6 +224,26 @@ Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXIS
 that on PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
 `IF NOT EXISTS` then skips: drop it first. Teams that prefer a loud failure on drift disable
 this rule in their lint configuration.",
+        dialects: ALL,
+    },
+    Rule {
+        id: id::EXPLICIT_TRANSACTION,
+        severity: Severity::Error,
+        summary: "`BEGIN`, `COMMIT`, `ROLLBACK` or `END` in a migration that runs in a transaction",
+        explanation: "\
+godwit runs a migration and writes its history row in one transaction, unless the file says
+`-- godwit:no-transaction`. A `COMMIT` (or `END`) in the file commits that transaction
+part-way: when a later statement fails, what ran before the `COMMIT` stays applied while the
+migration is recorded as failed, so a retry runs it again on a half-changed schema. A
+`ROLLBACK` silently undoes the statements before it and lets the rest run outside any
+transaction. A `BEGIN` (or `START TRANSACTION`) is refused by SQLite inside a transaction;
+PostgreSQL only warns, and the `COMMIT` that pairs with it does the damage.
+
+Safe alternative: delete the `BEGIN`/`COMMIT` lines; godwit already makes the whole file
+atomic. To control transactions yourself (for example to group statements around ones that
+cannot run in a transaction), put `-- godwit:no-transaction` in the file's leading comment
+lines; explicit transactions are fine there. `SAVEPOINT`, `RELEASE` and
+`ROLLBACK TO SAVEPOINT` stay inside godwit's transaction and are not reported.",
         dialects: ALL,
     },
     Rule {
