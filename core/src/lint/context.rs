@@ -108,6 +108,12 @@ impl<'a> Walk<'a> {
         hits
     }
 
+    /// Record a table created by a statement the parser could not read, so the statements
+    /// after it still know the table is new.
+    pub fn created(&mut self, table: &ObjectName) {
+        self.new_tables.insert(self.table(table));
+    }
+
     /// Normalised key of an identifier.
     pub fn ident(&self, ident: &Ident) -> String {
         fold(self.dialect, ident)

@@ -7,12 +7,15 @@
 //!   `Spanned` is empty for several statement kinds godwit needs (`DROP`, `ALTER TYPE`, `SET`,
 //!   `PRAGMA`) and starts at the table name rather than at `CREATE` for others.
 //! - **Recovery.** One statement sqlparser cannot read (a `DO` block, `REINDEX`) becomes a
-//!   `parse-error` finding for that statement; the statements after it are still linted.
+//!   `parse-error` finding for that statement; the statements after it are still linted. Where
+//!   it ends is read from the tokens' structure (a trigger's `BEGIN ... END` body holds `;`s of
+//!   its own), and the table it creates, if any, from its first tokens, so the statements after
+//!   it still know the table is new.
 //! - **Gaps in sqlparser 0.64** that godwit's own advice depends on are bridged on the token
 //!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar) and SQLite
 //!   pragmas whose value is a bare word (`PRAGMA foreign_keys = OFF`) or a negative number.
 
-use sqlparser::ast::Statement;
+use sqlparser::ast::{ObjectName, Statement};
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -54,8 +57,14 @@ pub(crate) enum Body {
         /// know it, and is remembered here.
         drop_concurrently: bool,
     },
-    /// sqlparser could not read it; the message is sqlparser's.
-    Unparsed(String),
+    /// sqlparser could not read it.
+    Unparsed {
+        /// sqlparser's message.
+        reason: String,
+        /// The table the statement creates, read from its opening tokens
+        /// (`CREATE TABLE [IF NOT EXISTS] name`), so that later statements know it is new.
+        creates: Option<ObjectName>,
+    },
     /// The tokenizer stopped here (an unterminated string, quoted identifier or comment), so
     /// nothing from here to the end of the file could be cut into statements.
     Untokenizable(String),
@@ -132,16 +141,30 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                         )
                     }
                 };
-                // Resume after the first `;` at or after the token the parser stopped on; the
-                // tokenizer keeps strings, comments and dollar quotes whole, so that `;` is a
-                // real statement separator.
+                // Resume after the `;` that ends the statement. The tokenizer keeps strings,
+                // comments and dollar quotes whole, so every `;` token is real; of those, the
+                // one that closes the statement's parentheses and `BEGIN ... END` / `CASE ...
+                // END` blocks ends it. When they never close (a broken statement that lost a
+                // parenthesis), the first `;` at or after the token the parser stopped on is
+                // the best guess left.
                 let stopped = offset + parser.index().saturating_sub(1);
-                let end = (stopped.max(start)..tokens.len())
-                    .find(|&index| tokens[index].token == Token::SemiColon)
-                    .unwrap_or(tokens.len());
+                let end = structural_end(&tokens, start)
+                    .filter(|&end| end >= stopped)
+                    .unwrap_or_else(|| {
+                        (stopped.max(start)..tokens.len())
+                            .find(|&index| tokens[index].token == Token::SemiColon)
+                            .unwrap_or(tokens.len())
+                    });
+                let creates = created_table(dialect, &tokens[start..end]);
                 offset = end;
                 parser = Parser::new(dialect).with_tokens_with_locations(tokens[end..].to_vec());
-                (Body::Unparsed(message), end)
+                (
+                    Body::Unparsed {
+                        reason: message,
+                        creates,
+                    },
+                    end,
+                )
             }
         };
         let location = tokens[start].span.start;
@@ -179,6 +202,75 @@ fn statements_before(
     // The text up to that `;` tokenizes, so this does not recurse again.
     let end = Text::new(prefix).offset(tokens[last].span.end);
     (statements(dialect, &prefix[..end]), start)
+}
+
+/// The index of the `;` that ends the statement starting at `start` (`tokens.len()` for a last
+/// statement without one), by the statement's structure: parentheses nest, and so do
+/// `BEGIN ... END` (a SQLite trigger's body, PostgreSQL's `BEGIN ATOMIC`) and `CASE ... END`,
+/// whose insides may hold `;`. A `BEGIN` that opens the statement is a transaction, not a
+/// block. `None` when the structure is still open at the end of the file.
+fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, token) in tokens.iter().enumerate().skip(start) {
+        match &token.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.checked_sub(1)?,
+            Token::SemiColon if depth == 0 => return Some(index),
+            Token::Word(word) if word.quote_style.is_none() => match word.keyword {
+                Keyword::BEGIN if index > start => depth += 1,
+                Keyword::CASE => depth += 1,
+                Keyword::END => depth = depth.checked_sub(1)?,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    (depth == 0).then_some(tokens.len())
+}
+
+/// The table a statement creates, read from its opening tokens:
+/// `CREATE [OR REPLACE] [GLOBAL | LOCAL] [TEMP | TEMPORARY | UNLOGGED] TABLE [IF NOT EXISTS]
+/// name`. Only the name is parsed, so the rest of the statement may be anything.
+fn created_table(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Option<ObjectName> {
+    let significant: Vec<&TokenWithSpan> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .collect();
+    let keyword = |at: usize| match significant.get(at).map(|t| &t.token) {
+        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    if keyword(0) != Some(Keyword::CREATE) {
+        return None;
+    }
+    let mut at = 1;
+    if keyword(at) == Some(Keyword::OR) && keyword(at + 1) == Some(Keyword::REPLACE) {
+        at += 2;
+    }
+    if matches!(keyword(at), Some(Keyword::GLOBAL | Keyword::LOCAL)) {
+        at += 1;
+    }
+    if matches!(
+        keyword(at),
+        Some(Keyword::TEMP | Keyword::TEMPORARY | Keyword::UNLOGGED)
+    ) {
+        at += 1;
+    }
+    if keyword(at) != Some(Keyword::TABLE) {
+        return None;
+    }
+    at += 1;
+    if keyword(at) == Some(Keyword::IF)
+        && keyword(at + 1) == Some(Keyword::NOT)
+        && keyword(at + 2) == Some(Keyword::EXISTS)
+    {
+        at += 3;
+    }
+    let name: Vec<TokenWithSpan> = significant[at..].iter().map(|&t| t.clone()).collect();
+    Parser::new(dialect)
+        .with_tokens_with_locations(name)
+        .parse_object_name(false)
+        .ok()
 }
 
 /// The first non-whitespace token at or after `index`.
