@@ -62,7 +62,7 @@ fn drop_table(
 ) {
     let existing: Vec<String> = names
         .iter()
-        .filter(|name| !walk.is_new(name))
+        .filter(|name| !walk.is_new(name) && !walk.is_rebuilt(name))
         .map(ToString::to_string)
         .collect();
     if existing.is_empty() {

@@ -6,11 +6,13 @@ use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
-    CreateTable, DataType, Expr, Ident, IndexColumn, ObjectName, ObjectNamePart,
-    RenameTableNameKind, Set, Statement, TableConstraint, Value,
+    CreateTable, DataType, Expr, GroupByExpr, Ident, IndexColumn, Insert, ObjectName,
+    ObjectNamePart, ObjectType, Query, RenameTableNameKind, SelectItem, Set, SetExpr, Statement,
+    TableConstraint, TableFactor, TableObject, Value,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
 use super::checks::{self, Hit};
 use super::source::{Body, Located};
@@ -53,6 +55,12 @@ pub(crate) struct Walk<'a> {
     column_types: HashMap<Member, DataType>,
     not_valid: HashMap<Member, NotValid>,
     validated_not_null: HashSet<Member>,
+    /// The `DROP TABLE`s that are one step of a table rebuild, by position in the file's
+    /// statements and dropped table, with the columns the copy read (`None`: all of them, `*`):
+    /// see [`Walk::is_rebuilt`].
+    rebuild_drops: HashMap<(usize, TableKey), Option<HashSet<String>>>,
+    /// Position of the statement being checked.
+    position: usize,
     /// A non-zero `lock_timeout` is in force.
     pub lock_timeout: bool,
     /// `missing-lock-timeout` was reported (it is reported once per file).
@@ -81,22 +89,27 @@ impl<'a> Walk<'a> {
             column_types: HashMap::new(),
             not_valid: HashMap::new(),
             validated_not_null: HashSet::new(),
+            rebuild_drops: HashMap::new(),
+            position: 0,
             lock_timeout: false,
             lock_timeout_reported: false,
             first_concurrently: None,
         };
         walk.collect_keys(statements);
+        walk.collect_rebuilds(statements);
         walk
     }
 
-    /// Check the statement starting on `line` against every rule, then record what it
-    /// changes for the statements after it.
+    /// Check the statement at `position` in the file (starting on `line`) against every rule,
+    /// then record what it changes for the statements after it.
     pub fn statement(
         &mut self,
+        position: usize,
         line: usize,
         statement: &Statement,
         drop_concurrently: bool,
     ) -> Vec<Hit> {
+        self.position = position;
         let mut hits = Vec::new();
         checks::check(self, statement, &mut hits);
         match self.dialect {
@@ -165,6 +178,44 @@ impl<'a> Walk<'a> {
     /// else uses it yet.
     pub fn is_new(&self, table: &ObjectName) -> bool {
         self.new_tables.contains(&self.table(table))
+    }
+
+    /// Whether the statement being checked drops `table` as one step of a rebuild: earlier in
+    /// the file every row of `table` was copied into another table (`INSERT INTO new ...
+    /// SELECT ... FROM table`, with no condition, grouping, `DISTINCT`, limit or conflict
+    /// clause that could leave a row behind), and later in the file that table is renamed to
+    /// `table`. The rows live on under the old name, so nothing is lost. A copy that leaves out
+    /// a column godwit knows `table` has (from the file or the live schema) drops that
+    /// column's data, so it is no rebuild.
+    pub fn is_rebuilt(&self, table: &ObjectName) -> bool {
+        let key = self.table(table);
+        match self.rebuild_drops.get(&(self.position, key.clone())) {
+            None => false,
+            Some(None) => true,
+            Some(Some(copied)) => self
+                .known_columns(&key)
+                .iter()
+                .all(|column| copied.contains(column)),
+        }
+    }
+
+    /// The columns of `table` created or added earlier in the file or in the live schema.
+    fn known_columns(&self, table: &TableKey) -> HashSet<String> {
+        let mut columns: HashSet<String> = self
+            .column_types
+            .keys()
+            .filter(|(owner, _)| owner == table)
+            .map(|(_, column)| column.clone())
+            .collect();
+        if let Some(live) = self.schema.and_then(|schema| {
+            schema
+                .tables
+                .iter()
+                .find(|t| self.schema_table(&t.name) == *table)
+        }) {
+            columns.extend(live.columns.iter().map(|c| self.fold_live(&c.name)));
+        }
+        columns
     }
 
     /// Whether the index was created earlier in this file.
@@ -311,6 +362,104 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Find the `DROP TABLE`s that [`Self::is_rebuilt`] exempts. The rename comes after the
+    /// drop, so the whole file is read first.
+    fn collect_rebuilds(&mut self, statements: &[Located]) {
+        /// `INSERT INTO target SELECT columns FROM source` copying every row.
+        struct FullCopy {
+            target: TableKey,
+            source: TableKey,
+            /// `None`: `*`.
+            columns: Option<HashSet<String>>,
+        }
+        let mut copies: Vec<FullCopy> = Vec::new();
+        // (position, dropped table, indexes in `copies` of the copies of its rows).
+        let mut drops: Vec<(usize, TableKey, Vec<usize>)> = Vec::new();
+        for (position, located) in statements.iter().enumerate() {
+            let Body::Parsed { statement, .. } = &located.body else {
+                continue;
+            };
+            match statement.as_ref() {
+                Statement::Insert(insert) => {
+                    if let Some((target, source, projection)) = full_copy(insert) {
+                        copies.push(FullCopy {
+                            target: self.table(target),
+                            source: self.table(source),
+                            columns: self.columns_read(projection),
+                        });
+                    }
+                }
+                Statement::Drop {
+                    object_type: ObjectType::Table,
+                    names,
+                    ..
+                } => {
+                    for name in names {
+                        let dropped = self.table(name);
+                        let of_dropped: Vec<usize> = (0..copies.len())
+                            .filter(|&i| copies[i].source == dropped)
+                            .collect();
+                        if !of_dropped.is_empty() {
+                            drops.push((position, dropped, of_dropped));
+                        }
+                    }
+                }
+                Statement::AlterTable(alter) => {
+                    let from = self.table(&alter.name);
+                    for operation in &alter.operations {
+                        let AlterTableOperation::RenameTable { table_name } = operation else {
+                            continue;
+                        };
+                        let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) =
+                            table_name;
+                        let to = self.table(to);
+                        for (at, dropped, of_dropped) in &drops {
+                            if *dropped != to {
+                                continue;
+                            }
+                            if let Some(&copy) =
+                                of_dropped.iter().find(|&&i| copies[i].target == from)
+                            {
+                                self.rebuild_drops
+                                    .insert((*at, dropped.clone()), copies[copy].columns.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The columns a copy's select list reads, `None` for `*`. An expression is read back as
+    /// tokens and every word in it counts, so `lower(email)` reads `email`: the question is
+    /// only whether a column's data is left behind.
+    fn columns_read(&self, projection: &[SelectItem]) -> Option<HashSet<String>> {
+        let mut columns = HashSet::new();
+        for item in projection {
+            let expr = match item {
+                SelectItem::UnnamedExpr(expr)
+                | SelectItem::ExprWithAlias { expr, .. }
+                | SelectItem::ExprWithAliases { expr, .. } => expr,
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => return None,
+            };
+            let text = expr.to_string();
+            let tokens = Tokenizer::new(self.parser_dialect, &text)
+                .tokenize()
+                .unwrap_or_default();
+            for token in tokens {
+                if let Token::Word(word) = token {
+                    columns.insert(self.ident(&Ident {
+                        value: word.value,
+                        quote_style: word.quote_style,
+                        span: Span::empty(),
+                    }));
+                }
+            }
+        }
+        Some(columns)
+    }
+
     fn constraint_keys(&self, constraint: &TableConstraint) -> Option<Vec<Option<String>>> {
         match constraint {
             TableConstraint::PrimaryKey(pk) => Some(self.index_keys(&pk.columns)),
@@ -452,6 +601,53 @@ impl<'a> Walk<'a> {
             }
             _ => {}
         }
+    }
+}
+
+/// `INSERT INTO target ... SELECT ... FROM source` that copies every row of `source`: one
+/// plain table, and nothing that could leave a row out (`WHERE`, `GROUP BY`, `HAVING`,
+/// `DISTINCT`, a limit, a join, `ON CONFLICT` or SQLite's `OR IGNORE`). Returns (target,
+/// source).
+fn full_copy(insert: &Insert) -> Option<(&ObjectName, &ObjectName, &[SelectItem])> {
+    let TableObject::TableName(target) = &insert.table else {
+        return None;
+    };
+    if insert.or.is_some() || insert.on.is_some() || insert.ignore {
+        return None;
+    }
+    let (source, projection) = copied_table(insert.source.as_deref()?)?;
+    Some((target, source, projection))
+}
+
+/// The table whose every row `query` selects, and the select list.
+fn copied_table(query: &Query) -> Option<(&ObjectName, &[SelectItem])> {
+    if query.with.is_some() || query.limit_clause.is_some() || query.fetch.is_some() {
+        return None;
+    }
+    let select = match query.body.as_ref() {
+        SetExpr::Select(select) => select,
+        SetExpr::Query(inner) => return copied_table(inner),
+        _ => return None,
+    };
+    let no_grouping =
+        matches!(&select.group_by, GroupByExpr::Expressions(list, _) if list.is_empty());
+    if select.distinct.is_some()
+        || select.top.is_some()
+        || select.selection.is_some()
+        || select.having.is_some()
+        || select.qualify.is_some()
+        || !no_grouping
+    {
+        return None;
+    }
+    match select.from.as_slice() {
+        [from] if from.joins.is_empty() => match &from.relation {
+            TableFactor::Table {
+                name, args: None, ..
+            } => Some((name, select.projection.as_slice())),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -108,12 +108,12 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     let statements = source::statements(dialect.as_ref(), input.sql);
     let mut walk = Walk::new(input, dialect.as_ref(), &statements);
     let mut findings = Vec::new();
-    for statement in &statements {
+    for (position, statement) in statements.iter().enumerate() {
         let hits = match &statement.body {
             Body::Parsed {
                 statement: ast,
                 drop_concurrently,
-            } => walk.statement(statement.line, ast, *drop_concurrently),
+            } => walk.statement(position, statement.line, ast, *drop_concurrently),
             Body::Unparsed { reason, creates } => {
                 if let Some(table) = creates {
                     walk.created(table);

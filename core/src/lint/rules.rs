@@ -116,9 +116,15 @@ table is already gone.
 
 Safe alternative (expand/contract): deploy code that no longer uses the table, wait until no
 running version reads it, take a backup (or rename it aside and drop it in a later release),
-then drop it with `DROP TABLE IF EXISTS`. When the drop is part of a table rebuild whose copy
-is checked, or the data is truly disposable, put `-- godwit:allow drop-table` above it.
-Tables created earlier in the same file are not reported.",
+then drop it with `DROP TABLE IF EXISTS`. When the data is truly disposable, put
+`-- godwit:allow drop-table` above it.
+
+Not reported: tables created earlier in the same file, and a table rebuild done by the book
+(what `godwit generate` writes for SQLite): every row of `t` copied with
+`INSERT INTO t_new ... SELECT ... FROM t` (no `WHERE`, `GROUP BY`, `DISTINCT`, limit, join or
+conflict clause) before `DROP TABLE t`, and `ALTER TABLE t_new RENAME TO t` after it. A copy
+that leaves out a column godwit knows `t` has (from the file, or the live schema when `migrate`
+or `lint` reads the database) drops that column's data and is reported.",
         dialects: ALL,
     },
     Rule {
