@@ -500,6 +500,22 @@ impl<'a> Walk<'a> {
         }
         match statement {
             Statement::CreateTable(create) => self.record_create_table(create),
+            // A materialized view and the table of a `SELECT ... INTO` are new relations that
+            // nobody else uses yet, like a table created earlier in the file.
+            Statement::CreateView(view) if view.materialized => {
+                self.new_tables.insert(self.table(&view.name));
+            }
+            Statement::Query(query) => {
+                if let SetExpr::Select(select) = query.body.as_ref()
+                    && let Some(into) = &select.into
+                {
+                    for target in &into.targets {
+                        if let Some(name) = expr_name(target) {
+                            self.new_tables.insert(self.table(&name));
+                        }
+                    }
+                }
+            }
             Statement::CreateIndex(index) => {
                 if let Some(name) = &index.name {
                     self.new_indexes.insert(self.table(name));
@@ -647,6 +663,15 @@ fn copied_table(query: &Query) -> Option<(&ObjectName, &[SelectItem])> {
             } => Some((name, select.projection.as_slice())),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// The name of a `SELECT ... INTO` target: `t` or `schema.t`.
+fn expr_name(target: &Expr) -> Option<ObjectName> {
+    match target {
+        Expr::Identifier(ident) => Some(ObjectName::from(vec![ident.clone()])),
+        Expr::CompoundIdentifier(idents) => Some(ObjectName::from(idents.clone())),
         _ => None,
     }
 }

@@ -284,7 +284,8 @@ Safe alternative: in a `-- godwit:no-transaction` migration, one statement per f
   DROP INDEX CONCURRENTLY IF EXISTS idx;
 For a constraint, build the unique index concurrently first, then attach it:
   ALTER TABLE t ADD CONSTRAINT t_col_key UNIQUE USING INDEX idx;
-Tables (and indexes) created earlier in the same file are not reported.",
+Tables, materialized views and indexes created earlier in the same file (also by
+`CREATE TABLE ... AS` and `SELECT ... INTO`) are not reported.",
         dialects: POSTGRES,
     },
     Rule {

@@ -12,8 +12,9 @@
 //!   its own), and the table it creates, if any, from its first tokens, so the statements after
 //!   it still know the table is new.
 //! - **Gaps in sqlparser 0.64** that godwit's own advice depends on are bridged on the token
-//!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar) and SQLite
-//!   pragmas whose value is a bare word (`PRAGMA foreign_keys = OFF`) or a negative number.
+//!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar), the closing
+//!   `WITH [NO] DATA` of `CREATE MATERIALIZED VIEW`, and SQLite pragmas whose value is a bare
+//!   word (`PRAGMA foreign_keys = OFF`) or a negative number.
 
 use sqlparser::ast::{ObjectName, Statement};
 use sqlparser::dialect::Dialect;
@@ -61,8 +62,9 @@ pub(crate) enum Body {
     Unparsed {
         /// sqlparser's message.
         reason: String,
-        /// The table the statement creates, read from its opening tokens
-        /// (`CREATE TABLE [IF NOT EXISTS] name`), so that later statements know it is new.
+        /// The table or materialized view the statement creates, read from its opening
+        /// tokens (`CREATE TABLE [IF NOT EXISTS] name`), so that later statements know it is
+        /// new.
         creates: Option<ObjectName>,
     },
     /// The tokenizer stopped here (an unterminated string, quoted identifier or comment), so
@@ -155,7 +157,7 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                             .find(|&index| tokens[index].token == Token::SemiColon)
                             .unwrap_or(tokens.len())
                     });
-                let creates = created_table(dialect, &tokens[start..end]);
+                let creates = created_relation(dialect, &tokens[start..end]);
                 offset = end;
                 parser = Parser::new(dialect).with_tokens_with_locations(tokens[end..].to_vec());
                 (
@@ -228,10 +230,11 @@ fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
     (depth == 0).then_some(tokens.len())
 }
 
-/// The table a statement creates, read from its opening tokens:
+/// The table (or materialized view) a statement creates, read from its opening tokens:
 /// `CREATE [OR REPLACE] [GLOBAL | LOCAL] [TEMP | TEMPORARY | UNLOGGED] TABLE [IF NOT EXISTS]
-/// name`. Only the name is parsed, so the rest of the statement may be anything.
-fn created_table(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Option<ObjectName> {
+/// name`, or `CREATE [OR REPLACE] MATERIALIZED VIEW [IF NOT EXISTS] name`. Only the name is
+/// parsed, so the rest of the statement may be anything.
+fn created_relation(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Option<ObjectName> {
     let significant: Vec<&TokenWithSpan> = tokens
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
@@ -256,7 +259,9 @@ fn created_table(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Option<Obje
     ) {
         at += 1;
     }
-    if keyword(at) != Some(Keyword::TABLE) {
+    if keyword(at) == Some(Keyword::MATERIALIZED) && keyword(at + 1) == Some(Keyword::VIEW) {
+        at += 1;
+    } else if keyword(at) != Some(Keyword::TABLE) {
         return None;
     }
     at += 1;
@@ -315,10 +320,45 @@ fn bridge_grammar_gaps(tokens: &mut [TokenWithSpan]) -> Vec<usize> {
                 hidden.push(*at);
             }
             [(_, Keyword::PRAGMA), ..] => bridge_pragma_value(tokens, index),
+            [(_, Keyword::CREATE), (_, Keyword::MATERIALIZED), ..] => {
+                hide_with_data(tokens, index);
+            }
             _ => {}
         }
     }
     hidden
+}
+
+/// `CREATE MATERIALIZED VIEW ... WITH [NO] DATA`: sqlparser reads the view without
+/// its closing `WITH [NO] DATA`, which only says whether the view is filled now, so those words
+/// are hidden.
+fn hide_with_data(tokens: &mut [TokenWithSpan], create: usize) {
+    let significant: Vec<usize> = (create..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .take_while(|&i| tokens[i].token != Token::SemiColon)
+        .collect();
+    let keyword = |i: usize| match &tokens[i].token {
+        Token::Word(word) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    let tail = match significant.as_slice() {
+        [.., with, no, data]
+            if keyword(*with) == Some(Keyword::WITH)
+                && keyword(*no) == Some(Keyword::NO)
+                && keyword(*data) == Some(Keyword::DATA) =>
+        {
+            vec![*with, *no, *data]
+        }
+        [.., with, data]
+            if keyword(*with) == Some(Keyword::WITH) && keyword(*data) == Some(Keyword::DATA) =>
+        {
+            vec![*with, *data]
+        }
+        _ => return,
+    };
+    for i in tail {
+        tokens[i].token = Token::Whitespace(Whitespace::Space);
+    }
 }
 
 /// Up to `n` consecutive keyword tokens from `index`, skipping whitespace, with their indexes.
