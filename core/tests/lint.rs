@@ -10,9 +10,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use godwit_core::Directives;
 use godwit_core::lint::{self, Finding, LintConfig, LintInput, Severity};
 use godwit_core::schema::{Column, Index, Name, PrimaryKey, Schema, Table};
+use godwit_core::{Directives, Script};
 
 /// The dialects godwit ships; a rule with no dialect list needs cases for each.
 const DIALECTS: &[&str] = &["postgres", "sqlite"];
@@ -38,18 +38,20 @@ fn lint_sql(dialect: &str, sql: &str) -> Vec<Finding> {
 
 /// Lint a fixture; messages name it by its path under `tests/lint`.
 fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
+    // Read as godwit reads a migration (a byte order mark removed, directives parsed).
     let sql = std::fs::read_to_string(path).expect("fixture is readable");
+    let script =
+        Script::new(sql, Some(path.to_path_buf())).expect("the fixture's directives parse");
     let origin = path
         .strip_prefix(data_dir())
         .expect("fixture under tests/lint")
         .display()
         .to_string();
-    let directives = Directives::parse(&sql).expect("the fixture's directives parse");
     lint::lint(
         &LintInput {
             dialect,
-            sql: &sql,
-            transactional: !directives.no_transaction,
+            sql: &script.sql,
+            transactional: !script.directives.no_transaction,
             origin: &origin,
             schema: None,
         },
@@ -257,7 +259,7 @@ fn findings_point_at_the_first_token_of_each_statement() {
     let sql = "\
 /* A block comment
    over two lines; with a semicolon */
--- godwit:no-transaction is not the first comment, so this file is transactional
+-- a line comment after the block comment
 
   DELETE
     FROM carts;   UPDATE users
@@ -342,6 +344,21 @@ fn recovery_falls_back_to_the_next_semicolon_when_a_block_never_closes() {
         .map(|f| (f.line, f.rule))
         .collect();
     assert_eq!(found, [(1, "parse-error"), (2, "delete-without-where")]);
+}
+
+#[test]
+fn an_invisible_character_is_named_in_a_parse_error() {
+    // A byte order mark left in the middle of a file (two files concatenated) is not removed
+    // by godwit; the parser's message would show it as nothing at all.
+    let findings = lint_sql("postgres", "SELECT 1;\n\u{feff}SELECT 2;\n");
+    assert_eq!(findings.len(), 1, "{}", render(&findings));
+    assert!(
+        findings[0]
+            .message
+            .contains("found: U+FEFF (a byte order mark)"),
+        "{}",
+        findings[0].message
+    );
 }
 
 #[test]

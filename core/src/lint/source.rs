@@ -90,7 +90,7 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                 column: to_usize(start.column).max(1),
                 excerpt: shorten(sql.lines().nth(line - 1).unwrap_or_default()),
                 allowed: Vec::new(),
-                body: Body::Untokenizable(error.to_string()),
+                body: Body::Untokenizable(name_invisible(&error.to_string())),
             });
             return out;
         }
@@ -162,7 +162,7 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                 parser = Parser::new(dialect).with_tokens_with_locations(tokens[end..].to_vec());
                 (
                     Body::Unparsed {
-                        reason: message,
+                        reason: name_invisible(&message),
                         creates,
                     },
                     end,
@@ -276,6 +276,26 @@ fn created_relation(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Option<O
         .with_tokens_with_locations(name)
         .parse_object_name(false)
         .ok()
+}
+
+/// Characters that print as nothing (or as a space) in a terminal, and what to call them.
+const INVISIBLE: &[(char, &str)] = &[
+    ('\u{feff}', "U+FEFF (a byte order mark)"),
+    ('\u{200b}', "U+200B (a zero-width space)"),
+    ('\u{00a0}', "U+00A0 (a no-break space)"),
+];
+
+/// A parser message with its invisible characters named: `found: \u{feff}` reads as `found: `
+/// otherwise, which tells the reader nothing.
+fn name_invisible(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        match INVISIBLE.iter().find(|(invisible, _)| *invisible == c) {
+            Some((_, name)) => out.push_str(name),
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// The first non-whitespace token at or after `index`.
