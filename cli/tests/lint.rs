@@ -218,6 +218,22 @@ fn no_transaction_directives_and_allow_comments_are_honoured() {
     assert_code(&output, 0);
     assert_eq!(stdout(&output), "no findings in 1 file\n");
 
+    // A misspelt allow comment changes nothing about how the file runs: on the first line as
+    // anywhere else it is a warning, and the statement it meant to exempt is still reported.
+    project.write(
+        "colon.sql",
+        "-- godwit:allow: drop-table\nDROP TABLE archive;\n",
+    );
+    let output = project.run(&["lint", "colon.sql"]);
+    assert_code(&output, 1);
+    assert!(
+        stdout(&output).contains(
+            "colon.sql:1:1: warning[invalid-directive]: `godwit:allow:` is not a directive"
+        ) && stdout(&output).contains("error[drop-table]"),
+        "{}",
+        stdout(&output)
+    );
+
     project.write("typo.sql", "-- godwit:no-transactoin\nVACUUM;\n");
     let output = project.run(&["lint", "typo.sql"]);
     assert_code(&output, 2);

@@ -247,6 +247,14 @@ fn a_disabled_rule_does_not_run() {
 }
 
 #[test]
+fn similar_rules_are_suggested_for_a_misspelt_id() {
+    assert_eq!(lint::similar_rules("drop-tabel"), ["drop-table"]);
+    assert_eq!(lint::similar_rules("DROP_TABLE"), ["drop-table"]);
+    assert_eq!(lint::similar_rules("drop"), ["drop-table", "drop-column"]);
+    assert!(lint::similar_rules("xyz").is_empty());
+}
+
+#[test]
 fn unknown_ids_in_the_configuration_are_reported() {
     let config = LintConfig {
         disabled: vec!["truncate".into(), "drop-tables".into()],

@@ -57,6 +57,7 @@ impl Rule {
 /// Rule ids, so the checks and the catalogue cannot disagree on a spelling.
 pub(crate) mod id {
     pub const PARSE_ERROR: &str = "parse-error";
+    pub const INVALID_DIRECTIVE: &str = "invalid-directive";
     pub const DROP_TABLE: &str = "drop-table";
     pub const DROP_COLUMN: &str = "drop-column";
     pub const TRUNCATE: &str = "truncate";
@@ -250,6 +251,29 @@ atomic. To control transactions yourself (for example to group statements around
 cannot run in a transaction), put `-- godwit:no-transaction` in the file's leading comment
 lines; explicit transactions are fine there. `SAVEPOINT`, `RELEASE` and
 `ROLLBACK TO SAVEPOINT` stay inside godwit's transaction and are not reported.",
+        dialects: ALL,
+    },
+    Rule {
+        id: id::INVALID_DIRECTIVE,
+        // A warning: the rule the comment meant to silence still reports its statement, so
+        // nothing gets through unseen; this says why the comment did not work.
+        severity: Severity::Warning,
+        summary: "a `godwit:` comment that does nothing: an unknown rule id, a misspelled or \
+                  misplaced directive",
+        explanation: "\
+godwit reads two kinds of comments: `-- godwit:no-transaction` among the comment lines that
+open a file, and `-- godwit:allow RULE[, RULE...]` on the comment lines directly above a
+statement. A comment that looks meant for godwit but is not one of these does nothing, so it
+is reported: a rule id that names no rule (`drop-tabel`, `drop_table`), a misspelled
+directive (`godwit:allow: drop-table`, `godwit:allowed`), a directive in a `/* ... */` block
+comment, or `-- godwit:no-transaction` after the first statement (the migration then runs in
+a transaction). An unknown directive among a file's opening comments is an error when the
+file is read, before any lint.
+
+Safe alternative: write the comment as godwit reads it, on its own line:
+  -- godwit:allow drop-table
+with the ids `godwit lint --list` shows, and put `-- godwit:no-transaction` at the top of the
+file.",
         dialects: ALL,
     },
     Rule {
@@ -449,6 +473,45 @@ pub fn rules() -> &'static [Rule] {
 /// The rule with `id`, if there is one.
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.id == id)
+}
+
+/// The rule ids `id` may be a misspelling of, most alike first (at most three): ids within a
+/// few edits of it (`drop-tabel`, `drop_table`) and ids that contain it (`drop`).
+pub fn similar_rules(id: &str) -> Vec<&'static str> {
+    similar(id, RULES.iter().map(|rule| rule.id))
+}
+
+/// The `candidates` `word` may be a misspelling of, most alike first (at most three).
+pub(crate) fn similar(
+    word: &str,
+    candidates: impl Iterator<Item = &'static str>,
+) -> Vec<&'static str> {
+    let word = word.trim().to_ascii_lowercase().replace('_', "-");
+    let mut found: Vec<(usize, &'static str)> = candidates
+        .filter_map(|candidate| {
+            let distance = edit_distance(&word, candidate);
+            let close = distance <= (word.chars().count() / 4).max(1);
+            let contains = word.len() >= 3 && candidate.contains(word.as_str());
+            (close || contains).then_some((distance, candidate))
+        })
+        .collect();
+    found.sort_by_key(|&(distance, _)| distance);
+    found.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Levenshtein distance between `a` and `b`, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The rule table for the README: `| rule | severity | dialects | what it catches |`.

@@ -22,6 +22,8 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
+use super::comments::allowed_ids;
+
 /// Longest excerpt, in characters, before it is cut with an ellipsis.
 const EXCERPT_CHARS: usize = 80;
 
@@ -444,16 +446,7 @@ fn allowed_above(gap: &[TokenWithSpan], line: u64) -> Vec<String> {
                     break;
                 }
                 expected -= 1;
-                if let Some(list) = comment.trim().strip_prefix("godwit:allow")
-                    && list.starts_with(char::is_whitespace)
-                {
-                    ids.extend(
-                        list.split([',', ' ', '\t'])
-                            .map(str::trim)
-                            .filter(|id| !id.is_empty())
-                            .map(str::to_string),
-                    );
-                }
+                ids.extend(allowed_ids(comment).unwrap_or_default());
             }
             Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline) => {}
             _ => break,
