@@ -542,6 +542,43 @@ fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
     );
 }
 
+/// Files and the line `missing-lock-timeout` is reported on (`None`: not reported).
+#[test]
+fn lock_timeout_cases() {
+    let cases: &[(&str, Option<usize>)] = &[
+        // A foreign key locks the table it references, even from a new table.
+        (
+            "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, \
+             user_id bigint REFERENCES users (id));",
+            Some(1),
+        ),
+        (
+            "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, user_id bigint,\n\
+             FOREIGN KEY (user_id) REFERENCES users (id));",
+            Some(1),
+        ),
+        (
+            "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, user_id bigint);\n\
+             ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) \
+             REFERENCES users (id) NOT VALID;",
+            Some(2),
+        ),
+        (
+            "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n\
+             CREATE TABLE IF NOT EXISTS orders (user_id bigint REFERENCES users (id));",
+            None,
+        ),
+    ];
+    for (sql, expected) in cases {
+        let findings = lint_sql("postgres", sql);
+        let found = findings
+            .iter()
+            .find(|f| f.rule == "missing-lock-timeout")
+            .map(|f| f.line);
+        assert_eq!(found, *expected, "{sql}\n{}", render(&findings));
+    }
+}
+
 #[test]
 fn findings_serialize_with_snake_case_severity() {
     let findings = lint_sql("sqlite", "DELETE FROM carts;");

@@ -365,6 +365,51 @@ pub(crate) fn takes_blocking_lock(
             });
             blocking.then(|| format!("ALTER TABLE {}", alter.name))
         }
+        // A foreign key takes a SHARE ROW EXCLUSIVE lock on the table it references, which
+        // blocks writes there even when the referencing table is new.
+        Statement::AlterTable(alter) => alter
+            .operations
+            .iter()
+            .filter_map(|operation| match operation {
+                AlterTableOperation::AddConstraint {
+                    constraint: TableConstraint::ForeignKey(fk),
+                    ..
+                } => Some(&fk.foreign_table),
+                _ => None,
+            })
+            .find(|referenced| !walk.is_new(referenced))
+            .map(|referenced| {
+                format!(
+                    "the foreign key from {} to {referenced}, which locks {referenced} against \
+                     writes,",
+                    alter.name
+                )
+            }),
+        Statement::CreateTable(create) => create
+            .columns
+            .iter()
+            .flat_map(|column| &column.options)
+            .filter_map(|option| match &option.option {
+                ColumnOption::ForeignKey(fk) => Some(&fk.foreign_table),
+                _ => None,
+            })
+            .chain(
+                create
+                    .constraints
+                    .iter()
+                    .filter_map(|constraint| match constraint {
+                        TableConstraint::ForeignKey(fk) => Some(&fk.foreign_table),
+                        _ => None,
+                    }),
+            )
+            .find(|referenced| !walk.is_new(referenced))
+            .map(|referenced| {
+                format!(
+                    "the foreign key from {} to {referenced}, which locks {referenced} against \
+                     writes,",
+                    create.name
+                )
+            }),
         Statement::Drop {
             object_type: ObjectType::Table,
             names,

@@ -420,9 +420,10 @@ Not reported on tables created earlier in the same file.",
         severity: Severity::Warning,
         summary: "a statement that takes a blocking lock on an existing table with no `lock_timeout` set",
         explanation: "\
-`ALTER TABLE`, `DROP`, `TRUNCATE`, `CREATE TRIGGER` and non-concurrent index builds wait for
-their lock behind every running query on the table, and every query that arrives afterwards
-queues behind them: one long-running report turns a millisecond `ALTER` into an outage.
+`ALTER TABLE`, `DROP`, `TRUNCATE`, `CREATE TRIGGER`, non-concurrent index builds and foreign
+keys (which lock the referenced table, even from a new table) wait for their lock behind every
+running query on the table, and every query that arrives afterwards queues behind them: one
+long-running report turns a millisecond `ALTER` into an outage.
 
 Safe alternative: give up quickly and retry later. Start the migration with
   SET LOCAL lock_timeout = '5s';   -- in a transactional migration
