@@ -3,8 +3,9 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, CharacterLength, ColumnDef,
-    ColumnOption, DataType, DetachPartitionMode, ExactNumberInfo, GeneratedAs, ObjectName,
-    ObjectType, RenameTableNameKind, Statement, TableConstraint,
+    ColumnOption, DataType, DetachPartitionMode, ExactNumberInfo, GeneratedAs,
+    GeneratedExpressionMode, ObjectName, ObjectType, RenameTableNameKind, Statement,
+    TableConstraint,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -234,6 +235,46 @@ fn add_column(table: &ObjectName, column: &ColumnDef, hits: &mut Vec<Hit>) {
                 generation_expr: None,
                 ..
             } => volatile.push("an identity sequence".into()),
+            // A stored generated value is computed for every row; a virtual one (PostgreSQL
+            // 18's default) is computed when read and rewrites nothing.
+            ColumnOption::Generated {
+                generated_as,
+                generation_expr: Some(expr),
+                generation_expr_mode,
+                ..
+            } if *generated_as == GeneratedAs::ExpStored
+                || *generation_expr_mode == Some(GeneratedExpressionMode::Stored) =>
+            {
+                hits.push(Hit::new(
+                    id::VOLATILE_DEFAULT,
+                    format!(
+                        "adding stored generated column {name} to {table} computes {expr} for \
+                         every existing row, rewriting the table under an ACCESS EXCLUSIVE lock; \
+                         on PostgreSQL 18 make it VIRTUAL, or add a plain column, backfill it in \
+                         batches and keep it up to date with a trigger"
+                    ),
+                ));
+            }
+            ColumnOption::Check(check) => hits.push(Hit::new(
+                id::CONSTRAINT_WITHOUT_NOT_VALID,
+                format!(
+                    "adding column {name} with CHECK ({}) checks every existing row of {table} \
+                     under an ACCESS EXCLUSIVE lock, and a column constraint cannot be NOT \
+                     VALID; add the column without it, then ADD CONSTRAINT ... CHECK (...) NOT \
+                     VALID and VALIDATE CONSTRAINT in a later migration",
+                    check.expr
+                ),
+            )),
+            ColumnOption::ForeignKey(fk) => hits.push(Hit::new(
+                id::CONSTRAINT_WITHOUT_NOT_VALID,
+                format!(
+                    "adding column {name} with REFERENCES {} checks every existing row of \
+                     {table} while blocking writes, and a column constraint cannot be NOT \
+                     VALID; add the column without it, then ADD CONSTRAINT ... FOREIGN KEY ... \
+                     NOT VALID and VALIDATE CONSTRAINT in a later migration",
+                    fk.foreign_table
+                ),
+            )),
             ColumnOption::Unique(_) | ColumnOption::PrimaryKey(_) => hits.push(Hit::new(
                 id::INDEX_WITHOUT_CONCURRENTLY,
                 format!(
@@ -268,6 +309,18 @@ fn add_constraint(
     hits: &mut Vec<Hit>,
 ) {
     let kind = match constraint {
+        TableConstraint::Exclude(_) => {
+            hits.push(Hit::new(
+                id::INDEX_WITHOUT_CONCURRENTLY,
+                format!(
+                    "adding an EXCLUDE constraint to {table} builds its index under an ACCESS \
+                     EXCLUSIVE lock, blocking reads and writes for the whole build, and \
+                     PostgreSQL cannot build one concurrently; add it while the table is small \
+                     or traffic is stopped, or enforce the rule in a trigger"
+                ),
+            ));
+            return;
+        }
         TableConstraint::ForeignKey(_) => "FOREIGN KEY",
         TableConstraint::Check(_) => "CHECK",
         TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) => {

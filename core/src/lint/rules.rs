@@ -301,7 +301,8 @@ Not reported on tables created earlier in the same file, or when a check constra
         explanation: "\
 `CREATE INDEX` blocks every write to the table while the index builds (minutes on a large
 table); `DROP INDEX` takes an ACCESS EXCLUSIVE lock that also blocks reads. Adding a `UNIQUE`
-or `PRIMARY KEY` constraint builds its index the same way, under ACCESS EXCLUSIVE.
+or `PRIMARY KEY` constraint builds its index the same way, under ACCESS EXCLUSIVE, and so does
+an `EXCLUDE` constraint, which has no concurrent form at all.
 
 Safe alternative: in a `-- godwit:no-transaction` migration, one statement per file:
   CREATE INDEX CONCURRENTLY IF NOT EXISTS idx ON t (col);
@@ -347,7 +348,8 @@ Safe alternative: one `CONCURRENTLY` statement per migration file, with `IF NOT 
         explanation: "\
 Adding a foreign key or check constraint validates every existing row while holding a lock
 that blocks writes (a foreign key also locks the referenced table). On a large table that is
-an outage.
+an outage. A `CHECK` or `REFERENCES` written on a column in `ADD COLUMN` does the same, and
+cannot be `NOT VALID`: add the column without it, then the constraint as below.
 
 Safe alternative, in two migrations:
   ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID;
@@ -376,13 +378,16 @@ release.",
     Rule {
         id: id::VOLATILE_DEFAULT,
         severity: Severity::Warning,
-        summary: "`ADD COLUMN` with a volatile default, which rewrites the table",
+        summary: "`ADD COLUMN` with a volatile default or a stored generated value, which \
+                  rewrites the table",
         explanation: "\
 Since PostgreSQL 11, `ADD COLUMN ... DEFAULT` with a constant or stable default (`0`, `now()`,
 `CURRENT_TIMESTAMP`) is instant. A volatile default must be computed per row, so the whole
 table is rewritten under an ACCESS EXCLUSIVE lock: `random()`, `clock_timestamp()`,
 `timeofday()`, `gen_random_uuid()`, `uuid_generate_v1()`/`v1mc()`/`v4()`, `nextval(...)`, and
-the `serial` types and identity columns, which fill every row from a sequence.
+the `serial` types and identity columns, which fill every row from a sequence. A
+`GENERATED ALWAYS AS (...) STORED` column is computed for every row the same way (a virtual
+one, PostgreSQL 18's default, is not).
 
 Safe alternative: add the column without a default (or with a constant one), set the volatile
 default with `ALTER COLUMN ... SET DEFAULT` (which affects only new rows), then backfill

@@ -17,3 +17,6 @@ CREATE TABLE IF NOT EXISTS big_orders AS SELECT id, total FROM orders WHERE tota
 CREATE INDEX IF NOT EXISTS big_orders_total ON big_orders (total);
 SELECT id, email INTO TABLE archive.users_2024 FROM users WHERE created_at < '2025-01-01';
 CREATE INDEX IF NOT EXISTS users_2024_email ON archive.users_2024 (email);
+-- On a new table it builds an empty index.
+CREATE TABLE IF NOT EXISTS rooms_booked (room int, during tstzrange);
+ALTER TABLE rooms_booked ADD CONSTRAINT rooms_booked_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&);
