@@ -38,6 +38,25 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         Statement::Update(update) => update_without_where(walk, update, hits),
         Statement::CreateTable(create) => create_table(walk, create, hits),
         Statement::CreateIndex(index) => create_index(index, hits),
+        Statement::Vacuum(_) => vacuum(walk, hits),
+        Statement::Drop {
+            object_type: ObjectType::Schema,
+            names,
+            cascade: true,
+            ..
+        } => hits.push(Hit::new(
+            id::DROP_TABLE,
+            format!(
+                "DROP SCHEMA {} CASCADE drops every table in it with all their rows, and every \
+                 object anywhere that depends on them; drop the tables one by one once nothing \
+                 uses them, then the empty schema without CASCADE",
+                names
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
         Statement::StartTransaction { .. }
         | Statement::Commit { .. }
         | Statement::Rollback {
@@ -216,6 +235,25 @@ fn create_index(index: &CreateIndex, hits: &mut Vec<Hit>) {
         ),
     };
     hits.push(Hit::new(id::NON_IDEMPOTENT_CREATE, message));
+}
+
+/// `VACUUM`, which neither SQLite nor PostgreSQL runs inside a transaction.
+pub(crate) fn vacuum(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
+    if !walk.transactional {
+        return;
+    }
+    let engine = match walk.dialect {
+        "sqlite" => "SQLite",
+        "postgres" => "PostgreSQL",
+        _ => return,
+    };
+    hits.push(Hit::new(
+        id::PRAGMA_IN_TRANSACTION,
+        format!(
+            "{engine} refuses VACUUM inside a transaction, and this migration runs in one; add \
+             `-- godwit:no-transaction` to the file's leading comments"
+        ),
+    ));
 }
 
 /// `BEGIN`, `COMMIT`, `END` or `ROLLBACK` in a file godwit already runs in a transaction.

@@ -15,7 +15,7 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
 use super::checks::{self, Hit};
-use super::source::{Body, Located};
+use super::source::{Body, Known, Located};
 use super::{LintInput, postgres, sqlite};
 use crate::schema::{self, Schema};
 
@@ -121,10 +121,24 @@ impl<'a> Walk<'a> {
         hits
     }
 
-    /// Record a table created by a statement the parser could not read, so the statements
-    /// after it still know the table is new.
-    pub fn created(&mut self, table: &ObjectName) {
-        self.new_tables.insert(self.table(table));
+    /// Check what is known of a statement the parser could not read (starting on `line`), and
+    /// record it: a table it creates is new for the statements after it.
+    pub fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        match known {
+            Known::Nothing => {}
+            Known::Creates(table) => {
+                self.new_tables.insert(self.table(table));
+            }
+            Known::Concurrently => {
+                if self.dialect == "postgres" {
+                    postgres::concurrently(self, &mut hits);
+                    self.first_concurrently.get_or_insert(line);
+                }
+            }
+            Known::Vacuum => checks::vacuum(self, &mut hits),
+        }
+        hits
     }
 
     /// Normalised key of an identifier.

@@ -116,18 +116,17 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
                 statement: ast,
                 drop_concurrently,
             } => walk.statement(position, statement.line, ast, *drop_concurrently),
-            Body::Unparsed { reason, creates } => {
-                if let Some(table) = creates {
-                    walk.created(table);
-                }
-                vec![checks::Hit::new(
+            Body::Unparsed { reason, known } => {
+                let mut hits = vec![checks::Hit::new(
                     rules::id::PARSE_ERROR,
                     format!(
-                        "godwit could not parse this statement to lint it ({reason}); the database \
-                     may still accept it: check it by hand or add \
-                     `-- godwit:allow parse-error`"
+                        "godwit could not parse this statement to lint it ({reason}); the \
+                         database may still accept it: check it by hand or add \
+                         `-- godwit:allow parse-error`"
                     ),
-                )]
+                )];
+                hits.extend(walk.unparsed(statement.line, known));
+                hits
             }
             Body::Untokenizable(reason) => vec![checks::Hit::new(
                 rules::id::PARSE_ERROR,

@@ -35,25 +35,7 @@ pub(crate) fn check(
     hits: &mut Vec<Hit>,
 ) {
     if is_concurrent(statement, drop_concurrently) {
-        if walk.transactional {
-            hits.push(Hit::new(
-                id::CONCURRENTLY_IN_TRANSACTION,
-                "PostgreSQL refuses CONCURRENTLY inside a transaction block, and this migration \
-                 runs in one; add `-- godwit:no-transaction` to the file's leading comments"
-                    .into(),
-            ));
-        }
-        if let Some(first) = walk.first_concurrently {
-            hits.push(Hit::new(
-                id::MULTIPLE_CONCURRENTLY,
-                format!(
-                    "another CONCURRENTLY statement in this file (the first is at {}:{first}): \
-                     if this one fails, the earlier ones stay done and a failed build leaves an \
-                     invalid index behind; put each in its own migration",
-                    walk.origin
-                ),
-            ));
-        }
+        concurrently(walk, hits);
     }
     if let Some(what) = takes_blocking_lock(walk, statement, drop_concurrently)
         && !walk.lock_timeout
@@ -129,6 +111,29 @@ pub(crate) fn check(
             }
         }
         _ => {}
+    }
+}
+
+/// The rules for a `CONCURRENTLY` statement, which PostgreSQL refuses in a transaction block.
+pub(crate) fn concurrently(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
+    if walk.transactional {
+        hits.push(Hit::new(
+            id::CONCURRENTLY_IN_TRANSACTION,
+            "PostgreSQL refuses CONCURRENTLY inside a transaction block, and this migration \
+             runs in one; add `-- godwit:no-transaction` to the file's leading comments"
+                .into(),
+        ));
+    }
+    if let Some(first) = walk.first_concurrently {
+        hits.push(Hit::new(
+            id::MULTIPLE_CONCURRENTLY,
+            format!(
+                "another CONCURRENTLY statement in this file (the first is at {}:{first}): \
+                 if this one fails, the earlier ones stay done and a failed build leaves an \
+                 invalid index behind; put each in its own migration",
+                walk.origin
+            ),
+        ));
     }
 }
 

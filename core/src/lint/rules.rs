@@ -83,6 +83,7 @@ pub(crate) mod id {
 
 const POSTGRES: &[&str] = &["postgres"];
 const SQLITE: &[&str] = &["sqlite"];
+const POSTGRES_AND_SQLITE: &[&str] = &["postgres", "sqlite"];
 const ALL: &[&str] = &[];
 
 static RULES: &[Rule] = &[
@@ -99,7 +100,9 @@ godwit lints a real parse of each statement. When its parser (sqlparser) cannot 
 statement is not checked at all; the statements around it still are. The database may well
 accept it: sqlparser does not know every engine's full grammar (for example PostgreSQL `DO`
 blocks and `REINDEX`), so this is a warning and `migrate` goes on; a statement the database
-rejects fails there, inside the migration's transaction.
+rejects fails there, inside the migration's transaction. What the statement's opening words
+tell is still used: the table a `CREATE TABLE` creates, a `REINDEX ... CONCURRENTLY` or a
+`VACUUM` in a transaction.
 
 Safe alternative: read the statement by hand for the hazards the other rules look for, then
 put `-- godwit:allow parse-error` on the line above it. If the statement is a typo, fix it:
@@ -109,10 +112,12 @@ the database would reject it too.",
     Rule {
         id: id::DROP_TABLE,
         severity: Severity::Error,
-        summary: "`DROP TABLE` deletes a table and every row in it",
+        summary: "`DROP TABLE` (or `DROP SCHEMA ... CASCADE`) deletes tables and every row in \
+                  them",
         explanation: "\
 `DROP TABLE` cannot be undone by a down migration: the rows are gone, and application code
-still deployed that reads the table fails at once. Without `IF EXISTS` it also fails when the
+still deployed that reads the table fails at once. `DROP SCHEMA ... CASCADE` does the same to
+every table in the schema. Without `IF EXISTS` it also fails when the
 table is already gone.
 
 Safe alternative (expand/contract): deploy code that no longer uses the table, wait until no
@@ -461,13 +466,14 @@ for you from the desired schema.",
         severity: Severity::Error,
         summary: "a `PRAGMA` or `VACUUM` that has no effect or fails inside a transaction",
         explanation: "\
-godwit runs a migration inside `BEGIN IMMEDIATE` unless told otherwise. Inside a transaction
-SQLite silently ignores `PRAGMA foreign_keys = ...`, refuses `PRAGMA synchronous = ...` and
-changing `journal_mode` to or from WAL, and refuses `VACUUM`.
+godwit runs a migration inside a transaction (`BEGIN IMMEDIATE` on SQLite) unless told
+otherwise. Inside a transaction SQLite silently ignores `PRAGMA foreign_keys = ...`, refuses
+`PRAGMA synchronous = ...` and changing `journal_mode` to or from WAL, and refuses `VACUUM`;
+PostgreSQL refuses `VACUUM` (`VACUUM FULL` included) inside a transaction block.
 
 Safe alternative: put `-- godwit:no-transaction` in the file's leading comment lines, or leave
 connection settings to the application (godwit leaves the journal mode to the user).",
-        dialects: SQLITE,
+        dialects: POSTGRES_AND_SQLITE,
     },
 ];
 

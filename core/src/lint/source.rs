@@ -64,14 +64,26 @@ pub(crate) enum Body {
     Unparsed {
         /// sqlparser's message.
         reason: String,
-        /// The table or materialized view the statement creates, read from its opening
-        /// tokens (`CREATE TABLE [IF NOT EXISTS] name`), so that later statements know it is
-        /// new.
-        creates: Option<ObjectName>,
+        /// What its opening tokens still tell.
+        known: Known,
     },
     /// The tokenizer stopped here (an unterminated string, quoted identifier or comment), so
     /// nothing from here to the end of the file could be cut into statements.
     Untokenizable(String),
+}
+
+/// What godwit reads from the opening tokens of a statement sqlparser cannot parse.
+#[derive(Debug)]
+pub(crate) enum Known {
+    /// Nothing useful.
+    Nothing,
+    /// It creates this table or materialized view (`CREATE TABLE [IF NOT EXISTS] name ...`),
+    /// so later statements know it is new.
+    Creates(ObjectName),
+    /// `REINDEX ... CONCURRENTLY`, which PostgreSQL refuses in a transaction block.
+    Concurrently,
+    /// `VACUUM (...)`, which neither engine runs in a transaction.
+    Vacuum,
 }
 
 /// The file as located statements.
@@ -159,13 +171,13 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                             .find(|&index| tokens[index].token == Token::SemiColon)
                             .unwrap_or(tokens.len())
                     });
-                let creates = created_relation(dialect, &tokens[start..end]);
+                let known = known(dialect, &tokens[start..end]);
                 offset = end;
                 parser = Parser::new(dialect).with_tokens_with_locations(tokens[end..].to_vec());
                 (
                     Body::Unparsed {
                         reason: name_invisible(&message),
-                        creates,
+                        known,
                     },
                     end,
                 )
@@ -230,6 +242,35 @@ fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
         }
     }
     (depth == 0).then_some(tokens.len())
+}
+
+/// What the opening tokens of an unparsable statement tell.
+fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
+    let words: Vec<Keyword> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .map_while(|t| match &t.token {
+            Token::Word(word) if word.quote_style.is_none() => Some(word.keyword),
+            _ => None,
+        })
+        .collect();
+    match words.as_slice() {
+        // `REINDEX [ (options) ] {INDEX | TABLE | ...} CONCURRENTLY name`: the options end the
+        // run of words, so CONCURRENTLY is looked for among every word of the statement.
+        [Keyword::REINDEX, ..] => {
+            let concurrently = tokens.iter().any(|t| {
+                matches!(&t.token, Token::Word(w) if w.quote_style.is_none()
+                    && w.keyword == Keyword::CONCURRENTLY)
+            });
+            if concurrently {
+                Known::Concurrently
+            } else {
+                Known::Nothing
+            }
+        }
+        [Keyword::VACUUM, ..] => Known::Vacuum,
+        _ => created_relation(dialect, tokens).map_or(Known::Nothing, Known::Creates),
+    }
 }
 
 /// The table (or materialized view) a statement creates, read from its opening tokens:

@@ -68,12 +68,6 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
                 ));
             }
         }
-        Statement::Vacuum(_) if walk.transactional => hits.push(Hit::new(
-            id::PRAGMA_IN_TRANSACTION,
-            "SQLite refuses VACUUM inside a transaction, and this migration runs in one; add \
-             `-- godwit:no-transaction` to the file's leading comments"
-                .into(),
-        )),
         _ => {}
     }
 }

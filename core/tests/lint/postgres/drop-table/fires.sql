@@ -10,3 +10,5 @@ CREATE TABLE IF NOT EXISTS tokens_new (id bigint PRIMARY KEY);
 INSERT INTO tokens_new SELECT id FROM tokens;
 ALTER TABLE tokens_new RENAME TO tokens_next;
 DROP TABLE tokens;
+-- CASCADE drops every table in the schema.
+DROP SCHEMA IF EXISTS legacy CASCADE;

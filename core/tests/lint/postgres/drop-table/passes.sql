@@ -11,3 +11,5 @@ CREATE TABLE IF NOT EXISTS accounts_new (id bigint PRIMARY KEY, email text NOT N
 INSERT INTO accounts_new (id, email) SELECT id, email FROM public.accounts;
 DROP TABLE accounts;
 ALTER TABLE accounts_new RENAME TO accounts;
+-- Without CASCADE a schema that still holds a table is not dropped at all.
+DROP SCHEMA IF EXISTS legacy;
