@@ -1,7 +1,9 @@
 //! The lint engine, driven by SQL files.
 //!
 //! - `lint/<dialect>/<rule-id>/fires.sql` must yield at least one finding of that rule, and
-//!   `passes.sql` none; every rule has both for every dialect it applies to.
+//!   `passes.sql` none; every rule has both for every dialect it applies to. More cases go in
+//!   `fires-<what>.sql` and `passes-<what>.sql` (a file runs in one transaction mode, so a rule
+//!   that depends on it needs a file for each).
 //! - `lint/real-world/<dialect>/*.sql` are migrations as people write them.
 //!
 //! Each file's findings are snapshot in `lint/snapshots/`. A file's transaction mode comes from
@@ -129,21 +131,34 @@ fn rule_cases() {
     for dialect in DIALECTS {
         for case in sorted_dirs(&data_dir().join(dialect)) {
             let rule = file_name(&case);
-            let fires = lint_file(dialect, &case.join("fires.sql"));
-            assert!(
-                fires.iter().any(|f| f.rule == rule),
-                "{dialect}/{rule}/fires.sql yields no `{rule}` finding:\n{}",
-                render(&fires)
-            );
-            snapshot(&format!("{dialect}__{rule}__fires"), &fires);
-
-            let passes = lint_file(dialect, &case.join("passes.sql"));
-            assert!(
-                passes.iter().all(|f| f.rule != rule),
-                "{dialect}/{rule}/passes.sql yields a `{rule}` finding:\n{}",
-                render(&passes)
-            );
-            snapshot(&format!("{dialect}__{rule}__passes"), &passes);
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&case)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+                .collect();
+            files.sort();
+            for file in files {
+                let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+                let findings = lint_file(dialect, &file);
+                if stem.starts_with("fires") {
+                    assert!(
+                        findings.iter().any(|f| f.rule == rule),
+                        "{dialect}/{rule}/{stem}.sql yields no `{rule}` finding:\n{}",
+                        render(&findings)
+                    );
+                } else {
+                    assert!(
+                        stem.starts_with("passes"),
+                        "{dialect}/{rule}/{stem}.sql: a case is fires*.sql or passes*.sql"
+                    );
+                    assert!(
+                        findings.iter().all(|f| f.rule != rule),
+                        "{dialect}/{rule}/{stem}.sql yields a `{rule}` finding:\n{}",
+                        render(&findings)
+                    );
+                }
+                snapshot(&format!("{dialect}__{rule}__{stem}"), &findings);
+            }
         }
     }
 }

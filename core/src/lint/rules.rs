@@ -468,7 +468,9 @@ for you from the desired schema.",
         explanation: "\
 godwit runs a migration inside a transaction (`BEGIN IMMEDIATE` on SQLite) unless told
 otherwise. Inside a transaction SQLite silently ignores `PRAGMA foreign_keys = ...`, refuses
-`PRAGMA synchronous = ...` and changing `journal_mode` to or from WAL, and refuses `VACUUM`;
+`PRAGMA synchronous = ...` and changing `journal_mode` to or from WAL, and refuses `VACUUM`
+(only a switch to WAL is reported: whether the database is in WAL mode when the migration runs
+is not in the file, and other journal modes switch fine inside a transaction);
 PostgreSQL refuses `VACUUM` (`VACUUM FULL` included) inside a transaction block.
 
 Safe alternative: put `-- godwit:no-transaction` in the file's leading comment lines, or leave
