@@ -583,6 +583,55 @@ fn lock_timeout_cases() {
              CREATE TABLE IF NOT EXISTS orders (user_id bigint REFERENCES users (id));",
             None,
         ),
+        // Setting it back to the default or resetting it turns it off again.
+        (
+            "SET LOCAL lock_timeout = '5s';\nSET LOCAL lock_timeout = DEFAULT;\n\
+             ALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        (
+            "SET lock_timeout TO '5s';\nRESET lock_timeout;\nALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        (
+            "SET lock_timeout = '5s';\nRESET ALL;\nALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        (
+            "SET lock_timeout = '5s';\nSET lock_timeout = 0;\nALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        // set_config() sets it too; its third argument makes it transaction-local.
+        (
+            "SELECT set_config('lock_timeout', '5s', true);\nALTER TABLE users ADD COLUMN bio text;",
+            None,
+        ),
+        (
+            "-- godwit:no-transaction\nSELECT set_config('lock_timeout', '5s', false);\n\
+             ALTER TABLE users ADD COLUMN bio text;",
+            None,
+        ),
+        (
+            "-- godwit:no-transaction\nSELECT set_config('lock_timeout', '5s', true);\n\
+             ALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        // In a no-transaction file SET LOCAL lasts until the file's own transaction ends.
+        (
+            "-- godwit:no-transaction\nBEGIN;\nSET LOCAL lock_timeout = '5s';\n\
+             ALTER TABLE users ADD COLUMN a int;\nCOMMIT;",
+            None,
+        ),
+        (
+            "-- godwit:no-transaction\nBEGIN;\nSET LOCAL lock_timeout = '5s';\nCOMMIT;\n\
+             ALTER TABLE users ADD COLUMN a int;",
+            Some(5),
+        ),
+        (
+            "-- godwit:no-transaction\nSET LOCAL lock_timeout = '5s';\n\
+             ALTER TABLE users ADD COLUMN a int;",
+            Some(3),
+        ),
     ];
     for (sql, expected) in cases {
         let findings = lint_sql("postgres", sql);

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
-    CreateTable, DataType, Expr, GroupByExpr, Ident, IndexColumn, Insert, ObjectName,
-    ObjectNamePart, ObjectType, Query, RenameTableNameKind, SelectItem, Set, SetExpr, Statement,
-    TableConstraint, TableFactor, TableObject, Value,
+    CreateTable, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
+    Ident, IndexColumn, Insert, ObjectName, ObjectNamePart, ObjectType, Query, RenameTableNameKind,
+    Reset, SelectItem, Set, SetExpr, Statement, TableConstraint, TableFactor, TableObject, Value,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::parser::Parser;
@@ -61,8 +61,13 @@ pub(crate) struct Walk<'a> {
     rebuild_drops: HashMap<(usize, TableKey), Option<HashSet<String>>>,
     /// Position of the statement being checked.
     position: usize,
-    /// A non-zero `lock_timeout` is in force.
-    pub lock_timeout: bool,
+    /// A non-zero session `lock_timeout` (`SET`, `set_config(..., false)`) is in force.
+    session_lock_timeout: bool,
+    /// The transaction-local `lock_timeout` (`SET LOCAL`, `set_config(..., true)`) while it
+    /// lasts: whether it is non-zero.
+    local_lock_timeout: Option<bool>,
+    /// A `-- godwit:no-transaction` file is inside its own `BEGIN` ... `COMMIT`.
+    in_explicit_transaction: bool,
     /// `missing-lock-timeout` was reported (it is reported once per file).
     pub lock_timeout_reported: bool,
     /// Line of the first `CONCURRENTLY` statement.
@@ -91,7 +96,9 @@ impl<'a> Walk<'a> {
             validated_not_null: HashSet::new(),
             rebuild_drops: HashMap::new(),
             position: 0,
-            lock_timeout: false,
+            session_lock_timeout: false,
+            local_lock_timeout: None,
+            in_explicit_transaction: false,
             lock_timeout_reported: false,
             first_concurrently: None,
         };
@@ -507,7 +514,7 @@ impl<'a> Walk<'a> {
                 self.first_concurrently.get_or_insert(line);
             }
             if postgres::takes_blocking_lock(self, statement, drop_concurrently).is_some()
-                && !self.lock_timeout
+                && !self.lock_timeout()
             {
                 self.lock_timeout_reported = true;
             }
@@ -520,6 +527,9 @@ impl<'a> Walk<'a> {
                 self.new_tables.insert(self.table(&view.name));
             }
             Statement::Query(query) => {
+                if let Some((local, set)) = set_config_lock_timeout(query) {
+                    self.set_lock_timeout(local, set);
+                }
                 if let SetExpr::Select(select) = query.body.as_ref()
                     && let Some(into) = &select.into
                 {
@@ -546,14 +556,47 @@ impl<'a> Walk<'a> {
                 values,
                 ..
             }) if variable.to_string().eq_ignore_ascii_case("lock_timeout") => {
-                // `SET LOCAL` only lasts until the end of the transaction, and outside one it
-                // does nothing at all.
-                let effective = self.transactional || *scope != Some(ContextModifier::Local);
-                if effective {
-                    self.lock_timeout = !values.iter().all(is_zero);
+                let set = !values.iter().all(turns_timeout_off);
+                self.set_lock_timeout(*scope == Some(ContextModifier::Local), set);
+            }
+            Statement::Reset(reset) => match &reset.reset {
+                Reset::ALL => self.set_lock_timeout(false, false),
+                Reset::ConfigurationParameter(name)
+                    if name.to_string().eq_ignore_ascii_case("lock_timeout") =>
+                {
+                    self.set_lock_timeout(false, false);
                 }
+                _ => {}
+            },
+            // A no-transaction file may open transactions of its own, in which `SET LOCAL`
+            // works until they end.
+            Statement::StartTransaction { .. } if !self.transactional => {
+                self.in_explicit_transaction = true;
+            }
+            Statement::Commit { .. }
+            | Statement::Rollback {
+                savepoint: None, ..
+            } if !self.transactional => {
+                self.in_explicit_transaction = false;
+                self.local_lock_timeout = None;
             }
             _ => {}
+        }
+    }
+
+    /// Whether a non-zero `lock_timeout` is in force.
+    pub fn lock_timeout(&self) -> bool {
+        self.local_lock_timeout.unwrap_or(self.session_lock_timeout)
+    }
+
+    /// Record a `lock_timeout` setting: `local` for one that lasts until the end of the
+    /// transaction, which outside one does nothing at all; `set` when it is non-zero.
+    fn set_lock_timeout(&mut self, local: bool, set: bool) {
+        if !local {
+            self.session_lock_timeout = set;
+            self.local_lock_timeout = None;
+        } else if self.transactional || self.in_explicit_transaction {
+            self.local_lock_timeout = Some(set);
         }
     }
 
@@ -718,18 +761,67 @@ fn is_not_null_check(expr: &Expr) -> Option<&Ident> {
     }
 }
 
-/// A `SET` value that turns the timeout off: `0`, `'0'`, `'0s'`, `'0ms'`.
-fn is_zero(value: &Expr) -> bool {
-    let text = match value {
+/// A `SET` value that turns the timeout off: `0`, `'0'`, `'0s'`, `'0ms'`, and `DEFAULT`
+/// (the server's default, which is off unless an administrator changed it).
+fn turns_timeout_off(value: &Expr) -> bool {
+    match value {
+        Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case("default"),
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.clone(),
-            Value::SingleQuotedString(s) => s.clone(),
-            _ => return false,
+            Value::Number(n, _) => is_zero(n),
+            Value::SingleQuotedString(s) => is_zero(s),
+            _ => false,
         },
-        _ => return false,
-    };
+        _ => false,
+    }
+}
+
+/// A duration that is zero: `0`, `0s`, `0ms`.
+fn is_zero(text: &str) -> bool {
     let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     !digits.is_empty() && digits.chars().all(|c| c == '0')
+}
+
+/// `SELECT set_config('lock_timeout', 'value', is_local)`: whether it is local, and whether
+/// the value is non-zero.
+fn set_config_lock_timeout(query: &Query) -> Option<(bool, bool)> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    select.projection.iter().find_map(|item| {
+        let (SelectItem::UnnamedExpr(Expr::Function(call))
+        | SelectItem::ExprWithAlias {
+            expr: Expr::Function(call),
+            ..
+        }) = item
+        else {
+            return None;
+        };
+        if !call.name.to_string().eq_ignore_ascii_case("set_config") {
+            return None;
+        }
+        let FunctionArguments::List(list) = &call.args else {
+            return None;
+        };
+        let args: Vec<&Expr> = list
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
+                _ => None,
+            })
+            .collect();
+        let [Expr::Value(name), value, Expr::Value(local)] = args.as_slice() else {
+            return None;
+        };
+        let Value::SingleQuotedString(name) = &name.value else {
+            return None;
+        };
+        if !name.eq_ignore_ascii_case("lock_timeout") {
+            return None;
+        }
+        let local = matches!(local.value, Value::Boolean(true));
+        Some((local, !turns_timeout_off(value)))
+    })
 }
 
 /// An identifier as `dialect` compares it: SQLite compares every name without regard to case;

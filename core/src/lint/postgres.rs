@@ -38,7 +38,7 @@ pub(crate) fn check(
         concurrently(walk, hits);
     }
     if let Some(what) = takes_blocking_lock(walk, statement, drop_concurrently)
-        && !walk.lock_timeout
+        && !walk.lock_timeout()
         && !walk.lock_timeout_reported
     {
         let set = if walk.transactional {

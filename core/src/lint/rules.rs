@@ -438,8 +438,10 @@ long-running report turns a millisecond `ALTER` into an outage.
 Safe alternative: give up quickly and retry later. Start the migration with
   SET LOCAL lock_timeout = '5s';   -- in a transactional migration
   SET lock_timeout = '5s';         -- in a -- godwit:no-transaction migration
-(`SET LOCAL` has no effect outside a transaction, so it does not count there). Reported once
-per file, at the first statement that needs it.",
+(`SET LOCAL` has no effect outside a transaction, so it does not count there, except between
+a no-transaction file's own `BEGIN` and `COMMIT`). `set_config('lock_timeout', ...)` counts
+too; `SET lock_timeout = DEFAULT`, `= 0` and `RESET` turn it off again. Reported once per
+file, at the first statement that needs it.",
         dialects: POSTGRES,
     },
     Rule {
