@@ -232,10 +232,12 @@ godwit records each migration and runs it once, and a transactional migration th
 leaves nothing behind. A `-- godwit:no-transaction` migration interrupted half-way, or a
 migration re-run after a manual fix, trips over the objects it already created.
 
-Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`. Beware
-that on PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
-`IF NOT EXISTS` then skips: drop it first. Teams that prefer a loud failure on drift disable
-this rule in their lint configuration.",
+Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`. On
+PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
+`IF NOT EXISTS` would skip; `godwit migrate` drops the invalid indexes a no-transaction
+migration builds (matched by index and table name) before it runs the migration again, so the
+retry builds them afresh. Teams that prefer a loud failure on drift disable this rule in their
+lint configuration.",
         dialects: ALL,
     },
     Rule {
@@ -343,7 +345,8 @@ leaves an INVALID index that still slows every write. Re-running the migration t
 what is already there.
 
 Safe alternative: one `CONCURRENTLY` statement per migration file, with `IF NOT EXISTS` /
-`IF EXISTS`; after a failure, drop the invalid index before running it again.",
+`IF EXISTS`. After a failure `godwit migrate` drops the invalid indexes the migration builds
+before running it again; an index built by hand or by another tool is only reported.",
         dialects: POSTGRES,
     },
     Rule {
