@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use godwit_core::lint::{self, Finding, LintConfig, LintInput, Severity};
-use godwit_core::schema::{Column, Index, Name, PrimaryKey, Schema, Table};
+use godwit_core::schema::{Check, Column, Index, Name, PrimaryKey, Schema, Table};
 use godwit_core::{Directives, Script};
 
 /// The dialects godwit ships; a rule with no dialect list needs cases for each.
@@ -641,6 +641,47 @@ fn lock_timeout_cases() {
             .map(|f| f.line);
         assert_eq!(found, *expected, "{sql}\n{}", render(&findings));
     }
+}
+
+#[test]
+fn a_validated_not_null_check_in_the_live_schema_spares_set_not_null() {
+    let table = |check: &str| {
+        let mut users = Table::new(
+            Name::qualified("public", "users"),
+            vec![Column::new("email", "text")],
+        );
+        users.checks.push(Check {
+            name: Some("users_email_not_null".into()),
+            expression: check.into(),
+        });
+        let mut schema = Schema::default();
+        schema.tables = vec![users];
+        schema
+    };
+    let sql =
+        "SET LOCAL lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n";
+    let rules = |schema: &Schema| -> Vec<&'static str> {
+        lint::lint(
+            &LintInput {
+                schema: Some(schema),
+                ..input("postgres", sql)
+            },
+            &LintConfig::default(),
+        )
+        .iter()
+        .map(|f| f.rule)
+        .collect()
+    };
+    // As pg_get_constraintdef prints them.
+    assert!(rules(&table("CHECK ((email IS NOT NULL))")).is_empty());
+    assert_eq!(
+        rules(&table("CHECK ((email IS NOT NULL)) NOT VALID")),
+        ["set-not-null"]
+    );
+    assert_eq!(
+        rules(&table("CHECK ((length(email) > 3))")),
+        ["set-not-null"]
+    );
 }
 
 #[test]

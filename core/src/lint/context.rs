@@ -11,6 +11,7 @@ use sqlparser::ast::{
     Reset, SelectItem, Set, SetExpr, Statement, TableConstraint, TableFactor, TableObject, Value,
 };
 use sqlparser::dialect::Dialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
@@ -297,10 +298,42 @@ impl<'a> Walk<'a> {
         self.not_valid.get(&(self.table(table), self.ident(name)))
     }
 
-    /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file.
+    /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file or
+    /// is a validated constraint of the live schema.
     pub fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
-        self.validated_not_null
-            .contains(&(self.table(table), column.to_string()))
+        let key = self.table(table);
+        if self
+            .validated_not_null
+            .contains(&(key.clone(), column.to_string()))
+        {
+            return true;
+        }
+        let Some(live) = self.schema.and_then(|schema| {
+            schema
+                .tables
+                .iter()
+                .find(|t| self.schema_table(&t.name) == key)
+        }) else {
+            return false;
+        };
+        live.checks
+            .iter()
+            .any(|check| self.live_not_null_check(&check.expression).as_deref() == Some(column))
+    }
+
+    /// The column of a live, validated `CHECK (column IS NOT NULL)`, from its definition as
+    /// the catalog prints it (`CHECK ((email IS NOT NULL))`, with ` NOT VALID` until it is
+    /// validated).
+    fn live_not_null_check(&self, definition: &str) -> Option<String> {
+        let mut parser = Parser::new(self.parser_dialect)
+            .try_with_sql(definition)
+            .ok()?;
+        parser.expect_keyword(Keyword::CHECK).ok()?;
+        let expr = parser.parse_expr().ok()?;
+        if parser.parse_keywords(&[Keyword::NOT, Keyword::VALID]) {
+            return None;
+        }
+        is_not_null_check(&expr).map(|column| self.ident(column))
     }
 
     fn fold_live(&self, name: &str) -> String {

@@ -298,7 +298,8 @@ Safe alternative (PostgreSQL 12+ uses a validated check constraint instead of sc
   3. ALTER TABLE t ALTER COLUMN col SET NOT NULL;  -- no scan
      ALTER TABLE t DROP CONSTRAINT t_col_not_null;
 Not reported on tables created earlier in the same file, or when a check constraint
-`col IS NOT NULL` was validated earlier in the file.",
+`col IS NOT NULL` was validated earlier in the file or is validated in the live schema (when
+`migrate` or `lint` reads the database).",
         dialects: POSTGRES,
     },
     Rule {
