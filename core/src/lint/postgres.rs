@@ -21,6 +21,9 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
     "clock_timestamp",
     "timeofday",
     "gen_random_uuid",
+    // PostgreSQL 18.
+    "uuidv4",
+    "uuidv7",
     "uuid_generate_v1",
     "uuid_generate_v1mc",
     "uuid_generate_v4",

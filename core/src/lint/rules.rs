@@ -393,7 +393,8 @@ release.",
 Since PostgreSQL 11, `ADD COLUMN ... DEFAULT` with a constant or stable default (`0`, `now()`,
 `CURRENT_TIMESTAMP`) is instant. A volatile default must be computed per row, so the whole
 table is rewritten under an ACCESS EXCLUSIVE lock: `random()`, `clock_timestamp()`,
-`timeofday()`, `gen_random_uuid()`, `uuid_generate_v1()`/`v1mc()`/`v4()`, `nextval(...)`, and
+`timeofday()`, `gen_random_uuid()`, `uuidv4()`, `uuidv7()` (PostgreSQL 18),
+`uuid_generate_v1()`/`v1mc()`/`v4()`, `nextval(...)`, and
 the `serial` types and identity columns, which fill every row from a sequence. A
 `GENERATED ALWAYS AS (...) STORED` column is computed for every row the same way (a virtual
 one, PostgreSQL 18's default, is not).
