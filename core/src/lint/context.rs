@@ -134,7 +134,7 @@ impl<'a> Walk<'a> {
     pub fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
         let mut hits = Vec::new();
         match known {
-            Known::Nothing => {}
+            Known::Nothing | Known::Harmless => {}
             Known::Creates(table) => {
                 self.new_tables.insert(self.table(table));
             }

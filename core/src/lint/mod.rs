@@ -47,7 +47,7 @@ use crate::schema::Schema;
 pub use rules::{Rule, Severity, rule, rules, rules_markdown_table, similar_rules};
 
 use context::Walk;
-use source::Body;
+use source::{Body, Known};
 
 /// One script to lint and what godwit knows about it.
 #[derive(Debug, Clone, Copy)]
@@ -116,6 +116,11 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
                 statement: ast,
                 drop_concurrently,
             } => walk.statement(position, statement.line, ast, *drop_concurrently),
+            // A statement no rule concerns loses nothing by not being parsed.
+            Body::Unparsed {
+                known: Known::Harmless,
+                ..
+            } => Vec::new(),
             Body::Unparsed { reason, known } => {
                 let mut hits = vec![checks::Hit::new(
                     rules::id::PARSE_ERROR,

@@ -84,6 +84,9 @@ pub(crate) enum Known {
     Concurrently,
     /// `VACUUM (...)`, which neither engine runs in a transaction.
     Vacuum,
+    /// A statement no rule concerns, so not reading it misses nothing:
+    /// `SET CONSTRAINTS {ALL | name, ...} {DEFERRED | IMMEDIATE}` (Django writes it).
+    Harmless,
 }
 
 /// The file as located statements.
@@ -246,6 +249,9 @@ fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
 
 /// What the opening tokens of an unparsable statement tell.
 fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
+    if is_set_constraints(tokens) {
+        return Known::Harmless;
+    }
     let words: Vec<Keyword> = tokens
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
@@ -270,6 +276,33 @@ fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
         }
         [Keyword::VACUUM, ..] => Known::Vacuum,
         _ => created_relation(dialect, tokens).map_or(Known::Nothing, Known::Creates),
+    }
+}
+
+/// `SET CONSTRAINTS {ALL | name[, ...]} {DEFERRED | IMMEDIATE}`, names possibly quoted or
+/// qualified.
+fn is_set_constraints(tokens: &[TokenWithSpan]) -> bool {
+    let significant: Vec<&Token> = tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let word = |token: &Token, expected: &str| {
+        matches!(token, Token::Word(w) if w.quote_style.is_none()
+            && w.value.eq_ignore_ascii_case(expected))
+    };
+    match significant.as_slice() {
+        [set, constraints, names @ .., mode]
+            if word(set, "SET")
+                && word(constraints, "CONSTRAINTS")
+                && (word(mode, "DEFERRED") || word(mode, "IMMEDIATE")) =>
+        {
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|t| matches!(t, Token::Word(_) | Token::Comma | Token::Period))
+        }
+        _ => false,
     }
 }
 
