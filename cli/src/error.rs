@@ -482,12 +482,8 @@ impl CliError {
 
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub fn unknown_rule_help(id: &str) -> String {
-    let mut similar: Vec<(f64, &str)> = godwit_core::lint::rules()
-        .iter()
-        .map(|rule| (strsim::jaro_winkler(id, rule.id), rule.id))
-        .filter(|&(score, rule)| score > 0.8 || (id.len() >= 3 && rule.contains(id)))
-        .collect();
-    similar.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
+    let similar = godwit_core::lint::similar_rules(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {
         let mut quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -502,10 +498,9 @@ pub fn unknown_rule_help(id: &str) -> String {
         let all = godwit_core::lint::rules().iter().map(|rule| rule.id);
         format!("the rules are {}", either(all.collect()))
     } else {
-        let near = similar.iter().take(3).map(|&(_, id)| id);
         format!(
             "did you mean {}? `godwit lint --list` lists every rule",
-            either(near.collect())
+            either(similar)
         )
     }
 }

@@ -218,6 +218,22 @@ fn no_transaction_directives_and_allow_comments_are_honoured() {
     assert_code(&output, 0);
     assert_eq!(stdout(&output), "no findings in 1 file\n");
 
+    // A misspelt allow comment changes nothing about how the file runs: on the first line as
+    // anywhere else it is a warning, and the statement it meant to exempt is still reported.
+    project.write(
+        "colon.sql",
+        "-- godwit:allow: drop-table\nDROP TABLE archive;\n",
+    );
+    let output = project.run(&["lint", "colon.sql"]);
+    assert_code(&output, 1);
+    assert!(
+        stdout(&output).contains(
+            "colon.sql:1:1: warning[invalid-directive]: `godwit:allow:` is not a directive"
+        ) && stdout(&output).contains("error[drop-table]"),
+        "{}",
+        stdout(&output)
+    );
+
     project.write("typo.sql", "-- godwit:no-transactoin\nVACUUM;\n");
     let output = project.run(&["lint", "typo.sql"]);
     assert_code(&output, 2);
@@ -373,6 +389,30 @@ mod sqlite {
         project.migration(2, "drop_old", "DROP TABLE old;\n", None);
         assert_code(&project.run(&["migrate", "--no-lint"]), 0);
         project
+    }
+
+    #[test]
+    fn migrate_reads_directives_after_a_header_and_a_byte_order_mark() {
+        // VACUUM fails inside a transaction, so this applies only when the directive below the
+        // block comment is read, by the lint and by migrate alike.
+        let project = Project::new();
+        project.migration(
+            1,
+            "compact",
+            "\u{feff}/* Migration: compact the database\n   author: ops */\n\
+             -- godwit:no-transaction\nVACUUM;\n",
+            None,
+        );
+        let output = project.run(&["migrate"]);
+        assert_code(&output, 0);
+        assert!(
+            !stderr(&output).contains("lint"),
+            "no finding expected: {}",
+            stderr(&output)
+        );
+        let output = project.run(&["--format", "json", "status"]);
+        assert_code(&output, 0);
+        assert_eq!(states(&output), pairs(&[(1, "applied")]));
     }
 
     #[test]

@@ -92,6 +92,10 @@ impl fmt::Display for Checksum {
     }
 }
 
+/// The UTF-8 byte order mark some Windows editors put at the start of a file. It is not SQL:
+/// both engines read it as the start of an identifier and reject the script.
+const BOM: char = '\u{feff}';
+
 /// Options a script declares in its leading comment lines, such as `-- godwit:no-transaction`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -104,17 +108,39 @@ impl Directives {
     /// The directive names godwit understands.
     pub const KNOWN: &'static [&'static str] = &["no-transaction", "allow"];
 
-    /// Parse the directives from the comment lines and blank lines that open `sql`. An unknown
-    /// `godwit:` directive is an error rather than ignored, so a typo cannot silently turn a
-    /// non-transactional migration into a transactional one.
+    /// Parse the directives from the `--` comment lines that open `sql`, among blank lines and
+    /// `/* ... */` block comments (a header such as `/* Migration: ... */` often comes first).
+    /// The first code ends them. An unknown `godwit:` directive is an error rather than
+    /// ignored, so a typo cannot silently turn a non-transactional migration into a
+    /// transactional one. A leading byte order mark is skipped, as [`Script::new`] does.
     ///
     /// `-- godwit:allow RULE[, RULE...]` is accepted and left to the linter
     /// ([`crate::lint`]), which reads it above any statement, including the first one.
     pub fn parse(sql: &str) -> Result<Self, (usize, String)> {
+        let sql = sql.strip_prefix(BOM).unwrap_or(sql);
         let mut directives = Directives::default();
+        let mut in_block_comment = false;
         for (index, line) in sql.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() {
+            let mut line = line.trim();
+            // Block comments are skipped whole; they do not nest (SQLite's rule; a PostgreSQL
+            // header that nests one ends the directives early, and a directive it hides then
+            // is reported by the linter rather than taken).
+            loop {
+                if in_block_comment {
+                    let Some(end) = line.find("*/") else {
+                        line = "";
+                        break;
+                    };
+                    line = line[end + 2..].trim_start();
+                    in_block_comment = false;
+                } else if let Some(rest) = line.strip_prefix("/*") {
+                    line = rest;
+                    in_block_comment = true;
+                } else {
+                    break;
+                }
+            }
+            if in_block_comment || line.is_empty() {
                 continue;
             }
             let Some(comment) = line.strip_prefix("--") else {
@@ -125,7 +151,9 @@ impl Directives {
             };
             match directive.trim() {
                 "no-transaction" => directives.no_transaction = true,
-                other if other.split_whitespace().next() == Some("allow") => {}
+                // An allow comment, or a misspelling of one (`allow:`, `allowed`), which the
+                // linter reports wherever it stands: it cannot change how the file runs.
+                other if other.starts_with("allow") => {}
                 other => return Err((index + 1, other.to_string())),
             }
         }
@@ -136,7 +164,7 @@ impl Directives {
 /// One script (the up or the down half of a migration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Script {
-    /// The SQL exactly as written.
+    /// The SQL as written, without a leading byte order mark.
     pub sql: String,
     /// Its checksum.
     pub checksum: Checksum,
@@ -147,9 +175,18 @@ pub struct Script {
 }
 
 impl Script {
-    /// Build a script from text, parsing its directives. `origin` names it in errors.
+    /// Build a script from text, parsing its directives. `path` names it in errors.
+    ///
+    /// A leading UTF-8 byte order mark is removed before anything else, the checksum
+    /// included. Both engines reject a script that starts with one, so no migration with it
+    /// was ever applied and no recorded checksum includes it; taking the checksum after
+    /// removing it means an editor adding or dropping the mark is not an edit, as with CRLF
+    /// line endings. The checksum of a file without a mark is unchanged.
     pub fn new(sql: impl Into<String>, path: Option<PathBuf>) -> Result<Self, SourceError> {
-        let sql = sql.into();
+        let mut sql = sql.into();
+        if sql.starts_with(BOM) {
+            sql.drain(..BOM.len_utf8());
+        }
         let directives =
             Directives::parse(&sql).map_err(|(line, directive)| SourceError::UnknownDirective {
                 origin: path
@@ -464,10 +501,57 @@ mod tests {
         )
         .unwrap();
         assert!(d.no_transaction);
+        // A misspelt allow comment is the linter's to report, like one further down.
         assert_eq!(
-            Directives::parse("-- godwit:allowed drop-table\n"),
-            Err((1, "allowed drop-table".to_string()))
+            Directives::parse("-- godwit:allow: drop-table\n-- godwit:allowed x\n"),
+            Ok(Directives::default())
         );
+    }
+
+    #[test]
+    fn directives_may_follow_block_comments_and_a_byte_order_mark() {
+        let cases = [
+            "/* Migration: add index to orders\n   author: ops */\n-- godwit:no-transaction\n",
+            "/* header */ -- godwit:no-transaction\nSELECT 1;",
+            "/* a */ /* b */\n-- godwit:no-transaction\n",
+            "/* one */\n/* two\n*/\n\n-- godwit:no-transaction\n",
+            "\u{feff}-- godwit:no-transaction\nVACUUM;",
+            "\u{feff}/* header */\n-- godwit:no-transaction\nVACUUM;",
+        ];
+        for sql in cases {
+            assert!(Directives::parse(sql).unwrap().no_transaction, "{sql:?}");
+        }
+        // Code ends the leading comments, also on the line that closes a block comment, and a
+        // directive inside a block comment is not one.
+        let cases = [
+            "/* header */ SELECT 1;\n-- godwit:no-transaction\n",
+            "/* -- godwit:no-transaction */\nSELECT 1;",
+            "/*\n-- godwit:no-transaction\n*/\nSELECT 1;",
+        ];
+        for sql in cases {
+            assert!(!Directives::parse(sql).unwrap().no_transaction, "{sql:?}");
+        }
+        assert_eq!(
+            Directives::parse("/* x */\n-- godwit:no-transacton\n"),
+            Err((2, "no-transacton".to_string()))
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_script_or_its_checksum() {
+        let plain = "-- godwit:no-transaction\nVACUUM;\n";
+        let marked = Script::new(format!("\u{feff}{plain}"), None).unwrap();
+        assert_eq!(marked.sql, plain);
+        assert!(marked.directives.no_transaction);
+        assert_eq!(marked.checksum, Checksum::of(plain));
+        // A file without the mark keeps the checksum it always had.
+        assert_eq!(
+            Script::new(plain, None).unwrap().checksum,
+            Checksum::of(plain)
+        );
+        // Only a leading mark is removed.
+        let inner = Script::new("SELECT 1;\u{feff}", None).unwrap();
+        assert_eq!(inner.sql, "SELECT 1;\u{feff}");
     }
 
     #[test]
@@ -516,7 +600,7 @@ mod tests {
     fn loads_a_directory_and_rejects_mistakes() {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
-        write("2_b.up.sql", "CREATE TABLE b (id int);");
+        write("2_b.up.sql", "\u{feff}CREATE TABLE b (id int);");
         write("1_a.up.sql", "CREATE TABLE a (id int);");
         write("1_a.down.sql", "DROP TABLE a;");
         write("README.md", "not a migration");
@@ -525,6 +609,10 @@ mod tests {
         assert_eq!(versions, [1, 2]);
         assert!(m.get(Version(1)).unwrap().down.is_some());
         assert!(m.get(Version(2)).unwrap().down.is_none());
+        assert_eq!(
+            m.get(Version(2)).unwrap().up.sql,
+            "CREATE TABLE b (id int);"
+        );
 
         write("3_c.down.sql", "DROP TABLE c;");
         assert!(matches!(

@@ -1,7 +1,9 @@
 //! The lint engine, driven by SQL files.
 //!
 //! - `lint/<dialect>/<rule-id>/fires.sql` must yield at least one finding of that rule, and
-//!   `passes.sql` none; every rule has both for every dialect it applies to.
+//!   `passes.sql` none; every rule has both for every dialect it applies to. More cases go in
+//!   `fires-<what>.sql` and `passes-<what>.sql` (a file runs in one transaction mode, so a rule
+//!   that depends on it needs a file for each).
 //! - `lint/real-world/<dialect>/*.sql` are migrations as people write them.
 //!
 //! Each file's findings are snapshot in `lint/snapshots/`. A file's transaction mode comes from
@@ -10,9 +12,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use godwit_core::Directives;
 use godwit_core::lint::{self, Finding, LintConfig, LintInput, Severity};
-use godwit_core::schema::{Column, Index, Name, PrimaryKey, Schema, Table};
+use godwit_core::schema::{Check, Column, Index, Name, PrimaryKey, Schema, Table};
+use godwit_core::{Directives, Script};
 
 /// The dialects godwit ships; a rule with no dialect list needs cases for each.
 const DIALECTS: &[&str] = &["postgres", "sqlite"];
@@ -38,18 +40,20 @@ fn lint_sql(dialect: &str, sql: &str) -> Vec<Finding> {
 
 /// Lint a fixture; messages name it by its path under `tests/lint`.
 fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
+    // Read as godwit reads a migration (a byte order mark removed, directives parsed).
     let sql = std::fs::read_to_string(path).expect("fixture is readable");
+    let script =
+        Script::new(sql, Some(path.to_path_buf())).expect("the fixture's directives parse");
     let origin = path
         .strip_prefix(data_dir())
         .expect("fixture under tests/lint")
         .display()
         .to_string();
-    let directives = Directives::parse(&sql).expect("the fixture's directives parse");
     lint::lint(
         &LintInput {
             dialect,
-            sql: &sql,
-            transactional: !directives.no_transaction,
+            sql: &script.sql,
+            transactional: !script.directives.no_transaction,
             origin: &origin,
             schema: None,
         },
@@ -127,21 +131,34 @@ fn rule_cases() {
     for dialect in DIALECTS {
         for case in sorted_dirs(&data_dir().join(dialect)) {
             let rule = file_name(&case);
-            let fires = lint_file(dialect, &case.join("fires.sql"));
-            assert!(
-                fires.iter().any(|f| f.rule == rule),
-                "{dialect}/{rule}/fires.sql yields no `{rule}` finding:\n{}",
-                render(&fires)
-            );
-            snapshot(&format!("{dialect}__{rule}__fires"), &fires);
-
-            let passes = lint_file(dialect, &case.join("passes.sql"));
-            assert!(
-                passes.iter().all(|f| f.rule != rule),
-                "{dialect}/{rule}/passes.sql yields a `{rule}` finding:\n{}",
-                render(&passes)
-            );
-            snapshot(&format!("{dialect}__{rule}__passes"), &passes);
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&case)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+                .collect();
+            files.sort();
+            for file in files {
+                let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+                let findings = lint_file(dialect, &file);
+                if stem.starts_with("fires") {
+                    assert!(
+                        findings.iter().any(|f| f.rule == rule),
+                        "{dialect}/{rule}/{stem}.sql yields no `{rule}` finding:\n{}",
+                        render(&findings)
+                    );
+                } else {
+                    assert!(
+                        stem.starts_with("passes"),
+                        "{dialect}/{rule}/{stem}.sql: a case is fires*.sql or passes*.sql"
+                    );
+                    assert!(
+                        findings.iter().all(|f| f.rule != rule),
+                        "{dialect}/{rule}/{stem}.sql yields a `{rule}` finding:\n{}",
+                        render(&findings)
+                    );
+                }
+                snapshot(&format!("{dialect}__{rule}__{stem}"), &findings);
+            }
         }
     }
 }
@@ -209,6 +226,27 @@ fn an_allow_comment_may_open_the_file_and_is_not_an_unknown_directive() {
 }
 
 #[test]
+fn savepoints_and_block_bodies_are_not_transaction_control() {
+    // In a transactional file: savepoints nest inside godwit's transaction, and the BEGIN ...
+    // END of a trigger is its body.
+    let sql = "\
+SAVEPOINT copy_users;
+CREATE TRIGGER users_touch AFTER UPDATE ON users
+BEGIN
+  UPDATE users SET updated_at = strftime('%s', 'now') WHERE id = NEW.id;
+END;
+ROLLBACK TO copy_users;
+RELEASE copy_users;
+";
+    let findings = lint_sql("sqlite", sql);
+    assert!(
+        findings.iter().all(|f| f.rule != "explicit-transaction"),
+        "{}",
+        render(&findings)
+    );
+}
+
+#[test]
 fn a_disabled_rule_does_not_run() {
     let sql = "CREATE TABLE tags (id INTEGER PRIMARY KEY);\nDELETE FROM carts;\n";
     let all: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();
@@ -224,6 +262,14 @@ fn a_disabled_rule_does_not_run() {
 }
 
 #[test]
+fn similar_rules_are_suggested_for_a_misspelt_id() {
+    assert_eq!(lint::similar_rules("drop-tabel"), ["drop-table"]);
+    assert_eq!(lint::similar_rules("DROP_TABLE"), ["drop-table"]);
+    assert_eq!(lint::similar_rules("drop"), ["drop-table", "drop-column"]);
+    assert!(lint::similar_rules("xyz").is_empty());
+}
+
+#[test]
 fn unknown_ids_in_the_configuration_are_reported() {
     let config = LintConfig {
         disabled: vec!["truncate".into(), "drop-tables".into()],
@@ -236,7 +282,7 @@ fn findings_point_at_the_first_token_of_each_statement() {
     let sql = "\
 /* A block comment
    over two lines; with a semicolon */
--- godwit:no-transaction is not the first comment, so this file is transactional
+-- a line comment after the block comment
 
   DELETE
     FROM carts;   UPDATE users
@@ -307,6 +353,34 @@ fn recovery_resumes_at_the_statement_after_the_broken_one() {
             (2, "delete-without-where"),
             (3, "update-without-where"),
         ]
+    );
+}
+
+#[test]
+fn recovery_falls_back_to_the_next_semicolon_when_a_block_never_closes() {
+    // The broken trigger opens a BEGIN block that no END closes, so its structure cannot say
+    // where it ends; the statement after the first `;` past the error is linted.
+    let sql = "CREATE TRIGGER IF NOT EXISTS t AFTER INSERT ON a BEGIN SELECT 1;\n\
+               DELETE FROM carts;\n";
+    let found: Vec<(usize, &str)> = lint_sql("sqlite", sql)
+        .iter()
+        .map(|f| (f.line, f.rule))
+        .collect();
+    assert_eq!(found, [(1, "parse-error"), (2, "delete-without-where")]);
+}
+
+#[test]
+fn an_invisible_character_is_named_in_a_parse_error() {
+    // A byte order mark left in the middle of a file (two files concatenated) is not removed
+    // by godwit; the parser's message would show it as nothing at all.
+    let findings = lint_sql("postgres", "SELECT 1;\n\u{feff}SELECT 2;\n");
+    assert_eq!(findings.len(), 1, "{}", render(&findings));
+    assert!(
+        findings[0]
+            .message
+            .contains("found: U+FEFF (a byte order mark)"),
+        "{}",
+        findings[0].message
     );
 }
 
@@ -431,6 +505,182 @@ ALTER TABLE users ALTER COLUMN id TYPE integer;
         with[0].message.contains("from BIGINT to INTEGER"),
         "{}",
         with[0].message
+    );
+}
+
+#[test]
+fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
+    let users = Table::new(
+        Name::qualified("main", "users"),
+        vec![
+            Column::new("id", "INTEGER"),
+            Column::new("email", "TEXT"),
+            Column::new("nickname", "TEXT"),
+        ],
+    );
+    let mut schema = Schema::default();
+    schema.tables = vec![users];
+    let rebuild = |columns: &str| {
+        format!(
+            "CREATE TABLE IF NOT EXISTS users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\
+             INSERT INTO users_new SELECT {columns} FROM users;\n\
+             DROP TABLE users;\n\
+             ALTER TABLE users_new RENAME TO users;\n"
+        )
+    };
+    let drops = |sql: &str| -> Vec<usize> {
+        lint::lint(
+            &LintInput {
+                schema: Some(&schema),
+                ..input("sqlite", sql)
+            },
+            &LintConfig::default(),
+        )
+        .iter()
+        .filter(|f| f.rule == "drop-table")
+        .map(|f| f.line)
+        .collect()
+    };
+    // Every column read (a function of one counts): a rebuild.
+    assert_eq!(
+        drops(&rebuild("id, lower(email), nickname")),
+        [] as [usize; 0]
+    );
+    assert_eq!(drops(&rebuild("*")), [] as [usize; 0]);
+    // nickname is left behind: its data goes with the dropped table.
+    assert_eq!(drops(&rebuild("id, email")), [3]);
+    // Without the live schema godwit cannot tell, and takes the copy for a rebuild.
+    assert!(
+        lint_sql("sqlite", &rebuild("id, email"))
+            .iter()
+            .all(|f| f.rule != "drop-table")
+    );
+}
+
+/// Files and the line `missing-lock-timeout` is reported on (`None`: not reported).
+#[test]
+fn lock_timeout_cases() {
+    let cases: &[(&str, Option<usize>)] = &[
+        // A foreign key locks the table it references, even from a new table.
+        (
+            "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, \
+             user_id bigint REFERENCES users (id));",
+            Some(1),
+        ),
+        (
+            "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, user_id bigint,\n\
+             FOREIGN KEY (user_id) REFERENCES users (id));",
+            Some(1),
+        ),
+        (
+            "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, user_id bigint);\n\
+             ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) \
+             REFERENCES users (id) NOT VALID;",
+            Some(2),
+        ),
+        (
+            "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n\
+             CREATE TABLE IF NOT EXISTS orders (user_id bigint REFERENCES users (id));",
+            None,
+        ),
+        // Setting it back to the default or resetting it turns it off again.
+        (
+            "SET LOCAL lock_timeout = '5s';\nSET LOCAL lock_timeout = DEFAULT;\n\
+             ALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        (
+            "SET lock_timeout TO '5s';\nRESET lock_timeout;\nALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        (
+            "SET lock_timeout = '5s';\nRESET ALL;\nALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        (
+            "SET lock_timeout = '5s';\nSET lock_timeout = 0;\nALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        // set_config() sets it too; its third argument makes it transaction-local.
+        (
+            "SELECT set_config('lock_timeout', '5s', true);\nALTER TABLE users ADD COLUMN bio text;",
+            None,
+        ),
+        (
+            "-- godwit:no-transaction\nSELECT set_config('lock_timeout', '5s', false);\n\
+             ALTER TABLE users ADD COLUMN bio text;",
+            None,
+        ),
+        (
+            "-- godwit:no-transaction\nSELECT set_config('lock_timeout', '5s', true);\n\
+             ALTER TABLE users ADD COLUMN bio text;",
+            Some(3),
+        ),
+        // In a no-transaction file SET LOCAL lasts until the file's own transaction ends.
+        (
+            "-- godwit:no-transaction\nBEGIN;\nSET LOCAL lock_timeout = '5s';\n\
+             ALTER TABLE users ADD COLUMN a int;\nCOMMIT;",
+            None,
+        ),
+        (
+            "-- godwit:no-transaction\nBEGIN;\nSET LOCAL lock_timeout = '5s';\nCOMMIT;\n\
+             ALTER TABLE users ADD COLUMN a int;",
+            Some(5),
+        ),
+        (
+            "-- godwit:no-transaction\nSET LOCAL lock_timeout = '5s';\n\
+             ALTER TABLE users ADD COLUMN a int;",
+            Some(3),
+        ),
+    ];
+    for (sql, expected) in cases {
+        let findings = lint_sql("postgres", sql);
+        let found = findings
+            .iter()
+            .find(|f| f.rule == "missing-lock-timeout")
+            .map(|f| f.line);
+        assert_eq!(found, *expected, "{sql}\n{}", render(&findings));
+    }
+}
+
+#[test]
+fn a_validated_not_null_check_in_the_live_schema_spares_set_not_null() {
+    let table = |check: &str| {
+        let mut users = Table::new(
+            Name::qualified("public", "users"),
+            vec![Column::new("email", "text")],
+        );
+        users.checks.push(Check {
+            name: Some("users_email_not_null".into()),
+            expression: check.into(),
+        });
+        let mut schema = Schema::default();
+        schema.tables = vec![users];
+        schema
+    };
+    let sql =
+        "SET LOCAL lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n";
+    let rules = |schema: &Schema| -> Vec<&'static str> {
+        lint::lint(
+            &LintInput {
+                schema: Some(schema),
+                ..input("postgres", sql)
+            },
+            &LintConfig::default(),
+        )
+        .iter()
+        .map(|f| f.rule)
+        .collect()
+    };
+    // As pg_get_constraintdef prints them.
+    assert!(rules(&table("CHECK ((email IS NOT NULL))")).is_empty());
+    assert_eq!(
+        rules(&table("CHECK ((email IS NOT NULL)) NOT VALID")),
+        ["set-not-null"]
+    );
+    assert_eq!(
+        rules(&table("CHECK ((length(email) > 3))")),
+        ["set-not-null"]
     );
 }
 

@@ -38,6 +38,30 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         Statement::Update(update) => update_without_where(walk, update, hits),
         Statement::CreateTable(create) => create_table(walk, create, hits),
         Statement::CreateIndex(index) => create_index(index, hits),
+        Statement::Vacuum(_) => vacuum(walk, hits),
+        Statement::Drop {
+            object_type: ObjectType::Schema,
+            names,
+            cascade: true,
+            ..
+        } => hits.push(Hit::new(
+            id::DROP_TABLE,
+            format!(
+                "DROP SCHEMA {} CASCADE drops every table in it with all their rows, and every \
+                 object anywhere that depends on them; drop the tables one by one once nothing \
+                 uses them, then the empty schema without CASCADE",
+                names
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        Statement::StartTransaction { .. }
+        | Statement::Commit { .. }
+        | Statement::Rollback {
+            savepoint: None, ..
+        } if walk.transactional => explicit_transaction(walk, statement, hits),
         Statement::AlterTable(alter) => {
             drop_columns(walk, &alter.name, &alter.operations, hits);
             for operation in &alter.operations {
@@ -57,7 +81,7 @@ fn drop_table(
 ) {
     let existing: Vec<String> = names
         .iter()
-        .filter(|name| !walk.is_new(name))
+        .filter(|name| !walk.is_new(name) && !walk.is_rebuilt(name))
         .map(ToString::to_string)
         .collect();
     if existing.is_empty() {
@@ -211,6 +235,64 @@ fn create_index(index: &CreateIndex, hits: &mut Vec<Hit>) {
         ),
     };
     hits.push(Hit::new(id::NON_IDEMPOTENT_CREATE, message));
+}
+
+/// `VACUUM`, which neither SQLite nor PostgreSQL runs inside a transaction.
+pub(crate) fn vacuum(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
+    if !walk.transactional {
+        return;
+    }
+    let engine = match walk.dialect {
+        "sqlite" => "SQLite",
+        "postgres" => "PostgreSQL",
+        _ => return,
+    };
+    hits.push(Hit::new(
+        id::PRAGMA_IN_TRANSACTION,
+        format!(
+            "{engine} refuses VACUUM inside a transaction, and this migration runs in one; add \
+             `-- godwit:no-transaction` to the file's leading comments"
+        ),
+    ));
+}
+
+/// `BEGIN`, `COMMIT`, `END` or `ROLLBACK` in a file godwit already runs in a transaction.
+fn explicit_transaction(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>) {
+    let message = match statement {
+        Statement::StartTransaction { begin, .. } => {
+            let keyword = if *begin { "BEGIN" } else { "START TRANSACTION" };
+            if walk.dialect == "sqlite" {
+                format!(
+                    "SQLite refuses {keyword} inside the transaction godwit runs this migration \
+                     in, so the migration fails"
+                )
+            } else {
+                format!(
+                    "{keyword} starts no transaction of its own inside the one godwit runs this \
+                     migration in, and the COMMIT that pairs with it commits godwit's \
+                     transaction part-way, so a later failure leaves the statements before it \
+                     applied"
+                )
+            }
+        }
+        Statement::Commit { end, .. } => format!(
+            "{} commits the transaction godwit runs this migration in part-way: if a later \
+             statement fails, the statements before it stay applied while the migration is \
+             recorded as failed",
+            if *end { "END" } else { "COMMIT" }
+        ),
+        _ => "ROLLBACK ends the transaction godwit runs this migration in: the statements \
+              before it are undone and the ones after it run outside any transaction"
+            .into(),
+    };
+    hits.push(Hit::new(
+        id::EXPLICIT_TRANSACTION,
+        format!(
+            "{message}; delete it (godwit already runs the whole file in one transaction), or \
+             add `-- godwit:no-transaction` to the file's leading comments to manage \
+             transactions yourself"
+        ),
+    ));
 }
 
 /// One finding naming every column an `ALTER TABLE` drops.

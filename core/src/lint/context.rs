@@ -6,14 +6,17 @@ use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
-    CreateTable, DataType, Expr, Ident, IndexColumn, ObjectName, ObjectNamePart,
-    RenameTableNameKind, Set, Statement, TableConstraint, Value,
+    CreateTable, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
+    Ident, IndexColumn, Insert, ObjectName, ObjectNamePart, ObjectType, Query, RenameTableNameKind,
+    Reset, SelectItem, Set, SetExpr, Statement, TableConstraint, TableFactor, TableObject, Value,
 };
 use sqlparser::dialect::Dialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
 use super::checks::{self, Hit};
-use super::source::{Body, Located};
+use super::source::{Body, Known, Located};
 use super::{LintInput, postgres, sqlite};
 use crate::schema::{self, Schema};
 
@@ -53,8 +56,19 @@ pub(crate) struct Walk<'a> {
     column_types: HashMap<Member, DataType>,
     not_valid: HashMap<Member, NotValid>,
     validated_not_null: HashSet<Member>,
-    /// A non-zero `lock_timeout` is in force.
-    pub lock_timeout: bool,
+    /// The `DROP TABLE`s that are one step of a table rebuild, by position in the file's
+    /// statements and dropped table, with the columns the copy read (`None`: all of them, `*`):
+    /// see [`Walk::is_rebuilt`].
+    rebuild_drops: HashMap<(usize, TableKey), Option<HashSet<String>>>,
+    /// Position of the statement being checked.
+    position: usize,
+    /// A non-zero session `lock_timeout` (`SET`, `set_config(..., false)`) is in force.
+    session_lock_timeout: bool,
+    /// The transaction-local `lock_timeout` (`SET LOCAL`, `set_config(..., true)`) while it
+    /// lasts: whether it is non-zero.
+    local_lock_timeout: Option<bool>,
+    /// A `-- godwit:no-transaction` file is inside its own `BEGIN` ... `COMMIT`.
+    in_explicit_transaction: bool,
     /// `missing-lock-timeout` was reported (it is reported once per file).
     pub lock_timeout_reported: bool,
     /// Line of the first `CONCURRENTLY` statement.
@@ -81,22 +95,29 @@ impl<'a> Walk<'a> {
             column_types: HashMap::new(),
             not_valid: HashMap::new(),
             validated_not_null: HashSet::new(),
-            lock_timeout: false,
+            rebuild_drops: HashMap::new(),
+            position: 0,
+            session_lock_timeout: false,
+            local_lock_timeout: None,
+            in_explicit_transaction: false,
             lock_timeout_reported: false,
             first_concurrently: None,
         };
         walk.collect_keys(statements);
+        walk.collect_rebuilds(statements);
         walk
     }
 
-    /// Check the statement starting on `line` against every rule, then record what it
-    /// changes for the statements after it.
+    /// Check the statement at `position` in the file (starting on `line`) against every rule,
+    /// then record what it changes for the statements after it.
     pub fn statement(
         &mut self,
+        position: usize,
         line: usize,
         statement: &Statement,
         drop_concurrently: bool,
     ) -> Vec<Hit> {
+        self.position = position;
         let mut hits = Vec::new();
         checks::check(self, statement, &mut hits);
         match self.dialect {
@@ -105,6 +126,26 @@ impl<'a> Walk<'a> {
             _ => {}
         }
         self.record(line, statement, drop_concurrently);
+        hits
+    }
+
+    /// Check what is known of a statement the parser could not read (starting on `line`), and
+    /// record it: a table it creates is new for the statements after it.
+    pub fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        match known {
+            Known::Nothing | Known::Harmless => {}
+            Known::Creates(table) => {
+                self.new_tables.insert(self.table(table));
+            }
+            Known::Concurrently => {
+                if self.dialect == "postgres" {
+                    postgres::concurrently(self, &mut hits);
+                    self.first_concurrently.get_or_insert(line);
+                }
+            }
+            Known::Vacuum => checks::vacuum(self, &mut hits),
+        }
         hits
     }
 
@@ -159,6 +200,44 @@ impl<'a> Walk<'a> {
     /// else uses it yet.
     pub fn is_new(&self, table: &ObjectName) -> bool {
         self.new_tables.contains(&self.table(table))
+    }
+
+    /// Whether the statement being checked drops `table` as one step of a rebuild: earlier in
+    /// the file every row of `table` was copied into another table (`INSERT INTO new ...
+    /// SELECT ... FROM table`, with no condition, grouping, `DISTINCT`, limit or conflict
+    /// clause that could leave a row behind), and later in the file that table is renamed to
+    /// `table`. The rows live on under the old name, so nothing is lost. A copy that leaves out
+    /// a column godwit knows `table` has (from the file or the live schema) drops that
+    /// column's data, so it is no rebuild.
+    pub fn is_rebuilt(&self, table: &ObjectName) -> bool {
+        let key = self.table(table);
+        match self.rebuild_drops.get(&(self.position, key.clone())) {
+            None => false,
+            Some(None) => true,
+            Some(Some(copied)) => self
+                .known_columns(&key)
+                .iter()
+                .all(|column| copied.contains(column)),
+        }
+    }
+
+    /// The columns of `table` created or added earlier in the file or in the live schema.
+    fn known_columns(&self, table: &TableKey) -> HashSet<String> {
+        let mut columns: HashSet<String> = self
+            .column_types
+            .keys()
+            .filter(|(owner, _)| owner == table)
+            .map(|(_, column)| column.clone())
+            .collect();
+        if let Some(live) = self.schema.and_then(|schema| {
+            schema
+                .tables
+                .iter()
+                .find(|t| self.schema_table(&t.name) == *table)
+        }) {
+            columns.extend(live.columns.iter().map(|c| self.fold_live(&c.name)));
+        }
+        columns
     }
 
     /// Whether the index was created earlier in this file.
@@ -219,10 +298,42 @@ impl<'a> Walk<'a> {
         self.not_valid.get(&(self.table(table), self.ident(name)))
     }
 
-    /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file.
+    /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file or
+    /// is a validated constraint of the live schema.
     pub fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
-        self.validated_not_null
-            .contains(&(self.table(table), column.to_string()))
+        let key = self.table(table);
+        if self
+            .validated_not_null
+            .contains(&(key.clone(), column.to_string()))
+        {
+            return true;
+        }
+        let Some(live) = self.schema.and_then(|schema| {
+            schema
+                .tables
+                .iter()
+                .find(|t| self.schema_table(&t.name) == key)
+        }) else {
+            return false;
+        };
+        live.checks
+            .iter()
+            .any(|check| self.live_not_null_check(&check.expression).as_deref() == Some(column))
+    }
+
+    /// The column of a live, validated `CHECK (column IS NOT NULL)`, from its definition as
+    /// the catalog prints it (`CHECK ((email IS NOT NULL))`, with ` NOT VALID` until it is
+    /// validated).
+    fn live_not_null_check(&self, definition: &str) -> Option<String> {
+        let mut parser = Parser::new(self.parser_dialect)
+            .try_with_sql(definition)
+            .ok()?;
+        parser.expect_keyword(Keyword::CHECK).ok()?;
+        let expr = parser.parse_expr().ok()?;
+        if parser.parse_keywords(&[Keyword::NOT, Keyword::VALID]) {
+            return None;
+        }
+        is_not_null_check(&expr).map(|column| self.ident(column))
     }
 
     fn fold_live(&self, name: &str) -> String {
@@ -305,6 +416,104 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Find the `DROP TABLE`s that [`Self::is_rebuilt`] exempts. The rename comes after the
+    /// drop, so the whole file is read first.
+    fn collect_rebuilds(&mut self, statements: &[Located]) {
+        /// `INSERT INTO target SELECT columns FROM source` copying every row.
+        struct FullCopy {
+            target: TableKey,
+            source: TableKey,
+            /// `None`: `*`.
+            columns: Option<HashSet<String>>,
+        }
+        let mut copies: Vec<FullCopy> = Vec::new();
+        // (position, dropped table, indexes in `copies` of the copies of its rows).
+        let mut drops: Vec<(usize, TableKey, Vec<usize>)> = Vec::new();
+        for (position, located) in statements.iter().enumerate() {
+            let Body::Parsed { statement, .. } = &located.body else {
+                continue;
+            };
+            match statement.as_ref() {
+                Statement::Insert(insert) => {
+                    if let Some((target, source, projection)) = full_copy(insert) {
+                        copies.push(FullCopy {
+                            target: self.table(target),
+                            source: self.table(source),
+                            columns: self.columns_read(projection),
+                        });
+                    }
+                }
+                Statement::Drop {
+                    object_type: ObjectType::Table,
+                    names,
+                    ..
+                } => {
+                    for name in names {
+                        let dropped = self.table(name);
+                        let of_dropped: Vec<usize> = (0..copies.len())
+                            .filter(|&i| copies[i].source == dropped)
+                            .collect();
+                        if !of_dropped.is_empty() {
+                            drops.push((position, dropped, of_dropped));
+                        }
+                    }
+                }
+                Statement::AlterTable(alter) => {
+                    let from = self.table(&alter.name);
+                    for operation in &alter.operations {
+                        let AlterTableOperation::RenameTable { table_name } = operation else {
+                            continue;
+                        };
+                        let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) =
+                            table_name;
+                        let to = self.table(to);
+                        for (at, dropped, of_dropped) in &drops {
+                            if *dropped != to {
+                                continue;
+                            }
+                            if let Some(&copy) =
+                                of_dropped.iter().find(|&&i| copies[i].target == from)
+                            {
+                                self.rebuild_drops
+                                    .insert((*at, dropped.clone()), copies[copy].columns.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The columns a copy's select list reads, `None` for `*`. An expression is read back as
+    /// tokens and every word in it counts, so `lower(email)` reads `email`: the question is
+    /// only whether a column's data is left behind.
+    fn columns_read(&self, projection: &[SelectItem]) -> Option<HashSet<String>> {
+        let mut columns = HashSet::new();
+        for item in projection {
+            let expr = match item {
+                SelectItem::UnnamedExpr(expr)
+                | SelectItem::ExprWithAlias { expr, .. }
+                | SelectItem::ExprWithAliases { expr, .. } => expr,
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => return None,
+            };
+            let text = expr.to_string();
+            let tokens = Tokenizer::new(self.parser_dialect, &text)
+                .tokenize()
+                .unwrap_or_default();
+            for token in tokens {
+                if let Token::Word(word) = token {
+                    columns.insert(self.ident(&Ident {
+                        value: word.value,
+                        quote_style: word.quote_style,
+                        span: Span::empty(),
+                    }));
+                }
+            }
+        }
+        Some(columns)
+    }
+
     fn constraint_keys(&self, constraint: &TableConstraint) -> Option<Vec<Option<String>>> {
         match constraint {
             TableConstraint::PrimaryKey(pk) => Some(self.index_keys(&pk.columns)),
@@ -338,13 +547,32 @@ impl<'a> Walk<'a> {
                 self.first_concurrently.get_or_insert(line);
             }
             if postgres::takes_blocking_lock(self, statement, drop_concurrently).is_some()
-                && !self.lock_timeout
+                && !self.lock_timeout()
             {
                 self.lock_timeout_reported = true;
             }
         }
         match statement {
             Statement::CreateTable(create) => self.record_create_table(create),
+            // A materialized view and the table of a `SELECT ... INTO` are new relations that
+            // nobody else uses yet, like a table created earlier in the file.
+            Statement::CreateView(view) if view.materialized => {
+                self.new_tables.insert(self.table(&view.name));
+            }
+            Statement::Query(query) => {
+                if let Some((local, set)) = set_config_lock_timeout(query) {
+                    self.set_lock_timeout(local, set);
+                }
+                if let SetExpr::Select(select) = query.body.as_ref()
+                    && let Some(into) = &select.into
+                {
+                    for target in &into.targets {
+                        if let Some(name) = expr_name(target) {
+                            self.new_tables.insert(self.table(&name));
+                        }
+                    }
+                }
+            }
             Statement::CreateIndex(index) => {
                 if let Some(name) = &index.name {
                     self.new_indexes.insert(self.table(name));
@@ -361,14 +589,47 @@ impl<'a> Walk<'a> {
                 values,
                 ..
             }) if variable.to_string().eq_ignore_ascii_case("lock_timeout") => {
-                // `SET LOCAL` only lasts until the end of the transaction, and outside one it
-                // does nothing at all.
-                let effective = self.transactional || *scope != Some(ContextModifier::Local);
-                if effective {
-                    self.lock_timeout = !values.iter().all(is_zero);
+                let set = !values.iter().all(turns_timeout_off);
+                self.set_lock_timeout(*scope == Some(ContextModifier::Local), set);
+            }
+            Statement::Reset(reset) => match &reset.reset {
+                Reset::ALL => self.set_lock_timeout(false, false),
+                Reset::ConfigurationParameter(name)
+                    if name.to_string().eq_ignore_ascii_case("lock_timeout") =>
+                {
+                    self.set_lock_timeout(false, false);
                 }
+                _ => {}
+            },
+            // A no-transaction file may open transactions of its own, in which `SET LOCAL`
+            // works until they end.
+            Statement::StartTransaction { .. } if !self.transactional => {
+                self.in_explicit_transaction = true;
+            }
+            Statement::Commit { .. }
+            | Statement::Rollback {
+                savepoint: None, ..
+            } if !self.transactional => {
+                self.in_explicit_transaction = false;
+                self.local_lock_timeout = None;
             }
             _ => {}
+        }
+    }
+
+    /// Whether a non-zero `lock_timeout` is in force.
+    pub fn lock_timeout(&self) -> bool {
+        self.local_lock_timeout.unwrap_or(self.session_lock_timeout)
+    }
+
+    /// Record a `lock_timeout` setting: `local` for one that lasts until the end of the
+    /// transaction, which outside one does nothing at all; `set` when it is non-zero.
+    fn set_lock_timeout(&mut self, local: bool, set: bool) {
+        if !local {
+            self.session_lock_timeout = set;
+            self.local_lock_timeout = None;
+        } else if self.transactional || self.in_explicit_transaction {
+            self.local_lock_timeout = Some(set);
         }
     }
 
@@ -449,6 +710,62 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// `INSERT INTO target ... SELECT ... FROM source` that copies every row of `source`: one
+/// plain table, and nothing that could leave a row out (`WHERE`, `GROUP BY`, `HAVING`,
+/// `DISTINCT`, a limit, a join, `ON CONFLICT` or SQLite's `OR IGNORE`). Returns (target,
+/// source).
+fn full_copy(insert: &Insert) -> Option<(&ObjectName, &ObjectName, &[SelectItem])> {
+    let TableObject::TableName(target) = &insert.table else {
+        return None;
+    };
+    if insert.or.is_some() || insert.on.is_some() || insert.ignore {
+        return None;
+    }
+    let (source, projection) = copied_table(insert.source.as_deref()?)?;
+    Some((target, source, projection))
+}
+
+/// The table whose every row `query` selects, and the select list.
+fn copied_table(query: &Query) -> Option<(&ObjectName, &[SelectItem])> {
+    if query.with.is_some() || query.limit_clause.is_some() || query.fetch.is_some() {
+        return None;
+    }
+    let select = match query.body.as_ref() {
+        SetExpr::Select(select) => select,
+        SetExpr::Query(inner) => return copied_table(inner),
+        _ => return None,
+    };
+    let no_grouping =
+        matches!(&select.group_by, GroupByExpr::Expressions(list, _) if list.is_empty());
+    if select.distinct.is_some()
+        || select.top.is_some()
+        || select.selection.is_some()
+        || select.having.is_some()
+        || select.qualify.is_some()
+        || !no_grouping
+    {
+        return None;
+    }
+    match select.from.as_slice() {
+        [from] if from.joins.is_empty() => match &from.relation {
+            TableFactor::Table {
+                name, args: None, ..
+            } => Some((name, select.projection.as_slice())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The name of a `SELECT ... INTO` target: `t` or `schema.t`.
+fn expr_name(target: &Expr) -> Option<ObjectName> {
+    match target {
+        Expr::Identifier(ident) => Some(ObjectName::from(vec![ident.clone()])),
+        Expr::CompoundIdentifier(idents) => Some(ObjectName::from(idents.clone())),
+        _ => None,
+    }
+}
+
 /// A column declared `PRIMARY KEY` or `UNIQUE`, which gives it an index of its own.
 fn is_key_column(column: &ColumnDef) -> bool {
     column.options.iter().any(|o| {
@@ -477,18 +794,67 @@ fn is_not_null_check(expr: &Expr) -> Option<&Ident> {
     }
 }
 
-/// A `SET` value that turns the timeout off: `0`, `'0'`, `'0s'`, `'0ms'`.
-fn is_zero(value: &Expr) -> bool {
-    let text = match value {
+/// A `SET` value that turns the timeout off: `0`, `'0'`, `'0s'`, `'0ms'`, and `DEFAULT`
+/// (the server's default, which is off unless an administrator changed it).
+fn turns_timeout_off(value: &Expr) -> bool {
+    match value {
+        Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case("default"),
         Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.clone(),
-            Value::SingleQuotedString(s) => s.clone(),
-            _ => return false,
+            Value::Number(n, _) => is_zero(n),
+            Value::SingleQuotedString(s) => is_zero(s),
+            _ => false,
         },
-        _ => return false,
-    };
+        _ => false,
+    }
+}
+
+/// A duration that is zero: `0`, `0s`, `0ms`.
+fn is_zero(text: &str) -> bool {
     let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     !digits.is_empty() && digits.chars().all(|c| c == '0')
+}
+
+/// `SELECT set_config('lock_timeout', 'value', is_local)`: whether it is local, and whether
+/// the value is non-zero.
+fn set_config_lock_timeout(query: &Query) -> Option<(bool, bool)> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    select.projection.iter().find_map(|item| {
+        let (SelectItem::UnnamedExpr(Expr::Function(call))
+        | SelectItem::ExprWithAlias {
+            expr: Expr::Function(call),
+            ..
+        }) = item
+        else {
+            return None;
+        };
+        if !call.name.to_string().eq_ignore_ascii_case("set_config") {
+            return None;
+        }
+        let FunctionArguments::List(list) = &call.args else {
+            return None;
+        };
+        let args: Vec<&Expr> = list
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr),
+                _ => None,
+            })
+            .collect();
+        let [Expr::Value(name), value, Expr::Value(local)] = args.as_slice() else {
+            return None;
+        };
+        let Value::SingleQuotedString(name) = &name.value else {
+            return None;
+        };
+        if !name.eq_ignore_ascii_case("lock_timeout") {
+            return None;
+        }
+        let local = matches!(local.value, Value::Boolean(true));
+        Some((local, !turns_timeout_off(value)))
+    })
 }
 
 /// An identifier as `dialect` compares it: SQLite compares every name without regard to case;

@@ -11,7 +11,8 @@
 //! an explanation with the safe alternative. A statement is exempt from a rule when a comment
 //! line directly above it (possibly among other comment lines) reads
 //! `-- godwit:allow RULE_ID[, RULE_ID...]`; a rule is off for every file when its id is in
-//! [`LintConfig::disabled`].
+//! [`LintConfig::disabled`]. A `godwit:` comment that does nothing (an unknown rule id, a
+//! misspelled or misplaced directive) is itself a finding.
 //!
 //! ```
 //! use godwit_core::lint::{LintConfig, LintInput, lint};
@@ -31,6 +32,7 @@
 //! ```
 
 mod checks;
+mod comments;
 mod context;
 mod postgres;
 mod rules;
@@ -42,10 +44,10 @@ use sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect, SQLiteDiale
 
 use crate::schema::Schema;
 
-pub use rules::{Rule, Severity, rule, rules, rules_markdown_table};
+pub use rules::{Rule, Severity, rule, rules, rules_markdown_table, similar_rules};
 
 use context::Walk;
-use source::Body;
+use source::{Body, Known};
 
 /// One script to lint and what godwit knows about it.
 #[derive(Debug, Clone, Copy)]
@@ -108,20 +110,29 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     let statements = source::statements(dialect.as_ref(), input.sql);
     let mut walk = Walk::new(input, dialect.as_ref(), &statements);
     let mut findings = Vec::new();
-    for statement in &statements {
+    for (position, statement) in statements.iter().enumerate() {
         let hits = match &statement.body {
             Body::Parsed {
                 statement: ast,
                 drop_concurrently,
-            } => walk.statement(statement.line, ast, *drop_concurrently),
-            Body::Unparsed(reason) => vec![checks::Hit::new(
-                rules::id::PARSE_ERROR,
-                format!(
-                    "godwit could not parse this statement to lint it ({reason}); the database \
-                     may still accept it: check it by hand or add \
-                     `-- godwit:allow parse-error`"
-                ),
-            )],
+            } => walk.statement(position, statement.line, ast, *drop_concurrently),
+            // A statement no rule concerns loses nothing by not being parsed.
+            Body::Unparsed {
+                known: Known::Harmless,
+                ..
+            } => Vec::new(),
+            Body::Unparsed { reason, known } => {
+                let mut hits = vec![checks::Hit::new(
+                    rules::id::PARSE_ERROR,
+                    format!(
+                        "godwit could not parse this statement to lint it ({reason}); the \
+                         database may still accept it: check it by hand or add \
+                         `-- godwit:allow parse-error`"
+                    ),
+                )];
+                hits.extend(walk.unparsed(statement.line, known));
+                hits
+            }
             Body::Untokenizable(reason) => vec![checks::Hit::new(
                 rules::id::PARSE_ERROR,
                 format!(
@@ -148,6 +159,21 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
                 column: statement.column,
                 message: hit.message,
                 excerpt: statement.excerpt.clone(),
+            });
+        }
+    }
+    for misused in comments::misused(dialect.as_ref(), input.sql) {
+        let Some(rule) = rule(misused.hit.rule) else {
+            unreachable!("check emitted unknown rule id `{}`", misused.hit.rule)
+        };
+        if rule.applies_to(input.dialect) && !config.disabled.iter().any(|id| id == rule.id) {
+            findings.push(Finding {
+                rule: rule.id,
+                severity: rule.severity,
+                line: misused.line,
+                column: misused.column,
+                message: misused.hit.message,
+                excerpt: misused.excerpt,
             });
         }
     }

@@ -3,8 +3,9 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, CharacterLength, ColumnDef,
-    ColumnOption, DataType, DetachPartitionMode, ExactNumberInfo, GeneratedAs, ObjectName,
-    ObjectType, RenameTableNameKind, Statement, TableConstraint,
+    ColumnOption, DataType, DetachPartitionMode, ExactNumberInfo, GeneratedAs,
+    GeneratedExpressionMode, ObjectName, ObjectType, RenameTableNameKind, Statement,
+    TableConstraint,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -20,6 +21,9 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
     "clock_timestamp",
     "timeofday",
     "gen_random_uuid",
+    // PostgreSQL 18.
+    "uuidv4",
+    "uuidv7",
     "uuid_generate_v1",
     "uuid_generate_v1mc",
     "uuid_generate_v4",
@@ -34,28 +38,10 @@ pub(crate) fn check(
     hits: &mut Vec<Hit>,
 ) {
     if is_concurrent(statement, drop_concurrently) {
-        if walk.transactional {
-            hits.push(Hit::new(
-                id::CONCURRENTLY_IN_TRANSACTION,
-                "PostgreSQL refuses CONCURRENTLY inside a transaction block, and this migration \
-                 runs in one; add `-- godwit:no-transaction` to the file's leading comments"
-                    .into(),
-            ));
-        }
-        if let Some(first) = walk.first_concurrently {
-            hits.push(Hit::new(
-                id::MULTIPLE_CONCURRENTLY,
-                format!(
-                    "another CONCURRENTLY statement in this file (the first is at {}:{first}): \
-                     if this one fails, the earlier ones stay done and a failed build leaves an \
-                     invalid index behind; put each in its own migration",
-                    walk.origin
-                ),
-            ));
-        }
+        concurrently(walk, hits);
     }
     if let Some(what) = takes_blocking_lock(walk, statement, drop_concurrently)
-        && !walk.lock_timeout
+        && !walk.lock_timeout()
         && !walk.lock_timeout_reported
     {
         let set = if walk.transactional {
@@ -128,6 +114,29 @@ pub(crate) fn check(
             }
         }
         _ => {}
+    }
+}
+
+/// The rules for a `CONCURRENTLY` statement, which PostgreSQL refuses in a transaction block.
+pub(crate) fn concurrently(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
+    if walk.transactional {
+        hits.push(Hit::new(
+            id::CONCURRENTLY_IN_TRANSACTION,
+            "PostgreSQL refuses CONCURRENTLY inside a transaction block, and this migration \
+             runs in one; add `-- godwit:no-transaction` to the file's leading comments"
+                .into(),
+        ));
+    }
+    if let Some(first) = walk.first_concurrently {
+        hits.push(Hit::new(
+            id::MULTIPLE_CONCURRENTLY,
+            format!(
+                "another CONCURRENTLY statement in this file (the first is at {}:{first}): \
+                 if this one fails, the earlier ones stay done and a failed build leaves an \
+                 invalid index behind; put each in its own migration",
+                walk.origin
+            ),
+        ));
     }
 }
 
@@ -234,6 +243,46 @@ fn add_column(table: &ObjectName, column: &ColumnDef, hits: &mut Vec<Hit>) {
                 generation_expr: None,
                 ..
             } => volatile.push("an identity sequence".into()),
+            // A stored generated value is computed for every row; a virtual one (PostgreSQL
+            // 18's default) is computed when read and rewrites nothing.
+            ColumnOption::Generated {
+                generated_as,
+                generation_expr: Some(expr),
+                generation_expr_mode,
+                ..
+            } if *generated_as == GeneratedAs::ExpStored
+                || *generation_expr_mode == Some(GeneratedExpressionMode::Stored) =>
+            {
+                hits.push(Hit::new(
+                    id::VOLATILE_DEFAULT,
+                    format!(
+                        "adding stored generated column {name} to {table} computes {expr} for \
+                         every existing row, rewriting the table under an ACCESS EXCLUSIVE lock; \
+                         on PostgreSQL 18 make it VIRTUAL, or add a plain column, backfill it in \
+                         batches and keep it up to date with a trigger"
+                    ),
+                ));
+            }
+            ColumnOption::Check(check) => hits.push(Hit::new(
+                id::CONSTRAINT_WITHOUT_NOT_VALID,
+                format!(
+                    "adding column {name} with CHECK ({}) checks every existing row of {table} \
+                     under an ACCESS EXCLUSIVE lock, and a column constraint cannot be NOT \
+                     VALID; add the column without it, then ADD CONSTRAINT ... CHECK (...) NOT \
+                     VALID and VALIDATE CONSTRAINT in a later migration",
+                    check.expr
+                ),
+            )),
+            ColumnOption::ForeignKey(fk) => hits.push(Hit::new(
+                id::CONSTRAINT_WITHOUT_NOT_VALID,
+                format!(
+                    "adding column {name} with REFERENCES {} checks every existing row of \
+                     {table} while blocking writes, and a column constraint cannot be NOT \
+                     VALID; add the column without it, then ADD CONSTRAINT ... FOREIGN KEY ... \
+                     NOT VALID and VALIDATE CONSTRAINT in a later migration",
+                    fk.foreign_table
+                ),
+            )),
             ColumnOption::Unique(_) | ColumnOption::PrimaryKey(_) => hits.push(Hit::new(
                 id::INDEX_WITHOUT_CONCURRENTLY,
                 format!(
@@ -268,6 +317,18 @@ fn add_constraint(
     hits: &mut Vec<Hit>,
 ) {
     let kind = match constraint {
+        TableConstraint::Exclude(_) => {
+            hits.push(Hit::new(
+                id::INDEX_WITHOUT_CONCURRENTLY,
+                format!(
+                    "adding an EXCLUDE constraint to {table} builds its index under an ACCESS \
+                     EXCLUSIVE lock, blocking reads and writes for the whole build, and \
+                     PostgreSQL cannot build one concurrently; add it while the table is small \
+                     or traffic is stopped, or enforce the rule in a trigger"
+                ),
+            ));
+            return;
+        }
         TableConstraint::ForeignKey(_) => "FOREIGN KEY",
         TableConstraint::Check(_) => "CHECK",
         TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) => {
@@ -365,6 +426,51 @@ pub(crate) fn takes_blocking_lock(
             });
             blocking.then(|| format!("ALTER TABLE {}", alter.name))
         }
+        // A foreign key takes a SHARE ROW EXCLUSIVE lock on the table it references, which
+        // blocks writes there even when the referencing table is new.
+        Statement::AlterTable(alter) => alter
+            .operations
+            .iter()
+            .filter_map(|operation| match operation {
+                AlterTableOperation::AddConstraint {
+                    constraint: TableConstraint::ForeignKey(fk),
+                    ..
+                } => Some(&fk.foreign_table),
+                _ => None,
+            })
+            .find(|referenced| !walk.is_new(referenced))
+            .map(|referenced| {
+                format!(
+                    "the foreign key from {} to {referenced}, which locks {referenced} against \
+                     writes,",
+                    alter.name
+                )
+            }),
+        Statement::CreateTable(create) => create
+            .columns
+            .iter()
+            .flat_map(|column| &column.options)
+            .filter_map(|option| match &option.option {
+                ColumnOption::ForeignKey(fk) => Some(&fk.foreign_table),
+                _ => None,
+            })
+            .chain(
+                create
+                    .constraints
+                    .iter()
+                    .filter_map(|constraint| match constraint {
+                        TableConstraint::ForeignKey(fk) => Some(&fk.foreign_table),
+                        _ => None,
+                    }),
+            )
+            .find(|referenced| !walk.is_new(referenced))
+            .map(|referenced| {
+                format!(
+                    "the foreign key from {} to {referenced}, which locks {referenced} against \
+                     writes,",
+                    create.name
+                )
+            }),
         Statement::Drop {
             object_type: ObjectType::Table,
             names,

@@ -57,6 +57,7 @@ impl Rule {
 /// Rule ids, so the checks and the catalogue cannot disagree on a spelling.
 pub(crate) mod id {
     pub const PARSE_ERROR: &str = "parse-error";
+    pub const INVALID_DIRECTIVE: &str = "invalid-directive";
     pub const DROP_TABLE: &str = "drop-table";
     pub const DROP_COLUMN: &str = "drop-column";
     pub const TRUNCATE: &str = "truncate";
@@ -65,6 +66,7 @@ pub(crate) mod id {
     pub const FOREIGN_KEY_WITHOUT_INDEX: &str = "foreign-key-without-index";
     pub const ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT: &str = "add-column-not-null-without-default";
     pub const NON_IDEMPOTENT_CREATE: &str = "non-idempotent-create";
+    pub const EXPLICIT_TRANSACTION: &str = "explicit-transaction";
     pub const SET_NOT_NULL: &str = "set-not-null";
     pub const INDEX_WITHOUT_CONCURRENTLY: &str = "index-without-concurrently";
     pub const CONCURRENTLY_IN_TRANSACTION: &str = "concurrently-in-transaction";
@@ -81,6 +83,7 @@ pub(crate) mod id {
 
 const POSTGRES: &[&str] = &["postgres"];
 const SQLITE: &[&str] = &["sqlite"];
+const POSTGRES_AND_SQLITE: &[&str] = &["postgres", "sqlite"];
 const ALL: &[&str] = &[];
 
 static RULES: &[Rule] = &[
@@ -97,7 +100,9 @@ godwit lints a real parse of each statement. When its parser (sqlparser) cannot 
 statement is not checked at all; the statements around it still are. The database may well
 accept it: sqlparser does not know every engine's full grammar (for example PostgreSQL `DO`
 blocks and `REINDEX`), so this is a warning and `migrate` goes on; a statement the database
-rejects fails there, inside the migration's transaction.
+rejects fails there, inside the migration's transaction. What the statement's opening words
+tell is still used: the table a `CREATE TABLE` creates, a `REINDEX ... CONCURRENTLY` or a
+`VACUUM` in a transaction.
 
 Safe alternative: read the statement by hand for the hazards the other rules look for, then
 put `-- godwit:allow parse-error` on the line above it. If the statement is a typo, fix it:
@@ -107,17 +112,25 @@ the database would reject it too.",
     Rule {
         id: id::DROP_TABLE,
         severity: Severity::Error,
-        summary: "`DROP TABLE` deletes a table and every row in it",
+        summary: "`DROP TABLE` (or `DROP SCHEMA ... CASCADE`) deletes tables and every row in \
+                  them",
         explanation: "\
 `DROP TABLE` cannot be undone by a down migration: the rows are gone, and application code
-still deployed that reads the table fails at once. Without `IF EXISTS` it also fails when the
+still deployed that reads the table fails at once. `DROP SCHEMA ... CASCADE` does the same to
+every table in the schema. Without `IF EXISTS` it also fails when the
 table is already gone.
 
 Safe alternative (expand/contract): deploy code that no longer uses the table, wait until no
 running version reads it, take a backup (or rename it aside and drop it in a later release),
-then drop it with `DROP TABLE IF EXISTS`. When the drop is part of a table rebuild whose copy
-is checked, or the data is truly disposable, put `-- godwit:allow drop-table` above it.
-Tables created earlier in the same file are not reported.",
+then drop it with `DROP TABLE IF EXISTS`. When the data is truly disposable, put
+`-- godwit:allow drop-table` above it.
+
+Not reported: tables created earlier in the same file, and a table rebuild done by the book
+(what `godwit generate` writes for SQLite): every row of `t` copied with
+`INSERT INTO t_new ... SELECT ... FROM t` (no `WHERE`, `GROUP BY`, `DISTINCT`, limit, join or
+conflict clause) before `DROP TABLE t`, and `ALTER TABLE t_new RENAME TO t` after it. A copy
+that leaves out a column godwit knows `t` has (from the file, or the live schema when `migrate`
+or `lint` reads the database) drops that column's data and is reported.",
         dialects: ALL,
     },
     Rule {
@@ -219,10 +232,55 @@ godwit records each migration and runs it once, and a transactional migration th
 leaves nothing behind. A `-- godwit:no-transaction` migration interrupted half-way, or a
 migration re-run after a manual fix, trips over the objects it already created.
 
-Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`. Beware
-that on PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
-`IF NOT EXISTS` then skips: drop it first. Teams that prefer a loud failure on drift disable
-this rule in their lint configuration.",
+Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`. On
+PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
+`IF NOT EXISTS` would skip; `godwit migrate` drops the invalid indexes a no-transaction
+migration builds (matched by index and table name) before it runs the migration again, so the
+retry builds them afresh. Teams that prefer a loud failure on drift disable this rule in their
+lint configuration.",
+        dialects: ALL,
+    },
+    Rule {
+        id: id::EXPLICIT_TRANSACTION,
+        severity: Severity::Error,
+        summary: "`BEGIN`, `COMMIT`, `ROLLBACK` or `END` in a migration that runs in a transaction",
+        explanation: "\
+godwit runs a migration and writes its history row in one transaction, unless the file says
+`-- godwit:no-transaction`. A `COMMIT` (or `END`) in the file commits that transaction
+part-way: when a later statement fails, what ran before the `COMMIT` stays applied while the
+migration is recorded as failed, so a retry runs it again on a half-changed schema. A
+`ROLLBACK` silently undoes the statements before it and lets the rest run outside any
+transaction. A `BEGIN` (or `START TRANSACTION`) is refused by SQLite inside a transaction;
+PostgreSQL only warns, and the `COMMIT` that pairs with it does the damage.
+
+Safe alternative: delete the `BEGIN`/`COMMIT` lines; godwit already makes the whole file
+atomic. To control transactions yourself (for example to group statements around ones that
+cannot run in a transaction), put `-- godwit:no-transaction` in the file's leading comment
+lines; explicit transactions are fine there. `SAVEPOINT`, `RELEASE` and
+`ROLLBACK TO SAVEPOINT` stay inside godwit's transaction and are not reported.",
+        dialects: ALL,
+    },
+    Rule {
+        id: id::INVALID_DIRECTIVE,
+        // A warning: the rule the comment meant to silence still reports its statement, so
+        // nothing gets through unseen; this says why the comment did not work.
+        severity: Severity::Warning,
+        summary: "a `godwit:` comment that does nothing: an unknown rule id, a misspelled or \
+                  misplaced directive",
+        explanation: "\
+godwit reads two kinds of comments: `-- godwit:no-transaction` among the comment lines that
+open a file, and `-- godwit:allow RULE[, RULE...]` on the comment lines directly above a
+statement. A comment that looks meant for godwit but is not one of these does nothing, so it
+is reported: a rule id that names no rule (`drop-tabel`, `drop_table`), a misspelled
+directive (`godwit:allow: drop-table`, `godwit:allowed`), a directive in a `/* ... */` block
+comment, or `-- godwit:no-transaction` after the first statement (the migration then runs in
+a transaction). An unknown directive among a file's opening comments is an error when the
+file is read, before any lint.
+
+Safe alternative: write the comment as godwit reads it, on its own line:
+  -- godwit:allow drop-table
+with the ids `godwit lint --list` shows, and put `-- godwit:no-transaction` at the top of the
+file.",
         dialects: ALL,
     },
     Rule {
@@ -240,7 +298,8 @@ Safe alternative (PostgreSQL 12+ uses a validated check constraint instead of sc
   3. ALTER TABLE t ALTER COLUMN col SET NOT NULL;  -- no scan
      ALTER TABLE t DROP CONSTRAINT t_col_not_null;
 Not reported on tables created earlier in the same file, or when a check constraint
-`col IS NOT NULL` was validated earlier in the file.",
+`col IS NOT NULL` was validated earlier in the file or is validated in the live schema (when
+`migrate` or `lint` reads the database).",
         dialects: POSTGRES,
     },
     Rule {
@@ -250,14 +309,16 @@ Not reported on tables created earlier in the same file, or when a check constra
         explanation: "\
 `CREATE INDEX` blocks every write to the table while the index builds (minutes on a large
 table); `DROP INDEX` takes an ACCESS EXCLUSIVE lock that also blocks reads. Adding a `UNIQUE`
-or `PRIMARY KEY` constraint builds its index the same way, under ACCESS EXCLUSIVE.
+or `PRIMARY KEY` constraint builds its index the same way, under ACCESS EXCLUSIVE, and so does
+an `EXCLUDE` constraint, which has no concurrent form at all.
 
 Safe alternative: in a `-- godwit:no-transaction` migration, one statement per file:
   CREATE INDEX CONCURRENTLY IF NOT EXISTS idx ON t (col);
   DROP INDEX CONCURRENTLY IF EXISTS idx;
 For a constraint, build the unique index concurrently first, then attach it:
   ALTER TABLE t ADD CONSTRAINT t_col_key UNIQUE USING INDEX idx;
-Tables (and indexes) created earlier in the same file are not reported.",
+Tables, materialized views and indexes created earlier in the same file (also by
+`CREATE TABLE ... AS` and `SELECT ... INTO`) are not reported.",
         dialects: POSTGRES,
     },
     Rule {
@@ -285,7 +346,8 @@ leaves an INVALID index that still slows every write. Re-running the migration t
 what is already there.
 
 Safe alternative: one `CONCURRENTLY` statement per migration file, with `IF NOT EXISTS` /
-`IF EXISTS`; after a failure, drop the invalid index before running it again.",
+`IF EXISTS`. After a failure `godwit migrate` drops the invalid indexes the migration builds
+before running it again; an index built by hand or by another tool is only reported.",
         dialects: POSTGRES,
     },
     Rule {
@@ -295,7 +357,8 @@ Safe alternative: one `CONCURRENTLY` statement per migration file, with `IF NOT 
         explanation: "\
 Adding a foreign key or check constraint validates every existing row while holding a lock
 that blocks writes (a foreign key also locks the referenced table). On a large table that is
-an outage.
+an outage. A `CHECK` or `REFERENCES` written on a column in `ADD COLUMN` does the same, and
+cannot be `NOT VALID`: add the column without it, then the constraint as below.
 
 Safe alternative, in two migrations:
   ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID;
@@ -324,13 +387,17 @@ release.",
     Rule {
         id: id::VOLATILE_DEFAULT,
         severity: Severity::Warning,
-        summary: "`ADD COLUMN` with a volatile default, which rewrites the table",
+        summary: "`ADD COLUMN` with a volatile default or a stored generated value, which \
+                  rewrites the table",
         explanation: "\
 Since PostgreSQL 11, `ADD COLUMN ... DEFAULT` with a constant or stable default (`0`, `now()`,
 `CURRENT_TIMESTAMP`) is instant. A volatile default must be computed per row, so the whole
 table is rewritten under an ACCESS EXCLUSIVE lock: `random()`, `clock_timestamp()`,
-`timeofday()`, `gen_random_uuid()`, `uuid_generate_v1()`/`v1mc()`/`v4()`, `nextval(...)`, and
-the `serial` types and identity columns, which fill every row from a sequence.
+`timeofday()`, `gen_random_uuid()`, `uuidv4()`, `uuidv7()` (PostgreSQL 18),
+`uuid_generate_v1()`/`v1mc()`/`v4()`, `nextval(...)`, and
+the `serial` types and identity columns, which fill every row from a sequence. A
+`GENERATED ALWAYS AS (...) STORED` column is computed for every row the same way (a virtual
+one, PostgreSQL 18's default, is not).
 
 Safe alternative: add the column without a default (or with a constant one), set the volatile
 default with `ALTER COLUMN ... SET DEFAULT` (which affects only new rows), then backfill
@@ -368,15 +435,18 @@ Not reported on tables created earlier in the same file.",
         severity: Severity::Warning,
         summary: "a statement that takes a blocking lock on an existing table with no `lock_timeout` set",
         explanation: "\
-`ALTER TABLE`, `DROP`, `TRUNCATE`, `CREATE TRIGGER` and non-concurrent index builds wait for
-their lock behind every running query on the table, and every query that arrives afterwards
-queues behind them: one long-running report turns a millisecond `ALTER` into an outage.
+`ALTER TABLE`, `DROP`, `TRUNCATE`, `CREATE TRIGGER`, non-concurrent index builds and foreign
+keys (which lock the referenced table, even from a new table) wait for their lock behind every
+running query on the table, and every query that arrives afterwards queues behind them: one
+long-running report turns a millisecond `ALTER` into an outage.
 
 Safe alternative: give up quickly and retry later. Start the migration with
   SET LOCAL lock_timeout = '5s';   -- in a transactional migration
   SET lock_timeout = '5s';         -- in a -- godwit:no-transaction migration
-(`SET LOCAL` has no effect outside a transaction, so it does not count there). Reported once
-per file, at the first statement that needs it.",
+(`SET LOCAL` has no effect outside a transaction, so it does not count there, except between
+a no-transaction file's own `BEGIN` and `COMMIT`). `set_config('lock_timeout', ...)` counts
+too; `SET lock_timeout = DEFAULT`, `= 0` and `RESET` turn it off again. Reported once per
+file, at the first statement that needs it.",
         dialects: POSTGRES,
     },
     Rule {
@@ -403,13 +473,16 @@ for you from the desired schema.",
         severity: Severity::Error,
         summary: "a `PRAGMA` or `VACUUM` that has no effect or fails inside a transaction",
         explanation: "\
-godwit runs a migration inside `BEGIN IMMEDIATE` unless told otherwise. Inside a transaction
-SQLite silently ignores `PRAGMA foreign_keys = ...`, refuses `PRAGMA synchronous = ...` and
-changing `journal_mode` to or from WAL, and refuses `VACUUM`.
+godwit runs a migration inside a transaction (`BEGIN IMMEDIATE` on SQLite) unless told
+otherwise. Inside a transaction SQLite silently ignores `PRAGMA foreign_keys = ...`, refuses
+`PRAGMA synchronous = ...` and changing `journal_mode` to or from WAL, and refuses `VACUUM`
+(only a switch to WAL is reported: whether the database is in WAL mode when the migration runs
+is not in the file, and other journal modes switch fine inside a transaction);
+PostgreSQL refuses `VACUUM` (`VACUUM FULL` included) inside a transaction block.
 
 Safe alternative: put `-- godwit:no-transaction` in the file's leading comment lines, or leave
 connection settings to the application (godwit leaves the journal mode to the user).",
-        dialects: SQLITE,
+        dialects: POSTGRES_AND_SQLITE,
     },
 ];
 
@@ -421,6 +494,45 @@ pub fn rules() -> &'static [Rule] {
 /// The rule with `id`, if there is one.
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.id == id)
+}
+
+/// The rule ids `id` may be a misspelling of, most alike first (at most three): ids within a
+/// few edits of it (`drop-tabel`, `drop_table`) and ids that contain it (`drop`).
+pub fn similar_rules(id: &str) -> Vec<&'static str> {
+    similar(id, RULES.iter().map(|rule| rule.id))
+}
+
+/// The `candidates` `word` may be a misspelling of, most alike first (at most three).
+pub(crate) fn similar(
+    word: &str,
+    candidates: impl Iterator<Item = &'static str>,
+) -> Vec<&'static str> {
+    let word = word.trim().to_ascii_lowercase().replace('_', "-");
+    let mut found: Vec<(usize, &'static str)> = candidates
+        .filter_map(|candidate| {
+            let distance = edit_distance(&word, candidate);
+            let close = distance <= (word.chars().count() / 4).max(1);
+            let contains = word.len() >= 3 && candidate.contains(word.as_str());
+            (close || contains).then_some((distance, candidate))
+        })
+        .collect();
+    found.sort_by_key(|&(distance, _)| distance);
+    found.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Levenshtein distance between `a` and `b`, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The rule table for the README: `| rule | severity | dialects | what it catches |`.

@@ -7,16 +7,22 @@
 //!   `Spanned` is empty for several statement kinds godwit needs (`DROP`, `ALTER TYPE`, `SET`,
 //!   `PRAGMA`) and starts at the table name rather than at `CREATE` for others.
 //! - **Recovery.** One statement sqlparser cannot read (a `DO` block, `REINDEX`) becomes a
-//!   `parse-error` finding for that statement; the statements after it are still linted.
+//!   `parse-error` finding for that statement; the statements after it are still linted. Where
+//!   it ends is read from the tokens' structure (a trigger's `BEGIN ... END` body holds `;`s of
+//!   its own), and the table it creates, if any, from its first tokens, so the statements after
+//!   it still know the table is new.
 //! - **Gaps in sqlparser 0.64** that godwit's own advice depends on are bridged on the token
-//!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar) and SQLite
-//!   pragmas whose value is a bare word (`PRAGMA foreign_keys = OFF`) or a negative number.
+//!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar), the closing
+//!   `WITH [NO] DATA` of `CREATE MATERIALIZED VIEW`, and SQLite pragmas whose value is a bare
+//!   word (`PRAGMA foreign_keys = OFF`) or a negative number.
 
-use sqlparser::ast::Statement;
+use sqlparser::ast::{ObjectName, Statement};
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+
+use super::comments::allowed_ids;
 
 /// Longest excerpt, in characters, before it is cut with an ellipsis.
 const EXCERPT_CHARS: usize = 80;
@@ -54,11 +60,33 @@ pub(crate) enum Body {
         /// know it, and is remembered here.
         drop_concurrently: bool,
     },
-    /// sqlparser could not read it; the message is sqlparser's.
-    Unparsed(String),
+    /// sqlparser could not read it.
+    Unparsed {
+        /// sqlparser's message.
+        reason: String,
+        /// What its opening tokens still tell.
+        known: Known,
+    },
     /// The tokenizer stopped here (an unterminated string, quoted identifier or comment), so
     /// nothing from here to the end of the file could be cut into statements.
     Untokenizable(String),
+}
+
+/// What godwit reads from the opening tokens of a statement sqlparser cannot parse.
+#[derive(Debug)]
+pub(crate) enum Known {
+    /// Nothing useful.
+    Nothing,
+    /// It creates this table or materialized view (`CREATE TABLE [IF NOT EXISTS] name ...`),
+    /// so later statements know it is new.
+    Creates(ObjectName),
+    /// `REINDEX ... CONCURRENTLY`, which PostgreSQL refuses in a transaction block.
+    Concurrently,
+    /// `VACUUM (...)`, which neither engine runs in a transaction.
+    Vacuum,
+    /// A statement no rule concerns, so not reading it misses nothing:
+    /// `SET CONSTRAINTS {ALL | name, ...} {DEFERRED | IMMEDIATE}` (Django writes it).
+    Harmless,
 }
 
 /// The file as located statements.
@@ -79,7 +107,7 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                 column: to_usize(start.column).max(1),
                 excerpt: shorten(sql.lines().nth(line - 1).unwrap_or_default()),
                 allowed: Vec::new(),
-                body: Body::Untokenizable(error.to_string()),
+                body: Body::Untokenizable(name_invisible(&error.to_string())),
             });
             return out;
         }
@@ -132,16 +160,30 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                         )
                     }
                 };
-                // Resume after the first `;` at or after the token the parser stopped on; the
-                // tokenizer keeps strings, comments and dollar quotes whole, so that `;` is a
-                // real statement separator.
+                // Resume after the `;` that ends the statement. The tokenizer keeps strings,
+                // comments and dollar quotes whole, so every `;` token is real; of those, the
+                // one that closes the statement's parentheses and `BEGIN ... END` / `CASE ...
+                // END` blocks ends it. When they never close (a broken statement that lost a
+                // parenthesis), the first `;` at or after the token the parser stopped on is
+                // the best guess left.
                 let stopped = offset + parser.index().saturating_sub(1);
-                let end = (stopped.max(start)..tokens.len())
-                    .find(|&index| tokens[index].token == Token::SemiColon)
-                    .unwrap_or(tokens.len());
+                let end = structural_end(&tokens, start)
+                    .filter(|&end| end >= stopped)
+                    .unwrap_or_else(|| {
+                        (stopped.max(start)..tokens.len())
+                            .find(|&index| tokens[index].token == Token::SemiColon)
+                            .unwrap_or(tokens.len())
+                    });
+                let known = known(dialect, &tokens[start..end]);
                 offset = end;
                 parser = Parser::new(dialect).with_tokens_with_locations(tokens[end..].to_vec());
-                (Body::Unparsed(message), end)
+                (
+                    Body::Unparsed {
+                        reason: name_invisible(&message),
+                        known,
+                    },
+                    end,
+                )
             }
         };
         let location = tokens[start].span.start;
@@ -179,6 +221,157 @@ fn statements_before(
     // The text up to that `;` tokenizes, so this does not recurse again.
     let end = Text::new(prefix).offset(tokens[last].span.end);
     (statements(dialect, &prefix[..end]), start)
+}
+
+/// The index of the `;` that ends the statement starting at `start` (`tokens.len()` for a last
+/// statement without one), by the statement's structure: parentheses nest, and so do
+/// `BEGIN ... END` (a SQLite trigger's body, PostgreSQL's `BEGIN ATOMIC`) and `CASE ... END`,
+/// whose insides may hold `;`. A `BEGIN` that opens the statement is a transaction, not a
+/// block. `None` when the structure is still open at the end of the file.
+fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, token) in tokens.iter().enumerate().skip(start) {
+        match &token.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth = depth.checked_sub(1)?,
+            Token::SemiColon if depth == 0 => return Some(index),
+            Token::Word(word) if word.quote_style.is_none() => match word.keyword {
+                Keyword::BEGIN if index > start => depth += 1,
+                Keyword::CASE => depth += 1,
+                Keyword::END => depth = depth.checked_sub(1)?,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    (depth == 0).then_some(tokens.len())
+}
+
+/// What the opening tokens of an unparsable statement tell.
+fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
+    if is_set_constraints(tokens) {
+        return Known::Harmless;
+    }
+    let words: Vec<Keyword> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .map_while(|t| match &t.token {
+            Token::Word(word) if word.quote_style.is_none() => Some(word.keyword),
+            _ => None,
+        })
+        .collect();
+    match words.as_slice() {
+        // `REINDEX [ (options) ] {INDEX | TABLE | ...} CONCURRENTLY name`: the options end the
+        // run of words, so CONCURRENTLY is looked for among every word of the statement.
+        [Keyword::REINDEX, ..] => {
+            let concurrently = tokens.iter().any(|t| {
+                matches!(&t.token, Token::Word(w) if w.quote_style.is_none()
+                    && w.keyword == Keyword::CONCURRENTLY)
+            });
+            if concurrently {
+                Known::Concurrently
+            } else {
+                Known::Nothing
+            }
+        }
+        [Keyword::VACUUM, ..] => Known::Vacuum,
+        _ => created_relation(dialect, tokens).map_or(Known::Nothing, Known::Creates),
+    }
+}
+
+/// `SET CONSTRAINTS {ALL | name[, ...]} {DEFERRED | IMMEDIATE}`, names possibly quoted or
+/// qualified.
+fn is_set_constraints(tokens: &[TokenWithSpan]) -> bool {
+    let significant: Vec<&Token> = tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let word = |token: &Token, expected: &str| {
+        matches!(token, Token::Word(w) if w.quote_style.is_none()
+            && w.value.eq_ignore_ascii_case(expected))
+    };
+    match significant.as_slice() {
+        [set, constraints, names @ .., mode]
+            if word(set, "SET")
+                && word(constraints, "CONSTRAINTS")
+                && (word(mode, "DEFERRED") || word(mode, "IMMEDIATE")) =>
+        {
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|t| matches!(t, Token::Word(_) | Token::Comma | Token::Period))
+        }
+        _ => false,
+    }
+}
+
+/// The table (or materialized view) a statement creates, read from its opening tokens:
+/// `CREATE [OR REPLACE] [GLOBAL | LOCAL] [TEMP | TEMPORARY | UNLOGGED] TABLE [IF NOT EXISTS]
+/// name`, or `CREATE [OR REPLACE] MATERIALIZED VIEW [IF NOT EXISTS] name`. Only the name is
+/// parsed, so the rest of the statement may be anything.
+fn created_relation(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Option<ObjectName> {
+    let significant: Vec<&TokenWithSpan> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .collect();
+    let keyword = |at: usize| match significant.get(at).map(|t| &t.token) {
+        Some(Token::Word(word)) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    if keyword(0) != Some(Keyword::CREATE) {
+        return None;
+    }
+    let mut at = 1;
+    if keyword(at) == Some(Keyword::OR) && keyword(at + 1) == Some(Keyword::REPLACE) {
+        at += 2;
+    }
+    if matches!(keyword(at), Some(Keyword::GLOBAL | Keyword::LOCAL)) {
+        at += 1;
+    }
+    if matches!(
+        keyword(at),
+        Some(Keyword::TEMP | Keyword::TEMPORARY | Keyword::UNLOGGED)
+    ) {
+        at += 1;
+    }
+    if keyword(at) == Some(Keyword::MATERIALIZED) && keyword(at + 1) == Some(Keyword::VIEW) {
+        at += 1;
+    } else if keyword(at) != Some(Keyword::TABLE) {
+        return None;
+    }
+    at += 1;
+    if keyword(at) == Some(Keyword::IF)
+        && keyword(at + 1) == Some(Keyword::NOT)
+        && keyword(at + 2) == Some(Keyword::EXISTS)
+    {
+        at += 3;
+    }
+    let name: Vec<TokenWithSpan> = significant[at..].iter().map(|&t| t.clone()).collect();
+    Parser::new(dialect)
+        .with_tokens_with_locations(name)
+        .parse_object_name(false)
+        .ok()
+}
+
+/// Characters that print as nothing (or as a space) in a terminal, and what to call them.
+const INVISIBLE: &[(char, &str)] = &[
+    ('\u{feff}', "U+FEFF (a byte order mark)"),
+    ('\u{200b}', "U+200B (a zero-width space)"),
+    ('\u{00a0}', "U+00A0 (a no-break space)"),
+];
+
+/// A parser message with its invisible characters named: `found: \u{feff}` reads as `found: `
+/// otherwise, which tells the reader nothing.
+fn name_invisible(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        match INVISIBLE.iter().find(|(invisible, _)| *invisible == c) {
+            Some((_, name)) => out.push_str(name),
+            None => out.push(c),
+        }
+    }
+    out
 }
 
 /// The first non-whitespace token at or after `index`.
@@ -223,10 +416,45 @@ fn bridge_grammar_gaps(tokens: &mut [TokenWithSpan]) -> Vec<usize> {
                 hidden.push(*at);
             }
             [(_, Keyword::PRAGMA), ..] => bridge_pragma_value(tokens, index),
+            [(_, Keyword::CREATE), (_, Keyword::MATERIALIZED), ..] => {
+                hide_with_data(tokens, index);
+            }
             _ => {}
         }
     }
     hidden
+}
+
+/// `CREATE MATERIALIZED VIEW ... WITH [NO] DATA`: sqlparser reads the view without
+/// its closing `WITH [NO] DATA`, which only says whether the view is filled now, so those words
+/// are hidden.
+fn hide_with_data(tokens: &mut [TokenWithSpan], create: usize) {
+    let significant: Vec<usize> = (create..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .take_while(|&i| tokens[i].token != Token::SemiColon)
+        .collect();
+    let keyword = |i: usize| match &tokens[i].token {
+        Token::Word(word) if word.quote_style.is_none() => Some(word.keyword),
+        _ => None,
+    };
+    let tail = match significant.as_slice() {
+        [.., with, no, data]
+            if keyword(*with) == Some(Keyword::WITH)
+                && keyword(*no) == Some(Keyword::NO)
+                && keyword(*data) == Some(Keyword::DATA) =>
+        {
+            vec![*with, *no, *data]
+        }
+        [.., with, data]
+            if keyword(*with) == Some(Keyword::WITH) && keyword(*data) == Some(Keyword::DATA) =>
+        {
+            vec![*with, *data]
+        }
+        _ => return,
+    };
+    for i in tail {
+        tokens[i].token = Token::Whitespace(Whitespace::Space);
+    }
 }
 
 /// Up to `n` consecutive keyword tokens from `index`, skipping whitespace, with their indexes.
@@ -292,16 +520,7 @@ fn allowed_above(gap: &[TokenWithSpan], line: u64) -> Vec<String> {
                     break;
                 }
                 expected -= 1;
-                if let Some(list) = comment.trim().strip_prefix("godwit:allow")
-                    && list.starts_with(char::is_whitespace)
-                {
-                    ids.extend(
-                        list.split([',', ' ', '\t'])
-                            .map(str::trim)
-                            .filter(|id| !id.is_empty())
-                            .map(str::to_string),
-                    );
-                }
+                ids.extend(allowed_ids(comment).unwrap_or_default());
             }
             Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline) => {}
             _ => break,

@@ -1,2 +1,4 @@
 SET LOCAL lock_timeout = '5s';
 DROP INDEX CONCURRENTLY IF EXISTS orders_legacy_idx;
+-- sqlparser cannot read REINDEX; its CONCURRENTLY is seen all the same.
+REINDEX INDEX CONCURRENTLY orders_customer_id_idx;

@@ -1,0 +1,151 @@
+//! The `godwit:` comments of a file that do nothing, so that a typo in one is reported instead
+//! of silently leaving a statement unexempted or a migration in a transaction.
+//!
+//! Comments are read from sqlparser's tokens, so `godwit:` inside a string or a dollar quote is
+//! not a comment.
+
+use sqlparser::dialect::Dialect;
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+
+use super::checks::Hit;
+use super::rules::{id, similar, similar_rules};
+use crate::Directives;
+
+/// A comment that speaks to godwit, located.
+#[derive(Debug)]
+pub(crate) struct Misused {
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// 1-based column of the comment.
+    pub column: usize,
+    /// The comment, on one line.
+    pub excerpt: String,
+    /// What is wrong with it.
+    pub hit: Hit,
+}
+
+/// The rule ids of an allow comment's text (what follows `--`): `godwit:allow a, b` (spaces
+/// around the `:` are tolerated, as for `godwit:no-transaction`). `None` when the comment is
+/// not an allow comment.
+pub(crate) fn allowed_ids(comment: &str) -> Option<Vec<String>> {
+    let directive = comment.trim().strip_prefix("godwit:")?.trim_start();
+    let list = directive.strip_prefix("allow")?;
+    if !list.is_empty() && !list.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(
+        list.split([',', ' ', '\t'])
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// Every `godwit:` comment of `sql` that does nothing, with the reason.
+pub(crate) fn misused(dialect: &dyn Dialect, sql: &str) -> Vec<Misused> {
+    // A file the tokenizer cannot read is reported as a parse error already.
+    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize_with_location() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut leading = true;
+    for token in &tokens {
+        let (text, block) = match &token.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => (comment, false),
+            Token::Whitespace(Whitespace::MultiLineComment(comment)) => (comment, true),
+            Token::Whitespace(_) => continue,
+            _ => {
+                leading = false;
+                continue;
+            }
+        };
+        let Some(directive) = text.trim().strip_prefix("godwit:") else {
+            continue;
+        };
+        let directive = directive.trim();
+        let written = if block {
+            format!("/* godwit:{directive} */")
+        } else {
+            format!("-- godwit:{directive}")
+        };
+        let mut report = |message: String| {
+            out.push(Misused {
+                line: usize::try_from(token.span.start.line).unwrap_or(usize::MAX),
+                column: usize::try_from(token.span.start.column).unwrap_or(usize::MAX),
+                excerpt: written.split_whitespace().collect::<Vec<_>>().join(" "),
+                hit: Hit::new(id::INVALID_DIRECTIVE, message),
+            });
+        };
+        if block {
+            report(format!(
+                "godwit reads directives only from `--` comments, so this block comment does \
+                 nothing; write `-- godwit:{}` on a line of its own",
+                directive.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+            continue;
+        }
+        let word = directive.split_whitespace().next().unwrap_or_default();
+        if let Some(ids) = allowed_ids(text) {
+            if ids.is_empty() {
+                report(
+                    "this `-- godwit:allow` names no rule, so it exempts nothing; list the rule \
+                     ids after it: `-- godwit:allow RULE[, RULE...]`"
+                        .into(),
+                );
+            }
+            for unknown in ids.iter().filter(|id| super::rule(id).is_none()) {
+                report(format!(
+                    "`-- godwit:allow` names `{unknown}`, which is no lint rule, so it exempts \
+                     nothing; {}",
+                    did_you_mean(
+                        &similar_rules(unknown),
+                        "`godwit lint --list` lists every rule"
+                    )
+                ));
+            }
+        } else if word.starts_with("allow") {
+            // `allow:`, `allow=drop-table`, `allowed`: the ids follow whatever glued onto it.
+            let ids = directive
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .trim_start_matches([':', '=', ' ', '\t']);
+            report(format!(
+                "`godwit:{word}` is not a directive, so this comment exempts nothing; write \
+                 `-- godwit:allow {}`",
+                if ids.is_empty() { "RULE" } else { ids }
+            ));
+        } else if word == "no-transaction" {
+            if !leading {
+                report(
+                    "`-- godwit:no-transaction` after the first statement does nothing: godwit \
+                     reads directives only from the comment lines that open the file; move it \
+                     to the top"
+                        .into(),
+                );
+            }
+        } else if !leading {
+            // Among the opening comments an unknown directive stops the file from loading at
+            // all; further down it would be ignored.
+            report(format!(
+                "`godwit:{word}` is not a directive godwit knows, so it does nothing; {}",
+                did_you_mean(
+                    &similar(word, Directives::KNOWN.iter().copied()),
+                    "the directives are `no-transaction` (at the top of the file) and `allow`"
+                )
+            ));
+        }
+    }
+    out
+}
+
+/// `did you mean `a` or `b`?`, or `otherwise` when nothing is alike.
+fn did_you_mean(similar: &[&str], otherwise: &str) -> String {
+    match similar {
+        [] => otherwise.to_string(),
+        [one] => format!("did you mean `{one}`?"),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(|id| format!("`{id}`")).collect();
+            format!("did you mean {} or `{last}`?", init.join(", "))
+        }
+    }
+}

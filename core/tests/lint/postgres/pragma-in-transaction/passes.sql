@@ -1,0 +1,3 @@
+-- godwit:no-transaction
+VACUUM FULL users;
+ANALYZE orders;
