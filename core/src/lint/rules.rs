@@ -457,9 +457,10 @@ file, at the first statement that needs it.",
 SQLite's `ALTER TABLE` supports only `RENAME TO`, `RENAME COLUMN`, `ADD COLUMN` and
 `DROP COLUMN`, one per statement. It cannot change a column's type, nullability or default,
 add or drop a constraint, or add a `PRIMARY KEY`/`UNIQUE` column or a stored generated
-column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`)
-to a table that has rows; and it cannot drop a column that is indexed, part of the primary
-key or unique.
+column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`),
+or a `REFERENCES` column with a default other than `NULL` (foreign keys on), to a table that
+has rows; it cannot drop a column that is indexed, part of the primary key or unique; and it
+has no `DROP COLUMN IF EXISTS`.
 
 Safe alternative: rebuild the table (https://www.sqlite.org/lang_altertable.html#otheralter):
 with foreign keys off outside the transaction, create the new table, copy the rows, drop the
