@@ -273,8 +273,9 @@ open a file, and `-- godwit:allow RULE[, RULE...]` on the comment lines directly
 statement. A comment that looks meant for godwit but is not one of these does nothing, so it
 is reported: a rule id that names no rule (`drop-tabel`, `drop_table`), a misspelled
 directive (`godwit:allow: drop-table`, `godwit:allowed`), a directive in a `/* ... */` block
-comment, or `-- godwit:no-transaction` after the first statement (the migration then runs in
-a transaction). An unknown directive among a file's opening comments is an error when the
+comment, an allow comment that is not directly above a statement (after code on its line, or
+with a blank line before the statement), or `-- godwit:no-transaction` after the first
+statement (the migration then runs in a transaction). An unknown directive among a file's opening comments is an error when the
 file is read, before any lint.
 
 Safe alternative: write the comment as godwit reads it, on its own line:
