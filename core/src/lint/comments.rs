@@ -4,6 +4,8 @@
 //! Comments are read from sqlparser's tokens, so `godwit:` inside a string or a dollar quote is
 //! not a comment.
 
+use std::collections::HashSet;
+
 use sqlparser::dialect::Dialect;
 use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
@@ -42,8 +44,13 @@ pub(crate) fn allowed_ids(comment: &str) -> Option<Vec<String>> {
     )
 }
 
-/// Every `godwit:` comment of `sql` that does nothing, with the reason.
-pub(crate) fn misused(dialect: &dyn Dialect, sql: &str) -> Vec<Misused> {
+/// Every `godwit:` comment of `sql` that does nothing, with the reason. `applied` holds the
+/// (line, column) of the allow comments that stand directly above a statement.
+pub(crate) fn misused(
+    dialect: &dyn Dialect,
+    sql: &str,
+    applied: &HashSet<(usize, usize)>,
+) -> Vec<Misused> {
     // A file the tokenizer cannot read is reported as a parse error already.
     let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize_with_location() else {
         return Vec::new();
@@ -69,10 +76,12 @@ pub(crate) fn misused(dialect: &dyn Dialect, sql: &str) -> Vec<Misused> {
         } else {
             format!("-- godwit:{directive}")
         };
+        let line = usize::try_from(token.span.start.line).unwrap_or(usize::MAX);
+        let column = usize::try_from(token.span.start.column).unwrap_or(usize::MAX);
         let mut report = |message: String| {
             out.push(Misused {
-                line: usize::try_from(token.span.start.line).unwrap_or(usize::MAX),
-                column: usize::try_from(token.span.start.column).unwrap_or(usize::MAX),
+                line,
+                column,
                 excerpt: written.split_whitespace().collect::<Vec<_>>().join(" "),
                 hit: Hit::new(id::INVALID_DIRECTIVE, message),
             });
@@ -91,6 +100,15 @@ pub(crate) fn misused(dialect: &dyn Dialect, sql: &str) -> Vec<Misused> {
                 report(
                     "this `-- godwit:allow` names no rule, so it exempts nothing; list the rule \
                      ids after it: `-- godwit:allow RULE[, RULE...]`"
+                        .into(),
+                );
+            }
+            if !ids.is_empty() && !applied.contains(&(line, column)) {
+                report(
+                    "this `-- godwit:allow` is not on the comment lines directly above a \
+                     statement (it follows code on its line, a blank line separates it from \
+                     the statement, or it sits inside one), so it exempts nothing; put it on a \
+                     line of its own right above the statement"
                         .into(),
                 );
             }

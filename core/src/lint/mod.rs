@@ -39,6 +39,8 @@ mod rules;
 mod source;
 mod sqlite;
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect, SQLiteDialect};
 
@@ -162,7 +164,11 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
             });
         }
     }
-    for misused in comments::misused(dialect.as_ref(), input.sql) {
+    let applied: HashSet<(usize, usize)> = statements
+        .iter()
+        .flat_map(|statement| statement.allow_comments.iter().copied())
+        .collect();
+    for misused in comments::misused(dialect.as_ref(), input.sql, &applied) {
         let Some(rule) = rule(misused.hit.rule) else {
             unreachable!("check emitted unknown rule id `{}`", misused.hit.rule)
         };

@@ -273,8 +273,9 @@ open a file, and `-- godwit:allow RULE[, RULE...]` on the comment lines directly
 statement. A comment that looks meant for godwit but is not one of these does nothing, so it
 is reported: a rule id that names no rule (`drop-tabel`, `drop_table`), a misspelled
 directive (`godwit:allow: drop-table`, `godwit:allowed`), a directive in a `/* ... */` block
-comment, or `-- godwit:no-transaction` after the first statement (the migration then runs in
-a transaction). An unknown directive among a file's opening comments is an error when the
+comment, an allow comment that is not directly above a statement (after code on its line, or
+with a blank line before the statement), or `-- godwit:no-transaction` after the first
+statement (the migration then runs in a transaction). An unknown directive among a file's opening comments is an error when the
 file is read, before any lint.
 
 Safe alternative: write the comment as godwit reads it, on its own line:
@@ -457,9 +458,10 @@ file, at the first statement that needs it.",
 SQLite's `ALTER TABLE` supports only `RENAME TO`, `RENAME COLUMN`, `ADD COLUMN` and
 `DROP COLUMN`, one per statement. It cannot change a column's type, nullability or default,
 add or drop a constraint, or add a `PRIMARY KEY`/`UNIQUE` column or a stored generated
-column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`)
-to a table that has rows; and it cannot drop a column that is indexed, part of the primary
-key or unique.
+column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`),
+or a `REFERENCES` column with a default other than `NULL` (foreign keys on), to a table that
+has rows; it cannot drop a column that is indexed, part of the primary key or unique; and it
+has no `DROP COLUMN IF EXISTS`.
 
 Safe alternative: rebuild the table (https://www.sqlite.org/lang_altertable.html#otheralter):
 with foreign keys off outside the transaction, create the new table, copy the rows, drop the

@@ -38,6 +38,9 @@ pub(crate) struct Located {
     pub excerpt: String,
     /// Rule ids named by `-- godwit:allow` comments directly above it.
     pub allowed: Vec<String>,
+    /// Where those `-- godwit:allow` comments are (line, column), so that one that applies to
+    /// no statement can be reported.
+    pub allow_comments: Vec<(usize, usize)>,
     /// What the parser made of it.
     pub body: Body,
 }
@@ -107,6 +110,7 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
                 column: to_usize(start.column).max(1),
                 excerpt: shorten(sql.lines().nth(line - 1).unwrap_or_default()),
                 allowed: Vec::new(),
+                allow_comments: Vec::new(),
                 body: Body::Untokenizable(name_invisible(&error.to_string())),
             });
             return out;
@@ -187,11 +191,13 @@ pub(crate) fn statements(dialect: &dyn Dialect, sql: &str) -> Vec<Located> {
             }
         };
         let location = tokens[start].span.start;
+        let (allowed, allow_comments) = allowed_above(&written[previous_end..start], location.line);
         out.push(Located {
             line: to_usize(location.line),
             column: to_usize(location.column),
             excerpt: text.excerpt(&written[start..end]),
-            allowed: allowed_above(&written[previous_end..start], location.line),
+            allowed,
+            allow_comments,
             body,
         });
         previous_end = end;
@@ -505,11 +511,13 @@ fn bridge_pragma_value(tokens: &mut [TokenWithSpan], pragma: usize) {
     }
 }
 
-/// The rule ids of `-- godwit:allow` comments in the comment lines directly above `line`:
+/// The rule ids of `-- godwit:allow` comments in the comment lines directly above `line`, and
+/// where those comments are:
 /// the run of lines holding only comments that ends on the line before the statement. A blank
 /// line or code ends the run, so a comment meant for one statement cannot reach the next.
-fn allowed_above(gap: &[TokenWithSpan], line: u64) -> Vec<String> {
+fn allowed_above(gap: &[TokenWithSpan], line: u64) -> (Vec<String>, Vec<(usize, usize)>) {
     let mut ids = Vec::new();
+    let mut comments = Vec::new();
     let mut expected = line.saturating_sub(1);
     for token in gap.iter().rev() {
         match &token.token {
@@ -520,13 +528,17 @@ fn allowed_above(gap: &[TokenWithSpan], line: u64) -> Vec<String> {
                     break;
                 }
                 expected -= 1;
-                ids.extend(allowed_ids(comment).unwrap_or_default());
+                if let Some(list) = allowed_ids(comment) {
+                    ids.extend(list);
+                    let at = token.span.start;
+                    comments.push((to_usize(at.line), to_usize(at.column)));
+                }
             }
             Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline) => {}
             _ => break,
         }
     }
-    ids
+    (ids, comments)
 }
 
 /// Whether `comment` is the first non-blank token on its line within `gap` (a comment after a

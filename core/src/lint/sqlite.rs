@@ -29,6 +29,28 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
                     ),
                 ));
             }
+            for operation in &alter.operations {
+                if let AlterTableOperation::DropColumn {
+                    if_exists: true,
+                    column_names,
+                    ..
+                } = operation
+                {
+                    hits.push(Hit::new(
+                        id::UNSUPPORTED_ALTER,
+                        format!(
+                            "SQLite has no DROP COLUMN IF EXISTS and rejects this statement as a \
+                             syntax error; write DROP COLUMN {} (a migration runs once, so \
+                             whether the column exists is known)",
+                            column_names
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
             let problems: Vec<String> = alter
                 .operations
                 .iter()
@@ -118,6 +140,24 @@ fn unsupported(
 
 fn add_column(walk: &Walk<'_>, table: &ObjectName, column: &ColumnDef) -> Option<String> {
     let name = &column.name;
+    // With foreign keys on (SQLite's default in godwit's connections), SQLite refuses a new
+    // REFERENCES column whose default is not NULL once the table has a row.
+    let references = column
+        .options
+        .iter()
+        .any(|o| matches!(o.option, ColumnOption::ForeignKey(_)));
+    let default = column.options.iter().find_map(|o| match &o.option {
+        ColumnOption::Default(expr) if !is_null(expr) => Some(expr),
+        _ => None,
+    });
+    if let (true, Some(default)) = (references, default)
+        && !walk.is_new(table)
+    {
+        return Some(format!(
+            "add REFERENCES column {name} with the non-NULL default {default} once the table \
+             has rows"
+        ));
+    }
     for option in &column.options {
         match &option.option {
             ColumnOption::PrimaryKey(_) => {
@@ -143,6 +183,15 @@ fn add_column(walk: &Walk<'_>, table: &ObjectName, column: &ColumnDef) -> Option
         }
     }
     None
+}
+
+/// `NULL`, possibly parenthesised.
+fn is_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => v.value == Value::Null,
+        Expr::Nested(inner) => is_null(inner),
+        _ => false,
+    }
 }
 
 /// A default SQLite can store for existing rows: a literal, possibly signed or parenthesised.

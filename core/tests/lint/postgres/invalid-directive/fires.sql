@@ -12,3 +12,7 @@ DROP TABLE IF EXISTS z_archive_2021;
 DROP TABLE IF EXISTS z_archive_2022;
 -- godwit:allow
 DROP TABLE IF EXISTS z_archive_2023;
+DROP TABLE IF EXISTS z_archive_2024; -- godwit:allow drop-table
+-- godwit:allow drop-table
+
+DROP TABLE IF EXISTS z_archive_2025;

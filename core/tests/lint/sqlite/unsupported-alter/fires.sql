@@ -5,3 +5,6 @@ ALTER TABLE users ADD COLUMN created_at TEXT DEFAULT CURRENT_TIMESTAMP;
 ALTER TABLE users ADD COLUMN bio TEXT, ADD COLUMN website TEXT;
 CREATE INDEX IF NOT EXISTS users_nickname_idx ON users (nickname);
 ALTER TABLE users DROP COLUMN nickname;
+ALTER TABLE users DROP COLUMN IF EXISTS legacy_bio;
+-- With foreign keys on, a REFERENCES column's default must be NULL once the table has rows.
+ALTER TABLE users ADD COLUMN team_id INTEGER DEFAULT 1 REFERENCES teams (id);

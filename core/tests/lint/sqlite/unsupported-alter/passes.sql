@@ -5,3 +5,5 @@ ALTER TABLE users RENAME TO members;
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY);
 -- An empty table accepts a non-constant default.
 ALTER TABLE events ADD COLUMN created_at TEXT DEFAULT CURRENT_TIMESTAMP;
+ALTER TABLE users ADD COLUMN team_id INTEGER DEFAULT NULL REFERENCES teams (id);
+ALTER TABLE events ADD COLUMN team_id INTEGER DEFAULT 1 REFERENCES teams (id);
