@@ -852,8 +852,11 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
             drop = drop.with_hazard(hazard);
         }
     } else {
+        // OR ABORT overrides the new table's ON CONFLICT clauses, which would otherwise have
+        // the copy delete (REPLACE) or skip (IGNORE) rows that break a constraint, or store a
+        // default for a NULL, where a rebuild must fail and change nothing.
         let mut copy = Statement::execute(format!(
-            "INSERT INTO {temporary} ({}) SELECT {} FROM {current}",
+            "INSERT OR ABORT INTO {temporary} ({}) SELECT {} FROM {current}",
             targets.join(", "),
             sources.join(", ")
         ));

@@ -467,6 +467,45 @@ async fn a_failing_rebuild_leaves_the_table_and_its_rows() {
     );
 }
 
+/// A rebuild copies rows into a table that may carry new `ON CONFLICT` clauses; they must not
+/// resolve the conflicts of the rows being copied (deleting a duplicate, storing a default
+/// over a NULL). The rebuild fails as it would without them, and changes nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rebuild_never_resolves_conflicts_of_the_rows_it_copies() {
+    let cases = [
+        (
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             INSERT INTO users VALUES (1, 'a@example.com'), (2, 'a@example.com');",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE ON CONFLICT REPLACE)",
+            "UNIQUE constraint failed",
+        ),
+        (
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             INSERT INTO users VALUES (1, 'a@example.com'), (2, NULL);",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, \
+                 email TEXT NOT NULL ON CONFLICT REPLACE DEFAULT 'none')",
+            "NOT NULL constraint failed",
+        ),
+    ];
+    for (before, desired_sql, error) in cases {
+        let (_dir, mut store) = temp_store();
+        store.execute_script(before).await.unwrap();
+        let current = common::introspect(&mut store).await;
+        let kept = rows(&mut store, "SELECT id, email FROM users ORDER BY id").await;
+        let desired = common::desired(&mut store, desired_sql).await;
+        let statements = common::plan(&current, &desired, &Renames::default()).unwrap();
+        let failure = common::apply_changes(&mut store, &statements)
+            .await
+            .unwrap_err();
+        assert!(failure.contains(error), "{failure}");
+        assert_eq!(common::introspect(&mut store).await, current);
+        assert_eq!(
+            rows(&mut store, "SELECT id, email FROM users ORDER BY id").await,
+            kept
+        );
+    }
+}
+
 /// Rows that broke a foreign key before (written while keys were off) do not stop a rebuild,
 /// and stay as they were; a rebuild that breaks a key for more rows is rolled back.
 #[tokio::test(flavor = "current_thread")]
