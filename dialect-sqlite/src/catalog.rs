@@ -185,6 +185,20 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
 
     read_foreign_keys(&foreign_keys, &mut parsed)?;
     read_indexes(&indexes, &mut parsed)?;
+    for (table, table_sql) in parsed.values_mut() {
+        // A UNIQUE constraint on exactly the primary key's columns gets no index of its own
+        // (unless the key is the rowid, which has none): SQLite merges it into the key's,
+        // ON CONFLICT clause included, so the clause is the key's.
+        if let Some(pk) = &mut table.primary_key
+            && pk.on_conflict.is_none()
+            && !table
+                .uniques
+                .iter()
+                .any(|u| same_columns(&u.columns, &pk.columns))
+        {
+            pk.on_conflict = table_sql.unique_conflict(&pk.columns);
+        }
+    }
     schema.tables.extend(parsed.into_values().map(|(t, _)| t));
     read_views_and_triggers(&others, &mut schema)?;
     schema.normalize();
@@ -436,13 +450,7 @@ impl TableSql {
     fn unique_conflict(&self, columns: &[String]) -> Option<OnConflict> {
         self.uniques
             .iter()
-            .filter(|u| {
-                u.columns.len() == columns.len()
-                    && u.columns
-                        .iter()
-                        .zip(columns)
-                        .all(|(a, b)| a.eq_ignore_ascii_case(b))
-            })
+            .filter(|u| same_columns(&u.columns, columns))
             .find_map(|u| u.on_conflict)
     }
 
@@ -457,6 +465,11 @@ impl TableSql {
         })?;
         Some(self.foreign_keys.remove(at))
     }
+}
+
+/// Whether two lists name the same columns in the same order (names are case-insensitive).
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
 /// Read the constraints of a `CREATE TABLE` statement (a `CREATE TABLE ... AS SELECT` has

@@ -363,6 +363,17 @@ async fn a_rebuild_keeps_what_conflict_clauses_and_a_descending_key_do() {
                    FROM (SELECT * FROM votes ORDER BY voter)",
             expected: "ada=z bob=y",
         },
+        // SQLite merges this UNIQUE into the key's index, clause and all.
+        Case {
+            before: "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT, UNIQUE (k) ON CONFLICT REPLACE);
+                     INSERT INTO kv VALUES ('a', '1');",
+            desired: "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL, \
+                          UNIQUE (k) ON CONFLICT REPLACE)",
+            then: "INSERT INTO kv VALUES ('a', '2')",
+            fails: false,
+            read: "SELECT group_concat(k || '=' || v, ' ') FROM kv",
+            expected: "a=2",
+        },
         Case {
             before: "CREATE TABLE tags (id INTEGER PRIMARY KEY, \
                          name TEXT UNIQUE ON CONFLICT IGNORE, color TEXT);
