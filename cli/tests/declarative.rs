@@ -71,6 +71,49 @@ fn push_creates_tables_and_a_second_push_changes_nothing() {
     assert_eq!(catalog(&project.db()), before);
 }
 
+/// QA's report: a rebuild dropped `ON CONFLICT REPLACE`, the application's upsert then failed,
+/// and a second push saw nothing to fix.
+#[test]
+fn a_rebuild_keeps_on_conflict_replace_and_a_second_push_changes_nothing() {
+    let project = with_schema(
+        "CREATE TABLE settings (key TEXT PRIMARY KEY ON CONFLICT REPLACE, \
+         value TEXT NOT NULL DEFAULT '', updated_at TEXT);",
+    );
+    sqlite_exec(
+        &project.db(),
+        "CREATE TABLE settings (key TEXT PRIMARY KEY ON CONFLICT REPLACE, value TEXT);
+         INSERT INTO settings VALUES ('a', '1'), ('b', '2');",
+    );
+    let output = project.run(&["push", "--accept-data-loss"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("\"key\" TEXT PRIMARY KEY ON CONFLICT REPLACE"),
+        "{}",
+        stdout(&output)
+    );
+    sqlite_exec(
+        &project.db(),
+        "INSERT INTO settings (key, value) VALUES ('a', '3')",
+    );
+    assert_eq!(
+        sqlite_rows(
+            &project.db(),
+            "SELECT key, value FROM settings ORDER BY key"
+        ),
+        [["a", "3"], ["b", "2"]]
+    );
+
+    let before = catalog(&project.db());
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(catalog(&project.db()), before);
+}
+
 #[test]
 fn push_works_without_a_config_file_or_migrations() {
     // How the conformance runner calls it: an absolute URL, a schema file, no project.

@@ -126,6 +126,7 @@ impl TableChange {
             let kept = self.from.uniques.iter().find(|from| {
                 renamed(&from.columns) == to.columns
                     && from.nulls_not_distinct == to.nulls_not_distinct
+                    && from.on_conflict == to.on_conflict
             });
             if let Some(from) = kept
                 && let (Some(old), Some(new)) = (&from.name, &to.name)
@@ -856,16 +857,19 @@ fn table_change(
             })
             .collect()
     };
-    let pk_cols = |pk: &Option<PrimaryKey>, renamed: bool| {
+    // A key is the same key when its columns and clauses are; its name alone changing is a
+    // rename (`TableChange::renamed_constraints`).
+    let pk_key = |pk: &Option<PrimaryKey>, renamed: bool| {
         pk.as_ref().map(|p| {
-            if renamed {
+            let cols = if renamed {
                 rename_cols(&p.columns)
             } else {
                 p.columns.iter().map(|c| key.ident(c)).collect::<Vec<_>>()
-            }
+            };
+            (cols, p.on_conflict, p.descending)
         })
     };
-    let primary_key = (pk_cols(&current.primary_key, true) != pk_cols(&desired.primary_key, false))
+    let primary_key = (pk_key(&current.primary_key, true) != pk_key(&desired.primary_key, false))
         .then(|| (current.primary_key.clone(), desired.primary_key.clone()));
     let unique_key = |u: &Unique, renamed: bool| {
         let cols = if renamed {
@@ -873,7 +877,7 @@ fn table_change(
         } else {
             u.columns.iter().map(|c| key.ident(c)).collect()
         };
-        (cols, u.nulls_not_distinct)
+        (cols, u.nulls_not_distinct, u.on_conflict)
     };
     let added_uniques = desired
         .uniques
@@ -989,7 +993,7 @@ fn views_in_dependency_order<'a>(views: &'a [View], key: &Keyed) -> Vec<&'a View
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Column, FkAction};
+    use crate::schema::{Column, FkAction, OnConflict};
 
     fn table(name: &str, columns: &[(&str, &str)]) -> Table {
         Table::new(
@@ -1233,6 +1237,67 @@ mod tests {
             deferrable: false,
             initially_deferred: false,
             match_full: false,
+        }
+    }
+
+    #[test]
+    fn conflict_clauses_and_a_descending_key_change_the_table() {
+        let base = || {
+            let mut t = table("t", &[("id", "INTEGER"), ("k", "TEXT")]);
+            t.primary_key = Some(PrimaryKey::new(vec!["id".into()]));
+            t.columns[1].nullable = false;
+            t.uniques.push(Unique {
+                name: None,
+                columns: vec!["k".into()],
+                nulls_not_distinct: false,
+                on_conflict: None,
+            });
+            t
+        };
+        type Edit = fn(&mut Table);
+        let cases: [(Edit, &str); 4] = [
+            (
+                |t| t.primary_key.as_mut().unwrap().on_conflict = Some(OnConflict::Replace),
+                "primary key",
+            ),
+            (
+                |t| t.primary_key.as_mut().unwrap().descending = true,
+                "primary key",
+            ),
+            (
+                |t| t.uniques[0].on_conflict = Some(OnConflict::Ignore),
+                "unique",
+            ),
+            (
+                |t| t.columns[1].not_null_conflict = Some(OnConflict::Fail),
+                "column",
+            ),
+        ];
+        for (edit, expected) in cases {
+            let mut to = base();
+            edit(&mut to);
+            let changes = diff(
+                &schema(vec![base()]),
+                &schema(vec![to.clone()]),
+                &Renames::default(),
+                DiffOptions::default(),
+            );
+            let [Change::AlterTable(change)] = changes.as_slice() else {
+                panic!("{to:?}: {changes:?}")
+            };
+            let parts: Vec<&str> = [
+                ("primary key", change.primary_key.is_some()),
+                (
+                    "unique",
+                    change.added_uniques.len() == 1 && change.dropped_uniques.len() == 1,
+                ),
+                ("column", change.altered_columns.len() == 1),
+            ]
+            .into_iter()
+            .filter_map(|(part, changed)| changed.then_some(part))
+            .collect();
+            assert_eq!(parts, [expected], "{to:?}");
+            assert!(change.renamed_constraints().is_empty(), "{to:?}");
         }
     }
 

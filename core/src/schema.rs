@@ -271,6 +271,10 @@ pub struct Column {
     /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub autoincrement: bool,
+    /// SQLite `NOT NULL ON CONFLICT ...`: what an insert or update of NULL does instead of
+    /// failing (`REPLACE` stores the default). Only on a column that is not nullable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_conflict: Option<OnConflict>,
     /// Column comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -288,6 +292,7 @@ impl Column {
             generated: None,
             identity: None,
             autoincrement: false,
+            not_null_conflict: None,
             comment: None,
         }
     }
@@ -320,6 +325,56 @@ pub struct PrimaryKey {
     pub name: Option<String>,
     /// Key columns in order.
     pub columns: Vec<String>,
+    /// SQLite `PRIMARY KEY ... ON CONFLICT ...`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_conflict: Option<OnConflict>,
+    /// SQLite `PRIMARY KEY DESC` written on the key's only column. Kept because it changes
+    /// what the key is, not only its order: an `INTEGER` column declared so is not an alias
+    /// of the rowid, while `PRIMARY KEY (id DESC)` at table level still makes one
+    /// (<https://www.sqlite.org/lang_createtable.html#rowid>).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub descending: bool,
+}
+
+impl PrimaryKey {
+    /// A key on `columns`, with no name and no engine-specific clause.
+    pub fn new(columns: Vec<String>) -> Self {
+        PrimaryKey {
+            name: None,
+            columns,
+            on_conflict: None,
+            descending: false,
+        }
+    }
+}
+
+/// What SQLite does when a row breaks a `PRIMARY KEY`, `UNIQUE` or `NOT NULL` constraint that
+/// carries an `ON CONFLICT` clause (<https://www.sqlite.org/lang_conflict.html>). `ABORT` is
+/// not a variant: it is what a constraint without the clause does, and one meaning with two
+/// spellings would make equal schemas look different.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// `ROLLBACK`: the whole transaction is rolled back.
+    Rollback,
+    /// `FAIL`: the statement stops, keeping the changes it made before the failing row.
+    Fail,
+    /// `IGNORE`: the failing row is skipped.
+    Ignore,
+    /// `REPLACE`: the rows in the way are deleted (for `NOT NULL`, the default is stored).
+    Replace,
+}
+
+impl OnConflict {
+    /// The keyword after `ON CONFLICT`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            OnConflict::Rollback => "ROLLBACK",
+            OnConflict::Fail => "FAIL",
+            OnConflict::Ignore => "IGNORE",
+            OnConflict::Replace => "REPLACE",
+        }
+    }
 }
 
 /// What a foreign key does when the referenced row changes.
@@ -401,6 +456,9 @@ pub struct Unique {
     /// PostgreSQL 15+ `NULLS NOT DISTINCT`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nulls_not_distinct: bool,
+    /// SQLite `UNIQUE ... ON CONFLICT ...`, on the column or the table constraint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_conflict: Option<OnConflict>,
 }
 
 /// A check constraint (also used for other constraints kept by definition).

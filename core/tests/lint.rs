@@ -452,7 +452,7 @@ fn the_live_schema_supplies_covering_indexes_and_column_types() {
     );
     users.primary_key = Some(PrimaryKey {
         name: Some("users_pkey".into()),
-        columns: vec!["id".into()],
+        ..PrimaryKey::new(vec!["id".into()])
     });
     let mut orders = Table::new(
         Name::qualified("public", "orders"),

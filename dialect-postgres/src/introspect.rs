@@ -477,7 +477,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             "p" => {
                 table.primary_key = Some(PrimaryKey {
                     name: Some(name),
-                    columns,
+                    ..PrimaryKey::new(columns)
                 });
             }
             // The model's unique constraint has columns and NULLS NOT DISTINCT only; one with
@@ -491,6 +491,8 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
                     name: Some(name),
                     columns,
                     nulls_not_distinct: r.opt_text(13)?.as_deref() == Some("true"),
+                    // SQLite's constraint-level ON CONFLICT; PostgreSQL constraints have none.
+                    on_conflict: None,
                 });
             }
             "f" => table.foreign_keys.push(ForeignKey {

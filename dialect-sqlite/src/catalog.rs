@@ -2,7 +2,8 @@
 //!
 //! The pragmas are the truth for names, types, nullability, defaults, keys, foreign keys and
 //! indexes. What they do not report (CHECK constraints, generated expressions, collations,
-//! AUTOINCREMENT, constraint names, DEFERRABLE) is read from the `CREATE TABLE` text with a
+//! AUTOINCREMENT, constraint names, DEFERRABLE, `ON CONFLICT` clauses, `PRIMARY KEY DESC`) is
+//! read from the `CREATE TABLE` text with a
 //! small parser of SQLite's column- and table-constraint grammar over SQLite's own tokens. A
 //! general SQL parser is not used for this: sqlparser 0.64 rejects syntax SQLite documents,
 //! such as multi-word type names (`UNSIGNED BIG INT`) and `ON CONFLICT` on table constraints,
@@ -12,8 +13,8 @@ use std::collections::BTreeMap;
 
 use godwit_core::dialect::RenderError;
 use godwit_core::schema::{
-    Check, Column, FkAction, ForeignKey, Generated, Index, Name, PrimaryKey, Schema, Table,
-    Trigger, Unique, View,
+    Check, Column, FkAction, ForeignKey, Generated, Index, Name, OnConflict, PrimaryKey, Schema,
+    Table, Trigger, Unique, View,
 };
 use godwit_core::{Row, Value};
 
@@ -154,6 +155,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         let declared = table_sql.column(&name);
         column.collation = declared.and_then(|c| c.collation.clone());
         column.autoincrement = declared.is_some_and(|c| c.autoincrement);
+        column.not_null_conflict = declared.and_then(|c| c.not_null_conflict);
         // 2: VIRTUAL generated, 3: STORED generated.
         let hidden = int(row, 6, "a column")?;
         if hidden == 2 || hidden == 3 {
@@ -172,16 +174,31 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
     }
     for (table_name, mut key) in primary_keys {
         key.sort();
-        if let Some((table, _)) = parsed.get_mut(&table_name) {
+        if let Some((table, table_sql)) = parsed.get_mut(&table_name) {
             table.primary_key = Some(PrimaryKey {
-                name: None,
-                columns: key.into_iter().map(|(_, c)| c).collect(),
+                on_conflict: table_sql.primary_key_conflict,
+                descending: table_sql.primary_key_descending,
+                ..PrimaryKey::new(key.into_iter().map(|(_, c)| c).collect())
             });
         }
     }
 
     read_foreign_keys(&foreign_keys, &mut parsed)?;
     read_indexes(&indexes, &mut parsed)?;
+    for (table, table_sql) in parsed.values_mut() {
+        // A UNIQUE constraint on exactly the primary key's columns gets no index of its own
+        // (unless the key is the rowid, which has none): SQLite merges it into the key's,
+        // ON CONFLICT clause included, so the clause is the key's.
+        if let Some(pk) = &mut table.primary_key
+            && pk.on_conflict.is_none()
+            && !table
+                .uniques
+                .iter()
+                .any(|u| same_columns(&u.columns, &pk.columns))
+        {
+            pk.on_conflict = table_sql.unique_conflict(&pk.columns);
+        }
+    }
     schema.tables.extend(parsed.into_values().map(|(t, _)| t));
     read_views_and_triggers(&others, &mut schema)?;
     schema.normalize();
@@ -275,13 +292,14 @@ fn read_indexes(
         }
     }
     for ((table_name, index_name), index) in found {
-        let Some((table, _)) = parsed.get_mut(&table_name) else {
+        let Some((table, table_sql)) = parsed.get_mut(&table_name) else {
             continue;
         };
         match (index.origin.as_str(), index.sql) {
             // A UNIQUE constraint, kept by SQLite as an automatic index with no SQL.
             ("u", _) => table.uniques.push(Unique {
                 name: None,
+                on_conflict: table_sql.unique_conflict(&index.columns),
                 columns: index.columns,
                 nulls_not_distinct: false,
             }),
@@ -379,6 +397,11 @@ struct TableSql {
     columns: Vec<ColumnSql>,
     checks: Vec<Check>,
     foreign_keys: Vec<ForeignKeySql>,
+    /// The primary key's `ON CONFLICT` action, on the column or the table constraint.
+    primary_key_conflict: Option<OnConflict>,
+    /// `PRIMARY KEY DESC` on a column (not `PRIMARY KEY (x DESC)`, which means another thing).
+    primary_key_descending: bool,
+    uniques: Vec<UniqueSql>,
 }
 
 #[derive(Debug, Default)]
@@ -387,6 +410,22 @@ struct ColumnSql {
     collation: Option<String>,
     generated: Option<String>,
     autoincrement: bool,
+    not_null_conflict: Option<OnConflict>,
+}
+
+/// A UNIQUE constraint as declared, on a column or the table.
+#[derive(Debug)]
+struct UniqueSql {
+    columns: Vec<String>,
+    on_conflict: Option<OnConflict>,
+}
+
+/// The constraint of a column definition an `ON CONFLICT` clause that follows belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Conflicting {
+    PrimaryKey,
+    NotNull,
+    Unique,
 }
 
 #[derive(Debug)]
@@ -405,6 +444,16 @@ impl TableSql {
             .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
+    /// The `ON CONFLICT` action of the UNIQUE constraint on `columns`. SQLite makes one index
+    /// of UNIQUE constraints on the same columns, and takes the action of whichever has one
+    /// (it refuses two different actions), so a declaration without one does not hide it.
+    fn unique_conflict(&self, columns: &[String]) -> Option<OnConflict> {
+        self.uniques
+            .iter()
+            .filter(|u| same_columns(&u.columns, columns))
+            .find_map(|u| u.on_conflict)
+    }
+
     /// The declared key matching `key`'s columns and table, removed so that two keys with the
     /// same shape each get their own declaration.
     fn take_foreign_key(&mut self, key: &ForeignKey) -> Option<ForeignKeySql> {
@@ -416,6 +465,11 @@ impl TableSql {
         })?;
         Some(self.foreign_keys.remove(at))
     }
+}
+
+/// Whether two lists name the same columns in the same order (names are case-insensitive).
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
 /// Read the constraints of a `CREATE TABLE` statement (a `CREATE TABLE ... AS SELECT` has
@@ -465,6 +519,8 @@ fn column_definition(item: &[Token<'_>], table: &mut TableSql) {
     let mut pending_name: Option<String> = None;
     // The foreign key this column's REFERENCES clause declared, for DEFERRABLE.
     let mut key: Option<usize> = None;
+    // The constraint an ON CONFLICT clause would belong to: the grammar puts it right after.
+    let mut conflicting: Option<Conflicting> = None;
     let mut i = 1;
     while i < item.len() {
         let token = &item[i];
@@ -524,11 +580,74 @@ fn column_definition(item: &[Token<'_>], table: &mut TableSql) {
                     deferral(&mut table.foreign_keys[k], &item[..i]);
                 }
             }
-            "PRIMARY" | "NOT" | "NULL" | "UNIQUE" | "GENERATED" => pending_name = None,
+            "PRIMARY" => {
+                pending_name = None;
+                conflicting = Some(Conflicting::PrimaryKey);
+                // PRIMARY KEY [ASC | DESC]
+                if item.get(i).is_some_and(|t| t.is_word("KEY")) {
+                    i += 1;
+                    if item.get(i).is_some_and(|t| t.is_word("DESC")) {
+                        table.primary_key_descending = true;
+                    }
+                }
+            }
+            "NOT" => {
+                pending_name = None;
+                if item.get(i).is_some_and(|t| t.is_word("NULL")) {
+                    conflicting = Some(Conflicting::NotNull);
+                    i += 1;
+                }
+            }
+            "UNIQUE" => {
+                pending_name = None;
+                conflicting = Some(Conflicting::Unique);
+                table.uniques.push(UniqueSql {
+                    columns: vec![column.name.clone()],
+                    on_conflict: None,
+                });
+            }
+            "ON" => {
+                if let Some((action, next)) = conflict_clause(item, i - 1) {
+                    match conflicting {
+                        Some(Conflicting::PrimaryKey) => table.primary_key_conflict = action,
+                        Some(Conflicting::NotNull) => column.not_null_conflict = action,
+                        Some(Conflicting::Unique) => {
+                            if let Some(unique) = table.uniques.last_mut() {
+                                unique.on_conflict = action;
+                            }
+                        }
+                        None => {}
+                    }
+                    i = next;
+                }
+            }
+            // A bare NULL constraint may carry a conflict clause too, which means nothing.
+            "NULL" => {
+                pending_name = None;
+                conflicting = None;
+            }
+            "GENERATED" => pending_name = None,
             _ => {}
         }
     }
     table.columns.push(column);
+}
+
+/// The `ON CONFLICT` clause starting at `tokens[at]`: its action (`None` for `ABORT`,
+/// SQLite's default) and the index after it.
+fn conflict_clause(tokens: &[Token<'_>], at: usize) -> Option<(Option<OnConflict>, usize)> {
+    if !(tokens.get(at)?.is_word("ON") && tokens.get(at + 1)?.is_word("CONFLICT")) {
+        return None;
+    }
+    let action = match tokens.get(at + 2)?.text.to_ascii_uppercase().as_str() {
+        "ROLLBACK" => Some(OnConflict::Rollback),
+        "ABORT" => None,
+        "FAIL" => Some(OnConflict::Fail),
+        "IGNORE" => Some(OnConflict::Ignore),
+        "REPLACE" => Some(OnConflict::Replace),
+        _ => return None,
+    };
+    Some((action, at + 3))
 }
 
 /// Apply the DEFERRABLE or DEFERRED keyword that ends `seen` to `key`. SQLite defers a key
@@ -552,6 +671,24 @@ fn table_constraint(item: &[Token<'_>], table: &mut TableSql) {
     if rest[0].is_word("CHECK") {
         if let Some((expression, _)) = parenthesized(rest, 1) {
             table.checks.push(Check { name, expression });
+        }
+    } else if rest[0].is_word("PRIMARY") || rest[0].is_word("UNIQUE") {
+        // PRIMARY KEY (columns) [ON CONFLICT action], UNIQUE (columns) [ON CONFLICT action]
+        let Some(open) = rest.iter().position(|t| t.is("(")) else {
+            return;
+        };
+        let close = sql::closing(rest, open);
+        let on_conflict = conflict_clause(rest, close + 1).and_then(|(action, _)| action);
+        if rest[0].is_word("PRIMARY") {
+            table.primary_key_conflict = on_conflict;
+        } else {
+            table.uniques.push(UniqueSql {
+                columns: sql::split_commas(&rest[open + 1..close])
+                    .iter()
+                    .filter_map(|c| c.first().map(Token::name))
+                    .collect(),
+                on_conflict,
+            });
         }
     } else if rest[0].is_word("FOREIGN") {
         // FOREIGN KEY (columns) REFERENCES table ...
@@ -659,6 +796,73 @@ mod tests {
                 r#"Some("two") ["p", "q"] -> other deferrable=true deferred=false"#,
             ]
         );
+    }
+
+    /// What the conflict clauses and the key's direction of one table read as, in one line.
+    fn conflicts(create: &str) -> String {
+        let table = parse_create_table(create);
+        let mut parts = Vec::new();
+        if let Some(action) = table.primary_key_conflict {
+            parts.push(format!("pk {}", action.sql()));
+        }
+        if table.primary_key_descending {
+            parts.push("pk DESC".into());
+        }
+        for column in &table.columns {
+            if let Some(action) = column.not_null_conflict {
+                parts.push(format!("{} NOT NULL {}", column.name, action.sql()));
+            }
+        }
+        for unique in &table.uniques {
+            let action = unique.on_conflict.map_or("-", OnConflict::sql);
+            parts.push(format!("unique {} {action}", unique.columns.join(",")));
+        }
+        parts.join("; ")
+    }
+
+    #[test]
+    fn reads_conflict_clauses_and_a_descending_key() {
+        let cases = [
+            (
+                "CREATE TABLE s (key TEXT PRIMARY KEY ON CONFLICT REPLACE, value TEXT)",
+                "pk REPLACE",
+            ),
+            (
+                "CREATE TABLE s (id integer primary key desc on conflict ignore, b)",
+                "pk IGNORE; pk DESC",
+            ),
+            // ASC and a table-level DESC leave the column the rowid: nothing to keep.
+            ("CREATE TABLE s (id INTEGER PRIMARY KEY ASC, b)", ""),
+            ("CREATE TABLE s (id INTEGER, b, PRIMARY KEY (id DESC))", ""),
+            (
+                "CREATE TABLE s (a, b, CONSTRAINT k PRIMARY KEY (a, b DESC) ON CONFLICT ROLLBACK)",
+                "pk ROLLBACK",
+            ),
+            (
+                "CREATE TABLE s (a NOT NULL ON CONFLICT IGNORE DEFAULT 1, \
+                 b TEXT CONSTRAINT n NOT NULL ON CONFLICT REPLACE DEFAULT '')",
+                "a NOT NULL IGNORE; b NOT NULL REPLACE",
+            ),
+            (
+                "CREATE TABLE s (a UNIQUE ON CONFLICT FAIL NOT NULL, b UNIQUE, \
+                 UNIQUE (\"A\" COLLATE NOCASE, b) ON CONFLICT REPLACE)",
+                "unique a FAIL; unique b -; unique A,b REPLACE",
+            ),
+            // ABORT is what no clause does; a bare NULL constraint's clause means nothing.
+            (
+                "CREATE TABLE s (a PRIMARY KEY ON CONFLICT ABORT, b NULL ON CONFLICT REPLACE)",
+                "",
+            ),
+            // ON in a foreign key or a default is not a conflict clause.
+            (
+                "CREATE TABLE s (a NOT NULL REFERENCES p (id) ON DELETE CASCADE ON UPDATE \
+                 SET NULL, b DEFAULT (1) CHECK (b > 0))",
+                "",
+            ),
+        ];
+        for (create, expected) in cases {
+            assert_eq!(conflicts(create), expected, "{create}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use godwit_core::Dialect;
 use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
 use godwit_core::diff::{Change, TableChange};
-use godwit_core::schema::{Column, FkAction, ForeignKey, Name, Table};
+use godwit_core::schema::{Column, FkAction, ForeignKey, Name, OnConflict, Table};
 
 use crate::dialect::SqliteDialect;
 use crate::sql;
@@ -376,14 +376,21 @@ fn virtual_definition(table: &Table) -> Option<&str> {
     })
 }
 
-/// Whether `column` is the table's rowid: its only primary-key column, declared `INTEGER`.
+/// Whether `column` is the table's rowid: its only primary-key column, declared `INTEGER`,
+/// and not `PRIMARY KEY DESC`.
 fn is_rowid_alias(table: &Table, column: &Column) -> bool {
     !table.without_rowid
-        && table
-            .primary_key
-            .as_ref()
-            .is_some_and(|pk| pk.columns.len() == 1 && same(&pk.columns[0], &column.name))
+        && table.primary_key.as_ref().is_some_and(|pk| {
+            pk.columns.len() == 1 && same(&pk.columns[0], &column.name) && !pk.descending
+        })
         && column.data_type.eq_ignore_ascii_case("INTEGER")
+}
+
+/// The `ON CONFLICT` clause for `action`, with a leading space; nothing for SQLite's default.
+fn conflict_sql(action: Option<OnConflict>) -> String {
+    action
+        .map(|a| format!(" ON CONFLICT {}", a.sql()))
+        .unwrap_or_default()
 }
 
 /// A default as it goes after `DEFAULT`: SQLite accepts a literal (or a signed number) bare,
@@ -411,9 +418,15 @@ fn column_sql(table: &Table, column: &Column) -> String {
     let inline_key = table
         .primary_key
         .as_ref()
-        .is_some_and(|pk| pk.columns.len() == 1 && same(&pk.columns[0], &column.name));
-    if inline_key {
+        .filter(|pk| pk.columns.len() == 1 && same(&pk.columns[0], &column.name));
+    if let Some(pk) = inline_key {
         out.push_str(" PRIMARY KEY");
+        // Only here, on the column: `PRIMARY KEY (id DESC)` would make an INTEGER column the
+        // rowid, which `id INTEGER PRIMARY KEY DESC` is not.
+        if pk.descending {
+            out.push_str(" DESC");
+        }
+        out.push_str(&conflict_sql(pk.on_conflict));
         // SQLite allows AUTOINCREMENT only here, on the rowid.
         if column.autoincrement {
             out.push_str(" AUTOINCREMENT");
@@ -421,6 +434,7 @@ fn column_sql(table: &Table, column: &Column) -> String {
     }
     if !column.nullable {
         out.push_str(" NOT NULL");
+        out.push_str(&conflict_sql(column.not_null_conflict));
     }
     if let Some(default) = &column.default {
         out.push_str(" DEFAULT ");
@@ -487,8 +501,9 @@ fn create_table(table: &Table, name: &str, keys: &[&ForeignKey]) -> String {
             .map(|n| format!("CONSTRAINT {} ", quote(n)))
             .unwrap_or_default();
         lines.push(format!(
-            "{constraint}PRIMARY KEY ({})",
-            quote_list(&pk.columns)
+            "{constraint}PRIMARY KEY ({}){}",
+            quote_list(&pk.columns),
+            conflict_sql(pk.on_conflict)
         ));
     }
     for unique in &table.uniques {
@@ -498,8 +513,9 @@ fn create_table(table: &Table, name: &str, keys: &[&ForeignKey]) -> String {
             .map(|n| format!("CONSTRAINT {} ", quote(n)))
             .unwrap_or_default();
         lines.push(format!(
-            "{constraint}UNIQUE ({})",
-            quote_list(&unique.columns)
+            "{constraint}UNIQUE ({}){}",
+            quote_list(&unique.columns),
+            conflict_sql(unique.on_conflict)
         ));
     }
     for check in &table.checks {
@@ -836,8 +852,11 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
             drop = drop.with_hazard(hazard);
         }
     } else {
+        // OR ABORT overrides the new table's ON CONFLICT clauses, which would otherwise have
+        // the copy delete (REPLACE) or skip (IGNORE) rows that break a constraint, or store a
+        // default for a NULL, where a rebuild must fail and change nothing.
         let mut copy = Statement::execute(format!(
-            "INSERT INTO {temporary} ({}) SELECT {} FROM {current}",
+            "INSERT OR ABORT INTO {temporary} ({}) SELECT {} FROM {current}",
             targets.join(", "),
             sources.join(", ")
         ));
@@ -896,10 +915,7 @@ mod tests {
             Name::bare(name),
             columns.iter().map(|(n, t)| Column::new(*n, *t)).collect(),
         );
-        table.primary_key = Some(PrimaryKey {
-            name: None,
-            columns: vec![columns[0].0.to_string()],
-        });
+        table.primary_key = Some(PrimaryKey::new(vec![columns[0].0.to_string()]));
         table
     }
 

@@ -324,6 +324,119 @@ async fn a_rebuild_keeps_the_autoincrement_counter() {
     );
 }
 
+/// `ON CONFLICT` clauses and `PRIMARY KEY DESC` decide what the application's own statements
+/// do. Each case rebuilds a table (a column gets NOT NULL) holding rows, then runs a statement
+/// that only gives the expected rows if the clause survived the rebuild.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rebuild_keeps_what_conflict_clauses_and_a_descending_key_do() {
+    struct Case {
+        before: &'static str,
+        desired: &'static str,
+        then: &'static str,
+        /// Whether `then` reports a constraint error (and still leaves `expected`).
+        fails: bool,
+        read: &'static str,
+        expected: &'static str,
+    }
+    let cases = [
+        // An upsert through the primary key, as QA found it broken.
+        Case {
+            before: "CREATE TABLE settings (key TEXT PRIMARY KEY ON CONFLICT REPLACE, value TEXT);
+                     INSERT INTO settings VALUES ('a', '1'), ('b', '2');",
+            desired: "CREATE TABLE settings (key TEXT PRIMARY KEY ON CONFLICT REPLACE, \
+                          value TEXT NOT NULL DEFAULT '', updated_at TEXT)",
+            then: "INSERT INTO settings (key, value) VALUES ('a', '3')",
+            fails: false,
+            read: "SELECT group_concat(key || '=' || value, ' ') \
+                   FROM (SELECT * FROM settings ORDER BY key)",
+            expected: "a=3 b=2",
+        },
+        Case {
+            before: "CREATE TABLE votes (poll INTEGER, voter TEXT, choice TEXT, \
+                         PRIMARY KEY (poll, voter) ON CONFLICT REPLACE);
+                     INSERT INTO votes VALUES (1, 'ada', 'x'), (1, 'bob', 'y');",
+            desired: "CREATE TABLE votes (poll INTEGER, voter TEXT, choice TEXT NOT NULL, \
+                          PRIMARY KEY (poll, voter) ON CONFLICT REPLACE)",
+            then: "INSERT INTO votes VALUES (1, 'ada', 'z')",
+            fails: false,
+            read: "SELECT group_concat(voter || '=' || choice, ' ') \
+                   FROM (SELECT * FROM votes ORDER BY voter)",
+            expected: "ada=z bob=y",
+        },
+        // SQLite merges this UNIQUE into the key's index, clause and all.
+        Case {
+            before: "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT, UNIQUE (k) ON CONFLICT REPLACE);
+                     INSERT INTO kv VALUES ('a', '1');",
+            desired: "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT NOT NULL, \
+                          UNIQUE (k) ON CONFLICT REPLACE)",
+            then: "INSERT INTO kv VALUES ('a', '2')",
+            fails: false,
+            read: "SELECT group_concat(k || '=' || v, ' ') FROM kv",
+            expected: "a=2",
+        },
+        Case {
+            before: "CREATE TABLE tags (id INTEGER PRIMARY KEY, \
+                         name TEXT UNIQUE ON CONFLICT IGNORE, color TEXT);
+                     INSERT INTO tags (name, color) VALUES ('red', 'grey'), ('blue', 'grey');",
+            desired: "CREATE TABLE tags (id INTEGER PRIMARY KEY, \
+                          name TEXT UNIQUE ON CONFLICT IGNORE, color TEXT NOT NULL DEFAULT 'grey')",
+            then: "INSERT INTO tags (name, color) VALUES ('red', 'pink'), ('green', 'pink')",
+            fails: false,
+            read: "SELECT group_concat(name || '=' || color, ' ') \
+                   FROM (SELECT * FROM tags ORDER BY id)",
+            expected: "red=grey blue=grey green=pink",
+        },
+        Case {
+            before: "CREATE TABLE seats (row_no INTEGER, seat INTEGER, guest TEXT, \
+                         UNIQUE (row_no, seat) ON CONFLICT FAIL);
+                     INSERT INTO seats VALUES (1, 1, 'ada');",
+            desired: "CREATE TABLE seats (row_no INTEGER, seat INTEGER, guest TEXT NOT NULL, \
+                          UNIQUE (row_no, seat) ON CONFLICT FAIL)",
+            // FAIL keeps what the statement did before the failing row; ABORT would not.
+            then: "INSERT INTO seats VALUES (1, 2, 'bob'), (1, 1, 'cy')",
+            fails: true,
+            read: "SELECT group_concat(seat || '=' || guest, ' ') \
+                   FROM (SELECT * FROM seats ORDER BY seat)",
+            expected: "1=ada 2=bob",
+        },
+        Case {
+            before: "CREATE TABLE readings (id INTEGER PRIMARY KEY, \
+                         value REAL NOT NULL ON CONFLICT IGNORE, note TEXT);
+                     INSERT INTO readings (value, note) VALUES (1.5, '');",
+            desired: "CREATE TABLE readings (id INTEGER PRIMARY KEY, \
+                          value REAL NOT NULL ON CONFLICT IGNORE, note TEXT NOT NULL DEFAULT '')",
+            then: "INSERT INTO readings (value) VALUES (NULL), (2.5)",
+            fails: false,
+            read: "SELECT group_concat(value, ' ') FROM (SELECT * FROM readings ORDER BY id)",
+            expected: "1.5 2.5",
+        },
+        // Not a rowid alias: the id may be NULL, and each row keeps its own rowid.
+        Case {
+            before: "CREATE TABLE events (id INTEGER PRIMARY KEY DESC, kind TEXT);
+                     INSERT INTO events (rowid, id, kind) VALUES (10, 1, 'a'), (20, 2, 'b');",
+            desired: "CREATE TABLE events (id INTEGER PRIMARY KEY DESC, kind TEXT NOT NULL)",
+            then: "INSERT INTO events (id, kind) VALUES (NULL, 'c')",
+            fails: false,
+            read: "SELECT group_concat(r, ' ') FROM (SELECT rowid || ':' || \
+                   coalesce(id, 'null') || ':' || kind AS r FROM events ORDER BY rowid)",
+            expected: "10:1:a 20:2:b 21:null:c",
+        },
+    ];
+    for case in cases {
+        let (_dir, mut store) = temp_store();
+        store.execute_script(case.before).await.unwrap();
+        converge(&mut store, case.desired, &Renames::default()).await;
+        let outcome = store.execute_script(case.then).await;
+        assert_eq!(outcome.is_err(), case.fails, "{}: {outcome:?}", case.then);
+        assert_eq!(
+            rows(&mut store, case.read).await,
+            [[Value::from(case.expected)]],
+            "{}",
+            case.desired
+        );
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_failing_rebuild_leaves_the_table_and_its_rows() {
     let (_dir, mut store) = temp_store();
@@ -363,6 +476,45 @@ async fn a_failing_rebuild_leaves_the_table_and_its_rows() {
         rows(&mut store, "PRAGMA foreign_keys").await,
         [[Value::Int(1)]]
     );
+}
+
+/// A rebuild copies rows into a table that may carry new `ON CONFLICT` clauses; they must not
+/// resolve the conflicts of the rows being copied (deleting a duplicate, storing a default
+/// over a NULL). The rebuild fails as it would without them, and changes nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rebuild_never_resolves_conflicts_of_the_rows_it_copies() {
+    let cases = [
+        (
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             INSERT INTO users VALUES (1, 'a@example.com'), (2, 'a@example.com');",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE ON CONFLICT REPLACE)",
+            "UNIQUE constraint failed",
+        ),
+        (
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+             INSERT INTO users VALUES (1, 'a@example.com'), (2, NULL);",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, \
+                 email TEXT NOT NULL ON CONFLICT REPLACE DEFAULT 'none')",
+            "NOT NULL constraint failed",
+        ),
+    ];
+    for (before, desired_sql, error) in cases {
+        let (_dir, mut store) = temp_store();
+        store.execute_script(before).await.unwrap();
+        let current = common::introspect(&mut store).await;
+        let kept = rows(&mut store, "SELECT id, email FROM users ORDER BY id").await;
+        let desired = common::desired(&mut store, desired_sql).await;
+        let statements = common::plan(&current, &desired, &Renames::default()).unwrap();
+        let failure = common::apply_changes(&mut store, &statements)
+            .await
+            .unwrap_err();
+        assert!(failure.contains(error), "{failure}");
+        assert_eq!(common::introspect(&mut store).await, current);
+        assert_eq!(
+            rows(&mut store, "SELECT id, email FROM users ORDER BY id").await,
+            kept
+        );
+    }
 }
 
 /// Rows that broke a foreign key before (written while keys were off) do not stop a rebuild,
@@ -422,7 +574,8 @@ async fn a_rebuild_is_not_blamed_for_rows_that_broke_a_key_before() {
 }
 
 /// Two spellings of one schema: layout, comments, keyword case in `CREATE TABLE`, type-name
-/// case and spacing inside types, checks, generated columns, indexes and triggers. (Keyword
+/// case and spacing inside types, `ON CONFLICT ABORT` (the default) spelled out, checks,
+/// generated columns, indexes and triggers. (Keyword
 /// case inside index and trigger text is kept as written, and views are kept verbatim: the
 /// names of a view's unaliased columns are the text of their expressions.)
 #[tokio::test(flavor = "current_thread")]
@@ -442,7 +595,7 @@ async fn layout_and_case_do_not_change_the_model() {
         .execute_script(
             "create   table t (\n\
              \x20   id integer primary key,\n\
-             \x20   name varchar( 20 )   not null default 'x',\n\
+             \x20   name varchar( 20 )   not null on conflict abort default 'x',\n\
              \x20   amount Decimal(10,2) check(amount>=0),\n\
              \x20   total real generated always as ( amount*2 ) stored\n\
              );\n\
