@@ -706,7 +706,9 @@ fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
         "CREATE TABLE notes (id int, owner text);
          ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
          CREATE POLICY own_notes ON notes USING (owner = current_user);
-         GRANT SELECT ON notes TO PUBLIC;",
+         GRANT SELECT ON notes TO PUBLIC;
+         CREATE MATERIALIZED VIEW note_owners AS SELECT DISTINCT owner FROM notes;
+         CREATE INDEX note_owners_owner ON note_owners (owner);",
     );
     let output = pg.run(&["push"]);
     assert_code(&output, 0);
@@ -715,6 +717,7 @@ fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
         "the schema creates row-level security on public.notes, which godwit does not manage: push leaves it out",
         "the schema creates row-level security policy own_notes on public.notes",
         "the schema creates privileges on public.notes",
+        "the schema creates index note_owners_owner on materialized view public.note_owners",
     ] {
         assert!(warnings.contains(expected), "{warnings}");
     }

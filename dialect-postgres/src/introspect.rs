@@ -293,8 +293,8 @@ pub(crate) fn queries() -> Vec<String> {
             type_ = not_from_extension("pg_type", "t.oid"),
         ),
         // 13: what the model does not carry: row-level security and its policies, privileges
-        // granted on tables, views and sequences, rules other than those of views, and
-        // extended statistics.
+        // granted on tables, views and sequences, rules other than those of views, extended
+        // statistics, and indexes on materialized views.
         format!(
             "SELECT 'row-level security policy', format('%I on %I.%I', p.polname, n.nspname, c.relname) \
              FROM pg_catalog.pg_policy AS p JOIN pg_catalog.pg_class AS c ON c.oid = p.polrelid \
@@ -317,6 +317,13 @@ pub(crate) fn queries() -> Vec<String> {
              SELECT 'extended statistics', format('%I.%I', n.nspname, s.stxname) \
              FROM pg_catalog.pg_statistic_ext AS s \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = s.stxnamespace WHERE {USER_SCHEMA} \
+             UNION ALL \
+             SELECT 'index', \
+                 format('%I on materialized view %I.%I', ic.relname, n.nspname, c.relname) \
+             FROM pg_catalog.pg_index AS i JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid \
+             JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'm' AND {USER_SCHEMA} AND {class} \
              ORDER BY 1, 2",
             class = not_from_extension("pg_class", "c.oid"),
         ),
