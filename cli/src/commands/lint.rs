@@ -375,13 +375,19 @@ fn list(format: FormatFlag, output: Output) -> Result<(), CliError> {
         return output.json(rules);
     }
     let width = rules.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+    let dialect_width = rules
+        .iter()
+        .map(|rule| dialects(rule).len())
+        .chain(["DIALECTS".len()])
+        .max()
+        .unwrap_or(0);
     let mut text = format!(
-        "{:width$}  {:8}  {:8}  WHAT IT CATCHES\n",
+        "{:width$}  {:8}  {:dialect_width$}  WHAT IT CATCHES\n",
         "RULE", "SEVERITY", "DIALECTS"
     );
     for rule in rules {
         text.push_str(&format!(
-            "{:width$}  {:8}  {:8}  {}\n",
+            "{:width$}  {:8}  {:dialect_width$}  {}\n",
             rule.id,
             rule.severity.as_str(),
             dialects(rule),
