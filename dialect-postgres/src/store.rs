@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
-    Dialect, HistoryTable, LockHolder, LockRequest, Row, StatementError, Store, StoreError,
-    UnlockOutcome, Value,
+    Checksum, Dialect, HistoryTable, LockHolder, LockRequest, Row, StatementError, Store,
+    StoreError, UnlockOutcome, Value,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -292,16 +292,11 @@ fn scratch_name() -> String {
 
 const SCRATCH_PREFIX: &str = "godwit_scratch_";
 
-/// This machine, as eight hex digits of its host name (FNV-1a, stable across builds).
+/// This machine, as the first eight hex digits of its host name's checksum (stable across
+/// builds, as the history's lock keys are).
 fn machine_tag() -> String {
     let host = gethostname::gethostname();
-    let hash = host
-        .as_encoded_bytes()
-        .iter()
-        .fold(0x811c_9dc5_u32, |h, b| {
-            (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-        });
-    format!("{hash:08x}")
+    Checksum::of(&host.to_string_lossy()).as_str()[..8].to_string()
 }
 
 /// Whether scratch database `name` was left by a godwit run on this machine whose process is

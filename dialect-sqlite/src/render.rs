@@ -9,10 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use godwit_core::Dialect;
 use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
 use godwit_core::diff::{Change, TableChange};
 use godwit_core::schema::{Column, FkAction, ForeignKey, Name, OnConflict, Table};
+use godwit_core::{Checksum, Dialect};
 
 use crate::dialect::SqliteDialect;
 use crate::sql;
@@ -327,14 +327,11 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
 /// Statements that fail, saying `message`, when `query` returns a row. SQLite has no
 /// procedural code outside triggers; a constraint does the failing instead: the count of rows
 /// goes into a temporary table whose check, named after the message, wants zero, and SQLite's
-/// error names the failed constraint. Each message gets its own table, named after a hash of
-/// it, so a migration can hold several checks.
+/// error names the failed constraint. Each message gets its own table, named after its
+/// checksum, so a migration can hold several checks.
 pub(crate) fn assertion(query: &str, message: &str) -> String {
-    // FNV-1a: stable across builds, unlike std's hasher.
-    let hash = message.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let table = quote(&format!("godwit_check_{:08x}", hash as u32));
+    let checksum = Checksum::of(message);
+    let table = quote(&format!("godwit_check_{}", &checksum.as_str()[..8]));
     format!(
         "CREATE TEMP TABLE IF NOT EXISTS {table} (\"rows\" INTEGER CONSTRAINT {} CHECK (\"rows\" = 0));\n\
          INSERT INTO temp.{table} SELECT count(*) FROM ({})",
