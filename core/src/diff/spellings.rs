@@ -12,7 +12,7 @@
 //! as unchanged. Where it matches the first (a database built from the same file by hand),
 //! nothing changes either.
 
-use crate::schema::{Check, Schema, Table};
+use crate::schema::{Schema, Table};
 
 /// `desired` with the objects whose `settled` spelling (the desired schema created again from
 /// its rendering) is what `current` holds taken from `settled`.
@@ -22,69 +22,73 @@ pub fn adopt_spellings(mut desired: Schema, settled: &Schema, current: &Schema) 
             adopt_in_table(table, again, now);
         }
     }
-    for view in &mut desired.views {
-        let again = settled.views.iter().find(|v| v.name == view.name);
-        let now = current.views.iter().find(|v| v.name == view.name);
-        if let (Some(again), Some(now)) = (again, now)
-            && now.definition != view.definition
-            && now.definition == again.definition
-        {
-            view.clone_from(again);
-        }
-    }
-    for trigger in &mut desired.triggers {
-        let same = |t: &&crate::schema::Trigger| t.table == trigger.table && t.name == trigger.name;
-        let again = settled.triggers.iter().find(same);
-        let now = current.triggers.iter().find(same);
-        if let (Some(again), Some(now)) = (again, now)
-            && now.definition != trigger.definition
-            && now.definition == again.definition
-        {
-            trigger.clone_from(again);
-        }
-    }
-    for domain in &mut desired.domains {
-        let again = settled.domains.iter().find(|d| d.name == domain.name);
-        let now = current.domains.iter().find(|d| d.name == domain.name);
-        if let (Some(again), Some(now)) = (again, now)
-            && now != domain
-            && now == again
-        {
-            domain.clone_from(again);
-        }
-    }
+    adopt(
+        &mut desired.views,
+        &settled.views,
+        &current.views,
+        |a, b| a.name == b.name,
+        |a, b| a.definition == b.definition,
+    );
+    adopt(
+        &mut desired.triggers,
+        &settled.triggers,
+        &current.triggers,
+        |a, b| a.table == b.table && a.name == b.name,
+        |a, b| a.definition == b.definition,
+    );
+    adopt(
+        &mut desired.domains,
+        &settled.domains,
+        &current.domains,
+        |a, b| a.name == b.name,
+        |a, b| a == b,
+    );
     desired
 }
 
-fn adopt_in_table(table: &mut Table, again: &Table, now: &Table) {
-    let adopt_checks = |mine: &mut Vec<Check>, again: &[Check], now: &[Check]| {
-        for check in mine.iter_mut() {
-            if now.contains(check) {
-                continue;
-            }
-            if let Some(again) = again.iter().find(|c| c.name == check.name)
-                && now.contains(again)
-            {
-                check.clone_from(again);
-            }
+/// Take from `again` each object of `mine` that `now` spells as `again` does and not as
+/// `mine` does. `same` says whether two are the same object, `alike` whether they are
+/// spelled alike.
+fn adopt<'a, T: Clone>(
+    mine: &mut [T],
+    again: &'a [T],
+    now: &'a [T],
+    same: impl Fn(&T, &T) -> bool,
+    alike: impl Fn(&T, &T) -> bool,
+) {
+    for item in mine {
+        let twin = |list: &'a [T]| list.iter().find(|other| same(other, item));
+        if let (Some(again), Some(now)) = (twin(again), twin(now))
+            && !alike(now, item)
+            && alike(now, again)
+        {
+            item.clone_from(again);
         }
-    };
-    adopt_checks(&mut table.checks, &again.checks, &now.checks);
-    adopt_checks(
+    }
+}
+
+fn adopt_in_table(table: &mut Table, again: &Table, now: &Table) {
+    adopt(
+        &mut table.checks,
+        &again.checks,
+        &now.checks,
+        |a, b| a.name == b.name,
+        |a, b| a == b,
+    );
+    adopt(
         &mut table.other_constraints,
         &again.other_constraints,
         &now.other_constraints,
+        |a, b| a.name == b.name,
+        |a, b| a == b,
     );
-    for index in &mut table.indexes {
-        let again = again.indexes.iter().find(|i| i.name == index.name);
-        let now = now.indexes.iter().find(|i| i.name == index.name);
-        if let (Some(again), Some(now)) = (again, now)
-            && now != index
-            && now == again
-        {
-            index.clone_from(again);
-        }
-    }
+    adopt(
+        &mut table.indexes,
+        &again.indexes,
+        &now.indexes,
+        |a, b| a.name == b.name,
+        |a, b| a == b,
+    );
     for column in &mut table.columns {
         let (Some(again), Some(now)) = (again.column(&column.name), now.column(&column.name))
         else {
@@ -102,7 +106,7 @@ fn adopt_in_table(table: &mut Table, again: &Table, now: &Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Column, Name};
+    use crate::schema::{Check, Column, Name};
 
     const FIRST: &str = "((s)::text = ANY ((ARRAY['a'::character varying])::text[]))";
     const SECOND: &str = "((s)::text = ANY (ARRAY[('a'::character varying)::text]))";
