@@ -439,13 +439,7 @@ pub(crate) fn takes_blocking_lock(
                 _ => None,
             })
             .find(|referenced| !walk.is_new(referenced))
-            .map(|referenced| {
-                format!(
-                    "the foreign key from {} to {referenced}, which locks {referenced} against \
-                     writes,",
-                    alter.name
-                )
-            }),
+            .map(|referenced| locks_referenced(&alter.name, referenced)),
         Statement::CreateTable(create) => create
             .columns
             .iter()
@@ -464,13 +458,7 @@ pub(crate) fn takes_blocking_lock(
                     }),
             )
             .find(|referenced| !walk.is_new(referenced))
-            .map(|referenced| {
-                format!(
-                    "the foreign key from {} to {referenced}, which locks {referenced} against \
-                     writes,",
-                    create.name
-                )
-            }),
+            .map(|referenced| locks_referenced(&create.name, referenced)),
         Statement::Drop {
             object_type: ObjectType::Table,
             names,
@@ -504,6 +492,13 @@ pub(crate) fn takes_blocking_lock(
 
 /// Whether changing a column from `from` to `to` is one of the changes PostgreSQL makes
 /// without rewriting the table.
+/// What takes the lock when a foreign key of `table` references the existing `referenced`.
+fn locks_referenced(table: &ObjectName, referenced: &ObjectName) -> String {
+    format!(
+        "the foreign key from {table} to {referenced}, which locks {referenced} against writes,"
+    )
+}
+
 fn no_rewrite(from: &DataType, to: &DataType) -> bool {
     match (Shape::of(from), Shape::of(to)) {
         (Shape::Varchar(Some(n)), Shape::Varchar(Some(m))) => m >= n,
