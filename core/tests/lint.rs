@@ -82,14 +82,23 @@ fn snapshot(name: &str, findings: &[Finding]) {
     settings.bind(|| insta::assert_snapshot!(name, render(findings)));
 }
 
-fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+/// The entries of `dir` that `keep` accepts, in name order.
+fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_dir())
+        .filter(|path| keep(path))
         .collect();
-    dirs.sort();
-    dirs
+    entries.sort();
+    entries
+}
+
+fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    sorted_entries(dir, Path::is_dir)
+}
+
+fn sorted_sql_files(dir: &Path) -> Vec<PathBuf> {
+    sorted_entries(dir, |path| path.extension().is_some_and(|e| e == "sql"))
 }
 
 fn file_name(path: &Path) -> String {
@@ -131,13 +140,7 @@ fn rule_cases() {
     for dialect in DIALECTS {
         for case in sorted_dirs(&data_dir().join(dialect)) {
             let rule = file_name(&case);
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&case)
-                .unwrap()
-                .map(|entry| entry.unwrap().path())
-                .filter(|path| path.extension().is_some_and(|e| e == "sql"))
-                .collect();
-            files.sort();
-            for file in files {
+            for file in sorted_sql_files(&case) {
                 let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
                 let findings = lint_file(dialect, &file);
                 if stem.starts_with("fires") {
@@ -169,13 +172,7 @@ fn real_world_migrations() {
     let mut count = 0;
     for dialect_dir in sorted_dirs(&root) {
         let dialect = file_name(&dialect_dir);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dialect_dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|e| e == "sql"))
-            .collect();
-        files.sort();
-        for file in files {
+        for file in sorted_sql_files(&dialect_dir) {
             let findings = lint_file(&dialect, &file);
             assert!(
                 !findings.is_empty(),
