@@ -163,10 +163,9 @@ async fn assert_history_matches_schema(project: &Project) {
     }
 }
 
-/// Spawn `godwit migrate` and SIGKILL it while migration `victim` runs. The kill point is read
-/// from the runner's own progress line (`applying <version> ...` is flushed before the migration
-/// starts), never guessed from the clock, so it lands mid-migration whatever the machine's speed.
-fn kill_while_running(project: &Project, victim: i64) {
+/// Spawn `godwit migrate` and return it once its progress output shows `marker` (the progress
+/// line of a migration is flushed before the migration starts).
+fn migrate_until(project: &Project, marker: &str) -> std::process::Child {
     use std::io::Read;
     let mut child = project
         .godwit()
@@ -176,21 +175,27 @@ fn kill_while_running(project: &Project, victim: i64) {
         .spawn()
         .expect("spawn godwit");
     let mut stdout = child.stdout.take().expect("piped stdout");
-    let marker = format!("applying {victim} slow_{victim} ");
     let mut seen = Vec::new();
     let mut chunk = [0u8; 512];
-    loop {
+    while !String::from_utf8_lossy(&seen).contains(marker) {
         let n = stdout.read(&mut chunk).expect("read godwit's output");
         assert!(
             n > 0,
-            "godwit ended before starting migration {victim}: {}",
+            "godwit ended before printing {marker:?}: {}",
             String::from_utf8_lossy(&seen)
         );
         seen.extend_from_slice(&chunk[..n]);
-        if String::from_utf8_lossy(&seen).contains(&marker) {
-            break;
-        }
     }
+    // Keep the pipe open: a runner that goes on must not meet a closed stdout.
+    child.stdout = Some(stdout);
+    child
+}
+
+/// Spawn `godwit migrate` and SIGKILL it while migration `victim` runs. The kill point is read
+/// from the runner's own progress line (`applying <version> ...` is flushed before the migration
+/// starts), never guessed from the clock, so it lands mid-migration whatever the machine's speed.
+fn kill_while_running(project: &Project, victim: i64) {
+    let mut child = migrate_until(project, &format!("applying {victim} slow_{victim} "));
     // Let the migration get into its work; each one takes far longer than this.
     std::thread::sleep(Duration::from_millis(30));
     // `kill` sends SIGKILL on Unix: no destructor, no rollback handler runs.
@@ -321,31 +326,12 @@ fn json_state(project: &Project, version: i64) -> String {
 /// behind); while its runner lives and holds the lock, `status` says it is running.
 #[tokio::test]
 async fn postgres_status_shows_a_no_transaction_migration_running() {
-    use std::io::Read;
     let project = Project::new(Backend::Postgres);
     project.write(
         "1_slow.up.sql",
         "-- godwit:no-transaction\nSELECT pg_sleep(3);\n",
     );
-    let mut child = project
-        .godwit()
-        .arg("migrate")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn godwit");
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut seen = Vec::new();
-    let mut chunk = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("applying 1 slow") {
-        let n = stdout.read(&mut chunk).expect("read godwit's output");
-        assert!(
-            n > 0,
-            "godwit ended early: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&chunk[..n]);
-    }
+    let mut child = migrate_until(&project, "applying 1 slow");
     assert_eq!(json_state(&project, 1), "running");
     assert!(child.wait().expect("wait for godwit").success());
     assert_eq!(json_state(&project, 1), "applied");
