@@ -31,6 +31,19 @@ fn catalog(path: &Path) -> Vec<Vec<String>> {
 }
 
 /// A project whose schema.sql holds `schema`, not yet pushed.
+/// A push now finds nothing to do, and leaves the catalog as it was.
+fn assert_push_changes_nothing(project: &Project) {
+    let before = catalog(&project.db());
+    let output = project.run(&["push"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("no changes"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(catalog(&project.db()), before);
+}
+
 fn with_schema(schema: &str) -> Project {
     let project = Project::new();
     project.write("schema.sql", schema);
@@ -60,15 +73,7 @@ fn push_creates_tables_and_a_second_push_changes_nothing() {
     // An unmanaged database gets no godwit table from push: it would not be in the schema file.
     assert_eq!(Project::tables(&project.db()), ["users"]);
 
-    let before = catalog(&project.db());
-    let output = project.run(&["push"]);
-    assert_code(&output, 0);
-    assert!(
-        stdout(&output).contains("no changes"),
-        "{}",
-        stdout(&output)
-    );
-    assert_eq!(catalog(&project.db()), before);
+    assert_push_changes_nothing(&project);
 }
 
 /// QA's report: a rebuild dropped `ON CONFLICT REPLACE`, the application's upsert then failed,
@@ -103,15 +108,7 @@ fn a_rebuild_keeps_on_conflict_replace_and_a_second_push_changes_nothing() {
         [["a", "3"], ["b", "2"]]
     );
 
-    let before = catalog(&project.db());
-    let output = project.run(&["push"]);
-    assert_code(&output, 0);
-    assert!(
-        stdout(&output).contains("no changes"),
-        "{}",
-        stdout(&output)
-    );
-    assert_eq!(catalog(&project.db()), before);
+    assert_push_changes_nothing(&project);
 }
 
 #[test]
