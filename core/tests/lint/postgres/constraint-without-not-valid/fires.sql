@@ -6,3 +6,5 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
 -- A column constraint checks every row too, and cannot be NOT VALID.
 ALTER TABLE orders ADD COLUMN qty int CHECK (qty > 0);
 ALTER TABLE orders ADD COLUMN coupon_id bigint REFERENCES coupons (id);
+-- A foreign key added to an existing table without NOT VALID checks every row of orders.
+ALTER TABLE orders ADD CONSTRAINT orders_shipper_fk FOREIGN KEY (shipper_id) REFERENCES shippers (id);
