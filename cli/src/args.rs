@@ -15,8 +15,9 @@ Exit codes:
   2  usage or configuration error: flags, config file, URL, missing backend, migration files
   3  refused, nothing was changed: the history's state forbids migrate, rollback, repair or
      recover (a rollback without a down script, a repair that is already true), the lint
-     found an error in a pending migration, or push would lose data or drops what may be a
-     rename, or restore would replace the database, without consent
+     found an error in a pending migration, push would lose data or drops what may be a
+     rename without consent, push removes enum values that rows still hold, or restore
+     would replace the database without consent
   4  the migration lock could not be taken in time, `unlock` found it held by a live run,
      another run kept a SQLite database busy, or restore found the database in use
   5  check found drift: the live schema differs from what the applied migrations produce

@@ -470,7 +470,10 @@ impl CliError {
                     | DeclarativeError::ConcurrentIndexesUnsupported { .. },
                 ) => Exit::Usage,
                 // Asked for what the history's state does not allow: nothing was changed.
-                Error::Refused(_) | Error::Repair(_) | Error::NoDownScript { .. } => Exit::Refused,
+                Error::Refused(_)
+                | Error::Repair(_)
+                | Error::NoDownScript { .. }
+                | Error::Declarative(DeclarativeError::RowsBlockChange { .. }) => Exit::Refused,
                 Error::Store(StoreError::LockTimeout { .. } | StoreError::LockHeld { .. }) => {
                     Exit::Locked
                 }
@@ -571,6 +574,13 @@ mod tests {
                 Exit::Failure,
             ),
             (Error::Repair("no".into()), Exit::Refused),
+            (
+                Error::Declarative(DeclarativeError::RowsBlockChange {
+                    description: "removes values 'sad' of type mood".into(),
+                    rows: 2,
+                }),
+                Exit::Refused,
+            ),
         ];
         for (error, exit) in cases {
             let shown = error.to_string();

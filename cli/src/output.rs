@@ -233,7 +233,8 @@ pub fn json_warnings(warnings: &[Warning]) -> Vec<JsonWarning<'_>> {
 
 /// The statements of a declarative plan as SQL for people: each ends with `;`, and comments
 /// above it say when it destroys data (`DESTRUCTIVE` when it needs consent, with the rows it
-/// touches when measured), runs outside the transaction, or is a check.
+/// touches when measured; `REFUSED` when those rows make it impossible), runs outside the
+/// transaction, or is a check.
 pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> String {
     let mut text = String::new();
     for (index, statement) in statements.iter().enumerate() {
@@ -241,6 +242,9 @@ pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> 
             text.push('\n');
         }
         match hazards.iter().find(|h| h.statement == index) {
+            Some(hazard) if hazard.blocks() => {
+                text.push_str(&format!("-- REFUSED: {hazard}\n"));
+            }
             Some(hazard) if hazard.needs_consent() => {
                 text.push_str(&format!("-- DESTRUCTIVE: {hazard}\n"));
             }

@@ -649,6 +649,54 @@ fn postgres_push_is_idempotent_and_renames_keep_data() {
     assert_eq!(pg.rows("SELECT email FROM users"), [["ada@example.com"]]);
 }
 
+/// Removing an enum label that rows still hold has nothing to convert those rows to: push
+/// refuses with the count, even with consent to lose data, and works once the rows moved.
+#[test]
+fn postgres_removing_enum_values_rows_hold_is_refused_with_the_count() {
+    const MOODS: &str = "CREATE TYPE mood AS ENUM ('happy', 'meh', 'sad');
+CREATE TABLE people (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'happy');
+";
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", MOODS);
+    assert_code(&pg.run(&["push"]), 0);
+    pg.rows("INSERT INTO people VALUES (1, 'happy'), (2, 'sad'), (3, 'sad') RETURNING id");
+    pg.project
+        .write("schema.sql", &MOODS.replace(", 'meh', 'sad'", ", 'meh'"));
+
+    for flags in [&["push"][..], &["push", "--accept-data-loss"], &["push", "--dry-run"]] {
+        let output = pg.run(flags);
+        assert_code(&output, 3);
+        let error = stderr(&output);
+        assert!(
+            error.contains("removes values 'sad' of type")
+                && error.contains("2 rows still hold them")
+                && error.contains("nothing was changed"),
+            "{flags:?}: {error}"
+        );
+    }
+    let plan = stdout(&pg.run(&["push", "--dry-run"]));
+    assert!(plan.contains("-- REFUSED: removes values 'sad'"), "{plan}");
+    let value = json(&pg.run(&["--format", "json", "push", "--dry-run"]));
+    let hazard = &value["hazards"][0];
+    assert_eq!(hazard["kind"], "remove_enum_value", "{value}");
+    assert_eq!(hazard["affected_rows"], 2, "{value}");
+    assert_eq!(hazard["blocks"], true, "{value}");
+    assert_eq!(
+        pg.rows("SELECT enum_range(NULL::mood)::text"),
+        [["{happy,meh,sad}"]]
+    );
+
+    // Once no row holds the label, removing it loses nothing and needs no consent.
+    pg.rows("UPDATE people SET mood = 'meh' WHERE mood = 'sad' RETURNING id");
+    assert_code(&pg.run(&["push"]), 0);
+    assert_eq!(
+        pg.rows("SELECT id::text, mood::text FROM people ORDER BY id"),
+        [["1", "happy"], ["2", "meh"], ["3", "meh"]]
+    );
+    assert_eq!(pg.rows("SELECT enum_range(NULL::mood)::text"), [["{happy,meh}"]]);
+    assert!(stdout(&pg.run(&["push"])).contains("no changes"));
+}
+
 /// Expressions PostgreSQL prints differently once its own printing is read back.
 const RESPELLED: &str = "
 CREATE DOMAIN code AS varchar(5) CHECK (VALUE IN ('a', 'b'));

@@ -152,6 +152,20 @@ pub enum DeclarativeError {
         /// The dialect's name.
         dialect: &'static str,
     },
+    /// Rows hold values the change cannot convert (enum labels it removes). No consent can
+    /// make that work, so nothing runs.
+    #[error(
+        "cannot apply the change: it {description}, and {rows} row{} still hold{} them; nothing \
+         was changed; update those rows to a value the schema keeps, or keep the values in the schema",
+        if *rows == 1 { "" } else { "s" },
+        if *rows == 1 { "s" } else { "" }
+    )]
+    RowsBlockChange {
+        /// What the refused statement does (`removes values 'sad' of type mood used by ...`).
+        description: String,
+        /// How many rows hold the values.
+        rows: i64,
+    },
     /// A statement of a change failed.
     #[error(
         "statement {} of {total} failed: {cause}, in `{sql}`; {}",
@@ -1135,6 +1149,25 @@ impl MeasuredHazard {
             _ => self.affected_rows != Some(0),
         }
     }
+
+    /// Whether the statement cannot succeed with the rows the count found, so it is refused
+    /// outright instead of asked about: a removed enum label still held by rows has nothing
+    /// to be converted to, and the cast would fail half-way through the change.
+    pub fn blocks(&self) -> bool {
+        self.kind == HazardKind::RemoveEnumValue && self.affected_rows.is_some_and(|rows| rows > 0)
+    }
+}
+
+/// Refuse a plan that [`MeasuredHazard::blocks`] on the target's rows. Call it after
+/// [`measure_hazards`] and before [`apply`], so that nothing runs.
+pub fn refuse_blocked(hazards: &[MeasuredHazard]) -> Result<(), DeclarativeError> {
+    match hazards.iter().find(|hazard| hazard.blocks()) {
+        Some(hazard) => Err(DeclarativeError::RowsBlockChange {
+            description: hazard.description.clone(),
+            rows: hazard.affected_rows.unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
 }
 
 impl fmt::Display for MeasuredHazard {
@@ -2093,6 +2126,23 @@ mod tests {
         assert!(!hazard(HazardKind::AddConstraint, Some(0)).needs_consent());
         assert!(hazard(HazardKind::AddConstraint, Some(3)).needs_consent());
         assert!(hazard(HazardKind::NarrowType, None).needs_consent());
+    }
+
+    #[test]
+    fn only_enum_values_held_by_rows_block_a_plan() {
+        assert!(hazard(HazardKind::RemoveEnumValue, Some(2)).blocks());
+        assert!(!hazard(HazardKind::RemoveEnumValue, Some(0)).blocks());
+        // An unknown count is asked about, not refused: the count query may read what the
+        // plan creates first.
+        assert!(!hazard(HazardKind::RemoveEnumValue, None).blocks());
+        assert!(!hazard(HazardKind::AddConstraint, Some(3)).blocks());
+        let held = [
+            hazard(HazardKind::DropColumn, Some(1)),
+            hazard(HazardKind::RemoveEnumValue, Some(2)),
+        ];
+        let refusal = refuse_blocked(&held).unwrap_err().to_string();
+        assert!(refusal.contains("2 rows still hold them"), "{refusal}");
+        assert!(refuse_blocked(&held[..1]).is_ok());
     }
 
     fn concurrent(sql: &str) -> Statement {

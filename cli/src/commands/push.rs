@@ -22,6 +22,7 @@ struct JsonHazard<'a> {
     #[serde(flatten)]
     hazard: &'a MeasuredHazard,
     needs_consent: bool,
+    blocks: bool,
 }
 
 #[derive(Serialize)]
@@ -161,12 +162,17 @@ async fn push(
             output::statements_text(&plan.statements, &hazards)
         ))?;
     }
+    // Rows holding values the change cannot convert stop the run, dry or not: the dry run
+    // says what the real one would do.
+    let blocked = declarative::refuse_blocked(&hazards).map_err(|error| target.error(error.into()));
     if args.dry_run {
-        return match output.format() {
-            Format::Human => output.summary("\ndry run: nothing was changed"),
-            Format::Json => print_json(&plan, &hazards, false, output),
-        };
+        match output.format() {
+            Format::Human => output.summary("\ndry run: nothing was changed")?,
+            Format::Json => print_json(&plan, &hazards, false, output)?,
+        }
+        return blocked;
     }
+    blocked?;
 
     if needing_consent > 0 && !args.accept_data_loss {
         if !prompt::interactive() {
@@ -249,6 +255,7 @@ fn print_json(
             .map(|hazard| JsonHazard {
                 hazard,
                 needs_consent: hazard.needs_consent(),
+                blocks: hazard.blocks(),
             })
             .collect(),
         applied,
