@@ -1,9 +1,10 @@
-//! Every documented exit code, one row per cause, on SQLite databases in temporary directories.
+//! Every documented exit code, one row per cause, on SQLite databases in temporary directories;
+//! and the lock's code 4 on both backends, with the holder it names.
 #![cfg(feature = "sqlite")]
 
 mod common;
 
-use common::{HeldLock, Project, assert_code, live_owner, stderr};
+use common::{HeldLock, Project, assert_code, assert_fails, live_owner, sqlite_rows, stderr};
 
 /// One way to make godwit exit with a given code.
 struct Case {
@@ -397,4 +398,81 @@ fn exit_codes() {
             );
         }
     }
+}
+
+/// Who holds the lock is the first thing a blocked user needs: the error names the process,
+/// its application and since when, as the lock row records them.
+#[test]
+fn lock_errors_name_the_holder() {
+    let project = Project::new();
+    let _lock = lock_held(&project);
+    let since = &sqlite_rows(
+        &project.db(),
+        "SELECT acquired_at FROM godwit_migrations_lock",
+    )[0][0];
+    let owner = live_owner();
+    let holder = format!(
+        "held by application godwit tests, pid {}, host {}, since {since}, process running",
+        owner.pid, owner.host
+    );
+    let output = project.run(&["migrate", "--lock-timeout", "1s"]);
+    assert_fails(&output, 4, "another run holds the migration lock");
+    assert_fails(
+        &output,
+        4,
+        &format!("timed out after 1s waiting for the migration lock {holder}"),
+    );
+    let output = project.run(&["unlock"]);
+    assert_fails(
+        &output,
+        4,
+        &format!("the migration lock is {holder}; it may still be running"),
+    );
+}
+
+/// On PostgreSQL the lock is a session's advisory lock: `unlock` finds none, or refuses to end
+/// a live session without `--force`, which terminates it. Errors name the session.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_unlock_and_lock_errors_name_the_session() {
+    use common::{PG_LOCK_APPLICATION, PgProject, json, stdout};
+
+    let pg = PgProject::new();
+    one_migration(&pg.project);
+    let output = pg.run(&["unlock"]);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "no lock held\n");
+
+    let lock = pg.hold_lock();
+    // The holder as the server describes it (the lock session's start is the lock's age).
+    let session = || {
+        pg.rows(&format!(
+            "SELECT pid::text, to_char(backend_start AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = '{PG_LOCK_APPLICATION}'"
+        ))
+    };
+    let [pid, since] = <[String; 2]>::try_from(session().remove(0)).unwrap();
+    let named = [
+        format!("application {PG_LOCK_APPLICATION}, pid {pid}, "),
+        format!(", since {since}, process running"),
+    ];
+    for args in [&["migrate", "--lock-timeout", "1s"][..], &["unlock"]] {
+        let output = pg.run(args);
+        for says in &named {
+            assert_fails(&output, 4, says);
+        }
+    }
+    assert_fails(&pg.run(&["unlock"]), 4, "godwit unlock --force");
+    assert_eq!(session().len(), 1, "a refused unlock ended the session");
+
+    let output = pg.run(&["--format", "json", "unlock", "--force"]);
+    assert_code(&output, 0);
+    let cleared = json(&output);
+    assert_eq!(cleared["outcome"], "cleared");
+    assert_eq!(cleared["holder"]["pid"].to_string(), pid);
+    assert_eq!(cleared["holder"]["application"], PG_LOCK_APPLICATION);
+    assert!(session().is_empty(), "the holding session is still there");
+    drop(lock);
+    assert_code(&pg.run(&["migrate", "--lock-timeout", "1s"]), 0);
 }

@@ -91,19 +91,8 @@ impl Project {
     /// Take the migration lock of the project's database as `owner`, keeping it until the
     /// returned value is dropped.
     pub fn hold_lock(&self, owner: LockOwner) -> HeldLock {
-        let runtime = runtime();
-        let mut store = SqliteStore::open(&self.db(), &SqliteOptions::default()).unwrap();
-        runtime
-            .block_on(store.lock(&LockRequest {
-                table: &HistoryTable::default(),
-                owner: &owner,
-                timeout: Duration::from_secs(5),
-            }))
-            .unwrap();
-        HeldLock {
-            _store: store,
-            _runtime: runtime,
-        }
+        let store = SqliteStore::open(&self.db(), &SqliteOptions::default()).unwrap();
+        HeldLock::take(runtime(), Box::new(store), &owner)
     }
 }
 
@@ -133,12 +122,51 @@ impl PgProject {
     pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
         pg_rows(&self.db.url, sql)
     }
+
+    /// Take the migration lock of the project's database on a session whose application name
+    /// is [`PG_LOCK_APPLICATION`], keeping it until the returned value is dropped.
+    pub fn hold_lock(&self) -> HeldLock {
+        let runtime = runtime();
+        let options = godwit_postgres::PgOptions {
+            application_name: "godwit tests".into(),
+            ..godwit_postgres::PgOptions::default()
+        };
+        let store = runtime
+            .block_on(godwit_postgres::PgStore::connect(&self.db.url, &options))
+            .unwrap();
+        HeldLock::take(runtime, Box::new(store), &live_owner())
+    }
 }
+
+/// The application name of the session holding a lock taken by [`PgProject::hold_lock`]: the
+/// store names its lock connection after its own, with ` (lock)`.
+pub const PG_LOCK_APPLICATION: &str = "godwit tests (lock)";
 
 /// A migration lock taken in this process.
 pub struct HeldLock {
-    _store: SqliteStore,
+    // Declared first so it drops while its runtime still exists.
+    _store: Box<dyn Store>,
     _runtime: tokio::runtime::Runtime,
+}
+
+impl HeldLock {
+    fn take(
+        runtime: tokio::runtime::Runtime,
+        mut store: Box<dyn Store>,
+        owner: &LockOwner,
+    ) -> Self {
+        runtime
+            .block_on(store.lock(&LockRequest {
+                table: &HistoryTable::default(),
+                owner,
+                timeout: Duration::from_secs(5),
+            }))
+            .unwrap();
+        HeldLock {
+            _store: store,
+            _runtime: runtime,
+        }
+    }
 }
 
 /// The owner this test process takes locks as: alive for as long as the test runs.
