@@ -7,7 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{
-    PgProject, Project, assert_code, assert_fails, json, pg_rows, sqlite_rows, stderr, stdout,
+    PgProject, Project, assert_code, assert_fails, json, pg_rows, sqlite_exec, sqlite_rows, stderr,
+    stdout,
 };
 use godwit_sqlite::{SqliteOptions, SqliteStore};
 
@@ -253,6 +254,60 @@ fn restore_refuses_while_another_connection_holds_a_lock() {
     let output = project.run(&["restore", "--yes", backup.to_str().unwrap()]);
     assert_code(&output, 0);
     assert_eq!(accounts(&project.db()).len(), 3);
+}
+
+/// Open the project's database and start a read transaction on it, which stays open until the
+/// returned store is dropped.
+fn reading(project: &Project) -> SqliteStore {
+    let reader = SqliteStore::open(&project.db(), &SqliteOptions::default()).unwrap();
+    reader
+        .connection()
+        .execute_batch("BEGIN; SELECT count(*) FROM accounts;")
+        .unwrap();
+    reader
+}
+
+// In WAL mode readers and a writer do not block each other, so the lock probe of a rollback
+// journal database sees no reader; the restore must find them all the same.
+#[test]
+fn restore_refuses_while_a_reader_holds_a_wal_database() {
+    let project = accounts_then_wipe();
+    let before = accounts(&project.db());
+    sqlite_exec(&project.db(), "PRAGMA journal_mode = WAL");
+    let backup = backed_up(&project);
+    let restore = || project.run(&["restore", "--yes", backup.to_str().unwrap()]);
+    let refused = || {
+        let rows = accounts(&project.db());
+        assert_fails(
+            &restore(),
+            4,
+            "is in use by another connection, which holds a lock on it",
+        );
+        assert_eq!(accounts(&project.db()), rows);
+    };
+
+    // The last connection to close emptied the WAL, so this reader reads the database file.
+    let reader = reading(&project);
+    refused();
+    // A write puts frames in the WAL, and a reader that starts then reads them.
+    sqlite_exec(&project.db(), "UPDATE accounts SET balance = 5");
+    let wal_reader = reading(&project);
+    refused();
+    drop(reader);
+    refused();
+
+    // Once the readers are gone the restore goes through. The last to close checkpoints and
+    // deletes the WAL; putting its frames back, as a crashed process leaves them, checks that
+    // none of their pages hides a restored one.
+    let wal = PathBuf::from(format!("{}-wal", project.db().display()));
+    let frames = std::fs::read(&wal).unwrap();
+    assert!(frames.len() > 32, "no frame follows the WAL header");
+    drop(wal_reader);
+    std::fs::write(&wal, frames).unwrap();
+    assert_code(&restore(), 0);
+    assert_eq!(accounts(&project.db()), before);
+    assert_eq!(accounts(&backup), before);
+    assert_eq!(sqlite_rows(&project.db(), "PRAGMA journal_mode"), [["wal"]]);
 }
 
 #[test]

@@ -211,7 +211,8 @@ impl SqliteStore {
 
     /// Refuse, without changing anything, when the database cannot be restored into now: a
     /// godwit run holds its migration lock (unless the lock is known to be stale), or another
-    /// connection holds a lock on the file. Nothing waits: a busy database is refused at once.
+    /// connection holds a lock on the file (in WAL mode every open connection holds one).
+    /// Nothing waits: a busy database is refused at once.
     pub fn check_restorable(&mut self, history: &HistoryTable) -> Result<(), BackupError> {
         let file = self.database_file()?;
         let name = history.lock_name();
@@ -227,10 +228,7 @@ impl SqliteStore {
             }
         }
         self.conn.busy_timeout(Duration::ZERO).map_err(database)?;
-        let probe = self.conn.execute_batch("BEGIN EXCLUSIVE");
-        if probe.is_ok() {
-            self.conn.execute_batch("ROLLBACK").map_err(database)?;
-        }
+        let probe = self.lock_file().and_then(|()| self.release_file());
         self.conn
             .busy_timeout(self.busy_timeout)
             .map_err(database)?;
@@ -250,8 +248,8 @@ impl SqliteStore {
     /// Refuses ([`BackupError::InUse`]) rather than waits when a godwit run holds the migration
     /// lock of `history` or another connection holds a lock on the file. While it copies it
     /// holds the migration lock as `owner` (in a database godwit manages) and SQLite's
-    /// exclusive lock, so no runner or writer sees a half-restored database. The lock row goes
-    /// with the old content.
+    /// exclusive lock, so no runner, reader or writer sees a half-restored database. The lock
+    /// row goes with the old content.
     pub async fn restore(
         &mut self,
         backup: &Path,
@@ -298,16 +296,68 @@ impl SqliteStore {
         })
     }
 
-    /// Copy `backup` over this database without waiting for other connections.
+    /// Copy `backup` over this database without waiting for other connections, holding the
+    /// file's exclusive lock from before the copy until the restored content is all in the
+    /// database file.
     fn copy_from(&mut self, backup: &Path) -> Result<(), Blocked> {
         let source = Connection::open_with_flags(
             backup,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         self.conn.busy_timeout(Duration::ZERO)?;
-        let copied = backup::copy(&source, &mut self.conn, Duration::ZERO);
+        let copied = match self.lock_file() {
+            Ok(()) => {
+                let copied = backup::copy(&source, &mut self.conn, Duration::ZERO).and_then(|()| {
+                    // In WAL mode the copy lands in the WAL. Moving it into the database file
+                    // while no one else can read leaves the file complete on its own, should
+                    // it be copied without its -wal; in other modes this does nothing.
+                    self.conn
+                        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                        .map_err(Blocked::from)
+                });
+                let released = self.release_file().map_err(Blocked::from);
+                copied.and(released)
+            }
+            Err(error) if is_busy(&error) => Err(Blocked::Busy),
+            Err(error) => Err(error.into()),
+        };
         self.conn.busy_timeout(self.busy_timeout)?;
         copied
+    }
+
+    /// Take SQLite's exclusive lock on the file and keep it until
+    /// [`release_file`](Self::release_file), so no other connection reads or writes meanwhile;
+    /// busy when another connection holds a lock (the caller sets the busy timeout).
+    ///
+    /// `BEGIN EXCLUSIVE` alone does not do it in WAL mode, where it keeps other writers out but
+    /// not readers, not even one in an open read transaction. In the exclusive locking mode a
+    /// write transaction takes the file's exclusive lock in WAL mode too. A connection to a WAL
+    /// database holds a shared lock on the file for as long as it is open (it is how SQLite
+    /// learns which connection closes last), so there any other open connection is busy, idle
+    /// or not. A checkpoint is no probe: a reader that began while the WAL was empty reads the
+    /// database file alone, and `wal_checkpoint(TRUNCATE)` does not wait for it.
+    fn lock_file(&self) -> rusqlite::Result<()> {
+        // The WAL must be open before the locking mode changes, or SQLite keeps its index in
+        // this process's memory and the mode cannot go back to normal.
+        self.conn
+            .query_row("PRAGMA schema_version", [], |_| Ok(()))?;
+        self.conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE")?;
+        let locked = self.conn.execute_batch("BEGIN EXCLUSIVE; ROLLBACK");
+        if locked.is_err() {
+            // A failed BEGIN can leave a lower lock held in this mode; a read in the normal
+            // mode lets it go.
+            self.conn.execute_batch("PRAGMA locking_mode = NORMAL")?;
+            self.conn
+                .query_row("PRAGMA schema_version", [], |_| Ok(()))?;
+        }
+        locked
+    }
+
+    /// Let go of the lock [`lock_file`](Self::lock_file) took. In the normal locking mode SQLite
+    /// drops it at the end of the next transaction, in WAL mode only of a write transaction.
+    fn release_file(&self) -> rusqlite::Result<()> {
+        self.conn
+            .execute_batch("PRAGMA locking_mode = NORMAL; BEGIN IMMEDIATE; ROLLBACK")
     }
 
     /// The database file, for messages; an in-memory database has none to back up or restore.
