@@ -230,10 +230,11 @@ pub enum Command {
     /// constraint that existing rows break) are listed with the rows they touch and need
     /// --accept-data-loss, or typing "yes" at the prompt. Renames are never guessed: declare
     /// them with --rename or with a comment in the schema file: `-- godwit:renamed-from OLD` on
-    /// its own line above the table, column or index, or sqldef's `@renamed from=OLD` in a
-    /// comment at the end of its line. When a table or column is dropped and another created,
-    /// push asks whether it is a rename; without a terminal it stops (exit code 3) and names the
-    /// --rename flag.
+    /// its own line above the table, column, index or enum label, or sqldef's `@renamed
+    /// from=OLD` in a comment at the end of its line. When a table, column or enum label is
+    /// dropped and another created, push asks whether it is a rename; without a terminal it
+    /// stops (exit code 3) and names the --rename flag. Removing enum labels that rows still
+    /// hold is refused (exit code 3) with the number of rows.
     ///
     /// Without a terminal, push applies changes that lose no data; --yes skips the question
     /// "apply N statements?" in a terminal. Nothing is changed when the plan is empty: a second
@@ -345,7 +346,8 @@ pub struct SchemaArgs {
 #[derive(Debug, Args)]
 pub struct RenameArgs {
     /// Declare a rename, repeatable: OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN (the table
-    /// by its old or new name) or OLD_INDEX=NEW_INDEX; added to the schema file's hints
+    /// by its old or new name), OLD_INDEX=NEW_INDEX or ENUM_TYPE.OLD_LABEL=NEW_LABEL; added to
+    /// the schema file's hints
     #[arg(long = "rename", value_name = "OLD=NEW", value_parser = parse_rename)]
     pub renames: Vec<RenameRequest>,
 }

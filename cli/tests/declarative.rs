@@ -697,6 +697,48 @@ CREATE TABLE people (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'happy');
     assert!(stdout(&pg.run(&["push"])).contains("no changes"));
 }
 
+/// An enum label that changes is a rename only when the user says so: a hint or --rename
+/// keeps the rows' values; without either, and without a terminal, push stops and names the
+/// flag.
+#[test]
+fn postgres_enum_label_renames_are_declared_never_guessed() {
+    const TICKETS: &str = "CREATE TYPE state AS ENUM ('open', 'pending', 'closed');
+CREATE TABLE tickets (id int PRIMARY KEY, state state NOT NULL);
+";
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", TICKETS);
+    assert_code(&pg.run(&["push"]), 0);
+    pg.rows("INSERT INTO tickets VALUES (1, 'open'), (2, 'pending') RETURNING id");
+    let states = || pg.rows("SELECT state::text FROM tickets ORDER BY id");
+
+    pg.project
+        .write("schema.sql", &TICKETS.replace("'pending'", "'waiting'"));
+    let output = pg.run(&["push"]);
+    assert_code(&output, 3);
+    let error = stderr(&output);
+    assert!(
+        error.contains("--rename public.state.pending=waiting"),
+        "{error}"
+    );
+    assert_eq!(states(), [["open"], ["pending"]]);
+
+    assert_code(&pg.run(&["push", "--rename", "state.pending=waiting"]), 0);
+    assert_eq!(states(), [["open"], ["waiting"]]);
+
+    // Both hint forms, sqldef's beside the label and godwit's above it.
+    pg.project.write(
+        "schema.sql",
+        "CREATE TYPE state AS ENUM (\n  'new' /* @renamed from=open */,\n  \
+         -- godwit:renamed-from waiting\n  'on hold',\n  'closed'\n);\n\
+         CREATE TABLE tickets (id int PRIMARY KEY, state state NOT NULL);\n",
+    );
+    let output = pg.run(&["push"]);
+    assert_code(&output, 0);
+    assert!(stdout(&output).contains("RENAME VALUE"), "{}", stdout(&output));
+    assert_eq!(states(), [["new"], ["on hold"]]);
+    assert!(stdout(&pg.run(&["push"])).contains("no changes"));
+}
+
 /// Expressions PostgreSQL prints differently once its own printing is read back.
 const RESPELLED: &str = "
 CREATE DOMAIN code AS varchar(5) CHECK (VALUE IN ('a', 'b'));

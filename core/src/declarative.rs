@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::dialect::{
     Dialect, HazardKind, LockKind, RenderError, RenderOptions, Statement, StatementKind,
 };
-use crate::diff::{Change, ColumnRename, DiffOptions, Renames, diff};
+use crate::diff::{Change, ColumnRename, DiffOptions, EnumValueRename, Renames, diff};
 use crate::error::Error;
 use crate::hints::{HintError, rename_hints};
 use crate::history::{self, HistoryTable, Status};
@@ -116,8 +116,9 @@ pub enum DeclarativeError {
     },
     /// A `--rename` request names nothing in the database.
     #[error(
-        "--rename {request}: the database has no table, column or index `{}`; \
-         write OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN or OLD_INDEX=NEW_INDEX",
+        "--rename {request}: the database has no table, column, index or enum label `{}`; \
+         write OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN, OLD_INDEX=NEW_INDEX or \
+         ENUM_TYPE.OLD_LABEL=NEW_LABEL",
         request.old.join(".")
     )]
     UnknownRename {
@@ -137,7 +138,7 @@ pub enum DeclarativeError {
     },
     /// A `--rename` flag is not `OLD=NEW`.
     #[error(
-        "--rename `{text}` is not OLD=NEW; write OLD_TABLE=NEW_TABLE or TABLE.OLD_COLUMN=NEW_COLUMN"
+        "--rename `{text}` is not OLD=NEW; write OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN or ENUM_TYPE.OLD_LABEL=NEW_LABEL"
     )]
     BadRenameRequest {
         /// The flag's value.
@@ -392,6 +393,7 @@ pub fn merge_renames(renames: &mut Renames, more: Renames) {
     renames.tables.extend(more.tables);
     renames.columns.extend(more.columns);
     renames.indexes.extend(more.indexes);
+    renames.enum_values.extend(more.enum_values);
 }
 
 /// Open a scratch database on `host` ([`Store::open_scratch`]), run `work` on it, and close it
@@ -675,6 +677,12 @@ pub fn plan_changes(
     })
 }
 
+/// The enum type of `schema` that `wanted` names, as [`find_name`] finds it.
+fn enum_named<'a>(schema: &'a Schema, wanted: &Name) -> Option<&'a crate::schema::Enum> {
+    let name = find_name(schema.enums.iter().map(|e| &e.name), wanted)?;
+    schema.enums.iter().find(|e| &e.name == name)
+}
+
 /// Find the object `wanted` names among `names`: exactly; else, when `wanted` has no schema,
 /// by name in any schema; else ignoring case. Only a single match counts.
 fn find_name<'a>(names: impl Iterator<Item = &'a Name> + Clone, wanted: &Name) -> Option<&'a Name> {
@@ -864,12 +872,38 @@ fn resolve_renames(
         }
         resolved.indexes.push((old.clone(), new.clone()));
     }
+    for rename in &renames.enum_values {
+        let (Some(current_type), Some(desired_type)) = (
+            enum_named(current, &rename.type_name),
+            enum_named(desired, &rename.type_name),
+        ) else {
+            continue;
+        };
+        // Labels are strings compared exactly, in every engine.
+        let (from, to) = (&rename.from, &rename.to);
+        if from == to || !current_type.values.contains(from) || !desired_type.values.contains(to)
+        {
+            continue;
+        }
+        let object = || format!("value '{from}' of type {} to '{to}'", desired_type.name);
+        if desired_type.values.contains(from) {
+            return Err(conflict(object(), still_desired));
+        }
+        if current_type.values.contains(to) {
+            return Err(conflict(object(), taken));
+        }
+        resolved.enum_values.push(EnumValueRename {
+            type_name: desired_type.name.clone(),
+            from: from.clone(),
+            to: to.clone(),
+        });
+    }
     Ok(resolved)
 }
 
 /// A rename asked for on the command line: `OLD=NEW`, where OLD is a table (`users`,
-/// `app.users`), a column (`users.email`, `app.users.email`) or an index, and NEW is the new
-/// name alone.
+/// `app.users`), a column (`users.email`, `app.users.email`), an index, or a label of an enum
+/// type (`mood.sad`, `app.mood.sad`), and NEW is the new name alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenameRequest {
     /// The old name's parts.
@@ -943,6 +977,7 @@ pub fn resolve_requests(
     };
     let mut columns = Vec::new();
     let mut indexes = Vec::new();
+    let mut enum_values = Vec::new();
     for request in rest {
         let (table_parts, column) = request.old.split_at(request.old.len() - 1);
         let table = name_of(table_parts).and_then(|wanted| {
@@ -980,15 +1015,27 @@ pub fn resolve_requests(
                 &wanted,
             )
         });
-        match index {
-            Some(old) => indexes.push((
+        if let Some(old) = index {
+            indexes.push((
                 old.clone(),
                 Name {
                     schema: old.schema.clone(),
                     name: request.new.clone(),
                 },
-            )),
-            None => {
+            ));
+            continue;
+        }
+        // `TYPE.LABEL=NEW`: a label of an enum type, which keeps its name.
+        let enum_type = name_of(table_parts).and_then(|wanted| enum_named(current, &wanted));
+        match enum_type {
+            Some(found) if found.values.contains(&column[0]) => {
+                enum_values.push(EnumValueRename {
+                    type_name: found.name.clone(),
+                    from: column[0].clone(),
+                    to: request.new.clone(),
+                });
+            }
+            _ => {
                 return Err(DeclarativeError::UnknownRename {
                     request: request.clone(),
                 });
@@ -997,6 +1044,7 @@ pub fn resolve_requests(
     }
     renames.columns = columns;
     renames.indexes = indexes;
+    renames.enum_values = enum_values;
     Ok(renames)
 }
 
@@ -1021,6 +1069,15 @@ pub enum PossibleRename {
         /// The added column.
         to: String,
     },
+    /// A label of an enum type is removed and another added.
+    EnumValue {
+        /// The type.
+        type_name: Name,
+        /// The removed label.
+        from: String,
+        /// The added label.
+        to: String,
+    },
 }
 
 impl PossibleRename {
@@ -1029,6 +1086,11 @@ impl PossibleRename {
         match self {
             PossibleRename::Table { from, to } => format!("{from}={}", to.name),
             PossibleRename::Column { table, from, to } => format!("{table}.{from}={to}"),
+            PossibleRename::EnumValue {
+                type_name,
+                from,
+                to,
+            } => format!("{type_name}.{from}={to}"),
         }
     }
 
@@ -1047,6 +1109,18 @@ impl PossibleRename {
                 }],
                 ..Renames::default()
             },
+            PossibleRename::EnumValue {
+                type_name,
+                from,
+                to,
+            } => Renames {
+                enum_values: vec![EnumValueRename {
+                    type_name: type_name.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                }],
+                ..Renames::default()
+            },
         }
     }
 }
@@ -1058,6 +1132,11 @@ impl fmt::Display for PossibleRename {
             PossibleRename::Column { table, from, to } => {
                 write!(f, "column {table}.{from} to {to}")
             }
+            PossibleRename::EnumValue {
+                type_name,
+                from,
+                to,
+            } => write!(f, "value '{from}' of type {type_name} to '{to}'"),
         }
     }
 }
@@ -1116,6 +1195,28 @@ pub fn possible_renames(changes: &[Change]) -> Vec<PossibleRename> {
                 table: table.to.name.clone(),
                 from: dropped.name.clone(),
                 to: to.to_string(),
+            }));
+        }
+    }
+    for change in changes {
+        let Change::AlterEnum { from, to, .. } = change else {
+            continue;
+        };
+        let added: Vec<&String> = to.values.iter().filter(|v| !from.values.contains(v)).collect();
+        for (position, removed) in from.values.iter().enumerate() {
+            if to.values.contains(removed) {
+                continue;
+            }
+            // A label added where the removed one stood comes first.
+            let mut pairs: Vec<(bool, &String)> = added
+                .iter()
+                .map(|label| (to.values.get(position) != Some(*label), *label))
+                .collect();
+            pairs.sort_by_key(|(elsewhere, _)| *elsewhere);
+            found.extend(pairs.into_iter().map(|(_, label)| PossibleRename::EnumValue {
+                type_name: to.name.clone(),
+                from: removed.clone(),
+                to: label.clone(),
             }));
         }
     }
@@ -1360,6 +1461,15 @@ pub fn inverse_renames(renames: &Renames) -> Renames {
             .indexes
             .iter()
             .map(|(old, new)| (new.clone(), old.clone()))
+            .collect(),
+        enum_values: renames
+            .enum_values
+            .iter()
+            .map(|r| EnumValueRename {
+                type_name: r.type_name.clone(),
+                from: r.to.clone(),
+                to: r.from.clone(),
+            })
             .collect(),
     }
 }
@@ -1824,6 +1934,11 @@ mod tests {
                 },
             ],
             indexes: vec![(Name::bare("old_idx"), Name::bare("new_idx"))],
+            enum_values: vec![EnumValueRename {
+                type_name: Name::bare("mood"),
+                from: "sad".into(),
+                to: "unhappy".into(),
+            }],
         }
     }
 
@@ -1852,6 +1967,14 @@ mod tests {
         assert_eq!(
             inverse.indexes,
             [(Name::bare("new_idx"), Name::bare("old_idx"))]
+        );
+        assert_eq!(
+            inverse.enum_values,
+            [EnumValueRename {
+                type_name: Name::bare("mood"),
+                from: "unhappy".into(),
+                to: "sad".into(),
+            }]
         );
         assert_eq!(inverse_renames(&inverse), renames());
     }
@@ -1955,7 +2078,7 @@ mod tests {
                 from: "username".into(),
                 to: "user_name".into(),
             }],
-            indexes: Vec::new(),
+            ..Renames::default()
         };
         let resolved =
             resolve_renames(&wanted, &current, &desired, DiffOptions::default()).unwrap();

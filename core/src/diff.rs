@@ -29,6 +29,20 @@ pub struct Renames {
     pub columns: Vec<ColumnRename>,
     /// Indexes: `(old, new)`.
     pub indexes: Vec<(Name, Name)>,
+    /// Labels of enum types (PostgreSQL).
+    #[serde(default)]
+    pub enum_values: Vec<EnumValueRename>,
+}
+
+/// One enum label rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumValueRename {
+    /// The enum type.
+    pub type_name: Name,
+    /// The current label.
+    pub from: String,
+    /// The desired label.
+    pub to: String,
 }
 
 /// One column rename.
@@ -183,10 +197,13 @@ pub enum Change {
     CreateEnum(Enum),
     /// Change an enum's labels.
     AlterEnum {
-        /// The type now.
+        /// The type now, with the labels of `renamed` under their new names.
         from: Enum,
         /// As desired.
         to: Enum,
+        /// Labels renamed first: `(old, new)`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        renamed: Vec<(String, String)>,
     },
     /// Create a domain.
     CreateDomain(Domain),
@@ -315,13 +332,18 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     // Which tables change shape: their dependants (views, triggers) are recreated around it.
     // A table with a column of an enum that loses labels changes too, even when nothing of
     // its own does: the column moves to the rebuilt type (and its dependants must make way).
+    let current_enums: Vec<(Enum, Vec<(String, String)>)> = from
+        .enums
+        .iter()
+        .map(|e| with_renamed_labels(e, renames))
+        .collect();
     let rebuilt_enums: Vec<&Name> = to
         .enums
         .iter()
         .filter(|e| {
-            from.enums
+            current_enums
                 .iter()
-                .any(|c| c.name == e.name && c.values.iter().any(|v| !e.values.contains(v)))
+                .any(|(c, _)| c.name == e.name && c.values.iter().any(|v| !e.values.contains(v)))
         })
         .map(|e| &e.name)
         .collect();
@@ -517,12 +539,15 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
         }
     }
     for desired in &to.enums {
-        match from.enums.iter().find(|e| e.name == desired.name) {
+        match current_enums.iter().find(|(e, _)| e.name == desired.name) {
             None => creates.push(Change::CreateEnum(desired.clone())),
-            Some(current) if current.values != desired.values => creates.push(Change::AlterEnum {
-                from: current.clone(),
-                to: desired.clone(),
-            }),
+            Some((current, renamed)) if current.values != desired.values || !renamed.is_empty() => {
+                creates.push(Change::AlterEnum {
+                    from: current.clone(),
+                    to: desired.clone(),
+                    renamed: renamed.clone(),
+                });
+            }
             Some(_) => {}
         }
     }
@@ -787,6 +812,24 @@ fn same_index(key: &Keyed, current: &Index, desired: &Index, renamed: bool) -> b
     }
 }
 
+
+/// `current` with the labels `renames` renames under their new names, and those renames as
+/// `(old, new)` in the order given.
+fn with_renamed_labels(current: &Enum, renames: &Renames) -> (Enum, Vec<(String, String)>) {
+    let mut renamed_type = current.clone();
+    let mut renamed = Vec::new();
+    for rename in renames
+        .enum_values
+        .iter()
+        .filter(|r| r.type_name == current.name)
+    {
+        if let Some(label) = renamed_type.values.iter_mut().find(|v| **v == rename.from) {
+            label.clone_from(&rename.to);
+            renamed.push((rename.from.clone(), rename.to.clone()));
+        }
+    }
+    (renamed_type, renamed)
+}
 fn table_change(
     key: &Keyed,
     current: &Table,
@@ -1133,7 +1176,7 @@ mod tests {
                 from: "username".into(),
                 to: "user_name".into(),
             }],
-            indexes: Vec::new(),
+            ..Renames::default()
         };
         let changes = diff(&from, &to, &renames, DiffOptions::default());
         assert_eq!(kinds(&changes), ["rename_table", "alter_table"]);

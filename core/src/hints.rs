@@ -13,23 +13,31 @@
 //!   );
 //!   -- godwit:renamed-from users_email_idx
 //!   CREATE INDEX users_email ON users (email);
+//!   CREATE TYPE mood AS ENUM (
+//!       'happy',
+//!       -- godwit:renamed-from sad
+//!       'unhappy'
+//!   );
 //!   ```
 //! - sqldef's form, accepted as an alias so its users keep their files: `@renamed from=OLD` in
-//!   a comment **on the same line as** (after) the table head, the column definition or the
-//!   index: `CREATE TABLE users ( -- @renamed from=user_accounts`,
+//!   a comment **on the same line as** (after) the table head, the column definition, the
+//!   index or the enum label: `CREATE TABLE users ( -- @renamed from=user_accounts`,
 //!   `user_name text NOT NULL, -- @renamed from=username`,
-//!   `CREATE INDEX new_idx /* @renamed from=old_idx */ ON users (email);`.
+//!   `CREATE INDEX new_idx /* @renamed from=old_idx */ ON users (email);`,
+//!   `'unhappy' /* @renamed from=sad */,`.
 //!
 //! Old names may be quoted (`from="user accounts"`) and schema-qualified (`app.old_users`); an
 //! unqualified old table or index name is taken to be in the new name's schema. Column renames
-//! are keyed by the table's new name, as [`Renames`] wants them. A hint on something godwit
-//! does not rename (a constraint, a type, a view) is let go with a warning; a hint next to
-//! nothing at all is an error naming its line.
+//! are keyed by the table's new name, as [`Renames`] wants them; an enum label's old name is
+//! the label, quoted or not. A hint on something godwit does not rename (a constraint, a type
+//! itself, a view) is let go with a warning; a hint next to nothing at all is an error naming
+//! its line.
 //!
 //! Finding which definition a comment belongs to needs no SQL parser: the text is read as
 //! tokens (sqlparser's tokenizer, which keeps comments), statement heads (`CREATE TABLE name`,
-//! `CREATE INDEX name ... ON table`) and the column definitions of a `CREATE TABLE` body (the
-//! first identifier after its `(` or after a top-level `,`) are located, and each hint is
+//! `CREATE INDEX name ... ON table`), the column definitions of a `CREATE TABLE` body (the
+//! first identifier after its `(` or after a top-level `,`) and the labels of a
+//! `CREATE TYPE ... AS ENUM (...)` are located, and each hint is
 //! matched to the definition it sits above or beside. Whether the SQL is valid is for the
 //! database to say; this module only reads what it needs.
 
@@ -38,7 +46,7 @@ use std::collections::BTreeSet;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
-use crate::diff::{ColumnRename, Renames};
+use crate::diff::{ColumnRename, EnumValueRename, Renames};
 use crate::schema::Name;
 
 /// A rename hint that cannot be used, with the 1-based line of the comment.
@@ -58,8 +66,9 @@ pub struct HintError {
 pub enum HintProblem {
     /// The hint is next to no table, column or index.
     #[error(
-        "this rename hint belongs to no table, column or index; put `-- godwit:renamed-from OLD` \
-         on the line above a CREATE TABLE, a column definition or a CREATE INDEX, or \
+        "this rename hint belongs to no table, column, index or enum label; put \
+         `-- godwit:renamed-from OLD` on the line above a CREATE TABLE, a column definition, a \
+         CREATE INDEX or an enum label, or \
          `-- @renamed from=OLD` at the end of that line"
     )]
     Detached,
@@ -360,6 +369,11 @@ enum Target {
         column: String,
     },
     Index(Name),
+    /// A label of an enum type.
+    EnumValue {
+        type_name: Name,
+        label: String,
+    },
     /// Something godwit does not rename by hint (a constraint, a type, a view). A hint on it is
     /// let go with a warning: the diff matches the object by its definition (renaming a primary
     /// key or unique constraint on the same columns in place, dropping and creating the rest),
@@ -544,6 +558,18 @@ fn statement(tokens: &[Significant<'_>], start: usize, end: usize, out: &mut Vec
             };
             out.push(whole(target));
         }
+        Some("TYPE") => {
+            out.push(whole(Target::Unrenamable("a type".into())));
+            let (parts, after) = qualified_name(tokens, at + 1, end);
+            if let Some(type_name) = to_name(&parts)
+                && after + 2 <= end
+                && is_keyword(tokens[after].token, "AS")
+                && is_keyword(tokens[after + 1].token, "ENUM")
+                && *tokens[after + 2].token == Token::LParen
+            {
+                enum_labels(tokens, after + 2, end, &type_name, out);
+            }
+        }
         Some(other) => {
             let what = match other {
                 "VIEW" => "a view",
@@ -635,6 +661,33 @@ fn table_body(
     }
 }
 
+/// The labels of an enum type whose list opens at `open`: each label with the `,` after it.
+fn enum_labels(
+    tokens: &[Significant<'_>],
+    open: usize,
+    end: usize,
+    type_name: &Name,
+    out: &mut Vec<Definition>,
+) {
+    for (i, significant) in tokens.iter().enumerate().take(end + 1).skip(open + 1) {
+        match significant.token {
+            Token::SingleQuotedString(label) => {
+                let comma = tokens.get(i + 1).is_some_and(|t| *t.token == Token::Comma);
+                out.push(Definition {
+                    start: i,
+                    end: if comma { i + 1 } else { i },
+                    target: Target::EnumValue {
+                        type_name: type_name.clone(),
+                        label: label.clone(),
+                    },
+                });
+            }
+            Token::RParen => return,
+            _ => {}
+        }
+    }
+}
+
 /// The definition `hint` belongs to.
 fn attach<'a>(
     hint: &Hint,
@@ -687,6 +740,13 @@ impl Collected {
                 reason: reason.into(),
             })
         };
+        // Columns and labels live inside one object: their old name is a single part.
+        let single = |old: &[String], what: &str| match old {
+            [one] => Ok(one.clone()),
+            _ => Err(malformed(&format!(
+                "{what}'s old name is one name; quote it if it holds a dot"
+            ))),
+        };
         let (key, rename) = match target {
             None | Some(Target::Nothing) => return Err(error(HintProblem::Detached)),
             Some(Target::Unrenamable(what)) => {
@@ -710,21 +770,22 @@ impl Collected {
                     .ok_or_else(|| malformed("an index's old name is `name` or `schema.name`"))?;
                 (format!("index {new}"), Rename::Index(old, new.clone()))
             }
-            Some(Target::Column { table, column }) => {
-                let [old] = hint.old.as_slice() else {
-                    return Err(malformed(
-                        "a column's old name is one name; quote it if it holds a dot",
-                    ));
-                };
-                (
-                    format!("column {table}.{column}"),
-                    Rename::Column(ColumnRename {
-                        table: table.clone(),
-                        from: old.clone(),
-                        to: column.clone(),
-                    }),
-                )
-            }
+            Some(Target::EnumValue { type_name, label }) => (
+                format!("label {type_name}.{label}"),
+                Rename::EnumValue(EnumValueRename {
+                    type_name: type_name.clone(),
+                    from: single(&hint.old, "an enum label")?,
+                    to: label.clone(),
+                }),
+            ),
+            Some(Target::Column { table, column }) => (
+                format!("column {table}.{column}"),
+                Rename::Column(ColumnRename {
+                    table: table.clone(),
+                    from: single(&hint.old, "a column")?,
+                    to: column.clone(),
+                }),
+            ),
         };
         if !self.seen.insert(key.clone()) {
             return Err(error(HintProblem::Duplicate { target: key }));
@@ -733,6 +794,7 @@ impl Collected {
             Rename::Table(old, new) => self.renames.tables.push((old, new)),
             Rename::Index(old, new) => self.renames.indexes.push((old, new)),
             Rename::Column(column) => self.renames.columns.push(column),
+            Rename::EnumValue(label) => self.renames.enum_values.push(label),
         }
         Ok(())
     }
@@ -743,6 +805,7 @@ enum Rename {
     Table(Name, Name),
     Index(Name, Name),
     Column(ColumnRename),
+    EnumValue(EnumValueRename),
 }
 
 /// The old name of a table or index; unqualified, it is in the new name's schema.
@@ -941,10 +1004,48 @@ mod tests {
     }
 
     #[test]
+    fn hints_on_enum_labels_in_both_forms() {
+        let label = |from: &str, to: &str| EnumValueRename {
+            type_name: Name::qualified("app", "level"),
+            from: from.into(),
+            to: to.into(),
+        };
+        let renames = hints(
+            "CREATE TYPE app.level AS ENUM (\n\
+             \x20 'minor' /* @renamed from=low */,\n\
+             \x20 'normal', -- @renamed from=medium\n\
+             \x20 -- godwit:renamed-from 'very high'\n\
+             \x20 'critical',\n\
+             \x20 'unchanged'\n\
+             );\n",
+        );
+        assert_eq!(
+            renames.enum_values,
+            [
+                label("low", "minor"),
+                label("medium", "normal"),
+                label("very high", "critical")
+            ]
+        );
+        assert!(renames.tables.is_empty() && renames.columns.is_empty());
+
+        let error = rename_hints(
+            "CREATE TYPE t AS ENUM ('a' /* @renamed from=x */, 'b');\n\
+             CREATE TYPE t AS ENUM ('a' /* @renamed from=y */);",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.problem,
+            HintProblem::Duplicate {
+                target: "label t.a".into()
+            }
+        );
+    }
+
+    #[test]
     fn hints_on_things_godwit_does_not_rename_are_let_go() {
         for sql in [
             "CREATE TYPE order_status /* @renamed from=order_state */ AS ENUM ('a', 'b');\n",
-            "CREATE TYPE s AS ENUM (\n  /* @renamed from=order_state */\n  'a'\n);\n",
             "-- godwit:renamed-from old_v\nCREATE VIEW v AS SELECT 1;\n",
             "CREATE TABLE t (\n  email text,\n  CONSTRAINT u UNIQUE (email) -- @renamed from=old_u\n);\n",
         ] {

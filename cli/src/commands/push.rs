@@ -227,6 +227,14 @@ fn ask_renames(possible: &[PossibleRename]) -> Result<Vec<&PossibleRename>, CliE
                 format!("column {table}.{from}"),
                 format!("column {table}.{to}"),
             ),
+            PossibleRename::EnumValue {
+                type_name,
+                from,
+                to,
+            } => (
+                format!("label {type_name}.{from}"),
+                format!("label {type_name}.{to}"),
+            ),
             _ => continue,
         };
         if taken.contains(&from) || taken.contains(&to) {

@@ -156,7 +156,7 @@ fn created_objects(from: &Schema, changes: &[Change]) -> BTreeSet<CommentTarget>
                 name: e.name.clone(),
             }),
             // Removing a label rebuilds the type under a new identity.
-            Change::AlterEnum { from: a, to: b }
+            Change::AlterEnum { from: a, to: b, .. }
                 if a.values.iter().any(|v| !b.values.contains(v)) =>
             {
                 objects.push(CommentTarget::Type {

@@ -242,7 +242,7 @@ impl Context<'_> {
                     )),
             ),
             Change::CreateEnum(e) => out.push(Statement::execute(create_enum(e))),
-            Change::AlterEnum { from, to } => self.alter_enum(from, to, out)?,
+            Change::AlterEnum { from, to, renamed } => self.alter_enum(from, to, renamed, out)?,
             Change::DropEnum(e) => out.push(
                 Statement::execute(format!("DROP TYPE {}", qualified(&e.name))).with_hazard(
                     Hazard::new(

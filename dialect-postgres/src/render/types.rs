@@ -116,13 +116,24 @@ impl Context<'_> {
         }
     }
 
+    /// `from` already holds the `renamed` labels under their new names; the renames run first,
+    /// in place, so rows keep their values. A label is never taken for a rename unless the
+    /// user declared it: a label missing from `to` is removed.
     pub(super) fn alter_enum(
         &self,
         from: &Enum,
         to: &Enum,
+        renamed: &[(String, String)],
         out: &mut Vec<Statement>,
     ) -> Result<(), RenderError> {
         let name = qualified(&to.name);
+        for (old, new) in renamed {
+            out.push(Statement::execute(format!(
+                "ALTER TYPE {name} RENAME VALUE {} TO {}",
+                literal(old),
+                literal(new)
+            )));
+        }
         // Only additions: every current label keeps its relative order.
         let mut remaining = from.values.iter().peekable();
         for value in &to.values {
@@ -157,18 +168,6 @@ impl Context<'_> {
                     .outside_transaction(),
                 );
             }
-            return Ok(());
-        }
-        let differing: Vec<usize> = (0..from.values.len())
-            .filter(|&i| from.values.get(i) != to.values.get(i))
-            .collect();
-        if from.values.len() == to.values.len() && differing.len() == 1 {
-            let i = differing[0];
-            out.push(Statement::execute(format!(
-                "ALTER TYPE {name} RENAME VALUE {} TO {}",
-                literal(&from.values[i]),
-                literal(&to.values[i])
-            )));
             return Ok(());
         }
         self.rebuild_enum(from, to, out)

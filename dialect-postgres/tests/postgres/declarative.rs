@@ -2,7 +2,8 @@
 //! desired one to a scratch database opened from it, both are introspected, diffed by core and
 //! rendered; the rendered SQL is compared with its golden file in `tests/snapshots/`, then
 //! executed, and the database must then introspect exactly as the desired schema did (and
-//! diff to nothing).
+//! diff to nothing). Rows the current SQL inserts must all still be there: every table that
+//! exists before and after (under its new name when renamed) keeps its row count.
 //!
 //! Every case is one line of the table at the bottom: a name, the current SQL, the desired SQL
 //! (and, for renames, the renames the user declared).
@@ -10,7 +11,7 @@
 use std::fmt::Write as _;
 
 use godwit_core::dialect::{RenderOptions, Statement, StatementKind};
-use godwit_core::diff::{self, ColumnRename, Renames};
+use godwit_core::diff::{self, ColumnRename, EnumValueRename, Renames};
 use godwit_core::schema::{Name, Schema};
 use godwit_core::{Dialect, Store, Value};
 use godwit_postgres::{PgDialect, PgStore};
@@ -149,6 +150,7 @@ struct Migration {
     store: PgStore,
     scratch: Box<dyn Store>,
     _cleanup: DropIfPanicking,
+    current: Schema,
     desired: Schema,
     statements: Vec<Statement>,
 }
@@ -225,6 +227,7 @@ async fn migration(
         store,
         scratch,
         _cleanup: cleanup,
+        current: now,
         desired,
         statements,
     }
@@ -235,10 +238,22 @@ async fn check(name: &str, current: &str, desired: &str, renames: Renames, optio
     let mut m = migration(current, desired, &renames, &options).await;
     let text = golden(&mut m.store, &m.statements).await;
     snapshot(name, &text);
+    let before = row_counts(&mut m.store, &m.current).await;
     apply(&mut m.store, &m.statements)
         .await
         .unwrap_or_else(|error| panic!("applying the changes failed: {error}\n\n{text}"));
     let after = introspect(&mut m.store).await;
+    let kept = row_counts(&mut m.store, &after).await;
+    for (table, rows) in before {
+        let now = renames
+            .tables
+            .iter()
+            .find(|(old, _)| *old == table)
+            .map_or(&table, |(_, new)| new);
+        if let Some(left) = kept.iter().find(|(t, _)| t == now).map(|(_, n)| *n) {
+            assert_eq!(left, rows, "table {table} lost rows after\n{text}");
+        }
+    }
     assert_eq!(
         columns_by_name(after.clone()),
         columns_by_name(m.desired.clone()),
@@ -252,6 +267,24 @@ async fn check(name: &str, current: &str, desired: &str, renames: Renames, optio
     );
     assert!(again.is_empty(), "a second diff is not empty: {again:#?}");
     m.scratch.close().await.expect("drop the scratch database");
+}
+
+/// How many rows each table of `schema` holds.
+async fn row_counts(store: &mut PgStore, schema: &Schema) -> Vec<(Name, i64)> {
+    let mut counts = Vec::new();
+    for table in &schema.tables {
+        let schema_name = table.name.schema.as_deref().unwrap_or("public");
+        let sql = format!(
+            "SELECT count(*) FROM \"{}\".\"{}\"",
+            schema_name.replace('"', "\"\""),
+            table.name.name.replace('"', "\"\"")
+        );
+        let Value::Int(count) = scalar(store, &sql).await else {
+            panic!("{sql} returned no count")
+        };
+        counts.push((table.name.clone(), count));
+    }
+    counts
 }
 
 fn public(name: &str) -> Name {
@@ -281,6 +314,22 @@ fn renames(
             .iter()
             .map(|(from, to)| (public(from), public(to)))
             .collect(),
+        enum_values: Vec::new(),
+    }
+}
+
+/// Declare labels of enum `type_name` (in `public`) renamed.
+fn labels(type_name: &str, renamed: &[(&str, &str)]) -> Renames {
+    Renames {
+        enum_values: renamed
+            .iter()
+            .map(|(from, to)| EnumValueRename {
+                type_name: public(type_name),
+                from: (*from).into(),
+                to: (*to).into(),
+            })
+            .collect(),
+        ..Renames::default()
     }
 }
 
@@ -464,7 +513,22 @@ cases! {
          CREATE TABLE t (feeling mood);
          INSERT INTO t VALUES ('okay');" =>
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-         CREATE TABLE t (feeling mood);";
+         CREATE TABLE t (feeling mood);",
+        labels("mood", &[("okay", "ok")]);
+
+    // Declared renames run first, in place; the labels left over are added and removed.
+    rename_add_and_remove_enum_values:
+        "CREATE TYPE mood AS ENUM ('low', 'medium', 'high', 'unused');
+         CREATE TABLE t (id int, feeling mood DEFAULT 'low');
+         INSERT INTO t VALUES (1, 'low'), (2, 'medium'), (3, 'high');" =>
+        "CREATE TYPE mood AS ENUM ('minor', 'normal', 'critical', 'new');
+         CREATE TABLE t (id int, feeling mood DEFAULT 'minor');",
+        labels("mood", &[("low", "minor"), ("medium", "normal"), ("high", "critical")]);
+
+    // Without a declared rename a changed label is a removal and an addition, never a guess.
+    an_undeclared_label_change_is_not_a_rename:
+        "CREATE TYPE mood AS ENUM ('sad', 'okay', 'happy');" =>
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');";
 
     remove_an_unused_enum_value:
         "CREATE TYPE mood AS ENUM ('sad', 'meh', 'happy');" =>
