@@ -5,7 +5,9 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{Project, assert_code, dead_owner, live_owner, stderr, stdout};
+use common::{
+    Project, assert_code, assert_fails, assert_prints, dead_owner, live_owner, stderr, stdout,
+};
 use serde_json::Value;
 
 // `IF NOT EXISTS` keeps the lint quiet, so a successful `migrate` prints nothing on stderr.
@@ -338,6 +340,151 @@ fn json_output_of_status_and_migrate() {
     let output = project.run(&["rollback", "--format", "json"]);
     assert_code(&output, 0);
     assert_eq!(json(&output)["rolled_back"][0]["version"], 2);
+}
+
+/// Keys whose values differ from run to run: clock times, durations, and which process on
+/// which machine ran or locked something.
+const VARYING: &[&str] = &[
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "applied_by",
+    "since",
+    "pid",
+    "host",
+];
+
+/// `value` with the value of every [`VARYING`] key replaced by `"[varies]"`. A `null` stays, so
+/// a snapshot still shows which times are missing (a pending migration has none).
+fn redacted(mut value: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, field) in map.iter_mut() {
+                    if VARYING.contains(&key.as_str()) && !field.is_null() {
+                        *field = Value::from("[varies]");
+                    } else {
+                        walk(field);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    value
+}
+
+/// The JSON `godwit --format json args` prints, with what varies redacted, after checking the
+/// exit code.
+fn json_document(project: &Project, args: &[&str], code: i32) -> Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let output = project.run(&all);
+    assert_code(&output, code);
+    redacted(json(&output))
+}
+
+/// The shapes of the JSON documents scripts read, snapshotted: renaming or dropping a key fails
+/// here. One history holds applied, failed and pending migrations, then a retried one.
+#[test]
+fn json_documents_keep_their_keys() {
+    let project = Project::new();
+    project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
+    // No `IF NOT EXISTS`: a lint warning, so the dry run shows a finding.
+    project.migration(
+        2,
+        "create_posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);",
+        Some(POSTS_DOWN),
+    );
+    insta::assert_json_snapshot!(
+        "json_migrate_dry_run",
+        json_document(&project, &["migrate", "--dry-run"], 0)
+    );
+
+    project.migration(
+        3,
+        "broken",
+        "CREATE TABLE IF NOT EXISTS t (id INTEGER);\nSELEC 1;",
+        Some("DROP TABLE t;"),
+    );
+    // The lint would stop the typo before it reaches the database.
+    insta::assert_json_snapshot!(
+        "json_migrate_failed",
+        json_document(&project, &["migrate", "--no-lint"], 1)
+    );
+    project.migration(
+        4,
+        "create_tags",
+        "CREATE TABLE IF NOT EXISTS tags (id INTEGER);",
+        Some("DROP TABLE tags;"),
+    );
+    insta::assert_json_snapshot!("json_status", json_document(&project, &["status"], 0));
+
+    // A fixed file is retried, with a warning.
+    project.write(
+        "migrations/3_broken.up.sql",
+        "CREATE TABLE IF NOT EXISTS t (id INTEGER);",
+    );
+    insta::assert_json_snapshot!("json_migrate", json_document(&project, &["migrate"], 0));
+    insta::assert_json_snapshot!(
+        "json_rollback_dry_run",
+        json_document(&project, &["rollback", "--steps", "2", "--dry-run"], 0)
+    );
+    insta::assert_json_snapshot!(
+        "json_repair",
+        json_document(&project, &["repair", "--mark-rolled-back", "4"], 0)
+    );
+
+    insta::assert_json_snapshot!(
+        "json_unlock_not_locked",
+        json_document(&project, &["unlock"], 0)
+    );
+    let _lock = project.hold_lock(dead_owner());
+    insta::assert_json_snapshot!(
+        "json_unlock_cleared",
+        json_document(&project, &["unlock"], 0)
+    );
+}
+
+/// A pending migration older than the newest applied one is refused, naming both versions,
+/// until `--allow-out-of-order` says it is meant.
+#[test]
+fn an_out_of_order_migration_is_refused_until_allowed() {
+    let project = Project::new();
+    project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
+    project.migration(3, "create_posts", POSTS_UP, Some(POSTS_DOWN));
+    assert_code(&project.run(&["migrate"]), 0);
+    // Merged from a branch that was written before 3.
+    project.migration(
+        2,
+        "create_tags",
+        "CREATE TABLE IF NOT EXISTS tags (id INTEGER);",
+        None,
+    );
+
+    let refusal = "1 pending migration is older than the newest applied migration 3: 2; apply it anyway with `--allow-out-of-order`";
+    for args in [&["migrate"][..], &["migrate", "--dry-run"]] {
+        assert_fails(&project.run(args), 3, refusal);
+    }
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "out_of_order"), (3, "applied")])
+    );
+    assert!(!Project::tables(&project.db()).contains(&"tags".to_string()));
+
+    assert_prints(
+        &project.run(&["migrate", "--allow-out-of-order"]),
+        0,
+        "applying 2 create_tags ... ok (",
+    );
+    assert_eq!(
+        states(&project),
+        state_list(&[(1, "applied"), (2, "applied"), (3, "applied")])
+    );
+    assert!(Project::tables(&project.db()).contains(&"tags".to_string()));
 }
 
 #[test]

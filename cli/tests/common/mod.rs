@@ -324,6 +324,17 @@ pub fn rows(url: &str, sql: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The exit code is `expected` and stdout contains `prints`.
+#[track_caller]
+pub fn assert_prints(output: &Output, expected: i32, prints: &str) {
+    assert_code(output, expected);
+    let printed = stdout(output);
+    assert!(
+        printed.contains(prints),
+        "{prints:?} not in stdout:\n{printed}"
+    );
+}
+
 /// The exit code is `expected` and stderr contains `says`.
 #[track_caller]
 pub fn assert_fails(output: &Output, expected: i32, says: &str) {
