@@ -11,6 +11,7 @@ use common::{
     stdout,
 };
 use godwit_sqlite::{SqliteOptions, SqliteStore};
+use godwit_tests::PgDatabase;
 
 const ACCOUNTS: &str =
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, balance INTEGER NOT NULL);
@@ -358,11 +359,30 @@ fn restore_into_a_missing_database_file_creates_it() {
     assert_eq!(accounts(&project.db()).len(), 3);
 }
 
+/// The accounts, in order, on a PostgreSQL database.
+const PG_ACCOUNTS: &str = "SELECT id, owner, balance FROM accounts ORDER BY id";
+
 /// A project on a fresh PostgreSQL database with migration 1, which creates the accounts.
 fn pg_accounts() -> PgProject {
     let pg = PgProject::new();
     pg.project.migration(1, "create_accounts", ACCOUNTS, None);
     pg
+}
+
+/// Run `pg_restore` with `args` on `dump`, which must succeed.
+fn pg_restore(args: &[&str], dump: &Path) {
+    let output = std::process::Command::new("pg_restore")
+        .args(args)
+        .arg(dump)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "pg_restore {} refused {}: {}",
+        args.join(" "),
+        dump.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -387,20 +407,12 @@ fn postgres_backups_are_dumps_pg_restore_reads() {
         path.parent().unwrap(),
         pg.project.path().join("dumps").canonicalize().unwrap()
     );
-    let listed = std::process::Command::new("pg_restore")
-        .arg("--list")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        listed.status.success(),
-        "pg_restore --list refused the dump: {}",
-        String::from_utf8_lossy(&listed.stderr)
-    );
+    pg_restore(&["--list"], &path);
     assert_eq!(
         pg_rows(&pg.db.url, "SELECT version, backup FROM godwit_migrations"),
         [vec!["1".to_string(), path.display().to_string()]]
     );
+    let before = pg.rows(PG_ACCOUNTS);
 
     // Human output names the dump too.
     pg.project.migration(2, "wipe_accounts", WIPE, None);
@@ -411,9 +423,31 @@ fn postgres_backups_are_dumps_pg_restore_reads() {
         "{}",
         stdout(&output)
     );
+    let dumps = files_ending(&pg.project.path().join("dumps"), ".dump");
+    assert_eq!(dumps.len(), 2);
+    assert_ne!(pg.rows(PG_ACCOUNTS), before);
+
+    // The dump taken before migration 2 gives back, through pg_restore into a database of
+    // its own, the rows that migration changed, and the history as it was.
+    let taken_before_wipe = dumps
+        .iter()
+        .find(|dump| dump.file_name() != path.file_name())
+        .unwrap();
+    let fresh = PgDatabase::create();
+    pg_restore(
+        &[
+            "--clean",
+            "--if-exists",
+            "--exit-on-error",
+            "--dbname",
+            &fresh.url,
+        ],
+        taken_before_wipe,
+    );
+    assert_eq!(pg_rows(&fresh.url, PG_ACCOUNTS), before);
     assert_eq!(
-        files_ending(&pg.project.path().join("dumps"), ".dump").len(),
-        2
+        pg_rows(&fresh.url, "SELECT version FROM godwit_migrations"),
+        [["1"]]
     );
 }
 
