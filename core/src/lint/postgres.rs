@@ -490,8 +490,6 @@ pub(crate) fn takes_blocking_lock(
     }
 }
 
-/// Whether changing a column from `from` to `to` is one of the changes PostgreSQL makes
-/// without rewriting the table.
 /// What takes the lock when a foreign key of `table` references the existing `referenced`.
 fn locks_referenced(table: &ObjectName, referenced: &ObjectName) -> String {
     format!(
@@ -499,6 +497,8 @@ fn locks_referenced(table: &ObjectName, referenced: &ObjectName) -> String {
     )
 }
 
+/// Whether changing a column from `from` to `to` is one of the changes PostgreSQL makes
+/// without rewriting the table.
 fn no_rewrite(from: &DataType, to: &DataType) -> bool {
     match (Shape::of(from), Shape::of(to)) {
         (Shape::Varchar(Some(n)), Shape::Varchar(Some(m))) => m >= n,
