@@ -2,7 +2,7 @@
 
 use godwit_core::lint::LintConfig;
 use godwit_core::plan::{Plan, Warning};
-use godwit_core::{Backup, BackupOptions, Completed, Error, MigrateOptions, Version};
+use godwit_core::{Backup, BackupOptions, Completed, Error, Event, MigrateOptions, Version};
 use serde::Serialize;
 
 use super::lint::{self, ReportJson};
@@ -22,11 +22,12 @@ struct Applied<'a> {
     backup: Option<&'a Backup>,
 }
 
-/// What `--format json` prints when a migration fails: what this run applied before it, and
-/// the failure (the error also goes to stderr, as for every error).
+/// What `--format json` prints when a migration fails: what this run applied before it (in
+/// the shape of a successful run's `applied`), and the failure (the error also goes to stderr,
+/// as for every error).
 #[derive(Serialize)]
 struct FailedRun<'a> {
-    applied: &'a [Version],
+    applied: &'a [Completed],
     failed: FailedMigration<'a>,
 }
 
@@ -104,9 +105,25 @@ async fn apply(
         None => None,
     };
     let mut progress = output.progress();
+    // What ran before a failure, for the JSON: the error itself carries only the versions.
+    let mut completed = Vec::new();
     let result = session
         .migrator
-        .migrate(options, &mut |event| progress.event(event))
+        .migrate(options, &mut |event| {
+            if let Event::Applied {
+                version,
+                name,
+                duration_ms,
+            } = event
+            {
+                completed.push(Completed {
+                    version: *version,
+                    name: name.clone(),
+                    duration_ms: *duration_ms,
+                });
+            }
+            progress.event(event);
+        })
         .await;
     let report = match result {
         Ok(report) => report,
@@ -119,13 +136,13 @@ async fn apply(
                     name,
                     origin,
                     transactional,
-                    applied,
                     cause,
+                    ..
                 },
             ) = (output.format(), &error)
             {
                 output.json(&FailedRun {
-                    applied,
+                    applied: &completed,
                     failed: FailedMigration {
                         version: *version,
                         name,
