@@ -307,8 +307,7 @@ fn knob_forever(backend: Backend) -> &'static str {
     match backend {
         // Rows of a recursive count; SIGKILL stops SQLite with the process.
         Backend::Sqlite => "1000000000000",
-        // Seconds of pg_sleep; the server keeps sleeping after its client dies, so the test
-        // ends that session itself.
+        // Seconds of pg_sleep; the server cancels it once it notices its client died.
         Backend::Postgres => "3600",
     }
 }
@@ -362,14 +361,28 @@ async fn crash_outside_a_transaction(backend: Backend) {
     child.kill().expect("kill godwit");
     child.wait().expect("reap godwit");
     if backend == Backend::Postgres {
-        store
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                &[],
-            )
-            .await
-            .expect("end the killed runner's sessions");
+        // The killed runner's statement must not run on after it: a second runner could take
+        // the lock (released with the dead lock session) while it still changes the schema.
+        // godwit's sessions ask the server to check for a dead client every second.
+        let started = std::time::Instant::now();
+        loop {
+            let running = store
+                .query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND pid <> pg_backend_pid() AND state = 'active'",
+                    &[],
+                )
+                .await
+                .expect("read pg_stat_activity");
+            if running[0][0] == Value::Int(0) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the killed runner's statement still runs on the server"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     assert_eq!(

@@ -368,7 +368,10 @@ async fn open(
         .application_name(application_name)
         .disable_statement_logging();
     let message = match tokio::time::timeout(timeout, options.connect()).await {
-        Ok(Ok(conn)) => return Ok(conn),
+        Ok(Ok(mut conn)) => {
+            check_for_a_dead_client(&mut conn).await;
+            return Ok(conn);
+        }
         Ok(Err(error)) => connect_message(&error, &options),
         Err(_) => format!(
             "no answer from {} within {} s; check that the server is up and reachable from here",
@@ -380,6 +383,28 @@ async fn open(
         target: target.to_string(),
         message,
     })
+}
+
+/// Ask the server to notice within a second when godwit goes away mid-statement.
+///
+/// A server notices a closed client only when it next talks to it, so a statement of a godwit
+/// killed by SIGKILL would otherwise run on to its end: the lock connection closes at once
+/// (its advisory lock is released), and a second runner could start while the first one's
+/// statement is still changing the schema. With `client_connection_check_interval`
+/// (PostgreSQL 14+, on platforms with the kernel support it needs) the orphaned statement is
+/// cancelled within the interval instead. Where the setting is refused, godwit carries on
+/// without it.
+async fn check_for_a_dead_client(conn: &mut PgConnection) {
+    if conn.server_version_num().is_none_or(|version| version < 140_000) {
+        return;
+    }
+    let set = sqlx::query("SELECT set_config('client_connection_check_interval', '1000', false)")
+        .persistent(false)
+        .execute(&mut *conn)
+        .await;
+    if let Err(error) = set {
+        tracing::debug!(%error, "the server does not check for dead clients");
+    }
 }
 
 /// Where `options` points, for messages.
