@@ -196,7 +196,8 @@ fn timed(command: &mut Command, what: &str) -> Result<Duration, String> {
     Ok(elapsed)
 }
 
-fn psql(url: &str, sql: &str) -> Result<(), String> {
+/// Run one SQL command with psql, which must succeed.
+pub(crate) fn psql(url: &str, sql: &str) -> Result<(), String> {
     timed(
         Command::new("psql").args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-c", sql, url]),
         "psql",
