@@ -7,7 +7,8 @@
 //! 1. [`desired_schema`]: run the schema files on a scratch store, [`introspect`] it.
 //! 2. [`introspect`] the target (or [`replay_migrations`] on another scratch, for `generate`,
 //!    `check` and `verify`).
-//! 3. [`plan_changes`]: diff the two models and let the dialect render statements.
+//! 3. [`plan_changes`]: diff the two models and let the dialect render statements
+//!    ([`plan_keeping_undeclared`] first adds back what the desired schema leaves out).
 //! 4. [`measure_hazards`]: count the rows each destructive statement would touch.
 //! 5. [`apply`]: run the statements, the transactional ones in one transaction.
 //!
@@ -30,6 +31,10 @@ use crate::history::{self, HistoryTable, Status};
 use crate::migration::{Migration, Migrations, Script, Version};
 use crate::schema::{Name, Schema, Table};
 use crate::store::{LockRequest, StatementError, Store, StoreError, Value, excerpt};
+
+mod keep;
+
+pub use self::keep::{ConstraintKind, Kept, keep_undeclared, plan_keeping_undeclared};
 
 /// Failures of the declarative workflow.
 #[derive(Debug, thiserror::Error)]

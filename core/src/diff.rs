@@ -10,6 +10,7 @@ mod spellings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub(crate) use self::comments::{after_renames, exists};
 pub use self::spellings::adopt_spellings;
 
 use serde::{Deserialize, Serialize};
@@ -276,12 +277,17 @@ pub enum Change {
 }
 
 /// Builds the keys names are compared by.
-struct Keyed {
+pub(crate) struct Keyed {
     options: DiffOptions,
 }
 
 impl Keyed {
-    fn name(&self, name: &Name) -> Name {
+    /// Keys for names compared as `options` say.
+    pub(crate) fn new(options: DiffOptions) -> Self {
+        Keyed { options }
+    }
+
+    pub(crate) fn name(&self, name: &Name) -> Name {
         if self.options.case_insensitive {
             Name {
                 schema: name.schema.as_ref().map(|s| s.to_lowercase()),
@@ -292,7 +298,7 @@ impl Keyed {
         }
     }
 
-    fn ident(&self, ident: &str) -> String {
+    pub(crate) fn ident(&self, ident: &str) -> String {
         if self.options.case_insensitive {
             ident.to_lowercase()
         } else {
@@ -751,7 +757,7 @@ fn mentions_type(text: &str, name: &Name) -> bool {
 
 /// A current foreign key of `table` (by its desired name) as it reads after the declared
 /// renames: its own columns, the referenced table, and the referenced table's columns.
-fn renamed_fk(
+pub(crate) fn renamed_fk(
     key: &Keyed,
     fk: &ForeignKey,
     table: &Name,
@@ -811,7 +817,6 @@ fn same_index(key: &Keyed, current: &Index, desired: &Index, renamed: bool) -> b
         current.definition == desired.definition
     }
 }
-
 
 /// `current` with the labels `renames` renames under their new names, and those renames as
 /// `(old, new)` in the order given.
@@ -1034,7 +1039,7 @@ fn views_in_dependency_order<'a>(views: &'a [View], key: &Keyed) -> Vec<&'a View
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::schema::{Column, FkAction, OnConflict};
 
@@ -1052,7 +1057,8 @@ mod tests {
         }
     }
 
-    fn kinds(changes: &[Change]) -> Vec<String> {
+    /// The kind of each change, as its JSON names it.
+    pub(crate) fn kinds(changes: &[Change]) -> Vec<String> {
         changes
             .iter()
             .map(|c| {
@@ -1064,7 +1070,8 @@ mod tests {
             .collect()
     }
 
-    fn index(name: &str, table: &str, col: &str) -> Index {
+    /// An index on one column of `table`.
+    pub(crate) fn index(name: &str, table: &str, col: &str) -> Index {
         Index {
             name: Name::bare(name),
             unique: false,
@@ -1075,7 +1082,8 @@ mod tests {
         }
     }
 
-    fn view(name: &str, on: &str) -> View {
+    /// A view of everything in `on`.
+    pub(crate) fn view(name: &str, on: &str) -> View {
         View {
             name: Name::bare(name),
             materialized: false,

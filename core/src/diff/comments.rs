@@ -50,7 +50,11 @@ pub(super) fn comment_changes(
 }
 
 /// What `on` (an object of the current database) is called once the declared renames ran.
-fn after_renames(on: &CommentTarget, renames: &Renames, changes: &[Change]) -> CommentTarget {
+pub(crate) fn after_renames(
+    on: &CommentTarget,
+    renames: &Renames,
+    changes: &[Change],
+) -> CommentTarget {
     let table = |name: &crate::schema::Name| {
         renames
             .tables
@@ -183,7 +187,7 @@ fn created_objects(from: &Schema, changes: &[Change]) -> BTreeSet<CommentTarget>
 /// Whether the object `on` is in `schema`, so that its comment can be removed. An index that
 /// implements a constraint has the constraint's name; a sequence a column owns is not in the
 /// model, so its comment is never removed (it goes when its column does).
-fn exists(schema: &Schema, on: &CommentTarget) -> bool {
+pub(crate) fn exists(schema: &Schema, on: &CommentTarget) -> bool {
     match on {
         CommentTarget::Constraint { table, name } => schema.table(table).is_some_and(|t| {
             let name = Some(name);
