@@ -64,8 +64,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
 
-    /// Output format: text for people, one JSON document for scripts, or (lint only) GitHub
-    /// workflow annotations; errors always go to stderr as text
+    /// Output format: text for people, one JSON document for scripts, (lint only) GitHub
+    /// workflow annotations or (inspect only) SQL DDL; errors always go to stderr as text
     #[arg(
         long,
         global = true,
@@ -86,7 +86,8 @@ pub struct GlobalArgs {
 }
 
 /// The `--format` values. Every command prints `human` and `json`; `github` exists for `lint`
-/// alone, and the other commands refuse it rather than print something a workflow would
+/// alone and `sql` for `inspect` alone, and the other commands refuse them with a usage error
+/// naming the formats they print, rather than print something a workflow or a script would
 /// misread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FormatFlag {
@@ -97,6 +98,8 @@ pub enum FormatFlag {
     Json,
     // GitHub workflow annotations (`::error file=...::message`), for `lint` in CI.
     Github,
+    // SQL DDL that recreates the schema, for `inspect` (its human output, named for scripts).
+    Sql,
 }
 
 /// godwit's commands.
@@ -286,9 +289,10 @@ pub enum Command {
     /// Reads the database's catalog (tables, columns, constraints, indexes, views, triggers and,
     /// on PostgreSQL, types, functions and extensions) and prints DDL that recreates it, in an
     /// order that runs: a starting schema.sql for push. godwit's own tables are left out. With
-    /// --format json it prints the schema model instead.
+    /// --format json it prints the schema model instead; --format sql prints the SQL, as without
+    /// --format.
     #[command(
-        after_help = "Example:\n  godwit inspect > schema.sql\n  godwit inspect --format json"
+        after_help = "Example:\n  godwit inspect --format sql > schema.sql\n  godwit inspect --format json"
     )]
     Inspect,
 

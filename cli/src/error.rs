@@ -18,6 +18,7 @@ use godwit_core::declarative::{DeclarativeError, VerifyFailure};
 use godwit_core::url::{Redacted, UrlError};
 use godwit_core::{BackupError, Error, SourceError, StoreError};
 
+use crate::args::FormatFlag;
 use crate::config::UrlOrigin;
 use crate::output;
 
@@ -306,11 +307,15 @@ pub enum CliError {
     /// `verify` found a migration at fault.
     #[error("{0}")]
     VerifyFailed(VerifyFailure),
-    /// `--format github` was given to a command other than `lint`.
-    #[error(
-        "--format github prints lint findings as GitHub workflow annotations and works with `godwit lint` only; use --format human or --format json here"
-    )]
-    GithubFormat,
+    /// A `--format` that one command alone prints (`github`: lint, `sql`: inspect) was given
+    /// to another.
+    #[error("{}", format_refusal(*format, supported))]
+    FormatNotPrinted {
+        /// The format given.
+        format: FormatFlag,
+        /// The formats the command that was run prints.
+        supported: Vec<FormatFlag>,
+    },
     /// `lint --explain` named no rule.
     #[error("no lint rule is called `{id}`; {}", unknown_rule_help(id))]
     UnknownRule {
@@ -420,7 +425,7 @@ impl CliError {
             | CliError::DevUrlEngine { .. }
             | CliError::MixedEngines { .. }
             | CliError::AmbiguousRecovery { .. }
-            | CliError::GithubFormat
+            | CliError::FormatNotPrinted { .. }
             | CliError::UnknownRule { .. }
             | CliError::NoLintDialect { .. }
             | CliError::ReadFile { .. } => Exit::Usage,
@@ -481,6 +486,29 @@ impl CliError {
             },
         }
     }
+}
+
+/// Why a command refuses `format`, and the formats it prints instead.
+fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
+    let what = match format {
+        FormatFlag::Github => {
+            "prints lint findings as GitHub workflow annotations and works with `godwit lint` only"
+        }
+        FormatFlag::Sql => "prints the live schema as SQL DDL and works with `godwit inspect` only",
+        FormatFlag::Human | FormatFlag::Json => "is not printed by this command",
+    };
+    let flag = |format: &FormatFlag| {
+        let value = clap::ValueEnum::to_possible_value(format).expect("no format is skipped");
+        format!("--format {}", value.get_name())
+    };
+    let mut choices: Vec<String> = supported.iter().map(flag).collect();
+    let last = choices.pop().unwrap_or_default();
+    let choices = if choices.is_empty() {
+        last
+    } else {
+        format!("{} or {last}", choices.join(", "))
+    };
+    format!("{} {what}; use {choices} here", flag(&format))
 }
 
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.

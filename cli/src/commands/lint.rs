@@ -38,7 +38,8 @@ pub async fn run(
     };
     match format {
         FormatFlag::Json => output.json(&report.json())?,
-        FormatFlag::Human => output.data(&report.text())?,
+        // `sql` never gets here: `commands::run` refuses it for lint.
+        FormatFlag::Human | FormatFlag::Sql => output.data(&report.text())?,
         FormatFlag::Github => output.data(&report.annotations())?,
     }
     output.summary(&report.summary(subject))?;
@@ -357,7 +358,7 @@ fn explain(id: &str, format: FormatFlag, output: Output) -> Result<(), CliError>
     let rule = lint::rule(id).ok_or_else(|| CliError::UnknownRule { id: id.into() })?;
     match format {
         FormatFlag::Json => output.json(rule),
-        FormatFlag::Human | FormatFlag::Github => output.data(&format!(
+        FormatFlag::Human | FormatFlag::Github | FormatFlag::Sql => output.data(&format!(
             "{}: {}\nseverity: {}\ndialects: {}\n\n{}\n",
             rule.id,
             rule.summary,

@@ -32,13 +32,7 @@ use crate::output::{Format, Output};
 
 /// Run the command `cli` asks for.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    // `lint` prints GitHub annotations where it would print its human text; every other
-    // command has nothing a workflow could read as annotations, so it refuses the format.
-    let format = match (cli.global.format, &cli.command) {
-        (FormatFlag::Human, _) | (FormatFlag::Github, Command::Lint(_)) => Format::Human,
-        (FormatFlag::Json, _) => Format::Json,
-        (FormatFlag::Github, _) => return Err(CliError::GithubFormat),
-    };
+    let format = output_format(cli.global.format, &cli.command)?;
     let output = Output::new(format, config::verbosity(&cli.global));
     let config = || Config::load(&cli.global, Environment::read());
     match &cli.command {
@@ -58,6 +52,30 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check => check::run(&config()?, output).await,
         Command::Lint(args) => lint::run(args, config, cli.global.format, output).await,
         Command::Verify => verify::run(&config()?, output).await,
+    }
+}
+
+/// The output `--format` asks of `command`. Every command prints human text and JSON. `lint`
+/// prints GitHub annotations where it would print its human text (it reads the flag itself),
+/// and `inspect`'s human text is the SQL `--format sql` names; every other command has neither
+/// to print, so it refuses them, naming the formats it prints.
+fn output_format(format: FormatFlag, command: &Command) -> Result<Format, CliError> {
+    let own = match command {
+        Command::Lint(_) => Some(FormatFlag::Github),
+        Command::Inspect => Some(FormatFlag::Sql),
+        _ => None,
+    };
+    match format {
+        FormatFlag::Human => Ok(Format::Human),
+        FormatFlag::Json => Ok(Format::Json),
+        _ if own == Some(format) => Ok(Format::Human),
+        FormatFlag::Github | FormatFlag::Sql => Err(CliError::FormatNotPrinted {
+            format,
+            supported: [FormatFlag::Human, FormatFlag::Json]
+                .into_iter()
+                .chain(own)
+                .collect(),
+        }),
     }
 }
 
