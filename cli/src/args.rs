@@ -239,6 +239,10 @@ pub enum Command {
     /// stops (exit code 3) and names the --rename flag. Removing enum labels that rows still
     /// hold is refused (exit code 3) with the number of rows.
     ///
+    /// With --skip-drops, what the database holds and the schema file does not declare stays
+    /// where it is, each object named in a "kept:" line, so a file that describes only part of
+    /// a database can be pushed to it. What the file declares differently is still changed.
+    ///
     /// Without a terminal, push applies changes that lose no data; --yes skips the question
     /// "apply N statements?" in a terminal. Nothing is changed when the plan is empty: a second
     /// push of the same file reports "no changes". SQLite scratch databases are in memory;
@@ -250,7 +254,8 @@ pub enum Command {
     /// names with the statement that drops it.
     #[command(
         after_help = "Example:\n  godwit push --dry-run\n  godwit push --schema db/schema.sql --rename users.username=login\n  \
-                      godwit push --yes --accept-data-loss   # unattended, drops allowed"
+                      godwit push --yes --accept-data-loss   # unattended, drops allowed\n  \
+                      godwit push --skip-drops               # add what is new, drop nothing"
     )]
     Push(PushArgs),
 
@@ -385,6 +390,14 @@ pub struct PushArgs {
     /// columns without asking whether they are renames
     #[arg(long)]
     pub accept_data_loss: bool,
+
+    /// Keep what the database holds and the schema file leaves out (tables, columns, indexes,
+    /// constraints, views, triggers, functions, types, enum labels, sequences, extensions,
+    /// schemas) instead of dropping it, and name each kept object. What the file declares
+    /// differently is still changed, which may drop and recreate a view or a function. Declare
+    /// renames as usual: an undeclared one leaves the old column beside a new, empty one
+    #[arg(long, conflicts_with = "accept_data_loss")]
+    pub skip_drops: bool,
 
     /// Do not ask "apply N statements?" in a terminal (data loss still needs
     /// --accept-data-loss)

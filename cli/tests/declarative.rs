@@ -649,17 +649,25 @@ fn postgres_push_is_idempotent_and_renames_keep_data() {
     assert_eq!(pg.rows("SELECT email FROM users"), [["ada@example.com"]]);
 }
 
+/// An enum type and a table that uses it.
+const MOODS: &str = "CREATE TYPE mood AS ENUM ('happy', 'meh', 'sad');
+CREATE TABLE people (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'happy');
+";
+
+/// A database pushed [`MOODS`], whose `people` hold `rows` (`(1, 'sad'), ...`).
+fn pushed_moods(rows: &str) -> PgProject {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", MOODS);
+    assert_code(&pg.run(&["push"]), 0);
+    pg.rows(&format!("INSERT INTO people VALUES {rows} RETURNING id"));
+    pg
+}
+
 /// Removing an enum label that rows still hold has nothing to convert those rows to: push
 /// refuses with the count, even with consent to lose data, and works once the rows moved.
 #[test]
 fn postgres_removing_enum_values_rows_hold_is_refused_with_the_count() {
-    const MOODS: &str = "CREATE TYPE mood AS ENUM ('happy', 'meh', 'sad');
-CREATE TABLE people (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'happy');
-";
-    let pg = PgProject::new();
-    pg.project.write("schema.sql", MOODS);
-    assert_code(&pg.run(&["push"]), 0);
-    pg.rows("INSERT INTO people VALUES (1, 'happy'), (2, 'sad'), (3, 'sad') RETURNING id");
+    let pg = pushed_moods("(1, 'happy'), (2, 'sad'), (3, 'sad')");
     pg.project
         .write("schema.sql", &MOODS.replace(", 'meh', 'sad'", ", 'meh'"));
 
@@ -695,6 +703,34 @@ CREATE TABLE people (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'happy');
     );
     assert_eq!(pg.rows("SELECT enum_range(NULL::mood)::text"), [["{happy,meh}"]]);
     assert!(stdout(&pg.run(&["push"])).contains("no changes"));
+}
+
+/// With --skip-drops, a label the schema removes stays (rows may hold it), in its place, and
+/// new ones are added around it: the type is altered, never rebuilt.
+#[test]
+fn postgres_skip_drops_keeps_enum_labels_the_schema_removes() {
+    let pg = pushed_moods("(1, 'sad')");
+    pg.project.write(
+        "schema.sql",
+        &MOODS.replace("'meh', 'sad'", "'sad', 'angry'"),
+    );
+
+    let output = pg.run(&["push", "--skip-drops"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains(
+            "kept: label 'meh' of enum type public.mood (not in the schema; --skip-drops)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("ADD VALUE IF NOT EXISTS 'angry'"), "{out}");
+    assert_eq!(
+        pg.rows("SELECT enum_range(NULL::mood)::text"),
+        [["{happy,meh,sad,angry}"]]
+    );
+    assert_eq!(pg.rows("SELECT mood::text FROM people"), [["sad"]]);
+    assert!(stdout(&pg.run(&["push", "--skip-drops"])).contains("no changes"));
 }
 
 /// An enum label that changes is a rename only when the user says so: a hint or --rename
@@ -1103,6 +1139,8 @@ trait Backend {
     fn godwit(&self, args: &[&str]) -> std::process::Output;
     /// Run one statement on the database.
     fn exec(&self, sql: &str);
+    /// The rows of `sql` on the database, as text.
+    fn rows(&self, sql: &str) -> Vec<Vec<String>>;
     /// The database's URL.
     fn url(&self) -> String;
     /// A URL of another, empty database of the same engine.
@@ -1124,6 +1162,10 @@ impl Backend for Sqlite {
 
     fn exec(&self, sql: &str) {
         sqlite_exec(&self.0.db(), sql);
+    }
+
+    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        sqlite_rows(&self.0.db(), sql)
     }
 
     fn url(&self) -> String {
@@ -1166,6 +1208,10 @@ impl Backend for Postgres {
         self.pg.rows(sql);
     }
 
+    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        self.pg.rows(sql)
+    }
+
     fn url(&self) -> String {
         self.pg.db.url.clone()
     }
@@ -1203,7 +1249,69 @@ on_both_backends!(
     diff_compares_databases_schema_files_and_migrations,
     check_exits_5_on_drift_and_0_in_sync,
     verify_round_trips_on_a_scratch_database_and_names_the_migration_at_fault,
+    skip_drops_keeps_what_the_schema_leaves_out_with_its_rows,
 );
+
+/// `push --skip-drops` leaves in the database what the schema file no longer declares, rows
+/// and all, names it, and still adds what is new; a second push finds nothing to do.
+fn skip_drops_keeps_what_the_schema_leaves_out_with_its_rows(backend: &dyn Backend) {
+    let project = backend.project();
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, nickname TEXT);\n\
+         CREATE TABLE old_stuff (id INTEGER PRIMARY KEY, note TEXT);\n",
+    );
+    assert_code(&backend.godwit(&["push"]), 0);
+    backend.exec("INSERT INTO users (id, email, nickname) VALUES (1, 'ada@example.com', 'ada')");
+    backend.exec("INSERT INTO old_stuff (id, note) VALUES (1, 'keep me')");
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, age INTEGER);\n",
+    );
+
+    let output = backend.godwit(&["push", "--skip-drops"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    // PostgreSQL names them in their schema (`public.old_stuff`).
+    let kept = |kind: &str, name: &str| {
+        out.lines().any(|line| {
+            line.starts_with(&format!("kept: {kind} "))
+                && line.ends_with(&format!("{name} (not in the schema; --skip-drops)"))
+        })
+    };
+    assert!(
+        kept("table", "old_stuff") && kept("column", "users.nickname"),
+        "{out}"
+    );
+    assert!(out.contains("ADD COLUMN \"age\""), "{out}");
+    assert!(!out.contains("DROP"), "{out}");
+    assert_eq!(
+        backend.rows("SELECT email, nickname, age FROM users"),
+        [["ada@example.com", "ada", "NULL"]]
+    );
+    assert_eq!(backend.rows("SELECT note FROM old_stuff"), [["keep me"]]);
+
+    let output = backend.godwit(&["push", "--skip-drops"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains("no changes") && out.contains("apart from the 2 objects kept above"),
+        "{out}"
+    );
+    let value = json(&backend.godwit(&["--format", "json", "push", "--skip-drops"]));
+    let kinds: Vec<&str> = value["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["table", "column"], "{value}");
+    assert_eq!(value["changes"], Json::Array(Vec::new()), "{value}");
+
+    // The flags contradict each other.
+    let output = backend.godwit(&["push", "--skip-drops", "--accept-data-loss"]);
+    assert_code(&output, 2);
+}
 
 /// The first migration of the suite, in SQL both engines take.
 fn users_migration(project: &Project) {

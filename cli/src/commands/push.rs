@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use godwit_core::declarative::{self, ChangePlan, MeasuredHazard, PossibleRename, SchemaSource};
+use godwit_core::declarative::{
+    self, ChangePlan, Kept, MeasuredHazard, PossibleRename, SchemaSource,
+};
 use godwit_core::dialect::{RenderOptions, Statement};
 use godwit_core::diff::{Change, Renames};
 use godwit_core::url::Redacted;
@@ -27,6 +29,8 @@ struct JsonHazard<'a> {
 
 #[derive(Serialize)]
 struct Pushed<'a> {
+    /// What --skip-drops kept rather than dropped.
+    kept: &'a [Kept],
     changes: &'a [Change],
     statements: &'a [Statement],
     hazards: Vec<JsonHazard<'a>>,
@@ -107,10 +111,16 @@ async fn push(
     scratch::warn_unmanaged(desired, &current, "push", output);
     let mut renames = scratch::renames(hints, &args.renames.renames, &current, desired)?;
     let options = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
+    let dialect = target.store.dialect();
     let plan_for = |renames: &Renames| {
-        declarative::plan_changes(target.store.dialect(), &current, desired, renames, &options)
+        if args.skip_drops {
+            declarative::plan_keeping_undeclared(dialect, &current, desired, renames, &options)
+        } else {
+            declarative::plan_changes(dialect, &current, desired, renames, &options)
+                .map(|plan| (plan, Vec::new()))
+        }
     };
-    let mut plan = plan_for(&renames).map_err(|error| target.error(error))?;
+    let (mut plan, mut kept) = plan_for(&renames).map_err(|error| target.error(error))?;
 
     let possible = if args.accept_data_loss {
         Vec::new()
@@ -131,7 +141,7 @@ async fn push(
                 for rename in chosen {
                     declarative::merge_renames(&mut renames, rename.to_renames());
                 }
-                plan = plan_for(&renames).map_err(|error| target.error(error))?;
+                (plan, kept) = plan_for(&renames).map_err(|error| target.error(error))?;
             }
         } else {
             return Err(CliError::PossibleRename {
@@ -140,13 +150,24 @@ async fn push(
         }
     }
 
+    for object in &kept {
+        output.summary(&format!("kept: {object} (not in the schema; --skip-drops)"))?;
+    }
     if plan.is_empty() {
+        let apart = if kept.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", apart from the {} kept above",
+                output::count(kept.len(), "object")
+            )
+        };
         return match output.format() {
             Format::Human => output.summary(&format!(
-                "no changes: the database at {} matches the schema",
+                "no changes: the database at {} matches the schema{apart}",
                 target.url
             )),
-            Format::Json => print_json(&plan, &[], false, output),
+            Format::Json => print_json(&kept, &plan, &[], false, output),
         };
     }
 
@@ -168,7 +189,7 @@ async fn push(
     if args.dry_run {
         match output.format() {
             Format::Human => output.summary("\ndry run: nothing was changed")?,
-            Format::Json => print_json(&plan, &hazards, false, output)?,
+            Format::Json => print_json(&kept, &plan, &hazards, false, output)?,
         }
         return blocked;
     }
@@ -211,7 +232,7 @@ async fn push(
             "\napplied {}",
             output::statements(plan.statements.len())
         )),
-        Format::Json => print_json(&plan, &hazards, true, output),
+        Format::Json => print_json(&kept, &plan, &hazards, true, output),
     }
 }
 
@@ -250,12 +271,14 @@ fn ask_renames(possible: &[PossibleRename]) -> Result<Vec<&PossibleRename>, CliE
 }
 
 fn print_json(
+    kept: &[Kept],
     plan: &ChangePlan,
     hazards: &[MeasuredHazard],
     applied: bool,
     output: Output,
 ) -> Result<(), CliError> {
     output.json(&Pushed {
+        kept,
         changes: &plan.changes,
         statements: &plan.statements,
         hazards: hazards
