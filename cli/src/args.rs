@@ -16,8 +16,8 @@ Exit codes:
   3  refused, nothing was changed: the history's state forbids migrate, rollback, repair or
      recover (a rollback without a down script, a repair that is already true), the lint
      found an error in a pending migration, push would lose data or drops what may be a
-     rename without consent, push removes enum values that rows still hold, or restore
-     would replace the database without consent
+     rename without consent, push adds a constraint that rows break or removes enum values
+     that rows hold, or restore would replace the database without consent
   4  the migration lock could not be taken in time, `unlock` found it held by a live run,
      another run kept a SQLite database busy, or restore found the database in use
   5  check found drift: the live schema differs from what the applied migrations produce
@@ -229,15 +229,15 @@ pub enum Command {
     /// while it plans and applies (on SQLite only in a database `migrate` already manages, as
     /// push adds no godwit table to a database).
     ///
-    /// Statements that destroy data (dropping a table or a column, narrowing a type or adding a
-    /// constraint that existing rows break) are listed with the rows they touch and need
-    /// --accept-data-loss, or typing "yes" at the prompt. Renames are never guessed: declare
+    /// Statements that destroy data (dropping a table or a column, narrowing a type) are listed
+    /// with the rows they touch and need --accept-data-loss, or typing "yes" at the prompt. A
+    /// constraint that existing rows break, or removing enum labels that rows still hold, is
+    /// refused (exit code 3) with the number of those rows: it could only fail. Renames are never guessed: declare
     /// them with --rename or with a comment in the schema file: `-- godwit:renamed-from OLD` on
     /// its own line above the table, column, index or enum label, or sqldef's `@renamed
     /// from=OLD` in a comment at the end of its line. When a table, column or enum label is
     /// dropped and another created, push asks whether it is a rename; without a terminal it
-    /// stops (exit code 3) and names the --rename flag. Removing enum labels that rows still
-    /// hold is refused (exit code 3) with the number of rows.
+    /// stops (exit code 3) and names the --rename flag.
     ///
     /// With --skip-drops, what the database holds and the schema file does not declare stays
     /// where it is, each object named in a "kept:" line, so a file that describes only part of

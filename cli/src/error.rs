@@ -604,6 +604,7 @@ mod tests {
             (Error::Repair("no".into()), Exit::Refused),
             (
                 Error::Declarative(DeclarativeError::RowsBlockChange {
+                    kind: godwit_core::dialect::HazardKind::RemoveEnumValue,
                     description: "removes values 'sad' of type mood".into(),
                     rows: 2,
                 }),

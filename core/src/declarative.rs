@@ -158,18 +158,15 @@ pub enum DeclarativeError {
         /// The dialect's name.
         dialect: &'static str,
     },
-    /// Rows hold values the change cannot convert (enum labels it removes). No consent can
-    /// make that work, so nothing runs.
-    #[error(
-        "cannot apply the change: it {description}, and {rows} row{} still hold{} them; nothing \
-         was changed; update those rows to a value the schema keeps, or keep the values in the schema",
-        if *rows == 1 { "" } else { "s" },
-        if *rows == 1 { "s" } else { "" }
-    )]
+    /// Rows stand in the way of a change that cannot succeed with them: a constraint they
+    /// break, enum labels they hold. No consent can make that work, so nothing runs.
+    #[error("{}", blocked_message(*kind, description, *rows))]
     RowsBlockChange {
+        /// What the statement would have done.
+        kind: HazardKind,
         /// What the refused statement does (`removes values 'sad' of type mood used by ...`).
         description: String,
-        /// How many rows hold the values.
+        /// How many rows stand in the way.
         rows: i64,
     },
     /// A statement of a change failed.
@@ -195,6 +192,25 @@ pub enum DeclarativeError {
         /// The dialect's advice for this statement's failure ([`Statement::failure_hint`]).
         hint: Option<String>,
     },
+}
+
+fn blocked_message(kind: HazardKind, description: &str, rows: i64) -> String {
+    let (rows, verb_s) = if rows == 1 {
+        ("1 row".to_string(), "s")
+    } else {
+        (format!("{rows} rows"), "")
+    };
+    let (why, advice) = match kind {
+        HazardKind::RemoveEnumValue => (
+            format!("{rows} still hold{verb_s} them"),
+            "update those rows to a value the schema keeps, or keep the values in the schema",
+        ),
+        _ => (
+            format!("{rows} break{verb_s} it"),
+            "change those rows first, or leave the constraint out of the schema",
+        ),
+    };
+    format!("cannot apply the change: it {description}, and {why}; nothing was changed; {advice}")
 }
 
 /// `file:line: message` for a statement of a file, and its code and statement when known.
@@ -1258,9 +1274,13 @@ impl MeasuredHazard {
 
     /// Whether the statement cannot succeed with the rows the count found, so it is refused
     /// outright instead of asked about: a removed enum label still held by rows has nothing
-    /// to be converted to, and the cast would fail half-way through the change.
+    /// to be converted to, and a constraint the rows break fails when it is added. Either
+    /// would fail half-way through the change; consent to lose data changes neither.
     pub fn blocks(&self) -> bool {
-        self.kind == HazardKind::RemoveEnumValue && self.affected_rows.is_some_and(|rows| rows > 0)
+        matches!(
+            self.kind,
+            HazardKind::RemoveEnumValue | HazardKind::AddConstraint
+        ) && self.affected_rows.is_some_and(|rows| rows > 0)
     }
 }
 
@@ -1269,6 +1289,7 @@ impl MeasuredHazard {
 pub fn refuse_blocked(hazards: &[MeasuredHazard]) -> Result<(), DeclarativeError> {
     match hazards.iter().find(|hazard| hazard.blocks()) {
         Some(hazard) => Err(DeclarativeError::RowsBlockChange {
+            kind: hazard.kind,
             description: hazard.description.clone(),
             rows: hazard.affected_rows.unwrap_or_default(),
         }),
@@ -2257,13 +2278,16 @@ mod tests {
     }
 
     #[test]
-    fn only_enum_values_held_by_rows_block_a_plan() {
+    fn enum_values_held_and_constraints_broken_by_rows_block_a_plan() {
         assert!(hazard(HazardKind::RemoveEnumValue, Some(2)).blocks());
         assert!(!hazard(HazardKind::RemoveEnumValue, Some(0)).blocks());
         // An unknown count is asked about, not refused: the count query may read what the
         // plan creates first.
         assert!(!hazard(HazardKind::RemoveEnumValue, None).blocks());
-        assert!(!hazard(HazardKind::AddConstraint, Some(3)).blocks());
+        assert!(hazard(HazardKind::AddConstraint, Some(3)).blocks());
+        assert!(!hazard(HazardKind::AddConstraint, Some(0)).blocks());
+        assert!(!hazard(HazardKind::NarrowType, Some(3)).blocks());
+        assert!(!hazard(HazardKind::DropColumn, Some(3)).blocks());
         let held = [
             hazard(HazardKind::DropColumn, Some(1)),
             hazard(HazardKind::RemoveEnumValue, Some(2)),
