@@ -22,9 +22,9 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let url = config.url()?;
     let redacted = url.redacted();
+    let mut dev = Host::dev_for(config, url).await?;
     let opened = backend::open(url, config, Access::Existing).await?;
     let mut store = opened.store;
-    let mut dev = Host::dev(config, store.dialect().name()).await?;
     let (host, host_url) = match dev.as_mut() {
         Some(dev) => (dev.store.as_mut(), dev.url.clone()),
         None => (store.as_mut(), redacted.clone()),

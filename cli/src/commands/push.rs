@@ -63,9 +63,10 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     } else {
         Access::Create
     };
+    // Before the target is opened: a dev_url of the wrong engine must not create its file.
+    let mut dev = Host::dev_for(config, url).await?;
     let opened = backend::open(url, config, access).await?;
     let mut store = opened.store;
-    let mut dev = Host::dev(config, store.dialect().name()).await?;
 
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let owner = LockOwner::current(host, format!("godwit {}", env!("CARGO_PKG_VERSION")));

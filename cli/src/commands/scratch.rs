@@ -67,7 +67,9 @@ pub(super) struct Host {
 }
 
 impl Host {
-    /// The configured `dev_url`, if any, which must be of the `engine` being worked on.
+    /// The configured `dev_url`, if any, which must be of the `engine` being worked on. The
+    /// engines are compared by URL scheme before anything is opened, so a mismatch is a usage
+    /// error that touches neither server nor file.
     pub(super) async fn dev(
         config: &Config,
         engine: &'static str,
@@ -75,11 +77,7 @@ impl Host {
         let Some(dev_url) = config.dev_url() else {
             return Ok(None);
         };
-        let host = Host {
-            store: backend::open_scratch_host(dev_url, config).await?,
-            url: dev_url.redacted(),
-        };
-        let dev = host.store.dialect().name();
+        let dev = url::parse(dev_url.secret())?.feature();
         if dev != engine {
             return Err(CliError::DevUrlEngine {
                 dev_url: dev_url.redacted(),
@@ -87,7 +85,19 @@ impl Host {
                 target: engine,
             });
         }
-        Ok(Some(host))
+        Ok(Some(Host {
+            store: backend::open_scratch_host(dev_url, config).await?,
+            url: dev_url.redacted(),
+        }))
+    }
+
+    /// [`Host::dev`] for the engine of the database at `url`, decided from its scheme, so it
+    /// can run before that database is opened (or created).
+    pub(super) async fn dev_for(
+        config: &Config,
+        url: &DatabaseUrl,
+    ) -> Result<Option<Host>, CliError> {
+        Host::dev(config, url::parse(url.secret())?.feature()).await
     }
 
     /// A host for the engine of `url` when no database of it is needed: `dev_url` when set,
@@ -96,8 +106,7 @@ impl Host {
         config: &Config,
         url: &DatabaseUrl,
     ) -> Result<Host, CliError> {
-        let engine = url::parse(url.secret())?.feature();
-        if let Some(dev) = Host::dev(config, engine).await? {
+        if let Some(dev) = Host::dev_for(config, url).await? {
             return Ok(dev);
         }
         Ok(Host {
