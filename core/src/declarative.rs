@@ -1414,7 +1414,12 @@ pub async fn apply(store: &mut dyn Store, statements: &[Statement]) -> Result<()
                     tracing::warn!(%rollback, "rollback after a failed statement failed");
                 }
                 restore_after_failure(store, statements).await;
-                return Err(failed(at, cause, true, index));
+                // Settings of the connection before the transaction are set back, not kept.
+                let kept = statements[..index]
+                    .iter()
+                    .filter(|s| !s.session_setting)
+                    .count();
+                return Err(failed(at, cause, true, kept));
             }
         }
         store.commit().await?;

@@ -99,6 +99,11 @@ pub struct Statement {
     /// behind (an INVALID index after a failed concurrent build).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_hint: Option<String>,
+    /// It changes only the connection's state, and a later statement of the same plan sets it
+    /// back (SQLite's `PRAGMA foreign_keys = OFF` before a rebuild): no change to the database
+    /// stays behind it, even when the change fails.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub session_setting: bool,
 }
 
 impl Statement {
@@ -111,6 +116,7 @@ impl Statement {
             hazard: None,
             concurrent: false,
             failure_hint: None,
+            session_setting: false,
         }
     }
 
@@ -126,6 +132,7 @@ impl Statement {
             hazard: None,
             concurrent: false,
             failure_hint: None,
+            session_setting: false,
         }
     }
 
@@ -133,6 +140,15 @@ impl Statement {
     #[must_use]
     pub fn outside_transaction(mut self) -> Self {
         self.transactional = false;
+        self
+    }
+
+    /// The same statement as a [`Statement::session_setting`] that runs outside the
+    /// transaction.
+    #[must_use]
+    pub fn session_setting(mut self) -> Self {
+        self.transactional = false;
+        self.session_setting = true;
         self
     }
 

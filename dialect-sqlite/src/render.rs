@@ -277,7 +277,7 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
     // transaction, hence outside.
     let keys_off = !rebuilt.is_empty() || drops_tables;
     if keys_off {
-        statements.push(Statement::execute("PRAGMA foreign_keys = OFF").outside_transaction());
+        statements.push(Statement::execute("PRAGMA foreign_keys = OFF").session_setting());
     }
     // Rows may break a foreign key before anything runs (written while keys were off); a
     // rebuild must not add to them, but is not blamed for them: their count per table is
@@ -319,7 +319,7 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
         ));
     }
     if keys_off {
-        statements.push(Statement::execute("PRAGMA foreign_keys = ON").outside_transaction());
+        statements.push(Statement::execute("PRAGMA foreign_keys = ON").session_setting());
     }
     Ok(statements)
 }
