@@ -144,16 +144,24 @@ impl Context<'_> {
         let only_additions =
             remaining.peek().is_none() && from.values.iter().all(|v| to.values.contains(v));
         if only_additions {
+            // The additions run before the transaction that holds the renames, so a neighbour
+            // is named as it is then: by its old name when it is renamed.
+            let as_now = |label: &String| {
+                renamed
+                    .iter()
+                    .find(|(_, new)| new == label)
+                    .map_or_else(|| label.clone(), |(old, _)| old.clone())
+            };
             for (i, value) in to.values.iter().enumerate() {
                 if from.values.contains(value) {
                     continue;
                 }
                 let position = match i.checked_sub(1).and_then(|p| to.values.get(p)) {
-                    Some(previous) => format!(" AFTER {}", literal(previous)),
+                    Some(previous) => format!(" AFTER {}", literal(&as_now(previous))),
                     None => to
                         .values
                         .get(1)
-                        .map(|next| format!(" BEFORE {}", literal(next)))
+                        .map(|next| format!(" BEFORE {}", literal(&as_now(next))))
                         .unwrap_or_default(),
                 };
                 // Before PostgreSQL 12 ADD VALUE refuses to run in a transaction block, and

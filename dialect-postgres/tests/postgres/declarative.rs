@@ -529,6 +529,16 @@ cases! {
          CREATE TABLE t (id int, feeling mood DEFAULT 'minor');",
         labels("mood", &[("low", "minor"), ("medium", "normal"), ("high", "critical")]);
 
+    // The addition runs before the transaction with the rename, so its neighbour has its old
+    // name then.
+    rename_and_add_enum_values:
+        "CREATE TYPE workflow AS ENUM ('active', 'pending');
+         CREATE TABLE jobs (state workflow);
+         INSERT INTO jobs VALUES ('pending');" =>
+        "CREATE TYPE workflow AS ENUM ('active', 'waiting', 'archived');
+         CREATE TABLE jobs (state workflow);",
+        labels("workflow", &[("pending", "waiting")]);
+
     // Without a declared rename a changed label is a removal and an addition, never a guess.
     an_undeclared_label_change_is_not_a_rename:
         "CREATE TYPE mood AS ENUM ('sad', 'okay', 'happy');" =>
