@@ -738,6 +738,41 @@ fn rebuild_hazard(context: &Context<'_>, change: &TableChange) -> Option<Hazard>
             ));
         }
     }
+    // Checks and unique constraints name columns by their new names; with none renamed or
+    // added, the rows that break them can be counted in the table as it is.
+    if change.renamed_columns.is_empty() && change.added_columns.is_empty() {
+        for check in &change.added_checks {
+            found.push((
+                HazardKind::AddConstraint,
+                format!("adds CHECK ({}) to {table}", check.expression),
+                // A check holds unless its expression is false; NULL passes.
+                format!("NOT ({})", check.expression),
+            ));
+        }
+        let original = quote(context.original_name(table));
+        for unique in &change.added_uniques {
+            let columns = unique
+                .columns
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // NULLs are distinct in a SQLite unique constraint.
+            let not_null = unique
+                .columns
+                .iter()
+                .map(|c| format!(" AND {} IS NOT NULL", quote(c)))
+                .collect::<String>();
+            found.push((
+                HazardKind::AddConstraint,
+                format!("adds UNIQUE ({}) to {table}", unique.columns.join(", ")),
+                format!(
+                    "({columns}) IN (SELECT {columns} FROM {original} GROUP BY {columns} \
+                     HAVING count(*) > 1){not_null}"
+                ),
+            ));
+        }
+    }
     for column in &change.added_columns {
         if !column.nullable && column.default.is_none() && column.generated.is_none() {
             found.push((
