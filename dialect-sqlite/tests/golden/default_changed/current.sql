@@ -1,0 +1,1 @@
+CREATE TABLE items (id INTEGER PRIMARY KEY, state TEXT DEFAULT 'new', seen INTEGER);

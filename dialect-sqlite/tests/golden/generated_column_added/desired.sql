@@ -1,0 +1,1 @@
+CREATE TABLE boxes (id INTEGER PRIMARY KEY, w REAL, h REAL, area REAL GENERATED ALWAYS AS (w * h) VIRTUAL, perimeter REAL AS (2 * (w + h)) STORED);
