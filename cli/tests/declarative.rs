@@ -605,6 +605,8 @@ CREATE TABLE posts (
     title text NOT NULL DEFAULT 'untitled'
 );
 CREATE VIEW user_posts AS SELECT u.email, p.title FROM users u JOIN posts p ON p.user_id = u.id;
+CREATE MATERIALIZED VIEW post_counts AS SELECT user_id, count(*) AS posts FROM posts GROUP BY user_id;
+CREATE UNIQUE INDEX post_counts_user ON post_counts (user_id);
 ";
 
 #[test]
@@ -829,9 +831,7 @@ fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
         "CREATE TABLE notes (id int, owner text);
          ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
          CREATE POLICY own_notes ON notes USING (owner = current_user);
-         GRANT SELECT ON notes TO PUBLIC;
-         CREATE MATERIALIZED VIEW note_owners AS SELECT DISTINCT owner FROM notes;
-         CREATE INDEX note_owners_owner ON note_owners (owner);",
+         GRANT SELECT ON notes TO PUBLIC;",
     );
     let output = pg.run(&["push"]);
     assert_code(&output, 0);
@@ -840,13 +840,58 @@ fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
         "the schema creates row-level security on public.notes, which godwit does not manage: push leaves it out",
         "the schema creates row-level security policy own_notes on public.notes",
         "the schema creates privileges on public.notes",
-        "the schema creates index note_owners_owner on materialized view public.note_owners",
     ] {
         assert!(warnings.contains(expected), "{warnings}");
     }
     assert_eq!(
         pg.rows("SELECT relrowsecurity::text FROM pg_class WHERE relname = 'notes'"),
         [["false"]]
+    );
+}
+
+/// A materialized view with the unique index `REFRESH MATERIALIZED VIEW CONCURRENTLY` needs.
+const TOTALS: &str = "CREATE TABLE sales (id int PRIMARY KEY, region text NOT NULL, amount int);
+CREATE MATERIALIZED VIEW region_totals AS
+    SELECT region, sum(amount) AS total FROM sales GROUP BY region;
+CREATE UNIQUE INDEX region_totals_region ON region_totals (region);
+";
+
+/// Push creates a materialized view's index, keeps it, and `--skip-drops` keeps one the schema
+/// leaves out.
+#[test]
+fn postgres_push_indexes_a_materialized_view_so_it_refreshes_concurrently() {
+    let pg = PgProject::new();
+    pg.project.write("schema.sql", TOTALS);
+    assert_code(&pg.run(&["push"]), 0);
+    assert_eq!(
+        pg.rows("SELECT indexname::text FROM pg_indexes WHERE tablename = 'region_totals'"),
+        [["region_totals_region"]]
+    );
+    let again = pg.run(&["push"]);
+    assert_code(&again, 0);
+    assert!(stdout(&again).contains("no changes"), "{}", stdout(&again));
+    pg.rows("INSERT INTO sales VALUES (1, 'north', 5), (2, 'north', 7)");
+    pg.rows("REFRESH MATERIALIZED VIEW CONCURRENTLY region_totals");
+    assert_eq!(
+        pg.rows("SELECT region, total::text FROM region_totals"),
+        [["north", "12"]]
+    );
+
+    pg.rows("CREATE INDEX region_totals_total ON region_totals (total)");
+    let kept = pg.run(&["push", "--skip-drops"]);
+    assert_code(&kept, 0);
+    assert!(
+        stdout(&kept).contains(
+            "kept: index public.region_totals_total on public.region_totals \
+             (not in the schema; --skip-drops)"
+        ),
+        "{}",
+        stdout(&kept)
+    );
+    assert_code(&pg.run(&["push"]), 0);
+    assert_eq!(
+        pg.rows("SELECT indexname::text FROM pg_indexes WHERE tablename = 'region_totals'"),
+        [["region_totals_region"]]
     );
 }
 
@@ -858,6 +903,10 @@ fn postgres_inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
     let output = pg.run(&["inspect"]);
     assert_code(&output, 0);
     let sql = stdout(&output);
+    assert!(
+        sql.contains("CREATE UNIQUE INDEX post_counts_user ON public.post_counts"),
+        "{sql}"
+    );
     pg.project.write("inspected.sql", &sql);
 
     let copy = PgDatabase::create();

@@ -866,14 +866,8 @@ fn resolve_renames(
             to: to.to_string(),
         });
     }
-    let current_indexes = current
-        .tables
-        .iter()
-        .flat_map(|t| t.indexes.iter().map(|i| &i.name));
-    let desired_indexes = desired
-        .tables
-        .iter()
-        .flat_map(|t| t.indexes.iter().map(|i| &i.name));
+    let current_indexes = current.indexes().map(|i| &i.name);
+    let desired_indexes = desired.indexes().map(|i| &i.name);
     for (old, new) in &renames.indexes {
         let (Some(old), Some(new)) = (
             find_name(current_indexes.clone(), old),
@@ -1028,13 +1022,7 @@ pub fn resolve_requests(
             continue;
         }
         let index = name_of(&request.old).and_then(|wanted| {
-            find_name(
-                current
-                    .tables
-                    .iter()
-                    .flat_map(|t| t.indexes.iter().map(|i| &i.name)),
-                &wanted,
-            )
+            find_name(current.indexes().map(|i| &i.name), &wanted)
         });
         if let Some(old) = index {
             indexes.push((

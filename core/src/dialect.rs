@@ -243,9 +243,11 @@ pub enum HazardKind {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenderOptions {
-    /// Create and drop the indexes of tables that already exist without blocking writes to
-    /// them, as [`Statement::concurrent`] statements. Indexes of tables created by the same
-    /// change stay plain: nobody writes to those yet. Only for dialects whose
+    /// Create and drop the indexes of tables and materialized views that already exist
+    /// without blocking writes to them (a materialized view's refresh), as
+    /// [`Statement::concurrent`] statements. Indexes of tables created by the same change stay
+    /// plain: nobody writes to those yet. So do those of a materialized view the change
+    /// creates or recreates, which it gets in the same transaction. Only for dialects whose
     /// [`Capabilities::concurrent_indexes`] is set.
     #[serde(default)]
     pub concurrent_indexes: bool,

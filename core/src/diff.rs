@@ -457,6 +457,11 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     // Foreign keys and indexes of surviving tables.
     let mut fk_adds = Vec::new();
     let mut index_creates = Vec::new();
+    let index_renames: BTreeMap<Name, &Name> = renames
+        .indexes
+        .iter()
+        .map(|(old, new)| (key.name(old), new))
+        .collect();
     for (k, desired) in &desired_tables {
         let Some(current) = current_tables.get(k) else {
             for fk in &desired.foreign_keys {
@@ -491,46 +496,14 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
                 });
             }
         }
-        let index_renames: BTreeMap<Name, &Name> = renames
-            .indexes
-            .iter()
-            .map(|(old, new)| (key.name(old), new))
-            .collect();
-        for index in &current.indexes {
-            let new_name = index_renames.get(&key.name(&index.name)).copied();
-            let target_name = new_name.unwrap_or(&index.name);
-            match desired
-                .indexes
-                .iter()
-                .find(|d| key.name(&d.name) == key.name(target_name))
-            {
-                Some(d) if same_index(&key, index, d, new_name.is_some()) => {
-                    if new_name.is_some() {
-                        index_creates.push(Change::RenameIndex {
-                            from: index.name.clone(),
-                            index: d.clone(),
-                        });
-                    }
-                }
-                Some(d) => {
-                    early.push(Change::DropIndex(index.clone()));
-                    index_creates.push(Change::CreateIndex(d.clone()));
-                }
-                None => early.push(Change::DropIndex(index.clone())),
-            }
-        }
-        for index in &desired.indexes {
-            let exists = current.indexes.iter().any(|c| {
-                let target = index_renames
-                    .get(&key.name(&c.name))
-                    .copied()
-                    .unwrap_or(&c.name);
-                key.name(target) == key.name(&index.name)
-            });
-            if !exists {
-                index_creates.push(Change::CreateIndex(index.clone()));
-            }
-        }
+        index_changes(
+            &key,
+            &current.indexes,
+            &desired.indexes,
+            &index_renames,
+            &mut early,
+            &mut index_creates,
+        );
     }
 
     // Types and namespaces that must exist before tables use them.
@@ -659,11 +632,27 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
 
     late.extend(index_creates);
     late.extend(fk_adds);
+    // A materialized view gets its indexes once it is created; one that stays changes its
+    // indexes as a table does.
     for view in views_in_dependency_order(&to.views, &key) {
         let k = key.name(&view.name);
-        let existed = from.views.iter().any(|v| key.name(&v.name) == k);
-        if !existed || recreated_views.contains(&k) {
-            late.push(Change::CreateView(view.clone()));
+        let current = from.views.iter().find(|v| key.name(&v.name) == k);
+        match current {
+            Some(current) if !recreated_views.contains(&k) => index_changes(
+                &key,
+                &current.indexes,
+                &view.indexes,
+                &index_renames,
+                &mut early,
+                &mut late,
+            ),
+            _ => {
+                late.push(Change::CreateView(View {
+                    indexes: Vec::new(),
+                    ..view.clone()
+                }));
+                late.extend(view.indexes.iter().cloned().map(Change::CreateIndex));
+            }
         }
     }
     for trigger in &to.triggers {
@@ -734,6 +723,50 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     changes.extend(comments);
     changes.extend(final_drops);
     changes
+}
+
+/// The changes that turn `current`, the indexes of a table or materialized view that stays,
+/// into `desired`: drops (of indexes removed or changed) go to `drops`, renames and creates to
+/// `creates`.
+fn index_changes(
+    key: &Keyed,
+    current: &[Index],
+    desired: &[Index],
+    renames: &BTreeMap<Name, &Name>,
+    drops: &mut Vec<Change>,
+    creates: &mut Vec<Change>,
+) {
+    for index in current {
+        let new_name = renames.get(&key.name(&index.name)).copied();
+        let target_name = new_name.unwrap_or(&index.name);
+        match desired
+            .iter()
+            .find(|d| key.name(&d.name) == key.name(target_name))
+        {
+            Some(d) if same_index(key, index, d, new_name.is_some()) => {
+                if new_name.is_some() {
+                    creates.push(Change::RenameIndex {
+                        from: index.name.clone(),
+                        index: d.clone(),
+                    });
+                }
+            }
+            Some(d) => {
+                drops.push(Change::DropIndex(index.clone()));
+                creates.push(Change::CreateIndex(d.clone()));
+            }
+            None => drops.push(Change::DropIndex(index.clone())),
+        }
+    }
+    for index in desired {
+        let exists = current.iter().any(|c| {
+            let target = renames.get(&key.name(&c.name)).copied().unwrap_or(&c.name);
+            key.name(target) == key.name(&index.name)
+        });
+        if !exists {
+            creates.push(Change::CreateIndex(index.clone()));
+        }
+    }
 }
 
 /// Whether `function` takes or returns the type called `name`, going by the words of its
@@ -1090,6 +1123,7 @@ pub(crate) mod tests {
             query: format!("SELECT * FROM {on}"),
             definition: format!("CREATE VIEW {name} AS SELECT * FROM {on}"),
             depends_on: vec![Name::bare(on)],
+            indexes: Vec::new(),
         }
     }
 
@@ -1240,6 +1274,51 @@ pub(crate) mod tests {
         to.views = from.views.clone();
         let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
         assert_eq!(kinds(&changes), ["alter_table"]);
+    }
+
+    #[test]
+    fn a_materialized_view_gets_its_indexes_after_it_and_changes_them_in_place() {
+        let plain = |from: &Schema, to: &Schema| {
+            kinds(&diff(from, to, &Renames::default(), DiffOptions::default()))
+        };
+        let mut from = schema(vec![table("t", &[("id", "integer"), ("n", "integer")])]);
+        from.views = vec![View {
+            materialized: true,
+            indexes: vec![index("mv_id", "mv", "id")],
+            ..view("mv", "t")
+        }];
+        let empty = Schema::default();
+        assert_eq!(
+            plain(&empty, &from),
+            ["create_table", "create_view", "create_index"]
+        );
+        let created = diff(&empty, &from, &Renames::default(), DiffOptions::default());
+        assert!(matches!(&created[1], Change::CreateView(v) if v.indexes.is_empty()));
+
+        let mut to = from.clone();
+        to.views[0].indexes = vec![index("mv_n", "mv", "n"), index("mv_renamed", "mv", "id")];
+        let renames = Renames {
+            indexes: vec![(Name::bare("mv_id"), Name::bare("mv_renamed"))],
+            ..Renames::default()
+        };
+        let changes = diff(&from, &to, &renames, DiffOptions::default());
+        assert_eq!(kinds(&changes), ["rename_index", "create_index"]);
+        to.views[0].indexes.clear();
+        assert_eq!(plain(&from, &to), ["drop_index"]);
+
+        // Recreated for its own change or for its table's: the index comes back after it.
+        let mut to = from.clone();
+        to.views[0].definition.push_str(" WHERE id > 0");
+        assert_eq!(
+            plain(&from, &to),
+            ["drop_view", "create_view", "create_index"]
+        );
+        let mut to = from.clone();
+        to.tables[0].columns.push(Column::new("x", "text"));
+        assert_eq!(
+            plain(&from, &to),
+            ["drop_view", "alter_table", "create_view", "create_index"]
+        );
     }
 
     #[test]

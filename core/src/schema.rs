@@ -103,6 +103,9 @@ impl Schema {
             table.normalize();
         }
         self.views.sort_by(|a, b| a.name.cmp(&b.name));
+        for view in &mut self.views {
+            view.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         self.triggers
             .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.comments.sort_by(|a, b| a.on.cmp(&b.on));
@@ -112,6 +115,12 @@ impl Schema {
     /// The table called `name`.
     pub fn table(&self, name: &Name) -> Option<&Table> {
         self.tables.iter().find(|t| &t.name == name)
+    }
+
+    /// Every index: those of tables, then those of materialized views.
+    pub fn indexes(&self) -> impl Iterator<Item = &Index> + Clone {
+        (self.tables.iter().flat_map(|t| &t.indexes))
+            .chain(self.views.iter().flat_map(|v| &v.indexes))
     }
 }
 
@@ -508,6 +517,10 @@ pub struct View {
     /// change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Name>,
+    /// Indexes of a materialized view (PostgreSQL); a plain view has none. A unique one is
+    /// what `REFRESH MATERIALIZED VIEW CONCURRENTLY` needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
 }
 
 /// A trigger.

@@ -48,6 +48,16 @@ fn managed_table() -> String {
     )
 }
 
+/// The tables and materialized views whose indexes godwit manages, as a filter on `c`
+/// (`pg_class`) and `n` (its namespace). A materialized view is never one of godwit's tables.
+fn indexed_relation() -> String {
+    format!(
+        "(c.relkind IN ('r', 'p') AND c.relname NOT IN {GODWIT_TABLES} OR c.relkind = 'm') \
+         AND {USER_SCHEMA} AND {}",
+        not_from_extension("pg_class", "c.oid")
+    )
+}
+
 /// JSON array text of the names of `attnums` (an `int2[]`) of relation `rel`, in key order.
 fn column_names(attnums: &str, rel: &str) -> String {
     format!(
@@ -60,6 +70,7 @@ fn column_names(attnums: &str, rel: &str) -> String {
 /// The queries, in the order [`schema_from_catalog`] reads their results.
 pub(crate) fn queries() -> Vec<String> {
     let table = managed_table();
+    let indexed = indexed_relation();
     vec![
         // 0: schemas besides `public`, which every database has.
         format!(
@@ -187,23 +198,25 @@ pub(crate) fn queries() -> Vec<String> {
             column_names("k.conkey", "k.conrelid"),
             column_names("k.confkey", "k.confrelid")
         ),
-        // 9: indexes that do not implement a constraint, and are not a partition's copy of its
-        // parent's index. An INVALID index (left by a failed or running concurrent build) is
-        // left out: it is not there for queries, so the schema does not have it yet, and a
-        // change that builds it again fails on its name instead of finding nothing to do.
+        // 9: indexes of tables and materialized views that do not implement a constraint, and
+        // are not a partition's copy of its parent's index. An INVALID index (left by a failed
+        // or running concurrent build) is left out: it is not there for queries, so the schema
+        // does not have it yet, and a change that builds it again fails on its name instead of
+        // finding nothing to do.
         format!(
             "SELECT n.nspname::text, ic.relname::text, c.relname::text, i.indisunique::int, \
              pg_catalog.pg_get_indexdef(i.indexrelid), \
              (SELECT json_agg(pg_catalog.pg_get_indexdef(i.indexrelid, g.k, true) ORDER BY g.k) \
               FROM generate_series(1, i.indnkeyatts) AS g(k))::text, \
              to_json(i.indoption::int2[])::text, \
-             pg_catalog.pg_get_expr(i.indpred, i.indrelid), am.amname::text \
+             pg_catalog.pg_get_expr(i.indpred, i.indrelid), am.amname::text, \
+             (c.relkind = 'm')::int \
              FROM pg_catalog.pg_index AS i \
              JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid \
              JOIN pg_catalog.pg_am AS am ON am.oid = ic.relam \
              JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-             WHERE {table} AND i.indisvalid \
+             WHERE {indexed} AND i.indisvalid \
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS k \
                  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid \
                  AND k.contype IN ('p', 'u', 'x')) \
@@ -246,7 +259,7 @@ pub(crate) fn queries() -> Vec<String> {
                  AND d.objoid = ic.oid AND d.objsubid = 0 \
              JOIN pg_catalog.pg_index AS i ON i.indexrelid = ic.oid \
              JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid \
-             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace WHERE {table} \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace WHERE {indexed} \
              UNION ALL \
              SELECT 'constraint', n.nspname::text, c.relname::text, k.conname::text, d.description \
              FROM pg_catalog.pg_description AS d \
@@ -293,8 +306,8 @@ pub(crate) fn queries() -> Vec<String> {
             type_ = not_from_extension("pg_type", "t.oid"),
         ),
         // 13: what the model does not carry: row-level security and its policies, privileges
-        // granted on tables, views and sequences, rules other than those of views, extended
-        // statistics, and indexes on materialized views.
+        // granted on tables, views and sequences, rules other than those of views, and
+        // extended statistics.
         format!(
             "SELECT 'row-level security policy', format('%I on %I.%I', p.polname, n.nspname, c.relname) \
              FROM pg_catalog.pg_policy AS p JOIN pg_catalog.pg_class AS c ON c.oid = p.polrelid \
@@ -317,13 +330,6 @@ pub(crate) fn queries() -> Vec<String> {
              SELECT 'extended statistics', format('%I.%I', n.nspname, s.stxname) \
              FROM pg_catalog.pg_statistic_ext AS s \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = s.stxnamespace WHERE {USER_SCHEMA} \
-             UNION ALL \
-             SELECT 'index', \
-                 format('%I on materialized view %I.%I', ic.relname, n.nspname, c.relname) \
-             FROM pg_catalog.pg_index AS i JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid \
-             JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid \
-             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-             WHERE c.relkind = 'm' AND {USER_SCHEMA} AND {class} \
              ORDER BY 1, 2",
             class = not_from_extension("pg_class", "c.oid"),
         ),
@@ -446,15 +452,10 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         schema.tables.push(table);
     }
     // Tables by name, for the rows of their columns, constraints and indexes.
-    let positions: HashMap<Name, usize> = schema
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.clone(), i))
-        .collect();
+    let positions = positions_of(schema.tables.iter().map(|t| &t.name));
     for row in &columns {
         let r = Reader::new(row, "columns");
-        let table = table_mut(&mut schema.tables, &positions, r.name(0, 1)?)?;
+        let table = relation_mut(&mut schema.tables, &positions, r.name(0, 1)?, "table")?;
         let identity = match r.text(8)?.as_str() {
             "" => None,
             code => Some(Identity {
@@ -476,7 +477,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
     }
     for row in &constraints {
         let r = Reader::new(row, "constraints");
-        let table = table_mut(&mut schema.tables, &positions, r.name(0, 1)?)?;
+        let table = relation_mut(&mut schema.tables, &positions, r.name(0, 1)?, "table")?;
         let name = r.text(2)?;
         let definition = r.text(4)?;
         let columns: Vec<String> = r.json_list(5)?;
@@ -523,25 +524,6 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             }),
         }
     }
-    for row in &indexes {
-        let r = Reader::new(row, "indexes");
-        let table = table_mut(&mut schema.tables, &positions, r.name(0, 2)?)?;
-        let keys: Vec<String> = r.json_list(5)?;
-        let options: Vec<i64> = r.json(6)?.unwrap_or_default();
-        let method = r.text(8)?;
-        table.indexes.push(Index {
-            name: r.name(0, 1)?,
-            unique: r.flag(3)?,
-            keys: keys
-                .into_iter()
-                .enumerate()
-                .map(|(i, key)| with_ordering(key, options.get(i).copied().unwrap_or(0)))
-                .collect(),
-            predicate: r.opt_text(7)?,
-            method: (method != "btree").then_some(method),
-            definition: r.text(4)?,
-        });
-    }
     for row in &views {
         let r = Reader::new(row, "views");
         let name = r.name(0, 1)?;
@@ -568,6 +550,32 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             materialized,
             query,
             depends_on,
+            indexes: Vec::new(),
+        });
+    }
+    let views_by_name = positions_of(schema.views.iter().map(|v| &v.name));
+    for row in &indexes {
+        let r = Reader::new(row, "indexes");
+        let on = r.name(0, 2)?;
+        let indexes = if r.flag(9)? {
+            &mut relation_mut(&mut schema.views, &views_by_name, on, "materialized view")?.indexes
+        } else {
+            &mut relation_mut(&mut schema.tables, &positions, on, "table")?.indexes
+        };
+        let keys: Vec<String> = r.json_list(5)?;
+        let options: Vec<i64> = r.json(6)?.unwrap_or_default();
+        let method = r.text(8)?;
+        indexes.push(Index {
+            name: r.name(0, 1)?,
+            unique: r.flag(3)?,
+            keys: keys
+                .into_iter()
+                .enumerate()
+                .map(|(i, key)| with_ordering(key, options.get(i).copied().unwrap_or(0)))
+                .collect(),
+            predicate: r.opt_text(7)?,
+            method: (method != "btree").then_some(method),
+            definition: r.text(4)?,
         });
     }
     for row in &triggers {
@@ -620,17 +628,28 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
     Ok(schema)
 }
 
-fn table_mut<'a>(
-    tables: &'a mut [Table],
+/// Where each of `names` stands in its list.
+fn positions_of<'a>(names: impl Iterator<Item = &'a Name>) -> HashMap<Name, usize> {
+    names
+        .cloned()
+        .enumerate()
+        .map(|(i, name)| (name, i))
+        .collect()
+}
+
+/// The table or view called `name`, by the positions of their names.
+fn relation_mut<'a, T>(
+    relations: &'a mut [T],
     positions: &HashMap<Name, usize>,
     name: Name,
-) -> Result<&'a mut Table, RenderError> {
+    kind: &str,
+) -> Result<&'a mut T, RenderError> {
     positions
         .get(&name)
-        .and_then(|&i| tables.get_mut(i))
+        .and_then(|&i| relations.get_mut(i))
         .ok_or_else(|| {
             RenderError::Impossible(format!(
-                "the catalog changed while it was read: table {name} appeared; run again"
+                "the catalog changed while it was read: {kind} {name} appeared; run again"
             ))
         })
 }

@@ -30,9 +30,9 @@
 //! server where it has it). Managed: schemas, extensions, enums, domains, sequences, functions
 //! and procedures, tables (columns with defaults, collations, identity, stored generated
 //! expressions and `serial`; primary keys, unique, check, exclusion and foreign keys;
-//! partitioning), indexes, views, materialized views, triggers and comments. Not managed:
-//! privileges, row security policies, rules, composite and range types, aggregates, operators,
-//! foreign tables, table storage options and tablespaces, indexes of materialized views.
+//! partitioning), indexes, views, materialized views and their indexes, triggers and
+//! comments. Not managed: privileges, row security policies, rules, composite and range types,
+//! aggregates, operators, foreign tables, table storage options and tablespaces.
 //! Introspection needs PostgreSQL 12 or newer (generated columns); turning a generated column
 //! into an ordinary one needs 13.
 //!

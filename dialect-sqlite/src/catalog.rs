@@ -368,6 +368,7 @@ fn read_views_and_triggers(rows: &[Row], schema: &mut Schema) -> Result<(), Rend
             // text of their expressions, so spacing is part of what a view means.
             definition,
             depends_on,
+            indexes: Vec::new(),
         });
     }
     Ok(())

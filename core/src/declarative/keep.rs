@@ -23,7 +23,7 @@ use super::{ChangePlan, plan_changes, resolve_renames};
 use crate::dialect::{Dialect, RenderOptions};
 use crate::diff::{DiffOptions, Keyed, Renames, after_renames, exists, renamed_fk};
 use crate::error::Error;
-use crate::schema::{Comment, Name, Schema, Table, Trigger, Unique};
+use crate::schema::{Comment, Index, Name, Schema, Table, Trigger, Unique, View};
 
 /// An object of the database that the desired schema does not declare, which
 /// [`keep_undeclared`] keeps rather than drops.
@@ -335,16 +335,42 @@ pub fn keep_undeclared(
             });
         }
     }
-    keep_each(
-        &current.views,
-        &mut merged.views,
-        &mut kept,
-        |view| declared.relations.contains(&key.name(&view.name)),
-        |view| Kept::View {
-            name: view.name.clone(),
-            materialized: view.materialized,
-        },
-    );
+    for view in &current.views {
+        let same = |v: &&mut View| key.name(&v.name) == key.name(&view.name);
+        if let Some(target) = merged.views.iter_mut().find(same) {
+            // Indexes stay only on what is still a materialized view.
+            if target.materialized {
+                kept.extend(keep_indexes(
+                    &key,
+                    &declared,
+                    renames,
+                    &view.indexes,
+                    &target.name,
+                    &mut target.indexes,
+                ));
+            }
+        } else if !declared.relations.contains(&key.name(&view.name)) {
+            // Its indexes come back through the rule for a declared view, so that none of them
+            // takes a name the schema uses.
+            let mut whole = View {
+                indexes: Vec::new(),
+                ..view.clone()
+            };
+            keep_indexes(
+                &key,
+                &declared,
+                renames,
+                &view.indexes,
+                &view.name,
+                &mut whole.indexes,
+            );
+            merged.views.push(whole);
+            kept.push(Kept::View {
+                name: view.name.clone(),
+                materialized: view.materialized,
+            });
+        }
+    }
     for trigger in &current.triggers {
         let table = new_name(&trigger.table);
         let same = |t: &Trigger| {
@@ -423,9 +449,9 @@ struct Declared {
 impl Declared {
     fn new(key: &Keyed, desired: &Schema) -> Self {
         let mut relations = BTreeSet::new();
+        relations.extend(desired.indexes().map(|i| key.name(&i.name)));
         for table in &desired.tables {
             relations.insert(key.name(&table.name));
-            relations.extend(table.indexes.iter().map(|i| key.name(&i.name)));
             let constraints = (table.primary_key.iter().map(|k| &k.name))
                 .chain(table.uniques.iter().map(|u| &u.name))
                 .chain(table.other_constraints.iter().map(|c| &c.name));
@@ -578,24 +604,47 @@ impl Tables<'_> {
                 target.foreign_keys.push(fk);
             }
         }
-        for index in &current.indexes {
-            let name = (self.renames.indexes.iter())
-                .find(|(old, _)| key.name(old) == key.name(&index.name))
-                .map_or(&index.name, |(_, new)| new);
-            if !self.declared.relations.contains(&key.name(name)) {
-                target.indexes.push(index.clone());
-                kept.push(Kept::Index {
-                    table: table.clone(),
-                    name: index.name.clone(),
-                });
-            }
-        }
+        kept.extend(keep_indexes(
+            key,
+            self.declared,
+            self.renames,
+            &current.indexes,
+            &table,
+            &mut target.indexes,
+        ));
         let columns = kept_columns.into_iter().map(|c| Kept::Column {
             table: table.clone(),
             name: c.name,
         });
         columns.chain(kept).collect()
     }
+}
+
+/// Add to `target`, the indexes of the desired table or materialized view `on`, the indexes
+/// of `current` (those it has now) whose names, after the declared renames, the schema does
+/// not use, and list them.
+fn keep_indexes(
+    key: &Keyed,
+    declared: &Declared,
+    renames: &Renames,
+    current: &[Index],
+    on: &Name,
+    target: &mut Vec<Index>,
+) -> Vec<Kept> {
+    let mut kept = Vec::new();
+    for index in current {
+        let name = (renames.indexes.iter())
+            .find(|(old, _)| key.name(old) == key.name(&index.name))
+            .map_or(&index.name, |(_, new)| new);
+        if !declared.relations.contains(&key.name(name)) {
+            target.push(index.clone());
+            kept.push(Kept::Index {
+                table: on.clone(),
+                name: index.name.clone(),
+            });
+        }
+    }
+    kept
 }
 
 /// Add to `merged` each object of `current` that is not `declared`, and list it as `kept`
@@ -759,6 +808,36 @@ mod tests {
         assert_eq!(kept, ["view names"]);
         assert_eq!(kinds(&changes), ["drop_view", "create_view"]);
         assert!(matches!(&changes[0], Change::DropView(v) if v.name.name == "ids"));
+    }
+
+    #[test]
+    fn undeclared_indexes_of_a_materialized_view_are_kept_and_come_back_when_it_is_recreated() {
+        let mut current = with_tables(vec![table("users", &["id", "name"])]);
+        current.views = vec![View {
+            materialized: true,
+            definition: "CREATE MATERIALIZED VIEW names AS SELECT * FROM users".into(),
+            indexes: vec![index("names_id", "names", "id")],
+            ..view("names", "users")
+        }];
+        let mut desired = current.clone();
+        desired.views[0].indexes.clear();
+        let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
+        assert_eq!(kept, ["index names_id on names"]);
+        assert!(changes.is_empty(), "{changes:?}");
+
+        desired.views[0].definition.push_str(" WHERE id > 0");
+        let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
+        assert_eq!(kept, ["index names_id on names"]);
+        assert_eq!(
+            kinds(&changes),
+            ["drop_view", "create_view", "create_index"]
+        );
+
+        // A plain view in its place has no indexes to keep.
+        desired.views[0] = view("names", "users");
+        let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
+        assert!(kept.is_empty(), "{kept:?}");
+        assert_eq!(kinds(&changes), ["drop_view", "create_view"]);
     }
 
     #[test]
@@ -998,6 +1077,7 @@ mod tests {
         }];
         schema.views = vec![View {
             materialized: true,
+            indexes: vec![index("emails_id", "emails", "id")],
             ..view("emails", "users")
         }];
         schema.triggers = vec![Trigger {

@@ -214,14 +214,17 @@ pub(crate) fn exists(schema: &Schema, on: &CommentTarget) -> bool {
         }
         CommentTarget::Type { name } => schema.enums.iter().any(|e| &e.name == name),
         CommentTarget::Domain { name } => schema.domains.iter().any(|d| &d.name == name),
-        CommentTarget::Index { name } => schema.tables.iter().any(|t| {
-            t.indexes.iter().any(|i| &i.name == name)
-                || (t.name.schema == name.schema
-                    && (t.primary_key.as_ref().and_then(|k| k.name.as_ref()) == Some(&name.name)
-                        || t.uniques
-                            .iter()
-                            .any(|u| u.name.as_ref() == Some(&name.name))))
-        }),
+        CommentTarget::Index { name } => {
+            schema.indexes().any(|i| &i.name == name)
+                || schema.tables.iter().any(|t| {
+                    t.name.schema == name.schema
+                        && (t.primary_key.as_ref().and_then(|k| k.name.as_ref())
+                            == Some(&name.name)
+                            || t.uniques
+                                .iter()
+                                .any(|u| u.name.as_ref() == Some(&name.name)))
+                })
+        }
         CommentTarget::Sequence { name } => schema.sequences.iter().any(|s| &s.name == name),
     }
 }

@@ -12,7 +12,7 @@
 //! as unchanged. Where it matches the first (a database built from the same file by hand),
 //! nothing changes either.
 
-use crate::schema::{Schema, Table};
+use crate::schema::{Index, Schema, Table};
 
 /// `desired` with the objects whose `settled` spelling (the desired schema created again from
 /// its rendering) is what `current` holds taken from `settled`.
@@ -22,6 +22,9 @@ pub fn adopt_spellings(mut desired: Schema, settled: &Schema, current: &Schema) 
             adopt_in_table(table, again, now);
         }
     }
+    // A view's indexes are objects of their own: each keeps the spelling it adopts below, not
+    // the one the view it is on would bring along.
+    let declared: Vec<Vec<Index>> = desired.views.iter().map(|v| v.indexes.clone()).collect();
     adopt(
         &mut desired.views,
         &settled.views,
@@ -29,6 +32,14 @@ pub fn adopt_spellings(mut desired: Schema, settled: &Schema, current: &Schema) 
         |a, b| a.name == b.name,
         |a, b| a.definition == b.definition,
     );
+    for (view, indexes) in desired.views.iter_mut().zip(declared) {
+        view.indexes = indexes;
+        let again = settled.views.iter().find(|v| v.name == view.name);
+        let now = current.views.iter().find(|v| v.name == view.name);
+        if let (Some(again), Some(now)) = (again, now) {
+            adopt_indexes(&mut view.indexes, &again.indexes, &now.indexes);
+        }
+    }
     adopt(
         &mut desired.triggers,
         &settled.triggers,
@@ -67,6 +78,10 @@ fn adopt<'a, T: Clone>(
     }
 }
 
+fn adopt_indexes(mine: &mut [Index], again: &[Index], now: &[Index]) {
+    adopt(mine, again, now, |a, b| a.name == b.name, |a, b| a == b);
+}
+
 fn adopt_in_table(table: &mut Table, again: &Table, now: &Table) {
     adopt(
         &mut table.checks,
@@ -82,13 +97,7 @@ fn adopt_in_table(table: &mut Table, again: &Table, now: &Table) {
         |a, b| a.name == b.name,
         |a, b| a == b,
     );
-    adopt(
-        &mut table.indexes,
-        &again.indexes,
-        &now.indexes,
-        |a, b| a.name == b.name,
-        |a, b| a == b,
-    );
+    adopt_indexes(&mut table.indexes, &again.indexes, &now.indexes);
     for column in &mut table.columns {
         let (Some(again), Some(now)) = (again.column(&column.name), now.column(&column.name))
         else {

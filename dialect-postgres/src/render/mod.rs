@@ -15,8 +15,8 @@
 //!   what else may use it (domains, functions) cannot be seen from here, so a check stops the
 //!   change before anything is lost if anything remains;
 //! - with [`RenderOptions::concurrent_indexes`], an index change is concurrent only when its
-//!   table exists before the change, is not partitioned, and no foreign key this change adds or
-//!   drops may rely on the index.
+//!   table (or materialized view) exists before the change and after it, is not partitioned,
+//!   and no foreign key this change adds or drops may rely on the index.
 
 mod sql;
 mod table;
@@ -137,6 +137,13 @@ impl Context<'_> {
         self.changes
             .iter()
             .any(|c| matches!(c, Change::DropTable(t) if &t.name == name))
+    }
+
+    /// Whether this change creates, or drops (and maybe creates again), the view `name`.
+    fn view_replaced(&self, name: &Name) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::CreateView(v) | Change::DropView(v) if &v.name == name))
     }
 
     fn sequence_mentioned(&self, text: &str) -> bool {
@@ -466,11 +473,13 @@ impl Context<'_> {
     /// Whether to create or drop `index` concurrently: when asked to, and when that is
     /// possible and safe. PostgreSQL cannot build or drop an index of a partitioned table
     /// concurrently; an index of a table this change creates or drops has nobody to block. A
-    /// unique index may be what a foreign key of this change references: the key is added (or
-    /// dropped) in the transaction, which needs the index built before it (or dropped after
-    /// it), so such an index stays in the transaction. Which columns a key needs is not
-    /// compared; any key to the index's table keeps a unique index plain, which only costs a
-    /// lock.
+    /// materialized view this change creates, or drops and creates again, gets its indexes in
+    /// the same transaction, so that it is never without the unique index a
+    /// `REFRESH MATERIALIZED VIEW CONCURRENTLY` needs. A unique index may be what a foreign
+    /// key of this change references: the key is added (or dropped) in the transaction, which
+    /// needs the index built before it (or dropped after it), so such an index stays in the
+    /// transaction. Which columns a key needs is not compared; any key to the index's table
+    /// keeps a unique index plain, which only costs a lock.
     fn index_concurrently(&self, index: &Index) -> bool {
         if !self.options.concurrent_indexes {
             return false;
@@ -485,7 +494,11 @@ impl Context<'_> {
             }
             _ => false,
         });
-        !partitioned && !self.table_created(&table) && !self.table_dropped(&table) && !key_relies
+        !partitioned
+            && !self.table_created(&table)
+            && !self.table_dropped(&table)
+            && !self.view_replaced(&table)
+            && !key_relies
     }
 
     fn index_recreated(&self, index: &Index) -> bool {

@@ -585,6 +585,53 @@ cases! {
          CREATE MATERIALIZED VIEW totals AS SELECT sum(n) AS total, count(*) AS rows FROM t;
          CREATE MATERIALIZED VIEW ids AS SELECT id FROM t;";
 
+    // Indexes of a materialized view are its own: added and dropped on it as on a table.
+    materialized_view_gets_an_index:
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW totals AS SELECT id, sum(n) AS total FROM t GROUP BY id;
+         INSERT INTO t VALUES (1, 2), (1, 3), (2, 4);" =>
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW totals AS SELECT id, sum(n) AS total FROM t GROUP BY id;
+         CREATE UNIQUE INDEX totals_id ON totals (id);
+         CREATE INDEX totals_big ON totals (total) WHERE total > 4;
+         COMMENT ON INDEX totals_id IS 'for REFRESH ... CONCURRENTLY';";
+
+    materialized_view_loses_an_index:
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW totals AS SELECT id, sum(n) AS total FROM t GROUP BY id;
+         CREATE UNIQUE INDEX totals_id ON totals (id);
+         CREATE INDEX totals_total ON totals (total);" =>
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW totals AS SELECT id, sum(n) AS total FROM t GROUP BY id;
+         CREATE UNIQUE INDEX totals_id ON totals (id);";
+
+    // A materialized view created again (its query changed, or the table it reads) comes back
+    // with its indexes and their comments, in the same transaction.
+    materialized_view_redefined_keeps_its_unique_index:
+        "CREATE TABLE t (id int, n int, note text);
+         CREATE MATERIALIZED VIEW totals AS SELECT id, sum(n) AS total FROM t GROUP BY id;
+         CREATE UNIQUE INDEX totals_id ON totals (id);
+         COMMENT ON INDEX totals_id IS 'for REFRESH ... CONCURRENTLY';
+         CREATE MATERIALIZED VIEW notes AS SELECT id, note FROM t;
+         CREATE UNIQUE INDEX notes_id ON notes (id);
+         INSERT INTO t VALUES (1, 2, 'a'), (2, 4, 'b');" =>
+        "CREATE TABLE t (id int, n int, note varchar(20));
+         CREATE MATERIALIZED VIEW totals AS SELECT id, sum(n) AS total, count(*) AS rows FROM t GROUP BY id;
+         CREATE UNIQUE INDEX totals_id ON totals (id);
+         COMMENT ON INDEX totals_id IS 'for REFRESH ... CONCURRENTLY';
+         CREATE MATERIALIZED VIEW notes AS SELECT id, note FROM t;
+         CREATE UNIQUE INDEX notes_id ON notes (id);";
+
+    // Renamed like a table's index when declared.
+    materialized_view_index_renamed:
+        "CREATE TABLE t (id int);
+         CREATE MATERIALIZED VIEW ids AS SELECT id FROM t;
+         CREATE UNIQUE INDEX ids_old ON ids (id);" =>
+        "CREATE TABLE t (id int);
+         CREATE MATERIALIZED VIEW ids AS SELECT id FROM t;
+         CREATE UNIQUE INDEX ids_id ON ids (id);",
+        renames(&[], &[], &[("ids_old", "ids_id")]);
+
     triggers_and_functions:
         "CREATE TABLE t (id int, updated timestamptz);
          CREATE FUNCTION old_helper(a int, b text) RETURNS int LANGUAGE sql AS 'SELECT a';
@@ -799,6 +846,23 @@ cases! {
          CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
          CREATE INDEX events_at ON events (at);
          CREATE INDEX events_2024_id ON events_2024 (id);";
+
+    // A materialized view that stays gets and loses indexes concurrently; one created, or
+    // created again, gets them in the transaction that creates it.
+    concurrent_materialized_view_indexes:
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW stays AS SELECT id, n FROM t;
+         CREATE INDEX stays_n ON stays (n);
+         CREATE MATERIALIZED VIEW redone AS SELECT id FROM t;
+         CREATE UNIQUE INDEX redone_id ON redone (id);
+         INSERT INTO t VALUES (1, 1);" =>
+        "CREATE TABLE t (id int, n int);
+         CREATE MATERIALIZED VIEW stays AS SELECT id, n FROM t;
+         CREATE UNIQUE INDEX stays_id ON stays (id);
+         CREATE MATERIALIZED VIEW redone AS SELECT id, n FROM t;
+         CREATE UNIQUE INDEX redone_id ON redone (id);
+         CREATE MATERIALIZED VIEW fresh AS SELECT n FROM t;
+         CREATE INDEX fresh_n ON fresh (n);";
 }
 
 /// The columns of every table move to the rebuilt type; a domain over it cannot be seen
@@ -1064,6 +1128,8 @@ async fn an_inspected_schema_recreates_itself() {
                  FOR EACH ROW EXECUTE FUNCTION app.stamp();
              CREATE VIEW app.open_tasks AS SELECT id, title FROM app.tasks WHERE status = 'new';
              CREATE MATERIALIZED VIEW app.counts AS SELECT owner, count(*) FROM app.tasks GROUP BY owner;
+             CREATE UNIQUE INDEX counts_owner ON app.counts (owner);
+             COMMENT ON INDEX app.counts_owner IS 'for REFRESH ... CONCURRENTLY';
              COMMENT ON TABLE app.tasks IS 'work to do';
              COMMENT ON COLUMN app.tasks.title IS 'what to do';",
         )
