@@ -24,7 +24,7 @@ const TASKS: &[(&str, &str)] = &[
         "bench [declarative] [sqlite|postgres]",
         "Time `godwit migrate` on 1,000 generated migrations against sqlite3/psql running \
          the same SQL; with `declarative`, introspection and push --dry-run on 1,000 tables \
-         (time and peak memory)",
+         (time and peak memory; on PostgreSQL also the queries introspection sends)",
     ),
     (
         "conformance [sqlite|postgres] [-- ARGS]",
