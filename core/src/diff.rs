@@ -853,7 +853,10 @@ fn same_index(key: &Keyed, current: &Index, desired: &Index, renamed: bool) -> b
 
 /// `current` with the labels `renames` renames under their new names, and those renames as
 /// `(old, new)` in the order given.
-fn with_renamed_labels(current: &Enum, renames: &Renames) -> (Enum, Vec<(String, String)>) {
+pub(crate) fn with_renamed_labels(
+    current: &Enum,
+    renames: &Renames,
+) -> (Enum, Vec<(String, String)>) {
     let mut renamed_type = current.clone();
     let mut renamed = Vec::new();
     for rename in renames

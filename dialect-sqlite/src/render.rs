@@ -751,12 +751,7 @@ fn rebuild_hazard(context: &Context<'_>, change: &TableChange) -> Option<Hazard>
         }
         let original = quote(context.original_name(table));
         for unique in &change.added_uniques {
-            let columns = unique
-                .columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let columns = quote_list(&unique.columns);
             // NULLs are distinct in a SQLite unique constraint.
             let not_null = unique
                 .columns

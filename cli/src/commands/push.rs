@@ -184,8 +184,8 @@ async fn push(
             output::statements_text(&plan.statements, &hazards)
         ))?;
     }
-    // Rows holding values the change cannot convert stop the run, dry or not: the dry run
-    // says what the real one would do.
+    // Rows that would make a statement fail (a constraint they break, an enum label they
+    // hold) stop the run, dry or not: the dry run says what the real one would do.
     let blocked = declarative::refuse_blocked(&hazards).map_err(|error| target.error(error.into()));
     if args.dry_run {
         match output.format() {

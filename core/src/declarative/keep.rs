@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChangePlan, plan_changes, resolve_renames};
 use crate::dialect::{Dialect, RenderOptions};
-use crate::diff::{DiffOptions, Keyed, Renames, after_renames, exists, renamed_fk};
+use crate::diff::{
+    DiffOptions, Keyed, Renames, after_renames, exists, renamed_fk, with_renamed_labels,
+};
 use crate::error::Error;
 use crate::schema::{Comment, Index, Name, Schema, Table, Trigger, Unique, View};
 
@@ -240,21 +242,13 @@ pub fn keep_undeclared(
             }
             continue;
         };
-        // Labels are strings compared exactly, in every engine.
-        let renamed = |label: &String| {
-            renames
-                .enum_values
-                .iter()
-                .find(|r| {
-                    key.name(&r.type_name) == key.name(&current_type.name) && r.from == *label
-                })
-                .map_or(label, |r| &r.to)
-                .clone()
-        };
-        let labels: Vec<String> = current_type.values.iter().map(renamed).collect();
-        for label in interleave(&mut desired_type.values, &labels, |declared, label| {
-            declared.iter().position(|d| d == label)
-        }) {
+        // The labels as the diff sees them: renamed ones under their new names.
+        let (renamed_type, _) = with_renamed_labels(current_type, renames);
+        for label in interleave(
+            &mut desired_type.values,
+            &renamed_type.values,
+            |declared, label| declared.iter().position(|d| d == label),
+        ) {
             kept.push(Kept::EnumValue {
                 type_name: desired_type.name.clone(),
                 value: label,
