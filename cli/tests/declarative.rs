@@ -673,7 +673,11 @@ fn postgres_removing_enum_values_rows_hold_is_refused_with_the_count() {
     pg.project
         .write("schema.sql", &MOODS.replace(", 'meh', 'sad'", ", 'meh'"));
 
-    for flags in [&["push"][..], &["push", "--accept-data-loss"], &["push", "--dry-run"]] {
+    for flags in [
+        &["push"][..],
+        &["push", "--accept-data-loss"],
+        &["push", "--dry-run"],
+    ] {
         let output = pg.run(flags);
         assert_code(&output, 3);
         let error = stderr(&output);
@@ -703,7 +707,10 @@ fn postgres_removing_enum_values_rows_hold_is_refused_with_the_count() {
         pg.rows("SELECT id::text, mood::text FROM people ORDER BY id"),
         [["1", "happy"], ["2", "meh"], ["3", "meh"]]
     );
-    assert_eq!(pg.rows("SELECT enum_range(NULL::mood)::text"), [["{happy,meh}"]]);
+    assert_eq!(
+        pg.rows("SELECT enum_range(NULL::mood)::text"),
+        [["{happy,meh}"]]
+    );
     assert!(stdout(&pg.run(&["push"])).contains("no changes"));
 }
 
@@ -772,7 +779,11 @@ CREATE TABLE tickets (id int PRIMARY KEY, state state NOT NULL);
     );
     let output = pg.run(&["push"]);
     assert_code(&output, 0);
-    assert!(stdout(&output).contains("RENAME VALUE"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("RENAME VALUE"),
+        "{}",
+        stdout(&output)
+    );
     assert_eq!(states(), [["new"], ["on hold"]]);
     assert!(stdout(&pg.run(&["push"])).contains("no changes"));
 }

@@ -20,7 +20,11 @@ fn shell_block(heading: &str) -> String {
         .split_once("```sh\n")
         .unwrap_or_else(|| panic!("no sh block under `{heading}`"))
         .1;
-    block.split_once("```").expect("an unterminated block").0.to_string()
+    block
+        .split_once("```")
+        .expect("an unterminated block")
+        .0
+        .to_string()
 }
 
 /// Run `script` with bash in `dir`, with the `godwit` under test first on PATH; stop at the
@@ -28,8 +32,9 @@ fn shell_block(heading: &str) -> String {
 fn bash(dir: &Path, script: &str) -> std::process::Output {
     let godwit = Path::new(env!("CARGO_BIN_EXE_godwit"));
     let path = std::env::join_paths(
-        std::iter::once(godwit.parent().unwrap().to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+        std::iter::once(godwit.parent().unwrap().to_path_buf()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )),
     )
     .unwrap();
     let output = Command::new("bash")
@@ -58,10 +63,7 @@ fn the_readme_quickstart_and_declarative_example_run_as_written() {
     assert!(out.contains("create_users"), "{out}");
     let db = dir.path().join("demo/godwit.db");
     // The quickstart ends with a rollback of its only migration.
-    let status = sqlite_rows(
-        &db,
-        "SELECT status FROM godwit_migrations ORDER BY version",
-    );
+    let status = sqlite_rows(&db, "SELECT status FROM godwit_migrations ORDER BY version");
     assert_eq!(status, [["rolled_back"]]);
 
     // The declarative example continues in the same project.
@@ -69,8 +71,15 @@ fn the_readme_quickstart_and_declarative_example_run_as_written() {
         &dir.path().join("demo"),
         &shell_block("## Declarative schemas"),
     );
-    assert!(stdout(&output).contains("CREATE TABLE"), "{}", stdout(&output));
-    let columns = sqlite_rows(&db, "SELECT name FROM pragma_table_info('users') ORDER BY cid");
+    assert!(
+        stdout(&output).contains("CREATE TABLE"),
+        "{}",
+        stdout(&output)
+    );
+    let columns = sqlite_rows(
+        &db,
+        "SELECT name FROM pragma_table_info('users') ORDER BY cid",
+    );
     assert_eq!(columns, [["id"], ["email"], ["nickname"]]);
 }
 
@@ -103,19 +112,34 @@ fn the_example_project_migrates_and_rolls_back_from_another_directory() {
 
     let output = run(&["migrate"]);
     assert_code(&output, 0);
-    assert_eq!(stdout(&output).matches("applying").count(), 3, "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output).matches("applying").count(),
+        3,
+        "{}",
+        stdout(&output)
+    );
     let db = project.path().join("quickstart/quickstart.db");
     assert_eq!(
-        sqlite_rows(&db, "SELECT count(*) FROM godwit_migrations WHERE status = 'applied'"),
+        sqlite_rows(
+            &db,
+            "SELECT count(*) FROM godwit_migrations WHERE status = 'applied'"
+        ),
         [["3"]]
     );
     let output = run(&["migrate"]);
     assert_code(&output, 0);
-    assert!(stdout(&output).contains("up to date"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("up to date"),
+        "{}",
+        stdout(&output)
+    );
     assert_code(&run(&["status"]), 0);
     assert_code(&run(&["rollback"]), 0);
     assert_eq!(
-        sqlite_rows(&db, "SELECT count(*) FROM godwit_migrations WHERE status = 'applied'"),
+        sqlite_rows(
+            &db,
+            "SELECT count(*) FROM godwit_migrations WHERE status = 'applied'"
+        ),
         [["2"]]
     );
 }

@@ -896,8 +896,7 @@ fn resolve_renames(
         };
         // Labels are strings compared exactly, in every engine.
         let (from, to) = (&rename.from, &rename.to);
-        if from == to || !current_type.values.contains(from) || !desired_type.values.contains(to)
-        {
+        if from == to || !current_type.values.contains(from) || !desired_type.values.contains(to) {
             continue;
         }
         let object = || format!("value '{from}' of type {} to '{to}'", desired_type.name);
@@ -1021,9 +1020,8 @@ pub fn resolve_requests(
             });
             continue;
         }
-        let index = name_of(&request.old).and_then(|wanted| {
-            find_name(current.indexes().map(|i| &i.name), &wanted)
-        });
+        let index = name_of(&request.old)
+            .and_then(|wanted| find_name(current.indexes().map(|i| &i.name), &wanted));
         if let Some(old) = index {
             indexes.push((
                 old.clone(),
@@ -1211,7 +1209,11 @@ pub fn possible_renames(changes: &[Change]) -> Vec<PossibleRename> {
         let Change::AlterEnum { from, to, .. } = change else {
             continue;
         };
-        let added: Vec<&String> = to.values.iter().filter(|v| !from.values.contains(v)).collect();
+        let added: Vec<&String> = to
+            .values
+            .iter()
+            .filter(|v| !from.values.contains(v))
+            .collect();
         for (position, removed) in from.values.iter().enumerate() {
             if to.values.contains(removed) {
                 continue;
@@ -1222,11 +1224,15 @@ pub fn possible_renames(changes: &[Change]) -> Vec<PossibleRename> {
                 .map(|label| (to.values.get(position) != Some(*label), *label))
                 .collect();
             pairs.sort_by_key(|(elsewhere, _)| *elsewhere);
-            found.extend(pairs.into_iter().map(|(_, label)| PossibleRename::EnumValue {
-                type_name: to.name.clone(),
-                from: removed.clone(),
-                to: label.clone(),
-            }));
+            found.extend(
+                pairs
+                    .into_iter()
+                    .map(|(_, label)| PossibleRename::EnumValue {
+                        type_name: to.name.clone(),
+                        from: removed.clone(),
+                        to: label.clone(),
+                    }),
+            );
         }
     }
     found

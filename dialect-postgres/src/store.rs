@@ -395,7 +395,10 @@ async fn open(
 /// cancelled within the interval instead. Where the setting is refused, godwit carries on
 /// without it.
 async fn check_for_a_dead_client(conn: &mut PgConnection) {
-    if conn.server_version_num().is_none_or(|version| version < 140_000) {
+    if conn
+        .server_version_num()
+        .is_none_or(|version| version < 140_000)
+    {
         return;
     }
     let set = sqlx::query("SELECT set_config('client_connection_check_interval', '1000', false)")
