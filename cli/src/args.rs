@@ -12,7 +12,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success (also when `status` lists pending migrations)
   1  failure: the database or a migration script failed, or `lint` found an error
-  2  usage or configuration error: flags, config file, URL, missing backend, migration files
+  2  usage or configuration error: flags, config file, URL, missing backend, migration files,
+     a schema file statement that acts beyond the scratch database or is not schema
   3  refused, nothing was changed: the history's state forbids migrate, rollback, repair or
      recover (a rollback without a down script, a repair that is already true), the lint
      found an error in a pending migration, push would lose data or drops what may be a
@@ -238,6 +239,12 @@ pub enum Command {
     /// from=OLD` in a comment at the end of its line. When a table, column or enum label is
     /// dropped and another created, push asks whether it is a rename; without a terminal it
     /// stops (exit code 3) and names the --rename flag.
+    ///
+    /// The schema file runs on a scratch database first, and may only describe schema:
+    /// statements that act beyond that database (ATTACH, DROP DATABASE, roles, COPY, ...) or are
+    /// not schema (queries, data changes, transaction control) are refused before anything
+    /// runs (exit code 2). PostgreSQL DO blocks run on a sandbox owned by a throwaway role,
+    /// which needs CREATEROLE.
     ///
     /// With --skip-drops, what the database holds and the schema file does not declare stays
     /// where it is, each object named in a "kept:" line, so a file that describes only part of

@@ -469,6 +469,9 @@ impl CliError {
                     | DeclarativeError::NoSqlFiles { .. }
                     | DeclarativeError::NotUtf8 { .. }
                     | DeclarativeError::Hint { .. }
+                    | DeclarativeError::Unreadable { .. }
+                    | DeclarativeError::RefusedStatement { .. }
+                    | DeclarativeError::NoSandbox { .. }
                     | DeclarativeError::UnknownRename { .. }
                     | DeclarativeError::ConflictingRename { .. }
                     | DeclarativeError::BadRenameRequest { .. }

@@ -4,7 +4,8 @@
 //! database of the target's engine and reads the result back from the catalog, so both sides
 //! of a diff are models the engine itself normalised:
 //!
-//! 1. [`desired_schema`]: run the schema files on a scratch store, [`introspect`] it.
+//! 1. [`desired_schema`]: screen the schema files ([`crate::screen`]), run them on a scratch
+//!    store, [`introspect`] it.
 //! 2. [`introspect`] the target (or [`replay_migrations`] on another scratch, for `generate`,
 //!    `check` and `verify`).
 //! 3. [`plan_changes`]: diff the two models and let the dialect render statements
@@ -30,10 +31,13 @@ use crate::hints::{HintError, rename_hints};
 use crate::history::{self, HistoryTable, Status};
 use crate::migration::{Migration, Migrations, Script, Version};
 use crate::schema::{Name, Schema, Table};
+use crate::screen::ScreenError;
 use crate::store::{LockRequest, StatementError, Store, StoreError, Value, excerpt};
 
+mod desired;
 mod keep;
 
+pub use self::desired::{Screened, desired_schema, with_scratch};
 pub use self::keep::{ConstraintKind, Kept, keep_undeclared, plan_keeping_undeclared};
 
 /// Failures of the declarative workflow.
@@ -76,6 +80,52 @@ pub enum DeclarativeError {
         file: PathBuf,
         /// The database's error, with its line in the file.
         cause: StatementError,
+    },
+    /// A schema file cannot be cut into statements.
+    #[error("{}:{}: cannot read the SQL: {}; fix the file", file.display(), error.line, error.message)]
+    Unreadable {
+        /// The schema file.
+        file: PathBuf,
+        /// Where reading failed, and why.
+        error: ScreenError,
+    },
+    /// A schema file holds a statement that never belongs in one: nothing of it ran.
+    #[error(
+        "{}:{line}: `{statement}` cannot be in a schema file: {reason}; a schema file only \
+         creates and changes the objects of the schema it describes, so nothing of it ran; \
+         remove the statement, or put it in a versioned migration (`godwit new`)",
+        file.display()
+    )]
+    RefusedStatement {
+        /// The schema file.
+        file: PathBuf,
+        /// The 1-based line the statement starts on.
+        line: usize,
+        /// The start of the statement.
+        statement: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A schema file holds a statement that runs code, and no sandboxed scratch database can
+    /// be made for it: nothing of it ran.
+    #[error(
+        "{}:{line}: `{statement}`: {runs}, which godwit runs only on a scratch database that \
+         code cannot reach out of, and {reason}; nothing of the schema file ran; move the \
+         statement into a versioned migration (`godwit new`), or point dev_url at a server \
+         where godwit may create a role for the scratch database",
+        file.display()
+    )]
+    NoSandbox {
+        /// The schema file.
+        file: PathBuf,
+        /// The 1-based line the statement starts on.
+        line: usize,
+        /// The start of the statement.
+        statement: String,
+        /// What runs (`a DO block runs its body`).
+        runs: String,
+        /// Why no sandbox could be made.
+        reason: String,
     },
     /// A migration failed while being replayed on a scratch database.
     #[error(
@@ -415,183 +465,6 @@ pub fn merge_renames(renames: &mut Renames, more: Renames) {
     renames.columns.extend(more.columns);
     renames.indexes.extend(more.indexes);
     renames.enum_values.extend(more.enum_values);
-}
-
-/// Open a scratch database on `host` ([`Store::open_scratch`]), run `work` on it, and close it
-/// (which deletes it) whatever `work` returned.
-pub async fn with_scratch<T>(
-    host: &mut dyn Store,
-    work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let mut scratch = host.open_scratch().await?;
-    let result = work(scratch.as_mut()).await;
-    if let Err(error) = scratch.close().await {
-        tracing::warn!(%error, "could not remove a scratch database");
-    }
-    result
-}
-
-/// Run the schema files on `scratch` (an empty database) and read back what they created.
-///
-/// The files run whole, in order, in one transaction. A declarative file need not be in
-/// dependency order (a foreign key may name a table defined further down, a folder's files may
-/// refer to each other), so when that fails the transaction is rolled back and the statements
-/// of all files run one at a time, in passes, each pass retrying those that failed in the one
-/// before, until all have run or a pass makes no progress. The error left is reported with its
-/// file and line. On an engine without transactional DDL the first failure is reported.
-pub async fn desired_schema(
-    scratch: &mut dyn Store,
-    source: &SchemaSource,
-) -> Result<Schema, Error> {
-    if let Some(error) = run_files(scratch, source).await? {
-        run_in_passes(scratch, source, error).await?;
-    }
-    introspect(scratch, &HistoryTable::default()).await
-}
-
-/// [`desired_schema`] on a scratch database that first gets the namespaces (schemas) of
-/// `existing` (the target's, or those its migrations create) that the files do not create
-/// themselves. A schema file may then use a namespace that exists without creating it, as with
-/// sqldef; such a namespace is part of the desired schema, so a push never drops a namespace
-/// the file does not mention. On engines without namespaces this is [`desired_schema`].
-pub async fn desired_schema_over(
-    scratch: &mut dyn Store,
-    source: &SchemaSource,
-    existing: &Schema,
-) -> Result<Schema, Error> {
-    let created: Vec<String> = source
-        .files
-        .iter()
-        .flat_map(|(_, sql)| crate::hints::created_schemas(sql))
-        .collect();
-    let changes: Vec<Change> = existing
-        .schemas
-        .iter()
-        .filter(|schema| !created.iter().any(|c| c.eq_ignore_ascii_case(schema)))
-        .cloned()
-        .map(Change::CreateSchema)
-        .collect();
-    if !changes.is_empty() {
-        let dialect = scratch.dialect();
-        let statements = dialect
-            .render(&changes, &RenderOptions::default())
-            .map_err(|cause| DeclarativeError::Render {
-                dialect: dialect.name(),
-                cause,
-            })?;
-        apply(scratch, &statements).await?;
-    }
-    let desired = desired_schema(scratch, source).await?;
-    Ok(settle(scratch, desired, existing).await)
-}
-
-/// The desired schema, with every object the engine spells differently once its own spelling
-/// is read back taken in the spelling `existing` holds ([`crate::diff::adopt_spellings`]).
-/// That needs one more scratch database, made only when some object is in both schemas and
-/// spelled differently (were `existing` the second spelling, adopting it would change
-/// something): a first push, or one that only adds and drops, costs nothing more. Should the
-/// engine not take back its own rendering (a gap in a dialect), the desired schema stays as
-/// it was read: the plan is then right, only perhaps not minimal.
-async fn settle(scratch: &mut dyn Store, desired: Schema, existing: &Schema) -> Schema {
-    let dialect = scratch.dialect();
-    let options = dialect.diff_options();
-    if crate::diff::adopt_spellings(desired.clone(), existing, existing) == desired {
-        return desired;
-    }
-    let create = diff(&Schema::default(), &desired, &Renames::default(), options);
-    let Ok(statements) = dialect.render(&create, &RenderOptions::default()) else {
-        return desired;
-    };
-    let again = with_scratch(scratch, async |again| {
-        apply(again, &statements).await?;
-        introspect(again, &HistoryTable::default()).await
-    })
-    .await;
-    match again {
-        Ok(again) => crate::diff::adopt_spellings(desired, &again, existing),
-        Err(error) => {
-            tracing::debug!(%error, "the desired schema does not recreate itself; comparing it as read");
-            desired
-        }
-    }
-}
-
-fn schema_file_error(file: &Path, error: StoreError) -> Error {
-    match error {
-        StoreError::Statement(cause) => DeclarativeError::SchemaFile {
-            file: file.to_path_buf(),
-            cause,
-        }
-        .into(),
-        other => Error::Store(other),
-    }
-}
-
-/// Run every file whole, in one transaction where the engine allows. `Some` is a statement's
-/// failure after which the transaction was rolled back.
-async fn run_files(scratch: &mut dyn Store, source: &SchemaSource) -> Result<Option<Error>, Error> {
-    let transactional = scratch.dialect().capabilities().transactional_ddl;
-    if transactional {
-        scratch.begin().await?;
-    }
-    for (file, sql) in &source.files {
-        if sql.trim().is_empty() {
-            continue;
-        }
-        if let Err(error) = scratch.execute_script(sql).await {
-            let error = schema_file_error(file, error);
-            if !transactional || !matches!(error, Error::Declarative(_)) {
-                return Err(error);
-            }
-            scratch.rollback().await?;
-            return Ok(Some(error));
-        }
-    }
-    if transactional {
-        scratch.commit().await?;
-    }
-    Ok(None)
-}
-
-/// Run the statements of every file one at a time, retrying failures in passes. `first` is the
-/// failure of the whole run, reported when the files cannot be cut into statements.
-async fn run_in_passes(
-    scratch: &mut dyn Store,
-    source: &SchemaSource,
-    first: Error,
-) -> Result<(), Error> {
-    let mut pending = Vec::new();
-    for (file, sql) in &source.files {
-        let Some(pieces) = crate::hints::statements(sql) else {
-            return Err(first);
-        };
-        pending.extend(pieces.into_iter().map(|(line, sql)| (file, line, sql)));
-    }
-    loop {
-        let mut failed = Vec::new();
-        let mut first_failure = None;
-        let before = pending.len();
-        for (file, line, sql) in pending {
-            if let Err(error) = scratch.execute_script(sql).await {
-                if first_failure.is_none() {
-                    first_failure = Some(match error {
-                        StoreError::Statement(mut cause) => {
-                            // The line is within the statement; make it a line of the file.
-                            cause.line = Some(line + cause.line.unwrap_or(1) - 1);
-                            schema_file_error(file, StoreError::Statement(cause))
-                        }
-                        other => return Err(Error::Store(other)),
-                    });
-                }
-                failed.push((file, line, sql));
-            }
-        }
-        match first_failure {
-            None => return Ok(()),
-            Some(error) if failed.len() == before => return Err(error),
-            Some(_) => pending = failed,
-        }
-    }
 }
 
 /// Run one script the way a migration runs: in a transaction unless it says

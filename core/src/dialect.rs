@@ -8,6 +8,7 @@ use crate::diff::{Change, DiffOptions};
 use crate::history::HistoryTable;
 use crate::recover::InvalidIndex;
 use crate::schema::Schema;
+use crate::screen::{SchemaStatement, ScreenError, StatementClass};
 use crate::store::{Row, Value};
 
 /// What a backend can do, as data rather than a row of booleans on the trait, so a plugin can
@@ -290,6 +291,19 @@ pub enum LockKind {
     Row,
 }
 
+/// The statements that set, roll back to and release one savepoint, so a statement that
+/// fails inside a transaction undoes only itself ([`Dialect::savepoint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Savepoint {
+    /// Sets it.
+    pub set: String,
+    /// Undoes what ran since it was set, keeping the transaction open.
+    pub rollback_to: String,
+    /// Forgets it, keeping what ran since.
+    pub release: String,
+}
+
 /// SQL text and facts for one database engine. Implementations must be pure: every method is a
 /// function of its arguments, with no I/O, so dialects are cheap to snapshot-test and to host
 /// behind a plugin boundary.
@@ -392,6 +406,30 @@ pub trait Dialect: Send + Sync + Debug {
         match version {
             2 => vec![format!("ALTER TABLE {history} ADD COLUMN backup TEXT")],
             _ => Vec::new(),
+        }
+    }
+
+    /// Cut a schema file into statements with this engine's own lexical rules, and class
+    /// each one: schema, code that runs as it is read, or refused ([`crate::screen`]). Nothing
+    /// of the file runs before this says so, and the statements run in passes are the ones
+    /// returned here, so the cut must be the engine's. The default cuts with the generic
+    /// splitter ([`crate::screen::split`]) and trusts every statement: a dialect that does
+    /// not screen runs its schema files as they are.
+    fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
+        Ok(crate::screen::split(sql)?
+            .into_iter()
+            .map(|(line, text)| SchemaStatement::new(line, text, StatementClass::Schema))
+            .collect())
+    }
+
+    /// The statements of a savepoint named `name` (an identifier that needs no quoting). The
+    /// default is the SQL standard's `SAVEPOINT`, `ROLLBACK TO SAVEPOINT` and
+    /// `RELEASE SAVEPOINT`.
+    fn savepoint(&self, name: &str) -> Savepoint {
+        Savepoint {
+            set: format!("SAVEPOINT {name}"),
+            rollback_to: format!("ROLLBACK TO SAVEPOINT {name}"),
+            release: format!("RELEASE SAVEPOINT {name}"),
         }
     }
 

@@ -29,6 +29,7 @@ pub mod migrator;
 pub mod plan;
 pub mod recover;
 pub mod schema;
+pub mod screen;
 pub mod store;
 pub mod url;
 

@@ -241,6 +241,13 @@ pub enum StoreError {
         /// What was busy, and for how long.
         message: String,
     },
+    /// No scratch database can be made that code in a schema file cannot reach out of
+    /// ([`Store::open_sandbox`]).
+    #[error("{reason}")]
+    NoSandbox {
+        /// Why, as a sentence fragment (`the role app may not create roles`).
+        reason: String,
+    },
     /// Anything else the backend wants to report.
     #[error("{0}")]
     Other(String),
@@ -314,6 +321,20 @@ pub trait Store: Send + Debug {
             "the {} backend cannot create scratch databases",
             self.dialect().name()
         )))
+    }
+
+    /// Open a scratch database, as [`Store::open_scratch`] does, on a connection that can
+    /// reach nothing beyond it: code a schema file runs as it is read (a PostgreSQL `DO`
+    /// block) can then change, read and call nothing outside the scratch database. The caller
+    /// must [`Store::close`] it. The default refuses with [`StoreError::NoSandbox`]: a backend
+    /// that cannot sandbox has its schema files' code refused, never run unconfined.
+    async fn open_sandbox(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        Err(StoreError::NoSandbox {
+            reason: format!(
+                "the {} backend cannot make such a scratch database",
+                self.dialect().name()
+            ),
+        })
     }
 
     /// Write a consistent copy of the whole database to a new file, and return it only once

@@ -83,6 +83,7 @@ mod dialect;
 mod dump;
 mod introspect;
 mod render;
+mod screen;
 mod script;
 mod sequence;
 mod store;

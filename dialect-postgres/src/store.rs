@@ -93,6 +93,9 @@ struct Scratch {
     name: String,
     origin: PgConnectOptions,
     origin_target: String,
+    /// The database is a sandbox: owned by, and reached through, a role of the same name
+    /// made for it, which is dropped with it.
+    sandbox: bool,
 }
 
 /// The advisory lock this store holds, and the session holding it.
@@ -158,6 +161,19 @@ impl PgStore {
                 ),
             }
         }
+        // A sandbox's role outlives its database when the run is killed between the two drops.
+        let roles: Vec<String> = sqlx::query_scalar(
+            "SELECT rolname::text FROM pg_catalog.pg_roles WHERE rolname LIKE 'godwit\\_scratch\\_%'",
+        )
+        .persistent(false)
+        .fetch_all(&mut self.conn)
+        .await
+        .unwrap_or_default();
+        for role in roles.iter().filter(|role| left_by_dead_run(role)) {
+            if let Err(error) = drop_role(&mut self.conn, role).await {
+                tracing::warn!(%role, %error, "a sandbox role an interrupted godwit run left behind could not be dropped");
+            }
+        }
     }
 
     /// Connect to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
@@ -216,6 +232,161 @@ impl PgStore {
             lock: None,
             scratch: None,
         })
+    }
+
+    /// Another scratch database on the server this scratch database was made on.
+    async fn scratch_on_origin(&mut self, sandbox: bool) -> Result<Box<dyn Store>, StoreError> {
+        let Some(scratch) = &self.scratch else {
+            unreachable!("only a scratch store has an origin");
+        };
+        let mut origin = PgStore::connect_with(
+            scratch.origin.clone(),
+            scratch.origin_target.clone(),
+            self.dump.clone(),
+            &self.options,
+        )
+        .await?;
+        let opened = if sandbox {
+            origin.open_sandbox().await
+        } else {
+            origin.open_scratch().await
+        };
+        // The scratch store drops its database through a session of its own: this one's
+        // work is done.
+        drop(origin);
+        opened
+    }
+
+    /// Create a scratch database and open a store on it. With `sandbox` (whether the
+    /// connecting role is a superuser), the database is owned by a new role of the same name
+    /// and opened by logging in as it.
+    async fn create_scratch(
+        &mut self,
+        sandbox: Option<bool>,
+    ) -> Result<Box<dyn Store>, StoreError> {
+        if self.in_transaction {
+            return Err(StoreError::Other(
+                "cannot create a scratch database inside a transaction (CREATE DATABASE refuses to run in one); commit or roll back first"
+                    .into(),
+            ));
+        }
+        // From template0, so whatever was added to template1 stays out of the normalised
+        // schema; with this database's encoding and locale, so text behaves the same.
+        let (encoding, collate, ctype): (String, String, String) = sqlx::query_as(
+            "SELECT pg_catalog.pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text \
+             FROM pg_catalog.pg_database WHERE datname = current_database()",
+        )
+        .persistent(false)
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(database_error)?;
+        self.drop_scratch_left_by_dead_runs().await;
+        let name = scratch_name();
+        let quoted = PgDialect.quote_identifier(&name);
+        let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+        let mut connect = self.connect_options.clone().database(&name);
+        let mut owner = String::new();
+        if let Some(superuser) = sandbox {
+            let password = sandbox_password()?;
+            let mut create = format!(
+                "CREATE ROLE {quoted} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE \
+                 NOREPLICATION NOBYPASSRLS",
+                literal(&password)
+            );
+            // Without superuser, giving a database to another role needs membership in it
+            // (the ADMIN option that PostgreSQL 16 gives a role's creator is not enough).
+            if !superuser {
+                create.push_str(&format!("; GRANT {quoted} TO CURRENT_USER"));
+            }
+            sqlx::raw_sql(AssertSqlSafe(create))
+                .execute(&mut self.conn)
+                .await
+                .map_err(|error| StoreError::NoSandbox {
+                    reason: format!(
+                        "creating the role a sandbox is reached through on {} failed: {}",
+                        self.target,
+                        Failure::of(&error).message
+                    ),
+                })?;
+            owner = format!(" OWNER {quoted}");
+            connect = connect.username(&name).password(&password);
+        }
+        let create = format!(
+            "CREATE DATABASE {quoted}{owner} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}",
+            literal(&encoding),
+            literal(&collate),
+            literal(&ctype)
+        );
+        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut self.conn)
+            .await
+        {
+            self.drop_scratch(&name, sandbox.is_some()).await;
+            let failure = Failure::of(&error);
+            let advice = if failure.code.as_deref() == Some("42501") {
+                "; grant the user CREATEDB (ALTER ROLE ... CREATEDB), or give godwit a development database URL on a server where it may create databases"
+            } else {
+                ""
+            };
+            return Err(StoreError::Other(format!(
+                "cannot create scratch database {name} on {}: {}{advice}",
+                self.target, failure.message
+            )));
+        }
+        // The catalog's deparsers qualify names by the search path, so both sides of a diff
+        // must read with the same one, whatever per-database or per-role settings say.
+        let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
+            .persistent(false)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        let target = format!("scratch database {name} on {}", self.target);
+        let dump = self.dump.for_database(&name);
+        let connected = match PgStore::connect_with(connect, target, dump, &self.options).await {
+            Ok(mut store) => sqlx::query("SELECT set_config('search_path', $1, false)")
+                .bind(&search_path)
+                .persistent(false)
+                .execute(&mut store.conn)
+                .await
+                .map(|_| store)
+                .map_err(database_error),
+            Err(StoreError::Connect { message, .. }) if sandbox.is_some() => {
+                Err(StoreError::NoSandbox {
+                    reason: format!(
+                        "{} refused a login of role {name}, made for the scratch database: \
+                         {message}; let roles named godwit_scratch_* log in to their own \
+                         database with a password (pg_hba.conf)",
+                        self.target
+                    ),
+                })
+            }
+            Err(error) => Err(error),
+        };
+        match connected {
+            Ok(mut store) => {
+                store.scratch = Some(Scratch {
+                    name,
+                    origin: self.connect_options.clone(),
+                    origin_target: self.target.clone(),
+                    sandbox: sandbox.is_some(),
+                });
+                Ok(Box::new(store))
+            }
+            Err(error) => {
+                self.drop_scratch(&name, sandbox.is_some()).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Drop a scratch database this store made, and its sandbox role, after a failure.
+    async fn drop_scratch(&mut self, name: &str, sandbox: bool) {
+        if let Err(error) = drop_database(&mut self.conn, name).await {
+            tracing::warn!(database = %name, %error, "could not drop a scratch database after a failure");
+        }
+        if sandbox && let Err(error) = drop_role(&mut self.conn, name).await {
+            tracing::warn!(role = %name, %error, "could not drop a sandbox role after a failure");
+        }
     }
 
     /// Send `sql` as one query string (the simple protocol), which runs `DO` blocks, functions
@@ -352,6 +523,25 @@ async fn drop_database(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::
         .execute(&mut *conn)
         .await
         .map(drop)
+}
+
+/// Drop the role a sandbox was reached through, once its database is gone.
+async fn drop_role(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    let statement = format!("DROP ROLE IF EXISTS {}", PgDialect.quote_identifier(name));
+    sqlx::raw_sql(AssertSqlSafe(statement))
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+}
+
+/// A password for a sandbox role: 32 random bytes as hex. It lives as long as the role,
+/// which is dropped with its scratch database.
+fn sandbox_password() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| StoreError::NoSandbox {
+        reason: format!("the system gave no random bytes for its role's password ({error})"),
+    })?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 /// Open a connection, bounded by `timeout`, with errors that say what to fix.
@@ -864,83 +1054,41 @@ impl Store for PgStore {
     }
 
     async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
-        if self.in_transaction {
-            return Err(StoreError::Other(
-                "cannot create a scratch database inside a transaction (CREATE DATABASE refuses to run in one); commit or roll back first"
-                    .into(),
-            ));
+        if self.scratch.as_ref().is_some_and(|scratch| scratch.sandbox) {
+            // A sandbox's role may not create databases: another scratch database comes from
+            // the server the sandbox was made on.
+            return self.scratch_on_origin(false).await;
         }
-        // From template0, so whatever was added to template1 stays out of the normalised
-        // schema; with this database's encoding and locale, so text behaves the same.
-        let (encoding, collate, ctype): (String, String, String) = sqlx::query_as(
-            "SELECT pg_catalog.pg_encoding_to_char(encoding)::text, datcollate::text, datctype::text \
-             FROM pg_catalog.pg_database WHERE datname = current_database()",
+        self.create_scratch(None).await
+    }
+
+    /// A scratch database owned by a role made for it (`LOGIN`, a random password, and no
+    /// attribute or membership besides), opened by logging in as that role: code run there can
+    /// read, change and call nothing its owner could not, and it owns nothing but the scratch
+    /// database. `SET ROLE` would not do, as the code could `RESET ROLE`. The connecting role
+    /// must be a superuser or have `CREATEROLE`, and the server must let the new role log in
+    /// the way this store does (the same host and method, with a password); otherwise the
+    /// error is [`StoreError::NoSandbox`], saying which.
+    async fn open_sandbox(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        if self.scratch.is_some() {
+            return self.scratch_on_origin(true).await;
+        }
+        let (role, superuser, createrole): (String, bool, bool) = sqlx::query_as(
+            "SELECT rolname::text, rolsuper, rolcreaterole FROM pg_catalog.pg_roles WHERE rolname = current_user",
         )
         .persistent(false)
         .fetch_one(&mut self.conn)
         .await
         .map_err(database_error)?;
-        self.drop_scratch_left_by_dead_runs().await;
-        let name = scratch_name();
-        let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
-        let create = format!(
-            "CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}",
-            PgDialect.quote_identifier(&name),
-            literal(&encoding),
-            literal(&collate),
-            literal(&ctype)
-        );
-        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(create))
-            .execute(&mut self.conn)
-            .await
-        {
-            let failure = Failure::of(&error);
-            let advice = if failure.code.as_deref() == Some("42501") {
-                "; grant the user CREATEDB (ALTER ROLE ... CREATEDB), or give godwit a development database URL on a server where it may create databases"
-            } else {
-                ""
-            };
-            return Err(StoreError::Other(format!(
-                "cannot create scratch database {name} on {}: {}{advice}",
-                self.target, failure.message
-            )));
+        if !superuser && !createrole {
+            return Err(StoreError::NoSandbox {
+                reason: format!(
+                    "role {role} on {} may not create the role a sandbox is reached through (it needs CREATEROLE)",
+                    self.target
+                ),
+            });
         }
-        // The catalog's deparsers qualify names by the search path, so both sides of a diff
-        // must read with the same one, whatever per-database or per-role settings say.
-        let search_path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
-            .persistent(false)
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(database_error)?;
-        let target = format!("scratch database {name} on {}", self.target);
-        let options = self.connect_options.clone().database(&name);
-        let dump = self.dump.for_database(&name);
-        let connected = match PgStore::connect_with(options, target, dump, &self.options).await {
-            Ok(mut store) => sqlx::query("SELECT set_config('search_path', $1, false)")
-                .bind(&search_path)
-                .persistent(false)
-                .execute(&mut store.conn)
-                .await
-                .map(|_| store)
-                .map_err(database_error),
-            Err(error) => Err(error),
-        };
-        match connected {
-            Ok(mut store) => {
-                store.scratch = Some(Scratch {
-                    name,
-                    origin: self.connect_options.clone(),
-                    origin_target: self.target.clone(),
-                });
-                Ok(Box::new(store))
-            }
-            Err(error) => {
-                if let Err(drop_error) = drop_database(&mut self.conn, &name).await {
-                    tracing::warn!(database = %name, error = %drop_error, "could not drop a scratch database after failing to connect to it");
-                }
-                Err(error)
-            }
-        }
+        self.create_scratch(Some(superuser)).await
     }
 
     /// A dump in pg_dump's custom format (`pg_dump --format=custom`), which `pg_restore`
@@ -976,16 +1124,18 @@ impl Store for PgStore {
             &scratch.origin_target,
         )
         .await?;
-        drop_database(&mut admin, &scratch.name)
-            .await
-            .map_err(|error| {
-                StoreError::Other(format!(
-                    "cannot drop scratch database {} on {}: {}; drop it by hand with DROP DATABASE",
-                    scratch.name,
-                    scratch.origin_target,
-                    Failure::of(&error).message
-                ))
-            })?;
+        let dropped = match drop_database(&mut admin, &scratch.name).await {
+            Ok(()) if scratch.sandbox => drop_role(&mut admin, &scratch.name).await,
+            other => other,
+        };
+        dropped.map_err(|error| {
+            StoreError::Other(format!(
+                "cannot drop scratch database {} on {}: {}; drop it by hand with DROP DATABASE",
+                scratch.name,
+                scratch.origin_target,
+                Failure::of(&error).message
+            ))
+        })?;
         if let Err(error) = admin.close().await {
             tracing::debug!(%error, "closing the session that dropped a scratch database failed");
         }

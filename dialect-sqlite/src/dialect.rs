@@ -3,6 +3,7 @@
 use godwit_core::dialect::{RenderError, RenderOptions, Statement};
 use godwit_core::diff::Change;
 use godwit_core::schema::Schema;
+use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::{Capabilities, Dialect, LockKind, Row, Value};
 
 use crate::{catalog, render};
@@ -60,6 +61,10 @@ impl Dialect for SqliteDialect {
 
     fn assertion(&self, query: &str, message: &str) -> Option<String> {
         Some(render::assertion(query, message))
+    }
+
+    fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
+        crate::screen::screen_schema(sql)
     }
 }
 

@@ -126,6 +126,7 @@ mod dialect;
 mod error;
 mod lock;
 mod render;
+mod screen;
 mod script;
 #[allow(unsafe_code)]
 mod split;

@@ -627,9 +627,22 @@ impl Store for SqliteStore {
     }
 
     /// A private in-memory database with this store's busy timeout. Dropping it frees it, so
-    /// `close` has nothing to do.
+    /// `close` has nothing to do. It allows no attached database, so nothing run on it can
+    /// reach a database file (`ATTACH`, and `VACUUM INTO`, which attaches its output).
     async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
         let options = SqliteOptions::default().with_busy_timeout(self.busy_timeout);
-        Ok(Box::new(SqliteStore::in_memory(&options)?))
+        let store = SqliteStore::in_memory(&options)?;
+        store
+            .conn
+            .set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED, 0)
+            .map_err(database)?;
+        Ok(Box::new(store))
+    }
+
+    /// A scratch database is a sandbox already: private, in memory, with no way to attach a
+    /// file, and SQLite loads no extension unless the program enables it, which godwit never
+    /// does.
+    async fn open_sandbox(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        self.open_scratch().await
     }
 }

@@ -676,3 +676,77 @@ async fn a_rendered_schema_recreates_the_same_model() {
     store.execute_script(&script).await.unwrap();
     assert_eq!(common::introspect(&mut store).await, desired, "{script}");
 }
+
+/// A database file whose `users` table holds one row.
+async fn store_with_a_user() -> (tempfile::TempDir, SqliteStore) {
+    let (dir, mut store) = temp_store();
+    store
+        .execute_script(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY); INSERT INTO users VALUES (1);",
+        )
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+/// A scratch database reaches no file even when a statement gets past the screening: it has
+/// no room for an attached database, which `VACUUM INTO` needs as well.
+#[tokio::test]
+async fn a_scratch_database_cannot_attach_or_write_files() {
+    let (dir, mut store) = store_with_a_user().await;
+    let app = dir.path().join("app.db");
+    let copy = dir.path().join("copy.db");
+    for sandbox in [false, true] {
+        let mut scratch = if sandbox {
+            store.open_sandbox().await.unwrap()
+        } else {
+            store.open_scratch().await.unwrap()
+        };
+        let attach = format!("ATTACH DATABASE '{}' AS real", app.display());
+        let error = scratch.execute_script(&attach).await.unwrap_err();
+        assert!(
+            error.to_string().contains("too many attached databases"),
+            "{error}"
+        );
+        let vacuum = format!("VACUUM INTO '{}'", copy.display());
+        assert!(scratch.execute_script(&vacuum).await.is_err());
+        assert!(!copy.exists());
+        scratch.close().await.unwrap();
+    }
+    assert_eq!(
+        rows(&mut store, "SELECT count(*) FROM users").await,
+        [[Value::Int(1)]]
+    );
+}
+
+/// A schema file that attaches the real database is refused before anything runs.
+#[tokio::test]
+async fn a_schema_file_that_attaches_a_file_is_refused() {
+    let (dir, mut store) = store_with_a_user().await;
+    let file = dir.path().join("schema.sql");
+    std::fs::write(
+        &file,
+        format!(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY);\nATTACH '{}' AS real;\nDELETE FROM real.users;\n",
+            dir.path().join("app.db").display()
+        ),
+    )
+    .unwrap();
+    let source = godwit_core::declarative::SchemaSource::load(&file).unwrap();
+    let error = godwit_core::declarative::desired_schema(&mut store, &source, &Schema::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            godwit_core::Error::Declarative(
+                godwit_core::declarative::DeclarativeError::RefusedStatement { line: 2, .. }
+            )
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        rows(&mut store, "SELECT count(*) FROM users").await,
+        [[Value::Int(1)]]
+    );
+}

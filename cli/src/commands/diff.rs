@@ -57,10 +57,7 @@ async fn scratch_schema(
         SchemaRef::File(path) => {
             let source = scratch::schema_source(config, Some(path))?;
             let hints = scratch::hints(&source)?;
-            let schema = on_scratch(host, url, async |s| {
-                declarative::desired_schema_over(s, &source, existing).await
-            })
-            .await?;
+            let schema = scratch::desired_on(host, url, &source, existing).await?;
             Ok((schema, hints))
         }
         SchemaRef::Migrations(dir) => {

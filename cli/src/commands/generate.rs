@@ -78,9 +78,7 @@ pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result
     let current = host
         .scratch(async |s| declarative::replay_migrations(s, &migrations).await)
         .await?;
-    let desired = host
-        .scratch(async |s| declarative::desired_schema_over(s, &source, &current).await)
-        .await?;
+    let desired = host.desired(&source, &current).await?;
     scratch::warn_unmanaged(&desired, &current, "the migration", output);
     let renames = scratch::renames(&hints, &args.renames.renames, &current, &desired)?;
     let dialect = host.store.dialect();

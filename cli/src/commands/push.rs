@@ -101,12 +101,9 @@ async fn push(
     let current = declarative::introspect(target.store, target.history)
         .await
         .map_err(|error| target.error(error))?;
-    let desired = async |scratch: &mut dyn Store| {
-        declarative::desired_schema_over(scratch, source, &current).await
-    };
     let desired = match dev {
-        Some(dev) => dev.scratch(desired).await?,
-        None => scratch::on_scratch(target.store, target.url, desired).await?,
+        Some(dev) => dev.desired(source, &current).await?,
+        None => scratch::desired_on(target.store, target.url, source, &current).await?,
     };
     let desired = &desired;
     scratch::warn_unmanaged(desired, &current, "push", output);

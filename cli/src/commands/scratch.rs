@@ -128,6 +128,16 @@ impl Host {
         }
     }
 
+    /// The schema `source` describes, built on a scratch database of this host over the
+    /// namespaces of `existing` ([`declarative::desired_schema`]).
+    pub(super) async fn desired(
+        &mut self,
+        source: &SchemaSource,
+        existing: &Schema,
+    ) -> Result<Schema, CliError> {
+        desired_on(self.store.as_mut(), &self.url, source, existing).await
+    }
+
     /// Run `work` on a new scratch database of this host, deleted afterwards.
     pub(super) async fn scratch<T>(
         &mut self,
@@ -144,6 +154,19 @@ pub(super) async fn on_scratch<T>(
     work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
 ) -> Result<T, CliError> {
     with_scratch(host, work)
+        .await
+        .map_err(|error| CliError::engine(error, url.clone()))
+}
+
+/// The schema `source` describes, built on a scratch database of `host` (whose URL is `url`)
+/// over the namespaces of `existing`.
+pub(super) async fn desired_on(
+    host: &mut dyn Store,
+    url: &Redacted,
+    source: &SchemaSource,
+    existing: &Schema,
+) -> Result<Schema, CliError> {
+    declarative::desired_schema(host, source, existing)
         .await
         .map_err(|error| CliError::engine(error, url.clone()))
 }

@@ -10,18 +10,14 @@
 
 use std::fmt::Write as _;
 
-use async_trait::async_trait;
 use godwit_core::dialect::{RenderOptions, Statement, StatementKind};
 use godwit_core::diff::{self, ColumnRename, EnumValueRename, Renames};
 use godwit_core::schema::{Name, Schema};
-use godwit_core::{
-    Dialect, HistoryTable, LockHolder, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
-    declarative,
-};
+use godwit_core::{Dialect, HistoryTable, Store, Value, declarative};
 use godwit_postgres::{PgDialect, PgStore};
 use godwit_tests::PgDatabase;
 
-use crate::{connect, scalar};
+use crate::{Relay, connect, scalar};
 
 /// Read the whole schema of `store`'s database.
 pub(crate) async fn introspect(store: &mut dyn Store) -> Schema {
@@ -941,7 +937,7 @@ async fn introspection_costs_the_same_few_queries_whatever_the_table_count() {
             })
             .collect();
         store.execute_script(&sql).await.unwrap();
-        let mut counting = Counting { store, requests: 0 };
+        let mut counting = Relay::new(store);
         let schema = declarative::introspect(&mut counting, &HistoryTable::default())
             .await
             .unwrap();
@@ -950,78 +946,6 @@ async fn introspection_costs_the_same_few_queries_whatever_the_table_count() {
     }
     assert_eq!(counts[0], counts[1], "requests for 5 and for 50 tables");
     assert!(counts[0] <= 15, "{} requests to introspect", counts[0]);
-}
-
-/// A store that counts every request that sends SQL to the server, and passes each one on to
-/// the PostgreSQL store.
-#[derive(Debug)]
-struct Counting {
-    store: PgStore,
-    requests: usize,
-}
-
-#[async_trait]
-impl Store for Counting {
-    fn dialect(&self) -> &dyn Dialect {
-        self.store.dialect()
-    }
-
-    async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
-        self.requests += 1;
-        self.store.execute_script(sql).await
-    }
-
-    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        self.requests += 1;
-        self.store.execute(sql, params).await
-    }
-
-    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-        self.requests += 1;
-        self.store.query(sql, params).await
-    }
-
-    async fn begin(&mut self) -> Result<(), StoreError> {
-        self.requests += 1;
-        self.store.begin().await
-    }
-
-    async fn commit(&mut self) -> Result<(), StoreError> {
-        self.requests += 1;
-        self.store.commit().await
-    }
-
-    async fn rollback(&mut self) -> Result<(), StoreError> {
-        self.requests += 1;
-        self.store.rollback().await
-    }
-
-    async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
-        self.requests += 1;
-        self.store.lock(request).await
-    }
-
-    async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError> {
-        self.requests += 1;
-        self.store.unlock(table).await
-    }
-
-    async fn lock_holder(
-        &mut self,
-        table: &HistoryTable,
-    ) -> Result<Option<LockHolder>, StoreError> {
-        self.requests += 1;
-        self.store.lock_holder(table).await
-    }
-
-    async fn clear_lock(
-        &mut self,
-        table: &HistoryTable,
-        force: bool,
-    ) -> Result<UnlockOutcome, StoreError> {
-        self.requests += 1;
-        self.store.clear_lock(table, force).await
-    }
 }
 
 /// A run killed or interrupted before it dropped its scratch database leaves it on the

@@ -6,10 +6,14 @@ mod connect;
 mod declarative;
 mod lock;
 mod migrator;
+mod sandbox;
 mod script;
 mod values;
 
-use godwit_core::{Store, StoreError, Value};
+use async_trait::async_trait;
+use godwit_core::{
+    Dialect, HistoryTable, LockHolder, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
+};
 use godwit_postgres::{PgOptions, PgStore};
 use godwit_tests::PgDatabase;
 
@@ -59,5 +63,109 @@ fn unwrap_statement_error(result: Result<(), StoreError>) -> godwit_core::Statem
     match result {
         Err(StoreError::Statement(error)) => error,
         other => panic!("expected a statement error, got {other:?}"),
+    }
+}
+
+/// A store that passes everything on to a PostgreSQL store, counting the requests that send
+/// SQL to the server and the scratch databases it opens, and optionally screening with
+/// another dialect.
+#[derive(Debug)]
+struct Relay {
+    store: PgStore,
+    dialect: Option<Box<dyn Dialect>>,
+    requests: usize,
+    opened: usize,
+}
+
+impl Relay {
+    fn new(store: PgStore) -> Self {
+        Relay {
+            store,
+            dialect: None,
+            requests: 0,
+            opened: 0,
+        }
+    }
+
+    fn with_dialect(mut self, dialect: impl Dialect + 'static) -> Self {
+        self.dialect = Some(Box::new(dialect));
+        self
+    }
+}
+
+#[async_trait]
+impl Store for Relay {
+    fn dialect(&self) -> &dyn Dialect {
+        match &self.dialect {
+            Some(dialect) => dialect.as_ref(),
+            None => self.store.dialect(),
+        }
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.requests += 1;
+        self.store.execute_script(sql).await
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        self.requests += 1;
+        self.store.execute(sql, params).await
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        self.requests += 1;
+        self.store.query(sql, params).await
+    }
+
+    async fn begin(&mut self) -> Result<(), StoreError> {
+        self.requests += 1;
+        self.store.begin().await
+    }
+
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        self.requests += 1;
+        self.store.commit().await
+    }
+
+    async fn rollback(&mut self) -> Result<(), StoreError> {
+        self.requests += 1;
+        self.store.rollback().await
+    }
+
+    async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
+        self.requests += 1;
+        self.store.lock(request).await
+    }
+
+    async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError> {
+        self.requests += 1;
+        self.store.unlock(table).await
+    }
+
+    async fn lock_holder(
+        &mut self,
+        table: &HistoryTable,
+    ) -> Result<Option<LockHolder>, StoreError> {
+        self.requests += 1;
+        self.store.lock_holder(table).await
+    }
+
+    async fn clear_lock(
+        &mut self,
+        table: &HistoryTable,
+        force: bool,
+    ) -> Result<UnlockOutcome, StoreError> {
+        self.requests += 1;
+        self.store.clear_lock(table, force).await
+    }
+
+    async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        self.opened += 1;
+        self.store.open_scratch().await
+    }
+
+    async fn open_sandbox(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        self.opened += 1;
+        self.store.open_sandbox().await
     }
 }
