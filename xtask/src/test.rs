@@ -1,8 +1,9 @@
 //! The `test` task: every test target and doc test of the workspace, with a PostgreSQL server.
 //!
 //! `cargo test --all-targets` does not run doc tests and `--doc` cannot be combined with other
-//! target selections, hence two cargo invocations for the full suite. Both run even when the
-//! first fails, so one run reports every failure.
+//! target selections, hence two cargo invocations for the full suite. The whole suite also
+//! checks formatting (`cargo fmt --check`) and runs clippy with warnings as errors. Every
+//! invocation runs even when one before it fails, so one run reports every failure.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -132,6 +133,25 @@ fn invocations(user_args: &[String]) -> Vec<Vec<String>> {
                 .to_vec(),
             );
         }
+        // Formatting and clippy are part of the suite, so code that drifts from either fails
+        // CI rather than waiting for someone to notice.
+        invocations.push(
+            ["fmt", "--all", "--", "--check"]
+                .map(str::to_owned)
+                .to_vec(),
+        );
+        invocations.push(
+            [
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
     }
     invocations
 }
@@ -154,6 +174,8 @@ mod tests {
                 "test --workspace --doc --no-fail-fast",
                 "test -p godwit-cli --no-default-features --features sqlite --test backends",
                 "test -p godwit-cli --no-default-features --features postgres --test backends",
+                "fmt --all -- --check",
+                "clippy --workspace --all-targets -- -D warnings",
             ]
         );
     }
