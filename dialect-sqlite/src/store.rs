@@ -19,12 +19,16 @@ use crate::error::{Failure, database, is_busy};
 use crate::lock::{self, Attempt, End, Held};
 use crate::script;
 
+/// The longest busy timeout SQLite can be given: its milliseconds are a C `int`.
+const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// How a [`SqliteStore`] uses its connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SqliteOptions {
     /// How long a statement waits for another connection's write lock before failing with
-    /// `SQLITE_BUSY`. Default: 5 seconds.
+    /// `SQLITE_BUSY`. Default: 5 seconds. SQLite waits at most `i32::MAX` milliseconds (about
+    /// 24 days); a longer timeout is cut to that.
     pub busy_timeout: Duration,
 }
 
@@ -103,12 +107,15 @@ impl SqliteStore {
     }
 
     fn new(conn: Connection, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(options.busy_timeout).map_err(database)?;
+        // SQLite counts the wait in milliseconds in a C int (rusqlite panics beyond it); a
+        // longer wait is as good as endless, so it is cut to the longest SQLite can count.
+        let busy_timeout = options.busy_timeout.min(MAX_BUSY_TIMEOUT);
+        conn.busy_timeout(busy_timeout).map_err(database)?;
         Ok(SqliteStore {
             conn,
             path: None,
             dialect: SqliteDialect,
-            busy_timeout: options.busy_timeout,
+            busy_timeout,
             local_host: lock::local_host(),
             held: BTreeMap::new(),
         })
@@ -522,10 +529,16 @@ impl Store for SqliteStore {
             .dialect
             .qualified_name(None, &request.table.lock_name());
         let started = Instant::now();
-        let deadline = started + request.timeout;
+        // A timeout past what the clock can count is a wait without end, not a panic.
+        let deadline = started.checked_add(request.timeout);
+        let time_left = || {
+            deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            })
+        };
         let mut last_holder: Option<LockHolder> = None;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = time_left();
             match self.attempt_lock(request, &table, remaining)? {
                 Attempt::Acquired(held) => {
                     self.held.insert(request.table.lock_name(), held);
@@ -539,7 +552,7 @@ impl Store for SqliteStore {
                 Attempt::Busy => {}
                 Attempt::Held(holder) => last_holder = Some(holder),
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = time_left();
             if remaining.is_zero() {
                 return Err(StoreError::LockTimeout {
                     holder: last_holder,
