@@ -11,7 +11,7 @@ use godwit_core::{
     Dialect, LockHolder, LockOwner, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, OpenFlags, Statement, ToSql};
+use rusqlite::{Connection, ErrorCode, Statement, ToSql};
 
 use crate::backup::{self, Blocked};
 use crate::dialect::SqliteDialect;
@@ -307,10 +307,7 @@ impl SqliteStore {
     /// file's exclusive lock from before the copy until the restored content is all in the
     /// database file.
     fn copy_from(&mut self, backup: &Path) -> Result<(), Blocked> {
-        let source = Connection::open_with_flags(
-            backup,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let source = backup::open_backup(backup)?;
         self.conn.busy_timeout(Duration::ZERO)?;
         let copied = match self.lock_file() {
             Ok(()) => {
@@ -632,7 +629,7 @@ impl Store for SqliteStore {
         let path = backup::reserve(&database, request)?;
         let taken = self.copy_to(&database, path.clone());
         if taken.is_err()
-            && let Err(error) = std::fs::remove_file(&path)
+            && let Err(error) = backup::remove_incomplete(&path)
         {
             tracing::warn!(%error, path = %path.display(), "could not remove an incomplete backup file");
         }
