@@ -489,10 +489,30 @@ pub struct NewArgs {
 /// How long to wait for the migration lock.
 #[derive(Debug, Args)]
 pub struct LockArgs {
-    /// How long to wait for another run's migration lock, for example 30s or 2m [default:
-    /// `lock_timeout` in the config file, else 60s]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// How long to wait for another run's migration lock, for example 30s or 2m, at most 7days
+    /// [default: `lock_timeout` in the config file, else 60s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lock_timeout)]
     pub lock_timeout: Option<Duration>,
+}
+
+/// The longest wait for the migration lock godwit accepts. Far longer than any run should
+/// wait, and far from what adding it to the clock could overflow.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// A lock timeout as `--lock-timeout` and `lock_timeout` in the config file take it: a
+/// duration like `60s` or `2m`, at most [`MAX_LOCK_TIMEOUT`]. The error says what is wrong
+/// with the value, after its name.
+pub fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+    let example = "write it like \"60s\" or \"2m\"";
+    let timeout = humantime::parse_duration(text)
+        .map_err(|error| format!("not a duration ({error}); {example}"))?;
+    if timeout > MAX_LOCK_TIMEOUT {
+        return Err(format!(
+            "longer than the longest lock wait godwit accepts, {}; {example}",
+            humantime::format_duration(MAX_LOCK_TIMEOUT)
+        ));
+    }
+    Ok(timeout)
 }
 
 /// Arguments of `migrate`.

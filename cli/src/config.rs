@@ -12,7 +12,7 @@ use godwit_core::url::{Redacted, redact};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::args::GlobalArgs;
+use crate::args::{GlobalArgs, parse_lock_timeout};
 use crate::error::{CliError, unknown_rule_help};
 use crate::output::Verbosity;
 
@@ -267,13 +267,10 @@ impl Config {
             None => Duration::from_secs(60),
             Some(value) => {
                 let span = value.span();
-                humantime::parse_duration(value.get_ref()).map_err(|error| {
+                parse_lock_timeout(value.get_ref()).map_err(|reason| {
                     invalid(
                         span,
-                        format!(
-                            "lock_timeout \"{}\" is not a duration ({error}); write it like \"60s\" or \"2m\"",
-                            value.get_ref()
-                        ),
+                        format!("lock_timeout \"{}\" is {reason}", value.get_ref()),
                     )
                 })?
             }
@@ -548,6 +545,27 @@ mod tests {
         let error = load(dir.path(), &[], None).unwrap_err().to_string();
         assert!(error.contains("godwit.toml:2:16"), "{error}");
         assert!(error.contains("soon"), "{error}");
+    }
+
+    #[test]
+    fn a_lock_timeout_past_the_longest_is_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |value: &str| {
+            std::fs::write(
+                dir.path().join("godwit.toml"),
+                format!("lock_timeout = \"{value}\"\n"),
+            )
+            .unwrap();
+        };
+        write("500000000000y");
+        let error = load(dir.path(), &[], None).unwrap_err();
+        assert!(matches!(error, CliError::ConfigInvalid { .. }), "{error}");
+        let error = error.to_string();
+        assert!(error.contains("\"500000000000y\" is longer"), "{error}");
+        assert!(error.contains("7days"), "{error}");
+        write("7days");
+        let config = load(dir.path(), &[], None).unwrap();
+        assert_eq!(config.lock_timeout, crate::args::MAX_LOCK_TIMEOUT);
     }
 
     #[test]

@@ -468,6 +468,7 @@ impl CliError {
                     DeclarativeError::Read { .. }
                     | DeclarativeError::NoSqlFiles { .. }
                     | DeclarativeError::NotUtf8 { .. }
+                    | DeclarativeError::NulByte { .. }
                     | DeclarativeError::Hint { .. }
                     | DeclarativeError::Unreadable { .. }
                     | DeclarativeError::RefusedStatement { .. }

@@ -143,6 +143,79 @@ fn backup_dir_and_json_output() {
     );
 }
 
+/// The permission bits of `path` (Unix).
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+// A backup holds every row: whoever may not read the database may not read its copy.
+#[cfg(unix)]
+#[test]
+fn a_sqlite_backup_is_as_private_as_its_database() {
+    let project = accounts_then_wipe();
+    set_mode(&project.db(), 0o600);
+    assert_eq!(mode(&backed_up(&project)), 0o600);
+
+    // The bits are the database's exactly, also those the umask would take away, and the
+    // folders godwit creates for backups are its owner's alone.
+    set_mode(&project.db(), 0o666);
+    project.migration(3, "more", "SELECT 1;", None);
+    let inside = backed_up_with(&project, &["--backup-dir", "backups/sqlite"]);
+    assert_eq!(mode(&inside), 0o666);
+    assert_eq!(mode(&project.path().join("backups")), 0o700);
+    assert_eq!(mode(&project.path().join("backups/sqlite")), 0o700);
+}
+
+// The copy fails half-way when the backup's -shm file cannot grow past the file size limit
+// (RLIMIT_FSIZE, set by `ulimit -f` in 512-byte blocks, with SIGXFSZ ignored so the write
+// fails instead of killing godwit): the database is small enough to be copied (1 KiB pages),
+// the 32 KiB -shm SQLite needs to read a WAL copy is not. A reader kept open on the database
+// keeps its own -shm in place, so only the copy's hits the limit.
+#[cfg(unix)]
+#[test]
+fn a_failed_sqlite_backup_leaves_nothing_behind() {
+    let project = Project::new();
+    sqlite_exec(
+        &project.db(),
+        "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL;",
+    );
+    project.migration(1, "create_accounts", ACCOUNTS, None);
+    assert_code(&project.run(&["migrate"]), 0);
+    project.migration(2, "wipe_accounts", WIPE, None);
+    let small = std::fs::metadata(project.db()).unwrap().len();
+    assert!(small < 16 * 1024, "the database has {small} bytes");
+    let reader = SqliteStore::open(&project.db(), &SqliteOptions::default()).unwrap();
+    let before = accounts(&project.db());
+
+    let godwit = project.std_command(&["migrate", "--backup-dir", "backups"]);
+    let mut limited = std::process::Command::new("sh");
+    limited
+        .args(["-c", "trap '' XFSZ; ulimit -f 32; exec \"$0\" \"$@\""])
+        .arg(godwit.get_program())
+        .args(godwit.get_args())
+        .current_dir(project.path());
+    for (key, value) in godwit.get_envs() {
+        match value {
+            Some(value) => limited.env(key, value),
+            None => limited.env_remove(key),
+        };
+    }
+    let output = limited.output().unwrap();
+    assert_fails(&output, 1, "no migration ran: the backup of");
+    let left = files_ending(&project.path().join("backups"), "");
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(accounts(&project.db()), before);
+    drop(reader);
+}
+
 #[test]
 fn the_config_file_turns_backups_on_and_no_backup_turns_them_off() {
     let project = accounts_then_wipe();
@@ -215,7 +288,14 @@ fn nothing_pending_means_no_backup() {
 
 /// A backup of the project's database as it is now, made by a `migrate --backup` run.
 fn backed_up(project: &Project) -> PathBuf {
-    let output = project.run(&["--format", "json", "migrate", "--backup"]);
+    backed_up_with(project, &["--backup"])
+}
+
+/// The backup a `migrate` run with `backup_args` made.
+fn backed_up_with(project: &Project, backup_args: &[&str]) -> PathBuf {
+    let mut args = vec!["--format", "json", "migrate"];
+    args.extend_from_slice(backup_args);
+    let output = project.run(&args);
     assert_code(&output, 0);
     PathBuf::from(json(&output)["backup"]["path"].as_str().unwrap())
 }
@@ -307,6 +387,12 @@ fn restore_refuses_while_a_reader_holds_a_wal_database() {
     std::fs::write(&wal, frames).unwrap();
     assert_code(&restore(), 0);
     assert_eq!(accounts(&project.db()), before);
+    // The backup of a WAL database is in WAL mode too; reading it left its -wal and -shm
+    // files behind (a read-only connection creates them and cannot remove them).
+    for suffix in ["-wal", "-shm"] {
+        let left = PathBuf::from(format!("{}{suffix}", backup.display()));
+        assert!(!left.exists(), "{} was left behind", left.display());
+    }
     assert_eq!(accounts(&backup), before);
     assert_eq!(sqlite_rows(&project.db(), "PRAGMA journal_mode"), [["wal"]]);
 }
@@ -408,6 +494,12 @@ fn postgres_backups_are_dumps_pg_restore_reads() {
         pg.project.path().join("dumps").canonicalize().unwrap()
     );
     pg_restore(&["--list"], &path);
+    // A dump holds every row, so only its owner may read it or list the folder made for it.
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&pg.project.path().join("dumps")), 0o700);
+    }
     assert_eq!(
         pg_rows(&pg.db.url, "SELECT version, backup FROM godwit_migrations"),
         [vec!["1".to_string(), path.display().to_string()]]

@@ -65,6 +65,18 @@ pub enum DeclarativeError {
         /// The file.
         path: PathBuf,
     },
+    /// A schema file holds a NUL byte, which is not SQL: SQLite would silently stop reading
+    /// the file there, PostgreSQL rejects it.
+    #[error(
+        "{}:{line}: holds a NUL byte, which is not SQL (SQLite would stop reading the schema there and leave the rest out); remove it, and if the file was saved as UTF-16, save it as UTF-8",
+        path.display()
+    )]
+    NulByte {
+        /// The schema file.
+        path: PathBuf,
+        /// 1-based line of the first NUL byte.
+        line: usize,
+    },
     /// A rename hint in a schema file cannot be used.
     #[error("{}:{}: {}", file.display(), error.line, error.problem)]
     Hint {
@@ -431,6 +443,9 @@ impl SchemaSource {
             let bytes = std::fs::read(&file).map_err(read_error(&file))?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| DeclarativeError::NotUtf8 { path: file.clone() })?;
+            if let Some(line) = crate::migration::nul_line(&text) {
+                return Err(DeclarativeError::NulByte { path: file, line });
+            }
             files.push((file, text));
         }
         Ok(SchemaSource { files })
@@ -1931,6 +1946,21 @@ mod tests {
         std::fs::write(dir.path().join("latin1.sql"), b"-- caf\xe9\n").unwrap();
         let error = SchemaSource::load(&dir.path().join("latin1.sql")).unwrap_err();
         assert!(matches!(error, DeclarativeError::NotUtf8 { .. }), "{error}");
+
+        // In a folder too: the file and the line of the NUL are named.
+        let nul = dir.path().join("nul");
+        std::fs::create_dir(&nul).unwrap();
+        std::fs::write(nul.join("a.sql"), "CREATE TABLE a (x int);\n").unwrap();
+        std::fs::write(
+            nul.join("b.sql"),
+            "CREATE TABLE b (x int);\n\0\nCREATE TABLE c (x int);\n",
+        )
+        .unwrap();
+        let error = SchemaSource::load(&nul).unwrap_err();
+        assert!(
+            matches!(&error, DeclarativeError::NulByte { path, line: 2 } if path.ends_with("b.sql")),
+            "{error}"
+        );
     }
 
     #[test]

@@ -81,6 +81,17 @@ pub enum SourceError {
         /// The directive as written.
         directive: String,
     },
+    /// A script holds a NUL byte, which is not SQL: SQLite would silently stop reading the
+    /// script there and PostgreSQL rejects it.
+    #[error(
+        "{origin}:{line}: holds a NUL byte, which is not SQL (SQLite would stop reading the script there and skip the rest); remove it, and if the file was saved as UTF-16, save it as UTF-8"
+    )]
+    NulByte {
+        /// The script.
+        origin: String,
+        /// 1-based line of the first NUL byte.
+        line: usize,
+    },
 }
 
 /// The history's state does not allow the requested run. Nothing was changed.

@@ -96,6 +96,17 @@ impl fmt::Display for Checksum {
 /// both engines read it as the start of an identifier and reject the script.
 const BOM: char = '\u{feff}';
 
+/// The 1-based line of the first NUL byte in `text`, if it holds one.
+///
+/// No SQL holds a NUL, and engines treat one differently: SQLite reads a script as a C string
+/// and silently stops at it (the statements after it never run, yet the script succeeded),
+/// PostgreSQL's wire protocol rejects the message. So a script or schema file with one is
+/// refused when it is read, the same way on every engine.
+pub(crate) fn nul_line(text: &str) -> Option<usize> {
+    let at = text.find('\0')?;
+    Some(text[..at].bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
 /// Options a script declares in its leading comment lines, such as `-- godwit:no-transaction`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -182,16 +193,27 @@ impl Script {
     /// was ever applied and no recorded checksum includes it; taking the checksum after
     /// removing it means an editor adding or dropping the mark is not an edit, as with CRLF
     /// line endings. The checksum of a file without a mark is unchanged.
+    ///
+    /// A script holding a NUL byte is refused ([`SourceError::NulByte`]): SQLite would run it
+    /// only up to the NUL and report success.
     pub fn new(sql: impl Into<String>, path: Option<PathBuf>) -> Result<Self, SourceError> {
         let mut sql = sql.into();
         if sql.starts_with(BOM) {
             sql.drain(..BOM.len_utf8());
         }
+        let origin = || {
+            path.as_ref()
+                .map_or_else(|| "embedded script".into(), |p| p.display().to_string())
+        };
+        if let Some(line) = nul_line(&sql) {
+            return Err(SourceError::NulByte {
+                origin: origin(),
+                line,
+            });
+        }
         let directives =
             Directives::parse(&sql).map_err(|(line, directive)| SourceError::UnknownDirective {
-                origin: path
-                    .as_ref()
-                    .map_or_else(|| "embedded script".into(), |p| p.display().to_string()),
+                origin: origin(),
                 line,
                 directive,
             })?;
@@ -552,6 +574,31 @@ mod tests {
         // Only a leading mark is removed.
         let inner = Script::new("SELECT 1;\u{feff}", None).unwrap();
         assert_eq!(inner.sql, "SELECT 1;\u{feff}");
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_with_its_line() {
+        let sql = "CREATE TABLE a(x);\0\nCREATE TABLE after_nul(x);\n";
+        let error = Script::new(sql, Some("1_a.up.sql".into())).unwrap_err();
+        assert!(
+            matches!(&error, SourceError::NulByte { origin, line: 1 } if origin == "1_a.up.sql"),
+            "{error}"
+        );
+        assert!(error.to_string().starts_with("1_a.up.sql:1: "), "{error}");
+        let error = Script::new("SELECT 1;\n\n-- x\0", None).unwrap_err();
+        assert!(
+            matches!(error, SourceError::NulByte { line: 3, .. }),
+            "{error}"
+        );
+        // A down file read from a folder is refused as an up file is.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("1_a.up.sql"), "CREATE TABLE a(x);").unwrap();
+        std::fs::write(dir.path().join("1_a.down.sql"), "DROP TABLE a;\n\0").unwrap();
+        let error = Migrations::from_dir(dir.path()).unwrap_err();
+        assert!(
+            matches!(&error, SourceError::NulByte { origin, line: 2 } if origin.ends_with("1_a.down.sql")),
+            "{error}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `pg_restore` reads.
 
 use std::fmt;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -172,9 +172,19 @@ fn command(source: &DumpSource, application_name: &str, path: &Path) -> Command 
 
 /// Create the new, empty file the dump goes to and return its absolute path; a file that
 /// exists is never reused.
+///
+/// A dump holds every row, so the file is created readable by its owner alone (0600 on Unix;
+/// pg_dump writes into it and keeps its mode), and so is a directory created for it (0700); a
+/// directory that exists keeps its permissions.
 fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, BackupError> {
     let dir = request.dir.unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(BackupError::io("create the backup directory", dir))?;
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(BackupError::io("create the backup directory", dir))?;
     // Database names may hold characters file systems refuse.
     let name: String = database
         .chars()
@@ -189,7 +199,13 @@ fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, Backu
     let path = fs::canonicalize(dir)
         .map_err(BackupError::io("find the backup directory", dir))?
         .join(format!("{name}.{}.dump", request.stamp));
-    File::create_new(&path).map_err(BackupError::io("create the backup file", &path))?;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&path)
+        .map_err(BackupError::io("create the backup file", &path))?;
     Ok(path)
 }
 

@@ -51,15 +51,20 @@ pub(crate) fn copy(
 }
 
 /// Create the new, empty file a backup of the database at `database` goes to:
-/// `<name>.<stamp>.backup` in the requested directory (created when missing) or beside the
-/// database. Returns its absolute path; a file that exists is never reused.
+/// `<name>.<stamp>.backup` in the requested directory (created when missing, readable by its
+/// owner alone) or beside the database. Returns its absolute path; a file that exists is never
+/// reused.
+///
+/// The file gets the database file's permission bits from the start, whatever the umask: a
+/// copy must not let read what the database does not, and SQLite gives the copy's journal
+/// files the copy's bits.
 pub(crate) fn reserve(
     database: &Path,
     request: &BackupRequest<'_>,
 ) -> Result<PathBuf, BackupError> {
     let dir = match request.dir {
         Some(dir) => {
-            fs::create_dir_all(dir).map_err(BackupError::io("create the backup directory", dir))?;
+            create_private_dir(dir).map_err(BackupError::io("create the backup directory", dir))?;
             dir
         }
         None => database
@@ -73,8 +78,75 @@ pub(crate) fn reserve(
     let path = fs::canonicalize(dir)
         .map_err(BackupError::io("find the backup directory", dir))?
         .join(format!("{name}.{}.backup", request.stamp));
-    File::create_new(&path).map_err(BackupError::io("create the backup file", &path))?;
+    let permissions = fs::metadata(database)
+        .map_err(BackupError::io("read the permissions of", database))?
+        .permissions();
+    create_new_with(&path, permissions)
+        .map_err(BackupError::io("create the backup file", &path))?;
     Ok(path)
+}
+
+/// Create `dir` and its missing parents, readable by their owner alone (0700 on Unix);
+/// directories that exist keep their permissions.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Create the file `path`, which must not exist, with `permissions`. On Unix it is created
+/// with them, so it is never more open than asked for, then given them exactly, since the
+/// umask may have taken some away.
+fn create_new_with(path: &Path, permissions: fs::Permissions) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(permissions.mode() & 0o777);
+    }
+    options.open(path)?.set_permissions(permissions)
+}
+
+/// Remove what is left of a backup that failed: the file and the journal files SQLite keeps
+/// beside it (`-journal`, or `-wal` and `-shm` when the database copied is in WAL mode, since
+/// the copy then is too). A file that is not there is no error.
+pub(crate) fn remove_incomplete(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match fs::remove_file(&file) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Open the backup at `path` to read it, as an immutable file: SQLite then takes no locks
+/// and keeps no `-wal` or `-shm` file beside it. A backup of a WAL database is itself in WAL
+/// mode, and a read-only connection to it would otherwise create both files and, unable to
+/// write, leave them behind. Nothing writes to a backup while godwit reads it.
+pub(crate) fn open_backup(path: &Path) -> rusqlite::Result<Connection> {
+    let uri = immutable_uri(path).ok_or_else(|| rusqlite::Error::InvalidPath(path.into()))?;
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+}
+
+/// `file:///absolute/path?immutable=1`, the path percent-encoded as SQLite's URI rules ask;
+/// `None` for a path that has no absolute form (empty, or relative to a working directory
+/// that is gone).
+fn immutable_uri(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut uri = url::Url::from_file_path(absolute).ok()?;
+    uri.set_query(Some("immutable=1"));
+    Some(uri.into())
 }
 
 /// Check that `path` holds a SQLite database in good order: SQLite's header, then
@@ -96,11 +168,7 @@ pub fn check_backup(path: &Path) -> Result<(), BackupError> {
         }
         Err(error) => return Err(BackupError::io("read", path)(error)),
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|error| not_a_backup(Failure::from(error).message))?;
+    let conn = open_backup(path).map_err(|error| not_a_backup(Failure::from(error).message))?;
     let verdict: Vec<String> = conn
         .prepare("PRAGMA quick_check")
         .and_then(|mut statement| {

@@ -11,7 +11,7 @@ use godwit_core::{
     Dialect, LockHolder, LockOwner, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, OpenFlags, Statement, ToSql};
+use rusqlite::{Connection, ErrorCode, Statement, ToSql};
 
 use crate::backup::{self, Blocked};
 use crate::dialect::SqliteDialect;
@@ -19,12 +19,16 @@ use crate::error::{Failure, database, is_busy};
 use crate::lock::{self, Attempt, End, Held};
 use crate::script;
 
+/// The longest busy timeout SQLite can be given: its milliseconds are a C `int`.
+const MAX_BUSY_TIMEOUT: Duration = Duration::from_millis(i32::MAX as u64);
+
 /// How a [`SqliteStore`] uses its connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SqliteOptions {
     /// How long a statement waits for another connection's write lock before failing with
-    /// `SQLITE_BUSY`. Default: 5 seconds.
+    /// `SQLITE_BUSY`. Default: 5 seconds. SQLite waits at most `i32::MAX` milliseconds (about
+    /// 24 days); a longer timeout is cut to that.
     pub busy_timeout: Duration,
 }
 
@@ -103,12 +107,15 @@ impl SqliteStore {
     }
 
     fn new(conn: Connection, options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(options.busy_timeout).map_err(database)?;
+        // SQLite counts the wait in milliseconds in a C int (rusqlite panics beyond it); a
+        // longer wait is as good as endless, so it is cut to the longest SQLite can count.
+        let busy_timeout = options.busy_timeout.min(MAX_BUSY_TIMEOUT);
+        conn.busy_timeout(busy_timeout).map_err(database)?;
         Ok(SqliteStore {
             conn,
             path: None,
             dialect: SqliteDialect,
-            busy_timeout: options.busy_timeout,
+            busy_timeout,
             local_host: lock::local_host(),
             held: BTreeMap::new(),
         })
@@ -300,10 +307,7 @@ impl SqliteStore {
     /// file's exclusive lock from before the copy until the restored content is all in the
     /// database file.
     fn copy_from(&mut self, backup: &Path) -> Result<(), Blocked> {
-        let source = Connection::open_with_flags(
-            backup,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let source = backup::open_backup(backup)?;
         self.conn.busy_timeout(Duration::ZERO)?;
         let copied = match self.lock_file() {
             Ok(()) => {
@@ -522,10 +526,16 @@ impl Store for SqliteStore {
             .dialect
             .qualified_name(None, &request.table.lock_name());
         let started = Instant::now();
-        let deadline = started + request.timeout;
+        // A timeout past what the clock can count is a wait without end, not a panic.
+        let deadline = started.checked_add(request.timeout);
+        let time_left = || {
+            deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            })
+        };
         let mut last_holder: Option<LockHolder> = None;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = time_left();
             match self.attempt_lock(request, &table, remaining)? {
                 Attempt::Acquired(held) => {
                     self.held.insert(request.table.lock_name(), held);
@@ -539,7 +549,7 @@ impl Store for SqliteStore {
                 Attempt::Busy => {}
                 Attempt::Held(holder) => last_holder = Some(holder),
             }
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = time_left();
             if remaining.is_zero() {
                 return Err(StoreError::LockTimeout {
                     holder: last_holder,
@@ -619,7 +629,7 @@ impl Store for SqliteStore {
         let path = backup::reserve(&database, request)?;
         let taken = self.copy_to(&database, path.clone());
         if taken.is_err()
-            && let Err(error) = std::fs::remove_file(&path)
+            && let Err(error) = backup::remove_incomplete(&path)
         {
             tracing::warn!(%error, path = %path.display(), "could not remove an incomplete backup file");
         }

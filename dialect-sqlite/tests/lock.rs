@@ -325,3 +325,22 @@ async fn a_database_another_connection_writes_to_is_busy() {
     );
     writer.execute_script("COMMIT").await.unwrap();
 }
+
+/// Timeouts longer than the clock or SQLite can count are waits without end, not panics: a lock
+/// nobody holds is taken at once, and the busy timeout is cut to what SQLite takes.
+#[tokio::test(flavor = "current_thread")]
+async fn the_longest_timeouts_do_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    let table = HistoryTable::default();
+    let options = SqliteOptions::default().with_busy_timeout(Duration::MAX);
+    let mut store = SqliteStore::open(&path, &options).unwrap();
+    let owner = LockOwner::current(host(), "patient");
+    let request = LockRequest {
+        table: &table,
+        owner: &owner,
+        timeout: Duration::MAX,
+    };
+    store.lock(&request).await.unwrap();
+    store.unlock(&table).await.unwrap();
+}

@@ -37,7 +37,7 @@ history_table = "godwit_migrations"
 # schema = "app"
 
 # How long `migrate`, `rollback` and `repair` wait for another run's migration lock,
-# for example "30s", "2m" or "1h".
+# for example "30s", "2m" or "1h", at most "7days".
 lock_timeout = "60s"
 
 # PostgreSQL only: the application_name the connection reports in pg_stat_activity.
