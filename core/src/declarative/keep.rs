@@ -19,7 +19,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChangePlan, plan_changes, resolve_renames};
+use super::renames::resolve_renames;
+use super::{ChangePlan, plan_changes};
 use crate::dialect::{Dialect, RenderOptions};
 use crate::diff::{
     DiffOptions, Keyed, Renames, after_renames, exists, renamed_fk, with_renamed_labels,

@@ -1,0 +1,319 @@
+//! What the migrations produce: replaying them on a scratch database, drift against the live
+//! database (`check`), and the round trip of every up and down script (`verify`).
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{DeclarativeError, located, statement_error};
+use super::{ChangePlan, introspect, plan_changes};
+use crate::dialect::RenderOptions;
+use crate::diff::Renames;
+use crate::error::Error;
+use crate::history::{self, HistoryTable, Status};
+use crate::migration::{Migration, Migrations, Script, Version};
+use crate::schema::Schema;
+use crate::store::{StatementError, Store, StoreError};
+
+/// Run one script the way a migration runs: in a transaction unless it says
+/// `-- godwit:no-transaction` or the engine has no transactional DDL.
+async fn run_script(store: &mut dyn Store, script: &Script) -> Result<(), StoreError> {
+    let transactional =
+        !script.directives.no_transaction && store.dialect().capabilities().transactional_ddl;
+    if !transactional {
+        return store.execute_script(&script.sql).await;
+    }
+    store.begin().await?;
+    match store.execute_script(&script.sql).await {
+        Ok(()) => store.commit().await,
+        Err(error) => {
+            if let Err(rollback) = store.rollback().await {
+                tracing::warn!(%rollback, "rollback after a failed script failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn replay_error(migration: &Migration, script: &Script, error: StoreError) -> DeclarativeError {
+    DeclarativeError::Replay {
+        version: migration.version,
+        name: migration.name.clone(),
+        origin: script.origin(),
+        cause: statement_error(error),
+    }
+}
+
+/// Apply every up script of `migrations` in order on `scratch` (each in a transaction unless
+/// it is a no-transaction migration) and read back the schema they produce. No history is
+/// written to the scratch database.
+pub async fn replay_migrations(
+    scratch: &mut dyn Store,
+    migrations: &Migrations,
+) -> Result<Schema, Error> {
+    for migration in migrations {
+        run_script(scratch, &migration.up)
+            .await
+            .map_err(|error| replay_error(migration, &migration.up, error))?;
+    }
+    introspect(scratch, &HistoryTable::default()).await
+}
+
+/// What `check` found: the migrations applied to the live database, and the changes that
+/// would turn the live schema into the one they produce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftReport {
+    /// The versions replayed (those the history records as applied).
+    pub applied: Vec<Version>,
+    /// Migrations with a file that the history does not record as applied.
+    pub not_applied: Vec<Version>,
+    /// From the live schema to the migrations' schema; empty when there is no drift.
+    pub plan: ChangePlan,
+}
+
+impl DriftReport {
+    /// Whether the live schema differs from what the applied migrations produce.
+    pub fn drifted(&self) -> bool {
+        !self.plan.is_empty()
+    }
+}
+
+/// Compare the live schema of `target` with the schema the migrations recorded as applied in
+/// its history produce on `scratch`.
+pub async fn drift(
+    target: &mut dyn Store,
+    history: &HistoryTable,
+    scratch: &mut dyn Store,
+    migrations: &Migrations,
+) -> Result<DriftReport, Error> {
+    let rows = history::read(target, history).await?;
+    let mut applied = Vec::new();
+    for row in rows.iter().filter(|r| r.status == Status::Applied) {
+        match migrations.get(row.version) {
+            Some(migration) => applied.push(migration.clone()),
+            None => {
+                return Err(DeclarativeError::MissingMigration {
+                    version: row.version,
+                    name: row.name.clone(),
+                }
+                .into());
+            }
+        }
+    }
+    let versions: Vec<Version> = applied.iter().map(|m| m.version).collect();
+    let not_applied = migrations
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !versions.contains(v))
+        .collect();
+    let expected = replay_migrations(scratch, &Migrations::from_list(applied)?).await?;
+    let live = introspect(target, history).await?;
+    let plan = plan_changes(
+        target.dialect(),
+        &live,
+        &expected,
+        &Renames::default(),
+        &RenderOptions::default(),
+    )?;
+    Ok(DriftReport {
+        applied: versions,
+        not_applied,
+        plan,
+    })
+}
+
+/// Which pass of `verify` found a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyStage {
+    /// Applying the up scripts the first time.
+    Up,
+    /// Running the down scripts, newest first.
+    Down,
+    /// Applying the up scripts again after every down script ran.
+    Reapply,
+}
+
+impl fmt::Display for VerifyStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VerifyStage::Up => "up",
+            VerifyStage::Down => "down",
+            VerifyStage::Reapply => "up (again, after the downs)",
+        })
+    }
+}
+
+/// What went wrong with one migration in `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum VerifyProblem {
+    /// The script failed.
+    Failed {
+        /// The database's error.
+        error: StatementError,
+    },
+    /// The migration has no down script.
+    NoDownScript,
+    /// The schema after the script is not the one expected; `plan` turns the schema found
+    /// into the one expected.
+    Differs {
+        /// The missing changes.
+        plan: ChangePlan,
+    },
+}
+
+/// The first migration `verify` found at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyFailure {
+    /// The migration.
+    pub version: Version,
+    /// Its name.
+    pub name: String,
+    /// Its script's file.
+    pub origin: String,
+    /// The pass.
+    pub stage: VerifyStage,
+    /// What went wrong.
+    pub problem: VerifyProblem,
+}
+
+impl fmt::Display for VerifyFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (version, name) = (self.version, &self.name);
+        match &self.problem {
+            VerifyProblem::Failed { error } => write!(
+                f,
+                "the {} script of migration {version} ({name}) failed: {}",
+                self.stage,
+                located(Path::new(&self.origin), error)
+            ),
+            VerifyProblem::NoDownScript => write!(
+                f,
+                "migration {version} ({name}) has no down script; write its .down.sql file"
+            ),
+            VerifyProblem::Differs { .. } if self.stage == VerifyStage::Down => write!(
+                f,
+                "the down script of migration {version} ({name}) does not restore the schema \
+                 before it; {} misses these changes",
+                self.origin
+            ),
+            VerifyProblem::Differs { .. } => write!(
+                f,
+                "migration {version} ({name}) gives another schema when applied again after \
+                 its down script; its down script leaves something behind"
+            ),
+        }
+    }
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Verification {
+    /// Every migration went up, down and up again, each down restoring the schema before its
+    /// up.
+    Verified {
+        /// How many migrations.
+        migrations: usize,
+    },
+    /// The first migration at fault.
+    Failed(VerifyFailure),
+}
+
+/// Round-trip `migrations` on `scratch`: apply every up script (recording the schema before
+/// and after each), run every down script newest first (each must restore the schema from
+/// before its up), then apply every up script again (each must give the schema it gave the
+/// first time). Stops at the first migration at fault.
+pub async fn verify(
+    scratch: &mut dyn Store,
+    migrations: &Migrations,
+) -> Result<Verification, Error> {
+    let table = HistoryTable::default();
+    let list: Vec<&Migration> = migrations.iter().collect();
+    let mut before = Vec::with_capacity(list.len());
+    let mut after = Vec::with_capacity(list.len());
+    let mut schema = introspect(scratch, &table).await?;
+    for migration in &list {
+        before.push(schema);
+        if let Err(problem) = run_and_compare(scratch, &table, &migration.up, None).await? {
+            return Ok(failure(migration, &migration.up, VerifyStage::Up, problem));
+        }
+        schema = introspect(scratch, &table).await?;
+        after.push(schema.clone());
+    }
+    for (index, migration) in list.iter().enumerate().rev() {
+        let Some(down) = &migration.down else {
+            return Ok(failure(
+                migration,
+                &migration.up,
+                VerifyStage::Down,
+                VerifyProblem::NoDownScript,
+            ));
+        };
+        if let Err(problem) = run_and_compare(scratch, &table, down, Some(&before[index])).await? {
+            return Ok(failure(migration, down, VerifyStage::Down, problem));
+        }
+    }
+    for (index, migration) in list.iter().enumerate() {
+        let expected = Some(&after[index]);
+        if let Err(problem) = run_and_compare(scratch, &table, &migration.up, expected).await? {
+            return Ok(failure(
+                migration,
+                &migration.up,
+                VerifyStage::Reapply,
+                problem,
+            ));
+        }
+    }
+    Ok(Verification::Verified {
+        migrations: list.len(),
+    })
+}
+
+fn failure(
+    migration: &Migration,
+    script: &Script,
+    stage: VerifyStage,
+    problem: VerifyProblem,
+) -> Verification {
+    Verification::Failed(VerifyFailure {
+        version: migration.version,
+        name: migration.name.clone(),
+        origin: script.origin(),
+        stage,
+        problem,
+    })
+}
+
+/// One step of [`verify`]: run `script`, then, when `expected` is given, compare the scratch
+/// database with it. The inner `Err` is the problem found; the outer one a failure of godwit.
+async fn run_and_compare(
+    scratch: &mut dyn Store,
+    table: &HistoryTable,
+    script: &Script,
+    expected: Option<&Schema>,
+) -> Result<Result<(), VerifyProblem>, Error> {
+    if let Err(error) = run_script(scratch, script).await {
+        let error = statement_error(error);
+        return Ok(Err(VerifyProblem::Failed { error }));
+    }
+    let Some(expected) = expected else {
+        return Ok(Ok(()));
+    };
+    let found = introspect(scratch, table).await?;
+    let plan = plan_changes(
+        scratch.dialect(),
+        &found,
+        expected,
+        &Renames::default(),
+        &RenderOptions::default(),
+    )?;
+    Ok(if plan.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyProblem::Differs { plan })
+    })
+}

@@ -1,0 +1,365 @@
+//! Writing a plan as versioned migrations: the steps, their up and down scripts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::{Dialect, Statement, StatementKind};
+
+/// Which part of a generated change a [`MigrationStep`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Concurrent statements that run before the rest (dropping an index before its column
+    /// goes).
+    ConcurrentBefore,
+    /// The rest, in one transaction where its statements allow.
+    Main,
+    /// Concurrent statements that run once the rest committed (building an index on a column
+    /// the rest added).
+    ConcurrentAfter,
+}
+
+/// One migration of a generated change: up statements, and the down statements that undo them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStep<'a> {
+    /// Which part of the change it is.
+    pub kind: StepKind,
+    /// What its up script runs.
+    pub up: &'a [Statement],
+    /// What its down script runs.
+    pub down: Vec<Statement>,
+}
+
+/// `statements` cut into the concurrent statements before the others, the others, and the
+/// concurrent statements after them.
+fn phases(statements: &[Statement]) -> [&[Statement]; 3] {
+    let lead = statements
+        .iter()
+        .position(|s| !s.concurrent)
+        .unwrap_or(statements.len());
+    let trail = statements
+        .iter()
+        .rposition(|s| !s.concurrent)
+        .map_or(lead, |last| last + 1);
+    [
+        &statements[..lead],
+        &statements[lead..trail],
+        &statements[trail..],
+    ]
+}
+
+/// Cut a change, given as its `up` statements and the `down` statements that revert it, into
+/// the migrations that `godwit generate` writes, oldest first.
+///
+/// A migration has one transaction mode for the whole file, and a failed no-transaction
+/// migration is retried whole. So the concurrent statements ([`Statement::concurrent`]) at the
+/// start and the end of `up` each get a no-transaction migration of their own, and the rest
+/// keeps its transaction, committing with its history row: a failed concurrent index build
+/// then leaves the main change applied and recorded, and a retry runs only the index builds.
+/// A change without concurrent statements is one migration, as before.
+///
+/// The down statements are cut the same way and given in reverse (the concurrent ones at the
+/// end of `down` undo the ones at the start of `up`, and so on), so that rolling the
+/// migrations back newest first runs exactly `down`, in order, even where the two are not
+/// mirror images.
+pub fn migration_steps<'a>(up: &'a [Statement], down: &[Statement]) -> Vec<MigrationStep<'a>> {
+    let [up_before, up_main, up_after] = phases(up);
+    let [down_first, down_main, down_last] = phases(down);
+    let mut steps: Vec<MigrationStep<'a>> = Vec::new();
+    // In rollback order, each step takes the down statements not taken by a newer step.
+    let mut pending: Vec<Statement> = Vec::new();
+    for (kind, up, down) in [
+        (StepKind::ConcurrentAfter, up_after, down_first),
+        (StepKind::Main, up_main, down_main),
+        (StepKind::ConcurrentBefore, up_before, down_last),
+    ] {
+        pending.extend_from_slice(down);
+        if !up.is_empty() {
+            steps.push(MigrationStep {
+                kind,
+                up,
+                down: std::mem::take(&mut pending),
+            });
+        }
+    }
+    if let Some(oldest) = steps.last_mut() {
+        oldest.down.append(&mut pending);
+    }
+    steps.reverse();
+    steps
+}
+
+/// `statements` as the text of a migration file.
+///
+/// When every statement may run in a transaction the script is the statements in order, and
+/// `godwit migrate` wraps it in its transaction. When some may not (SQLite's
+/// `PRAGMA foreign_keys` around a table rebuild), the script opens with
+/// `-- godwit:no-transaction` and wraps each run of transactional statements in its own
+/// `BEGIN;` ... `COMMIT;`, so it runs as `push` would. Hazards and failure hints are noted
+/// above their statement. Check queries become the dialect's [`Dialect::assertion`], SQL that
+/// fails the migration as the check would fail a push; a dialect without one gets them as
+/// comments for the reader to run.
+pub fn migration_script(dialect: &dyn Dialect, statements: &[Statement]) -> String {
+    let mut text = String::new();
+    let wrap = statements.iter().any(|s| !s.transactional);
+    if wrap && statements.iter().all(|s| !s.transactional) {
+        text.push_str(
+            "-- godwit:no-transaction\n\
+             -- These statements cannot run inside a transaction.\n",
+        );
+    } else if wrap {
+        text.push_str(
+            "-- godwit:no-transaction\n\
+             -- Some statements cannot run inside a transaction; the others are grouped in\n\
+             -- BEGIN/COMMIT below.\n",
+        );
+    }
+    let mut open = false;
+    for statement in statements {
+        if wrap && statement.transactional != open {
+            text.push_str(if open { "\nCOMMIT;\n" } else { "\nBEGIN;\n" });
+            open = statement.transactional;
+        }
+        text.push('\n');
+        if let Some(hazard) = &statement.hazard {
+            text.push_str(&format!("-- hazard: {}\n", hazard.description));
+        }
+        if let Some(hint) = &statement.failure_hint {
+            text.push_str(&format!("-- if it fails: {hint}\n"));
+        }
+        let sql = statement.sql.trim_end();
+        match &statement.kind {
+            StatementKind::AssertEmpty { message } => match dialect.assertion(sql, message) {
+                Some(check) => {
+                    text.push_str(&format!("-- check: {message}\n{check};\n"));
+                }
+                None => {
+                    text.push_str(&format!(
+                        "-- check ({message}): this query must return no rows\n"
+                    ));
+                    for line in sql.lines() {
+                        text.push_str(&format!("-- {line}\n"));
+                    }
+                }
+            },
+            _ => {
+                text.push_str(sql);
+                if !sql.ends_with(';') {
+                    text.push(';');
+                }
+                text.push('\n');
+            }
+        }
+    }
+    if open {
+        text.push_str("\nCOMMIT;\n");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LockKind;
+    use crate::declarative::{ApplyCause, DeclarativeError};
+    use crate::dialect::{Capabilities, Hazard, HazardKind};
+    use crate::store::Value;
+
+    /// A dialect for scripts: `checks` says whether it can turn a check into SQL.
+    #[derive(Debug)]
+    struct Script {
+        checks: bool,
+    }
+
+    impl Dialect for Script {
+        fn name(&self) -> &'static str {
+            "script"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new(LockKind::Row)
+        }
+        fn placeholder(&self, _: usize) -> String {
+            "?".into()
+        }
+        fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
+            (String::new(), Vec::new())
+        }
+        fn assertion(&self, query: &str, message: &str) -> Option<String> {
+            self.checks
+                .then(|| format!("SELECT fail({message:?}) WHERE EXISTS ({query})"))
+        }
+    }
+
+    const PLAIN: Script = Script { checks: false };
+
+    fn concurrent(sql: &str) -> Statement {
+        Statement::execute(sql)
+            .concurrently()
+            .with_failure_hint(format!("undo {sql}"))
+    }
+
+    /// The down statements of `steps`, in the order a rollback of all of them runs them.
+    fn rollback_order(steps: &[MigrationStep<'_>]) -> Vec<Statement> {
+        steps.iter().rev().flat_map(|s| s.down.clone()).collect()
+    }
+
+    #[test]
+    fn concurrent_statements_get_migrations_of_their_own() {
+        let up = [
+            concurrent("DROP INDEX CONCURRENTLY gone"),
+            Statement::execute("ALTER TABLE t ADD c int"),
+            concurrent("CREATE INDEX CONCURRENTLY new ON t (c)"),
+        ];
+        let down = [
+            concurrent("DROP INDEX CONCURRENTLY new"),
+            Statement::execute("ALTER TABLE t DROP c"),
+            concurrent("CREATE INDEX CONCURRENTLY gone ON t (x)"),
+        ];
+        let steps = migration_steps(&up, &down);
+        let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                StepKind::ConcurrentBefore,
+                StepKind::Main,
+                StepKind::ConcurrentAfter
+            ]
+        );
+        // Each step's down undoes its up: the down's concurrent drops undo the builds after.
+        for (step, (u, d)) in steps.iter().zip([(0, 2), (1, 1), (2, 0)]) {
+            assert_eq!(step.up, &up[u..=u]);
+            assert_eq!(step.down, &down[d..=d]);
+        }
+        assert_eq!(rollback_order(&steps), down);
+
+        let script = migration_script(&PLAIN, steps[2].up);
+        assert!(
+            script.starts_with(
+                "-- godwit:no-transaction\n-- These statements cannot run inside a transaction.\n"
+            ),
+            "{script}"
+        );
+        assert!(
+            script.contains(
+                "-- if it fails: undo CREATE INDEX CONCURRENTLY new ON t (c)\n\
+                 CREATE INDEX CONCURRENTLY new ON t (c);\n"
+            ),
+            "{script}"
+        );
+        assert!(!script.contains("BEGIN"), "{script}");
+    }
+
+    #[test]
+    fn a_change_without_concurrent_statements_is_one_migration() {
+        let up = [Statement::execute("CREATE TABLE a (id int)")];
+        let down = [Statement::execute("DROP TABLE a")];
+        let steps = migration_steps(&up, &down);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].kind, StepKind::Main);
+        assert_eq!(steps[0].up, &up[..]);
+        assert_eq!(steps[0].down, down);
+
+        // Only concurrent statements: one migration too, whatever their order.
+        let up = [
+            concurrent("DROP INDEX CONCURRENTLY a"),
+            concurrent("CREATE INDEX CONCURRENTLY a ON t (y)"),
+        ];
+        let down = [
+            concurrent("DROP INDEX CONCURRENTLY a"),
+            concurrent("CREATE INDEX CONCURRENTLY a ON t (x)"),
+        ];
+        let steps = migration_steps(&up, &down);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(rollback_order(&steps), down);
+    }
+
+    #[test]
+    fn a_rollback_of_every_step_runs_the_whole_down_in_order() {
+        // The down is no mirror of the up: its concurrent statements at the end have no
+        // concurrent step before the main one to undo.
+        let up = [
+            Statement::execute("ALTER TABLE t ADD c int"),
+            concurrent("CREATE INDEX CONCURRENTLY new ON t (c)"),
+        ];
+        let down = [
+            Statement::execute("ALTER TABLE t DROP c"),
+            concurrent("CREATE INDEX CONCURRENTLY other ON t (x)"),
+        ];
+        let steps = migration_steps(&up, &down);
+        assert_eq!(steps.len(), 2);
+        assert!(steps[1].down.is_empty());
+        assert_eq!(rollback_order(&steps), down);
+    }
+
+    #[test]
+    fn a_failed_concurrent_statement_reports_its_hint() {
+        let error = DeclarativeError::ApplyFailed {
+            index: 2,
+            total: 3,
+            sql: "CREATE UNIQUE INDEX CONCURRENTLY u ON t (a)".into(),
+            cause: ApplyCause::Check {
+                message: "duplicate".into(),
+            },
+            rolled_back: false,
+            committed: 2,
+            hint: Some("drop the INVALID index u".into()),
+        }
+        .to_string();
+        assert!(
+            error.ends_with(
+                "it ran outside a transaction: drop the INVALID index u; the 2 statements \
+                 before it stay applied"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn scripts_group_transactional_statements_when_some_cannot_be() {
+        let plain = migration_script(
+            &PLAIN,
+            &[
+                Statement::execute("CREATE TABLE a (id int)"),
+                Statement::execute("DROP TABLE b;").with_hazard(Hazard::new(
+                    HazardKind::DropTable,
+                    "drops table b",
+                    None,
+                )),
+            ],
+        );
+        assert_eq!(
+            plain,
+            "\nCREATE TABLE a (id int);\n\n-- hazard: drops table b\nDROP TABLE b;\n"
+        );
+        let statements = [
+            Statement::execute("PRAGMA foreign_keys = OFF").outside_transaction(),
+            Statement::execute("ALTER TABLE a RENAME TO b"),
+            Statement::assert_empty("PRAGMA foreign_key_check", "foreign keys hold"),
+            Statement::execute("PRAGMA foreign_keys = ON").outside_transaction(),
+        ];
+        let wrapped = migration_script(&PLAIN, &statements);
+        assert!(
+            wrapped.starts_with("-- godwit:no-transaction\n"),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.contains(
+                "PRAGMA foreign_keys = OFF;\n\nBEGIN;\n\nALTER TABLE a RENAME TO b;\n\n\
+                 -- check (foreign keys hold): this query must return no rows\n\
+                 -- PRAGMA foreign_key_check\n\nCOMMIT;\n\nPRAGMA foreign_keys = ON;\n"
+            ),
+            "{wrapped}"
+        );
+        let directives = crate::migration::Directives::parse(&wrapped).unwrap();
+        assert!(directives.no_transaction);
+
+        // A dialect that can enforce the check in SQL does.
+        let enforced = migration_script(&Script { checks: true }, &statements);
+        assert!(
+            enforced.contains(
+                "-- check: foreign keys hold\n\
+                 SELECT fail(\"foreign keys hold\") WHERE EXISTS (PRAGMA foreign_key_check);\n"
+            ),
+            "{enforced}"
+        );
+    }
+}

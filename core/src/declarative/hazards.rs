@@ -1,0 +1,159 @@
+//! Hazards: how many rows each destructive statement of a plan touches, and which plans rows
+//! block outright.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ChangePlan, DeclarativeError};
+use crate::dialect::HazardKind;
+use crate::error::Error;
+use crate::store::{Store, Value};
+
+/// A destructive statement of a plan and how many rows it touches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasuredHazard {
+    /// 0-based index of the statement in the plan.
+    pub statement: usize,
+    /// What kind of loss.
+    pub kind: HazardKind,
+    /// A sentence naming the object.
+    pub description: String,
+    /// Rows that would lose data, when the dialect can count them and the count ran.
+    pub affected_rows: Option<i64>,
+}
+
+impl MeasuredHazard {
+    /// Whether the statement may only run with the user's consent.
+    ///
+    /// Dropping a table or a column always needs it, even when empty: it removes part of the
+    /// data model, not only rows. Dropping other objects (views, indexes, types) loses no row
+    /// data and never needs it. The rest (narrowing a type, adding a constraint, removing enum
+    /// values) needs it unless the count says no row is touched; an unknown count needs it.
+    pub fn needs_consent(&self) -> bool {
+        match self.kind {
+            HazardKind::DropTable | HazardKind::DropColumn => true,
+            HazardKind::DropObject => false,
+            _ => self.affected_rows != Some(0),
+        }
+    }
+
+    /// Whether the statement cannot succeed with the rows the count found, so it is refused
+    /// outright instead of asked about: a removed enum label still held by rows has nothing
+    /// to be converted to, and a constraint the rows break fails when it is added. Either
+    /// would fail half-way through the change; consent to lose data changes neither.
+    pub fn blocks(&self) -> bool {
+        matches!(
+            self.kind,
+            HazardKind::RemoveEnumValue | HazardKind::AddConstraint
+        ) && self.affected_rows.is_some_and(|rows| rows > 0)
+    }
+}
+
+/// Refuse a plan that [`MeasuredHazard::blocks`] on the target's rows. Call it after
+/// [`measure_hazards`] and before [`apply`], so that nothing runs.
+pub fn refuse_blocked(hazards: &[MeasuredHazard]) -> Result<(), DeclarativeError> {
+    match hazards.iter().find(|hazard| hazard.blocks()) {
+        Some(hazard) => Err(DeclarativeError::RowsBlockChange {
+            kind: hazard.kind,
+            description: hazard.description.clone(),
+            rows: hazard.affected_rows.unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Display for MeasuredHazard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description)?;
+        match self.affected_rows {
+            Some(1) => f.write_str(" (1 row)"),
+            Some(rows) => write!(f, " ({rows} rows)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Run the count query of every hazardous statement of `plan` on `store` (the target, before
+/// anything runs). A count that fails (it may read a column the plan creates first) is left
+/// unknown, which [`MeasuredHazard::needs_consent`] treats as touching rows.
+pub async fn measure_hazards(
+    store: &mut dyn Store,
+    plan: &ChangePlan,
+) -> Result<Vec<MeasuredHazard>, Error> {
+    let mut measured = Vec::new();
+    for (index, statement) in plan.statements.iter().enumerate() {
+        let Some(hazard) = &statement.hazard else {
+            continue;
+        };
+        let affected_rows = match &hazard.count_query {
+            None => None,
+            Some(sql) => match store.query(sql, &[]).await {
+                Ok(rows) => {
+                    rows.first()
+                        .and_then(|row| row.first())
+                        .and_then(|value| match value {
+                            Value::Int(n) => Some(*n),
+                            Value::Text(text) => text.trim().parse().ok(),
+                            Value::Null => Some(0),
+                        })
+                }
+                Err(error) => {
+                    tracing::debug!(%error, sql, "the count of a hazard failed; treated as unknown");
+                    None
+                }
+            },
+        };
+        measured.push(MeasuredHazard {
+            statement: index,
+            kind: hazard.kind,
+            description: hazard.description.clone(),
+            affected_rows,
+        });
+    }
+    Ok(measured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hazard(kind: HazardKind, affected_rows: Option<i64>) -> MeasuredHazard {
+        MeasuredHazard {
+            statement: 0,
+            kind,
+            description: "x".into(),
+            affected_rows,
+        }
+    }
+
+    #[test]
+    fn consent_depends_on_the_kind_and_the_count() {
+        assert!(hazard(HazardKind::DropTable, Some(0)).needs_consent());
+        assert!(hazard(HazardKind::DropColumn, Some(0)).needs_consent());
+        assert!(!hazard(HazardKind::DropObject, None).needs_consent());
+        assert!(!hazard(HazardKind::AddConstraint, Some(0)).needs_consent());
+        assert!(hazard(HazardKind::AddConstraint, Some(3)).needs_consent());
+        assert!(hazard(HazardKind::NarrowType, None).needs_consent());
+    }
+
+    #[test]
+    fn enum_values_held_and_constraints_broken_by_rows_block_a_plan() {
+        assert!(hazard(HazardKind::RemoveEnumValue, Some(2)).blocks());
+        assert!(!hazard(HazardKind::RemoveEnumValue, Some(0)).blocks());
+        // An unknown count is asked about, not refused: the count query may read what the
+        // plan creates first.
+        assert!(!hazard(HazardKind::RemoveEnumValue, None).blocks());
+        assert!(hazard(HazardKind::AddConstraint, Some(3)).blocks());
+        assert!(!hazard(HazardKind::AddConstraint, Some(0)).blocks());
+        assert!(!hazard(HazardKind::NarrowType, Some(3)).blocks());
+        assert!(!hazard(HazardKind::DropColumn, Some(3)).blocks());
+        let held = [
+            hazard(HazardKind::DropColumn, Some(1)),
+            hazard(HazardKind::RemoveEnumValue, Some(2)),
+        ];
+        let refusal = refuse_blocked(&held).unwrap_err().to_string();
+        assert!(refusal.contains("2 rows still hold them"), "{refusal}");
+        assert!(refuse_blocked(&held[..1]).is_ok());
+    }
+}
