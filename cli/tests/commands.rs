@@ -62,6 +62,13 @@ fn init_writes_a_working_config_and_never_overwrites_it() {
         "{}",
         stdout(&output)
     );
+    // The url is set already: the next step is a migration, not the url.
+    assert!(
+        stdout(&output).contains("next: run `godwit new NAME`")
+            && !stdout(&output).contains("set `url`"),
+        "{}",
+        stdout(&output)
+    );
     assert!(project.path().join("migrations").is_dir());
     let written = std::fs::read_to_string(project.path().join("godwit.toml")).unwrap();
     for key in [

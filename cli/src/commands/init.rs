@@ -110,8 +110,11 @@ pub fn run(config_path: &ConfigPath, output: Output) -> Result<(), CliError> {
             } else {
                 output.summary(&format!("created {}", migrations.display()))?;
             }
+            // The template sets `url` to a SQLite file beside it, so the project works as
+            // it is; another database is a change of that line.
             output.summary(&format!(
-                "next: set `url` in {}, then run `godwit new NAME`",
+                "next: run `godwit new NAME` to write the first migration; it applies to \
+                 sqlite:godwit.db until you change `url` in {}",
                 path.display()
             ))
         }
