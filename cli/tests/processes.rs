@@ -416,6 +416,11 @@ async fn crash_outside_a_transaction(backend: Backend) {
             && stderr.contains("run `godwit recover`"),
         "{stderr}"
     );
+    assert_eq!(
+        stderr.matches("godwit recover").count(),
+        1,
+        "the advice is given once: {stderr}"
+    );
     assert_eq!(project.count(store.as_mut(), "finished").await, None);
     assert_eq!(project.count(store.as_mut(), "after_slow").await, None);
 

@@ -409,9 +409,10 @@ impl Migrator {
             // row already says `failed`, and status/repair can see it.
             let mut pending = row.clone();
             pending.status = Status::Failed;
+            // No advice in the recorded text: every message that shows it (the refusal to
+            // migrate past it, `status`) already names `godwit recover`.
             pending.error = Some(
-                "interrupted: the process stopped while this migration ran outside a transaction; \
-                 `godwit recover` explains what may have run and the ways out"
+                "interrupted: the process stopped while this migration ran outside a transaction"
                     .into(),
             );
             history::write(self.store.as_mut(), &table, &pending).await?;
