@@ -457,10 +457,28 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
         }
         return Ok(SchemaRef::Migrations(PathBuf::from(dir)));
     }
-    if godwit_core::url::parse(text).is_ok() {
+    // A value that starts with a scheme and names no file is a URL, if a malformed one: opening
+    // it then says what is wrong with it (without its password), where reading it as a
+    // schema file would only find none, or ask for a database URL elsewhere. clap is not
+    // told: its message would repeat the value, password and all.
+    if godwit_core::url::parse(text).is_ok()
+        || (has_url_scheme(text) && !std::path::Path::new(text).exists())
+    {
         return Ok(SchemaRef::Url(text.to_string()));
     }
     Ok(SchemaRef::File(PathBuf::from(text)))
+}
+
+/// Whether `text` starts with a URL scheme (RFC 3986: a letter, then letters, digits, `+`,
+/// `-` or `.`) and a colon. One letter is not taken for a scheme: it is a Windows drive.
+fn has_url_scheme(text: &str) -> bool {
+    text.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.len() > 1
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 /// Arguments of `diff`.
@@ -848,6 +866,17 @@ mod tests {
             Ok(SchemaRef::File("schema.sql".into()))
         );
         assert!(parse_schema_ref("migrations:").is_err());
+        // A malformed URL stays a URL, so opening it says what is wrong with it.
+        for malformed in ["postgres:/u@h/db", "postgresql:h/db", "mysql://u@h/db"] {
+            assert_eq!(
+                parse_schema_ref(malformed),
+                Ok(SchemaRef::Url(malformed.into()))
+            );
+        }
+        assert_eq!(
+            parse_schema_ref("C:schema.sql"),
+            Ok(SchemaRef::File("C:schema.sql".into()))
+        );
     }
 
     #[test]

@@ -35,6 +35,15 @@ pub async fn open(url: &DatabaseUrl, config: &Config, access: Access) -> Result<
     let target = url::parse(url.secret())?;
     tracing::debug!(url = %url.redacted(), backend = target.feature(), "opening the database");
     let (store, schema) = match target {
+        // SQLite would only say it is "unable to open database file".
+        #[cfg(feature = "sqlite")]
+        Target::SqliteFile(path) if path.is_dir() => {
+            return Err(CliError::DirectoryNotDatabase {
+                url: url.redacted(),
+                origin: url.origin().clone(),
+                path,
+            });
+        }
         #[cfg(feature = "sqlite")]
         Target::SqliteFile(path) if !path.exists() && access != Access::Create => {
             if access == Access::Existing {

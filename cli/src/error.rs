@@ -380,6 +380,19 @@ pub enum CliError {
         /// The path.
         path: PathBuf,
     },
+    /// A SQLite URL names a directory.
+    #[error(
+        "{url} ({origin}) names the directory {}, not a SQLite database file; name a file, for example sqlite:{}",
+        path.display(), path.join("app.db").display()
+    )]
+    DirectoryNotDatabase {
+        /// The URL, without its password.
+        url: Redacted,
+        /// Where the URL came from.
+        origin: UrlOrigin,
+        /// The directory.
+        path: PathBuf,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] io::Error),
@@ -419,6 +432,7 @@ impl CliError {
             | CliError::Source(_)
             | CliError::BadMigrationName { .. }
             | CliError::NoDatabase { .. }
+            | CliError::DirectoryNotDatabase { .. }
             | CliError::NoVersionLeft { .. }
             | CliError::ConfigExists { .. }
             | CliError::NoSchemaFile { .. }

@@ -193,8 +193,9 @@ impl PgStore {
                 other => other.to_string(),
             })
         })?;
-        let dump = DumpSource::from_url(url)
-            .ok_or_else(|| invalid("pg_dump could not be given it".into()))?;
+        // sqlx fills in a missing host with `localhost`; godwit does not guess which server to
+        // change, and pg_dump would not be given the same one.
+        let dump = DumpSource::from_url(url).ok_or_else(|| invalid(incomplete(url)))?;
         PgStore::connect_with(connect_options, target, dump, options).await
     }
 
@@ -562,7 +563,7 @@ async fn open(
             check_for_a_dead_client(&mut conn).await;
             return Ok(conn);
         }
-        Ok(Err(error)) => connect_message(&error, &options),
+        Ok(Err(error)) => connect_message(&error, &options, target),
         Err(_) => format!(
             "no answer from {} within {} s; check that the server is up and reachable from here",
             endpoint(&options),
@@ -600,6 +601,24 @@ async fn check_for_a_dead_client(conn: &mut PgConnection) {
     }
 }
 
+/// What a URL sqlx accepts but [`DumpSource::from_url`] does not lacks: a host before the
+/// path, the only part whose absence it refuses.
+fn incomplete(url: &str) -> String {
+    let Ok(url) = url::Url::parse(url) else {
+        return "it is incomplete".into();
+    };
+    if url.query_pairs().any(|(key, _)| key == "host") {
+        return "it names its host only in the host= parameter; put a host before the path \
+                too, as in postgres://USER@localhost/DATABASE?host=/socket/dir"
+            .into();
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        "it is incomplete: it names no host and no database".into()
+    } else {
+        "it is incomplete: it names no host".into()
+    }
+}
+
 /// Where `options` points, for messages.
 fn endpoint(options: &PgConnectOptions) -> String {
     match options.get_socket() {
@@ -612,8 +631,12 @@ fn endpoint(options: &PgConnectOptions) -> String {
 }
 
 /// An actionable message for a failed connection attempt. None of the inputs carries the
-/// password: server messages never echo it, and the endpoint is host and port only.
-fn connect_message(error: &sqlx::Error, options: &PgConnectOptions) -> String {
+/// password: server messages never echo it, the endpoint is host and port only, and `target`
+/// is the URL without its password (read for its `sslrootcert`).
+fn connect_message(error: &sqlx::Error, options: &PgConnectOptions, target: &str) -> String {
+    if let Some(message) = tls_message(error, options, target) {
+        return message;
+    }
     match error {
         sqlx::Error::Database(db) => {
             let message = db.message();
@@ -648,6 +671,84 @@ fn connect_message(error: &sqlx::Error, options: &PgConnectOptions) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// The CA certificate file the connection trusts, as libpq and sqlx take it: the URL's
+/// `sslrootcert` parameter (sqlx also reads `ssl-root-cert`), else `PGSSLROOTCERT`.
+fn root_cert(target: &str) -> Option<String> {
+    let from_url = url::Url::parse(target).ok().and_then(|url| {
+        url.query_pairs()
+            .find(|(key, _)| key == "sslrootcert" || key == "ssl-root-cert")
+            .map(|(_, value)| value.into_owned())
+    });
+    from_url.or_else(|| std::env::var("PGSSLROOTCERT").ok())
+}
+
+/// A readable message for a connection that failed over TLS: a certificate the client refused
+/// (sqlx hands on rustls's error, which prints webpki's reasons as Rust debug output such as
+/// `Other(OtherError(CaUsedAsEndEntity))`), or an `sslrootcert` file that is not there. `None`
+/// for any other failure.
+fn tls_message(error: &sqlx::Error, options: &PgConnectOptions, target: &str) -> Option<String> {
+    let server = endpoint(options);
+    let root = root_cert(target);
+    let trusted = match &root {
+        Some(path) => format!("sslrootcert is {path}"),
+        None => "sslrootcert is not set, so only well-known public CAs are trusted".into(),
+    };
+    let cause: &(dyn std::error::Error + 'static) = match error {
+        sqlx::Error::Io(io) => {
+            if io.kind() == std::io::ErrorKind::NotFound
+                && let Some(path) = root
+                    .as_deref()
+                    .filter(|p| !std::path::Path::new(p).exists())
+            {
+                return Some(format!(
+                    "cannot connect to {server} over TLS: sslrootcert names {path}, which does not \
+                     exist; point sslrootcert at the certificate of the CA that issued the \
+                     server's certificate"
+                ));
+            }
+            io.get_ref()?
+        }
+        sqlx::Error::Tls(tls) => tls.as_ref(),
+        _ => return None,
+    };
+    let rustls::Error::InvalidCertificate(refused) = cause.downcast_ref::<rustls::Error>()? else {
+        return None;
+    };
+    let (why, fix) = match refused {
+        rustls::CertificateError::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            (
+                "the server presents a CA certificate (basicConstraints CA:TRUE) as its own, which \
+                 TLS clients refuse"
+                    .to_string(),
+                format!(
+                    "give the server (its ssl_cert_file) a certificate issued by that CA, and keep \
+                     the CA's certificate in sslrootcert ({trusted})"
+                ),
+            )
+        }
+        rustls::CertificateError::UnknownIssuer => (
+            "the server's certificate is not issued by a CA this connection trusts".to_string(),
+            format!(
+                "point sslrootcert at the certificate of the CA that issued it ({trusted})"
+            ),
+        ),
+        rustls::CertificateError::Other(other) => (
+            format!("the server's certificate was refused ({})", other.0),
+            format!("check the server's certificate and sslrootcert ({trusted})"),
+        ),
+        other => (
+            format!("the server's certificate was refused: {other}"),
+            format!("check the server's certificate, the host name in the URL and sslrootcert ({trusted})"),
+        ),
+    };
+    Some(format!("cannot connect to {server} over TLS: {why}; {fix}"))
 }
 
 /// Create `schema` when missing and put it first on the search path.
@@ -1168,11 +1269,53 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused,
             "connection refused",
         ));
-        let message = connect_message(&refused, &options);
+        let message = connect_message(&refused, &options, "postgres://me:***@db.example:6543/app");
         assert!(
             message.starts_with("cannot reach db.example:6543: connection refused"),
             "{message}"
         );
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    // Built as sqlx hands them on (rustls's error inside an I/O error of the handshake), since
+    // the test server's certificate is not one webpki refuses this way. Checked by hand
+    // against a server whose certificate has basicConstraints CA:TRUE.
+    #[test]
+    fn refused_certificates_are_told_in_words_naming_server_and_sslrootcert() {
+        let options = PgConnectOptions::from_str("postgres://me@db.example:6543/app").unwrap();
+        let target =
+            "postgres://me@db.example:6543/app?sslmode=verify-full&sslrootcert=/etc/ca.pem";
+        let refused = |error: rustls::CertificateError| {
+            let tls = rustls::Error::InvalidCertificate(error);
+            sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, tls))
+        };
+        let ca_as_leaf = rustls::CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            webpki::Error::CaUsedAsEndEntity,
+        )));
+        let message = connect_message(&refused(ca_as_leaf), &options, target);
+        assert!(
+            message.starts_with(
+                "cannot connect to db.example:6543 over TLS: the server presents a CA certificate"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("sslrootcert is /etc/ca.pem"), "{message}");
+        assert!(!message.contains("OtherError"), "{message}");
+
+        let unknown = rustls::CertificateError::UnknownIssuer;
+        let message = connect_message(&refused(unknown), &options, target);
+        assert!(
+            message.contains("not issued by a CA this connection trusts"),
+            "{message}"
+        );
+
+        // The root certificate file is read before the handshake; a missing one is named.
+        let missing = sqlx::Error::Io(std::io::ErrorKind::NotFound.into());
+        let target = "postgres://me@db.example/app?sslmode=verify-ca&sslrootcert=/no/such/ca.pem";
+        let message = connect_message(&missing, &options, target);
+        assert!(
+            message.contains("sslrootcert names /no/such/ca.pem, which does not exist"),
+            "{message}"
+        );
     }
 }

@@ -74,6 +74,12 @@ pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
     )
 }
 
+/// Whether the result code named `code` ([`code_name`]) says the database could not be
+/// written because a file or folder is read-only (`SQLITE_READONLY` and its extended codes).
+pub(crate) fn is_read_only(code: &str) -> bool {
+    code.starts_with("SQLITE_READONLY")
+}
+
 /// The name of a result code: the extended name when SQLite defines one, otherwise the
 /// primary code's name, so users can search SQLite's documentation for it.
 pub(crate) fn code_name(code: c_int) -> String {

@@ -11,11 +11,11 @@ use godwit_core::{
     Dialect, LockHolder, LockOwner, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, Statement, ToSql};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, Statement, ToSql};
 
 use crate::backup::{self, Blocked};
 use crate::dialect::SqliteDialect;
-use crate::error::{Failure, database, is_busy};
+use crate::error::{Failure, database, is_busy, is_read_only};
 use crate::lock::{self, Attempt, End, Held};
 use crate::script;
 
@@ -372,6 +372,61 @@ impl SqliteStore {
             .ok_or(BackupError::InMemory)
     }
 
+    /// `error` with what a failed write to a read-only database needs said: SQLite's message
+    /// ("attempt to write a readonly database") names neither the file nor the folder that
+    /// cannot be written, nor what to do. Other errors are returned as they are.
+    fn explain(&self, error: StoreError) -> StoreError {
+        let explained = |message: String, code: &Option<String>| match (&self.path, code.as_deref())
+        {
+            (Some(path), Some(code)) if is_read_only(code) => {
+                self.read_only_advice(path, code, message)
+            }
+            _ => message,
+        };
+        match error {
+            StoreError::Database { message, code } => StoreError::Database {
+                message: explained(message, &code),
+                code,
+            },
+            StoreError::Statement(mut statement) => {
+                statement.message = explained(statement.message, &statement.code);
+                StoreError::Statement(statement)
+            }
+            other => other,
+        }
+    }
+
+    /// SQLite's `message` about a read-only database, followed by what cannot be written and
+    /// what to do: the folder, when SQLite could not create its journal there; the file, when
+    /// SQLite could only open it for reading; else all the files SQLite writes.
+    fn read_only_advice(&self, path: &Path, code: &str, message: String) -> String {
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // `.` would say little; the folder's full path says which one.
+        let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+        let file = path.display();
+        let folder = folder.display();
+        if code == "SQLITE_READONLY_DIRECTORY" {
+            format!(
+                "{message}: the folder {folder} is read-only to this user, and SQLite must create \
+                 the journal of {file} in it to write; give this user write permission on {folder}"
+            )
+        } else if self.conn.is_readonly(MAIN_DB).unwrap_or(false) {
+            format!(
+                "{message}: {file} is read-only to this user, or on a read-only file system; \
+                 give this user write permission on {file}"
+            )
+        } else {
+            format!(
+                "{message}: this user cannot write {file}, or the journal files SQLite keeps \
+                 beside it (-journal, -wal, -shm) in {folder}; give this user write permission \
+                 on them and on {folder}"
+            )
+        }
+    }
+
     fn busy_failure(&self) -> Failure {
         Failure {
             message: format!(
@@ -489,26 +544,32 @@ impl Store for SqliteStore {
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
-        script::execute(&self.conn, sql).map_err(StoreError::Statement)
+        script::execute(&self.conn, sql).map_err(|error| self.explain(StoreError::Statement(error)))
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
-        self.execute_now(sql, params).map_err(database)
+        self.execute_now(sql, params)
+            .map_err(|error| self.explain(database(error)))
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         self.query_now(sql, params)
+            .map_err(|error| self.explain(error))
     }
 
     async fn begin(&mut self) -> Result<(), StoreError> {
         // IMMEDIATE takes the write lock now: a deferred transaction that reads first and
         // writes later can fail with SQLITE_BUSY when another writer got in between, and no
         // amount of waiting fixes that.
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(database)
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|error| self.explain(database(error)))
     }
 
     async fn commit(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT").map_err(database)
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|error| self.explain(database(error)))
     }
 
     async fn rollback(&mut self) -> Result<(), StoreError> {
@@ -536,7 +597,8 @@ impl Store for SqliteStore {
         let mut last_holder: Option<LockHolder> = None;
         loop {
             let remaining = time_left();
-            match self.attempt_lock(request, &table, remaining)? {
+            let attempt = self.attempt_lock(request, &table, remaining);
+            match attempt.map_err(|error| self.explain(error))? {
                 Attempt::Acquired(held) => {
                     self.held.insert(request.table.lock_name(), held);
                     return Ok(());
@@ -565,7 +627,8 @@ impl Store for SqliteStore {
         let Some(held) = self.held.get(&name) else {
             return Ok(());
         };
-        lock::release(&self.conn, &self.dialect.qualified_name(None, &name), held)?;
+        lock::release(&self.conn, &self.dialect.qualified_name(None, &name), held)
+            .map_err(|error| self.explain(error))?;
         self.held.remove(&name);
         Ok(())
     }
@@ -606,7 +669,8 @@ impl Store for SqliteStore {
             lock::delete(conn, &quoted)?;
             let was_ours = held.is_some_and(|held| row.is(held));
             Ok((End::Commit, (UnlockOutcome::Cleared { holder }, was_ours)))
-        })?;
+        })
+        .map_err(|error| self.explain(error))?;
         let Some((outcome, was_ours)) = cleared else {
             // The database stayed write-locked: a holder in the middle of a migration cannot
             // be unlocked under it, forced or not.

@@ -163,3 +163,31 @@ async fn a_schema_is_created_and_searched_first() {
         Value::from("Billing App")
     );
 }
+
+/// A URL without a host is refused as incomplete, saying what it lacks (it once said that
+/// "pg_dump could not be given it", even to commands that never run pg_dump).
+#[tokio::test]
+async fn a_url_without_a_host_is_incomplete() {
+    let cases = [
+        ("postgres://", "it names no host and no database"),
+        ("postgres:///app", "it names no host;"),
+        (
+            "postgresql:///app?host=/var/run/postgresql",
+            "only in the host= parameter",
+        ),
+    ];
+    for (url, says) in cases {
+        match PgStore::connect(url, &PgOptions::default()).await {
+            Err(StoreError::InvalidUrl { target, reason }) => {
+                assert_eq!(target, url);
+                assert!(reason.contains(says), "{url}: {reason}");
+                assert!(!reason.contains("pg_dump"), "{url}: {reason}");
+                assert!(
+                    reason.ends_with("expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
+                    "{url}: {reason}"
+                );
+            }
+            other => panic!("{url}: expected an invalid URL, got {other:?}"),
+        }
+    }
+}
