@@ -279,6 +279,22 @@ pub trait Store: Send + Debug {
     /// Run one query with bound parameters and return its rows.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
 
+    /// Run the read-only `queries`, without parameters, so that all of them see one snapshot
+    /// of the database, and return their rows in order. Introspection reads the catalog this
+    /// way: a schema another connection changes between two of its queries would otherwise be
+    /// read half before and half after the change. Inside an open transaction they run in it.
+    ///
+    /// The default runs them one after another, each on its own: enough for a database no
+    /// other connection changes meanwhile (a scratch database), not for a live one, so a store
+    /// of a database others write to overrides it.
+    async fn query_snapshot(&mut self, queries: &[String]) -> Result<Vec<Vec<Row>>, StoreError> {
+        let mut results = Vec::with_capacity(queries.len());
+        for sql in queries {
+            results.push(self.query(sql, &[]).await?);
+        }
+        Ok(results)
+    }
+
     /// Open a transaction. On SQLite this takes the write lock at once (`BEGIN IMMEDIATE`).
     async fn begin(&mut self) -> Result<(), StoreError>;
 

@@ -496,6 +496,31 @@ impl Store for SqliteStore {
         self.query_now(sql, params)
     }
 
+    async fn query_snapshot(&mut self, queries: &[String]) -> Result<Vec<Vec<Row>>, StoreError> {
+        // A deferred BEGIN asks for no write lock: the first query takes SQLite's read lock
+        // (in WAL mode, a snapshot) and keeps it to the end, so every query reads one state of
+        // the database, and a runner's migration is held up for no longer than the reads.
+        let own = self.conn.is_autocommit();
+        if own {
+            self.conn
+                .execute_batch("BEGIN DEFERRED")
+                .map_err(database)?;
+        }
+        let results = queries
+            .iter()
+            .map(|sql| self.query_now(sql, &[]))
+            .collect::<Result<Vec<_>, _>>();
+        // Ending a read transaction cannot lose anything; the first error is the one to tell.
+        let ended = if own {
+            self.conn.execute_batch("COMMIT").map_err(database)
+        } else {
+            Ok(())
+        };
+        let results = results?;
+        ended?;
+        Ok(results)
+    }
+
     async fn begin(&mut self) -> Result<(), StoreError> {
         // IMMEDIATE takes the write lock now: a deferred transaction that reads first and
         // writes later can fail with SQLITE_BUSY when another writer got in between, and no
