@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
-    Checksum, Dialect, HistoryTable, LockHolder, LockRequest, Row, StatementError, Store,
+    Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Store,
     StoreError, UnlockOutcome, Value,
 };
 use sqlx::encode::IsNull;
@@ -684,7 +684,7 @@ async fn find_holder(conn: &mut PgConnection, key: i64) -> Result<Option<LockHol
         // lock's age.
         since,
         // A session lock lives exactly as long as its session: a dead holder has none.
-        alive: Some(true),
+        liveness: Liveness::Session,
     }))
 }
 
