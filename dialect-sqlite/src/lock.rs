@@ -188,7 +188,6 @@ fn create(conn: &Connection, table: &str) -> Result<(), StoreError> {
         .prepare(&format!("SELECT * FROM {table}"))
         .map_err(database)?
         .column_names()
-        .into_iter()
         .map(str::to_lowercase)
         .collect();
     for (name, kind) in ADDED_COLUMNS {
