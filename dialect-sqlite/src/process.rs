@@ -122,6 +122,11 @@ impl Witness {
     /// cannot be created or someone else keeps it locked (a holder whose lock row was cleared
     /// by force): the lock then goes without one.
     pub(crate) fn take(path: &Path) -> Option<Witness> {
+        // Without a file identity to record (see `metadata_id`), a witness would only leave a
+        // file behind.
+        if cfg!(not(unix)) {
+            return None;
+        }
         let file = File::options()
             .read(true)
             .write(true)
