@@ -198,7 +198,11 @@ pub enum Command {
     /// Clear a migration lock left behind by a run that died
     ///
     /// Without --force only a lock whose holder is known to be gone is cleared; a lock held by a
-    /// run that may still be going is left alone (exit code 4).
+    /// run that may still be going, or by one godwit cannot check (on another host), is left
+    /// alone (exit code 4). SQLite: a holder is gone when its process has exited, when its pid
+    /// now belongs to a process started later (pid 1 of a new container), or when the machine
+    /// has restarted since. PostgreSQL: the lock ends with the session holding it, so it is
+    /// never left behind, and only --force clears it, by terminating that session.
     #[command(
         after_help = "Example:\n  godwit unlock\n  godwit unlock --force   # after checking the holder is gone"
     )]
@@ -802,7 +806,8 @@ pub struct RestoreArgs {
 /// Arguments of `unlock`.
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
-    /// Clear the lock even if its holder may still be running
+    /// Clear the lock even if its holder may still be running (PostgreSQL: terminate the
+    /// session holding it)
     #[arg(long)]
     pub force: bool,
 }

@@ -1,6 +1,8 @@
 //! Opening a database: the URL's scheme picks a backend compiled in with its cargo feature.
 //! A backend left out of the build is a typed error naming the feature.
 
+use std::time::Duration;
+
 use godwit_core::url::{self, Target};
 use godwit_core::{HistoryTable, Store};
 
@@ -30,8 +32,16 @@ pub enum Access {
     Preview,
 }
 
-/// Open the database `url` names, with the settings of `config`.
-pub async fn open(url: &DatabaseUrl, config: &Config, access: Access) -> Result<Opened, CliError> {
+/// Open the database `url` names, with the settings of `config`. `lock_wait` is how long a
+/// command that takes the migration lock waits for it: on SQLite, another run's migration can
+/// keep the database busy for that long, and waiting for it then is waiting for the lock.
+#[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
+pub async fn open(
+    url: &DatabaseUrl,
+    config: &Config,
+    access: Access,
+    lock_wait: Option<Duration>,
+) -> Result<Opened, CliError> {
     let target = url::parse(url.secret())?;
     tracing::debug!(url = %url.redacted(), backend = target.feature(), "opening the database");
     let (store, schema) = match target {
@@ -52,7 +62,7 @@ pub async fn open(url: &DatabaseUrl, config: &Config, access: Access) -> Result<
             (sqlite::open_in_memory(config), None)
         }
         #[cfg(feature = "sqlite")]
-        Target::SqliteFile(path) => (sqlite::open_file(&path, config), None),
+        Target::SqliteFile(path) => (sqlite::open_file(&path, config, lock_wait), None),
         #[cfg(feature = "sqlite")]
         Target::SqliteMemory => (sqlite::open_in_memory(config), None),
         #[cfg(feature = "postgres")]
@@ -93,12 +103,13 @@ pub async fn open_scratch_host(
             source,
         });
     }
-    Ok(open(url, config, Access::Existing).await?.store)
+    Ok(open(url, config, Access::Existing, None).await?.store)
 }
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use std::path::Path;
+    use std::time::Duration;
 
     use godwit_core::{Store, StoreError};
     use godwit_sqlite::{SqliteOptions, SqliteStore};
@@ -121,12 +132,20 @@ mod sqlite {
         }
     }
 
-    pub(super) fn open_file(path: &Path, config: &Config) -> Result<Box<dyn Store>, StoreError> {
+    pub(super) fn open_file(
+        path: &Path,
+        config: &Config,
+        lock_wait: Option<Duration>,
+    ) -> Result<Box<dyn Store>, StoreError> {
         check(config);
-        Ok(Box::new(SqliteStore::open(
-            path,
-            &SqliteOptions::default(),
-        )?))
+        let mut options = SqliteOptions::default();
+        // Every statement of a run that takes the lock (before it: the lint reads the schema)
+        // waits for a busy database as long as for the lock.
+        if let Some(wait) = lock_wait {
+            let busy_timeout = options.busy_timeout.max(wait);
+            options = options.with_busy_timeout(busy_timeout);
+        }
+        Ok(Box::new(SqliteStore::open(path, &options)?))
     }
 
     pub(super) fn open_in_memory(config: &Config) -> Result<Box<dyn Store>, StoreError> {

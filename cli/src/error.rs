@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use godwit_core::declarative::{DeclarativeError, VerifyFailure};
 use godwit_core::url::{Redacted, UrlError};
-use godwit_core::{BackupError, Error, SourceError, StoreError};
+use godwit_core::{BackupError, Error, Liveness, LockHolder, SourceError, StoreError};
 
 use crate::args::FormatFlag;
 use crate::config::UrlOrigin;
@@ -175,7 +175,8 @@ pub enum CliError {
     },
     /// Another run held the migration lock for longer than the wait allowed.
     #[error(
-        "another run holds the migration lock on {url}; wait for it to finish, raise --lock-timeout, or clear a stale lock with `godwit unlock`"
+        "another run holds the migration lock on {url}; {}",
+        wait_advice(source)
     )]
     LockBusy {
         /// The URL, without its password.
@@ -186,7 +187,8 @@ pub enum CliError {
     },
     /// `unlock` refused to clear a lock whose holder may be alive.
     #[error(
-        "the migration lock on {url} was left alone; stop the run holding it, or use `godwit unlock --force` once you are sure it is gone"
+        "the migration lock on {url} was left alone; {}",
+        unlock_advice(source)
     )]
     LockHeld {
         /// The URL, without its password.
@@ -507,6 +509,50 @@ impl CliError {
 }
 
 /// Why a command refuses `format`, and the formats it prints instead.
+/// What to do after waiting in vain for the lock, by what is known of its holder: a stale lock
+/// is never suggested where none can exist (PostgreSQL's dies with its session), nor
+/// `godwit unlock` where it would refuse.
+fn wait_advice(source: &StoreError) -> &'static str {
+    match lock_holder(source).map(|holder| holder.liveness) {
+        Some(Liveness::Session) => {
+            "wait for it to finish, or raise --lock-timeout; the lock ends with the session holding it, so it is never left behind"
+        }
+        Some(Liveness::OtherHost | Liveness::OtherPidNamespace | Liveness::Unchecked) => {
+            "wait for it to finish, or raise --lock-timeout; godwit cannot check whether its holder still runs, so if you know it is gone, clear the lock with `godwit unlock --force`"
+        }
+        Some(Liveness::Exited | Liveness::PidReused | Liveness::Rebooted) => {
+            "its holder is gone and the next run takes the lock over, but another connection kept the database busy meanwhile; run again, or raise --lock-timeout"
+        }
+        _ => "wait for it to finish, or raise --lock-timeout",
+    }
+}
+
+/// Why `unlock` left a lock alone, and what can be done about it.
+fn unlock_advice(source: &StoreError) -> &'static str {
+    match lock_holder(source).map(|holder| holder.liveness) {
+        Some(Liveness::Session) => {
+            "a PostgreSQL migration lock ends with the session holding it, so it is never stale: let the run finish, or end the session (rolling back its open transaction) with `godwit unlock --force`"
+        }
+        Some(Liveness::Running) => {
+            "its holder is running: let it finish, or stop it; `godwit unlock --force` clears the lock even so, and lets a second run start beside it"
+        }
+        Some(Liveness::Exited | Liveness::PidReused | Liveness::Rebooted) => {
+            "its holder is gone, but another connection kept the database busy; run `godwit unlock` again when it is free"
+        }
+        _ => {
+            "godwit cannot check whether its holder still runs; once you are sure it is gone, use `godwit unlock --force`"
+        }
+    }
+}
+
+fn lock_holder(source: &StoreError) -> Option<&LockHolder> {
+    match source {
+        StoreError::LockHeld { holder } => Some(holder),
+        StoreError::LockTimeout { holder, .. } => holder.as_ref(),
+        _ => None,
+    }
+}
+
 fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
     let what = match format {
         FormatFlag::Github => {

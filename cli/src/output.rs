@@ -415,6 +415,18 @@ pub fn status_table(report: &StatusReport) -> String {
             text.push_str(&format!("migration {} failed: {error}\n", entry.version));
         }
     }
+    if let Some(holder) = &report.lock {
+        text.push_str(&match holder.alive() {
+            Some(true) => format!(
+                "a run is in progress: the migration lock is held by {holder}; a migration it \
+                 applies in a transaction shows as applied once it commits\n"
+            ),
+            Some(false) => {
+                format!("a stale migration lock is left by {holder}; the next run takes it over\n")
+            }
+            None => format!("the migration lock is held by {holder}\n"),
+        });
+    }
     text
 }
 

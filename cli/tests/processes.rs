@@ -50,7 +50,20 @@ impl Project {
     }
 
     fn godwit(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_godwit"));
+        self.command(Command::new(env!("CARGO_BIN_EXE_godwit")))
+    }
+
+    /// `godwit` as pid 1 of a new pid namespace with its own `/proc`, as in a container. It
+    /// dies with `unshare`, so killing the child kills godwit with SIGKILL.
+    fn godwit_in_container(&self) -> Command {
+        let mut command = Command::new("unshare");
+        command
+            .args(["--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL"])
+            .arg(env!("CARGO_BIN_EXE_godwit"));
+        self.command(command)
+    }
+
+    fn command(&self, mut command: Command) -> Command {
         command
             .current_dir(self.dir.path())
             .env_remove("DATABASE_URL")
@@ -180,10 +193,13 @@ fn run_ok(project: &Project, args: &[&str]) -> String {
 /// Spawn `godwit migrate` and return it once its progress output shows `marker` (the progress
 /// line of a migration is flushed before the migration starts).
 fn migrate_until(project: &Project, marker: &str) -> std::process::Child {
+    run_until(project.godwit().arg("migrate"), marker)
+}
+
+/// Spawn `command` and return it once its standard output shows `marker`.
+fn run_until(command: &mut Command, marker: &str) -> std::process::Child {
     use std::io::Read;
-    let mut child = project
-        .godwit()
-        .arg("migrate")
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -505,4 +521,169 @@ async fn postgres_status_shows_a_no_transaction_migration_running() {
     assert_eq!(json_state(&project, 1), "running");
     assert!(child.wait().expect("wait for godwit").success());
     assert_eq!(json_state(&project, 1), "applied");
+}
+
+/// `godwit --format json status`, which must succeed.
+fn json_status(project: &Project) -> serde_json::Value {
+    let output = project
+        .godwit()
+        .args(["--format", "json", "status"])
+        .output()
+        .expect("run status");
+    assert!(
+        output.status.success(),
+        "status exited with {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("status JSON")
+}
+
+/// The pid the SQLite lock row records, if there is a row.
+async fn sqlite_lock_pid(project: &Project) -> Option<Value> {
+    let mut store = project.store().await;
+    let (sql, params) = store
+        .dialect()
+        .table_exists_query(None, "godwit_migrations_lock");
+    if store.query(&sql, &params).await.expect("exists").is_empty() {
+        return None;
+    }
+    store
+        .query("SELECT pid FROM godwit_migrations_lock", &[])
+        .await
+        .expect("lock row")
+        .pop()
+        .map(|mut row| row.remove(0))
+}
+
+/// A run as pid 1 of a container, killed with SIGKILL, leaves its lock row behind ("pid 1").
+/// The next run is pid 1 of a new container: under that pid runs the new run itself, yet the
+/// lock's holder is gone, and the new run takes the lock over instead of waiting for itself.
+#[tokio::test]
+async fn sqlite_a_runner_killed_as_pid_1_of_a_container_leaves_no_lock_in_the_way() {
+    let project = Project::new(Backend::Sqlite);
+    project.write(
+        "1_slow.up.sql",
+        "CREATE TABLE t (x BIGINT);\n\
+         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000000000)\n\
+         SELECT count(*) FROM n;\n",
+    );
+    let mut child = run_until(
+        project.godwit_in_container().args(["migrate", "--no-lint"]),
+        "applying 1 slow ",
+    );
+    child.kill().expect("kill unshare, and godwit with it");
+    child.wait().expect("reap unshare");
+    assert_eq!(sqlite_lock_pid(&project).await, Some(Value::Int(1)));
+
+    // Seen from outside any container, the lock is stale: `status` says so.
+    let status = json_status(&project);
+    assert_eq!(status["lock"]["pid"], 1, "{status}");
+    assert_eq!(status["lock"]["liveness"], "exited", "{status}");
+
+    project.write("1_slow.up.sql", "CREATE TABLE t (x BIGINT);\n");
+    let output = project
+        .godwit_in_container()
+        .args(["migrate", "--no-lint", "--lock-timeout", "60s"])
+        .output()
+        .expect("run godwit in a container");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("taking over a stale migration lock"),
+        "{stderr}"
+    );
+    let mut store = project.store().await;
+    assert_eq!(
+        project.applied(store.as_mut()).await,
+        [(1, "applied".to_string())]
+    );
+    assert_eq!(sqlite_lock_pid(&project).await, None);
+}
+
+/// While a runner spends seconds in one migration that has changed megabytes, `status` reads
+/// the history and names the run holding the lock (SQLite would otherwise keep the file
+/// locked for writing from the first megabytes on, and every reader would wait out its busy
+/// timeout and fail), and a second runner waits for the lock as long as `--lock-timeout`
+/// says, then applies its own migration once.
+#[tokio::test]
+async fn sqlite_status_and_a_second_runner_work_while_a_long_migration_runs() {
+    let project = Project::new(Backend::Sqlite);
+    project.write(
+        "1_fill.up.sql",
+        "CREATE TABLE log (version BIGINT NOT NULL);\n\
+         CREATE TABLE filler (x BIGINT, pad TEXT);\n\
+         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000)\n\
+         INSERT INTO filler SELECT x, printf('%100d', x) FROM n;\n\
+         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 20000000)\n\
+         SELECT count(*) FROM n;\n",
+    );
+    let mut first = migrate_until(&project, "applying 1 fill ");
+    project.write("2_after.up.sql", "INSERT INTO log (version) VALUES (2);\n");
+    let second = project
+        .godwit()
+        .args(["migrate", "--lock-timeout", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the second runner");
+    let mut saw_the_run = false;
+    while first.try_wait().expect("poll the first runner").is_none() {
+        let status = json_status(&project);
+        if status["lock"]["liveness"] == "running" {
+            saw_the_run = true;
+            assert_eq!(status["migrations"][0]["state"], "pending", "{status}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(first.wait().expect("wait").success());
+    assert!(saw_the_run, "status never ran while the migration did");
+    let output = second
+        .wait_with_output()
+        .expect("wait for the second runner");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("applying 2 after "));
+    let mut store = project.store().await;
+    assert_eq!(
+        project.applied(store.as_mut()).await,
+        [1, 2].map(|v| (v, "applied".to_string()))
+    );
+    assert_eq!(project.count(store.as_mut(), "log").await, Some(1));
+}
+
+/// Another connection keeps the database locked for writing longer than SQLite's busy timeout
+/// (5 s): a runner with a longer `--lock-timeout` waits it out instead of failing at the 5 s
+/// mark, then migrates.
+#[tokio::test]
+async fn sqlite_a_runner_waits_for_a_busy_database_as_long_as_its_lock_timeout() {
+    let project = Project::new(Backend::Sqlite);
+    project.write("1_t.up.sql", "CREATE TABLE t (id BIGINT);\n");
+    let mut blocker = project.store().await;
+    blocker
+        .execute_script("BEGIN EXCLUSIVE")
+        .await
+        .expect("lock the database");
+    let runner = project
+        .godwit()
+        .args(["migrate", "--lock-timeout", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn godwit");
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    blocker.execute_script("COMMIT").await.expect("unlock");
+    let output = runner.wait_with_output().expect("wait for godwit");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        project.applied(blocker.as_mut()).await,
+        [(1, "applied".to_string())]
+    );
 }

@@ -55,10 +55,9 @@ pub use self::source::SchemaSource;
 /// when that is `None`).
 pub async fn introspect(store: &mut dyn Store, history: &HistoryTable) -> Result<Schema, Error> {
     let queries = store.dialect().introspection_queries();
-    let mut results = Vec::with_capacity(queries.len());
-    for sql in &queries {
-        results.push(store.query(sql, &[]).await?);
-    }
+    // One snapshot: a migration committing between two catalog queries would otherwise give
+    // the parser, say, the columns of a table the list of tables did not have.
+    let results = store.query_snapshot(&queries).await?;
     let dialect = store.dialect();
     let mut schema =
         dialect

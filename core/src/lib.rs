@@ -44,8 +44,8 @@ pub use migrator::{Completed, Event, Migrator, MigratorConfig, RunReport};
 pub use plan::{MigrateOptions, Plan, RepairAction, RollbackTarget, State, StatusReport};
 pub use recover::{Diagnosis, InvalidIndex, Outcome, RecoverAction};
 pub use store::{
-    LockHolder, LockOwner, LockRequest, Row, StatementError, Store, StoreError, UnlockOutcome,
-    Value,
+    Liveness, LockHolder, LockOwner, LockRequest, Row, StatementError, Store, StoreError,
+    UnlockOutcome, Value,
 };
 
 // Both traits must stay usable as trait objects: the engine and the plugin host only ever hold

@@ -208,23 +208,26 @@ impl Migrator {
     pub async fn status(&mut self) -> Result<StatusReport, Error> {
         let rows = self.history().await?;
         let mut report = plan::status(&rows, &self.migrations);
+        // Who holds the lock is a courtesy here: if it cannot be read, the report says what
+        // the history says.
+        report.lock = self
+            .store
+            .lock_holder(&self.config.history)
+            .await
+            .ok()
+            .flatten();
         // A no-transaction migration is recorded as failed before it starts, so that a crash
         // leaves a failure behind. Unfinished, with a live runner holding the lock, it is
-        // running now. Who holds the lock is a courtesy here: if it cannot be read, the
-        // row says what the history says.
+        // running now.
         let unfinished = |e: &StatusEntry| e.state == State::Failed && e.finished_at.is_none();
-        if report.entries.iter().any(unfinished) {
-            let holder = self
-                .store
-                .lock_holder(&self.config.history)
-                .await
-                .ok()
-                .flatten();
-            if holder.is_some_and(|h| h.alive != Some(false)) {
-                for entry in report.entries.iter_mut().filter(|e| unfinished(e)) {
-                    entry.state = State::Running;
-                    entry.error = None;
-                }
+        if report
+            .lock
+            .as_ref()
+            .is_some_and(|holder| holder.alive() != Some(false))
+        {
+            for entry in report.entries.iter_mut().filter(|e| unfinished(e)) {
+                entry.state = State::Running;
+                entry.error = None;
             }
         }
         Ok(report)

@@ -10,6 +10,7 @@ use crate::backup::BackupOptions;
 use crate::error::{Error, Refusal};
 use crate::history::{HistoryRow, Status};
 use crate::migration::{Checksum, Migration, Migrations, Script, Version};
+use crate::store::LockHolder;
 
 /// What `status` says of one migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +84,10 @@ pub struct StatusEntry {
 pub struct StatusReport {
     /// One entry per version.
     pub entries: Vec<StatusEntry>,
+    /// Who holds the migration lock, when someone does: a run in progress (its migration may
+    /// not show as running, since a transactional one writes its row when it commits), or a
+    /// stale lock the next run takes over.
+    pub lock: Option<LockHolder>,
 }
 
 impl StatusReport {
@@ -256,7 +261,10 @@ pub fn status(rows: &[HistoryRow], migrations: &Migrations) -> StatusReport {
             }
         })
         .collect();
-    StatusReport { entries }
+    StatusReport {
+        entries,
+        lock: None,
+    }
 }
 
 fn newest_applied(rows: &[HistoryRow]) -> Option<Version> {

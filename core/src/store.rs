@@ -86,7 +86,7 @@ impl fmt::Display for LockOwner {
 /// A description of whoever holds the migration lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockHolder {
-    /// Host of the holder, when the backend knows it.
+    /// Host of the holder, when the backend knows it (PostgreSQL: the client's address).
     pub host: Option<String>,
     /// Process id (SQLite: the godwit process; PostgreSQL: the server backend pid).
     pub pid: Option<i64>,
@@ -94,35 +94,106 @@ pub struct LockHolder {
     pub application: Option<String>,
     /// When the lock was taken (RFC 3339), when known.
     pub since: Option<String>,
-    /// Whether the holder is known to be alive: `Some(false)` means stale and safe to clear.
-    pub alive: Option<bool>,
+    /// Whether the holder still runs, and what that judgement rests on.
+    pub liveness: Liveness,
+}
+
+impl LockHolder {
+    /// Whether the holder is known to be alive: `Some(false)` means the lock is stale and safe
+    /// to clear, `None` that godwit cannot tell.
+    pub fn alive(&self) -> Option<bool> {
+        self.liveness.alive()
+    }
+}
+
+/// Whether the holder of a migration lock still runs, as far as godwit can tell from where it
+/// runs, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Liveness {
+    /// The holding process runs on this machine.
+    Running,
+    /// A database session holds the lock (PostgreSQL's session advisory lock). The server ends
+    /// such a lock with its session, so it is never left behind by a run that died: its holder
+    /// is alive by construction.
+    Session,
+    /// The holding process has exited: the lock is stale.
+    Exited,
+    /// A process runs under the holder's pid, but it started after the lock was taken (the pid
+    /// was reused, as pid 1 is in every new container): the holder is gone, the lock stale.
+    PidReused,
+    /// The machine has restarted since the lock was taken (its boot id changed): the lock is
+    /// stale.
+    Rebooted,
+    /// The holder runs on another machine, whose processes godwit cannot see.
+    OtherHost,
+    /// The holder runs in another pid namespace (a container) on this machine, which godwit
+    /// cannot see into from here.
+    OtherPidNamespace,
+    /// This system gives godwit no way to check a process.
+    Unchecked,
+}
+
+impl Liveness {
+    /// `Some(true)` for a live holder, `Some(false)` for a stale lock, `None` when godwit
+    /// cannot tell.
+    pub fn alive(self) -> Option<bool> {
+        match self {
+            Liveness::Running | Liveness::Session => Some(true),
+            Liveness::Exited | Liveness::PidReused | Liveness::Rebooted => Some(false),
+            Liveness::OtherHost | Liveness::OtherPidNamespace | Liveness::Unchecked => None,
+        }
+    }
+
+    /// What the holder's state is, in words for a message.
+    fn describe(self) -> &'static str {
+        match self {
+            Liveness::Running => "process running",
+            Liveness::Session => "session open",
+            Liveness::Exited => "process no longer running",
+            Liveness::PidReused => {
+                "process gone (its pid now belongs to a process started after the lock was taken)"
+            }
+            Liveness::Rebooted => "process gone (the machine has restarted since)",
+            Liveness::OtherHost => "on another host, where godwit cannot check whether it runs",
+            Liveness::OtherPidNamespace => {
+                "in another pid namespace (container) on this machine, where godwit cannot check \
+                 whether it runs"
+            }
+            Liveness::Unchecked => "godwit cannot check processes on this system",
+        }
+    }
 }
 
 impl fmt::Display for LockHolder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A PostgreSQL lock is held by a server session: its pid is the server's process, its
+        // host the client's address.
+        let session = self.liveness == Liveness::Session;
         let mut parts = Vec::new();
         if let Some(app) = self.application.as_deref().filter(|a| !a.is_empty()) {
             parts.push(format!("application {app}"));
         }
         if let Some(pid) = self.pid {
-            parts.push(format!("pid {pid}"));
+            parts.push(if session {
+                format!("server process {pid}")
+            } else {
+                format!("pid {pid}")
+            });
         }
         if let Some(host) = &self.host {
-            parts.push(format!("host {host}"));
+            parts.push(if session {
+                format!("client {host}")
+            } else {
+                format!("host {host}")
+            });
         }
         if let Some(since) = &self.since {
             parts.push(format!("since {since}"));
         }
-        match self.alive {
-            Some(false) => parts.push("process no longer running".into()),
-            Some(true) => parts.push("process running".into()),
-            None => {}
-        }
-        if parts.is_empty() {
-            f.write_str("an unknown holder")
-        } else {
-            f.write_str(&parts.join(", "))
-        }
+        parts.push(self.liveness.describe().to_string());
+        f.write_str(&parts.join(", "))
     }
 }
 
@@ -229,7 +300,7 @@ pub enum StoreError {
         waited: Duration,
     },
     /// `unlock` refused to clear a lock whose holder is alive or cannot be checked.
-    #[error("the migration lock is held by {holder}; it may still be running")]
+    #[error("the migration lock is held by {holder}")]
     LockHeld {
         /// Who holds it.
         holder: LockHolder,
@@ -285,6 +356,22 @@ pub trait Store: Send + Debug {
 
     /// Run one query with bound parameters and return its rows.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+
+    /// Run the read-only `queries`, without parameters, so that all of them see one snapshot
+    /// of the database, and return their rows in order. Introspection reads the catalog this
+    /// way: a schema another connection changes between two of its queries would otherwise be
+    /// read half before and half after the change. Inside an open transaction they run in it.
+    ///
+    /// The default runs them one after another, each on its own: enough for a database no
+    /// other connection changes meanwhile (a scratch database), not for a live one, so a store
+    /// of a database others write to overrides it.
+    async fn query_snapshot(&mut self, queries: &[String]) -> Result<Vec<Vec<Row>>, StoreError> {
+        let mut results = Vec::with_capacity(queries.len());
+        for sql in queries {
+            results.push(self.query(sql, &[]).await?);
+        }
+        Ok(results)
+    }
 
     /// Open a transaction. On SQLite this takes the write lock at once (`BEGIN IMMEDIATE`).
     async fn begin(&mut self) -> Result<(), StoreError>;

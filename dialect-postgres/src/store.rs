@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
-    Checksum, Dialect, HistoryTable, LockHolder, LockRequest, Row, StatementError, Store,
+    Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Store,
     StoreError, UnlockOutcome, Value,
 };
 use sqlx::encode::IsNull;
@@ -975,7 +975,7 @@ async fn find_holder(conn: &mut PgConnection, key: i64) -> Result<Option<LockHol
         // lock's age.
         since,
         // A session lock lives exactly as long as its session: a dead holder has none.
-        alive: Some(true),
+        liveness: Liveness::Session,
     }))
 }
 
@@ -1013,6 +1013,41 @@ impl Store for PgStore {
             .map(decode_row)
             .collect::<Result<_, _>>()
             .map_err(database_error)
+    }
+
+    async fn query_snapshot(&mut self, queries: &[String]) -> Result<Vec<Vec<Row>>, StoreError> {
+        // Outside a transaction every query would read the catalog as committed when it
+        // starts. One REPEATABLE READ transaction gives all of them the snapshot taken by the
+        // first; READ ONLY, because nothing here writes. Inside the caller's transaction they
+        // run in it, as it is.
+        let own = !self.in_transaction;
+        if own {
+            self.simple("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await?;
+        }
+        let mut results = Vec::with_capacity(queries.len());
+        let mut failed = None;
+        for sql in queries {
+            match self.query(sql, &[]).await {
+                Ok(rows) => results.push(rows),
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        // A failed query aborted the transaction, and COMMIT of an aborted one rolls it back:
+        // either way it ends here, and the first error is the one to tell.
+        let ended = if own {
+            self.simple("COMMIT").await
+        } else {
+            Ok(())
+        };
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        ended?;
+        Ok(results)
     }
 
     async fn begin(&mut self) -> Result<(), StoreError> {

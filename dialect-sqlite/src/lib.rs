@@ -53,12 +53,19 @@
 //! ## Transactions and the lock
 //!
 //! Transactions are `BEGIN IMMEDIATE`, which takes the write lock at once. The migration lock
-//! is a row in `<history>_lock` holding the runner's host, pid, application and start time.
-//! A row left by a process that no longer runs on this machine (checked through `/proc` on
-//! Linux) is stale: `lock` takes it over with a warning and `clear_lock` removes it. A row from
-//! another host cannot be checked and is only removed with `force`. Liveness is judged by the
-//! machine's host name, so give [`LockOwner`](godwit_core::LockOwner) the value of
-//! `gethostname` for stale locks to be recognised.
+//! is a row in `<history>_lock` holding the runner's host, pid, application and start time,
+//! with the machine's boot id, the process's start time and pid namespace (Linux, from
+//! `/proc`), and the identity of a witness file beside the database that the holder keeps
+//! locked. A row whose holder is gone (its witness unlocked, its process exited, its pid now a
+//! later process's, or the machine restarted since) is stale: `lock` takes it over with a
+//! warning and `clear_lock` removes it. A row from another host cannot be checked and is only
+//! removed with `force`. Rows of other machines are told apart by boot id, and rows an older
+//! godwit wrote by host name, so give [`LockOwner`](godwit_core::LockOwner) the value of
+//! `gethostname`.
+//!
+//! Each connection keeps up to 16,384 changed pages of a transaction in memory
+//! (`PRAGMA cache_spill`) before writing them to the file, so that other connections can read
+//! while a migration runs.
 //!
 //! Journal modes are left to the user: run `PRAGMA journal_mode = WAL` in a
 //! `-- godwit:no-transaction` migration, or on [`SqliteStore::connection`], if you want it.
@@ -125,6 +132,7 @@ mod catalog;
 mod dialect;
 mod error;
 mod lock;
+mod process;
 mod render;
 mod screen;
 mod script;

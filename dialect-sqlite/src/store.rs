@@ -16,7 +16,8 @@ use rusqlite::{Connection, ErrorCode, MAIN_DB, Statement, ToSql};
 use crate::backup::{self, Blocked};
 use crate::dialect::SqliteDialect;
 use crate::error::{Failure, database, is_busy, is_read_only};
-use crate::lock::{self, Attempt, End, Held};
+use crate::lock::{self, Attempt, End, Held, Site};
+use crate::process::Machine;
 use crate::script;
 
 /// The longest busy timeout SQLite can be given: its milliseconds are a C `int`.
@@ -60,8 +61,11 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
     dialect: SqliteDialect,
     busy_timeout: Duration,
-    /// This machine's name, against which a lock row's host is compared to judge liveness.
-    local_host: String,
+    /// This machine, against which a lock row is compared to judge its holder's liveness.
+    machine: Machine,
+    /// The database file with symbolic links resolved, which names the lock's witness files
+    /// alike for every runner whatever path it was given; `None` in memory.
+    canonical: Option<PathBuf>,
     /// The locks this store took, by lock table name: taking one again is a no-op, and
     /// `unlock` only ever removes these.
     held: BTreeMap<String, Held>,
@@ -80,6 +84,7 @@ impl SqliteStore {
             message: error.to_string(),
         })?;
         store.path = Some(path.to_path_buf());
+        store.canonical = Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
         // SQLite reads a file only when it first needs to, so a file that is not a database
         // would otherwise pass here and fail in the middle of the first migration.
         match store
@@ -111,12 +116,22 @@ impl SqliteStore {
         // longer wait is as good as endless, so it is cut to the longest SQLite can count.
         let busy_timeout = options.busy_timeout.min(MAX_BUSY_TIMEOUT);
         conn.busy_timeout(busy_timeout).map_err(database)?;
+        // When a write transaction has changed more pages than the cache holds, SQLite writes
+        // some to the database file before it commits, and for that takes the file's exclusive
+        // lock: from then on until the commit no other connection can read, so `status` and a
+        // second runner fail on a busy database for as long as a large migration runs. Up to
+        // this many changed pages (64 MiB at the default page size) stay in memory instead,
+        // and readers read the state before the transaction; beyond it memory stays bounded
+        // and readers wait.
+        conn.execute_batch("PRAGMA cache_spill = 16384")
+            .map_err(database)?;
         Ok(SqliteStore {
             conn,
             path: None,
             dialect: SqliteDialect,
             busy_timeout,
-            local_host: lock::local_host(),
+            machine: Machine::current(),
+            canonical: None,
             held: BTreeMap::new(),
         })
     }
@@ -148,12 +163,18 @@ impl SqliteStore {
         self.conn
             .busy_timeout(self.busy_timeout.min(remaining))
             .map_err(database)?;
+        let name = request.table.lock_name();
+        let witness = self.witness_path(&name);
+        let site = Site {
+            table,
+            witness: witness.as_deref(),
+            machine: &self.machine,
+        };
         let attempt = lock::try_acquire(
             &self.conn,
-            table,
+            site,
             request.owner,
-            self.held.get(&request.table.lock_name()),
-            &self.local_host,
+            self.held.get(&name),
             &now_rfc3339(),
         );
         self.conn
@@ -226,8 +247,8 @@ impl SqliteStore {
         if lock::table_exists(&self.conn, &name)?
             && let Some(row) = lock::read(&self.conn, &self.dialect.qualified_name(None, &name))?
         {
-            let holder = row.holder(&self.local_host);
-            if holder.alive != Some(false) {
+            let holder = row.holder(&self.machine, self.witness_path(&name).as_deref());
+            if holder.alive() != Some(false) {
                 return Err(BackupError::InUse {
                     database: file,
                     user: DatabaseUser::Runner(holder),
@@ -285,7 +306,10 @@ impl SqliteStore {
         }
         let copied = self.copy_from(backup);
         if copied.is_ok() {
-            self.held.remove(&history.lock_name());
+            // The lock row went with the old content.
+            if let Some(mut held) = self.held.remove(&history.lock_name()) {
+                held.retire_witness();
+            }
         } else if locked && let Err(error) = self.unlock(history).await {
             tracing::warn!(%error, "could not release the migration lock; `godwit unlock` clears it");
         }
@@ -445,13 +469,27 @@ impl SqliteStore {
         }
     }
 
-    /// The holder the lock row `table` (quoted) names, read without the write lock; `None`
-    /// when there is no row or it cannot be read now.
-    fn read_holder(&self, table: &str) -> Option<LockHolder> {
-        lock::read(&self.conn, table)
-            .ok()
+    /// The holder the lock row of `name` (the lock table, unquoted) names, read without the
+    /// write lock and without waiting for one; `None` when there is no row or it cannot be
+    /// read now.
+    fn read_holder(&self, name: &str) -> Option<LockHolder> {
+        self.conn.busy_timeout(Duration::ZERO).ok()?;
+        let row = lock::read(&self.conn, &self.dialect.qualified_name(None, name));
+        let _ = self.conn.busy_timeout(self.busy_timeout);
+        row.ok()
             .flatten()
-            .map(|row| row.holder(&self.local_host))
+            .map(|row| row.holder(&self.machine, self.witness_path(name).as_deref()))
+    }
+
+    /// The witness file of the lock table `name` (unquoted): beside the database, named after
+    /// it as SQLite names its journal. An in-memory database has none.
+    fn witness_path(&self, name: &str) -> Option<PathBuf> {
+        self.canonical.as_ref().map(|database| {
+            let mut path = database.clone().into_os_string();
+            path.push("-");
+            path.push(name);
+            PathBuf::from(path)
+        })
     }
 }
 
@@ -557,6 +595,31 @@ impl Store for SqliteStore {
             .map_err(|error| self.explain(error))
     }
 
+    async fn query_snapshot(&mut self, queries: &[String]) -> Result<Vec<Vec<Row>>, StoreError> {
+        // A deferred BEGIN asks for no write lock: the first query takes SQLite's read lock
+        // (in WAL mode, a snapshot) and keeps it to the end, so every query reads one state of
+        // the database, and a runner's migration is held up for no longer than the reads.
+        let own = self.conn.is_autocommit();
+        if own {
+            self.conn
+                .execute_batch("BEGIN DEFERRED")
+                .map_err(database)?;
+        }
+        let results = queries
+            .iter()
+            .map(|sql| self.query_now(sql, &[]))
+            .collect::<Result<Vec<_>, _>>();
+        // Ending a read transaction cannot lose anything; the first error is the one to tell.
+        let ended = if own {
+            self.conn.execute_batch("COMMIT").map_err(database)
+        } else {
+            Ok(())
+        };
+        let results = results?;
+        ended?;
+        Ok(results)
+    }
+
     async fn begin(&mut self) -> Result<(), StoreError> {
         // IMMEDIATE takes the write lock now: a deferred transaction that reads first and
         // writes later can fail with SQLITE_BUSY when another writer got in between, and no
@@ -603,10 +666,11 @@ impl Store for SqliteStore {
                     self.held.insert(request.table.lock_name(), held);
                     return Ok(());
                 }
+                Attempt::AlreadyHeld => return Ok(()),
                 // Another connection writes (a runner in a migration, most likely): the lock
                 // row can still be read, and names whom a timeout would be waiting for.
                 Attempt::Busy if last_holder.is_none() => {
-                    last_holder = self.read_holder(&table);
+                    last_holder = self.read_holder(&request.table.lock_name());
                 }
                 Attempt::Busy => {}
                 Attempt::Held(holder) => last_holder = Some(holder),
@@ -624,9 +688,10 @@ impl Store for SqliteStore {
 
     async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError> {
         let name = table.lock_name();
-        let Some(held) = self.held.get(&name) else {
+        let Some(held) = self.held.get_mut(&name) else {
             return Ok(());
         };
+        held.retire_witness();
         lock::release(&self.conn, &self.dialect.qualified_name(None, &name), held)
             .map_err(|error| self.explain(error))?;
         self.held.remove(&name);
@@ -642,7 +707,8 @@ impl Store for SqliteStore {
             return Ok(None);
         }
         let row = lock::read(&self.conn, &self.dialect.qualified_name(None, &name))?;
-        Ok(row.map(|row| row.holder(&self.local_host)))
+        let witness = self.witness_path(&name);
+        Ok(row.map(|row| row.holder(&self.machine, witness.as_deref())))
     }
 
     async fn clear_lock(
@@ -657,13 +723,14 @@ impl Store for SqliteStore {
         self.refuse_in_transaction("clear the migration lock")?;
         let quoted = self.dialect.qualified_name(None, &name);
         let held = self.held.get(&name);
-        let local_host = &self.local_host;
+        let machine = &self.machine;
+        let witness = self.witness_path(&name);
         let cleared = lock::in_write_transaction(&self.conn, |conn| {
             let Some(row) = lock::read(conn, &quoted)? else {
                 return Ok((End::Rollback, (UnlockOutcome::NotLocked, false)));
             };
-            let holder = row.holder(local_host);
-            if !force && holder.alive != Some(false) {
+            let holder = row.holder(machine, witness.as_deref());
+            if !force && holder.alive() != Some(false) {
                 return Err(StoreError::LockHeld { holder });
             }
             lock::delete(conn, &quoted)?;
@@ -674,13 +741,13 @@ impl Store for SqliteStore {
         let Some((outcome, was_ours)) = cleared else {
             // The database stayed write-locked: a holder in the middle of a migration cannot
             // be unlocked under it, forced or not.
-            return Err(match self.read_holder(&quoted) {
+            return Err(match self.read_holder(&name) {
                 Some(holder) => StoreError::LockHeld { holder },
                 None => self.busy_error(),
             });
         };
-        if was_ours {
-            self.held.remove(&name);
+        if was_ours && let Some(mut held) = self.held.remove(&name) {
+            held.retire_witness();
         }
         Ok(outcome)
     }

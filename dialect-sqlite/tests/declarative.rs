@@ -750,3 +750,60 @@ async fn a_schema_file_that_attaches_a_file_is_refused() {
         [[Value::Int(1)]]
     );
 }
+
+/// Introspection reads the catalog in one read transaction: while another connection keeps
+/// creating and dropping a table with an index and a view, each reading is of one state of the
+/// schema, never, say, the columns of a table the list of tables did not have.
+#[tokio::test(flavor = "current_thread")]
+async fn introspection_reads_one_state_while_another_connection_changes_the_schema() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (dir, mut store) = temp_store();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = std::thread::spawn({
+        let path = dir.path().join("app.db");
+        let stop = Arc::clone(&stop);
+        move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .unwrap();
+            let steps = [
+                "CREATE TABLE churn (id INTEGER PRIMARY KEY, v TEXT NOT NULL)",
+                "CREATE INDEX churn_v ON churn (v)",
+                "CREATE VIEW churn_view AS SELECT v FROM churn",
+                "DROP VIEW churn_view",
+                "DROP TABLE churn",
+            ];
+            let mut rounds = 0_u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Each step commits on its own, so every one is a state readers can see. The
+                // pause lets readers in: a writer committing back to back holds the file's
+                // exclusive lock nearly all the time, and starves every reader, snapshot or not.
+                for step in steps {
+                    conn.execute_batch(step).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                rounds += 1;
+            }
+            rounds
+        }
+    });
+    let mut failures = Vec::new();
+    for _ in 0..300 {
+        if let Err(error) =
+            godwit_core::declarative::introspect(&mut store, &HistoryTable::default()).await
+        {
+            failures.push(error.to_string());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let rounds = writer.join().unwrap();
+    assert!(rounds > 0, "the schema never changed during the readings");
+    assert!(
+        failures.is_empty(),
+        "{} of 300 readings failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use godwit_core::{HistoryTable, LockOwner, LockRequest, Store, StoreError, UnlockOutcome};
+use godwit_core::{
+    HistoryTable, Liveness, LockOwner, LockRequest, Store, StoreError, UnlockOutcome,
+};
 use godwit_sqlite::{SqliteOptions, SqliteStore};
 
 fn open(path: &Path) -> SqliteStore {
@@ -81,7 +83,7 @@ async fn a_second_runner_waits_then_times_out_naming_the_holder() {
             assert_eq!(holder.application.as_deref(), Some("first"));
             assert!(holder.since.is_some());
             #[cfg(target_os = "linux")]
-            assert_eq!(holder.alive, Some(true));
+            assert_eq!(holder.liveness, Liveness::Running);
             assert!(waited >= Duration::from_millis(300), "{waited:?}");
         }
         other => panic!("expected a lock timeout, got {other:?}"),
@@ -154,14 +156,14 @@ async fn a_dead_holder_on_this_host_is_taken_over() {
 
     let holder = store.lock_holder(&table).await.unwrap().unwrap();
     assert_eq!(holder.pid, Some(dead_pid()));
-    assert_eq!(holder.alive, Some(false));
+    assert_eq!(holder.liveness, Liveness::Exited);
 
     let owner = LockOwner::current(host(), "taker");
     store.lock(&request(&table, &owner, 300)).await.unwrap();
     let holder = store.lock_holder(&table).await.unwrap().unwrap();
     assert_eq!(holder.pid, Some(i64::from(std::process::id())));
     assert_eq!(holder.application.as_deref(), Some("taker"));
-    assert_eq!(holder.alive, Some(true));
+    assert_eq!(holder.liveness, Liveness::Running);
 }
 
 #[cfg(target_os = "linux")]
@@ -178,7 +180,7 @@ async fn a_dead_holder_is_cleared_without_force() {
             assert_eq!(holder.pid, Some(dead_pid()));
             assert_eq!(holder.application.as_deref(), Some("ghost"));
             assert_eq!(holder.since.as_deref(), Some("2024-01-01T00:00:00.000Z"));
-            assert_eq!(holder.alive, Some(false));
+            assert_eq!(holder.liveness, Liveness::Exited);
         }
         other => panic!("expected the lock to be cleared, got {other:?}"),
     }
@@ -200,7 +202,8 @@ async fn a_holder_on_another_host_is_cleared_only_with_force() {
     let holder = store.lock_holder(&table).await.unwrap().unwrap();
     assert_eq!(holder.host.as_deref(), Some("build-server-7"));
     assert_eq!(
-        holder.alive, None,
+        holder.liveness,
+        Liveness::OtherHost,
         "another host's process cannot be checked"
     );
 
@@ -343,4 +346,189 @@ async fn the_longest_timeouts_do_not_overflow() {
     };
     store.lock(&request).await.unwrap();
     store.unlock(&table).await.unwrap();
+}
+
+/// This machine's boot id and this process's pid namespace and start time, as `/proc` gives
+/// them and as a lock row records them.
+#[cfg(target_os = "linux")]
+fn proc_facts() -> (String, String, i64) {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let namespace = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+    let start = after_name
+        .split_whitespace()
+        .nth(19)
+        .unwrap()
+        .parse()
+        .unwrap();
+    (
+        boot.trim().to_string(),
+        namespace.to_string_lossy().into_owned(),
+        start,
+    )
+}
+
+/// Set the columns that tell a holder's process from a later one under the same pid.
+fn set_identity(store: &SqliteStore, boot: &str, namespace: &str, start: i64) {
+    store
+        .connection()
+        .execute(
+            "UPDATE godwit_migrations_lock SET boot_id = ?1, pid_namespace = ?2, start_time = ?3",
+            rusqlite::params![boot, namespace, start],
+        )
+        .unwrap();
+}
+
+/// A crashed run's pid handed to another process (pid 1 of every new container is the usual
+/// case): the process runs, but it started after the lock was taken, so the lock is stale,
+/// cleared without force and taken over.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_pid_that_started_after_the_lock_was_taken_holds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = HistoryTable::default();
+    let mut store = open(&dir.path().join("app.db"));
+    create_lock_table(&mut store, &table).await;
+    let (boot, namespace, start) = proc_facts();
+    let ours = i64::from(std::process::id());
+    plant_lock_row(&store, &host(), ours);
+
+    set_identity(&store, &boot, &namespace, start);
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::Running, "{holder}");
+
+    set_identity(&store, &boot, &namespace, start + 1);
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::PidReused, "{holder}");
+    assert!(holder.to_string().contains("process gone"), "{holder}");
+    match store.clear_lock(&table, false).await.unwrap() {
+        UnlockOutcome::Cleared { holder } => assert_eq!(holder.liveness, Liveness::PidReused),
+        other => panic!("expected the stale lock to be cleared, got {other:?}"),
+    }
+
+    plant_lock_row(&store, &host(), ours);
+    set_identity(&store, &boot, &namespace, start + 1);
+    let owner = LockOwner::current(host(), "taker");
+    store.lock(&request(&table, &owner, 300)).await.unwrap();
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.application.as_deref(), Some("taker"));
+    assert_eq!(holder.liveness, Liveness::Running);
+}
+
+/// A lock taken before the machine restarted is stale whatever runs under its pid now; one
+/// from another machine cannot be checked.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_lock_from_an_earlier_boot_is_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = HistoryTable::default();
+    let mut store = open(&dir.path().join("app.db"));
+    create_lock_table(&mut store, &table).await;
+    let (_, namespace, start) = proc_facts();
+    let earlier = "00000000-0000-4000-8000-000000000000";
+    plant_lock_row(&store, &host(), i64::from(std::process::id()));
+    set_identity(&store, earlier, &namespace, start);
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::Rebooted, "{holder}");
+
+    plant_lock_row(&store, "build-server-7", i64::from(std::process::id()));
+    set_identity(&store, earlier, &namespace, start);
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::OtherHost, "{holder}");
+    assert!(
+        matches!(
+            store.clear_lock(&table, false).await,
+            Err(StoreError::LockHeld { .. })
+        ),
+        "another machine's lock needs force"
+    );
+}
+
+/// The witness file decides where pids cannot: the holder's row says it ran in another pid
+/// namespace (a container), yet while its store lives the lock is held, and once the store is
+/// gone (as a killed process's files are closed) the lock is stale and taken over.
+#[cfg(unix)]
+#[tokio::test(flavor = "current_thread")]
+async fn a_holder_in_another_namespace_is_judged_by_its_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let table = HistoryTable::default();
+    let mut holder_store = open(&path);
+    let mut other = open(&path);
+    let owner = LockOwner::current(host(), "in a container");
+    holder_store
+        .lock(&request(&table, &owner, 300))
+        .await
+        .unwrap();
+    other
+        .connection()
+        .execute(
+            "UPDATE godwit_migrations_lock SET pid_namespace = 'pid:[1]', start_time = 1",
+            [],
+        )
+        .unwrap();
+
+    let holder = other.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::Running, "{holder}");
+    let taker = LockOwner::current(host(), "taker");
+    assert!(matches!(
+        other.lock(&request(&table, &taker, 200)).await,
+        Err(StoreError::LockTimeout { .. })
+    ));
+
+    drop(holder_store);
+    let holder = other.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::Exited, "{holder}");
+    other.lock(&request(&table, &taker, 300)).await.unwrap();
+    let holder = other.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.application.as_deref(), Some("taker"));
+    // Released cleanly, a lock leaves no witness file behind.
+    other.unlock(&table).await.unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .filter(|name| name != "app.db")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A lock table an older godwit created (five columns) is read as it is, its row judged by
+/// host and pid, and gains the new columns when a run takes the lock.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_lock_table_of_the_first_layout_is_read_then_extended() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = HistoryTable::default();
+    let mut store = open(&dir.path().join("app.db"));
+    store
+        .execute_script(
+            "CREATE TABLE godwit_migrations_lock (\n\
+             id INTEGER PRIMARY KEY CHECK (id = 1), host TEXT, pid INTEGER,\n\
+             application TEXT, acquired_at TEXT);",
+        )
+        .await
+        .unwrap();
+    plant_lock_row(&store, &host(), dead_pid());
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::Exited, "{holder}");
+
+    let owner = LockOwner::current(host(), "upgrader");
+    store.lock(&request(&table, &owner, 300)).await.unwrap();
+    let columns: Vec<String> = store
+        .connection()
+        .prepare("SELECT name FROM pragma_table_info('godwit_migrations_lock')")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for column in ["boot_id", "start_time", "pid_namespace", "witness"] {
+        assert!(
+            columns.iter().any(|c| c == column),
+            "{column} in {columns:?}"
+        );
+    }
+    let holder = store.lock_holder(&table).await.unwrap().unwrap();
+    assert_eq!(holder.liveness, Liveness::Running);
 }

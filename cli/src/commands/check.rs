@@ -23,7 +23,7 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let url = config.url()?;
     let redacted = url.redacted();
     let mut dev = Host::dev_for(config, url).await?;
-    let opened = backend::open(url, config, Access::Existing).await?;
+    let opened = backend::open(url, config, Access::Existing, None).await?;
     let mut store = opened.store;
     let (host, host_url) = match dev.as_mut() {
         Some(dev) => (dev.store.as_mut(), dev.url.clone()),

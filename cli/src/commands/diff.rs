@@ -26,7 +26,7 @@ async fn open(side: &SchemaRef, config: &Config) -> Result<Option<Live>, CliErro
         return Ok(None);
     };
     let url = DatabaseUrl::diff_source(text.clone());
-    let opened = backend::open(&url, config, Access::Preview).await?;
+    let opened = backend::open(&url, config, Access::Preview, None).await?;
     Ok(Some(Live {
         store: opened.store,
         history: opened.history,

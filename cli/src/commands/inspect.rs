@@ -10,7 +10,7 @@ use crate::output::{Format, Output};
 /// Read the catalog and print it.
 pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let url = config.url()?;
-    let opened = backend::open(url, config, Access::Existing).await?;
+    let opened = backend::open(url, config, Access::Existing, None).await?;
     let mut store = opened.store;
     let engine_error = |error| CliError::engine(error, url.redacted());
     let schema = declarative::introspect(store.as_mut(), &opened.history)

@@ -68,12 +68,12 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
         backup: backup_options(config, &args.backup),
     };
     let migrations = load_migrations(config)?;
-    let access = if args.dry_run {
-        Access::Preview
+    let (access, lock) = if args.dry_run {
+        (Access::Preview, None)
     } else {
-        Access::Create
+        (Access::Create, Some(&args.lock))
     };
-    let mut session = Session::open(config, migrations, args.lock.lock_timeout, access).await?;
+    let mut session = Session::open(config, migrations, lock, access).await?;
     let lint_config = (!args.no_lint).then_some(&config.lint);
     if args.dry_run {
         dry_run(&mut session, &options, lint_config, output).await

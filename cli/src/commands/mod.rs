@@ -19,12 +19,10 @@ mod status;
 mod unlock;
 mod verify;
 
-use std::time::Duration;
-
 use godwit_core::url::Redacted;
 use godwit_core::{Error, HistoryTable, Migrations, Migrator, MigratorConfig};
 
-use crate::args::{Cli, Command, FormatFlag};
+use crate::args::{Cli, Command, FormatFlag, LockArgs};
 use crate::backend::{self, Access};
 use crate::config::{self, Config, ConfigPath, Environment};
 use crate::error::CliError;
@@ -98,20 +96,25 @@ struct Session {
 }
 
 impl Session {
-    /// Connect to the configured database. `lock_timeout` overrides the configured wait.
+    /// Connect to the configured database. `lock` is given by the commands that take the
+    /// migration lock; its `--lock-timeout` overrides the configured wait.
     async fn open(
         config: &Config,
         migrations: Migrations,
-        lock_timeout: Option<Duration>,
+        lock: Option<&LockArgs>,
         access: Access,
     ) -> Result<Session, CliError> {
         let url = config.url()?;
-        let opened = backend::open(url, config, access).await?;
+        let lock_timeout = lock
+            .and_then(|args| args.lock_timeout)
+            .unwrap_or(config.lock_timeout);
+        let lock_wait = lock.map(|_| lock_timeout);
+        let opened = backend::open(url, config, access, lock_wait).await?;
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         let mut settings =
             MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")), host);
         settings.history = opened.history.clone();
-        settings.lock_timeout = lock_timeout.unwrap_or(config.lock_timeout);
+        settings.lock_timeout = lock_timeout;
         Ok(Session {
             migrator: Migrator::new(opened.store, migrations, settings),
             url: url.redacted(),

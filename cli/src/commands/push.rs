@@ -65,7 +65,9 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     };
     // Before the target is opened: a dev_url of the wrong engine must not create its file.
     let mut dev = Host::dev_for(config, url).await?;
-    let opened = backend::open(url, config, access).await?;
+    let lock_timeout = args.lock.lock_timeout.unwrap_or(config.lock_timeout);
+    // A dry run takes the lock too, to read a schema no run is changing.
+    let opened = backend::open(url, config, access, Some(lock_timeout)).await?;
     let mut store = opened.store;
 
     let host = gethostname::gethostname().to_string_lossy().into_owned();
@@ -73,7 +75,7 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     let request = LockRequest {
         table: &opened.history,
         owner: &owner,
-        timeout: args.lock.lock_timeout.unwrap_or(config.lock_timeout),
+        timeout: lock_timeout,
     };
     let locked = declarative::lock_for_change(store.as_mut(), &request)
         .await

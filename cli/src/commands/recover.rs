@@ -30,8 +30,7 @@ struct Recovered<'a> {
 /// one the user picks.
 pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
-    let mut session =
-        Session::open(config, migrations, args.lock.lock_timeout, Access::Existing).await?;
+    let mut session = Session::open(config, migrations, Some(&args.lock), Access::Existing).await?;
     let failed = session
         .migrator
         .diagnose()

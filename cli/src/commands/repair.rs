@@ -20,8 +20,7 @@ struct Repaired<'a> {
 pub async fn run(config: &Config, args: &RepairArgs, output: Output) -> Result<(), CliError> {
     let action = args.action.0;
     let migrations = load_migrations(config)?;
-    let mut session =
-        Session::open(config, migrations, args.lock.lock_timeout, Access::Existing).await?;
+    let mut session = Session::open(config, migrations, Some(&args.lock), Access::Existing).await?;
     let row = session
         .migrator
         .repair(action)

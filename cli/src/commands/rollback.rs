@@ -56,8 +56,7 @@ fn target(args: &RollbackArgs) -> RollbackTarget {
 pub async fn run(config: &Config, args: &RollbackArgs, output: Output) -> Result<(), CliError> {
     let target = target(args);
     let migrations = load_migrations(config)?;
-    let mut session =
-        Session::open(config, migrations, args.lock.lock_timeout, Access::Existing).await?;
+    let mut session = Session::open(config, migrations, Some(&args.lock), Access::Existing).await?;
     if args.dry_run {
         dry_run(&mut session, target, output).await
     } else {

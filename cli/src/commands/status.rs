@@ -1,7 +1,7 @@
 //! `godwit status`: the state of every migration. Reads only.
 
-use godwit_core::InvalidIndex;
 use godwit_core::plan::{StatusEntry, Warning};
+use godwit_core::{InvalidIndex, LockHolder};
 use serde::Serialize;
 
 use super::{Session, load_migrations};
@@ -15,6 +15,8 @@ struct Status<'a> {
     migrations: &'a [StatusEntry],
     /// Indexes left invalid by a failed concurrent build (PostgreSQL).
     invalid_indexes: &'a [InvalidIndex],
+    /// Who holds the migration lock (a run in progress, or a stale lock), or `null`.
+    lock: Option<&'a LockHolder>,
 }
 
 /// Print every migration's state. Pending migrations are not a failure.
@@ -47,6 +49,7 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
         Format::Json => output.json(&Status {
             migrations: &report.entries,
             invalid_indexes: &invalid,
+            lock: report.lock.as_ref(),
         }),
     }
 }

@@ -948,6 +948,44 @@ async fn introspection_costs_the_same_few_queries_whatever_the_table_count() {
     assert!(counts[0] <= 15, "{} requests to introspect", counts[0]);
 }
 
+/// Introspection's queries see one snapshot: they run in one REPEATABLE READ, READ ONLY
+/// transaction, whose snapshot is taken by the first and kept by the rest; inside a
+/// transaction of the caller's they run in it.
+#[tokio::test]
+async fn catalog_queries_share_one_read_only_snapshot() {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    let queries = [
+        "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')",
+        "SELECT now()::text",
+        "SELECT pg_sleep(0.01)::text, now()::text",
+    ]
+    .map(String::from);
+    let results = store.query_snapshot(&queries).await.unwrap();
+    let text = |value: &Value| match value {
+        Value::Text(text) => text.clone(),
+        other => panic!("expected text, got {other:?}"),
+    };
+    assert_eq!(text(&results[0][0][0]), "repeatable read");
+    assert_eq!(text(&results[0][0][1]), "on");
+    // `now()` is the transaction's start: the same for every query of one transaction.
+    assert_eq!(results[1][0][0], results[2][0][1]);
+    // The transaction is over: a write works again.
+    store
+        .execute_script("CREATE TABLE after_snapshot (id int)")
+        .await
+        .unwrap();
+    let failed = store
+        .query_snapshot(&["SELECT 1".into(), "SELECT * FROM no_such_table".into()])
+        .await
+        .unwrap_err();
+    assert!(failed.to_string().contains("no_such_table"), "{failed}");
+    store
+        .execute_script("DROP TABLE after_snapshot")
+        .await
+        .unwrap();
+}
+
 /// A run killed or interrupted before it dropped its scratch database leaves it on the
 /// server; the next scratch database made from this machine drops it. One made by another
 /// machine, or by a process that still runs, is left alone.

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use godwit_core::{
-    HistoryTable, LockHolder, LockOwner, LockRequest, Store, StoreError, UnlockOutcome, Value,
+    HistoryTable, Liveness, LockHolder, LockOwner, LockRequest, Store, StoreError, UnlockOutcome,
+    Value,
 };
 use godwit_postgres::PgStore;
 use godwit_tests::PgDatabase;
@@ -43,7 +44,7 @@ async fn backend_pid(observer: &mut PgStore, application: &str) -> i64 {
 fn assert_names(holder: &LockHolder, application: &str, pid: i64) {
     assert_eq!(holder.application.as_deref(), Some(application), "{holder}");
     assert_eq!(holder.pid, Some(pid), "{holder}");
-    assert_eq!(holder.alive, Some(true), "{holder}");
+    assert_eq!(holder.liveness, Liveness::Session, "{holder}");
     assert!(
         holder.since.as_deref().is_some_and(|s| s.ends_with('Z')),
         "{holder}"
