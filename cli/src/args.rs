@@ -1,7 +1,7 @@
 //! The command line as clap sees it. Nothing here touches godwit's engine: these raw values
 //! are resolved into a [`Config`](crate::config::Config) and per-command options first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
@@ -450,7 +450,10 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
         }
         return Ok(SchemaRef::Migrations(PathBuf::from(dir)));
     }
-    if godwit_core::url::parse(text).is_ok() {
+    // A mistyped URL with a password (`postgres:/user:pw@host/db`) is no file: read as a URL,
+    // it is refused with the password hidden rather than printed as a missing file's path.
+    let holds_password = godwit_core::url::redact(text).to_string() != text;
+    if godwit_core::url::parse(text).is_ok() || (holds_password && !Path::new(text).exists()) {
         return Ok(SchemaRef::Url(text.to_string()));
     }
     Ok(SchemaRef::File(PathBuf::from(text)))
@@ -821,6 +824,10 @@ mod tests {
             Ok(SchemaRef::File("schema.sql".into()))
         );
         assert!(parse_schema_ref("migrations:").is_err());
+        assert_eq!(
+            parse_schema_ref("postgres:/u:s3cret@h/db"),
+            Ok(SchemaRef::Url("postgres:/u:s3cret@h/db".into()))
+        );
     }
 
     #[test]

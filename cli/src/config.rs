@@ -173,13 +173,24 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
 }
 
-/// The environment variables godwit reads, read once so tests can give their own.
-#[derive(Debug, Clone, Default)]
+/// The environment variables godwit reads, read once so tests can give their own. Its
+/// `Debug` shows the URLs redacted.
+#[derive(Clone, Default)]
 pub struct Environment {
     /// `DATABASE_URL`.
     pub database_url: Option<String>,
     /// `GODWIT_DEV_URL`.
     pub dev_url: Option<String>,
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |url: &Option<String>| url.as_deref().map(|url| redact(url).to_string());
+        f.debug_struct("Environment")
+            .field("database_url", &redacted(&self.database_url))
+            .field("dev_url", &redacted(&self.dev_url))
+            .finish()
+    }
 }
 
 impl Environment {
@@ -522,6 +533,25 @@ mod tests {
         assert_eq!(config.lock_timeout, Duration::from_secs(125));
         assert_eq!(config.application_name.as_deref(), Some("deploy"));
         assert!(!format!("{config:?}").contains("hunter2-secret"));
+    }
+
+    #[test]
+    fn malformed_urls_print_without_their_passwords() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "dev_url = \"postgres:/u:s3cret-dev@h/dev\"\n",
+        )
+        .unwrap();
+        let env = Environment {
+            database_url: Some("postgres//u:s3cret-env@h/db".into()),
+            dev_url: None,
+        };
+        assert!(!format!("{env:?}").contains("s3cret"), "{env:?}");
+        let config = load_with(dir.path(), &[], env).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres//u:***@h/db"), "{shown}");
     }
 
     #[test]

@@ -171,7 +171,7 @@ impl PgStore {
             target: target.clone(),
             reason: format!("{reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
         };
-        let connect_options = PgConnectOptions::from_str(url).map_err(|error| {
+        let connect_options = PgConnectOptions::from_str(&for_sqlx(url)).map_err(|error| {
             invalid(match error {
                 sqlx::Error::Configuration(inner) => inner.to_string(),
                 other => other.to_string(),
@@ -272,6 +272,35 @@ impl PgStore {
             .map(drop)
             .map_err(database_error)
     }
+}
+
+/// `url` as sqlx is given it: without the parameters sqlx does not know whose name says they
+/// hold a secret (`sslpassword`, `Password`, `passwd`), because sqlx logs every parameter it
+/// ignores with its value. sqlx would ignore them anyway; godwit says so, by name only.
+fn for_sqlx(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        // sqlx refuses it too, with a message that holds no part of it.
+        return url.to_string();
+    };
+    let (kept, secret): (Vec<_>, Vec<_>) = parsed
+        .query_pairs()
+        .into_owned()
+        .partition(|(name, _)| name == "password" || !godwit_core::url::is_secret_parameter(name));
+    if secret.is_empty() {
+        return url.to_string();
+    }
+    for (name, _) in &secret {
+        tracing::warn!(
+            parameter = %name,
+            "ignoring a connection parameter godwit cannot use; remove it from the URL"
+        );
+    }
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    parsed.into()
 }
 
 /// A database name no other scratch database has: machine, process, time and a counter
@@ -1008,6 +1037,25 @@ mod tests {
         );
         assert_eq!(key_halves(0x0000_0001_0000_0002), (1, 2));
         assert_eq!(key_halves(-1), (0xffff_ffff, 0xffff_ffff));
+    }
+
+    #[test]
+    fn sqlx_is_not_given_secrets_it_would_log() {
+        assert_eq!(
+            for_sqlx("postgres://u@h/db?sslpassword=s3cret&sslmode=require&Password=s3cret"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            for_sqlx("postgres://u@h/db?passwd=s3cret"),
+            "postgres://u@h/db"
+        );
+        // sqlx's own `password` stays, and a URL without secrets is passed as written.
+        for url in [
+            "postgres://u@h/db?password=s3cret",
+            "postgres://u:s3cret@h/db?options=-c%20search_path%3Dapp",
+        ] {
+            assert_eq!(for_sqlx(url), url);
+        }
     }
 
     #[test]
