@@ -155,6 +155,8 @@ pub struct Config {
     pub migrations: PathBuf,
     /// The history table's name.
     pub history_table: String,
+    /// PostgreSQL: the schema `history_table` names (`SCHEMA.TABLE`), ahead of `schema`.
+    pub history_schema: Option<String>,
     /// PostgreSQL: schema of the history table, first on the search path.
     pub schema: Option<String>,
     /// How long to wait for the migration lock.
@@ -290,28 +292,11 @@ impl Config {
             }
         };
 
-        let history_table = match file.history_table {
-            None => "godwit_migrations".to_string(),
-            Some(value) if value.get_ref().trim().is_empty() => {
-                return Err(invalid(
-                    value.span(),
-                    "history_table is empty; name a table, or remove the key for godwit_migrations"
-                        .into(),
-                ));
+        let (history_schema, history_table) = match file.history_table {
+            None => (None, "godwit_migrations".to_string()),
+            Some(value) => {
+                history_name(value.get_ref()).map_err(|message| invalid(value.span(), message))?
             }
-            // PostgreSQL cuts identifiers at 63 bytes, and the tables beside the history take
-            // its name plus `_meta` / `_lock`: a longer name would collide with itself there.
-            // One config file often serves SQLite and PostgreSQL, so the limit holds for both.
-            Some(value) if value.get_ref().len() > MAX_HISTORY_TABLE_BYTES => {
-                return Err(invalid(
-                    value.span(),
-                    format!(
-                        "history_table is {} bytes long; at most {MAX_HISTORY_TABLE_BYTES} fit, as PostgreSQL cuts names at 63 bytes and godwit adds `_meta` and `_lock` to it",
-                        value.get_ref().len()
-                    ),
-                ));
-            }
-            Some(value) => value.into_inner(),
         };
 
         let lint = LintConfig {
@@ -345,6 +330,7 @@ impl Config {
             ),
             url,
             history_table,
+            history_schema,
             schema: file.schema,
             lock_timeout,
             application_name: file.application_name,
@@ -400,6 +386,36 @@ fn read(config_path: &ConfigPath) -> Result<(FileConfig, String), CliError> {
         message: error.message().trim_end_matches('\n').to_string(),
     })?;
     Ok((file, text))
+}
+
+/// The schema and table `history_table` names: `TABLE`, or `SCHEMA.TABLE` for a table in that
+/// PostgreSQL schema. No quoting: a name with a dot in it cannot be a history table.
+fn history_name(text: &str) -> Result<(Option<String>, String), String> {
+    let (schema, table) = match text.split_once('.') {
+        Some((schema, table)) => (Some(schema), table),
+        None => (None, text),
+    };
+    if text.trim().is_empty() {
+        return Err(
+            "history_table is empty; name a table, or remove the key for godwit_migrations".into(),
+        );
+    }
+    if table.contains('.') || schema.is_some_and(|s| s.trim().is_empty()) || table.trim().is_empty()
+    {
+        return Err(format!(
+            "history_table \"{text}\" is not a table name; write TABLE, or SCHEMA.TABLE for a table in a PostgreSQL schema"
+        ));
+    }
+    // PostgreSQL cuts identifiers at 63 bytes, and the tables beside the history take its
+    // name plus `_meta` / `_lock`: a longer name would collide with itself there. One config
+    // file often serves SQLite and PostgreSQL, so the limit holds for both.
+    if table.len() > MAX_HISTORY_TABLE_BYTES {
+        return Err(format!(
+            "history_table is {} bytes long; at most {MAX_HISTORY_TABLE_BYTES} fit, as PostgreSQL cuts names at 63 bytes and godwit adds `_meta` and `_lock` to it",
+            table.len()
+        ));
+    }
+    Ok((schema.map(str::to_string), table.to_string()))
 }
 
 /// `path:line:column` of byte `offset` in `text`.
@@ -552,6 +568,27 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres//u:***@h/db"), "{shown}");
+    }
+
+    #[test]
+    fn a_dotted_history_table_names_its_schema() {
+        assert_eq!(
+            history_name("audit.hist"),
+            Ok((Some("audit".into()), "hist".into()))
+        );
+        assert_eq!(history_name("hist"), Ok((None, "hist".into())));
+        for bad in ["a.b.c", ".hist", "audit.", "  "] {
+            assert!(history_name(bad).is_err(), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "history_table = \"a.b.c\"\n",
+        )
+        .unwrap();
+        let error = load(dir.path(), &[], None).unwrap_err().to_string();
+        assert!(error.contains("godwit.toml:1:17"), "{error}");
+        assert!(error.contains("SCHEMA.TABLE"), "{error}");
     }
 
     #[test]

@@ -464,7 +464,9 @@ impl CliError {
             CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
             CliError::Stdout(_) => Exit::Failure,
             CliError::Engine(error) => match error {
-                Error::Source(_) | Error::UnknownVersion { .. } => Exit::Usage,
+                Error::Source(_)
+                | Error::UnknownVersion { .. }
+                | Error::HistoryNameTaken { .. } => Exit::Usage,
                 Error::Declarative(
                     DeclarativeError::Read { .. }
                     | DeclarativeError::NoSqlFiles { .. }

@@ -249,6 +249,9 @@ impl Migrator {
     }
 
     async fn lock(&mut self) -> Result<(), Error> {
+        // Before the lock, which may create a table of its own beside the history: a refused
+        // name leaves nothing behind.
+        history::check_name(self.store.as_mut(), &self.config.history).await?;
         let request = LockRequest {
             table: &self.config.history,
             owner: &self.config.owner,

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
-    BackupOptions, Checksum, Error, Event, HistoryRow, Migrations, Migrator, MigratorConfig,
-    RepairAction, RollbackTarget, RunReport, State, Status, Store, Value, Version,
+    BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, Migrations, Migrator,
+    MigratorConfig, RepairAction, RollbackTarget, RunReport, State, Status, Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
 
@@ -75,11 +75,38 @@ impl Case {
     }
 
     async fn migrator(&self) -> Migrator {
+        self.migrator_with(HistoryTable::default()).await
+    }
+
+    /// A migrator keeping its history in `history`.
+    async fn migrator_with(&self, history: HistoryTable) -> Migrator {
         let migrations =
             Migrations::from_dir(&self.dir.path().join("migrations")).expect("load migrations");
         let mut config = MigratorConfig::new("godwit behaviour suite", "localhost");
         config.lock_timeout = Duration::from_secs(10);
+        config.history = history;
         Migrator::new(self.store().await, migrations, config)
+    }
+
+    /// Every table and view of the database, schema-qualified on PostgreSQL.
+    async fn relations(&self) -> Vec<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master ORDER BY name",
+            Backend::Postgres => {
+                "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+                 ORDER BY 1"
+            }
+        };
+        let mut store = self.store().await;
+        let rows = store.query(sql, &[]).await.expect("query");
+        rows.into_iter()
+            .map(|row| match &row[0] {
+                Value::Text(name) => name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     async fn migrate(&self, options: MigrateOptions) -> Result<Vec<i64>, Error> {
@@ -681,6 +708,83 @@ async fn a_newer_history_layout_is_refused(case: Case) {
     assert!(!case.has_table("b").await, "a refused run changes nothing");
 }
 
+/// A history table name that belongs to something else is refused before anything is created,
+/// by every command that writes the history, naming what holds it.
+async fn a_history_name_held_by_something_else_is_refused(case: Case) {
+    case.write_abc();
+    case.execute(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
+         CREATE VIEW user_ids AS SELECT id FROM users;\n\
+         CREATE TABLE audit_meta (id INTEGER);",
+    )
+    .await;
+    let mut names = vec![
+        ("users", "the table "),
+        ("user_ids", "the view "),
+        // The history's companion `_meta` table is checked too.
+        ("audit", "the table "),
+    ];
+    if case.backend == Backend::Postgres {
+        // An unqualified name resolves to the system catalog before the current schema.
+        names.push(("pg_class", "the table pg_catalog.pg_class"));
+    }
+    let before = case.relations().await;
+    for (name, holder) in names {
+        let history = HistoryTable::new(None, name);
+        let mut migrator = case.migrator_with(history.clone()).await;
+        let err = migrator
+            .migrate(&MigrateOptions::default(), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::HistoryNameTaken { .. }),
+            "{name}: {err}"
+        );
+        let message = err.to_string();
+        assert!(message.contains(holder), "{message}");
+        assert!(message.contains("choose another name"), "{message}");
+        let err = migrator
+            .repair(RepairAction::MarkApplied(v(1)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::HistoryNameTaken { .. }),
+            "{name}: {err}"
+        );
+        assert_eq!(case.relations().await, before, "{name}: nothing is created");
+    }
+}
+
+/// A history table in a named schema lives there, and only there.
+async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
+    case.write_abc();
+    let schema = (case.backend == Backend::Postgres).then(|| "audit".to_string());
+    let history = HistoryTable::new(schema, "hist");
+    let mut migrator = case.migrator_with(history.clone()).await;
+    migrator
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    let relations = case.relations().await;
+    let expected = match case.backend {
+        Backend::Sqlite => "hist",
+        Backend::Postgres => "audit.hist",
+    };
+    assert!(relations.iter().any(|r| r == expected), "{relations:?}");
+    assert!(
+        !relations.iter().any(|r| r.contains("godwit_migrations")),
+        "{relations:?}"
+    );
+    // Run again: the table found there is godwit's own.
+    let report = case
+        .migrator_with(history)
+        .await
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(report.completed.is_empty());
+}
+
 async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
     case.write_abc();
     let dir = case.dir.path().join("backups");
@@ -787,4 +891,6 @@ every_backend!(
     a_layout_1_history_is_upgraded_by_rollback,
     a_newer_history_layout_is_refused,
     a_backup_comes_before_the_first_migration_and_is_recorded,
+    a_history_name_held_by_something_else_is_refused,
+    a_history_table_in_a_schema_stays_in_it,
 );
