@@ -770,6 +770,31 @@ impl Store for PgStore {
         self.simple("ROLLBACK").await
     }
 
+    async fn transaction_open(&mut self) -> Result<Option<bool>, StoreError> {
+        if !self.in_transaction {
+            return Ok(Some(false));
+        }
+        // sqlx keeps the server's transaction status (ReadyForQuery) to itself, so the server is
+        // asked: it refuses a savepoint outside a transaction block (25P01, also within one
+        // query string, an implicit block) and inside a failed one (25P02, still open).
+        let asked = sqlx::raw_sql(
+            "SAVEPOINT godwit_transaction_check; RELEASE SAVEPOINT godwit_transaction_check",
+        )
+        .execute(&mut self.conn)
+        .await;
+        match asked {
+            Ok(_) => Ok(Some(true)),
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25P02") => {
+                Ok(Some(true))
+            }
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25P01") => {
+                self.in_transaction = false;
+                Ok(Some(false))
+            }
+            Err(other) => Err(database_error(other)),
+        }
+    }
+
     async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
         let key = request.table.lock_key();
         match &self.lock {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
     BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, Migrations, Migrator,
-    MigratorConfig, RepairAction, RollbackTarget, RunReport, State, Status, Store, Value, Version,
+    MigratorConfig, Outcome, RecoverAction, RepairAction, RollbackTarget, RunReport, State, Status,
+    Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
 
@@ -112,6 +113,21 @@ impl Case {
     async fn migrate(&self, options: MigrateOptions) -> Result<Vec<i64>, Error> {
         let report = self.migrate_reporting(&options).await?;
         Ok(report.completed.iter().map(|c| c.version.get()).collect())
+    }
+
+    /// Run `migrate`, which must fail in a migration that did not run in one transaction.
+    async fn migrate_fails_outside_a_transaction(&self) {
+        let err = self.migrate(MigrateOptions::default()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::MigrationFailed {
+                    transactional: false,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     async fn migrate_reporting(&self, options: &MigrateOptions) -> Result<RunReport, Error> {
@@ -507,17 +523,7 @@ async fn failed_no_transaction_migration_is_visible(case: Case) {
         "1_partial.up.sql",
         "-- godwit:no-transaction\nCREATE TABLE first (id INTEGER);\nCREATE TABLE first (id INTEGER);\n",
     );
-    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::MigrationFailed {
-                transactional: false,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    case.migrate_fails_outside_a_transaction().await;
     // Outside a transaction the first statement stays: the row says failed, the table exists.
     assert!(case.has_table("first").await);
     assert_eq!(case.states().await, [(1, State::Failed)]);
@@ -785,6 +791,77 @@ async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
     assert!(report.completed.is_empty());
 }
 
+/// A migration that ends the transaction godwit ran it in (`COMMIT;` in its script) and then
+/// fails left part of itself committed: the history and `recover` say so, and offer the ways
+/// out of a failed no-transaction migration, its down script included.
+async fn a_migration_that_ends_its_transaction_then_fails_may_be_applied(case: Case) {
+    ends_its_transaction_then_fails(&case, "COMMIT;\nCREATE TABLE b (x INTEGER);\n").await;
+    // A transaction of its own after the COMMIT is not godwit's either.
+    ends_its_transaction_then_fails(
+        &Case::new(case.backend),
+        "COMMIT;\nBEGIN;\nCREATE TABLE b (x INTEGER);\n",
+    )
+    .await;
+}
+
+async fn ends_its_transaction_then_fails(case: &Case, script: &str) {
+    case.write(
+        "1_ends.up.sql",
+        &format!(
+            "CREATE TABLE a (x INTEGER);\n-- godwit:allow explicit-transaction\n{script}\
+             SELECT x FROM missing_table;\n"
+        ),
+    );
+    case.write(
+        "1_ends.down.sql",
+        "DROP TABLE IF EXISTS b;\nDROP TABLE IF EXISTS a;\n",
+    );
+    case.migrate_fails_outside_a_transaction().await;
+    assert!(case.has_table("a").await, "the part before COMMIT stays");
+    let row = &case.history().await[0];
+    assert_eq!((row.status, row.transactional), (Status::Failed, false));
+    let diagnosis = case.migrator().await.diagnose().await.unwrap();
+    assert_eq!(diagnosis[0].outcome, Outcome::EndedItsTransaction);
+    assert!(diagnosis[0].actions.contains(&RecoverAction::RunDown));
+
+    let row = case
+        .migrator()
+        .await
+        .recover(v(1), RecoverAction::RunDown, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(row.status, Status::RolledBack);
+    assert!(!case.has_table("a").await && !case.has_table("b").await);
+}
+
+/// A migration that commits part way and succeeds is recorded applied, durably, as a
+/// migration that did not run in one transaction, and the run goes on with the next one.
+async fn a_migration_that_ends_its_transaction_and_succeeds_is_recorded(case: Case) {
+    case.write(
+        "1_ends.up.sql",
+        "CREATE TABLE a (x INTEGER);\n-- godwit:allow explicit-transaction\nCOMMIT;\n\
+         CREATE TABLE b (x INTEGER);\n",
+    );
+    case.write("2_next.up.sql", "CREATE TABLE c (x INTEGER);\n");
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        [1, 2]
+    );
+    assert!(case.has_table("a").await && case.has_table("b").await && case.has_table("c").await);
+    let history = case.history().await;
+    assert_eq!(
+        history
+            .iter()
+            .map(|row| (row.version.get(), row.status, row.transactional))
+            .collect::<Vec<_>>(),
+        [(1, Status::Applied, false), (2, Status::Applied, true)]
+    );
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        Vec::<i64>::new()
+    );
+}
+
 async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
     case.write_abc();
     let dir = case.dir.path().join("backups");
@@ -893,4 +970,6 @@ every_backend!(
     a_backup_comes_before_the_first_migration_and_is_recorded,
     a_history_name_held_by_something_else_is_refused,
     a_history_table_in_a_schema_stays_in_it,
+    a_migration_that_ends_its_transaction_then_fails_may_be_applied,
+    a_migration_that_ends_its_transaction_and_succeeds_is_recorded,
 );
