@@ -97,4 +97,19 @@ fn sqlite_refuses_the_name_of_an_application_table() {
         assert_fails(&output, 2, "`users` already names the table users");
     }
     assert_eq!(Project::tables(&project.db()), ["users"]);
+
+    // A godwit history whose `_meta` table was replaced by another is refused by readers too.
+    project.write(
+        "godwit.toml",
+        "url = \"sqlite:test.db\"\nhistory_table = \"hist\"\n",
+    );
+    assert_code(&project.run(&["migrate"]), 0);
+    common::sqlite_exec(
+        &project.db(),
+        "DROP TABLE hist_meta; CREATE TABLE hist_meta (id INTEGER)",
+    );
+    for command in ["migrate", "status"] {
+        let output = project.run(&[command]);
+        assert_fails(&output, 2, "`hist_meta` already names the table hist_meta");
+    }
 }

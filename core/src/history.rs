@@ -359,6 +359,19 @@ pub async fn read(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<His
     if !exists(store, table).await? {
         return Ok(Vec::new());
     }
+    match read_rows(store, table).await {
+        Ok(rows) => rows.into_iter().map(decode).collect(),
+        Err(error) => {
+            // A table of the application under the history's name or its `_meta` name: say
+            // so, rather than "no such column".
+            check_name(store, table).await?;
+            Err(error)
+        }
+    }
+}
+
+/// The history's rows as stored, read in the layout the `_meta` table records.
+async fn read_rows(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<Row>, Error> {
     // Read-only commands read a table of an older layout without upgrading it.
     let stored = if table_exists(store, table.schema.as_deref(), &table.meta_name()).await? {
         layout_version(store, table).await?
@@ -373,15 +386,7 @@ pub async fn read(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<His
         "SELECT {select} FROM {} ORDER BY version",
         qualified(store, table, &table.name)
     );
-    let rows = match store.query(&sql, &[]).await {
-        Ok(rows) => rows,
-        Err(error) => {
-            // An application table of that name: say so, rather than "no such column".
-            check_name(store, table).await?;
-            return Err(error.into());
-        }
-    };
-    rows.into_iter().map(decode).collect()
+    Ok(store.query(&sql, &[]).await?)
 }
 
 /// Write `row`, replacing any earlier row of the same version.
