@@ -1,7 +1,7 @@
 //! The command line as clap sees it. Nothing here touches godwit's engine: these raw values
 //! are resolved into a [`Config`](crate::config::Config) and per-command options first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
@@ -463,10 +463,13 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
     }
     // A value that starts with a scheme and names no file is a URL, if a malformed one: opening
     // it then says what is wrong with it (without its password), where reading it as a
-    // schema file would only find none, or ask for a database URL elsewhere. clap is not
-    // told: its message would repeat the value, password and all.
+    // schema file would only find none, or ask for a database URL elsewhere. So is a value
+    // holding a password (`postgres:/user:pw@host/db`), which would otherwise be printed as a
+    // missing file's path. clap is not told: its message would repeat the value, password
+    // and all.
+    let holds_password = godwit_core::url::redact(text).to_string() != text;
     if godwit_core::url::parse(text).is_ok()
-        || (has_url_scheme(text) && !std::path::Path::new(text).exists())
+        || ((has_url_scheme(text) || holds_password) && !Path::new(text).exists())
     {
         return Ok(SchemaRef::Url(text.to_string()));
     }
@@ -881,6 +884,10 @@ mod tests {
         assert_eq!(
             parse_schema_ref("C:schema.sql"),
             Ok(SchemaRef::File("C:schema.sql".into()))
+        );
+        assert_eq!(
+            parse_schema_ref("postgres:/u:s3cret@h/db"),
+            Ok(SchemaRef::Url("postgres:/u:s3cret@h/db".into()))
         );
     }
 

@@ -68,7 +68,10 @@ pub async fn open(
         #[cfg(feature = "postgres")]
         Target::Postgres(text) => (
             postgres::connect(&text, config).await,
-            config.schema.clone(),
+            config
+                .history_schema
+                .clone()
+                .or_else(|| config.schema.clone()),
         ),
         #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
         missing => {
@@ -129,6 +132,15 @@ mod sqlite {
                     "`{key}` in the config file applies to PostgreSQL only; ignored for SQLite"
                 );
             }
+        }
+        // A SQLite file is one schema, `main`, where godwit keeps its history.
+        if let Some(schema) = &config.history_schema
+            && !schema.eq_ignore_ascii_case("main")
+        {
+            tracing::warn!(
+                "the schema `{schema}` of history_table applies to PostgreSQL only; SQLite keeps the history in the table {} of the database file",
+                config.history_table
+            );
         }
     }
 

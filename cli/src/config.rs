@@ -155,6 +155,8 @@ pub struct Config {
     pub migrations: PathBuf,
     /// The history table's name.
     pub history_table: String,
+    /// PostgreSQL: the schema `history_table` names (`SCHEMA.TABLE`), ahead of `schema`.
+    pub history_schema: Option<String>,
     /// PostgreSQL: schema of the history table, first on the search path.
     pub schema: Option<String>,
     /// How long to wait for the migration lock.
@@ -173,13 +175,24 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
 }
 
-/// The environment variables godwit reads, read once so tests can give their own.
-#[derive(Debug, Clone, Default)]
+/// The environment variables godwit reads, read once so tests can give their own. Its
+/// `Debug` shows the URLs redacted.
+#[derive(Clone, Default)]
 pub struct Environment {
     /// `DATABASE_URL`.
     pub database_url: Option<String>,
     /// `GODWIT_DEV_URL`.
     pub dev_url: Option<String>,
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |url: &Option<String>| url.as_deref().map(|url| redact(url).to_string());
+        f.debug_struct("Environment")
+            .field("database_url", &redacted(&self.database_url))
+            .field("dev_url", &redacted(&self.dev_url))
+            .finish()
+    }
 }
 
 impl Environment {
@@ -276,28 +289,11 @@ impl Config {
             }
         };
 
-        let history_table = match file.history_table {
-            None => "godwit_migrations".to_string(),
-            Some(value) if value.get_ref().trim().is_empty() => {
-                return Err(invalid(
-                    value.span(),
-                    "history_table is empty; name a table, or remove the key for godwit_migrations"
-                        .into(),
-                ));
+        let (history_schema, history_table) = match file.history_table {
+            None => (None, "godwit_migrations".to_string()),
+            Some(value) => {
+                history_name(value.get_ref()).map_err(|message| invalid(value.span(), message))?
             }
-            // PostgreSQL cuts identifiers at 63 bytes, and the tables beside the history take
-            // its name plus `_meta` / `_lock`: a longer name would collide with itself there.
-            // One config file often serves SQLite and PostgreSQL, so the limit holds for both.
-            Some(value) if value.get_ref().len() > MAX_HISTORY_TABLE_BYTES => {
-                return Err(invalid(
-                    value.span(),
-                    format!(
-                        "history_table is {} bytes long; at most {MAX_HISTORY_TABLE_BYTES} fit, as PostgreSQL cuts names at 63 bytes and godwit adds `_meta` and `_lock` to it",
-                        value.get_ref().len()
-                    ),
-                ));
-            }
-            Some(value) => value.into_inner(),
         };
 
         let lint = LintConfig {
@@ -331,6 +327,7 @@ impl Config {
             ),
             url,
             history_table,
+            history_schema,
             schema: file.schema,
             lock_timeout,
             application_name: file.application_name,
@@ -386,6 +383,36 @@ fn read(config_path: &ConfigPath) -> Result<(FileConfig, String), CliError> {
         message: error.message().trim_end_matches('\n').to_string(),
     })?;
     Ok((file, text))
+}
+
+/// The schema and table `history_table` names: `TABLE`, or `SCHEMA.TABLE` for a table in that
+/// PostgreSQL schema. No quoting: a name with a dot in it cannot be a history table.
+fn history_name(text: &str) -> Result<(Option<String>, String), String> {
+    let (schema, table) = match text.split_once('.') {
+        Some((schema, table)) => (Some(schema), table),
+        None => (None, text),
+    };
+    if text.trim().is_empty() {
+        return Err(
+            "history_table is empty; name a table, or remove the key for godwit_migrations".into(),
+        );
+    }
+    if table.contains('.') || schema.is_some_and(|s| s.trim().is_empty()) || table.trim().is_empty()
+    {
+        return Err(format!(
+            "history_table \"{text}\" is not a table name; write TABLE, or SCHEMA.TABLE for a table in a PostgreSQL schema"
+        ));
+    }
+    // PostgreSQL cuts identifiers at 63 bytes, and the tables beside the history take its
+    // name plus `_meta` / `_lock`: a longer name would collide with itself there. One config
+    // file often serves SQLite and PostgreSQL, so the limit holds for both.
+    if table.len() > MAX_HISTORY_TABLE_BYTES {
+        return Err(format!(
+            "history_table is {} bytes long; at most {MAX_HISTORY_TABLE_BYTES} fit, as PostgreSQL cuts names at 63 bytes and godwit adds `_meta` and `_lock` to it",
+            table.len()
+        ));
+    }
+    Ok((schema.map(str::to_string), table.to_string()))
 }
 
 /// `path:line:column` of byte `offset` in `text`.
@@ -519,6 +546,46 @@ mod tests {
         assert_eq!(config.lock_timeout, Duration::from_secs(125));
         assert_eq!(config.application_name.as_deref(), Some("deploy"));
         assert!(!format!("{config:?}").contains("hunter2-secret"));
+    }
+
+    #[test]
+    fn malformed_urls_print_without_their_passwords() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "dev_url = \"postgres:/u:s3cret-dev@h/dev\"\n",
+        )
+        .unwrap();
+        let env = Environment {
+            database_url: Some("postgres//u:s3cret-env@h/db".into()),
+            dev_url: None,
+        };
+        assert!(!format!("{env:?}").contains("s3cret"), "{env:?}");
+        let config = load_with(dir.path(), &[], env).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres//u:***@h/db"), "{shown}");
+    }
+
+    #[test]
+    fn a_dotted_history_table_names_its_schema() {
+        assert_eq!(
+            history_name("audit.hist"),
+            Ok((Some("audit".into()), "hist".into()))
+        );
+        assert_eq!(history_name("hist"), Ok((None, "hist".into())));
+        for bad in ["a.b.c", ".hist", "audit.", "  "] {
+            assert!(history_name(bad).is_err(), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "history_table = \"a.b.c\"\n",
+        )
+        .unwrap();
+        let error = load(dir.path(), &[], None).unwrap_err().to_string();
+        assert!(error.contains("godwit.toml:1:17"), "{error}");
+        assert!(error.contains("SCHEMA.TABLE"), "{error}");
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! | 4 | the migration lock could not be taken in time, `unlock` found it held by a live run, or `restore` found the database in use |
 //! | 5 | `check` found drift: the live schema differs from what the applied migrations produce |
 
-use std::io;
+use std::ffi::OsString;
+use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -479,7 +480,9 @@ impl CliError {
             CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
             CliError::Stdout(_) => Exit::Failure,
             CliError::Engine(error) => match error {
-                Error::Source(_) | Error::UnknownVersion { .. } => Exit::Usage,
+                Error::Source(_)
+                | Error::UnknownVersion { .. }
+                | Error::HistoryNameTaken { .. } => Exit::Usage,
                 Error::Declarative(
                     DeclarativeError::Read { .. }
                     | DeclarativeError::NoSqlFiles { .. }
@@ -617,13 +620,34 @@ pub fn finish(result: Result<(), CliError>) -> ExitCode {
 
 /// Finish on a command line clap rejected (exit code 2), or on `--help`/`--version` (0).
 pub fn finish_clap(error: &clap::Error) -> ExitCode {
-    // A closed pipe while printing help leaves nothing to report.
-    let _ = error.print();
-    if error.use_stderr() {
-        Exit::Usage.into()
-    } else {
-        Exit::Success.into()
+    if !error.use_stderr() {
+        // A closed pipe while printing help leaves nothing to report.
+        let _ = error.print();
+        return Exit::Success.into();
     }
+    // clap quotes the arguments it rejects: a URL given where none is expected
+    // (`godwit migrate postgres://user:pw@host/db`) would print its password.
+    let shown = hide_passwords(&error.render().ansi().to_string(), std::env::args_os());
+    let _ = write!(anstream::stderr(), "{shown}");
+    Exit::Usage.into()
+}
+
+/// `text` with each of `args` (or the value after its first `=`, as in `--url=...`) that holds
+/// a password replaced by its redacted form.
+fn hide_passwords(text: &str, args: impl IntoIterator<Item = OsString>) -> String {
+    let mut text = text.to_string();
+    for arg in args {
+        let arg = arg.to_string_lossy().into_owned();
+        let value = arg.split_once('=').map(|(_, value)| value.to_string());
+        // The value first: redacted alone, it keeps more of what the user typed.
+        for candidate in value.into_iter().chain(std::iter::once(arg)) {
+            let redacted = godwit_core::url::redact(&candidate).to_string();
+            if redacted != candidate && !candidate.is_empty() {
+                text = text.replace(&candidate, &redacted);
+            }
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -688,6 +712,22 @@ mod tests {
         let shown = error.to_string();
         assert!(shown.contains("postgres://u:***@h/db"), "{shown}");
         assert!(!shown.contains("pw"), "{shown}");
+    }
+
+    #[test]
+    fn rejected_arguments_are_shown_without_their_passwords() {
+        let args = [
+            "godwit",
+            "--url=postgres:/u:s3cret@h/db",
+            "status",
+            "u:s3cret@h/db",
+        ];
+        let text = "unexpected argument 'u:s3cret@h/db' found; --url=postgres:/u:s3cret@h/db";
+        let shown = hide_passwords(text, args.map(OsString::from));
+        assert_eq!(
+            shown,
+            "unexpected argument 'u:***@h/db' found; --url=postgres:/u:***@h/db"
+        );
     }
 
     #[test]

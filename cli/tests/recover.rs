@@ -93,6 +93,56 @@ fn a_transactional_failure_applied_nothing_and_can_be_retried() {
     assert!(stdout(&output).contains("no migration is failed; nothing to recover"));
 }
 
+/// The file of the report: its own COMMIT ends the transaction godwit runs it in.
+const ENDS_ITS_TRANSACTION: &str = "CREATE TABLE a (x INTEGER);\n\
+-- godwit:allow explicit-transaction\n\
+COMMIT;\n\
+CREATE TABLE b (x INTEGER);\n\
+SELECT x FROM missing_table;\n";
+
+/// `recover` after a migration that committed part of itself never says nothing was applied.
+fn check_ended_its_transaction(project: &Project, url_args: &[&str]) {
+    project.migration(1, "ends", ENDS_ITS_TRANSACTION, None);
+    let run = |args: &[&str]| project.run(&[url_args, args].concat());
+    assert_code(&run(&["migrate"]), 1);
+    let output = run(&["recover"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(!text.contains("nothing of it is applied"), "{text}");
+    assert!(
+        text.contains("it ran in a transaction that ended before it did (a COMMIT or ROLLBACK in its script), so what ran before the failure may be applied"),
+        "{text}"
+    );
+    let explained = json(&run(&["recover", "--format", "json"]));
+    let failed = &explained["failed"][0];
+    assert_eq!(failed["transactional"], false);
+    assert_eq!(failed["outcome"]["kind"], "ended_its_transaction");
+    // The ways out of a failed no-transaction migration without a down script.
+    assert_eq!(
+        failed["actions"],
+        serde_json::json!(["retry", "mark_rolled_back", "mark_applied"])
+    );
+}
+
+#[test]
+fn a_migration_that_ended_its_own_transaction_is_not_said_to_have_applied_nothing() {
+    let project = Project::new();
+    check_ended_its_transaction(&project, &[]);
+    assert!(Project::tables(&project.db()).contains(&"a".to_string()));
+
+    let pg = PgDatabase::create();
+    let project = Project::empty();
+    std::fs::create_dir(project.path().join("migrations")).unwrap();
+    check_ended_its_transaction(&project, &["--url", &pg.url]);
+    assert_eq!(
+        rows(
+            &pg.url,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"
+        ),
+        [["1"]]
+    );
+}
+
 const PARTIAL: &str = "-- godwit:no-transaction\n\
 CREATE TABLE a (id INTEGER);\n\
 CREATE TABLE b (id INTEGER);\n\

@@ -338,6 +338,16 @@ pub trait Dialect: Send + Sync + Debug {
     /// A query returning one row when `table` exists and none otherwise.
     fn table_exists_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>);
 
+    /// A query for whatever already holds `name` (in `schema`, or wherever an unqualified
+    /// name resolves, system catalogs included), asked before godwit creates a history table
+    /// of that name: no row when nothing does; otherwise a row whose first column describes the
+    /// object for messages (`table pg_catalog.pg_class`) and whose second is 1 when it is a
+    /// table where godwit would create its own (so it may be godwit's), else 0. The default,
+    /// [`Dialect::table_exists_query`], sees only tables where godwit creates them.
+    fn name_holder_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        self.table_exists_query(schema, name)
+    }
+
     /// Statements that create godwit's history tables when they are missing. They must be
     /// idempotent (`IF NOT EXISTS`), because two runners may race to create them. The default
     /// uses types that SQLite and PostgreSQL both accept.

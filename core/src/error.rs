@@ -261,6 +261,22 @@ pub enum Error {
         /// Highest layout this build understands.
         supported: i64,
     },
+    /// The history table's name (or its `_meta` table's) belongs to something that is not a
+    /// godwit history table: an application table, a view, a system catalog.
+    #[error(
+        "the history table {table} cannot be used: `{name}` already names {holder}, which is not a godwit history table{}; nothing was created; choose another name for the history table (`history_table` in godwit.toml)",
+        reason.as_ref().map(|reason| format!(" ({reason})")).unwrap_or_default()
+    )]
+    HistoryNameTaken {
+        /// The history table, as configured.
+        table: String,
+        /// The name that is taken: the history table's or its `_meta` table's.
+        name: String,
+        /// What holds it, as the database describes it.
+        holder: String,
+        /// Why it is not godwit's, when a table where godwit would keep its own has the name.
+        reason: Option<String>,
+    },
     /// The history table holds a row godwit cannot read.
     #[error("the history table holds an unreadable row: {0}; fix or remove it by hand")]
     CorruptHistory(String),

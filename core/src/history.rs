@@ -204,9 +204,63 @@ async fn table_exists(
     Ok(!store.query(&sql, &params).await?.is_empty())
 }
 
+/// The columns every layout of the history table has, read to tell godwit's table from another.
+const FIRST_LAYOUT_COLUMNS: &str = "version, name, checksum, down_checksum, down_script, \
+     transactional, status, started_at, finished_at, duration_ms, error, error_statement, \
+     error_line, previous_checksums, applied_by";
+
+/// Refuse a history table whose name, or its `_meta` table's, belongs to something that is not
+/// godwit's: an application table, a view, a system catalog an unqualified name resolves to
+/// (`pg_class`). `CREATE TABLE IF NOT EXISTS` would skip such a name, or create a table that
+/// queries never see, and the run would fail later with a bare "no such column". It only
+/// reads, so callers ask before they create anything (the lock's table included).
+pub async fn check_name(store: &mut dyn Store, table: &HistoryTable) -> Result<(), Error> {
+    check_holder(store, table, &table.name, FIRST_LAYOUT_COLUMNS).await?;
+    check_holder(store, table, &table.meta_name(), "key, value").await
+}
+
+/// Refuse `name` unless nothing holds it or a table of godwit's `columns` does.
+async fn check_holder(
+    store: &mut dyn Store,
+    table: &HistoryTable,
+    name: &str,
+    columns: &str,
+) -> Result<(), Error> {
+    let (sql, params) = store
+        .dialect()
+        .name_holder_query(table.schema.as_deref(), name);
+    let rows = store.query(&sql, &params).await?;
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    let qualified = qualified(store, table, name);
+    let holder = match row.first() {
+        Some(Value::Text(holder)) => holder.clone(),
+        _ => format!("the table {qualified}"),
+    };
+    let reason = if matches!(row.get(1), Some(Value::Int(0))) {
+        None
+    } else {
+        let probe = format!("SELECT {columns} FROM {qualified} WHERE 1 = 0");
+        match store.query(&probe, &[]).await {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Database { message, .. }) => Some(message),
+            Err(other) => return Err(other.into()),
+        }
+    };
+    Err(Error::HistoryNameTaken {
+        table: table.to_string(),
+        name: name.to_string(),
+        holder,
+        reason,
+    })
+}
+
 /// Create the history tables when missing and check (or upgrade) their layout. Call it under
-/// the migration lock: an upgrade alters the table.
+/// the migration lock: an upgrade alters the table. A name that belongs to something else is
+/// refused before anything is created ([`check_name`]).
 pub async fn ensure(store: &mut dyn Store, table: &HistoryTable) -> Result<(), Error> {
+    check_name(store, table).await?;
     for statement in store.dialect().history_table_ddl(table) {
         store.execute(&statement, &[]).await?;
     }
@@ -305,6 +359,19 @@ pub async fn read(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<His
     if !exists(store, table).await? {
         return Ok(Vec::new());
     }
+    match read_rows(store, table).await {
+        Ok(rows) => rows.into_iter().map(decode).collect(),
+        Err(error) => {
+            // A table of the application under the history's name or its `_meta` name: say
+            // so, rather than "no such column".
+            check_name(store, table).await?;
+            Err(error)
+        }
+    }
+}
+
+/// The history's rows as stored, read in the layout the `_meta` table records.
+async fn read_rows(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<Row>, Error> {
     // Read-only commands read a table of an older layout without upgrading it.
     let stored = if table_exists(store, table.schema.as_deref(), &table.meta_name()).await? {
         layout_version(store, table).await?
@@ -319,12 +386,7 @@ pub async fn read(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<His
         "SELECT {select} FROM {} ORDER BY version",
         qualified(store, table, &table.name)
     );
-    store
-        .query(&sql, &[])
-        .await?
-        .into_iter()
-        .map(decode)
-        .collect()
+    Ok(store.query(&sql, &[]).await?)
 }
 
 /// Write `row`, replacing any earlier row of the same version.

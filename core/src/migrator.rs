@@ -9,6 +9,7 @@ use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
+use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
@@ -252,6 +253,9 @@ impl Migrator {
     }
 
     async fn lock(&mut self) -> Result<(), Error> {
+        // Before the lock, which may create a table of its own beside the history: a refused
+        // name leaves nothing behind.
+        history::check_name(self.store.as_mut(), &self.config.history).await?;
         let request = LockRequest {
             table: &self.config.history,
             owner: &self.config.owner,
@@ -386,11 +390,27 @@ impl Migrator {
 
         let outcome = if transactional {
             self.store.begin().await?;
-            match self.store.execute_script(&migration.up.sql).await {
+            let ran = self.store.execute_script(&migration.up.sql).await;
+            let still_open = self.store.transaction_open().await;
+            let ends = lint::transaction_ends(self.store.dialect().name(), &migration.up.sql);
+            match ran {
                 Ok(()) => {
+                    let open = still_open?;
                     row.finished_at = Some(history::now_rfc3339());
                     row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
+                    // A script that ended godwit's transaction committed itself, at least in
+                    // part: its row says it did not run in one transaction. With the transaction
+                    // gone the row is written on its own, durably; a transaction the script
+                    // opened again (`COMMIT; BEGIN;`) commits it with the rest.
+                    if open == Some(false) || !ends.is_empty() {
+                        row.transactional = false;
+                        tracing::warn!(
+                            version = %migration.version,
+                            "the migration ended the transaction godwit ran it in (a COMMIT or ROLLBACK in its script), so it did not run as one transaction"
+                        );
+                    }
                     let recorded = match history::write(self.store.as_mut(), &table, &row).await {
+                        Ok(()) if open == Some(false) => Ok(()),
                         Ok(()) => self.store.commit().await,
                         Err(e) => Err(e),
                     };
@@ -401,10 +421,21 @@ impl Migrator {
                     Ok(())
                 }
                 Err(error) => {
+                    let cause = as_statement_error(error);
+                    // What ran before a statement of the script that ended the transaction is
+                    // committed, and so is what ran after it outside any transaction: the
+                    // failure must not be recorded as one that applied nothing.
+                    let ended_before_failing = match cause.line {
+                        Some(line) => ends.iter().any(|&end| end < line),
+                        None => !ends.is_empty(),
+                    };
+                    if ended_before_failing || matches!(still_open, Ok(Some(false))) {
+                        row.transactional = false;
+                    }
                     if let Err(rollback_error) = self.store.rollback().await {
                         tracing::warn!(%rollback_error, "rollback after a failed migration failed");
                     }
-                    Err(as_statement_error(error))
+                    Err(cause)
                 }
             }
         } else {
@@ -461,7 +492,8 @@ impl Migrator {
                     version: migration.version,
                     name: migration.name.clone(),
                     origin: migration.up.origin(),
-                    transactional,
+                    // False too for one that ended its own transaction: part of it may stay.
+                    transactional: row.transactional,
                     applied,
                     cause,
                 })
@@ -656,10 +688,12 @@ impl Migrator {
     pub async fn diagnose(&mut self) -> Result<Vec<Diagnosis>, Error> {
         let rows = self.history().await?;
         let invalid = self.invalid_indexes().await?;
+        let dialect = self.store.dialect();
         Ok(recover::diagnose(
             &rows,
             &self.migrations,
-            self.store.dialect().name(),
+            dialect.name(),
+            dialect.capabilities().transactional_ddl,
             &invalid,
         ))
     }
@@ -692,11 +726,17 @@ impl Migrator {
             return Err(Error::UnknownVersion { version });
         };
         let invalid = self.invalid_indexes().await?;
-        let dialect = self.store.dialect().name();
-        let Some(diagnosis) = recover::diagnose(&rows, &self.migrations, dialect, &invalid)
-            .into_iter()
-            .find(|d| d.version == version)
-        else {
+        let dialect = self.store.dialect();
+        let transactional_ddl = dialect.capabilities().transactional_ddl;
+        let Some(diagnosis) = recover::diagnose(
+            &rows,
+            &self.migrations,
+            dialect.name(),
+            transactional_ddl,
+            &invalid,
+        )
+        .into_iter()
+        .find(|d| d.version == version) else {
             return Err(Refusal::NotFailed {
                 version,
                 name: row.name,

@@ -82,6 +82,10 @@ pub enum Outcome {
         /// The statements that did not run, the failing one first.
         not_run: Vec<OutlineStatement>,
     },
+    /// It ran in a transaction that ended before it did: a `COMMIT` or `ROLLBACK` of its own
+    /// (or the database, after the error) ended it, so what ran before the failure may be
+    /// committed, and godwit cannot tell which statements stayed.
+    EndedItsTransaction,
     /// It ran outside a transaction and godwit cannot tell which statements ran.
     Unknown {
         /// Why not.
@@ -176,16 +180,22 @@ pub fn indexes_to_drop(
 }
 
 /// Explain every failed migration of `rows`. `dialect` is the godwit dialect name, used to cut
-/// scripts into statements; `invalid` are the invalid indexes the database reports.
+/// scripts into statements, and `transactional_ddl` whether it runs migrations in transactions
+/// ([`Capabilities::transactional_ddl`](crate::dialect::Capabilities)); `invalid` are the
+/// invalid indexes the database reports.
 pub fn diagnose(
     rows: &[HistoryRow],
     migrations: &Migrations,
     dialect: &str,
+    transactional_ddl: bool,
     invalid: &[InvalidIndex],
 ) -> Vec<Diagnosis> {
     rows.iter()
         .filter(|row| row.status == Status::Failed)
-        .map(|row| diagnose_row(row, migrations.get(row.version), dialect, invalid))
+        .map(|row| {
+            let file = migrations.get(row.version);
+            diagnose_row(row, file, dialect, transactional_ddl, invalid)
+        })
         .collect()
 }
 
@@ -193,14 +203,23 @@ fn diagnose_row(
     row: &HistoryRow,
     file: Option<&Migration>,
     dialect: &str,
+    transactional_ddl: bool,
     invalid: &[InvalidIndex],
 ) -> Diagnosis {
     // The attempt writes its end time when the database answers with an error; a row without
     // one was written before a non-transactional migration started and never finished.
     let interrupted = row.finished_at.is_none();
     let file_changed = file.map(|m| m.up.checksum != row.checksum);
+    // The executor records a migration that ended its own transaction as not transactional;
+    // its unchanged file says it was run in one.
+    let ended_its_transaction = !row.transactional
+        && !interrupted
+        && transactional_ddl
+        && file.is_some_and(|m| m.up.checksum == row.checksum && !m.up.directives.no_transaction);
     let outcome = if row.transactional {
         Outcome::NothingApplied
+    } else if ended_its_transaction {
+        Outcome::EndedItsTransaction
     } else {
         partial_outcome(row, file, dialect, interrupted)
     };
@@ -318,6 +337,7 @@ mod tests {
             &[failed(true)],
             &migrations(Some("DROP INDEX x;")),
             "postgres",
+            true,
             &[],
         );
         assert_eq!(diagnosis.len(), 1);
@@ -339,6 +359,7 @@ mod tests {
             &[failed(false)],
             &migrations(Some("DROP INDEX CONCURRENTLY users_email;")),
             "postgres",
+            true,
             &[],
         )[0];
         let Outcome::PartlyApplied { ran, not_run } = &diagnosis.outcome else {
@@ -351,8 +372,38 @@ mod tests {
     }
 
     #[test]
+    fn a_migration_that_ended_its_own_transaction_may_be_applied() {
+        const ENDS: &str = "CREATE TABLE a (x int);\n\
+            -- godwit:allow explicit-transaction\n\
+            COMMIT;\n\
+            CREATE TABLE b (x int);\n\
+            SELECT * FROM missing;\n";
+        let migrations = Migrations::from_embedded(&[EmbeddedMigration {
+            version: 7,
+            name: "indexes",
+            up: ENDS,
+            down: Some("DROP TABLE IF EXISTS b; DROP TABLE IF EXISTS a;"),
+        }])
+        .unwrap();
+        // The executor records it as not transactional.
+        let mut row = failed(false);
+        row.checksum = Checksum::of(ENDS);
+        row.error_line = Some(5);
+        let d = &diagnose(&[row.clone()], &migrations, "postgres", true, &[])[0];
+        assert_eq!(d.outcome, Outcome::EndedItsTransaction);
+        assert_eq!(d.actions, RecoverAction::ALL);
+        // The same row from an engine without transactional DDL is an ordinary partial run.
+        let d = &diagnose(&[row], &migrations, "postgres", false, &[])[0];
+        assert!(
+            matches!(d.outcome, Outcome::PartlyApplied { .. }),
+            "{:?}",
+            d.outcome
+        );
+    }
+
+    #[test]
     fn without_a_down_script_run_down_is_not_offered() {
-        let diagnosis = &diagnose(&[failed(false)], &migrations(None), "postgres", &[])[0];
+        let diagnosis = &diagnose(&[failed(false)], &migrations(None), "postgres", true, &[])[0];
         assert!(!diagnosis.actions.contains(&RecoverAction::RunDown));
         assert!(
             diagnosis
@@ -366,19 +417,19 @@ mod tests {
     fn interrupted_changed_or_missing_files_make_the_outcome_unknown() {
         let mut interrupted = failed(false);
         interrupted.finished_at = None;
-        let d = &diagnose(&[interrupted], &migrations(None), "postgres", &[])[0];
+        let d = &diagnose(&[interrupted], &migrations(None), "postgres", true, &[])[0];
         assert!(d.interrupted);
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
 
         let mut changed = failed(false);
         changed.checksum = Checksum::of("something else");
-        let d = &diagnose(&[changed], &migrations(None), "postgres", &[])[0];
+        let d = &diagnose(&[changed], &migrations(None), "postgres", true, &[])[0];
         assert_eq!(d.file_changed, Some(true));
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
 
         let mut gone = failed(false);
         gone.version = Version::new(8).unwrap();
-        let d = &diagnose(&[gone], &migrations(None), "postgres", &[])[0];
+        let d = &diagnose(&[gone], &migrations(None), "postgres", true, &[])[0];
         assert_eq!(d.file_changed, None);
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
         assert!(!d.actions.contains(&RecoverAction::Retry));
@@ -408,6 +459,6 @@ mod tests {
     fn applied_and_rolled_back_rows_need_no_recovery() {
         let mut applied = failed(true);
         applied.status = Status::Applied;
-        assert!(diagnose(&[applied], &migrations(None), "postgres", &[]).is_empty());
+        assert!(diagnose(&[applied], &migrations(None), "postgres", true, &[]).is_empty());
     }
 }

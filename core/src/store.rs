@@ -382,6 +382,15 @@ pub trait Store: Send + Debug {
     /// Roll back the open transaction.
     async fn rollback(&mut self) -> Result<(), StoreError>;
 
+    /// Whether the transaction [`Store::begin`] opened is still open (a failed one waiting for
+    /// its rollback counts), asked after a migration's script ran in it: a script may end it
+    /// itself (`COMMIT;` under `-- godwit:allow explicit-transaction`), and then what it ran is
+    /// committed whatever happens next. `Some(false)`: it is over. `None`: the store cannot
+    /// tell; the default, which keeps the assumption that it is open.
+    async fn transaction_open(&mut self) -> Result<Option<bool>, StoreError> {
+        Ok(None)
+    }
+
     /// Take the migration lock, waiting up to `request.timeout`.
     async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError>;
 

@@ -53,6 +53,32 @@ impl Dialect for PgDialect {
         }
     }
 
+    fn name_holder_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        // `to_regclass` resolves the name as every later query will: through the search path,
+        // with pg_catalog ahead of it, so `pg_class` is the catalog and not a table godwit
+        // would create in the current schema and never read again. An unqualified history
+        // table is created in `current_schema()`.
+        let (home, mut params) = match schema {
+            Some(schema) => ("$2", vec![Value::from(schema)]),
+            None => ("current_schema()", Vec::new()),
+        };
+        params.insert(0, Value::from(self.qualified_name(schema, name)));
+        let sql = format!(
+            "SELECT 'the ' || CASE c.relkind \
+                 WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view' \
+                 WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' \
+                 WHEN 'i' THEN 'index' WHEN 'I' THEN 'partitioned index' \
+                 WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'composite type' \
+                 ELSE 'relation' END \
+                 || ' ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+             CASE WHEN c.relkind IN ('r', 'p') AND n.nspname = {home} THEN 1 ELSE 0 END \
+             FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = pg_catalog.to_regclass($1)"
+        );
+        (sql, params)
+    }
+
     fn invalid_indexes_query(&self) -> Option<String> {
         // `indisvalid` is false from the start of a `CREATE INDEX CONCURRENTLY` until its last
         // phase commits, and stays false when the build fails or its session dies. The query

@@ -187,7 +187,7 @@ impl PgStore {
             target: target.clone(),
             reason: format!("{reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
         };
-        let connect_options = PgConnectOptions::from_str(url).map_err(|error| {
+        let connect_options = PgConnectOptions::from_str(&for_sqlx(url)).map_err(|error| {
             invalid(match error {
                 sqlx::Error::Configuration(inner) => inner.to_string(),
                 other => other.to_string(),
@@ -444,6 +444,35 @@ impl PgStore {
             .map(drop)
             .map_err(database_error)
     }
+}
+
+/// `url` as sqlx is given it: without the parameters sqlx does not know whose name says they
+/// hold a secret (`sslpassword`, `Password`, `passwd`), because sqlx logs every parameter it
+/// ignores with its value. sqlx would ignore them anyway; godwit says so, by name only.
+fn for_sqlx(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        // sqlx refuses it too, with a message that holds no part of it.
+        return url.to_string();
+    };
+    let (kept, secret): (Vec<_>, Vec<_>) = parsed
+        .query_pairs()
+        .into_owned()
+        .partition(|(name, _)| name == "password" || !godwit_core::url::is_secret_parameter(name));
+    if secret.is_empty() {
+        return url.to_string();
+    }
+    for (name, _) in &secret {
+        tracing::warn!(
+            parameter = %name,
+            "ignoring a connection parameter godwit cannot use; remove it from the URL"
+        );
+    }
+    if kept.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    parsed.into()
 }
 
 /// A database name no other scratch database has: machine, process, time and a counter
@@ -1067,6 +1096,31 @@ impl Store for PgStore {
         self.simple("ROLLBACK").await
     }
 
+    async fn transaction_open(&mut self) -> Result<Option<bool>, StoreError> {
+        if !self.in_transaction {
+            return Ok(Some(false));
+        }
+        // sqlx keeps the server's transaction status (ReadyForQuery) to itself, so the server is
+        // asked: it refuses a savepoint outside a transaction block (25P01, also within one
+        // query string, an implicit block) and inside a failed one (25P02, still open).
+        let asked = sqlx::raw_sql(
+            "SAVEPOINT godwit_transaction_check; RELEASE SAVEPOINT godwit_transaction_check",
+        )
+        .execute(&mut self.conn)
+        .await;
+        match asked {
+            Ok(_) => Ok(Some(true)),
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25P02") => {
+                Ok(Some(true))
+            }
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25P01") => {
+                self.in_transaction = false;
+                Ok(Some(false))
+            }
+            Err(other) => Err(database_error(other)),
+        }
+    }
+
     async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
         let key = request.table.lock_key();
         match &self.lock {
@@ -1294,6 +1348,25 @@ mod tests {
         );
         assert_eq!(key_halves(0x0000_0001_0000_0002), (1, 2));
         assert_eq!(key_halves(-1), (0xffff_ffff, 0xffff_ffff));
+    }
+
+    #[test]
+    fn sqlx_is_not_given_secrets_it_would_log() {
+        assert_eq!(
+            for_sqlx("postgres://u@h/db?sslpassword=s3cret&sslmode=require&Password=s3cret"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            for_sqlx("postgres://u@h/db?passwd=s3cret"),
+            "postgres://u@h/db"
+        );
+        // sqlx's own `password` stays, and a URL without secrets is passed as written.
+        for url in [
+            "postgres://u@h/db?password=s3cret",
+            "postgres://u:s3cret@h/db?options=-c%20search_path%3Dapp",
+        ] {
+            assert_eq!(for_sqlx(url), url);
+        }
     }
 
     #[test]

@@ -41,6 +41,17 @@ impl Dialect for SqliteDialect {
         )
     }
 
+    fn name_holder_query(&self, _schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        // Tables, indexes and views share one namespace, and names match whatever their case.
+        (
+            "SELECT 'the ' || type || ' ' || name, CASE WHEN type = 'table' THEN 1 ELSE 0 END \
+             FROM sqlite_master \
+             WHERE type IN ('table', 'index', 'view') AND name = ?1 COLLATE NOCASE"
+                .to_string(),
+            vec![Value::from(name)],
+        )
+    }
+
     fn introspection_queries(&self) -> Vec<String> {
         catalog::queries()
     }

@@ -644,6 +644,11 @@ impl Store for SqliteStore {
         self.conn.execute_batch("ROLLBACK").map_err(database)
     }
 
+    async fn transaction_open(&mut self) -> Result<Option<bool>, StoreError> {
+        // Autocommit mode is SQLite's own word that no transaction is open.
+        Ok(Some(!self.conn.is_autocommit()))
+    }
+
     async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
         self.refuse_in_transaction("take the migration lock")?;
         let table = self

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
-    BackupOptions, Checksum, Error, Event, HistoryRow, Migrations, Migrator, MigratorConfig,
-    RepairAction, RollbackTarget, RunReport, State, Status, Store, Value, Version,
+    BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, Migrations, Migrator,
+    MigratorConfig, Outcome, RecoverAction, RepairAction, RollbackTarget, RunReport, State, Status,
+    Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
 
@@ -75,16 +76,58 @@ impl Case {
     }
 
     async fn migrator(&self) -> Migrator {
+        self.migrator_with(HistoryTable::default()).await
+    }
+
+    /// A migrator keeping its history in `history`.
+    async fn migrator_with(&self, history: HistoryTable) -> Migrator {
         let migrations =
             Migrations::from_dir(&self.dir.path().join("migrations")).expect("load migrations");
         let mut config = MigratorConfig::new("godwit behaviour suite", "localhost");
         config.lock_timeout = Duration::from_secs(10);
+        config.history = history;
         Migrator::new(self.store().await, migrations, config)
+    }
+
+    /// Every table and view of the database, schema-qualified on PostgreSQL.
+    async fn relations(&self) -> Vec<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master ORDER BY name",
+            Backend::Postgres => {
+                "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+                 ORDER BY 1"
+            }
+        };
+        let mut store = self.store().await;
+        let rows = store.query(sql, &[]).await.expect("query");
+        rows.into_iter()
+            .map(|row| match &row[0] {
+                Value::Text(name) => name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     async fn migrate(&self, options: MigrateOptions) -> Result<Vec<i64>, Error> {
         let report = self.migrate_reporting(&options).await?;
         Ok(report.completed.iter().map(|c| c.version.get()).collect())
+    }
+
+    /// Run `migrate`, which must fail in a migration that did not run in one transaction.
+    async fn migrate_fails_outside_a_transaction(&self) {
+        let err = self.migrate(MigrateOptions::default()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::MigrationFailed {
+                    transactional: false,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     async fn migrate_reporting(&self, options: &MigrateOptions) -> Result<RunReport, Error> {
@@ -480,17 +523,7 @@ async fn failed_no_transaction_migration_is_visible(case: Case) {
         "1_partial.up.sql",
         "-- godwit:no-transaction\nCREATE TABLE first (id INTEGER);\nCREATE TABLE first (id INTEGER);\n",
     );
-    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::MigrationFailed {
-                transactional: false,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    case.migrate_fails_outside_a_transaction().await;
     // Outside a transaction the first statement stays: the row says failed, the table exists.
     assert!(case.has_table("first").await);
     assert_eq!(case.states().await, [(1, State::Failed)]);
@@ -681,6 +714,154 @@ async fn a_newer_history_layout_is_refused(case: Case) {
     assert!(!case.has_table("b").await, "a refused run changes nothing");
 }
 
+/// A history table name that belongs to something else is refused before anything is created,
+/// by every command that writes the history, naming what holds it.
+async fn a_history_name_held_by_something_else_is_refused(case: Case) {
+    case.write_abc();
+    case.execute(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
+         CREATE VIEW user_ids AS SELECT id FROM users;\n\
+         CREATE TABLE audit_meta (id INTEGER);",
+    )
+    .await;
+    let mut names = vec![
+        ("users", "the table "),
+        ("user_ids", "the view "),
+        // The history's companion `_meta` table is checked too.
+        ("audit", "the table "),
+    ];
+    if case.backend == Backend::Postgres {
+        // An unqualified name resolves to the system catalog before the current schema.
+        names.push(("pg_class", "the table pg_catalog.pg_class"));
+    }
+    let before = case.relations().await;
+    for (name, holder) in names {
+        let history = HistoryTable::new(None, name);
+        let mut migrator = case.migrator_with(history.clone()).await;
+        let err = migrator
+            .migrate(&MigrateOptions::default(), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::HistoryNameTaken { .. }),
+            "{name}: {err}"
+        );
+        let message = err.to_string();
+        assert!(message.contains(holder), "{message}");
+        assert!(message.contains("choose another name"), "{message}");
+        let err = migrator
+            .repair(RepairAction::MarkApplied(v(1)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::HistoryNameTaken { .. }),
+            "{name}: {err}"
+        );
+        assert_eq!(case.relations().await, before, "{name}: nothing is created");
+    }
+}
+
+/// A history table in a named schema lives there, and only there.
+async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
+    case.write_abc();
+    let schema = (case.backend == Backend::Postgres).then(|| "audit".to_string());
+    let history = HistoryTable::new(schema, "hist");
+    let mut migrator = case.migrator_with(history.clone()).await;
+    migrator
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    let relations = case.relations().await;
+    let expected = match case.backend {
+        Backend::Sqlite => "hist",
+        Backend::Postgres => "audit.hist",
+    };
+    assert!(relations.iter().any(|r| r == expected), "{relations:?}");
+    assert!(
+        !relations.iter().any(|r| r.contains("godwit_migrations")),
+        "{relations:?}"
+    );
+    // Run again: the table found there is godwit's own.
+    let report = case
+        .migrator_with(history)
+        .await
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(report.completed.is_empty());
+}
+
+/// A migration that ends the transaction godwit ran it in (`COMMIT;` in its script) and then
+/// fails left part of itself committed: the history and `recover` say so, and offer the ways
+/// out of a failed no-transaction migration, its down script included.
+async fn a_migration_that_ends_its_transaction_then_fails_may_be_applied(case: Case) {
+    ends_its_transaction_then_fails(&case, "COMMIT;\nCREATE TABLE b (x INTEGER);\n").await;
+    // A transaction of its own after the COMMIT is not godwit's either.
+    ends_its_transaction_then_fails(
+        &Case::new(case.backend),
+        "COMMIT;\nBEGIN;\nCREATE TABLE b (x INTEGER);\n",
+    )
+    .await;
+}
+
+async fn ends_its_transaction_then_fails(case: &Case, script: &str) {
+    case.write(
+        "1_ends.up.sql",
+        &format!(
+            "CREATE TABLE a (x INTEGER);\n-- godwit:allow explicit-transaction\n{script}\
+             SELECT x FROM missing_table;\n"
+        ),
+    );
+    case.write(
+        "1_ends.down.sql",
+        "DROP TABLE IF EXISTS b;\nDROP TABLE IF EXISTS a;\n",
+    );
+    case.migrate_fails_outside_a_transaction().await;
+    assert!(case.has_table("a").await, "the part before COMMIT stays");
+    let row = &case.history().await[0];
+    assert_eq!((row.status, row.transactional), (Status::Failed, false));
+    let diagnosis = case.migrator().await.diagnose().await.unwrap();
+    assert_eq!(diagnosis[0].outcome, Outcome::EndedItsTransaction);
+    assert!(diagnosis[0].actions.contains(&RecoverAction::RunDown));
+
+    let row = case
+        .migrator()
+        .await
+        .recover(v(1), RecoverAction::RunDown, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(row.status, Status::RolledBack);
+    assert!(!case.has_table("a").await && !case.has_table("b").await);
+}
+
+/// A migration that commits part way and succeeds is recorded applied, durably, as a
+/// migration that did not run in one transaction, and the run goes on with the next one.
+async fn a_migration_that_ends_its_transaction_and_succeeds_is_recorded(case: Case) {
+    case.write(
+        "1_ends.up.sql",
+        "CREATE TABLE a (x INTEGER);\n-- godwit:allow explicit-transaction\nCOMMIT;\n\
+         CREATE TABLE b (x INTEGER);\n",
+    );
+    case.write("2_next.up.sql", "CREATE TABLE c (x INTEGER);\n");
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        [1, 2]
+    );
+    assert!(case.has_table("a").await && case.has_table("b").await && case.has_table("c").await);
+    let history = case.history().await;
+    assert_eq!(
+        history
+            .iter()
+            .map(|row| (row.version.get(), row.status, row.transactional))
+            .collect::<Vec<_>>(),
+        [(1, Status::Applied, false), (2, Status::Applied, true)]
+    );
+    assert_eq!(
+        case.migrate(MigrateOptions::default()).await.unwrap(),
+        Vec::<i64>::new()
+    );
+}
+
 async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
     case.write_abc();
     let dir = case.dir.path().join("backups");
@@ -787,4 +968,8 @@ every_backend!(
     a_layout_1_history_is_upgraded_by_rollback,
     a_newer_history_layout_is_refused,
     a_backup_comes_before_the_first_migration_and_is_recorded,
+    a_history_name_held_by_something_else_is_refused,
+    a_history_table_in_a_schema_stays_in_it,
+    a_migration_that_ends_its_transaction_then_fails_may_be_applied,
+    a_migration_that_ends_its_transaction_and_succeeds_is_recorded,
 );

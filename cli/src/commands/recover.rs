@@ -253,6 +253,9 @@ fn describe(d: &Diagnosis) -> String {
                 );
             }
         }
+        Outcome::EndedItsTransaction => text.push_str(
+            "  it ran in a transaction that ended before it did (a COMMIT or ROLLBACK in its script), so what ran before the failure may be applied: compare the schema with the script\n",
+        ),
         Outcome::Unknown { reason } => {
             text.push_str(&format!("  it ran outside a transaction and {reason}\n"));
         }

@@ -248,11 +248,65 @@ pub fn outline(dialect_name: &str, sql: &str) -> Vec<OutlineStatement> {
         .collect()
 }
 
+/// The lines of the statements of a script that end a transaction (`COMMIT`, `END`, `ABORT`,
+/// `ROLLBACK` but not to a savepoint), on the same parse as [`lint`]: a migration holding one
+/// may end the transaction godwit runs it in, and commit part of itself.
+pub fn transaction_ends(dialect_name: &str, sql: &str) -> Vec<usize> {
+    let dialect = parser_dialect(dialect_name);
+    source::statements(dialect.as_ref(), sql)
+        .into_iter()
+        .filter(|statement| match &statement.body {
+            Body::Parsed { statement: ast, .. } => matches!(
+                ast.as_ref(),
+                sqlparser::ast::Statement::Commit { .. }
+                    | sqlparser::ast::Statement::Rollback {
+                        savepoint: None,
+                        ..
+                    }
+            ),
+            // By its words, so a spelling the parser does not know still counts.
+            Body::Unparsed { .. } => {
+                let words: Vec<String> = statement
+                    .excerpt
+                    .split_whitespace()
+                    .take(3)
+                    .map(str::to_ascii_uppercase)
+                    .collect();
+                match words.first().map(String::as_str) {
+                    Some("COMMIT" | "END" | "ABORT") => true,
+                    Some("ROLLBACK") => !words.iter().any(|w| w == "TO"),
+                    _ => false,
+                }
+            }
+            Body::Untokenizable(_) => false,
+        })
+        .map(|statement| statement.line)
+        .collect()
+}
+
 /// The sqlparser grammar for a godwit dialect name.
 fn parser_dialect(name: &str) -> Box<dyn Dialect> {
     match name {
         "postgres" => Box::new(PostgreSqlDialect {}),
         "sqlite" => Box::new(SQLiteDialect {}),
         _ => Box::new(GenericDialect {}),
+    }
+}
+
+#[cfg(test)]
+mod transaction_end_tests {
+    use super::transaction_ends;
+
+    #[test]
+    fn statements_that_end_a_transaction_are_found_with_their_lines() {
+        let script = "CREATE TABLE a (x int);\nCOMMIT;\nBEGIN;\nSAVEPOINT s;\n\
+                      ROLLBACK TO SAVEPOINT s;\nEND;\nROLLBACK;\n\
+                      CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ COMMIT $$;\n";
+        assert_eq!(transaction_ends("postgres", script), [2, 6, 7]);
+        assert_eq!(
+            transaction_ends("sqlite", "CREATE TABLE a (x);\nEND TRANSACTION;\n"),
+            [2]
+        );
+        assert!(transaction_ends("sqlite", "CREATE TABLE a (x);\n").is_empty());
     }
 }
