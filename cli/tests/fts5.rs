@@ -168,6 +168,17 @@ fn the_guide_example_keeps_its_rows_through_generate_and_migrate() {
     assert_eq!(matching(&db, "back"), ["3"]);
 }
 
+/// An index added to a table that has rows already finds them: FTS5 fills it from the table.
+#[test]
+fn an_index_added_to_a_table_with_rows_finds_them() {
+    let project = pushed(
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT, content TEXT);\n",
+        POSTS,
+    );
+    push_losing_nothing(&project, &guide(&["title", "content"], ""));
+    assert_eq!(matching(&project.db(), "text OR migrations"), ["1", "2"]);
+}
+
 /// An index that keeps its own text gets its rows copied, rowids and all.
 #[test]
 fn a_self_contained_index_keeps_its_rows_through_a_column_addition() {

@@ -707,6 +707,40 @@ async fn an_fts5_index_keeps_renamed_columns_and_counts_dropped_ones() {
     assert_eq!(rows(&mut store, count).await, [[Value::from(1)]]);
 }
 
+/// A trigger on another table that writes to an FTS5 table stays, and keeps writing to it,
+/// when the FTS5 table is rebuilt under a temporary name and renamed in.
+#[tokio::test(flavor = "current_thread")]
+async fn a_trigger_writing_to_a_rebuilt_fts5_table_keeps_working() {
+    let (_dir, mut store) = temp_store();
+    let schema = |columns: &str| {
+        format!(
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT);
+             CREATE VIRTUAL TABLE docs USING fts5({columns});
+             CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN
+                 INSERT INTO docs (rowid, body) VALUES (new.id, new.body);
+             END;"
+        )
+    };
+    store.execute_script(&schema("body")).await.unwrap();
+    store
+        .execute_script("INSERT INTO posts VALUES (1, 'first post');")
+        .await
+        .unwrap();
+    converge(&mut store, &schema("body, tags"), &Renames::default()).await;
+    store
+        .execute_script("INSERT INTO posts VALUES (2, 'second post');")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(
+            &mut store,
+            "SELECT rowid FROM docs WHERE docs MATCH 'post' ORDER BY rowid"
+        )
+        .await,
+        [[Value::from(1)], [Value::from(2)]]
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_rendered_schema_recreates_the_same_model() {
     let (_dir, mut store) = temp_store();
