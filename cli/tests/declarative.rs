@@ -8,8 +8,8 @@ mod common;
 use std::path::Path;
 
 use common::{
-    PgProject, Project, assert_code, columns, exec, json, live_owner, sqlite_exec, sqlite_rows,
-    stderr, stdout,
+    PgProject, Project, assert_code, assert_push_changes_nothing, catalog, columns, exec, json,
+    live_owner, sqlite_exec, sqlite_rows, stderr, stdout,
 };
 use godwit_tests::PgDatabase;
 use serde_json::Value as Json;
@@ -22,28 +22,7 @@ const USERS: &str = "CREATE TABLE users (
 CREATE INDEX users_email ON users (email);
 ";
 
-/// The whole catalog of a SQLite file, to compare before and after.
-fn catalog(path: &Path) -> Vec<Vec<String>> {
-    sqlite_rows(
-        path,
-        "SELECT type, name, sql FROM sqlite_master ORDER BY type, name",
-    )
-}
-
 /// A project whose schema.sql holds `schema`, not yet pushed.
-/// A push now finds nothing to do, and leaves the catalog as it was.
-fn assert_push_changes_nothing(project: &Project) {
-    let before = catalog(&project.db());
-    let output = project.run(&["push"]);
-    assert_code(&output, 0);
-    assert!(
-        stdout(&output).contains("no changes"),
-        "{}",
-        stdout(&output)
-    );
-    assert_eq!(catalog(&project.db()), before);
-}
-
 fn with_schema(schema: &str) -> Project {
     let project = Project::new();
     project.write("schema.sql", schema);

@@ -104,7 +104,8 @@ pub struct TableChange {
     pub added_foreign_keys: Vec<ForeignKey>,
     /// Foreign keys dropped from this table (also emitted as [`Change::DropForeignKey`]).
     pub dropped_foreign_keys: Vec<ForeignKey>,
-    /// `STRICT` / `WITHOUT ROWID` change (SQLite: needs a rebuild).
+    /// `STRICT`, `WITHOUT ROWID` or a virtual table's module or arguments change (SQLite:
+    /// needs a rebuild).
     pub options_changed: bool,
     /// The table comment changes to this.
     pub comment: Option<Option<String>>,
@@ -1034,7 +1035,8 @@ fn table_change(
         added_checks,
         dropped_checks,
         options_changed: current.strict != desired.strict
-            || current.without_rowid != desired.without_rowid,
+            || current.without_rowid != desired.without_rowid
+            || current.virtual_table != desired.virtual_table,
         comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
         from,
         to: desired.clone(),
@@ -1134,6 +1136,27 @@ pub(crate) mod tests {
     fn identical_schemas_have_no_changes() {
         let s = schema(vec![table("a", &[("id", "integer")])]);
         assert!(diff(&s, &s, &Renames::default(), DiffOptions::default()).is_empty());
+    }
+
+    /// A virtual table's module and arguments are compared as the table's options: only a
+    /// difference in them changes the table.
+    #[test]
+    fn a_virtual_table_changes_when_its_module_arguments_do() {
+        let fts = |arguments: &[&str]| {
+            let mut t = table("docs", &[("title", "")]);
+            t.virtual_table = Some(crate::schema::VirtualTable {
+                module: "fts5".into(),
+                arguments: arguments.iter().map(|a| a.to_string()).collect(),
+            });
+            schema(vec![t])
+        };
+        let (a, b) = (fts(&["content=posts"]), fts(&["content=articles"]));
+        assert!(diff(&a, &a, &Renames::default(), DiffOptions::default()).is_empty());
+        let changes = diff(&a, &b, &Renames::default(), DiffOptions::default());
+        match changes.as_slice() {
+            [Change::AlterTable(change)] => assert!(change.options_changed),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

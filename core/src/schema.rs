@@ -189,7 +189,8 @@ pub struct Function {
 pub struct Table {
     /// Its name.
     pub name: Name,
-    /// Columns in their physical order.
+    /// Columns in their physical order. A virtual table has those its dialect reads from its
+    /// module's arguments ([`VirtualTable`]).
     pub columns: Vec<Column>,
     /// Primary key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +216,10 @@ pub struct Table {
     /// SQLite `WITHOUT ROWID`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub without_rowid: bool,
+    /// The module that implements a virtual table (SQLite `CREATE VIRTUAL TABLE ... USING`),
+    /// and its arguments. `None` for an ordinary table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_table: Option<VirtualTable>,
     /// Constraints and options the model has no field for, as definitions the engine gave
     /// (PostgreSQL exclusion constraints, partitioning), compared and recreated verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -235,6 +240,7 @@ impl Table {
             comment: None,
             strict: false,
             without_rowid: false,
+            virtual_table: None,
             other_constraints: Vec::new(),
         }
     }
@@ -254,6 +260,25 @@ impl Table {
         self.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         self.other_constraints.sort_by(|a, b| a.name.cmp(&b.name));
     }
+}
+
+/// What makes a table virtual: the module that stores and answers for its rows (SQLite's
+/// `fts5`, `rtree`), and the module's arguments.
+///
+/// Arguments are the module's own syntax, so only the dialect can read them: it spells each one
+/// canonically, so that writing the same table differently is no change, and moves the ones it
+/// reads as columns (FTS5's) into [`Table::columns`], where the diff sees a column added or
+/// dropped as it does for any table. What stays here is compared as a whole: any difference is
+/// a change of the table's options ([`TableChange::options_changed`](crate::diff::TableChange)),
+/// which the dialect carries out as its module allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualTable {
+    /// The module's name, as the dialect spells it (`fts5`).
+    pub module: String,
+    /// The arguments not read as columns, in their canonical spelling and order
+    /// (`content=posts`, `tokenize='porter unicode61'`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
 }
 
 /// A column.

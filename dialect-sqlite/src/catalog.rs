@@ -19,6 +19,7 @@ use godwit_core::schema::{
 use godwit_core::{Row, Value};
 
 use crate::sql::{self, Token};
+use crate::vtab;
 
 /// godwit's own tables under the default history name. The declarative layer of godwit-core
 /// also removes the tables of a configured history name, which this crate cannot know.
@@ -41,8 +42,8 @@ fn managed() -> String {
 }
 
 /// The catalog queries; [`schema_from_catalog`] reads their results in this order. Columns,
-/// foreign keys and indexes of virtual tables are not read: a virtual table is kept by its
-/// definition, and asking a module for them could fail when it is not loaded.
+/// foreign keys and indexes of virtual tables are not read: a virtual table is read from its
+/// definition (`vtab::read`), and asking a module for them could fail when it is not loaded.
 pub(crate) fn queries() -> Vec<String> {
     let managed = managed();
     vec![
@@ -119,12 +120,13 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         let create = text(row, 1, "a table")?.trim().to_string();
         let mut table = Table::new(Name::bare(&name), Vec::new());
         if text(row, 2, "a table")? == "virtual" {
-            // Kept whole and verbatim: a module's arguments are its own syntax, where spacing
-            // may matter.
-            table.other_constraints.push(Check {
-                name: None,
-                expression: create,
-            });
+            let (virtual_table, columns) = vtab::read(&create).ok_or_else(|| {
+                RenderError::Impossible(format!(
+                    "cannot find the module of virtual table {name} in its definition: {create}"
+                ))
+            })?;
+            table.columns = columns;
+            table.virtual_table = Some(virtual_table);
             schema.tables.push(table);
             continue;
         }

@@ -90,8 +90,12 @@
 //!   expression and kind, AUTOINCREMENT), primary key, UNIQUE constraints, CHECK constraints
 //!   (table- and column-level, with their names), foreign keys (actions, names, `DEFERRABLE
 //!   INITIALLY DEFERRED`), `STRICT` and `WITHOUT ROWID`; indexes (partial and expression ones);
-//!   views; triggers; virtual tables, kept by their `CREATE VIRTUAL TABLE` text, without their
-//!   shadow tables. godwit's tables under the default history name are left out (godwit-core
+//!   views; triggers; virtual tables, as their module and its arguments with canonical
+//!   spacing, without their shadow tables. FTS5 arguments are read as FTS5 reads them: columns
+//!   (with `UNINDEXED`) become the table's columns, and options (`content`, `content_rowid`,
+//!   `tokenize`, `prefix`, `detail`, `columnsize`, ...) are spelled canonically (key spelled
+//!   out, value unquoted where it can be, defaults left out, in key order), so writing the same
+//!   index differently is no change. godwit's tables under the default history name are left out (godwit-core
 //!   leaves out a configured one). Index and trigger definitions, CHECK and generated
 //!   expressions and types are re-spelled with canonical spacing, so layout and comments do
 //!   not count as changes; keyword case inside them does, and view definitions are kept
@@ -109,8 +113,15 @@
 //!   is part of that table's rebuild, so the change list must also alter the table; a key
 //!   change on its own is refused, as is renaming an index whose definition the change list
 //!   does not carry (SQLite has no `ALTER INDEX`; the index is dropped and created again).
-//! - **Recreated**: a changed virtual table is dropped and created again (its rows are lost;
-//!   the statement carries a hazard).
+//! - **Reindexed**: an FTS5 table whose columns or options change is replaced, keeping what it
+//!   holds. An external-content index (`content=posts`) is created again and filled from its
+//!   table with FTS5's `rebuild` command once every table has changed (as is a new one over a
+//!   table that exists); one that stores its text is copied, rowids included, into a new table
+//!   under a temporary name that then takes its name; a contentless one (`content=''`) cannot
+//!   give its text back and is dropped and created empty, with a hazard counting its rows.
+//!   Triggers on other tables that write to the index are left as they are.
+//! - **Recreated**: any other changed virtual table is dropped and created again (its rows are
+//!   lost; the statement carries a hazard).
 //! - **Not supported**: `ON CONFLICT` clauses and `ASC`/`DESC` on key columns of `CREATE
 //!   TABLE` are not in the model, so a rebuild leaves them out; comments (SQLite has none);
 //!   PostgreSQL-only objects (schemas, enums, domains, sequences, functions, extensions) are
@@ -140,6 +151,7 @@ mod script;
 mod split;
 mod sql;
 mod store;
+mod vtab;
 
 pub use backup::check_backup;
 pub use dialect::SqliteDialect;

@@ -16,6 +16,7 @@ use godwit_core::{Checksum, Dialect};
 
 use crate::dialect::SqliteDialect;
 use crate::sql;
+use crate::vtab::{self, Content};
 
 /// The prefix of the temporary name a table is rebuilt under.
 const REBUILD_PREFIX: &str = "_godwit_new_";
@@ -49,14 +50,19 @@ enum Mode {
     Native,
     /// Rebuilt under a temporary name and swapped in.
     Rebuild,
-    /// A virtual table: dropped and created again, since its module owns its storage.
+    /// A virtual table that is not an FTS5 table before and after the change: dropped and
+    /// created again, since its module owns its storage.
     Recreate,
+    /// An FTS5 table that stays one: a new index takes over its rows ([`reindex`]).
+    Reindex,
 }
 
 /// Facts about the whole change list that single changes depend on.
 struct Context<'a> {
     /// Tables the list creates.
     created: BTreeSet<String>,
+    /// Views the list creates that it does not drop first: they did not exist before.
+    new_views: BTreeSet<String>,
     /// Foreign keys the list adds, by table: folded into the table's `CREATE TABLE`, since
     /// SQLite cannot add a foreign key to an existing table.
     added_keys: BTreeMap<String, Vec<&'a ForeignKey>>,
@@ -74,6 +80,7 @@ impl<'a> Context<'a> {
     fn new(changes: &'a [Change]) -> Result<Self, RenderError> {
         let mut context = Context {
             created: BTreeSet::new(),
+            new_views: BTreeSet::new(),
             added_keys: BTreeMap::new(),
             original_names: BTreeMap::new(),
             modes: BTreeMap::new(),
@@ -81,8 +88,15 @@ impl<'a> Context<'a> {
         };
         let mut new_names: BTreeMap<String, &Name> = BTreeMap::new();
         let mut altered: Vec<&TableChange> = Vec::new();
+        let mut dropped_views: BTreeSet<String> = BTreeSet::new();
         for change in changes {
             match change {
+                Change::DropView(view) => {
+                    dropped_views.insert(key(&view.name));
+                }
+                Change::CreateView(view) if !dropped_views.contains(&key(&view.name)) => {
+                    context.new_views.insert(key(&view.name));
+                }
                 Change::RenameTable { from, to } => {
                     context.original_names.insert(key(to), from);
                     new_names.insert(key(from), to);
@@ -125,9 +139,11 @@ impl<'a> Context<'a> {
         }
         for change in altered {
             let name = key(&change.to.name);
-            let mode = if virtual_definition(&change.from).is_some()
-                || virtual_definition(&change.to).is_some()
+            let mode = if vtab::fts5_content(&change.from).is_some()
+                && vtab::fts5_content(&change.to).is_some()
             {
+                Mode::Reindex
+            } else if change.from.virtual_table.is_some() || change.to.virtual_table.is_some() {
                 Mode::Recreate
             } else if keys_changed.contains(&name) || needs_rebuild(change) {
                 Mode::Rebuild
@@ -154,6 +170,13 @@ impl<'a> Context<'a> {
     fn absorbed(&self, index: &Name) -> bool {
         self.absorbed_indexes.contains(&key(index))
     }
+
+    /// Whether the table or view called `name` is one the list makes from nothing, and so
+    /// holds no rows yet.
+    fn is_new(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.created.contains(&name) || self.new_views.contains(&name)
+    }
 }
 
 /// The temporary table holding, per rebuilt table, how many rows broke a foreign key before.
@@ -163,6 +186,8 @@ const FOREIGN_KEY_BASELINE: &str = "\"godwit_foreign_key_baseline\"";
 pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> {
     let context = Context::new(changes)?;
     let mut body = Vec::new();
+    // FTS5 indexes to fill from the tables they index, once every table has its new shape.
+    let mut refills = Vec::new();
     // Rebuilt tables, whose foreign keys are checked once every change is made.
     let mut rebuilt: Vec<&Name> = Vec::new();
     let mut drops_tables = false;
@@ -203,6 +228,12 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
                     &table.name.name,
                     &keys,
                 )));
+                // A new index of a table that has rows already starts empty; FTS5 fills it.
+                if let Some(Content::External(source)) = vtab::fts5_content(table)
+                    && !context.is_new(&source)
+                {
+                    refills.push(refill(&table.name));
+                }
             }
             Change::AlterTable(change) => match context.modes[&key(&change.to.name)] {
                 Mode::Native => alter_natively(&context, change, &mut body),
@@ -222,6 +253,7 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
                         &keys,
                     )));
                 }
+                Mode::Reindex => reindex(&context, change, &mut body, &mut refills),
             },
             Change::DropTable(table) => {
                 drops_tables = true;
@@ -270,6 +302,8 @@ pub(crate) fn render(changes: &[Change]) -> Result<Vec<Statement>, RenderError> 
             }
         }
     }
+
+    body.extend(refills);
 
     let mut statements = Vec::new();
     // Off while tables are rebuilt or dropped, so that dropping the old copy of a table never
@@ -353,24 +387,22 @@ fn drop_index(name: &Name) -> Statement {
 /// `DROP TABLE` for `table`, whose rows are counted under `counted_as`: its name before any
 /// change of the list ran.
 fn drop_table(table: &Table, counted_as: &str) -> Statement {
+    let drop = format!("DROP TABLE {}", quote(&table.name.name));
+    if let Some(Content::External(_)) = vtab::fts5_content(table) {
+        // An index of another table's text loses no row with it. The comments tell the lint
+        // so when the statement is written into a migration; they name no table, whose name
+        // could hold a line break.
+        return Statement::execute(format!(
+            "-- An FTS5 index of another table's text: that table keeps the text.\n\
+             -- godwit:allow drop-table\n{drop}"
+        ));
+    }
     let quoted = quote(counted_as);
-    Statement::execute(format!("DROP TABLE {}", quote(&table.name.name))).with_hazard(Hazard::new(
+    Statement::execute(drop).with_hazard(Hazard::new(
         HazardKind::DropTable,
         format!("drops table {}", table.name),
         Some(format!("SELECT count(*) FROM {quoted}")),
     ))
-}
-
-/// The `CREATE VIRTUAL TABLE` statement a virtual table is kept as.
-fn virtual_definition(table: &Table) -> Option<&str> {
-    table.other_constraints.iter().find_map(|c| {
-        let words: Vec<String> = sql::tokenize(&c.expression)
-            .iter()
-            .take(3)
-            .map(|t| t.text.to_ascii_uppercase())
-            .collect();
-        (words == ["CREATE", "VIRTUAL", "TABLE"]).then_some(c.expression.as_str())
-    })
 }
 
 /// Whether `column` is the table's rowid: its only primary-key column, declared `INTEGER`,
@@ -484,11 +516,29 @@ fn foreign_key_sql(key: &ForeignKey) -> String {
     out
 }
 
-/// `CREATE TABLE` for `table` under `name`, with `keys` as its foreign keys. A virtual table is
-/// created by its own definition.
+/// `CREATE TABLE` for `table` under `name`, with `keys` as its foreign keys, or `CREATE
+/// VIRTUAL TABLE` for a virtual table.
 fn create_table(table: &Table, name: &str, keys: &[&ForeignKey]) -> String {
-    if let Some(definition) = virtual_definition(table) {
-        return definition.to_string();
+    if let Some(virtual_table) = &table.virtual_table {
+        let module = &virtual_table.module;
+        let module = if module
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            module.clone()
+        } else {
+            quote(module)
+        };
+        let arguments = vtab::arguments(table, virtual_table);
+        return if arguments.is_empty() {
+            format!("CREATE VIRTUAL TABLE {} USING {module}", quote(name))
+        } else {
+            format!(
+                "CREATE VIRTUAL TABLE {} USING {module}({})",
+                quote(name),
+                arguments.join(", ")
+            )
+        };
     }
     let mut lines: Vec<String> = table.columns.iter().map(|c| column_sql(table, c)).collect();
     if let Some(pk) = table.primary_key.as_ref().filter(|pk| pk.columns.len() > 1) {
@@ -928,6 +978,122 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
     for index in &to.indexes {
         out.push(Statement::execute(&index.definition));
     }
+}
+
+/// FTS5's command that empties an index and builds it again from the table whose text it
+/// indexes.
+fn refill(table: &Name) -> Statement {
+    let quoted = quote(&table.name);
+    Statement::execute(format!(
+        "INSERT INTO {quoted} ({quoted}) VALUES ('rebuild')"
+    ))
+}
+
+/// An FTS5 table whose columns or options change. FTS5 cannot alter a table, so a new one
+/// takes its place, keeping what the old one holds:
+///
+/// - one that indexes another table's text (`content=posts`) holds no rows of its own: it is
+///   dropped, created again, and filled from that table by FTS5's `rebuild` command once every
+///   table has its new shape;
+/// - otherwise, one that can give its text back (its own, or another table's) is copied,
+///   rowids included, into the new table created under a temporary name, which then takes its
+///   name, as a table rebuild does;
+/// - a contentless one (`content=''`) cannot give its text back: it is dropped and created
+///   empty, and the drop's hazard counts its rows.
+fn reindex(
+    context: &Context<'_>,
+    change: &TableChange,
+    out: &mut Vec<Statement>,
+    refills: &mut Vec<Statement>,
+) {
+    let (from, to) = (&change.from, &change.to);
+    let old = vtab::fts5_content(from).unwrap_or(Content::Own);
+    let new = vtab::fts5_content(to).unwrap_or(Content::Own);
+    let original = context.original_name(&to.name);
+    if matches!(new, Content::External(_)) || old == Content::Contentless {
+        out.push(drop_table(from, original));
+        out.push(Statement::execute(create_table(to, &to.name.name, &[])));
+        if matches!(new, Content::External(_)) {
+            refills.push(refill(&to.name));
+        }
+        return;
+    }
+    let current = quote(&from.name.name);
+    let temporary_name = format!("{REBUILD_PREFIX}{}", to.name.name);
+    let temporary = quote(&temporary_name);
+    out.push(Statement::execute(create_table(to, &temporary_name, &[])));
+    // FTS5 reserves the name `rowid` for the rowid: no column hides it.
+    let mut targets = vec!["rowid".to_string()];
+    let mut sources = vec!["rowid".to_string()];
+    for column in &to.columns {
+        let added = (change.added_columns.iter()).any(|a| same(&a.name, &column.name));
+        if let Some(source) = from.columns.iter().find(|c| same(&c.name, &column.name))
+            && !added
+        {
+            targets.push(quote(&column.name));
+            sources.push(quote(physical_name(change, &source.name)));
+        }
+    }
+    let mut copy = Statement::execute(format!(
+        "INSERT INTO {temporary} ({}) SELECT {} FROM {current}",
+        targets.join(", "),
+        sources.join(", ")
+    ));
+    // Text another table keeps is not lost with the index.
+    if old == Content::Own
+        && let Some(hazard) = reindex_hazard(context, change, &new)
+    {
+        copy = copy.with_hazard(hazard);
+    }
+    out.push(copy);
+    out.push(Statement::assert_empty(
+        format!(
+            "SELECT 1 WHERE (SELECT count(*) FROM {current}) <> (SELECT count(*) FROM {temporary})"
+        ),
+        format!(
+            "rebuilding full-text index {} would not copy every row, so nothing was changed",
+            to.name
+        ),
+    ));
+    out.push(Statement::execute(format!("DROP TABLE {current}")));
+    // Triggers on other tables that write to this one keep naming it; legacy renaming leaves
+    // them alone rather than checking them while the name is free.
+    out.push(Statement::execute("PRAGMA legacy_alter_table = ON"));
+    out.push(Statement::execute(format!(
+        "ALTER TABLE {temporary} RENAME TO {}",
+        quote(&to.name.name)
+    )));
+    out.push(Statement::execute("PRAGMA legacy_alter_table = OFF"));
+}
+
+/// The text an FTS5 table that stores its own loses when copied into its new shape (`new`):
+/// all of it when the new table is contentless, otherwise that of its dropped columns.
+fn reindex_hazard(context: &Context<'_>, change: &TableChange, new: &Content) -> Option<Hazard> {
+    let table = &change.to.name;
+    let original = quote(context.original_name(table));
+    if *new == Content::Contentless {
+        return Some(Hazard::new(
+            HazardKind::DropColumn,
+            format!("makes table {table} contentless: the text of its rows is no longer kept"),
+            Some(format!("SELECT count(*) FROM {original}")),
+        ));
+    }
+    if change.dropped_columns.is_empty() {
+        return None;
+    }
+    let description = (change.dropped_columns.iter())
+        .map(|c| format!("drops column {table}.{}", c.name))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let condition = (change.dropped_columns.iter())
+        .map(|c| format!("{} IS NOT NULL", quote(&c.name)))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    Some(Hazard::new(
+        HazardKind::DropColumn,
+        description,
+        Some(format!("SELECT count(*) FROM {original} WHERE {condition}")),
+    ))
 }
 
 #[cfg(test)]

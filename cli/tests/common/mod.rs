@@ -238,6 +238,21 @@ async fn rows_of(store: &mut dyn Store, sql: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The whole catalog of a SQLite file, to compare before and after.
+pub fn catalog(path: &Path) -> Vec<Vec<String>> {
+    sqlite_rows(
+        path,
+        "SELECT type, name, sql FROM sqlite_master ORDER BY type, name",
+    )
+}
+
+/// A push now finds nothing to do, and leaves the catalog as it was.
+pub fn assert_push_changes_nothing(project: &Project) {
+    let before = catalog(&project.db());
+    assert_prints(&project.run(&["push"]), 0, "no changes");
+    assert_eq!(catalog(&project.db()), before);
+}
+
 /// stdout as one JSON document.
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)

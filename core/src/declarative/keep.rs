@@ -317,6 +317,7 @@ pub fn keep_undeclared(
             whole.comment.clone_from(&table.comment);
             whole.strict = table.strict;
             whole.without_rowid = table.without_rowid;
+            whole.virtual_table.clone_from(&table.virtual_table);
             whole.other_constraints = table
                 .other_constraints
                 .iter()
@@ -737,6 +738,21 @@ mod tests {
         let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
         assert_eq!(kept, ["table old_stuff"]);
         assert_eq!(kinds(&changes), ["create_table"]);
+    }
+
+    /// A virtual table stays one, with its module and arguments, and so does not change.
+    #[test]
+    fn an_undeclared_virtual_table_is_kept_as_it_is() {
+        let mut docs = table("docs", &["title"]);
+        docs.virtual_table = Some(crate::schema::VirtualTable {
+            module: "fts5".into(),
+            arguments: vec!["content=posts".into()],
+        });
+        let current = with_tables(vec![table("posts", &["title"]), docs]);
+        let desired = with_tables(vec![table("posts", &["title"])]);
+        let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
+        assert_eq!(kept, ["table docs"]);
+        assert!(changes.is_empty(), "{changes:?}");
     }
 
     #[test]

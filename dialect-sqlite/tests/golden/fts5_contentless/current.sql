@@ -1,0 +1,1 @@
+CREATE VIRTUAL TABLE terms USING fts5(body, content='');

@@ -1,0 +1,6 @@
+-- Only the index changes: the trigger on posts that writes to it stays as it is.
+CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT, content TEXT);
+CREATE VIRTUAL TABLE posts_fts USING fts5(title, content, content=posts, content_rowid=id, tokenize=porter);
+CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN
+    INSERT INTO posts_fts(rowid, title, content) VALUES (new.id, new.title, new.content);
+END;
