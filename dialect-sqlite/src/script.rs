@@ -4,18 +4,20 @@ use godwit_core::StatementError;
 use rusqlite::Connection;
 
 use crate::error::Failure;
-use crate::split::{self, Next};
+use crate::split::{Next, Terminated};
 
 /// Run every statement of `script` in order, in the current transaction if one is open.
 ///
 /// Each statement is compiled only after the one before it ran, because it may refer to a
 /// table that statement created.
 pub(crate) fn execute(conn: &Connection, script: &str) -> Result<(), StatementError> {
+    let terminated = Terminated::new(script);
+    let script = terminated.sql();
     let mut start = 0;
     let mut index = 0;
     while start < script.len() {
         let rest = &script[start..];
-        match split::next_statement(conn, rest) {
+        match terminated.next_statement(conn, start) {
             Next::Nothing { len: 0 } => break,
             Next::Nothing { len } => start += len,
             Next::Invalid(failure) => {

@@ -418,3 +418,35 @@ async fn an_assertion_fails_with_its_message_only_when_its_query_finds_rows() {
         "{error}"
     );
 }
+
+/// SQLite is handed one statement at a time, never the rest of the script: handed the rest,
+/// it copied all of it before compiling the first statement there, so a script of n
+/// statements copied about n²/2 statements' worth (minutes for 50 MB). SQLite checks its
+/// length limit on what it is handed before that copy and on each statement it compiles, so a
+/// limit far below the script's size and above each statement's tells the two apart without
+/// timing anything.
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_is_handed_one_statement_at_a_time() {
+    let (_dir, mut store) = temp_store();
+    store
+        .connection()
+        .set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_SQL_LENGTH, 1_000)
+        .unwrap();
+    let mut script = String::from("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT);\n");
+    for i in 0..2_000 {
+        script.push_str(&format!(
+            "INSERT INTO t VALUES ({i}, 'row {i}; with a semicolon');\n"
+        ));
+    }
+    assert!(script.len() > 100_000);
+    store.execute_script(&script).await.unwrap();
+    let rows = store.query("SELECT count(*) FROM t", &[]).await.unwrap();
+    assert_eq!(rows, [vec![Value::Int(2_000)]]);
+
+    // The limit still holds for each statement, and the one over it is the one reported.
+    let long = format!("SELECT 1;\nSELECT '{}';\n", "x".repeat(2_000));
+    let error = script_error(&mut store, &long).await;
+    assert_eq!(error.statement_index, Some(2), "{error:?}");
+    assert_eq!(error.line, Some(2), "{error:?}");
+    assert_eq!(error.code.as_deref(), Some("SQLITE_TOOBIG"), "{error:?}");
+}

@@ -4,10 +4,11 @@
 //! times `godwit migrate` (release build) applying them to a fresh database, against the same
 //! SQL executed by the engine's own shell (`sqlite3`, `psql`) with one transaction per file.
 //! Runs alternate between the two so that drift in the machine's speed hits both alike; the
-//! medians and the median of the per-pair ratios are printed.
+//! medians and the median of the per-pair ratios are printed. `bench declarative` and `bench
+//! script` are in their own modules.
 
 use std::cell::RefCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,17 @@ const COUNT: usize = 1000;
 /// Counted runs of each side (after one warm-up pair).
 const RUNS: usize = 5;
 
-/// `cargo xtask bench [sqlite|postgres]`.
+/// `cargo xtask bench [declarative] [sqlite|postgres]`, or `cargo xtask bench script`.
 pub fn run(args: &[String]) -> Result<(), String> {
+    if args.first().is_some_and(|a| a == "script") {
+        if let Some(other) = args.get(1) {
+            return Err(format!(
+                "`cargo xtask bench script` takes no more arguments (got `{other}`); it runs on SQLite only"
+            ));
+        }
+        need("sqlite3")?;
+        return crate::bench_script::run(&build()?);
+    }
     let declarative = args.first().is_some_and(|a| a == "declarative");
     let rest = if declarative { &args[1..] } else { args };
     let (sqlite, postgres) = match rest.first().map(String::as_str) {
@@ -30,7 +40,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("postgres") => (false, true),
         Some(other) => {
             return Err(format!(
-                "unknown bench `{other}`; use `cargo xtask bench [declarative] [sqlite|postgres]`"
+                "unknown bench `{other}`; use `cargo xtask bench [declarative] [sqlite|postgres]` or `cargo xtask bench script`"
             ));
         }
     };
@@ -41,36 +51,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     .into_iter()
     .flatten()
     {
-        if Command::new(tool).arg("--version").output().is_err() {
-            return Err(format!(
-                "`{tool}` is not on PATH; the baseline needs it (Debian: apt-get install {})",
-                if tool == "psql" {
-                    "postgresql-client"
-                } else {
-                    "sqlite3"
-                }
-            ));
-        }
+        need(tool)?;
     }
 
-    eprintln!("building godwit (release)");
-    let status = Command::new(env!("CARGO"))
-        .current_dir(project_root())
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "godwit-cli",
-            "--bin",
-            "godwit",
-        ])
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building godwit failed".into());
-    }
-    let godwit = project_root().join("target/release/godwit");
+    let godwit = build()?;
     if declarative {
         return crate::bench_declarative::run(sqlite, postgres, &godwit);
     }
@@ -145,7 +129,44 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Write the migrations folder, a `godwit.toml`, and the baseline script; return the script.
-fn generate(dir: &Path) -> Result<std::path::PathBuf, String> {
+/// Fail with the package to install when `tool`, which a baseline needs, is not on PATH.
+fn need(tool: &str) -> Result<(), String> {
+    if Command::new(tool).arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    let package = if tool == "psql" {
+        "postgresql-client"
+    } else {
+        "sqlite3"
+    };
+    Err(format!(
+        "`{tool}` is not on PATH; the baseline needs it (Debian: apt-get update && apt-get install -y {package})"
+    ))
+}
+
+/// Build godwit in release mode; return the binary.
+fn build() -> Result<PathBuf, String> {
+    eprintln!("building godwit (release)");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(project_root())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "godwit-cli",
+            "--bin",
+            "godwit",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building godwit failed".into());
+    }
+    Ok(project_root().join("target/release/godwit"))
+}
+
+fn generate(dir: &Path) -> Result<PathBuf, String> {
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).map_err(|e| e.to_string())?;
     let mut baseline = String::new();
@@ -166,6 +187,58 @@ fn generate(dir: &Path) -> Result<std::path::PathBuf, String> {
     let script = dir.join("baseline.sql");
     std::fs::write(&script, baseline).map_err(|e| e.to_string())?;
     Ok(script)
+}
+
+/// Wall time, CPU time and peak memory of one finished process.
+pub(crate) struct Sample {
+    pub wall: Duration,
+    /// User and system CPU time, which other work on the machine disturbs less than the wall
+    /// time.
+    pub cpu: Duration,
+    pub max_rss_kib: i64,
+}
+
+/// Run `command` to completion and measure it. The peak resident set comes from `wait4`, which
+/// reports it per child, so concurrent work elsewhere does not pollute it.
+#[allow(unsafe_code)]
+pub(crate) fn measure(command: &mut Command, what: &str) -> Result<Sample, String> {
+    let start = Instant::now();
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero `rusage` is a valid value of that plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own unreaped child; `status` and `usage` are valid out-pointers to
+    // locals. std never reaps this child, because we do not call `wait` on it.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if reaped != pid {
+        return Err(format!(
+            "waiting for {what} failed: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(format!("{what} failed (wait status {status}): {stderr}"));
+    }
+    let seconds = |time: libc::timeval| {
+        Duration::from_secs(u64::try_from(time.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(time.tv_usec).unwrap_or(0))
+    };
+    Ok(Sample {
+        wall,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        max_rss_kib: usage.ru_maxrss,
+    })
 }
 
 fn godwit_migrate(godwit: &Path, dir: &Path, url: &str) -> Result<Duration, String> {
@@ -220,7 +293,7 @@ pub(crate) fn with_database(url: &str, database: &str) -> String {
     }
 }
 
-fn remove(path: &Path) {
+pub(crate) fn remove(path: &Path) {
     for suffix in ["", "-journal", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -249,7 +322,7 @@ fn compare(
     Ok(result)
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     if values.len().is_multiple_of(2) {

@@ -13,10 +13,10 @@
 mod wire;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::bench::{psql, with_database};
+use crate::bench::{Sample, measure, psql, with_database};
 use crate::pg::{Cluster, PG_URL_VAR};
 
 /// Tables in the generated schema.
@@ -30,50 +30,6 @@ const TARGET: Duration = Duration::from_secs(1);
 
 /// Counted runs of each command (after one warm-up).
 const RUNS: usize = 3;
-
-/// Wall time and peak memory of one finished process.
-struct Sample {
-    wall: Duration,
-    max_rss_kib: i64,
-}
-
-/// Run `command` to completion and measure it. The peak resident set comes from `wait4`, which
-/// reports it per child, so concurrent work elsewhere does not pollute it.
-#[allow(unsafe_code)]
-fn measure(command: &mut Command, what: &str) -> Result<Sample, String> {
-    let start = Instant::now();
-    let mut child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
-    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
-    let mut status: libc::c_int = 0;
-    // SAFETY: an all-zero `rusage` is a valid value of that plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own unreaped child; `status` and `usage` are valid out-pointers to
-    // locals. std never reaps this child, because we do not call `wait` on it.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    if reaped != pid {
-        return Err(format!(
-            "waiting for {what} failed: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        use std::io::Read;
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        return Err(format!("{what} failed (wait status {status}): {stderr}"));
-    }
-    Ok(Sample {
-        wall,
-        max_rss_kib: usage.ru_maxrss,
-    })
-}
 
 /// A generated schema of `tables` tables: table `t{i}` references `t{i-1}` (the first
 /// references itself).

@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_declarative;
+mod bench_script;
 mod conformance;
 mod pg;
 mod test;
@@ -25,6 +26,12 @@ const TASKS: &[(&str, &str)] = &[
         "Time `godwit migrate` on 1,000 generated migrations against sqlite3/psql running \
          the same SQL; with `declarative`, introspection and push --dry-run on 1,000 tables \
          (time and peak memory; on PostgreSQL also the queries introspection sends)",
+    ),
+    (
+        "bench script",
+        "Time `godwit migrate` (with and without the lint) on one generated migration of \
+         INSERTs, 5 MB and 50 MB, against the sqlite3 shell running it in one transaction, and \
+         the peak memory of `godwit lint` on it against the file's size (needs sqlite3)",
     ),
     (
         "conformance [sqlite|postgres] [-- ARGS]",

@@ -2,6 +2,7 @@
 //! far, the keys that cover foreign keys, column types, pending `NOT VALID` constraints, and
 //! the session settings that change what a statement risks.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::{
@@ -16,7 +17,7 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
 use super::checks::{self, Hit};
-use super::source::{Body, Known, Located};
+use super::source::Known;
 use super::{LintInput, postgres, sqlite};
 use crate::schema::{self, Schema};
 
@@ -38,7 +39,42 @@ pub(crate) struct NotValid {
     pub not_null_column: Option<String>,
 }
 
+/// What a statement's checks may ask about that statements after it can change: the keys of
+/// the file (an index created after a foreign key still covers it) and the drops that are one
+/// step of a table rebuild (the rename that completes it comes after the drop).
+#[derive(Default)]
+struct Facts {
+    /// Key column lists (`None` for an expression) of every index, primary key and unique
+    /// constraint in the file or the live schema, by table.
+    keys: HashMap<TableKey, Vec<Vec<Option<String>>>>,
+    /// The `DROP TABLE`s that are one step of a table rebuild, by position in the file's
+    /// statements and dropped table, with the columns the copy read (`None`: all of them, `*`):
+    /// see [`Walk::is_rebuilt`].
+    rebuild_drops: HashMap<(usize, TableKey), Option<HashSet<String>>>,
+    /// The copies of every row of a table read so far.
+    copies: Vec<FullCopy>,
+    /// (position, dropped table, indexes in `copies` of the copies of its rows): the drops
+    /// read so far that a later rename may make a rebuild.
+    drops: Vec<(usize, TableKey, Vec<usize>)>,
+    /// Every statement of the file has been learnt.
+    complete: bool,
+}
+
+/// `INSERT INTO target SELECT columns FROM source` copying every row.
+struct FullCopy {
+    target: TableKey,
+    source: TableKey,
+    /// `None`: `*`.
+    columns: Option<HashSet<String>>,
+}
+
 /// The walk over one file's statements, in order.
+///
+/// The first walk learns the [`Facts`] of each statement as it reaches it, so it knows only
+/// those of the statements so far. Where a check asks a question that a later statement could
+/// answer otherwise, the walk notes it ([`Walk::uncertain`]), and the file is walked again
+/// ([`Walk::again`]) knowing the facts of all of it. Most files, and every file of plain data,
+/// never ask, and are read once.
 pub(crate) struct Walk<'a> {
     /// The godwit dialect name.
     pub dialect: &'a str,
@@ -48,18 +84,14 @@ pub(crate) struct Walk<'a> {
     pub origin: &'a str,
     schema: Option<&'a Schema>,
     parser_dialect: &'a dyn Dialect,
-    /// Key column lists (`None` for an expression) of every index, primary key and unique
-    /// constraint in the file or the live schema, by table.
-    keys: HashMap<TableKey, Vec<Vec<Option<String>>>>,
+    facts: Facts,
+    /// A check asked what a later statement could answer otherwise.
+    uncertain: Cell<bool>,
     new_tables: HashSet<TableKey>,
     new_indexes: HashSet<TableKey>,
     column_types: HashMap<Member, DataType>,
     not_valid: HashMap<Member, NotValid>,
     validated_not_null: HashSet<Member>,
-    /// The `DROP TABLE`s that are one step of a table rebuild, by position in the file's
-    /// statements and dropped table, with the columns the copy read (`None`: all of them, `*`):
-    /// see [`Walk::is_rebuilt`].
-    rebuild_drops: HashMap<(usize, TableKey), Option<HashSet<String>>>,
     /// Position of the statement being checked.
     position: usize,
     /// A non-zero session `lock_timeout` (`SET`, `set_config(..., false)`) is in force.
@@ -76,36 +108,57 @@ pub(crate) struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    /// A walk over `statements`, knowing already every key the file and the live schema
-    /// define.
-    pub fn new(
-        input: &LintInput<'a>,
-        parser_dialect: &'a dyn Dialect,
-        statements: &[Located],
-    ) -> Self {
-        let mut walk = Walk {
+    /// A walk over a file, knowing the keys of the live schema.
+    pub fn new(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect) -> Self {
+        let mut walk = Walk::with_facts(input, parser_dialect, Facts::default());
+        walk.collect_live_keys();
+        walk
+    }
+
+    fn with_facts(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect, facts: Facts) -> Self {
+        Walk {
             dialect: input.dialect,
             transactional: input.transactional,
             origin: input.origin,
             schema: input.schema,
             parser_dialect,
-            keys: HashMap::new(),
+            facts,
+            uncertain: Cell::new(false),
             new_tables: HashSet::new(),
             new_indexes: HashSet::new(),
             column_types: HashMap::new(),
             not_valid: HashMap::new(),
             validated_not_null: HashSet::new(),
-            rebuild_drops: HashMap::new(),
             position: 0,
             session_lock_timeout: false,
             local_lock_timeout: None,
             in_explicit_transaction: false,
             lock_timeout_reported: false,
             first_concurrently: None,
+        }
+    }
+
+    /// Whether a check asked what a statement after it could answer otherwise, so that the
+    /// file must be walked [`again`](Self::again).
+    pub fn uncertain(&self) -> bool {
+        self.uncertain.get()
+    }
+
+    /// A new walk from the start of the same file, knowing what this one learnt of all of it.
+    pub fn again(self, input: &LintInput<'a>) -> Self {
+        let facts = Facts {
+            complete: true,
+            ..self.facts
         };
-        walk.collect_keys(statements);
-        walk.collect_rebuilds(statements);
-        walk
+        Walk::with_facts(input, self.parser_dialect, facts)
+    }
+
+    /// Note that the answer to a check's question may change further down the file, unless
+    /// the whole file is known already.
+    fn may_change(&self) {
+        if !self.facts.complete {
+            self.uncertain.set(true);
+        }
     }
 
     /// Check the statement at `position` in the file (starting on `line`) against every rule,
@@ -211,7 +264,16 @@ impl<'a> Walk<'a> {
     /// column's data, so it is no rebuild.
     pub fn is_rebuilt(&self, table: &ObjectName) -> bool {
         let key = self.table(table);
-        match self.rebuild_drops.get(&(self.position, key.clone())) {
+        // Only a rename after it can make a drop of copied rows a rebuild.
+        if self
+            .facts
+            .drops
+            .iter()
+            .any(|(at, dropped, _)| *at == self.position && *dropped == key)
+        {
+            self.may_change();
+        }
+        match self.facts.rebuild_drops.get(&(self.position, key.clone())) {
             None => false,
             Some(None) => true,
             Some(Some(copied)) => self
@@ -248,29 +310,45 @@ impl<'a> Walk<'a> {
     /// Whether an index, primary key or unique constraint of `table` (in the file or the live
     /// schema, without a predicate) leads with exactly `columns`, in any order.
     pub fn is_covered(&self, table: &ObjectName, columns: &[String]) -> bool {
-        let Some(lists) = self.keys.get(&self.table(table)) else {
-            return false;
-        };
-        lists.iter().any(|list| {
-            let Some(leading) = list.get(..columns.len()) else {
-                return false;
-            };
-            leading
-                .iter()
-                .all(|key| key.as_ref().is_some_and(|key| columns.contains(key)))
-                && columns
-                    .iter()
-                    .all(|column| leading.iter().any(|key| key.as_ref() == Some(column)))
-        })
+        let covered = self
+            .facts
+            .keys
+            .get(&self.table(table))
+            .is_some_and(|lists| {
+                lists.iter().any(|list| {
+                    let Some(leading) = list.get(..columns.len()) else {
+                        return false;
+                    };
+                    leading
+                        .iter()
+                        .all(|key| key.as_ref().is_some_and(|key| columns.contains(key)))
+                        && columns
+                            .iter()
+                            .all(|column| leading.iter().any(|key| key.as_ref() == Some(column)))
+                })
+            });
+        // Keys are only ever added, so only a "no" can change.
+        if !covered {
+            self.may_change();
+        }
+        covered
     }
 
     /// Whether `column` of `table` is part of any index, primary key or unique constraint.
     pub fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
-        self.keys.get(&self.table(table)).is_some_and(|lists| {
-            lists
-                .iter()
-                .any(|list| list.iter().any(|key| key.as_deref() == Some(column)))
-        })
+        let indexed = self
+            .facts
+            .keys
+            .get(&self.table(table))
+            .is_some_and(|lists| {
+                lists
+                    .iter()
+                    .any(|list| list.iter().any(|key| key.as_deref() == Some(column)))
+            });
+        if !indexed {
+            self.may_change();
+        }
+        indexed
     }
 
     /// The current type of a column, from earlier in the file or the live schema.
@@ -344,144 +422,143 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Gather the key columns of every index, primary key and unique constraint in the file
-    /// (wherever it appears: an index created after the foreign key still covers it) and in
-    /// the live schema.
-    fn collect_keys(&mut self, statements: &[Located]) {
-        let mut found: Vec<(TableKey, Vec<Option<String>>)> = Vec::new();
-        for located in statements {
-            let Body::Parsed { statement, .. } = &located.body else {
-                continue;
-            };
-            match statement.as_ref() {
-                Statement::CreateTable(create) => {
-                    let table = self.table(&create.name);
-                    for column in create.columns.iter().filter(|c| is_key_column(c)) {
-                        found.push((table.clone(), vec![Some(self.ident(&column.name))]));
-                    }
-                    for constraint in &create.constraints {
-                        if let Some(list) = self.constraint_keys(constraint) {
-                            found.push((table.clone(), list));
-                        }
-                    }
-                }
-                Statement::CreateIndex(index) if index.predicate.is_none() => {
-                    let list = self.index_keys(&index.columns);
-                    found.push((self.table(&index.table_name), list));
-                }
-                Statement::AlterTable(alter) => {
-                    let table = self.table(&alter.name);
-                    for operation in &alter.operations {
-                        match operation {
-                            AlterTableOperation::AddConstraint { constraint, .. } => {
-                                if let Some(list) = self.constraint_keys(constraint) {
-                                    found.push((table.clone(), list));
-                                }
-                            }
-                            AlterTableOperation::AddColumn { column_def, .. }
-                                if is_key_column(column_def) =>
-                            {
-                                found.push((
-                                    table.clone(),
-                                    vec![Some(self.ident(&column_def.name))],
-                                ));
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
+    /// Learn what `statement`, at `position` in the file, tells the checks of every statement
+    /// (see [`Facts`]). A walk that knows the whole file already learns nothing more.
+    pub fn learn(&mut self, position: usize, statement: &Statement) {
+        if self.facts.complete {
+            return;
         }
-        if let Some(schema) = self.schema {
-            for table in &schema.tables {
-                let key = self.schema_table(&table.name);
-                let plain = |columns: &[String]| -> Vec<Option<String>> {
-                    columns.iter().map(|c| Some(self.fold_live(c))).collect()
-                };
-                if let Some(pk) = &table.primary_key {
-                    found.push((key.clone(), plain(&pk.columns)));
+        self.learn_keys(statement);
+        self.learn_rebuild(position, statement);
+    }
+
+    /// Gather the key columns of the indexes, primary keys and unique constraints that
+    /// `statement` creates.
+    fn learn_keys(&mut self, statement: &Statement) {
+        let mut found: Vec<(TableKey, Vec<Option<String>>)> = Vec::new();
+        match statement {
+            Statement::CreateTable(create) => {
+                let table = self.table(&create.name);
+                for column in create.columns.iter().filter(|c| is_key_column(c)) {
+                    found.push((table.clone(), vec![Some(self.ident(&column.name))]));
                 }
-                for unique in &table.uniques {
-                    found.push((key.clone(), plain(&unique.columns)));
-                }
-                for index in table.indexes.iter().filter(|i| i.predicate.is_none()) {
-                    let list = index.keys.iter().map(|k| self.live_index_key(k)).collect();
-                    found.push((key.clone(), list));
+                for constraint in &create.constraints {
+                    if let Some(list) = self.constraint_keys(constraint) {
+                        found.push((table.clone(), list));
+                    }
                 }
             }
+            Statement::CreateIndex(index) if index.predicate.is_none() => {
+                let list = self.index_keys(&index.columns);
+                found.push((self.table(&index.table_name), list));
+            }
+            Statement::AlterTable(alter) => {
+                let table = self.table(&alter.name);
+                for operation in &alter.operations {
+                    match operation {
+                        AlterTableOperation::AddConstraint { constraint, .. } => {
+                            if let Some(list) = self.constraint_keys(constraint) {
+                                found.push((table.clone(), list));
+                            }
+                        }
+                        AlterTableOperation::AddColumn { column_def, .. }
+                            if is_key_column(column_def) =>
+                        {
+                            found.push((table.clone(), vec![Some(self.ident(&column_def.name))]));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
         }
         for (table, list) in found {
-            self.keys.entry(table).or_default().push(list);
+            self.facts.keys.entry(table).or_default().push(list);
         }
     }
 
-    /// Find the `DROP TABLE`s that [`Self::is_rebuilt`] exempts. The rename comes after the
-    /// drop, so the whole file is read first.
-    fn collect_rebuilds(&mut self, statements: &[Located]) {
-        /// `INSERT INTO target SELECT columns FROM source` copying every row.
-        struct FullCopy {
-            target: TableKey,
-            source: TableKey,
-            /// `None`: `*`.
-            columns: Option<HashSet<String>>,
-        }
-        let mut copies: Vec<FullCopy> = Vec::new();
-        // (position, dropped table, indexes in `copies` of the copies of its rows).
-        let mut drops: Vec<(usize, TableKey, Vec<usize>)> = Vec::new();
-        for (position, located) in statements.iter().enumerate() {
-            let Body::Parsed { statement, .. } = &located.body else {
-                continue;
+    /// Gather the key columns of every index, primary key and unique constraint of the live
+    /// schema.
+    fn collect_live_keys(&mut self) {
+        let Some(schema) = self.schema else {
+            return;
+        };
+        let mut found: Vec<(TableKey, Vec<Option<String>>)> = Vec::new();
+        for table in &schema.tables {
+            let key = self.schema_table(&table.name);
+            let plain = |columns: &[String]| -> Vec<Option<String>> {
+                columns.iter().map(|c| Some(self.fold_live(c))).collect()
             };
-            match statement.as_ref() {
-                Statement::Insert(insert) => {
-                    if let Some((target, source, projection)) = full_copy(insert) {
-                        copies.push(FullCopy {
-                            target: self.table(target),
-                            source: self.table(source),
-                            columns: self.columns_read(projection),
-                        });
-                    }
-                }
-                Statement::Drop {
-                    object_type: ObjectType::Table,
-                    names,
-                    ..
-                } => {
-                    for name in names {
-                        let dropped = self.table(name);
-                        let of_dropped: Vec<usize> = (0..copies.len())
-                            .filter(|&i| copies[i].source == dropped)
-                            .collect();
-                        if !of_dropped.is_empty() {
-                            drops.push((position, dropped, of_dropped));
-                        }
-                    }
-                }
-                Statement::AlterTable(alter) => {
-                    let from = self.table(&alter.name);
-                    for operation in &alter.operations {
-                        let AlterTableOperation::RenameTable { table_name } = operation else {
-                            continue;
-                        };
-                        let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) =
-                            table_name;
-                        let to = self.table(to);
-                        for (at, dropped, of_dropped) in &drops {
-                            if *dropped != to {
-                                continue;
-                            }
-                            if let Some(&copy) =
-                                of_dropped.iter().find(|&&i| copies[i].target == from)
-                            {
-                                self.rebuild_drops
-                                    .insert((*at, dropped.clone()), copies[copy].columns.clone());
-                            }
-                        }
-                    }
-                }
-                _ => {}
+            if let Some(pk) = &table.primary_key {
+                found.push((key.clone(), plain(&pk.columns)));
             }
+            for unique in &table.uniques {
+                found.push((key.clone(), plain(&unique.columns)));
+            }
+            for index in table.indexes.iter().filter(|i| i.predicate.is_none()) {
+                let list = index.keys.iter().map(|k| self.live_index_key(k)).collect();
+                found.push((key.clone(), list));
+            }
+        }
+        for (table, list) in found {
+            self.facts.keys.entry(table).or_default().push(list);
+        }
+    }
+
+    /// Follow the steps of table rebuilds that [`Self::is_rebuilt`] exempts: full copies of a
+    /// table's rows, drops of the copied table, and renames of the copy to the dropped name.
+    fn learn_rebuild(&mut self, position: usize, statement: &Statement) {
+        match statement {
+            Statement::Insert(insert) => {
+                if let Some((target, source, projection)) = full_copy(insert) {
+                    let copy = FullCopy {
+                        target: self.table(target),
+                        source: self.table(source),
+                        columns: self.columns_read(projection),
+                    };
+                    self.facts.copies.push(copy);
+                }
+            }
+            Statement::Drop {
+                object_type: ObjectType::Table,
+                names,
+                ..
+            } => {
+                for name in names {
+                    let dropped = self.table(name);
+                    let copies = &self.facts.copies;
+                    let of_dropped: Vec<usize> = (0..copies.len())
+                        .filter(|&i| copies[i].source == dropped)
+                        .collect();
+                    if !of_dropped.is_empty() {
+                        self.facts.drops.push((position, dropped, of_dropped));
+                    }
+                }
+            }
+            Statement::AlterTable(alter) => {
+                let from = self.table(&alter.name);
+                for operation in &alter.operations {
+                    let AlterTableOperation::RenameTable { table_name } = operation else {
+                        continue;
+                    };
+                    let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) = table_name;
+                    let to = self.table(to);
+                    let facts = &mut self.facts;
+                    for (at, dropped, of_dropped) in &facts.drops {
+                        if *dropped != to {
+                            continue;
+                        }
+                        if let Some(&copy) =
+                            of_dropped.iter().find(|&&i| facts.copies[i].target == from)
+                        {
+                            facts
+                                .rebuild_drops
+                                .insert((*at, dropped.clone()), facts.copies[copy].columns.clone());
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
 

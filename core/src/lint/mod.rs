@@ -43,13 +43,14 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::schema::Schema;
 
 pub use rules::{Rule, Severity, rule, rules, rules_markdown_table, similar_rules};
 
 use context::Walk;
-use source::{Body, Known};
+use source::{Body, Known, Located};
 
 /// One script to lint and what godwit knows about it.
 #[derive(Debug, Clone, Copy)]
@@ -108,67 +109,36 @@ pub struct Finding {
 
 /// Lint one script. Findings are ordered by position, errors before warnings, then by rule.
 pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
+    lint_in_windows(input, config, source::WINDOW)
+}
+
+/// [`lint`], reading the script in windows of `window` bytes.
+fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) -> Vec<Finding> {
     let dialect = parser_dialect(input.dialect);
-    let statements = source::statements(dialect.as_ref(), input.sql);
-    let mut walk = Walk::new(input, dialect.as_ref(), &statements);
-    let mut findings = Vec::new();
-    for (position, statement) in statements.iter().enumerate() {
-        let hits = match &statement.body {
-            Body::Parsed {
-                statement: ast,
-                drop_concurrently,
-            } => walk.statement(position, statement.line, ast, *drop_concurrently),
-            // A statement no rule concerns loses nothing by not being parsed.
-            Body::Unparsed {
-                known: Known::Harmless,
-                ..
-            } => Vec::new(),
-            Body::Unparsed { reason, known } => {
-                let mut hits = vec![checks::Hit::new(
-                    rules::id::PARSE_ERROR,
-                    format!(
-                        "godwit could not parse this statement to lint it ({reason}); the \
-                         database may still accept it: check it by hand or add \
-                         `-- godwit:allow parse-error`"
-                    ),
-                )];
-                hits.extend(walk.unparsed(statement.line, known));
-                hits
-            }
-            Body::Untokenizable(reason) => vec![checks::Hit::new(
-                rules::id::PARSE_ERROR,
-                format!(
-                    "godwit could not read the file from here on ({reason}), so nothing after \
-                     this point was linted; an unterminated string, quoted identifier or \
-                     comment is the usual cause: check it by hand"
-                ),
-            )],
-        };
-        for hit in hits {
-            let Some(rule) = rule(hit.rule) else {
-                unreachable!("check emitted unknown rule id `{}`", hit.rule)
-            };
-            if !rule.applies_to(input.dialect)
-                || statement.allows(rule.id)
-                || config.disabled.iter().any(|id| id == rule.id)
-            {
-                continue;
-            }
-            findings.push(Finding {
-                rule: rule.id,
-                severity: rule.severity,
-                line: statement.line,
-                column: statement.column,
-                message: hit.message,
-                excerpt: statement.excerpt.clone(),
-            });
-        }
+    let mut first = Linter::new(input, config, Walk::new(input, dialect.as_ref()));
+    source::read_in_windows(dialect.as_ref(), input.sql, window, &mut first);
+    let Linter {
+        walk,
+        mut findings,
+        applied,
+        comments,
+        untokenizable,
+        ..
+    } = first;
+    if walk.uncertain() {
+        // A check asked what a statement further down could answer otherwise (an index
+        // created after its foreign key): read the file again, knowing all of it.
+        let mut second = Linter::new(input, config, walk.again(input));
+        source::read_in_windows(dialect.as_ref(), input.sql, window, &mut second);
+        findings = second.findings;
     }
-    let applied: HashSet<(usize, usize)> = statements
-        .iter()
-        .flat_map(|statement| statement.allow_comments.iter().copied())
-        .collect();
-    for misused in comments::misused(dialect.as_ref(), input.sql, &applied) {
+    // A file the tokenizer cannot read is reported as a parse error already.
+    let misused = if untokenizable {
+        Vec::new()
+    } else {
+        comments.misused(&applied)
+    };
+    for misused in misused {
         let Some(rule) = rule(misused.hit.rule) else {
             unreachable!("check emitted unknown rule id `{}`", misused.hit.rule)
         };
@@ -186,6 +156,106 @@ pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
     let order = |id: &str| rules().iter().position(|r| r.id == id);
     findings.sort_by_key(|f| (f.line, f.column, f.severity, order(f.rule)));
     findings
+}
+
+/// One walk over a script's statements, as they are read.
+struct Linter<'a, 'i> {
+    input: &'i LintInput<'a>,
+    config: &'i LintConfig,
+    walk: Walk<'a>,
+    /// Position of the next statement in the file.
+    position: usize,
+    findings: Vec<Finding>,
+    /// Where the allow comments that stand directly above a statement are.
+    applied: HashSet<(usize, usize)>,
+    comments: comments::Comments,
+    /// The tokenizer gave up on the file.
+    untokenizable: bool,
+}
+
+impl<'a, 'i> Linter<'a, 'i> {
+    fn new(input: &'i LintInput<'a>, config: &'i LintConfig, walk: Walk<'a>) -> Self {
+        Linter {
+            input,
+            config,
+            walk,
+            position: 0,
+            findings: Vec::new(),
+            applied: HashSet::new(),
+            comments: comments::Comments::default(),
+            untokenizable: false,
+        }
+    }
+}
+
+impl source::Visit for Linter<'_, '_> {
+    fn statement(&mut self, statement: Located<'_>) {
+        let position = self.position;
+        self.position += 1;
+        let hits = match &statement.body {
+            Body::Parsed {
+                statement: ast,
+                drop_concurrently,
+            } => {
+                self.walk.learn(position, ast);
+                self.walk
+                    .statement(position, statement.line, ast, *drop_concurrently)
+            }
+            // A statement no rule concerns loses nothing by not being parsed.
+            Body::Unparsed {
+                known: Known::Harmless,
+                ..
+            } => Vec::new(),
+            Body::Unparsed { reason, known } => {
+                let mut hits = vec![checks::Hit::new(
+                    rules::id::PARSE_ERROR,
+                    format!(
+                        "godwit could not parse this statement to lint it ({reason}); the \
+                         database may still accept it: check it by hand or add \
+                         `-- godwit:allow parse-error`"
+                    ),
+                )];
+                hits.extend(self.walk.unparsed(statement.line, known));
+                hits
+            }
+            Body::Untokenizable(reason) => {
+                self.untokenizable = true;
+                vec![checks::Hit::new(
+                    rules::id::PARSE_ERROR,
+                    format!(
+                        "godwit could not read the file from here on ({reason}), so nothing \
+                         after this point was linted; an unterminated string, quoted \
+                         identifier or comment is the usual cause: check it by hand"
+                    ),
+                )]
+            }
+        };
+        for hit in hits {
+            let Some(rule) = rule(hit.rule) else {
+                unreachable!("check emitted unknown rule id `{}`", hit.rule)
+            };
+            if !rule.applies_to(self.input.dialect)
+                || statement.allows(rule.id)
+                || self.config.disabled.iter().any(|id| id == rule.id)
+            {
+                continue;
+            }
+            self.findings.push(Finding {
+                rule: rule.id,
+                severity: rule.severity,
+                line: statement.line,
+                column: statement.column,
+                message: hit.message,
+                excerpt: statement.excerpt(),
+            });
+        }
+        self.applied
+            .extend(statement.allow_comments.iter().copied());
+    }
+
+    fn tokens(&mut self, tokens: &[TokenWithSpan]) {
+        self.comments.read(tokens);
+    }
 }
 
 /// One statement of a script, located, as [`outline`] reads it.
@@ -214,16 +284,19 @@ pub struct CreatedIndex {
 /// indexes the migration builds; a statement the parser cannot read is still listed, without
 /// an index.
 pub fn outline(dialect_name: &str, sql: &str) -> Vec<OutlineStatement> {
-    let dialect = parser_dialect(dialect_name);
-    let last = |name: &sqlparser::ast::ObjectName| {
-        name.0
-            .last()
-            .and_then(|part| part.as_ident())
-            .map(|ident| context::fold(dialect_name, ident))
-    };
-    source::statements(dialect.as_ref(), sql)
-        .into_iter()
-        .map(|statement| {
+    /// The statements read so far.
+    struct Outline<'d> {
+        dialect_name: &'d str,
+        statements: Vec<OutlineStatement>,
+    }
+    impl source::Visit for Outline<'_> {
+        fn statement(&mut self, statement: Located<'_>) {
+            let last = |name: &sqlparser::ast::ObjectName| {
+                name.0
+                    .last()
+                    .and_then(|part| part.as_ident())
+                    .map(|ident| context::fold(self.dialect_name, ident))
+            };
             let creates_index = match &statement.body {
                 Body::Parsed { statement: ast, .. } => match ast.as_ref() {
                     sqlparser::ast::Statement::CreateIndex(create) => {
@@ -239,49 +312,64 @@ pub fn outline(dialect_name: &str, sql: &str) -> Vec<OutlineStatement> {
                 },
                 _ => None,
             };
-            OutlineStatement {
+            self.statements.push(OutlineStatement {
                 line: statement.line,
-                excerpt: statement.excerpt,
+                excerpt: statement.excerpt(),
                 creates_index,
-            }
-        })
-        .collect()
+            });
+        }
+    }
+    let dialect = parser_dialect(dialect_name);
+    let mut outline = Outline {
+        dialect_name,
+        statements: Vec::new(),
+    };
+    source::read(dialect.as_ref(), sql, &mut outline);
+    outline.statements
 }
 
 /// The lines of the statements of a script that end a transaction (`COMMIT`, `END`, `ABORT`,
 /// `ROLLBACK` but not to a savepoint), on the same parse as [`lint`]: a migration holding one
 /// may end the transaction godwit runs it in, and commit part of itself.
 pub fn transaction_ends(dialect_name: &str, sql: &str) -> Vec<usize> {
-    let dialect = parser_dialect(dialect_name);
-    source::statements(dialect.as_ref(), sql)
-        .into_iter()
-        .filter(|statement| match &statement.body {
-            Body::Parsed { statement: ast, .. } => matches!(
-                ast.as_ref(),
-                sqlparser::ast::Statement::Commit { .. }
-                    | sqlparser::ast::Statement::Rollback {
-                        savepoint: None,
-                        ..
+    /// The lines of the statements read so far that end a transaction.
+    struct Ends(Vec<usize>);
+    impl source::Visit for Ends {
+        fn statement(&mut self, statement: Located<'_>) {
+            let ends = match &statement.body {
+                Body::Parsed { statement: ast, .. } => matches!(
+                    ast.as_ref(),
+                    sqlparser::ast::Statement::Commit { .. }
+                        | sqlparser::ast::Statement::Rollback {
+                            savepoint: None,
+                            ..
+                        }
+                ),
+                // By its words, so a spelling the parser does not know still counts.
+                Body::Unparsed { .. } => {
+                    let words: Vec<String> = statement
+                        .excerpt()
+                        .split_whitespace()
+                        .take(3)
+                        .map(str::to_ascii_uppercase)
+                        .collect();
+                    match words.first().map(String::as_str) {
+                        Some("COMMIT" | "END" | "ABORT") => true,
+                        Some("ROLLBACK") => !words.iter().any(|w| w == "TO"),
+                        _ => false,
                     }
-            ),
-            // By its words, so a spelling the parser does not know still counts.
-            Body::Unparsed { .. } => {
-                let words: Vec<String> = statement
-                    .excerpt
-                    .split_whitespace()
-                    .take(3)
-                    .map(str::to_ascii_uppercase)
-                    .collect();
-                match words.first().map(String::as_str) {
-                    Some("COMMIT" | "END" | "ABORT") => true,
-                    Some("ROLLBACK") => !words.iter().any(|w| w == "TO"),
-                    _ => false,
                 }
+                Body::Untokenizable(_) => false,
+            };
+            if ends {
+                self.0.push(statement.line);
             }
-            Body::Untokenizable(_) => false,
-        })
-        .map(|statement| statement.line)
-        .collect()
+        }
+    }
+    let dialect = parser_dialect(dialect_name);
+    let mut ends = Ends(Vec::new());
+    source::read(dialect.as_ref(), sql, &mut ends);
+    ends.0
 }
 
 /// The sqlparser grammar for a godwit dialect name.
@@ -308,5 +396,84 @@ mod transaction_end_tests {
             [2]
         );
         assert!(transaction_ends("sqlite", "CREATE TABLE a (x);\n").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source::tests::{SMALL_WINDOWS, TORTURE, fixtures};
+    use super::*;
+
+    /// Each fixture (and a file of hard cases) as `godwit lint` reads it.
+    fn cases() -> Vec<(&'static str, String, String)> {
+        let mut cases: Vec<(&'static str, String, String)> = fixtures()
+            .into_iter()
+            .map(|(dialect, path)| {
+                let sql = std::fs::read_to_string(&path).unwrap();
+                let script = crate::Script::new(sql, Some(path.clone())).unwrap();
+                (dialect, path.display().to_string(), script.sql)
+            })
+            .collect();
+        for dialect in ["postgres", "sqlite"] {
+            cases.push((
+                dialect,
+                format!("hard cases, {dialect}"),
+                TORTURE.to_string(),
+            ));
+        }
+        cases
+    }
+
+    fn input<'a>(dialect: &'a str, sql: &'a str) -> LintInput<'a> {
+        LintInput {
+            dialect,
+            sql,
+            transactional: !crate::Directives::parse(sql)
+                .unwrap_or_default()
+                .no_transaction,
+            origin: "test.sql",
+            schema: None,
+        }
+    }
+
+    #[test]
+    fn findings_do_not_depend_on_the_window() {
+        let config = LintConfig::default();
+        for (dialect, name, sql) in cases() {
+            let input = input(dialect, &sql);
+            let whole = lint_in_windows(&input, &config, usize::MAX);
+            for &window in SMALL_WINDOWS {
+                assert_eq!(
+                    lint_in_windows(&input, &config, window),
+                    whole,
+                    "{name} in windows of {window} bytes"
+                );
+            }
+        }
+    }
+
+    /// A file read once, whose checks asked nothing a later statement could change, gets the
+    /// findings that a walk knowing the whole file gets; the second walk is needed and taken
+    /// where one did ask.
+    #[test]
+    fn one_walk_finds_what_a_walk_knowing_the_whole_file_finds() {
+        let config = LintConfig::default();
+        let (mut once, mut twice) = (0, 0);
+        for (dialect, name, sql) in cases() {
+            let input = input(dialect, &sql);
+            let grammar = parser_dialect(dialect);
+            let mut first = Linter::new(&input, &config, Walk::new(&input, grammar.as_ref()));
+            source::read(grammar.as_ref(), &sql, &mut first);
+            let uncertain = first.walk.uncertain();
+            let mut second = Linter::new(&input, &config, first.walk.again(&input));
+            source::read(grammar.as_ref(), &sql, &mut second);
+            if uncertain {
+                twice += 1;
+            } else {
+                once += 1;
+                assert_eq!(first.findings, second.findings, "{name}");
+            }
+        }
+        assert!(once > 50 && twice > 3, "read once {once}, twice {twice}");
     }
 }
