@@ -576,8 +576,17 @@ async fn sqlite_a_runner_killed_as_pid_1_of_a_container_leaves_no_lock_in_the_wa
     child.wait().expect("reap unshare");
     assert_eq!(sqlite_lock_pid(&project).await, Some(Value::Int(1)));
 
-    // Seen from outside any container, the lock is stale: `status` says so.
-    let status = json_status(&project);
+    // Seen from outside any container, the lock is stale: `status` says so. The kernel kills
+    // the container's pid 1 after reaping unshare (--kill-child), and its witness file is let
+    // go only once that process has exited: on a busy machine that can take a moment.
+    let mut status = json_status(&project);
+    for _ in 0..100 {
+        if status["lock"]["liveness"] != "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        status = json_status(&project);
+    }
     assert_eq!(status["lock"]["pid"], 1, "{status}");
     assert_eq!(status["lock"]["liveness"], "exited", "{status}");
 
