@@ -2,19 +2,19 @@
 //! (`current.sql`, may be absent), the schema wanted (`desired.sql`) and optionally the renames
 //! the user declared (`renames.json`). Both schemas are read through real SQLite databases, as
 //! godwit does, and the rendered statements are compared with `tests/snapshots/golden__*.snap`.
+//! Each plan is also written as `godwit generate` writes it and linted as `godwit migrate`
+//! lints it.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use godwit_core::Store;
-use godwit_core::declarative::{migration_script, migration_steps};
 use godwit_core::dialect::{HazardKind, RenderError, Statement, StatementKind};
 use godwit_core::diff::Renames;
-use godwit_core::lint::{LintConfig, LintInput, Severity, lint};
-use godwit_core::migration::Directives;
 use godwit_core::schema::Schema;
 use godwit_sqlite::{SqliteDialect, SqliteStore};
+use godwit_tests::generated::lint_errors;
 
 /// Statements as reviewable text: each on its own, with what godwit needs to know about it
 /// (outside the transaction, a check, data it may destroy) in comments above it.
@@ -144,7 +144,7 @@ fn destructive(statements: &[Statement]) -> Vec<&str> {
 /// lost: exactly those statements keep an error, for the user to acknowledge.
 #[tokio::test(flavor = "current_thread")]
 async fn generated_migrations_pass_the_lint_but_for_lost_data() {
-    let mut kept = Vec::new();
+    let mut kept = String::new();
     for folder in cases() {
         let Case {
             name,
@@ -155,53 +155,15 @@ async fn generated_migrations_pass_the_lint_but_for_lost_data() {
         else {
             continue;
         };
-        let mut reported = Vec::new();
-        for step in migration_steps(&statements, &[]) {
-            let script = migration_script(&SqliteDialect, step.up);
-            let directives = Directives::parse(&script).unwrap();
-            let findings = lint(
-                &LintInput {
-                    dialect: "sqlite",
-                    sql: &script,
-                    transactional: !directives.no_transaction,
-                    origin: &name,
-                    schema: Some(&current),
-                },
-                &LintConfig::default(),
-            );
-            for finding in findings {
-                assert_ne!(
-                    finding.rule, "invalid-directive",
-                    "{name}: {finding:?}\n{script}"
-                );
-                if finding.severity == Severity::Error {
-                    reported.push((finding.rule, statement_of(&statements, &finding.excerpt)));
-                }
-            }
+        let errors = lint_errors(&SqliteDialect, &statements, &current);
+        let at: Vec<&str> = errors.iter().map(|(_, sql)| *sql).collect();
+        assert_eq!(at, destructive(&statements), "{name}: {errors:#?}");
+        for (rule, _) in errors {
+            kept.push_str(&format!("{name}: {rule}\n"));
         }
-        let lost = destructive(&statements);
-        let at: Vec<&str> = reported.iter().map(|(_, sql)| *sql).collect();
-        assert_eq!(at, lost, "{name}: {reported:#?}");
-        kept.extend(reported.iter().map(|(rule, _)| format!("{name}: {rule}\n")));
     }
     // The destructive cases, and nothing else, keep their findings.
     insta::with_settings!({ omit_expression => true }, {
-        insta::assert_snapshot!(kept.concat());
+        insta::assert_snapshot!(kept);
     });
-}
-
-/// The statement a lint finding's excerpt (the statement on one line, cut with `…` when
-/// long) stands for.
-fn statement_of<'s>(statements: &'s [Statement], excerpt: &str) -> &'s str {
-    statements
-        .iter()
-        .map(|s| s.sql.as_str())
-        .find(|sql| {
-            let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-            match excerpt.strip_suffix('…') {
-                Some(start) => one_line.starts_with(start),
-                None => one_line == excerpt,
-            }
-        })
-        .unwrap_or_else(|| panic!("no statement reads {excerpt}"))
 }
