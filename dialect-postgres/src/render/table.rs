@@ -714,7 +714,7 @@ fn builds_key_index(what: &str, table: &Name) -> String {
 fn checks_every_row(table: &Name, references: Option<&Name>) -> String {
     let waiting = match references {
         Some(references) => format!("{table} and {references}"),
-        None => table.to_string(),
+        None => "it".to_string(),
     };
     format!(
         "it checks every row of {table} while writes to {waiting} wait; godwit does not split \
