@@ -534,6 +534,106 @@ fn a_generated_rebuild_checks_its_foreign_keys_when_it_runs() {
     );
 }
 
+/// A column renamed, made NOT NULL and given a check: SQLite rebuilds the table. The
+/// migration godwit writes passes the lint `migrate` runs, which once refused its
+/// `DROP TABLE` of the old copy, and the rows keep their values.
+#[test]
+fn a_generated_rebuild_passes_the_lint_and_keeps_the_rows() {
+    let project =
+        with_schema("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);\n");
+    assert_code(&project.run(&["generate", "users"]), 0);
+    assert_code(&project.run(&["migrate"]), 0);
+    sqlite_exec(
+        &project.db(),
+        "INSERT INTO users (name, age) VALUES ('ada', 36), ('alan', 41);",
+    );
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (\n\
+         \x20   id INTEGER PRIMARY KEY,\n\
+         \x20   -- godwit:renamed-from name\n\
+         \x20   handle TEXT NOT NULL,\n\
+         \x20   age INTEGER CHECK (age > 0)\n\
+         );\n",
+    );
+    let output = project.run(&["--format", "json", "generate", "handle"]);
+    assert_code(&output, 0);
+    let generated = json(&output);
+    assert_eq!(generated["lint"]["errors"], 0, "{generated:#}");
+    let up =
+        std::fs::read_to_string(project.path().join(generated["up"].as_str().unwrap())).unwrap();
+    assert!(
+        up.contains(
+            "-- lint drop-table allowed: rebuilding table users: every row was copied into \
+             \"_godwit_new_users\" above with every column (the check above compares the row \
+             counts), which takes its name below\n\
+             -- godwit:allow drop-table\n\
+             DROP TABLE \"users\";\n"
+        ),
+        "{up}"
+    );
+
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        sqlite_rows(
+            &project.db(),
+            "SELECT id, handle, age FROM users ORDER BY id"
+        ),
+        [["1", "ada", "36"], ["2", "alan", "41"]]
+    );
+    assert!(stdout(&project.run(&["generate", "again"])).contains("no changes"));
+    assert_code(&project.run(&["check"]), 0);
+}
+
+/// Data the schema file gives up is the user's to let go: the generated migration keeps the
+/// lint's finding, `migrate` refuses it and changes nothing, and the user's allow comment
+/// above the statement lets it run.
+#[test]
+fn a_generated_drop_of_data_waits_for_the_users_allow_comment() {
+    let project = with_schema(USERS);
+    assert_code(&project.run(&["generate", "users"]), 0);
+    assert_code(&project.run(&["migrate"]), 0);
+    sqlite_exec(
+        &project.db(),
+        "INSERT INTO users (email, nickname) VALUES ('ada@example.com', 'ada');",
+    );
+    project.write("schema.sql", &USERS.replace(",\n    nickname TEXT", ""));
+    let output = project.run(&["--format", "json", "generate", "drop nickname"]);
+    assert_code(&output, 0);
+    let generated = json(&output);
+    assert_eq!(generated["lint"]["errors"], 1, "{generated:#}");
+    assert_eq!(generated["lint"]["findings"][0]["rule"], "drop-column");
+    let path = project.path().join(generated["up"].as_str().unwrap());
+
+    let output = project.run(&["migrate"]);
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("error[drop-column]"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(columns(&project.db(), "users"), ["id", "email", "nickname"]);
+
+    let up = std::fs::read_to_string(&path).unwrap();
+    let statement = "ALTER TABLE \"users\" DROP COLUMN \"nickname\";";
+    assert!(up.contains(statement), "{up}");
+    std::fs::write(
+        &path,
+        up.replace(
+            statement,
+            &format!("-- godwit:allow drop-column\n{statement}"),
+        ),
+    )
+    .unwrap();
+    assert_code(&project.run(&["migrate"]), 0);
+    assert_eq!(columns(&project.db(), "users"), ["id", "email"]);
+    assert_eq!(
+        sqlite_rows(&project.db(), "SELECT email FROM users"),
+        [["ada@example.com"]]
+    );
+}
+
 #[test]
 fn inspect_output_pushed_to_an_empty_database_gives_the_same_schema() {
     let project = pushed(&format!(
@@ -928,6 +1028,59 @@ fn postgres_generate_writes_migrations_that_reach_the_schema() {
     assert_code(&pg.run(&["verify"]), 0);
     // push agrees that the database matches the schema file.
     assert!(stdout(&pg.run(&["push"])).contains("no changes"));
+}
+
+/// A generated PostgreSQL migration that renames a column, adds an index, a unique
+/// constraint, a check and a foreign key to a table with rows passes the lint `migrate` runs
+/// (each blocking statement says why in the file), and keeps the rows.
+#[test]
+fn postgres_generated_migrations_pass_the_lint_and_keep_the_rows() {
+    const TEAMS: &str = "CREATE TABLE teams (id int PRIMARY KEY, name text);\n";
+    let pg = PgProject::new();
+    pg.project.write(
+        "schema.sql",
+        &format!("{TEAMS}CREATE TABLE accounts (id int PRIMARY KEY, email text, team int);\n"),
+    );
+    assert_code(&pg.run(&["generate", "tables"]), 0);
+    assert_code(&pg.run(&["migrate"]), 0);
+    pg.rows(
+        "WITH t AS (INSERT INTO teams VALUES (1, 'a') RETURNING id) \
+         INSERT INTO accounts VALUES (1, 'a@example.com', 1), (2, 'b@example.com', NULL) \
+         RETURNING id",
+    );
+    pg.project.write(
+        "schema.sql",
+        &format!(
+            "{TEAMS}CREATE TABLE accounts (\n\
+             \x20   id int PRIMARY KEY,\n\
+             \x20   -- godwit:renamed-from email\n\
+             \x20   address text NOT NULL UNIQUE,\n\
+             \x20   team int REFERENCES teams CHECK (team > 0)\n\
+             );\n\
+             CREATE INDEX accounts_team ON accounts (team);\n"
+        ),
+    );
+    let output = pg.run(&["--format", "json", "generate", "address"]);
+    assert_code(&output, 0);
+    let generated = json(&output);
+    assert_eq!(generated["lint"]["errors"], 0, "{generated:#}");
+    let up =
+        std::fs::read_to_string(pg.project.path().join(generated["up"].as_str().unwrap())).unwrap();
+    for allowed in [
+        "-- godwit:allow index-without-concurrently\nCREATE INDEX accounts_team",
+        "-- godwit:allow constraint-without-not-valid\nALTER TABLE \"public\".\"accounts\" ADD CONSTRAINT",
+        "-- lint index-without-concurrently allowed: written without --concurrently",
+    ] {
+        assert!(up.contains(allowed), "{allowed}\n\n{up}");
+    }
+
+    assert_code(&pg.run(&["migrate"]), 0);
+    assert_eq!(
+        pg.rows("SELECT id::text, address, coalesce(team::text, '-') FROM accounts ORDER BY id"),
+        [["1", "a@example.com", "1"], ["2", "b@example.com", "-"]]
+    );
+    assert!(stdout(&pg.run(&["generate", "again"])).contains("no changes"));
+    assert_code(&pg.run(&["check"]), 0);
 }
 
 #[test]

@@ -105,6 +105,14 @@ pub struct Statement {
     /// stays behind it, even when the change fails.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub session_setting: bool,
+    /// Lint rules the statement breaks as the lint reads it, with the dialect's reason for
+    /// writing it so anyway (the `DROP TABLE` of a rebuild that copied every row first). A
+    /// generated migration carries each as a `-- godwit:allow` comment with the reason above
+    /// it, so that `godwit migrate` accepts what godwit wrote and the file says why. Never
+    /// set on a statement that loses data the desired schema gives up: that is for the user to
+    /// acknowledge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lint_allowances: Vec<LintAllowance>,
 }
 
 impl Statement {
@@ -118,6 +126,7 @@ impl Statement {
             concurrent: false,
             failure_hint: None,
             session_setting: false,
+            lint_allowances: Vec::new(),
         }
     }
 
@@ -134,6 +143,7 @@ impl Statement {
             concurrent: false,
             failure_hint: None,
             session_setting: false,
+            lint_allowances: Vec::new(),
         }
     }
 
@@ -175,6 +185,33 @@ impl Statement {
         self.hazard = Some(hazard);
         self
     }
+
+    /// The same statement, allowed to break the lint rule `rule` (its id, `drop-table`) for
+    /// `reason`: see [`Statement::lint_allowances`].
+    #[must_use]
+    pub fn allowing_lint(mut self, rule: &str, reason: impl Into<String>) -> Self {
+        debug_assert!(
+            crate::lint::rule(rule).is_some(),
+            "`{rule}` is no lint rule"
+        );
+        self.lint_allowances.push(LintAllowance {
+            rule: rule.to_string(),
+            reason: reason.into(),
+        });
+        self
+    }
+}
+
+/// A lint rule a rendered statement breaks on purpose, and why: see
+/// [`Statement::lint_allowances`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LintAllowance {
+    /// The rule's id (`drop-table`).
+    pub rule: String,
+    /// Why the statement is written so: what makes it lose nothing, or the lock it takes and
+    /// how to avoid it. One sentence, for the reader of the migration file.
+    pub reason: String,
 }
 
 /// What a [`Statement`] is for.

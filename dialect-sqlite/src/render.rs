@@ -712,20 +712,38 @@ fn alter_natively(context: &Context<'_>, change: &TableChange, out: &mut Vec<Sta
     let table = quote(&change.from.name.name);
     let original = quote(context.original_name(&change.to.name));
     for column in &change.dropped_columns {
-        out.push(
-            Statement::execute(format!(
-                "ALTER TABLE {table} DROP COLUMN {}",
+        let mut drop = Statement::execute(format!(
+            "ALTER TABLE {table} DROP COLUMN {}",
+            quote(&column.name)
+        ))
+        .with_hazard(Hazard::new(
+            HazardKind::DropColumn,
+            format!("drops column {}.{}", change.to.name, column.name),
+            Some(format!(
+                "SELECT count(*) FROM {original} WHERE {} IS NOT NULL",
                 quote(&column.name)
-            ))
-            .with_hazard(Hazard::new(
-                HazardKind::DropColumn,
-                format!("drops column {}.{}", change.to.name, column.name),
-                Some(format!(
-                    "SELECT count(*) FROM {original} WHERE {} IS NOT NULL",
-                    quote(&column.name)
-                )),
             )),
-        );
+        ));
+        // The lint reads the indexes of the table as it was, and SQLite refuses to drop an
+        // indexed column; but the diff drops those indexes first (`can_drop` relies on it).
+        let indexes: Vec<&str> = change
+            .from
+            .indexes
+            .iter()
+            .filter(|index| index.keys.iter().any(|k| sql::mentions(k, &column.name)))
+            .map(|index| index.name.name.as_str())
+            .collect();
+        if !indexes.is_empty() {
+            drop = drop.allowing_lint(
+                "unsupported-alter",
+                format!(
+                    "SQLite drops this column in place: no key or constraint uses it, and every \
+                     index on it is dropped above ({})",
+                    indexes.join(", ")
+                ),
+            );
+        }
+        out.push(drop);
     }
     for column in &change.added_columns {
         out.push(Statement::execute(format!(
@@ -924,6 +942,29 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
     }
     let hazard = rebuild_hazard(context, change);
     let mut drop = Statement::execute(format!("DROP TABLE {current}"));
+    // Dropping the old table loses nothing when the copy took every column that holds data
+    // (a generated one computes itself) and changed no value on the way: a hazard that only
+    // adds a constraint makes the copy fail, never lose a row. A dropped column or a type
+    // change is the user's to acknowledge, so such a drop stays a lint finding.
+    let copied_all = !targets.is_empty()
+        && from
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_none())
+            .all(|c| sources.contains(&quote(&c.name)))
+        && hazard
+            .as_ref()
+            .is_none_or(|h| h.kind == HazardKind::AddConstraint);
+    if copied_all {
+        drop = drop.allowing_lint(
+            "drop-table",
+            format!(
+                "rebuilding table {}: every row was copied into {temporary} above with every \
+                 column (the check above compares the row counts), which takes its name below",
+                to.name
+            ),
+        );
+    }
     if targets.is_empty() {
         if let Some(hazard) = hazard {
             drop = drop.with_hazard(hazard);
@@ -1034,15 +1075,18 @@ fn reindex(
             sources.push(quote(physical_name(change, &source.name)));
         }
     }
+    // `OR ABORT`, as a table rebuild's copy: a row that does not fit stops the change.
     let mut copy = Statement::execute(format!(
-        "INSERT INTO {temporary} ({}) SELECT {} FROM {current}",
+        "INSERT OR ABORT INTO {temporary} ({}) SELECT {} FROM {current}",
         targets.join(", "),
         sources.join(", ")
     ));
     // Text another table keeps is not lost with the index.
-    if old == Content::Own
-        && let Some(hazard) = reindex_hazard(context, change, &new)
-    {
+    let hazard = (old == Content::Own)
+        .then(|| reindex_hazard(context, change, &new))
+        .flatten();
+    let lossless = hazard.is_none();
+    if let Some(hazard) = hazard {
         copy = copy.with_hazard(hazard);
     }
     out.push(copy);
@@ -1055,7 +1099,16 @@ fn reindex(
             to.name
         ),
     ));
-    out.push(Statement::execute(format!("DROP TABLE {current}")));
+    // The old index goes once its every row is in the new one; when the copy leaves text
+    // out, the loss is the user's to allow in a generated migration.
+    let mut drop = Statement::execute(format!("DROP TABLE {current}"));
+    if lossless {
+        drop = drop.allowing_lint(
+            "drop-table",
+            "the full-text index was copied whole into its new shape just before",
+        );
+    }
+    out.push(drop);
     // Triggers on other tables that write to this one keep naming it; legacy renaming leaves
     // them alone rather than checking them while the name is free.
     out.push(Statement::execute("PRAGMA legacy_alter_table = ON"));

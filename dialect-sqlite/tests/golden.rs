@@ -2,15 +2,19 @@
 //! (`current.sql`, may be absent), the schema wanted (`desired.sql`) and optionally the renames
 //! the user declared (`renames.json`). Both schemas are read through real SQLite databases, as
 //! godwit does, and the rendered statements are compared with `tests/snapshots/golden__*.snap`.
+//! Each plan is also written as `godwit generate` writes it and linted as `godwit migrate`
+//! lints it.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use godwit_core::Store;
-use godwit_core::dialect::{Statement, StatementKind};
+use godwit_core::dialect::{HazardKind, RenderError, Statement, StatementKind};
 use godwit_core::diff::Renames;
-use godwit_sqlite::SqliteStore;
+use godwit_core::schema::Schema;
+use godwit_sqlite::{SqliteDialect, SqliteStore};
+use godwit_tests::generated::lint_errors;
 
 /// Statements as reviewable text: each on its own, with what godwit needs to know about it
 /// (outside the transaction, a check, data it may destroy) in comments above it.
@@ -40,32 +44,40 @@ fn describe(statements: &[Statement]) -> String {
     out
 }
 
-async fn check(case: &Path) -> String {
-    let read = |file: &str| std::fs::read_to_string(case.join(file)).ok();
-    let mut store = SqliteStore::open_in_memory().unwrap();
-    if let Some(current) = read("current.sql") {
-        store.execute_script(&current).await.unwrap();
-    }
-    let renames: Renames = read("renames.json")
-        .map(|json| serde_json::from_str(&json).unwrap())
-        .unwrap_or_default();
-    let current = common::introspect(&mut store).await;
-    let desired = common::desired(&mut store, &read("desired.sql").unwrap()).await;
-    match common::plan(&current, &desired, &renames) {
-        Ok(statements) => {
-            // A golden file is only worth keeping if it works.
-            common::apply_changes(&mut store, &statements)
-                .await
-                .unwrap();
-            assert_eq!(common::introspect(&mut store).await, desired);
-            describe(&statements)
+/// One golden case, loaded: its current schema in a database, both models and the plan.
+struct Case {
+    name: String,
+    store: SqliteStore,
+    current: Schema,
+    desired: Schema,
+    plan: Result<Vec<Statement>, RenderError>,
+}
+
+impl Case {
+    async fn load(folder: &Path) -> Self {
+        let read = |file: &str| std::fs::read_to_string(folder.join(file)).ok();
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        if let Some(current) = read("current.sql") {
+            store.execute_script(&current).await.unwrap();
         }
-        Err(error) => format!("error: {error}\n"),
+        let renames: Renames = read("renames.json")
+            .map(|json| serde_json::from_str(&json).unwrap())
+            .unwrap_or_default();
+        let current = common::introspect(&mut store).await;
+        let desired = common::desired(&mut store, &read("desired.sql").unwrap()).await;
+        let plan = common::plan(&current, &desired, &renames);
+        Case {
+            name: folder.file_name().unwrap().to_string_lossy().into_owned(),
+            store,
+            current,
+            desired,
+            plan,
+        }
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn golden_sql() {
+/// The folders under `tests/golden/`, in name order.
+fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut cases: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
@@ -73,11 +85,85 @@ async fn golden_sql() {
         .collect();
     cases.sort();
     assert!(!cases.is_empty(), "no cases in {}", root.display());
-    for case in cases {
+    cases
+}
+
+async fn check(folder: &Path) -> String {
+    let mut case = Case::load(folder).await;
+    match &case.plan {
+        Ok(statements) => {
+            // A golden file is only worth keeping if it works.
+            common::apply_changes(&mut case.store, statements)
+                .await
+                .unwrap();
+            assert_eq!(common::introspect(&mut case.store).await, case.desired);
+            describe(statements)
+        }
+        Err(error) => format!("error: {error}\n"),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn golden_sql() {
+    for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let output = check(&case).await;
         insta::with_settings!({ description => format!("tests/golden/{name}"), omit_expression => true }, {
             insta::assert_snapshot!(name, output);
         });
     }
+}
+
+/// The statements of `statements` that lose data the desired schema gives up, as the lint
+/// must still report them in a generated migration: a dropped table or column, and the
+/// `DROP TABLE` of a rebuild whose copy leaves a column out or converts values (the hazard is
+/// on the copy, the loss happens at the drop).
+fn destructive(statements: &[Statement]) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut lossy_copy = false;
+    for statement in statements {
+        let kind = statement.hazard.as_ref().map(|h| h.kind);
+        let loses = matches!(
+            kind,
+            Some(HazardKind::DropTable | HazardKind::DropColumn | HazardKind::NarrowType)
+        );
+        if statement.sql.starts_with("INSERT OR ABORT INTO ") {
+            lossy_copy = loses;
+        } else if statement.sql.starts_with("DROP TABLE ") && lossy_copy {
+            found.push(statement.sql.as_str());
+            lossy_copy = false;
+        } else if loses {
+            found.push(statement.sql.as_str());
+        }
+    }
+    found
+}
+
+/// Every golden change written as `godwit generate` writes it passes the lint `godwit
+/// migrate` runs (with the live schema), except where data the desired schema gives up is
+/// lost: exactly those statements keep an error, for the user to acknowledge.
+#[tokio::test(flavor = "current_thread")]
+async fn generated_migrations_pass_the_lint_but_for_lost_data() {
+    let mut kept = String::new();
+    for folder in cases() {
+        let Case {
+            name,
+            current,
+            plan: Ok(statements),
+            ..
+        } = Case::load(&folder).await
+        else {
+            continue;
+        };
+        let errors = lint_errors(&SqliteDialect, &statements, &current);
+        let at: Vec<&str> = errors.iter().map(|(_, sql)| *sql).collect();
+        assert_eq!(at, destructive(&statements), "{name}: {errors:#?}");
+        for (rule, _) in errors {
+            kept.push_str(&format!("{name}: {rule}\n"));
+        }
+    }
+    // The destructive cases, and nothing else, keep their findings.
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(kept);
+    });
 }

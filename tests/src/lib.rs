@@ -1,9 +1,12 @@
-//! Support shared by godwit's test suites: a fresh PostgreSQL database per test.
+//! Support shared by godwit's test suites: a fresh PostgreSQL database per test, and the lint
+//! of generated migrations ([`generated`]).
 //!
 //! Every PostgreSQL test gets its own database, so suites run in parallel without sharing
 //! state. The server comes from `GODWIT_TEST_PG_URL`; `cargo xtask test` sets it to a
 //! throwaway cluster it starts itself. A missing server is a loud failure, never a skip.
 #![warn(missing_docs)]
+
+pub mod generated;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -95,9 +95,13 @@ pub fn migration_steps<'a>(up: &'a [Statement], down: &[Statement]) -> Vec<Migra
 /// `PRAGMA foreign_keys` around a table rebuild), the script opens with
 /// `-- godwit:no-transaction` and wraps each run of transactional statements in its own
 /// `BEGIN;` ... `COMMIT;`, so it runs as `push` would. Hazards and failure hints are noted
-/// above their statement. Check queries become the dialect's [`Dialect::assertion`], SQL that
-/// fails the migration as the check would fail a push; a dialect without one gets them as
-/// comments for the reader to run.
+/// above their statement, and so are the lint rules the dialect knows the statement breaks on
+/// purpose ([`Statement::lint_allowances`]): each reason on a comment line, then one
+/// `-- godwit:allow` naming the rules, so that `godwit migrate`, which lints what it applies,
+/// accepts the file and its reader sees why. A statement that loses data carries no such
+/// comment, and the lint's finding stays for the user to acknowledge. Check queries become
+/// the dialect's [`Dialect::assertion`], SQL that fails the migration as the check would fail
+/// a push; a dialect without one gets them as comments for the reader to run.
 pub fn migration_script(dialect: &dyn Dialect, statements: &[Statement]) -> String {
     let mut text = String::new();
     let wrap = statements.iter().any(|s| !s.transactional);
@@ -121,10 +125,22 @@ pub fn migration_script(dialect: &dyn Dialect, statements: &[Statement]) -> Stri
         }
         text.push('\n');
         if let Some(hazard) = &statement.hazard {
-            text.push_str(&format!("-- hazard: {}\n", hazard.description));
+            text.push_str(&format!("-- hazard: {}\n", one_line(&hazard.description)));
         }
         if let Some(hint) = &statement.failure_hint {
-            text.push_str(&format!("-- if it fails: {hint}\n"));
+            text.push_str(&format!("-- if it fails: {}\n", one_line(hint)));
+        }
+        if !statement.lint_allowances.is_empty() {
+            let mut rules = Vec::new();
+            for allowance in &statement.lint_allowances {
+                text.push_str(&format!(
+                    "-- lint {} allowed: {}\n",
+                    allowance.rule,
+                    one_line(&allowance.reason)
+                ));
+                rules.push(allowance.rule.as_str());
+            }
+            text.push_str(&format!("-- godwit:allow {}\n", rules.join(", ")));
         }
         let sql = statement.sql.trim_end();
         match &statement.kind {
@@ -154,6 +170,12 @@ pub fn migration_script(dialect: &dyn Dialect, statements: &[Statement]) -> Stri
         text.push_str("\nCOMMIT;\n");
     }
     text
+}
+
+/// `text` for a `--` comment: a line break in it (a quoted name may hold one) would end the
+/// comment and turn the rest into SQL.
+fn one_line(text: &str) -> String {
+    text.split(['\n', '\r']).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -311,6 +333,47 @@ mod tests {
             ),
             "{error}"
         );
+    }
+
+    /// What the dialect knows to be safe passes the lint with the reason in the file; what
+    /// loses data still needs the user's own allow comment.
+    #[test]
+    fn allowed_lint_rules_are_written_with_their_reasons() {
+        use crate::lint::{LintConfig, LintInput, lint};
+
+        let statements = [
+            Statement::execute("DROP TABLE t")
+                .allowing_lint("drop-table", "its rows were copied\ninto t_new above"),
+            Statement::execute("DROP TABLE gone").with_hazard(Hazard::new(
+                HazardKind::DropTable,
+                "drops table gone\nDROP TABLE other",
+                None,
+            )),
+        ];
+        let script = migration_script(&PLAIN, &statements);
+        assert!(
+            script.starts_with(
+                "\n-- lint drop-table allowed: its rows were copied into t_new above\n\
+                 -- godwit:allow drop-table\nDROP TABLE t;\n"
+            ),
+            "{script}"
+        );
+        let findings = lint(
+            &LintInput {
+                dialect: PLAIN.name(),
+                sql: &script,
+                transactional: true,
+                origin: "generated.up.sql",
+                schema: None,
+            },
+            &LintConfig::default(),
+        );
+        let found: Vec<(&str, &str)> = findings
+            .iter()
+            .map(|f| (f.rule, f.excerpt.as_str()))
+            .collect();
+        // A line break in a comment's text would have made `DROP TABLE other` a statement.
+        assert_eq!(found, [("drop-table", "DROP TABLE gone")], "{script}");
     }
 
     #[test]

@@ -125,12 +125,14 @@ running version reads it, take a backup (or rename it aside and drop it in a lat
 then drop it with `DROP TABLE IF EXISTS`. When the data is truly disposable, put
 `-- godwit:allow drop-table` above it.
 
-Not reported: tables created earlier in the same file, and a table rebuild done by the book
-(what `godwit generate` writes for SQLite): every row of `t` copied with
-`INSERT INTO t_new ... SELECT ... FROM t` (no `WHERE`, `GROUP BY`, `DISTINCT`, limit, join or
-conflict clause) before `DROP TABLE t`, and `ALTER TABLE t_new RENAME TO t` after it. A copy
-that leaves out a column godwit knows `t` has (from the file, or the live schema when `migrate`
-or `lint` reads the database) drops that column's data and is reported.",
+Not reported: tables created earlier in the same file, and a table rebuild written by hand
+by the book: every row of `t` copied with `INSERT INTO t_new ... SELECT ... FROM t` (no
+`WHERE`, `GROUP BY`, `DISTINCT`, limit, join or conflict clause) before `DROP TABLE t`, and
+`ALTER TABLE t_new RENAME TO t` after it. A copy that leaves out a column godwit knows `t` has
+(from the file, or the live schema when `migrate` or `lint` reads the database) drops that
+column's data and is reported. The rebuilds `godwit generate` writes say instead, in an allow
+comment with its reason, which of their drops lose nothing; one that leaves a column out or
+converts its values is left for you to allow.",
         dialects: ALL,
     },
     Rule {

@@ -16,7 +16,10 @@
 //!   change before anything is lost if anything remains;
 //! - with [`RenderOptions::concurrent_indexes`], an index change is concurrent only when its
 //!   table (or materialized view) exists before the change and after it, is not partitioned,
-//!   and no foreign key this change adds or drops may rely on the index.
+//!   and no foreign key this change adds or drops may rely on the index;
+//! - a statement that blocks a table in use on purpose (an index change in the transaction, a
+//!   constraint that checks every row) says why as a lint allowance, which a generated
+//!   migration writes above it; so does the drop of a generated column made again.
 
 mod sql;
 mod table;
@@ -356,7 +359,7 @@ impl Context<'_> {
                     );
                 }
             }
-            Change::CreateIndex(index) if self.index_concurrently(index) => {
+            Change::CreateIndex(index) if self.index_run(index) == IndexRun::Concurrently => {
                 let name = qualified(&index.name);
                 out.push(
                     Statement::execute(create_index(index).replacen(
@@ -372,10 +375,14 @@ impl Context<'_> {
                     )),
                 );
             }
-            Change::CreateIndex(index) => out.push(Statement::execute(create_index(index))),
+            Change::CreateIndex(index) => out.push(self.allow_blocking(
+                index,
+                Statement::execute(create_index(index)),
+                "builds",
+            )),
             Change::DropIndex(index) => {
                 let name = qualified(&index.name);
-                let mut statement = if self.index_concurrently(index) {
+                let mut statement = if self.index_run(index) == IndexRun::Concurrently {
                     Statement::execute(format!("DROP INDEX CONCURRENTLY {name}"))
                         .concurrently()
                         .with_failure_hint(format!(
@@ -384,7 +391,11 @@ impl Context<'_> {
                             index.name
                         ))
                 } else {
-                    Statement::execute(format!("DROP INDEX {name}"))
+                    self.allow_blocking(
+                        index,
+                        Statement::execute(format!("DROP INDEX {name}")),
+                        "drops",
+                    )
                 };
                 if !self.index_recreated(index) {
                     statement = statement.with_hazard(Hazard::new(
@@ -470,35 +481,64 @@ impl Context<'_> {
         Ok(())
     }
 
-    /// Whether to create or drop `index` concurrently: when asked to, and when that is
-    /// possible and safe. PostgreSQL cannot build or drop an index of a partitioned table
-    /// concurrently; an index of a table this change creates or drops has nobody to block. A
-    /// materialized view this change creates, or drops and creates again, gets its indexes in
-    /// the same transaction, so that it is never without the unique index a
+    /// How to create or drop `index`: concurrently when asked to, and when that is possible
+    /// and safe. PostgreSQL cannot build or drop an index of a partitioned table concurrently;
+    /// an index of a table this change creates or drops has nobody to block. A materialized
+    /// view this change creates, or drops and creates again, gets its indexes in the same
+    /// transaction, so that it is never without the unique index a
     /// `REFRESH MATERIALIZED VIEW CONCURRENTLY` needs. A unique index may be what a foreign
     /// key of this change references: the key is added (or dropped) in the transaction, which
     /// needs the index built before it (or dropped after it), so such an index stays in the
     /// transaction. Which columns a key needs is not compared; any key to the index's table
     /// keeps a unique index plain, which only costs a lock.
-    fn index_concurrently(&self, index: &Index) -> bool {
-        if !self.options.concurrent_indexes {
-            return false;
-        }
+    fn index_run(&self, index: &Index) -> IndexRun {
         let Some((table, partitioned)) = index_table(&index.definition) else {
-            return false;
+            return IndexRun::Unread;
         };
-        let referenced = |name: &Name| index.unique && *name == table;
-        let key_relies = self.changes.iter().any(|c| match c {
-            Change::AddForeignKey { key, .. } | Change::DropForeignKey { key, .. } => {
-                referenced(&key.references)
-            }
-            _ => false,
-        });
-        !partitioned
-            && !self.table_created(&table)
-            && !self.table_dropped(&table)
-            && !self.view_replaced(&table)
-            && !key_relies
+        if self.table_created(&table) || self.table_dropped(&table) || self.view_replaced(&table) {
+            return IndexRun::Unused;
+        }
+        if !self.options.concurrent_indexes {
+            return IndexRun::Blocking(Blocking::NotAsked(table));
+        }
+        if partitioned {
+            return IndexRun::Blocking(Blocking::Partitioned(table));
+        }
+        let key_relies = index.unique
+            && self.changes.iter().any(|c| match c {
+                Change::AddForeignKey { key, .. } | Change::DropForeignKey { key, .. } => {
+                    key.references == table
+                }
+                _ => false,
+            });
+        if key_relies {
+            return IndexRun::Blocking(Blocking::KeyRelies(table));
+        }
+        IndexRun::Concurrently
+    }
+
+    /// `statement`, which `verb`s `index` in the transaction, with the reason it blocks the
+    /// sessions using its relation as a lint allowance, when it does: a generated migration
+    /// says so where `index-without-concurrently` would stop `godwit migrate`.
+    fn allow_blocking(&self, index: &Index, statement: Statement, verb: &str) -> Statement {
+        let IndexRun::Blocking(blocking) = self.index_run(index) else {
+            return statement;
+        };
+        let reason = match blocking {
+            Blocking::NotAsked(table) => format!(
+                "written without --concurrently, it {verb} the index while writes to {table} \
+                 wait; for a table in use, generate with --concurrently"
+            ),
+            Blocking::Partitioned(table) => format!(
+                "PostgreSQL cannot do this concurrently on the partitioned table {table}, so it \
+                 {verb} the index while writes to it wait"
+            ),
+            Blocking::KeyRelies(table) => format!(
+                "a foreign key this change adds or drops relies on it, so it {verb} the index in \
+                 the key's transaction while writes to {table} wait"
+            ),
+        };
+        statement.allowing_lint("index-without-concurrently", reason)
     }
 
     fn index_recreated(&self, index: &Index) -> bool {
@@ -519,6 +559,32 @@ impl Context<'_> {
                 if t.name == trigger.name && self.current_table(&t.table) == trigger.table)
         })
     }
+}
+
+/// How an index change runs ([`Context::index_run`]).
+#[derive(Debug, PartialEq, Eq)]
+enum IndexRun {
+    /// `CONCURRENTLY`, outside the transaction.
+    Concurrently,
+    /// In the transaction, on a relation this change creates, drops or creates again, which
+    /// nobody else uses yet.
+    Unused,
+    /// In the transaction, while sessions using the relation wait.
+    Blocking(Blocking),
+    /// In the transaction; the index's definition did not say which relation it indexes, so
+    /// whether anyone waits is not known.
+    Unread,
+}
+
+/// Why an index change on a relation in use runs in the transaction.
+#[derive(Debug, PartialEq, Eq)]
+enum Blocking {
+    /// Concurrent index changes were not asked for.
+    NotAsked(Name),
+    /// The table is partitioned.
+    Partitioned(Name),
+    /// A foreign key of the change references the table, and may need the unique index.
+    KeyRelies(Name),
 }
 
 fn create_index(index: &Index) -> String {

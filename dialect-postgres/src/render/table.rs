@@ -203,14 +203,21 @@ impl Context<'_> {
                 "ADD {}PRIMARY KEY ({})",
                 constraint_prefix(pk.name.as_deref()),
                 quoted_list(&pk.columns)
-            ));
+            ))
+            .allowing_lint(
+                "index-without-concurrently",
+                builds_key_index("the primary key", table),
+            );
             if let Some(hazard) = hazard {
                 statement = statement.with_hazard(hazard);
             }
             out.push(statement);
         }
         for unique in &change.added_uniques {
-            let mut statement = alter(format!("ADD {}", unique_clause(unique)));
+            let mut statement = alter(format!("ADD {}", unique_clause(unique))).allowing_lint(
+                "index-without-concurrently",
+                builds_key_index("the unique constraint", table),
+            );
             let query = self.count_query(table, &unique.columns, |cols| {
                 let not_null = if unique.nulls_not_distinct {
                     String::new()
@@ -237,8 +244,23 @@ impl Context<'_> {
         }
         for check in &change.added_checks {
             let mut statement = alter(format!("ADD {}", constraint_clause(check)));
+            if check.expression.starts_with("EXCLUDE ") {
+                statement = statement.allowing_lint(
+                    "index-without-concurrently",
+                    format!(
+                        "an exclusion constraint builds its index while reads and writes of \
+                         {table} wait, and PostgreSQL has no concurrent way to add one"
+                    ),
+                );
+            }
             // A NOT VALID check does not look at existing rows.
             if !check.expression.ends_with(" NOT VALID") {
+                if check.expression.starts_with("CHECK ") {
+                    statement = statement.allowing_lint(
+                        "constraint-without-not-valid",
+                        checks_every_row(table, None),
+                    );
+                }
                 let query = check
                     .expression
                     .strip_prefix("CHECK ")
@@ -320,6 +342,14 @@ impl Context<'_> {
                     let mut drop = self.drop_column(table, &from);
                     if from.generated.is_some() {
                         drop.hazard = None;
+                        drop = drop.allowing_lint(
+                            "drop-column",
+                            format!(
+                                "{} is a generated column: the ADD COLUMN below computes its \
+                                 values again, with the new expression",
+                                to.name
+                            ),
+                        );
                     }
                     out.push(drop);
                     out.push(Statement::execute(format!(
@@ -569,6 +599,10 @@ impl Context<'_> {
         }
         let mut statement = Statement::execute(sql);
         if !self.table_created(table) {
+            statement = statement.allowing_lint(
+                "constraint-without-not-valid",
+                checks_every_row(table, Some(&key.references)),
+            );
             // Rows of an existing table may reference nothing; count them before anything
             // runs, in the referenced table's current state (empty when it is new).
             // MATCH FULL also refuses rows whose key is NULL in some columns but not all.
@@ -663,6 +697,29 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// Why adding `what` (a key or unique constraint) to the existing `table` blocks it, for
+/// `index-without-concurrently` in a generated migration.
+fn builds_key_index(what: &str, table: &Name) -> String {
+    format!(
+        "adding {what} builds its index while reads and writes of {table} wait; godwit has no \
+         concurrent form for it: on a table in use, build the unique index CONCURRENTLY in a \
+         migration of its own and add the constraint USING INDEX"
+    )
+}
+
+/// Why adding a constraint to the existing `table` (a foreign key to `references`) blocks
+/// it, for `constraint-without-not-valid` in a generated migration.
+fn checks_every_row(table: &Name, references: Option<&Name>) -> String {
+    let waiting = match references {
+        Some(references) => format!("{table} and {references}"),
+        None => "it".to_string(),
+    };
+    format!(
+        "it checks every row of {table} while writes to {waiting} wait; godwit does not split \
+         it: on a large table, add it NOT VALID and run VALIDATE CONSTRAINT in a later migration"
+    )
 }
 
 /// Rows whose key is duplicated, as a subquery on the current table.

@@ -10,12 +10,13 @@
 
 use std::fmt::Write as _;
 
-use godwit_core::dialect::{RenderOptions, Statement, StatementKind};
+use godwit_core::dialect::{HazardKind, RenderOptions, Statement, StatementKind};
 use godwit_core::diff::{self, ColumnRename, EnumValueRename, Renames};
 use godwit_core::schema::{Name, Schema};
 use godwit_core::{Dialect, HistoryTable, Store, Value, declarative};
 use godwit_postgres::{PgDialect, PgStore};
 use godwit_tests::PgDatabase;
+use godwit_tests::generated::lint_errors;
 
 use crate::{Relay, connect, scalar};
 
@@ -238,6 +239,7 @@ async fn check(name: &str, current: &str, desired: &str, renames: Renames, optio
     let mut m = migration(current, desired, &renames, &options).await;
     let text = golden(&mut m.store, &m.statements).await;
     snapshot(name, &text);
+    assert_lint_keeps_only_lost_data(&m.statements, &m.current);
     let before = row_counts(&mut m.store, &m.current).await;
     apply(&mut m.store, &m.statements)
         .await
@@ -267,6 +269,33 @@ async fn check(name: &str, current: &str, desired: &str, renames: Renames, optio
     );
     assert!(again.is_empty(), "a second diff is not empty: {again:#?}");
     m.scratch.close().await.expect("drop the scratch database");
+}
+
+/// Written as `godwit generate` writes them, `statements` pass the lint `godwit migrate` runs
+/// on them (with the live schema `current`), except the drops of tables and columns the
+/// desired schema gives up: exactly those keep an error, for the user to acknowledge.
+fn assert_lint_keeps_only_lost_data(statements: &[Statement], current: &Schema) {
+    let errors = lint_errors(&PgDialect, statements, current);
+    let lost: Vec<&str> = statements
+        .iter()
+        .filter(|s| {
+            s.hazard
+                .as_ref()
+                .is_some_and(|h| matches!(h.kind, HazardKind::DropTable | HazardKind::DropColumn))
+        })
+        .map(|s| s.sql.as_str())
+        .collect();
+    let at: Vec<&str> = errors.iter().map(|(_, sql)| *sql).collect();
+    assert_eq!(
+        at, lost,
+        "lint errors left in the generated migration: {errors:#?}"
+    );
+    for (rule, sql) in &errors {
+        assert!(
+            ["drop-table", "drop-column"].contains(rule),
+            "{rule}: {sql}"
+        );
+    }
 }
 
 /// How many rows each table of `schema` holds.
