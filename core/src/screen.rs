@@ -11,6 +11,9 @@
 //! - [`StatementClass::RunsCode`]: it runs code or a query as it is read (PostgreSQL's `DO`,
 //!   `CREATE TABLE ... AS`), which no screening can follow; it runs only on a sandboxed scratch
 //!   database ([`crate::Store::open_sandbox`]), and is refused where there is none.
+//! - [`StatementClass::Alone`]: it only creates or changes objects, but the engine refuses
+//!   to run it in a transaction block (PostgreSQL's `CREATE INDEX CONCURRENTLY`); it runs on
+//!   its own, after the transaction that runs the rest has committed.
 //! - [`StatementClass::Refused`]: it is never part of a schema (database, role and file
 //!   commands, transaction control, data changes), and the file is refused naming it.
 //!
@@ -51,6 +54,9 @@ impl SchemaStatement {
 pub enum StatementClass {
     /// It only creates or changes objects of the database it runs in.
     Schema,
+    /// It only creates or changes objects of the database it runs in, but cannot run inside
+    /// a transaction block: it runs on its own once the rest has committed.
+    Alone,
     /// It runs code or a query as it is read, so it runs only where that code can reach
     /// nothing but the scratch database.
     RunsCode {

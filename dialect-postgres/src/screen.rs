@@ -8,6 +8,8 @@
 //!   `SELECT pg_catalog.set_config('search_path', ...)` that pg_dump writes. None of these runs
 //!   code as it is read: function bodies are stored, not run, and triggers, rules, policies and
 //!   defaults act on rows, which a schema file cannot write.
+//! - **Alone**: `CREATE INDEX CONCURRENTLY` and `DROP INDEX CONCURRENTLY`, schema that
+//!   PostgreSQL refuses in a transaction block, run on their own after the rest commits.
 //! - **Runs code**: `DO` blocks, `CREATE TABLE ... AS`, `SELECT ... INTO` and materialized
 //!   views created with data run a query or a body as they are read; event triggers run code
 //!   on the DDL after them. No screening can follow what that code does, so they run only on a
@@ -143,6 +145,9 @@ fn create(tokens: &Tokens, words: &[&str]) -> StatementClass {
         return StatementClass::refused(reason);
     }
     let with_data = !tokens.ends_with(&["WITH", "NO", "DATA"]);
+    if tokens.top_level("CONCURRENTLY").is_some() && kind.first() == Some(&"INDEX") {
+        return StatementClass::Alone;
+    }
     match kind {
         ["EVENT", "TRIGGER", ..] => {
             StatementClass::runs_code("an event trigger runs its function on the DDL after it")
@@ -165,6 +170,9 @@ fn alter(words: &[&str]) -> StatementClass {
 }
 
 fn drop(words: &[&str]) -> StatementClass {
+    if words.starts_with(&["INDEX", "CONCURRENTLY"]) {
+        return StatementClass::Alone;
+    }
     if words.first() == Some(&"OWNED") {
         return StatementClass::refused(
             "DROP OWNED also revokes privileges on the server's databases and tablespaces",
@@ -264,7 +272,6 @@ mod tests {
         "create unlogged table u (id int)",
         "CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN DROP DATABASE x; RETURN NEW; END $$ LANGUAGE plpgsql",
         "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
-        "CREATE UNIQUE INDEX CONCURRENTLY i ON users (id)",
         "CREATE EXTENSION IF NOT EXISTS pgcrypto",
         "CREATE SCHEMA app AUTHORIZATION app_owner",
         "CREATE TYPE mood AS ENUM ('a', 'b')",
@@ -377,6 +384,17 @@ mod tests {
         "LOCK TABLE users",
         "DISCARD ALL",
     ];
+
+    #[test]
+    fn concurrent_index_changes_run_alone() {
+        for sql in [
+            "CREATE UNIQUE INDEX CONCURRENTLY i ON users (id)",
+            "create index concurrently if not exists i on users (id)",
+            "DROP INDEX CONCURRENTLY IF EXISTS i",
+        ] {
+            assert_eq!(class_of(sql), StatementClass::Alone, "{sql}");
+        }
+    }
 
     #[test]
     fn schema_statements_run_anywhere() {

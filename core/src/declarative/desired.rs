@@ -72,6 +72,15 @@ impl SchemaSource {
 }
 
 impl Screened {
+    /// Every statement with its file, in the order they run.
+    fn statements(&self) -> impl Iterator<Item = (&Path, &SchemaStatement)> {
+        self.files.iter().flat_map(|file| {
+            file.statements
+                .iter()
+                .map(move |statement| (file.path.as_path(), statement))
+        })
+    }
+
     /// The first statement that runs code as it is read, with its file and what runs: the
     /// reason the files need a sandboxed scratch database.
     pub fn runs_code(&self) -> Option<(&Path, &SchemaStatement, &str)> {
@@ -245,25 +254,56 @@ async fn run_files(scratch: &mut dyn Store, screened: &Screened) -> Result<(), E
         }
         return Ok(());
     }
+    let alone = screened
+        .statements()
+        .any(|(_, statement)| statement.class == StatementClass::Alone);
     scratch.begin().await?;
-    let whole = run_whole(scratch, screened).await;
+    // Statements that cannot run in a transaction block leave the whole-file run out: the rest
+    // runs statement by statement, and they run after it.
+    let whole = if alone {
+        Err(None)
+    } else {
+        run_whole(scratch, screened).await.map_err(Some)
+    };
     let result = match whole {
         Ok(()) => Ok(()),
-        Err(first @ Error::Declarative(_)) => {
+        Err(first @ (None | Some(Error::Declarative(_)))) => {
             scratch.rollback().await?;
             scratch.begin().await?;
             run_in_passes(scratch, screened, first).await
         }
-        Err(other) => Err(other),
+        Err(Some(other)) => Err(other),
     };
     match result {
-        Ok(()) => scratch.commit().await.map_err(Error::Store),
+        Ok(()) => scratch.commit().await.map_err(Error::Store)?,
         Err(error) => {
             if let Err(rollback) = scratch.rollback().await {
                 tracing::debug!(%rollback, "rolling back a failed schema file on a scratch database failed");
             }
-            Err(error)
+            return Err(error);
         }
+    }
+    // Screened as schema, and refused in a transaction block by the engine: each on its own.
+    for (file, statement) in screened
+        .statements()
+        .filter(|(_, statement)| statement.class == StatementClass::Alone)
+    {
+        scratch
+            .execute_script(&statement.sql)
+            .await
+            .map_err(|error| located_in_file(file, statement, error))?;
+    }
+    Ok(())
+}
+
+/// `error` of `statement` of `file`, its line made a line of the file.
+fn located_in_file(file: &Path, statement: &SchemaStatement, error: StoreError) -> Error {
+    match error {
+        StoreError::Statement(mut cause) => {
+            cause.line = Some(statement.line + cause.line.unwrap_or(1) - 1);
+            schema_file_error(file, StoreError::Statement(cause))
+        }
+        other => Error::Store(other),
     }
 }
 
@@ -286,20 +326,15 @@ async fn run_whole(scratch: &mut dyn Store, screened: &Screened) -> Result<(), E
 async fn run_in_passes(
     scratch: &mut dyn Store,
     screened: &Screened,
-    first: Error,
+    first: Option<Error>,
 ) -> Result<(), Error> {
     let savepoint = scratch.dialect().savepoint("godwit_schema_statement");
     let mut pending: Vec<(&Path, &SchemaStatement)> = screened
-        .files
-        .iter()
-        .flat_map(|file| {
-            file.statements
-                .iter()
-                .map(move |statement| (file.path.as_path(), statement))
-        })
+        .statements()
+        .filter(|(_, statement)| statement.class != StatementClass::Alone)
         .collect();
     if pending.is_empty() {
-        return Err(first);
+        return first.map_or(Ok(()), Err);
     }
     loop {
         let mut failed = Vec::new();
@@ -313,13 +348,9 @@ async fn run_in_passes(
                     scratch.execute_script(&savepoint.rollback_to).await?;
                     scratch.execute_script(&savepoint.release).await?;
                     if first_failure.is_none() {
-                        first_failure = Some(match error {
-                            StoreError::Statement(mut cause) => {
-                                // The line is within the statement; make it a line of the file.
-                                cause.line = Some(statement.line + cause.line.unwrap_or(1) - 1);
-                                schema_file_error(file, StoreError::Statement(cause))
-                            }
-                            other => return Err(Error::Store(other)),
+                        first_failure = Some(match located_in_file(file, statement, error) {
+                            store @ Error::Store(_) => return Err(store),
+                            located => located,
                         });
                     }
                     failed.push((file, statement));

@@ -231,3 +231,25 @@ async fn code_runs_as_a_role_that_owns_only_the_scratch_database() {
         Value::Int(0)
     );
 }
+
+/// `CREATE INDEX CONCURRENTLY` cannot run in a transaction block: it runs on its own once the
+/// rest of the file has committed, in whatever order the file has it.
+#[tokio::test]
+async fn a_concurrent_index_runs_alone_after_the_rest() {
+    let db = PgDatabase::create();
+    let mut store = connect(&db).await;
+    let (_dir, source) = schema_file(
+        "CREATE INDEX CONCURRENTLY username ON users (name);\n\
+         CREATE TABLE users (id bigint PRIMARY KEY, name text);\n",
+    );
+    let desired = declarative::desired_schema(&mut store, &source, &Schema::default())
+        .await
+        .unwrap();
+    assert_eq!(desired.tables.len(), 1);
+    assert_eq!(
+        desired.tables[0].indexes.len(),
+        1,
+        "{:?}",
+        desired.tables[0]
+    );
+}
