@@ -160,21 +160,6 @@ fn elapsed_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-fn as_statement_error(error: StoreError) -> StatementError {
-    match error {
-        StoreError::Statement(e) => e,
-        other => StatementError {
-            statement_index: None,
-            line: None,
-            column: None,
-            statement: None,
-            message: other.to_string(),
-            code: None,
-            constraint: None,
-        },
-    }
-}
-
 impl Migrator {
     /// A migrator over `store` for `migrations`.
     pub fn new(store: Box<dyn Store>, migrations: Migrations, config: MigratorConfig) -> Self {
@@ -421,7 +406,7 @@ impl Migrator {
                     Ok(())
                 }
                 Err(error) => {
-                    let cause = as_statement_error(error);
+                    let cause = error.into_statement_error();
                     // What ran before a statement of the script that ended the transaction is
                     // committed, and so is what ran after it outside any transaction: the
                     // failure must not be recorded as one that applied nothing.
@@ -459,7 +444,7 @@ impl Migrator {
                 }
                 Err(error) => {
                     end_script_transaction(self.store.as_mut()).await;
-                    Err(as_statement_error(error))
+                    Err(error.into_statement_error())
                 }
             }
         };
@@ -592,7 +577,7 @@ impl Migrator {
             }
         };
         if let Err(error) = result {
-            return Err((version, name, as_statement_error(error)));
+            return Err((version, name, error.into_statement_error()));
         }
         let duration_ms = elapsed_ms(start);
         on_event(&Event::RolledBack {

@@ -324,6 +324,24 @@ pub enum StoreError {
     Other(String),
 }
 
+impl StoreError {
+    /// The failure as a statement's error: itself when it is one, else its message alone.
+    pub(crate) fn into_statement_error(self) -> StatementError {
+        match self {
+            StoreError::Statement(error) => error,
+            other => StatementError {
+                statement_index: None,
+                line: None,
+                column: None,
+                statement: None,
+                message: other.to_string(),
+                code: None,
+                constraint: None,
+            },
+        }
+    }
+}
+
 /// A request to take the migration lock.
 #[derive(Debug, Clone)]
 pub struct LockRequest<'a> {

@@ -1010,12 +1010,7 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
     out.push(drop);
     // Legacy renaming leaves views and triggers alone: those on this table were dropped by
     // earlier changes, and others that name it mean the table under its final name.
-    out.push(Statement::execute("PRAGMA legacy_alter_table = ON"));
-    out.push(Statement::execute(format!(
-        "ALTER TABLE {temporary} RENAME TO {}",
-        quote(&to.name.name)
-    )));
-    out.push(Statement::execute("PRAGMA legacy_alter_table = OFF"));
+    rename_into_place(out, &temporary, &to.name.name);
     for index in &to.indexes {
         out.push(Statement::execute(&index.definition));
     }
@@ -1111,10 +1106,16 @@ fn reindex(
     out.push(drop);
     // Triggers on other tables that write to this one keep naming it; legacy renaming leaves
     // them alone rather than checking them while the name is free.
+    rename_into_place(out, &temporary, &to.name.name);
+}
+
+/// Give the new copy (`temporary`, quoted) of a rebuilt table its final `name` with legacy
+/// renaming, which leaves the views and triggers that name the table as they are.
+fn rename_into_place(out: &mut Vec<Statement>, temporary: &str, name: &str) {
     out.push(Statement::execute("PRAGMA legacy_alter_table = ON"));
     out.push(Statement::execute(format!(
         "ALTER TABLE {temporary} RENAME TO {}",
-        quote(&to.name.name)
+        quote(name)
     )));
     out.push(Statement::execute("PRAGMA legacy_alter_table = OFF"));
 }

@@ -1,6 +1,6 @@
 //! Applying a plan to a database, under the migration lock where one can be taken.
 
-use super::error::{ApplyCause, DeclarativeError, statement_error};
+use super::error::{ApplyCause, DeclarativeError};
 use crate::dialect::{LockKind, Statement, StatementKind};
 use crate::error::Error;
 use crate::store::{LockRequest, Store, StoreError, excerpt};
@@ -103,7 +103,7 @@ async fn restore_after_failure(store: &mut dyn Store, statements: &[Statement]) 
 
 async fn run_statement(store: &mut dyn Store, statement: &Statement) -> Result<(), ApplyCause> {
     let database = |error: StoreError| ApplyCause::Database {
-        error: statement_error(error),
+        error: error.into_statement_error(),
     };
     match &statement.kind {
         StatementKind::AssertEmpty { message } => {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{DeclarativeError, located, statement_error};
+use super::error::{DeclarativeError, located};
 use super::{ChangePlan, introspect, plan_changes};
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
@@ -41,7 +41,7 @@ fn replay_error(migration: &Migration, script: &Script, error: StoreError) -> De
         version: migration.version,
         name: migration.name.clone(),
         origin: script.origin(),
-        cause: statement_error(error),
+        cause: error.into_statement_error(),
     }
 }
 
@@ -297,7 +297,7 @@ async fn run_and_compare(
     expected: Option<&Schema>,
 ) -> Result<Result<(), VerifyProblem>, Error> {
     if let Err(error) = run_script(scratch, script).await {
-        let error = statement_error(error);
+        let error = error.into_statement_error();
         return Ok(Err(VerifyProblem::Failed { error }));
     }
     let Some(expected) = expected else {

@@ -10,7 +10,7 @@ use crate::dialect::{HazardKind, RenderError};
 use crate::hints::HintError;
 use crate::migration::Version;
 use crate::screen::ScreenError;
-use crate::store::{StatementError, StoreError, excerpt};
+use crate::store::{StatementError, excerpt};
 
 /// Failures of the declarative workflow.
 #[derive(Debug, thiserror::Error)]
@@ -319,20 +319,5 @@ impl fmt::Display for ApplyCause {
             }
             ApplyCause::Check { message } => write!(f, "check failed: {message}"),
         }
-    }
-}
-
-pub(super) fn statement_error(error: StoreError) -> StatementError {
-    match error {
-        StoreError::Statement(error) => error,
-        other => StatementError {
-            statement_index: None,
-            line: None,
-            column: None,
-            statement: None,
-            message: other.to_string(),
-            code: None,
-            constraint: None,
-        },
     }
 }
