@@ -86,10 +86,6 @@ pub enum CliError {
     #[error(transparent)]
     Url(#[from] UrlError),
     /// The URL's backend was not compiled into this binary.
-    #[cfg_attr(
-        all(feature = "sqlite", feature = "postgres"),
-        allow(dead_code, reason = "only a build without some backend constructs it")
-    )]
     #[error(
         "godwit was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`"
     )]
@@ -143,6 +139,10 @@ pub enum CliError {
         #[source]
         source: io::Error,
     },
+    /// The database could not be opened, for a reason the library names that this binary
+    /// has no more specific message for.
+    #[error(transparent)]
+    Connect(godwit::ConnectError),
     /// The database could not be opened or connected to.
     #[error("cannot open the database at {url} ({origin})")]
     Open {
@@ -210,6 +210,8 @@ pub enum CliError {
         source: BackupError,
     },
     /// `restore` could not put the backup in place; what it says tells whether anything changed.
+    /// (Only SQLite databases are restored in place.)
+    #[cfg(feature = "sqlite")]
     #[error("cannot restore {database} from {}", backup.display())]
     Restore {
         /// The database.
@@ -221,6 +223,7 @@ pub enum CliError {
         source: BackupError,
     },
     /// `restore` would replace the database, and no terminal was there to ask.
+    #[cfg(feature = "sqlite")]
     #[error(
         "restoring replaces everything in {database}; nothing was changed; run again with --yes to confirm, or in a terminal to be asked"
     )]
@@ -455,6 +458,7 @@ impl CliError {
                 ..
             } => Exit::Locked,
             CliError::Create { .. }
+            | CliError::Connect(_)
             | CliError::Open { .. }
             | CliError::Database { .. }
             | CliError::Runtime(_)
@@ -462,17 +466,20 @@ impl CliError {
             | CliError::VerifyFailed(_)
             | CliError::LintErrors { .. }
             | CliError::Backup { .. } => Exit::Failure,
+            #[cfg(feature = "sqlite")]
             CliError::Restore {
                 source: BackupError::InUse { .. },
                 ..
             } => Exit::Locked,
+            #[cfg(feature = "sqlite")]
             CliError::Restore { .. } => Exit::Failure,
+            #[cfg(feature = "sqlite")]
+            CliError::RestoreNeedsConsent { .. } => Exit::Refused,
             CliError::DataLoss { .. }
             | CliError::PossibleRename { .. }
             | CliError::Declined
             | CliError::LintRefused { .. }
-            | CliError::WouldRefuse { .. }
-            | CliError::RestoreNeedsConsent { .. } => Exit::Refused,
+            | CliError::WouldRefuse { .. } => Exit::Refused,
             CliError::Drift { .. } => Exit::Drift,
             CliError::LockBusy { .. } | CliError::LockHeld { .. } | CliError::Busy { .. } => {
                 Exit::Locked

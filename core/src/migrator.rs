@@ -33,12 +33,15 @@ pub struct MigratorConfig {
 }
 
 impl MigratorConfig {
-    /// Defaults: `godwit_migrations`, a 60 s lock wait, and `application` as the owner's label.
-    pub fn new(application: impl Into<String>, host: impl Into<String>) -> Self {
+    /// Defaults: `godwit_migrations`, a 60 s lock wait, and this process as the lock's owner:
+    /// `application` as its label, with this machine's host name and this process's id, which
+    /// let a later run on the same host recognise the lock of a process that died. Override
+    /// [`Self::owner`]'s fields to name the owner otherwise.
+    pub fn new(application: impl Into<String>) -> Self {
         MigratorConfig {
             history: HistoryTable::default(),
             lock_timeout: Duration::from_secs(60),
-            owner: LockOwner::current(host, application),
+            owner: LockOwner::this_process(application),
         }
     }
 }

@@ -63,10 +63,20 @@ pub struct LockOwner {
 }
 
 impl LockOwner {
-    /// The owner for the current process on `host`.
+    /// This process, on a host the caller names.
     pub fn current(host: impl Into<String>, application: impl Into<String>) -> Self {
         LockOwner {
             host: host.into(),
+            pid: std::process::id(),
+            application: application.into(),
+        }
+    }
+
+    /// This process on this machine: the host name the operating system reports (lossily
+    /// decoded where it is not UTF-8) and this process's id.
+    pub fn this_process(application: impl Into<String>) -> Self {
+        LockOwner {
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
             pid: std::process::id(),
             application: application.into(),
         }
@@ -464,5 +474,27 @@ pub trait Store: Send + Debug {
     /// Close the connection; a scratch database is deleted. Closing twice is harmless.
     async fn close(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LockOwner;
+    use crate::MigratorConfig;
+
+    #[test]
+    fn a_migrator_names_this_process_as_the_lock_owner() {
+        let config = MigratorConfig::new("my-service");
+        assert_eq!(config.owner.pid, std::process::id());
+        assert_eq!(
+            config.owner.host,
+            gethostname::gethostname().to_string_lossy()
+        );
+        assert_eq!(config.owner.application, "my-service");
+        let named = LockOwner::current("build-host", "my-service");
+        assert_eq!(
+            (named.host.as_str(), named.pid),
+            ("build-host", std::process::id())
+        );
     }
 }

@@ -64,7 +64,7 @@
 //!     ..PgOptions::default()
 //! };
 //! let store = PgStore::connect("postgres://app@localhost:5432/billing", &options).await?;
-//! let config = MigratorConfig::new("billing-service", "build-host");
+//! let config = MigratorConfig::new("billing-service");
 //! let mut migrator = Migrator::new(Box::new(store), migrations, config);
 //! let report = migrator
 //!     .migrate(&MigrateOptions::default(), &mut |event| eprintln!("{event:?}"))

@@ -1,5 +1,5 @@
-//! Embedding godwit: migrations compiled into the program with `include_str!` and applied to a
-//! SQLite database when the program starts.
+//! Embedding godwit: migrations compiled into the program with `godwit::embed_migrations!` and
+//! applied to a SQLite database when the program starts.
 //!
 //! ```text
 //! cargo run -p godwit-sqlite --example embedded [path/to/app.db]
@@ -14,26 +14,9 @@ use godwit_core::{
 };
 use godwit_sqlite::{SqliteOptions, SqliteStore};
 
-/// The program's migrations, in the files godwit's CLI would use, so the same directory works
-/// with `godwit migrate` during development.
-const MIGRATIONS: &[EmbeddedMigration] = &[
-    EmbeddedMigration {
-        version: 20240101120000,
-        name: "create_notes",
-        up: include_str!("migrations/20240101120000_create_notes.up.sql"),
-        down: Some(include_str!(
-            "migrations/20240101120000_create_notes.down.sql"
-        )),
-    },
-    EmbeddedMigration {
-        version: 20240215093000,
-        name: "touch_notes",
-        up: include_str!("migrations/20240215093000_touch_notes.up.sql"),
-        down: Some(include_str!(
-            "migrations/20240215093000_touch_notes.down.sql"
-        )),
-    },
-];
+/// The program's migrations, read from the files godwit's CLI would use (so the same folder
+/// works with `godwit migrate` during development) and checked when the program compiles.
+const MIGRATIONS: &[EmbeddedMigration] = godwit::embed_migrations!("examples/migrations");
 
 fn print_event(event: &Event) {
     match event {
@@ -64,9 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let migrations = Migrations::from_embedded(MIGRATIONS)?;
     let store = SqliteStore::open(&path, &SqliteOptions::default())?;
-    // The real host name lets a later run recognise this process's lock as stale if it dies.
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
-    let config = MigratorConfig::new("embedded-example", host);
+    // The owner carries this machine's host name and this process's id, which let a later run
+    // recognise the lock as stale if this process dies holding it.
+    let config = MigratorConfig::new("embedded-example");
     let mut migrator = Migrator::new(Box::new(store), migrations, config);
 
     let report = migrator

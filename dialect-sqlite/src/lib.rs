@@ -30,7 +30,7 @@
 //!     down: Some("DROP TABLE users;"),
 //! }])?;
 //! let store = SqliteStore::open_in_memory()?;
-//! let config = MigratorConfig::new("my-service", "localhost");
+//! let config = MigratorConfig::new("my-service");
 //! let mut migrator = Migrator::new(Box::new(store), migrations, config);
 //!
 //! let report = migrator.migrate(&MigrateOptions::default(), &mut |_event| {}).await?;
@@ -60,8 +60,8 @@
 //! later process's, or the machine restarted since) is stale: `lock` takes it over with a
 //! warning and `clear_lock` removes it. A row from another host cannot be checked and is only
 //! removed with `force`. Rows of other machines are told apart by boot id, and rows an older
-//! godwit wrote by host name, so give [`LockOwner`](godwit_core::LockOwner) the value of
-//! `gethostname`.
+//! godwit wrote by host name, so keep the host name
+//! [`LockOwner::this_process`](godwit_core::LockOwner::this_process) fills in.
 //!
 //! Each connection keeps up to 16,384 changed pages of a transaction in memory
 //! (`PRAGMA cache_spill`) before writing them to the file, so that other connections can read

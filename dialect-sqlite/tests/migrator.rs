@@ -47,11 +47,10 @@ const BROKEN: EmbeddedMigration = EmbeddedMigration {
 
 fn migrator(path: &Path, embedded: &[EmbeddedMigration]) -> Migrator {
     let store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
     Migrator::new(
         Box::new(store),
         Migrations::from_embedded(embedded).unwrap(),
-        MigratorConfig::new("godwit-sqlite tests", host),
+        MigratorConfig::new("godwit-sqlite tests"),
     )
 }
 

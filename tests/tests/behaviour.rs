@@ -83,7 +83,7 @@ impl Case {
     async fn migrator_with(&self, history: HistoryTable) -> Migrator {
         let migrations =
             Migrations::from_dir(&self.dir.path().join("migrations")).expect("load migrations");
-        let mut config = MigratorConfig::new("godwit behaviour suite", "localhost");
+        let mut config = MigratorConfig::new("godwit behaviour suite");
         config.lock_timeout = Duration::from_secs(10);
         config.history = history;
         Migrator::new(self.store().await, migrations, config)
@@ -584,7 +584,7 @@ async fn concurrent_runner_waits_for_the_lock(case: Case) {
         .await
         .unwrap();
     let mut migrator = case.migrator().await;
-    let mut config = MigratorConfig::new("waiter", "localhost");
+    let mut config = MigratorConfig::new("waiter");
     config.lock_timeout = Duration::from_millis(500);
     let mut waiter = Migrator::new(case.store().await, migrator.migrations().clone(), config);
     let err = waiter

@@ -110,9 +110,7 @@ impl Session {
             .unwrap_or(config.lock_timeout);
         let lock_wait = lock.map(|_| lock_timeout);
         let opened = backend::open(url, config, access, lock_wait).await?;
-        let host = gethostname::gethostname().to_string_lossy().into_owned();
-        let mut settings =
-            MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")), host);
+        let mut settings = MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")));
         settings.history = opened.history.clone();
         settings.lock_timeout = lock_timeout;
         Ok(Session {

@@ -70,8 +70,7 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     let opened = backend::open(url, config, access, Some(lock_timeout)).await?;
     let mut store = opened.store;
 
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
-    let owner = LockOwner::current(host, format!("godwit {}", env!("CARGO_PKG_VERSION")));
+    let owner = LockOwner::this_process(format!("godwit {}", env!("CARGO_PKG_VERSION")));
     let request = LockRequest {
         table: &opened.history,
         owner: &owner,

@@ -98,8 +98,7 @@ mod sqlite {
             Some(store) => store,
             None => store.insert(open(url, database)?),
         };
-        let host = gethostname::gethostname().to_string_lossy().into_owned();
-        let owner = LockOwner::current(host, format!("godwit {}", env!("CARGO_PKG_VERSION")));
+        let owner = LockOwner::this_process(format!("godwit {}", env!("CARGO_PKG_VERSION")));
         store
             .restore(&args.backup, &history, &owner)
             .await

@@ -46,7 +46,7 @@ fn migrator(
     embedded: &[EmbeddedMigration],
     history: HistoryTable,
 ) -> Migrator {
-    let mut config = MigratorConfig::new("godwit-postgres tests", "test-host");
+    let mut config = MigratorConfig::new("godwit-postgres tests");
     config.history = history;
     config.lock_timeout = Duration::from_secs(5);
     Migrator::new(store, Migrations::from_embedded(embedded).unwrap(), config)

@@ -1,0 +1,2 @@
+-- godwit:no-transaction
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
