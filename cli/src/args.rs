@@ -751,6 +751,10 @@ pub struct RecoverArgs {
     #[command(flatten)]
     action: RecoverFlags,
 
+    /// Retry without linting the migration first (--retry lints it as migrate does)
+    #[arg(long, requires = "retry")]
+    pub no_lint: bool,
+
     /// Lock waiting.
     #[command(flatten)]
     pub lock: LockArgs,

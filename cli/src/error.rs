@@ -421,6 +421,10 @@ impl CliError {
             Error::Store(source @ StoreError::Busy { .. }) => CliError::Busy { url, source },
             Error::Store(source) => CliError::Database { url, source },
             Error::Backup(source) => CliError::Backup { url, source },
+            Error::LintRefused { report } => CliError::LintRefused {
+                errors: report.errors(),
+                findings: report.text(),
+            },
             other => CliError::Engine(other),
         }
     }

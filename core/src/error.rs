@@ -216,6 +216,17 @@ pub enum Error {
         /// The database's error, located in the script.
         cause: StatementError,
     },
+    /// The lint found error-level findings in a migration about to run; nothing was applied.
+    #[error(
+        "the lint found {} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
+        count(report.errors(), "error"),
+        report.text(),
+        if report.errors() == 1 { "it" } else { "them" }
+    )]
+    LintRefused {
+        /// Every finding of every script about to run, warnings included.
+        report: crate::lint::Report,
+    },
     /// A down script failed during rollback.
     #[error(
         "rollback of migration {version} ({name}) failed: {cause}{}",
@@ -314,5 +325,14 @@ fn rollback_note(done: &[Version]) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
+    }
+}
+
+/// `1 error`, `2 errors`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

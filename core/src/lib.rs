@@ -42,7 +42,7 @@ pub use migration::{
 };
 pub use migrator::{Completed, Event, Migrator, MigratorConfig, RunReport};
 pub use plan::{MigrateOptions, Plan, RepairAction, RollbackTarget, State, StatusReport};
-pub use recover::{Diagnosis, InvalidIndex, Outcome, RecoverAction};
+pub use recover::{Diagnosis, InvalidIndex, Outcome, RecoverAction, RecoverOptions};
 pub use store::{
     Liveness, LockHolder, LockOwner, LockRequest, Row, StatementError, Store, StoreError,
     UnlockOutcome, Value,

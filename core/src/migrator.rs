@@ -15,7 +15,7 @@ use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
     StatusReport, Warning,
 };
-use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction};
+use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction, RecoverOptions};
 use crate::store::{
     LockHolder, LockOwner, LockRequest, StatementError, Store, StoreError, UnlockOutcome, Value,
     excerpt,
@@ -30,6 +30,9 @@ pub struct MigratorConfig {
     pub lock_timeout: Duration,
     /// Who we are, for the lock and the history's `applied_by`.
     pub owner: LockOwner,
+    /// Which lint rules run before `migrate` and `recover --retry` apply a script (all, by
+    /// default). [`MigrateOptions::no_lint`] turns the lint off for one run.
+    pub lint: lint::LintConfig,
 }
 
 impl MigratorConfig {
@@ -42,17 +45,26 @@ impl MigratorConfig {
             history: HistoryTable::default(),
             lock_timeout: Duration::from_secs(60),
             owner: LockOwner::this_process(application),
+            lint: lint::LintConfig::default(),
         }
     }
 }
 
-/// Progress reported while a run goes on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Progress reported while a run goes on. Events are reports going out of the engine; nothing
+/// reads them back, so they serialize only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
     /// The lock was taken.
     Locked,
+    /// The scripts about to run were linted, with no error-level finding (an error refuses
+    /// the run with [`Error::LintRefused`] instead). Sent only when something is pending and
+    /// the lint is on.
+    Linted {
+        /// What the lint found: warnings, or nothing.
+        report: lint::Report,
+    },
     /// The plan is known: `count` migrations will run.
     Planned {
         /// How many.
@@ -289,6 +301,10 @@ impl Migrator {
             on_event(&Event::Warning {
                 warning: warning.clone(),
             });
+        }
+        if !options.no_lint {
+            let steps: Vec<&Migration> = plan.steps.iter().map(|step| &step.migration).collect();
+            self.gate(&steps, on_event).await?;
         }
         let backup = match &options.backup {
             Some(backup) if !plan.steps.is_empty() => {
@@ -693,11 +709,14 @@ impl Migrator {
         &mut self,
         version: Version,
         action: RecoverAction,
+        options: &RecoverOptions,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<HistoryRow, Error> {
         self.lock().await?;
         on_event(&Event::Locked);
-        let result = self.recover_locked(version, action, on_event).await;
+        let result = self
+            .recover_locked(version, action, options, on_event)
+            .await;
         self.release().await;
         result
     }
@@ -706,6 +725,7 @@ impl Migrator {
         &mut self,
         version: Version,
         action: RecoverAction,
+        options: &RecoverOptions,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<HistoryRow, Error> {
         history::ensure(self.store.as_mut(), &self.config.history).await?;
@@ -746,6 +766,9 @@ impl Migrator {
                 let Some(migration) = self.migrations.get(version).cloned() else {
                     unreachable!("a retry without a file is refused by `unfit`")
                 };
+                if !options.no_lint {
+                    self.gate(&[&migration], on_event).await?;
+                }
                 self.apply(
                     &migration,
                     Some(&row),
@@ -787,6 +810,57 @@ impl Migrator {
             .into_iter()
             .find(|r| r.version == version)
             .ok_or_else(|| Error::CorruptHistory(format!("the row of {version} disappeared")))
+    }
+
+    /// Lint the up scripts of `migrations`, which are about to run, knowing the live schema:
+    /// an error-level finding refuses with [`Error::LintRefused`]; otherwise the findings go
+    /// to `on_event`. Nothing to run is nothing to lint.
+    async fn gate(
+        &mut self,
+        migrations: &[&Migration],
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<(), Error> {
+        if migrations.is_empty() {
+            return Ok(());
+        }
+        let report = self.lint(migrations).await;
+        if report.errors() > 0 {
+            return Err(Error::LintRefused { report });
+        }
+        on_event(&Event::Linted { report });
+        Ok(())
+    }
+
+    /// Lint the up scripts of `migrations` as a run would before applying them, with the
+    /// rules of [`MigratorConfig::lint`] and the database's live schema: a foreign key then
+    /// counts the indexes that already cover it, and a type change knows the column's current
+    /// type. Takes no lock; `migrate` lints again under its lock.
+    ///
+    /// Reading the live schema is cheap (a fixed handful of catalog queries, whatever the
+    /// number of tables). Failing to read it costs precision, not safety: the lint then knows
+    /// only what the files create, and may warn about an index that exists. So the failure is
+    /// logged, not returned.
+    pub async fn lint(&mut self, migrations: &[&Migration]) -> lint::Report {
+        let schema = match crate::declarative::introspect(self.store.as_mut(), &self.config.history)
+            .await
+        {
+            Ok(schema) => Some(schema),
+            Err(error) => {
+                tracing::warn!(
+                    "cannot read the live schema ({error}); the lint knows only the indexes and \
+                     column types the migration files create"
+                );
+                None
+            }
+        };
+        lint::Report::of_scripts(
+            self.store.dialect().name(),
+            migrations
+                .iter()
+                .map(|migration| (migration.up.origin(), &migration.up)),
+            schema.as_ref(),
+            &self.config.lint,
+        )
     }
 
     /// Who holds the migration lock, if anyone.

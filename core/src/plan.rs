@@ -108,6 +108,10 @@ pub struct MigrateOptions {
     /// Back the database up before the first pending migration runs (none when nothing is
     /// pending); a failed backup applies nothing.
     pub backup: Option<BackupOptions>,
+    /// Apply without linting the pending migrations first. By default the run lints them
+    /// under the lock, with the rules of [`MigratorConfig::lint`](crate::MigratorConfig), and
+    /// an error-level finding refuses the run before its first statement.
+    pub no_lint: bool,
 }
 
 /// A migration the plan will run.

@@ -34,6 +34,14 @@ impl std::fmt::Display for InvalidIndex {
     }
 }
 
+/// How `recover` goes about its action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoverOptions {
+    /// Retry without linting the migration first. By default a retry is linted like a
+    /// `migrate` run, and an error-level finding refuses it.
+    pub no_lint: bool,
+}
+
 /// A way out of a failed migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,11 +7,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use godwit_core::lint::Severity;
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
     BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, Migrations, Migrator,
-    MigratorConfig, Outcome, RecoverAction, RepairAction, RollbackTarget, RunReport, State, Status,
-    Store, Value, Version,
+    MigratorConfig, Outcome, RecoverAction, RecoverOptions, RepairAction, RollbackTarget,
+    RunReport, State, Status, Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
 
@@ -115,9 +116,14 @@ impl Case {
         Ok(report.completed.iter().map(|c| c.version.get()).collect())
     }
 
-    /// Run `migrate`, which must fail in a migration that did not run in one transaction.
+    /// Run `migrate`, which must fail in a migration that did not run in one transaction. The
+    /// lint is off: it would refuse the transaction control such a migration holds.
     async fn migrate_fails_outside_a_transaction(&self) {
-        let err = self.migrate(MigrateOptions::default()).await.unwrap_err();
+        let no_lint = MigrateOptions {
+            no_lint: true,
+            ..MigrateOptions::default()
+        };
+        let err = self.migrate(no_lint).await.unwrap_err();
         assert!(
             matches!(
                 err,
@@ -504,14 +510,19 @@ async fn no_transaction_migration_runs_outside_a_transaction(case: Case) {
     assert!(!history[1].transactional);
     assert_eq!(history[1].status, Status::Applied);
 
-    // The same script without the directive must fail: proof that the directive matters.
+    // The same script without the directive must fail: proof that the directive matters. (The
+    // lint would refuse it first; it is off to show what the database does.)
     case.write(
         "3_index2.up.sql",
         &script
             .replace("-- godwit:no-transaction\n", "")
             .replace("t_v", "t_v2"),
     );
-    let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    let no_lint = MigrateOptions {
+        no_lint: true,
+        ..MigrateOptions::default()
+    };
+    let err = case.migrate(no_lint).await.unwrap_err();
     assert!(
         matches!(err, Error::MigrationFailed { version, .. } if version == v(3)),
         "{err}"
@@ -827,7 +838,12 @@ async fn ends_its_transaction_then_fails(case: &Case, script: &str) {
     let row = case
         .migrator()
         .await
-        .recover(v(1), RecoverAction::RunDown, &mut |_| {})
+        .recover(
+            v(1),
+            RecoverAction::RunDown,
+            &RecoverOptions::default(),
+            &mut |_| {},
+        )
         .await
         .unwrap();
     assert_eq!(row.status, Status::RolledBack);
@@ -919,6 +935,70 @@ async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
 }
 
+/// The engine lints what it is about to apply, so a program embedding it refuses the files
+/// `godwit migrate` refuses; `no_lint` is the same way out for both.
+async fn the_lint_refuses_before_the_first_statement_unless_turned_off(case: Case) {
+    case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+    case.write("2_purge.up.sql", "DELETE FROM a;");
+    let error = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    let Error::LintRefused { report } = &error else {
+        panic!("expected the lint to refuse, got {error}")
+    };
+    assert_eq!(report.errors(), 1, "{error}");
+    let (file, finding) = report
+        .findings()
+        .find(|(_, finding)| finding.severity == Severity::Error)
+        .expect("an error");
+    assert!(file.ends_with("2_purge.up.sql"), "{file}");
+    assert_eq!(finding.rule, "delete-without-where");
+    assert!(!case.has_table("a").await, "nothing was applied");
+    assert!(case.history().await.is_empty());
+
+    let no_lint = MigrateOptions {
+        no_lint: true,
+        ..MigrateOptions::default()
+    };
+    assert_eq!(case.migrate(no_lint).await.unwrap(), [1, 2]);
+}
+
+/// `recover --retry` runs a script again: it is linted first, as a `migrate` run would lint it.
+async fn a_retry_is_linted_unless_turned_off(case: Case) {
+    case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
+    case.write(
+        "2_move.up.sql",
+        "DELETE FROM a;\nINSERT INTO archive (id) VALUES (1);\n",
+    );
+    let no_lint = MigrateOptions {
+        no_lint: true,
+        ..MigrateOptions::default()
+    };
+    assert!(matches!(
+        case.migrate(no_lint).await.unwrap_err(),
+        Error::MigrationFailed { .. }
+    ));
+    case.execute("CREATE TABLE archive (id INTEGER)").await;
+
+    let mut migrator = case.migrator().await;
+    let error = migrator
+        .recover(
+            v(2),
+            RecoverAction::Retry,
+            &RecoverOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::LintRefused { .. }), "{error}");
+    assert_eq!(case.states().await[1], (2, State::Failed));
+
+    let options = RecoverOptions { no_lint: true };
+    let row = migrator
+        .recover(v(2), RecoverAction::Retry, &options, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(row.status, Status::Applied);
+}
+
 macro_rules! behaviour_suite {
     ($backend:ident: $($case:ident),* $(,)?) => {
         mod $backend {
@@ -972,4 +1052,6 @@ every_backend!(
     a_history_table_in_a_schema_stays_in_it,
     a_migration_that_ends_its_transaction_then_fails_may_be_applied,
     a_migration_that_ends_its_transaction_and_succeeds_is_recorded,
+    the_lint_refuses_before_the_first_statement_unless_turned_off,
+    a_retry_is_linted_unless_turned_off,
 );

@@ -1,10 +1,8 @@
 //! `godwit lint`: find the statements of migration files that lose data, block production
 //! traffic or fail, before they run. `migrate` runs the same lint on what it is about to apply.
 
-use godwit_core::declarative;
-use godwit_core::lint::{self, Finding, LintConfig, LintInput, Rule, Severity};
+use godwit_core::lint::{self, Finding, LintConfig, Rule, Severity};
 use godwit_core::plan::Step;
-use godwit_core::schema::Schema;
 use godwit_core::url::{self, Target};
 use godwit_core::{MigrateOptions, Script};
 use serde::Serialize;
@@ -49,19 +47,10 @@ pub async fn run(
     }
 }
 
-/// The findings of one script.
-#[derive(Debug)]
-struct Linted {
-    /// The script's path, as findings name it.
-    file: String,
-    findings: Vec<Finding>,
-}
-
-/// The findings of a lint over several scripts, in the order the scripts were given.
+/// The findings of a lint over several scripts, in the order the scripts were given, with the
+/// ways the CLI prints them.
 #[derive(Debug, Default)]
-pub(super) struct Report {
-    scripts: Vec<Linted>,
-}
+pub(super) struct Report(pub(super) lint::Report);
 
 /// A lint report as JSON: the linted files, every finding with its file, and the counts.
 #[derive(Debug, Serialize)]
@@ -80,25 +69,17 @@ struct FindingJson<'a> {
 }
 
 impl Report {
-    /// Every finding with the path of its script.
     fn findings(&self) -> impl Iterator<Item = (&str, &Finding)> {
-        self.scripts.iter().flat_map(|script| {
-            script
-                .findings
-                .iter()
-                .map(|finding| (script.file.as_str(), finding))
-        })
+        self.0.findings()
     }
 
     fn count(&self, severity: Severity) -> usize {
-        self.findings()
-            .filter(|(_, finding)| finding.severity == severity)
-            .count()
+        self.0.count(severity)
     }
 
     /// How many error-level findings remain.
     pub(super) fn errors(&self) -> usize {
-        self.count(Severity::Error)
+        self.0.errors()
     }
 
     /// `2 errors, 1 warning`, or `no findings`.
@@ -118,26 +99,19 @@ impl Report {
 
     /// The line after the findings: what was linted and what was found.
     fn summary(&self, subject: &str) -> String {
-        if self.scripts.is_empty() {
+        if self.0.scripts.is_empty() {
             return format!("no {subject}s to lint");
         }
         format!(
             "{} in {}",
             self.counts(),
-            output::count(self.scripts.len(), subject)
+            output::count(self.0.scripts.len(), subject)
         )
     }
 
     /// For people: `file:line:column: severity[rule]: message`, then the statement.
     pub(super) fn text(&self) -> String {
-        self.findings()
-            .map(|(file, f)| {
-                format!(
-                    "{file}:{}:{}: {}[{}]: {}\n  | {}\n",
-                    f.line, f.column, f.severity, f.rule, f.message, f.excerpt
-                )
-            })
-            .collect()
+        self.0.text()
     }
 
     /// GitHub workflow commands, which the runner shows as annotations on the files' lines.
@@ -160,7 +134,7 @@ impl Report {
     /// The document `--format json` prints.
     pub(super) fn json(&self) -> ReportJson<'_> {
         ReportJson {
-            files: self.scripts.iter().map(|s| s.file.as_str()).collect(),
+            files: self.0.scripts.iter().map(|s| s.file.as_str()).collect(),
             findings: self
                 .findings()
                 .map(|(file, finding)| FindingJson { file, finding })
@@ -183,23 +157,14 @@ impl Report {
         text
     }
 
-    /// Before `migrate` applies anything: refuse on an error-level finding, and print the
-    /// warnings, which do not stop the run.
-    pub(super) fn gate(&self, output: Output) -> Result<(), CliError> {
-        match self.errors() {
-            0 if self.scripts.iter().any(|s| !s.findings.is_empty()) => {
-                output.warning(&format!(
-                    "the lint found {} in the pending migrations; migrate goes on:\n{}",
-                    self.counts(),
-                    self.text().trim_end()
-                ));
-                Ok(())
-            }
-            0 => Ok(()),
-            errors => Err(CliError::LintRefused {
-                errors,
-                findings: self.text(),
-            }),
+    /// The warning `migrate` prints about findings that do not stop it.
+    pub(super) fn warn(&self, output: Output) {
+        if self.0.has_findings() {
+            output.warning(&format!(
+                "the lint found {} in the pending migrations; migrate goes on:\n{}",
+                self.counts(),
+                self.text().trim_end()
+            ));
         }
     }
 }
@@ -217,74 +182,21 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Lint one script. Whether it runs in a transaction comes from its own directive, as when
-/// `migrate` runs it.
-fn lint_script(
-    dialect: &str,
-    file: String,
-    script: &Script,
-    schema: Option<&Schema>,
-    config: &LintConfig,
-) -> Linted {
-    let findings = lint::lint(
-        &LintInput {
-            dialect,
-            sql: &script.sql,
-            transactional: !script.directives.no_transaction,
-            origin: &file,
-            schema,
-        },
-        config,
-    );
-    Linted { file, findings }
-}
-
 /// Lint scripts with no database behind them, such as the migrations `generate` just wrote.
 pub(super) fn scripts(dialect: &str, scripts: &[(String, Script)], config: &LintConfig) -> Report {
-    Report {
-        scripts: scripts
-            .iter()
-            .map(|(file, script)| lint_script(dialect, file.clone(), script, None, config))
-            .collect(),
-    }
+    Report(lint::Report::of_scripts(
+        dialect,
+        scripts.iter().map(|(file, script)| (file.clone(), script)),
+        None,
+        config,
+    ))
 }
 
-/// Lint the up scripts of the migrations a plan would apply, with the database's live schema.
-pub(super) async fn pending(session: &mut Session, steps: &[Step], config: &LintConfig) -> Report {
-    if steps.is_empty() {
-        return Report::default();
-    }
-    let schema = live_schema(session).await;
-    let dialect = session.migrator.store_mut().dialect().name();
-    Report {
-        scripts: steps
-            .iter()
-            .map(|step| {
-                let up = &step.migration.up;
-                lint_script(dialect, up.origin(), up, schema.as_ref(), config)
-            })
-            .collect(),
-    }
-}
-
-/// The live schema, so that a foreign key counts the indexes that already cover it and a type
-/// change knows the column's current type. Reading it is cheap enough to do on every run:
-/// introspection is a fixed handful of catalog queries whatever the number of tables, next to
-/// a migration that is about to take locks. Failing to read it costs precision, not safety
-/// (the lint then knows only what the files create, and may warn about an index that exists),
-/// so it is a warning rather than a reason to stop a migration.
-async fn live_schema(session: &mut Session) -> Option<Schema> {
-    match declarative::introspect(session.migrator.store_mut(), &session.history).await {
-        Ok(schema) => Some(schema),
-        Err(error) => {
-            tracing::warn!(
-                "cannot read the live schema of {} ({error}); the lint knows only the indexes \
-                 and column types the migration files create",
-                session.url
-            );
-            None
-        }
-    }
+/// Lint the up scripts of the migrations a plan would apply, with the database's live schema,
+/// as `migrate` does before applying them.
+pub(super) async fn pending(session: &mut Session, steps: &[Step]) -> Report {
+    let migrations: Vec<_> = steps.iter().map(|step| &step.migration).collect();
+    Report(session.migrator.lint(&migrations).await)
 }
 
 /// Lint what `migrate` would apply to the configured database.
@@ -295,14 +207,14 @@ async fn pending_in_database(config: &Config) -> Result<Report, CliError> {
     let options = MigrateOptions {
         target: None,
         allow_out_of_order: true,
-        backup: None,
+        ..MigrateOptions::default()
     };
     let plan = session
         .migrator
         .plan(&options)
         .await
         .map_err(|error| session.error(error))?;
-    Ok(pending(&mut session, &plan.steps, &config.lint).await)
+    Ok(pending(&mut session, &plan.steps).await)
 }
 
 /// Lint the files named on the command line, without a database.
@@ -311,7 +223,7 @@ fn files(config: &Config, args: &LintArgs) -> Result<Report, CliError> {
         Some(dialect) => dialect.name(),
         None => configured_dialect(config)?,
     };
-    let scripts = args
+    let read = args
         .files
         .iter()
         .map(|path| {
@@ -319,17 +231,13 @@ fn files(config: &Config, args: &LintArgs) -> Result<Report, CliError> {
                 path: path.clone(),
                 source,
             })?;
-            let script = Script::new(sql, Some(path.clone()))?;
-            Ok(lint_script(
-                dialect,
+            Ok((
                 path.display().to_string(),
-                &script,
-                None,
-                &config.lint,
+                Script::new(sql, Some(path.clone()))?,
             ))
         })
-        .collect::<Result<_, CliError>>()?;
-    Ok(Report { scripts })
+        .collect::<Result<Vec<_>, CliError>>()?;
+    Ok(scripts(dialect, &read, &config.lint))
 }
 
 /// The dialect of the configured URL's scheme. The URL is only read, never connected to, so

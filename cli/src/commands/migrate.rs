@@ -1,6 +1,5 @@
 //! `godwit migrate`: apply pending migrations, or show what would be applied.
 
-use godwit_core::lint::LintConfig;
 use godwit_core::plan::{Plan, Warning};
 use godwit_core::{Backup, BackupOptions, Completed, Error, Event, MigrateOptions, Version};
 use serde::Serialize;
@@ -66,6 +65,7 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
         target: args.to,
         allow_out_of_order: args.allow_out_of_order,
         backup: backup_options(config, &args.backup),
+        no_lint: args.no_lint,
     };
     let migrations = load_migrations(config)?;
     let (access, lock) = if args.dry_run {
@@ -74,36 +74,21 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
         (Access::Create, Some(&args.lock))
     };
     let mut session = Session::open(config, migrations, lock, access).await?;
-    let lint_config = (!args.no_lint).then_some(&config.lint);
     if args.dry_run {
-        dry_run(&mut session, &options, lint_config, output).await
+        dry_run(&mut session, &options, output).await
     } else {
-        apply(&mut session, &options, lint_config, output).await
+        apply(&mut session, &options, output).await
     }
 }
 
 async fn apply(
     session: &mut Session,
     options: &MigrateOptions,
-    lint_config: Option<&LintConfig>,
     output: Output,
 ) -> Result<(), CliError> {
-    // The lint reads the plan before the lock is taken, and the migrator plans again under the
-    // lock. The second plan can only hold migrations the first one had, unless another run
-    // rolls migrations back in between, which were linted when they were first applied.
-    let lint_report = match lint_config {
-        Some(config) => {
-            let plan = session
-                .migrator
-                .plan(options)
-                .await
-                .map_err(|error| session.error(error))?;
-            let report = lint::pending(session, &plan.steps, config).await;
-            report.gate(output)?;
-            Some(report)
-        }
-        None => None,
-    };
+    // The migrator lints what it is about to apply, under its lock: an error-level finding
+    // refuses the run before its first statement; what it reports here are the warnings.
+    let mut lint_report = None;
     let mut progress = output.progress();
     // What ran before a failure, for the JSON: the error itself carries only the versions.
     let mut completed = Vec::new();
@@ -121,6 +106,11 @@ async fn apply(
                     name: name.clone(),
                     duration_ms: *duration_ms,
                 });
+            }
+            if let Event::Linted { report } = event {
+                let report = lint::Report(report.clone());
+                report.warn(output);
+                lint_report = Some(report);
             }
             progress.event(event);
         })
@@ -179,7 +169,6 @@ async fn apply(
 async fn dry_run(
     session: &mut Session,
     options: &MigrateOptions,
-    lint_config: Option<&LintConfig>,
     output: Output,
 ) -> Result<(), CliError> {
     let plan = session
@@ -187,9 +176,10 @@ async fn dry_run(
         .plan(options)
         .await
         .map_err(|error| session.error(error))?;
-    let lint_report = match lint_config {
-        Some(config) => Some(lint::pending(session, &plan.steps, config).await),
-        None => None,
+    let lint_report = if options.no_lint {
+        None
+    } else {
+        Some(lint::pending(session, &plan.steps).await)
     };
     show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
     // The dry run exits as migrate would: 3 when the lint would stop it.

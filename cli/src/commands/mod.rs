@@ -20,7 +20,7 @@ mod unlock;
 mod verify;
 
 use godwit_core::url::Redacted;
-use godwit_core::{Error, HistoryTable, Migrations, Migrator, MigratorConfig};
+use godwit_core::{Error, Migrations, Migrator, MigratorConfig};
 
 use crate::args::{Cli, Command, FormatFlag, LockArgs};
 use crate::backend::{self, Access};
@@ -91,8 +91,6 @@ fn load_migrations(config: &Config) -> Result<Migrations, CliError> {
 struct Session {
     migrator: Migrator,
     url: Redacted,
-    /// The history table, whose tables are left out of the live schema.
-    history: HistoryTable,
 }
 
 impl Session {
@@ -111,12 +109,12 @@ impl Session {
         let lock_wait = lock.map(|_| lock_timeout);
         let opened = backend::open(url, config, access, lock_wait).await?;
         let mut settings = MigratorConfig::new(format!("godwit {}", env!("CARGO_PKG_VERSION")));
-        settings.history = opened.history.clone();
+        settings.history = opened.history;
+        settings.lint = config.lint.clone();
         settings.lock_timeout = lock_timeout;
         Ok(Session {
             migrator: Migrator::new(opened.store, migrations, settings),
             url: url.redacted(),
-            history: opened.history,
         })
     }
 

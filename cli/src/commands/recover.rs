@@ -1,9 +1,9 @@
 //! `godwit recover`: explain failed migrations and carry out the way out the user picks.
 
-use godwit_core::{Diagnosis, HistoryRow, Outcome, RecoverAction, Version};
+use godwit_core::{Diagnosis, Event, HistoryRow, Outcome, RecoverAction, RecoverOptions, Version};
 use serde::Serialize;
 
-use super::{Session, load_migrations};
+use super::{Session, lint, load_migrations};
 use crate::args::RecoverArgs;
 use crate::backend::Access;
 use crate::config::Config;
@@ -47,11 +47,14 @@ pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<
         }
         return explain(&mut session, &failed, chosen, output).await;
     };
+    let options = RecoverOptions {
+        no_lint: args.no_lint,
+    };
     let diagnosis = match (chosen, args.version) {
         (Some(diagnosis), _) => diagnosis,
         // The engine refuses with the migration's real state (or says it is unknown).
         (None, Some(version)) => {
-            return act(&mut session, version, action, None, output).await;
+            return act(&mut session, version, (action, &options), None, output).await;
         }
         (None, None) if failed.is_empty() => {
             return nothing_failed(output);
@@ -68,7 +71,7 @@ pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<
     act(
         &mut session,
         diagnosis.version,
-        action,
+        (action, &options),
         Some(diagnosis),
         output,
     )
@@ -126,7 +129,10 @@ async fn explain(
         Some(diagnosis) if prompt::interactive() => {
             match prompt::choose("What now?", &diagnosis.actions, |a| action_text(*a))? {
                 Some(action) => {
-                    act(session, diagnosis.version, action, Some(diagnosis), output).await
+                    // Chosen at the prompt: a retry is linted, as `migrate` would.
+                    let options = RecoverOptions::default();
+                    let chosen = (action, &options);
+                    act(session, diagnosis.version, chosen, Some(diagnosis), output).await
                 }
                 None => output.summary("nothing changed"),
             }
@@ -138,14 +144,19 @@ async fn explain(
 async fn act(
     session: &mut Session,
     version: Version,
-    action: RecoverAction,
+    (action, options): (RecoverAction, &RecoverOptions),
     diagnosis: Option<&Diagnosis>,
     output: Output,
 ) -> Result<(), CliError> {
     let mut progress = output.progress();
     let result = session
         .migrator
-        .recover(version, action, &mut |event| progress.event(event))
+        .recover(version, action, options, &mut |event| {
+            if let Event::Linted { report } = event {
+                lint::Report(report.clone()).warn(output);
+            }
+            progress.event(event);
+        })
         .await;
     let row = match result {
         Ok(row) => row,

@@ -35,6 +35,7 @@ mod checks;
 mod comments;
 mod context;
 mod postgres;
+mod report;
 mod rules;
 mod source;
 mod sqlite;
@@ -47,6 +48,7 @@ use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::schema::Schema;
 
+pub use report::{Report, ScriptFindings};
 pub use rules::{Rule, Severity, rule, rules, rules_markdown_table, similar_rules};
 
 use context::Walk;
