@@ -24,6 +24,8 @@ Exit codes:
   5  check found drift: the live schema differs from what the applied migrations produce
 
 Configuration comes from flags, then the DATABASE_URL environment variable, then godwit.toml.
+Variables missing from the environment are read from .env in the working directory (not with
+--no-dotenv); godwit.toml values may use ${VAR} and ${VAR:-default}.
 GODWIT_DEV_URL (or `dev_url`) names a server for the scratch databases of the declarative commands.
 Set RUST_LOG (for example RUST_LOG=godwit_core=debug) for finer logging than -v.";
 
@@ -64,6 +66,11 @@ pub struct GlobalArgs {
     /// [default: godwit.toml]
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
+
+    /// Do not read .env in the working directory (by default its variables are used where the
+    /// environment does not set them: DATABASE_URL, GODWIT_DEV_URL, ${VAR} in the config file)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_dotenv: bool,
 
     /// Output format: text for people, one JSON document for scripts, (lint only) GitHub
     /// workflow annotations or (inspect only) SQL DDL; errors always go to stderr as text

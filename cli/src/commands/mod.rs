@@ -32,7 +32,7 @@ use crate::output::{Format, Output};
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let format = output_format(cli.global.format, &cli.command)?;
     let output = Output::new(format, config::verbosity(&cli.global));
-    let config = || Config::load(&cli.global, Environment::read());
+    let config = || Config::load(&cli.global, Environment::read(!cli.global.no_dotenv)?);
     match &cli.command {
         Command::Init => init::run(&ConfigPath::from_flag(cli.global.config.as_deref()), output),
         Command::New(args) => new::run(&config()?, args, output),
