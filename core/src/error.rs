@@ -261,6 +261,21 @@ pub enum Error {
         /// Highest layout this build understands.
         supported: i64,
     },
+    /// Upgrading the history table to a newer layout failed; its transaction was rolled back,
+    /// so the table keeps its old layout and every row.
+    #[error(
+        "cannot upgrade the history table {table} from layout {from} to {to}: {source}; nothing was changed (the upgrade runs in one transaction, and the next run tries again): fix what the database reports (a row edited by hand?) and run again"
+    )]
+    HistoryUpgrade {
+        /// The history table.
+        table: String,
+        /// The layout it has.
+        from: i64,
+        /// The layout the failed step leads to.
+        to: i64,
+        /// The database's error.
+        source: StoreError,
+    },
     /// The history table's name (or its `_meta` table's) belongs to something that is not a
     /// godwit history table: an application table, a view, a system catalog.
     #[error(
