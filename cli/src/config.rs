@@ -271,14 +271,20 @@ impl Environment {
             return Some((value, VarSource::Process));
         }
         let value = self.dotenv.get(name)?;
-        let path = self.dotenv_path.clone().unwrap_or_else(|| PathBuf::from(DOTENV));
+        let path = self
+            .dotenv_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DOTENV));
         Some((value, VarSource::DotEnv(path)))
     }
 
     /// Where a variable was looked for, for the message saying it is not set.
     fn not_set(&self) -> String {
         match &self.dotenv_path {
-            Some(path) => format!("is set neither in the environment nor in {}", path.display()),
+            Some(path) => format!(
+                "is set neither in the environment nor in {}",
+                path.display()
+            ),
             None => "is not set in the environment, and no .env file was read".into(),
         }
     }
@@ -357,7 +363,7 @@ fn interpolate<'v>(
             )));
         }
         let value = match (lookup(name), default) {
-            (Some(value), Some(default)) if value.is_empty() => default,
+            (Some(""), Some(default)) => default,
             (Some(value), _) => value,
             (None, Some(default)) => default,
             (None, None) => return Err(InterpolationError::Unset(name.to_string())),
@@ -671,7 +677,10 @@ mod tests {
     }
 
     fn load(dir: &Path, args: &[&str], env_url: Option<&str>) -> Result<Config, CliError> {
-        let vars: Vec<(&str, &str)> = env_url.map(|url| ("DATABASE_URL", url)).into_iter().collect();
+        let vars: Vec<(&str, &str)> = env_url
+            .map(|url| ("DATABASE_URL", url))
+            .into_iter()
+            .collect();
         load_with(dir, args, env(&vars))
     }
 
@@ -969,7 +978,9 @@ mod tests {
             "[lint]\ndisabled = [\"${TOKEN}\"]",
         ] {
             std::fs::write(dir.path().join("godwit.toml"), format!("{key}\n")).unwrap();
-            let error = load_with(dir.path(), &[], env(&[secret])).unwrap_err().to_string();
+            let error = load_with(dir.path(), &[], env(&[secret]))
+                .unwrap_err()
+                .to_string();
             assert!(!error.contains("s3cret"), "{error}");
             assert!(error.contains("${TOKEN}"), "{error}");
         }
@@ -991,8 +1002,15 @@ mod tests {
         let config = load_with(dir.path(), &[], env).unwrap();
         let url = config.url().unwrap();
         assert_eq!(url.secret(), "sqlite:from-dotenv.db");
-        assert_eq!(url.origin(), &UrlOrigin::Env(VarSource::DotEnv(dotenv.clone())));
-        assert!(url.origin().to_string().ends_with(".env"), "{}", url.origin());
+        assert_eq!(
+            url.origin(),
+            &UrlOrigin::Env(VarSource::DotEnv(dotenv.clone()))
+        );
+        assert!(
+            url.origin().to_string().ends_with(".env"),
+            "{}",
+            url.origin()
+        );
         // The process's variable wins.
         assert_eq!(config.dev_url().unwrap().secret(), "sqlite:process.db");
     }

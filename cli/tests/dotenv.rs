@@ -45,7 +45,11 @@ fn no_dotenv_leaves_the_file_unread() {
     project.write(".env", "DATABASE_URL=sqlite:from_dotenv.db\n");
     let output = project.run(&["--no-dotenv", "migrate"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("no database URL"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no database URL"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!project.path().join("from_dotenv.db").exists());
 }
 
@@ -73,7 +77,11 @@ fn an_unset_variable_is_a_configuration_error_naming_it() {
     let malformed = with_config("url = \"sqlite:${DB_FILE\"\n");
     let output = malformed.run(&["status"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("no closing `}`"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no closing `}`"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -81,12 +89,28 @@ fn a_password_from_dotenv_is_never_printed() {
     // Port 1 refuses the connection at once, so the error message quotes the URL.
     let project = with_config("url = \"postgres://app:${DB_PASSWORD}@127.0.0.1:1/app\"\n");
     project.write(".env", "DB_PASSWORD=hunter2-secret\n");
-    for args in [&["status"][..], &["-vv", "status"], &["--format", "json", "status"]] {
+    for args in [
+        &["status"][..],
+        &["-vv", "status"],
+        &["--format", "json", "status"],
+    ] {
         let output = project.run(args);
-        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
-        let all = format!("{}{}", stderr(&output), String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let all = format!(
+            "{}{}",
+            stderr(&output),
+            String::from_utf8_lossy(&output.stdout)
+        );
         assert!(!all.contains("hunter2"), "{args:?}: {all}");
-        assert!(all.contains("postgres://app:***@127.0.0.1:1/app"), "{args:?}: {all}");
+        assert!(
+            all.contains("postgres://app:***@127.0.0.1:1/app"),
+            "{args:?}: {all}"
+        );
     }
 
     // A whole URL from `.env`, malformed so that it cannot be parsed as one.
@@ -100,7 +124,10 @@ fn a_password_from_dotenv_is_never_printed() {
 #[test]
 fn a_broken_dotenv_is_located_without_its_text() {
     let project = with_config("");
-    project.write(".env", "DATABASE_URL=\"postgres://app:hunter2-secret@db/app\n");
+    project.write(
+        ".env",
+        "DATABASE_URL=\"postgres://app:hunter2-secret@db/app\n",
+    );
     let output = project.run(&["status"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let error = stderr(&output);

@@ -192,9 +192,7 @@ fn postgres_history_times_become_timestamptz_keeping_every_row() {
     assert_eq!(after[0], before[0], "the applied row reads as before");
     assert_eq!(after[1].1, before[1].1, "the failed row keeps its start");
     assert_eq!(
-        pg.rows(
-            "SELECT (finished_at - started_at)::text FROM godwit_migrations WHERE version = 1"
-        ),
+        pg.rows("SELECT (finished_at - started_at)::text FROM godwit_migrations WHERE version = 1"),
         [["00:00:00.25"]]
     );
 

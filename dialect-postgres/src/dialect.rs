@@ -114,9 +114,7 @@ impl Dialect for PgDialect {
     fn history_time_text(&self, column: &str) -> String {
         // `to_char` of the UTC wall time depends on neither the session's TimeZone nor its
         // DateStyle, so the text read back is the text godwit wrote.
-        format!(
-            "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-        )
+        format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
     }
 
     fn history_upgrade_ddl(&self, table: &HistoryTable, version: i64) -> Vec<String> {
@@ -200,7 +198,11 @@ mod tests {
     fn history_times_are_timestamptz_from_layout_3() {
         let table = HistoryTable::default();
         let ddl = PgDialect.history_table_ddl(&table);
-        assert!(ddl[0].contains("started_at TIMESTAMPTZ NOT NULL"), "{}", ddl[0]);
+        assert!(
+            ddl[0].contains("started_at TIMESTAMPTZ NOT NULL"),
+            "{}",
+            ddl[0]
+        );
         assert!(ddl[0].contains("finished_at TIMESTAMPTZ,"), "{}", ddl[0]);
         let upgrade = PgDialect.history_upgrade_ddl(&table, 3).join("\n");
         assert!(

@@ -39,8 +39,10 @@ impl Dialect for SqliteDialect {
     // read and write exactly that text, so text is SQLite's own way to store a time.
 
     fn table_exists_query(&self, _schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        // Names match whatever their case, as SQLite looks tables up.
         (
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1".to_string(),
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE"
+                .to_string(),
             vec![Value::from(name)],
         )
     }

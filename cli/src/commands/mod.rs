@@ -1,6 +1,7 @@
 //! One module per command. Each takes the resolved [`Config`] and its own arguments, talks to
 //! the engine, and prints through [`Output`].
 
+mod baseline;
 mod check;
 mod diff;
 mod generate;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init => init::run(&ConfigPath::from_flag(cli.global.config.as_deref()), output),
         Command::New(args) => new::run(&config()?, args, output),
         Command::Migrate(args) => migrate::run(&config()?, args, output).await,
+        Command::Baseline(args) => baseline::run(&config()?, args, output).await,
         Command::Rollback(args) => rollback::run(&config()?, args, output).await,
         Command::Status => status::run(&config()?, output).await,
         Command::Repair(args) => repair::run(&config()?, args, output).await,
