@@ -468,40 +468,32 @@ impl Config {
         };
         let value = |resolved: Option<Resolved>| resolved.map(|r| r.value);
 
-        let file_url = value(resolve("url", file.url)?);
-        let file_dev_url = value(resolve("dev_url", file.dev_url)?);
-        let url = global
-            .url
-            .clone()
-            .map(|text| (text, UrlOrigin::Flag))
-            .or_else(|| {
-                env.var("DATABASE_URL")
-                    .filter(|(url, _)| !url.is_empty())
-                    .map(|(url, source)| (url.to_string(), UrlOrigin::Env(source)))
-            })
-            .or_else(|| {
-                file_url.map(|text| {
+        // The file's URLs are resolved only when used, so a `${VAR}` in them that is unset
+        // does not stand in the way of `--url` or DATABASE_URL.
+        let url = match global.url.clone() {
+            Some(text) => Some((text, UrlOrigin::Flag)),
+            None => match env.var("DATABASE_URL").filter(|(url, _)| !url.is_empty()) {
+                Some((url, source)) => Some((url.to_string(), UrlOrigin::Env(source))),
+                None => value(resolve("url", file.url)?).map(|text| {
                     (
                         relative_to(config_path.dir(), text),
                         UrlOrigin::File(path.to_path_buf()),
                     )
-                })
-            })
-            .map(|(text, origin)| DatabaseUrl { text, origin });
+                }),
+            },
+        }
+        .map(|(text, origin)| DatabaseUrl { text, origin });
 
-        let dev_url = env
-            .var("GODWIT_DEV_URL")
-            .filter(|(url, _)| !url.is_empty())
-            .map(|(url, source)| DatabaseUrl {
+        let dev_url = match env.var("GODWIT_DEV_URL").filter(|(url, _)| !url.is_empty()) {
+            Some((url, source)) => Some(DatabaseUrl {
                 text: url.to_string(),
                 origin: UrlOrigin::DevEnv(source),
-            })
-            .or_else(|| {
-                file_dev_url.map(|text| DatabaseUrl {
-                    text: relative_to(config_path.dir(), text),
-                    origin: UrlOrigin::DevFile(path.to_path_buf()),
-                })
-            });
+            }),
+            None => value(resolve("dev_url", file.dev_url)?).map(|text| DatabaseUrl {
+                text: relative_to(config_path.dir(), text),
+                origin: UrlOrigin::DevFile(path.to_path_buf()),
+            }),
+        };
 
         let lock_timeout = match resolve("lock_timeout", file.lock_timeout)? {
             None => Duration::from_secs(60),
@@ -950,6 +942,22 @@ mod tests {
         assert_eq!(config.lock_timeout, Duration::from_secs(5));
         assert_eq!(config.lint.disabled, ["drop-table"]);
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_url_that_is_not_used_needs_no_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "url = \"${APP_DB}\"\ndev_url = \"${DEV_DB}\"\n",
+        )
+        .unwrap();
+        let vars = [("GODWIT_DEV_URL", "sqlite:dev.db")];
+        let config = load_with(dir.path(), &["--url", "sqlite:flag.db"], env(&vars)).unwrap();
+        assert_eq!(config.url().unwrap().secret(), "sqlite:flag.db");
+        assert_eq!(config.dev_url().unwrap().secret(), "sqlite:dev.db");
+        let error = load(dir.path(), &[], None).unwrap_err().to_string();
+        assert!(error.contains("`url` uses ${APP_DB}"), "{error}");
     }
 
     #[test]
