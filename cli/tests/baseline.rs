@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PgProject, Project, assert_code, assert_fails, json, stdout};
+use common::{PgProject, Project, assert_code, assert_fails, json, states, stdout};
 use godwit_tests::PgDatabase;
 
 /// An application's schema, with rows, as another tool left it.
@@ -39,21 +39,6 @@ fn files(project: &Project) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// `status --format json`'s migrations as (version, state).
-fn states(output: &std::process::Output) -> Vec<(i64, String)> {
-    json(output)["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["version"].as_i64().unwrap(),
-                m["state"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 #[test]

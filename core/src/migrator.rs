@@ -511,7 +511,10 @@ impl Migrator {
             return Ok(());
         }
         let tables = baseline::existing_tables(self.store.as_mut(), steps).await?;
-        if tables.is_empty() {
+        // Another runner may have applied migrations between the two reads: it writes the
+        // history row with the tables (in their transaction, or before a no-transaction
+        // script runs), so a history still empty now means the tables were there before.
+        if tables.is_empty() || !self.history().await?.is_empty() {
             Ok(())
         } else {
             Err(Refusal::TablesExist { tables }.into())
