@@ -14,8 +14,9 @@ Exit codes:
   1  failure: the database or a migration script failed, or `lint` found an error
   2  usage or configuration error: flags, config file, URL, missing backend, migration files,
      a schema file statement that acts beyond the scratch database or is not schema
-  3  refused, nothing was changed: the history's state forbids migrate, rollback, repair or
-     recover (a rollback without a down script, a repair that is already true), the lint
+  3  refused, nothing was changed: the history's state forbids migrate, rollback, repair,
+     recover or baseline (a rollback without a down script, a repair that is already true,
+     pending migrations that create tables a database without history holds), the lint
      found an error in a pending migration, push would lose data or drops what may be a
      rename without consent, push adds a constraint that rows break or removes enum values
      that rows hold, or restore would replace the database without consent
@@ -24,6 +25,8 @@ Exit codes:
   5  check found drift: the live schema differs from what the applied migrations produce
 
 Configuration comes from flags, then the DATABASE_URL environment variable, then godwit.toml.
+Variables missing from the environment are read from .env in the working directory (not with
+--no-dotenv); godwit.toml values may use ${VAR} and ${VAR:-default}.
 GODWIT_DEV_URL (or `dev_url`) names a server for the scratch databases of the declarative commands.
 Set RUST_LOG (for example RUST_LOG=godwit_core=debug) for finer logging than -v.";
 
@@ -64,6 +67,11 @@ pub struct GlobalArgs {
     /// [default: godwit.toml]
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
+
+    /// Do not read .env in the working directory (by default its variables are used where the
+    /// environment does not set them: DATABASE_URL, GODWIT_DEV_URL, ${VAR} in the config file)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_dotenv: bool,
 
     /// Output format: text for people, one JSON document for scripts, (lint only) GitHub
     /// workflow annotations or (inspect only) SQL DDL; errors always go to stderr as text
@@ -146,6 +154,26 @@ pub enum Command {
                       godwit migrate --backup --backup-dir backups"
     )]
     Migrate(MigrateArgs),
+
+    /// Write an existing database's schema as the first migration, recorded but not run
+    ///
+    /// Reads the database's schema and writes <version>_baseline.up.sql, which creates it, and
+    /// a .down.sql that drops it again (with every row in it). Then it records the migration as
+    /// applied, under the migration lock, without running it: this database keeps what it
+    /// has, and `godwit migrate` builds the same schema on a new one. Commit both files.
+    ///
+    /// Refuses (exit code 3), changing nothing, when the history already has a row, when the
+    /// database holds no table, and when the migrations directory holds a migration at or
+    /// before the baseline's version (it would be pending yet older than the baseline); newer
+    /// migrations stay pending and run after it. The version is the current UTC time as
+    /// YYYYMMDDHHMMSS unless --version gives one.
+    ///
+    /// `migrate` on a database without history whose pending migrations create tables it
+    /// already holds refuses (exit code 3) and points here.
+    #[command(
+        after_help = "Example:\n  godwit baseline\n  godwit baseline --version 1   # before migrations numbered from 2"
+    )]
+    Baseline(BaselineArgs),
 
     /// Revert applied migrations, newest first
     ///
@@ -560,9 +588,26 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub no_lint: bool,
 
+    /// On a database without history, run pending migrations even when they create tables it
+    /// already holds (see `godwit baseline`) instead of refusing
+    #[arg(long)]
+    pub allow_existing_tables: bool,
+
     /// Backups before migrating.
     #[command(flatten)]
     pub backup: BackupArgs,
+
+    /// Lock waiting.
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// Arguments of `baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The baseline migration's version [default: the current UTC time as YYYYMMDDHHMMSS]
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<Version>,
 
     /// Lock waiting.
     #[command(flatten)]

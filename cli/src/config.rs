@@ -1,9 +1,13 @@
 //! Flags, the environment and the config file, resolved into one [`Config`] before any command
 //! touches godwit's engine. Each setting comes from the first of: a flag, the environment
 //! (`DATABASE_URL` for the URL, `GODWIT_DEV_URL` for the dev database), the config file, the
-//! default.
+//! default. Variables the process's environment lacks are looked up in `.env` in the working
+//! directory, and the config file's string values may name variables as `${VAR}` or
+//! `${VAR:-default}` ([`interpolate`]).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -78,12 +82,12 @@ fn relative_to(dir: &Path, url: String) -> String {
 pub enum UrlOrigin {
     /// `--url`.
     Flag,
-    /// The `DATABASE_URL` environment variable.
-    Env,
+    /// The `DATABASE_URL` variable.
+    Env(VarSource),
     /// `url` in the config file.
     File(PathBuf),
-    /// The `GODWIT_DEV_URL` environment variable.
-    DevEnv,
+    /// The `GODWIT_DEV_URL` variable.
+    DevEnv(VarSource),
     /// `dev_url` in the config file.
     DevFile(PathBuf),
     /// A `--from` or `--to` source of `godwit diff`.
@@ -94,9 +98,9 @@ impl fmt::Display for UrlOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UrlOrigin::Flag => f.write_str("from --url"),
-            UrlOrigin::Env => f.write_str("from DATABASE_URL"),
+            UrlOrigin::Env(source) => write!(f, "from DATABASE_URL{source}"),
             UrlOrigin::File(path) => write!(f, "from `url` in {}", path.display()),
-            UrlOrigin::DevEnv => f.write_str("from GODWIT_DEV_URL"),
+            UrlOrigin::DevEnv(source) => write!(f, "from GODWIT_DEV_URL{source}"),
             UrlOrigin::DevFile(path) => write!(f, "from `dev_url` in {}", path.display()),
             UrlOrigin::DiffSource => f.write_str("from --from/--to"),
         }
@@ -175,32 +179,223 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
 }
 
-/// The environment variables godwit reads, read once so tests can give their own. Its
-/// `Debug` shows the URLs redacted.
+/// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
+pub const DOTENV: &str = ".env";
+
+/// Where a variable's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarSource {
+    /// The process's environment.
+    Process,
+    /// A `.env` file.
+    DotEnv(PathBuf),
+}
+
+impl fmt::Display for VarSource {
+    /// Nothing for the environment, ` in .env` for the file, to follow a variable's name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VarSource::Process => Ok(()),
+            VarSource::DotEnv(path) => write!(f, " in {}", path.display()),
+        }
+    }
+}
+
+/// The variables godwit reads: the process's environment, then `.env` for the names the
+/// process does not set (a variable set in the environment wins, even when empty, as with
+/// dotenvy and dbmate). Read once, and never written into the process's environment: tests
+/// give their own, tests running in parallel never see each other's, and what the PostgreSQL
+/// driver or `pg_dump` read from the environment (`PGPASSWORD`, `PGSSLROOTCERT`) stays what
+/// the process was given. Its `Debug` shows names, never values.
 #[derive(Clone, Default)]
 pub struct Environment {
-    /// `DATABASE_URL`.
-    pub database_url: Option<String>,
-    /// `GODWIT_DEV_URL`.
-    pub dev_url: Option<String>,
+    process: HashMap<String, String>,
+    dotenv: HashMap<String, String>,
+    /// The `.env` file read, if there was one.
+    dotenv_path: Option<PathBuf>,
 }
 
 impl fmt::Debug for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |url: &Option<String>| url.as_deref().map(|url| redact(url).to_string());
+        let mut names: Vec<&String> = self.dotenv.keys().collect();
+        names.sort();
         f.debug_struct("Environment")
-            .field("database_url", &redacted(&self.database_url))
-            .field("dev_url", &redacted(&self.dev_url))
-            .finish()
+            .field("dotenv", &self.dotenv_path)
+            .field("dotenv_names", &names)
+            .finish_non_exhaustive()
     }
 }
 
 impl Environment {
-    /// The variables of this process.
-    pub fn read() -> Self {
-        Environment {
-            database_url: std::env::var("DATABASE_URL").ok(),
-            dev_url: std::env::var("GODWIT_DEV_URL").ok(),
+    /// The variables of this process, and with `dotenv` those of `.env` in the working
+    /// directory. A missing `.env` is fine; one that cannot be read is a configuration error.
+    pub fn read(dotenv: bool) -> Result<Self, CliError> {
+        // A variable that is not Unicode is one godwit cannot use, as `std::env::var` says.
+        let process = std::env::vars_os()
+            .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+            .collect();
+        let environment = Environment {
+            process,
+            ..Environment::default()
+        };
+        if dotenv {
+            environment.with_dotenv(Path::new(DOTENV))
+        } else {
+            Ok(environment)
+        }
+    }
+
+    /// This environment with the variables of the `.env` file at `path`, when it exists.
+    fn with_dotenv(mut self, path: &Path) -> Result<Self, CliError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(self),
+            Err(source) => {
+                return Err(CliError::ConfigRead {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        for item in dotenvy::from_read_iter(text.as_bytes()) {
+            let (name, value) = item.map_err(|error| dotenv_error(path, &text, &error))?;
+            self.dotenv.insert(name, value);
+        }
+        self.dotenv_path = Some(path.to_path_buf());
+        Ok(self)
+    }
+
+    /// The value of `name`, and where it came from.
+    pub fn var(&self, name: &str) -> Option<(&str, VarSource)> {
+        if let Some(value) = self.process.get(name) {
+            return Some((value, VarSource::Process));
+        }
+        let value = self.dotenv.get(name)?;
+        let path = self
+            .dotenv_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DOTENV));
+        Some((value, VarSource::DotEnv(path)))
+    }
+
+    /// Where a variable was looked for, for the message saying it is not set.
+    fn not_set(&self) -> String {
+        match &self.dotenv_path {
+            Some(path) => format!(
+                "is set neither in the environment nor in {}",
+                path.display()
+            ),
+            None => "is not set in the environment, and no .env file was read".into(),
+        }
+    }
+}
+
+/// A `.env` file dotenvy cannot read. dotenvy's own message quotes the line, which may hold a
+/// password; this one gives its number instead.
+fn dotenv_error(path: &Path, text: &str, error: &dotenvy::Error) -> CliError {
+    match error {
+        dotenvy::Error::LineParse(line, _) => {
+            let at = text.find(line.as_str()).unwrap_or(0);
+            CliError::ConfigInvalid {
+                location: location(path, text, at),
+                message: "this line is not `NAME=value` (an unclosed quote, or a name with \
+                          characters other than letters, digits, `_` and `.`); its text is not \
+                          shown, as it may hold a secret"
+                    .into(),
+            }
+        }
+        other => CliError::ConfigInvalid {
+            location: path.display().to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Why a `${...}` in a config value cannot be replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum InterpolationError {
+    /// The variable is not set and no default is given.
+    Unset(String),
+    /// What is wrong with the reference as written (never a value from the environment).
+    Malformed(String),
+}
+
+/// `text` with every `${VAR}` replaced by the variable's value and every `${VAR:-default}` by
+/// the value, or the default when the variable is unset or empty (as in a POSIX shell). `$${`
+/// is a literal `${`; any other `$` is itself. Also says whether anything was replaced, so
+/// that messages quote such a value as written, never with what the environment put in it.
+fn interpolate<'v>(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<&'v str>,
+) -> Result<(String, bool), InterpolationError> {
+    let mut out = String::with_capacity(text.len());
+    let mut replaced = false;
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(escaped) = after.strip_prefix("${") {
+            out.push_str("${");
+            rest = escaped;
+            continue;
+        }
+        let Some(body) = after.strip_prefix('{') else {
+            out.push('$');
+            rest = after;
+            continue;
+        };
+        let Some(end) = body.find('}') else {
+            return Err(InterpolationError::Malformed(format!(
+                "`${{{body}` has no closing `}}`; write ${{VAR}} or ${{VAR:-default}}, or $${{ for a literal ${{"
+            )));
+        };
+        let reference = &body[..end];
+        let (name, default) = match reference.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (reference, None),
+        };
+        let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(InterpolationError::Malformed(format!(
+                "`${{{reference}}}` does not name a variable; write ${{VAR}} or ${{VAR:-default}} \
+                 (a name is letters, digits and `_`), or $${{ for a literal ${{"
+            )));
+        }
+        let value = match (lookup(name), default) {
+            (Some(""), Some(default)) => default,
+            (Some(value), _) => value,
+            (None, Some(default)) => default,
+            (None, None) => return Err(InterpolationError::Unset(name.to_string())),
+        };
+        out.push_str(value);
+        replaced = true;
+        rest = &body[end + 1..];
+    }
+    out.push_str(rest);
+    Ok((out, replaced))
+}
+
+/// A string value of the config file, its variables replaced.
+struct Resolved {
+    /// The value to use.
+    value: String,
+    /// The value as written in the file.
+    written: String,
+    /// Whether a `${...}` was replaced.
+    interpolated: bool,
+    /// Where it is in the file.
+    span: Range<usize>,
+}
+
+impl Resolved {
+    /// The value for messages: as written when it came through a variable, which may hold a
+    /// secret.
+    fn shown(&self) -> &str {
+        if self.interpolated {
+            &self.written
+        } else {
+            &self.value
         }
     }
 }
@@ -209,16 +404,16 @@ impl Environment {
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    url: Option<String>,
-    migrations: Option<PathBuf>,
+    url: Option<Spanned<String>>,
+    migrations: Option<Spanned<String>>,
     history_table: Option<Spanned<String>>,
-    schema: Option<String>,
+    schema: Option<Spanned<String>>,
     lock_timeout: Option<Spanned<String>>,
-    application_name: Option<String>,
-    schema_file: Option<PathBuf>,
-    dev_url: Option<String>,
+    application_name: Option<Spanned<String>>,
+    schema_file: Option<Spanned<String>>,
+    dev_url: Option<Spanned<String>>,
     backup: Option<bool>,
-    backup_dir: Option<PathBuf>,
+    backup_dir: Option<Spanned<String>>,
     #[serde(default)]
     lint: LintSection,
 }
@@ -238,110 +433,138 @@ impl Config {
         let config_path = ConfigPath::from_flag(global.config.as_deref());
         let (file, text) = read(&config_path)?;
         let path = config_path.path();
-        let invalid = |span: std::ops::Range<usize>, message: String| CliError::ConfigInvalid {
+        let invalid = |span: Range<usize>, message: String| CliError::ConfigInvalid {
             location: location(path, &text, span.start),
             message,
         };
-
-        let url = global
-            .url
-            .clone()
-            .map(|text| (text, UrlOrigin::Flag))
-            .or_else(|| {
-                env.database_url
-                    .filter(|u| !u.is_empty())
-                    .map(|text| (text, UrlOrigin::Env))
+        let resolve = |key: &str, value: Option<Spanned<String>>| -> Result<_, CliError> {
+            let Some(value) = value else {
+                return Ok(None);
+            };
+            let span = value.span();
+            let written = value.into_inner();
+            let (resolved, interpolated) = interpolate(&written, |name| {
+                env.var(name).map(|(value, _)| value)
             })
-            .or_else(|| {
-                file.url.map(|text| {
+            .map_err(|error| {
+                invalid(
+                    span.clone(),
+                    match error {
+                        InterpolationError::Unset(name) => format!(
+                            "`{key}` uses ${{{name}}}, which {}; set it, or give a default with \
+                             ${{{name}:-default}}",
+                            env.not_set()
+                        ),
+                        InterpolationError::Malformed(reason) => format!("`{key}`: {reason}"),
+                    },
+                )
+            })?;
+            Ok(Some(Resolved {
+                value: resolved,
+                written,
+                interpolated,
+                span,
+            }))
+        };
+        let value = |resolved: Option<Resolved>| resolved.map(|r| r.value);
+
+        // The file's URLs are resolved only when used, so a `${VAR}` in them that is unset
+        // does not stand in the way of `--url` or DATABASE_URL.
+        let url = match global.url.clone() {
+            Some(text) => Some((text, UrlOrigin::Flag)),
+            None => match env.var("DATABASE_URL").filter(|(url, _)| !url.is_empty()) {
+                Some((url, source)) => Some((url.to_string(), UrlOrigin::Env(source))),
+                None => value(resolve("url", file.url)?).map(|text| {
                     (
                         relative_to(config_path.dir(), text),
                         UrlOrigin::File(path.to_path_buf()),
                     )
-                })
-            })
-            .map(|(text, origin)| DatabaseUrl { text, origin });
+                }),
+            },
+        }
+        .map(|(text, origin)| DatabaseUrl { text, origin });
 
-        let dev_url = env
-            .dev_url
-            .filter(|u| !u.is_empty())
-            .map(|text| DatabaseUrl {
-                text,
-                origin: UrlOrigin::DevEnv,
-            })
-            .or_else(|| {
-                file.dev_url.map(|text| DatabaseUrl {
-                    text: relative_to(config_path.dir(), text),
-                    origin: UrlOrigin::DevFile(path.to_path_buf()),
-                })
-            });
+        let dev_url = match env.var("GODWIT_DEV_URL").filter(|(url, _)| !url.is_empty()) {
+            Some((url, source)) => Some(DatabaseUrl {
+                text: url.to_string(),
+                origin: UrlOrigin::DevEnv(source),
+            }),
+            None => value(resolve("dev_url", file.dev_url)?).map(|text| DatabaseUrl {
+                text: relative_to(config_path.dir(), text),
+                origin: UrlOrigin::DevFile(path.to_path_buf()),
+            }),
+        };
 
-        let lock_timeout = match file.lock_timeout {
+        let lock_timeout = match resolve("lock_timeout", file.lock_timeout)? {
             None => Duration::from_secs(60),
-            Some(value) => {
-                let span = value.span();
-                parse_lock_timeout(value.get_ref()).map_err(|reason| {
-                    invalid(
-                        span,
-                        format!("lock_timeout \"{}\" is {reason}", value.get_ref()),
-                    )
-                })?
-            }
+            Some(resolved) => parse_lock_timeout(&resolved.value).map_err(|reason| {
+                // The parser's reason may quote the value; one from a variable is not shown.
+                let reason = if resolved.interpolated {
+                    "not a duration like 30s or 2m once its variables are replaced".to_string()
+                } else {
+                    reason
+                };
+                invalid(
+                    resolved.span.clone(),
+                    format!("lock_timeout \"{}\" is {reason}", resolved.shown()),
+                )
+            })?,
         };
 
-        let (history_schema, history_table) = match file.history_table {
+        let (history_schema, history_table) = match resolve("history_table", file.history_table)? {
             None => (None, "godwit_migrations".to_string()),
-            Some(value) => {
-                history_name(value.get_ref()).map_err(|message| invalid(value.span(), message))?
-            }
+            Some(resolved) => history_name(&resolved.value, resolved.shown())
+                .map_err(|message| invalid(resolved.span.clone(), message))?,
         };
 
+        let mut disabled = Vec::with_capacity(file.lint.disabled.len());
+        for id in file.lint.disabled {
+            disabled.extend(resolve("lint.disabled", Some(id))?);
+        }
         let lint = LintConfig {
-            disabled: file
-                .lint
-                .disabled
-                .iter()
-                .map(|id| id.get_ref().clone())
-                .collect(),
+            disabled: disabled.iter().map(|id| id.value.clone()).collect(),
         };
         if let Some(unknown) = lint.unknown_rules().next() {
-            let span = file
-                .lint
-                .disabled
-                .iter()
-                .find(|id| id.get_ref() == unknown)
-                .map_or(0..0, Spanned::span);
+            let Some(id) = disabled.iter().find(|id| id.value == unknown) else {
+                unreachable!("an unknown rule is one of those disabled")
+            };
+            let help = if id.interpolated {
+                "`godwit lint --list` lists the rules".to_string()
+            } else {
+                unknown_rule_help(unknown)
+            };
             return Err(invalid(
-                span,
+                id.span.clone(),
                 format!(
-                    "`{unknown}` in `[lint] disabled` is not a lint rule; {}",
-                    unknown_rule_help(unknown)
+                    "`{}` in `[lint] disabled` is not a lint rule; {help}",
+                    id.shown()
                 ),
             ));
         }
 
+        let dir = config_path.dir();
         let config = Config {
-            migrations: config_path.dir().join(
-                file.migrations
-                    .unwrap_or_else(|| PathBuf::from("migrations")),
+            migrations: dir.join(
+                value(resolve("migrations", file.migrations)?)
+                    .unwrap_or_else(|| "migrations".into()),
             ),
             url,
             history_table,
             history_schema,
-            schema: file.schema,
+            schema: value(resolve("schema", file.schema)?),
             lock_timeout,
-            application_name: file.application_name,
-            schema_file: config_path.dir().join(
-                file.schema_file
-                    .unwrap_or_else(|| PathBuf::from("schema.sql")),
+            application_name: value(resolve("application_name", file.application_name)?),
+            schema_file: dir.join(
+                value(resolve("schema_file", file.schema_file)?)
+                    .unwrap_or_else(|| "schema.sql".into()),
             ),
             dev_url,
             lint,
             backup: file.backup.unwrap_or(false),
-            backup_dir: file.backup_dir.map(|dir| config_path.dir().join(dir)),
+            backup_dir: value(resolve("backup_dir", file.backup_dir)?).map(|d| dir.join(d)),
             config_path,
         };
-        tracing::debug!(?config, "resolved configuration");
+        tracing::debug!(?config, ?env, "resolved configuration");
         Ok(config)
     }
 
@@ -387,7 +610,8 @@ fn read(config_path: &ConfigPath) -> Result<(FileConfig, String), CliError> {
 
 /// The schema and table `history_table` names: `TABLE`, or `SCHEMA.TABLE` for a table in that
 /// PostgreSQL schema. No quoting: a name with a dot in it cannot be a history table.
-fn history_name(text: &str) -> Result<(Option<String>, String), String> {
+/// `shown` is the value as messages quote it (as written, when it came through a variable).
+fn history_name(text: &str, shown: &str) -> Result<(Option<String>, String), String> {
     let (schema, table) = match text.split_once('.') {
         Some((schema, table)) => (Some(schema), table),
         None => (None, text),
@@ -400,7 +624,7 @@ fn history_name(text: &str) -> Result<(Option<String>, String), String> {
     if table.contains('.') || schema.is_some_and(|s| s.trim().is_empty()) || table.trim().is_empty()
     {
         return Err(format!(
-            "history_table \"{text}\" is not a table name; write TABLE, or SCHEMA.TABLE for a table in a PostgreSQL schema"
+            "history_table \"{shown}\" is not a table name; write TABLE, or SCHEMA.TABLE for a table in a PostgreSQL schema"
         ));
     }
     // PostgreSQL cuts identifiers at 63 bytes, and the tables beside the history take its
@@ -433,15 +657,23 @@ mod tests {
     use super::*;
     use crate::args::Cli;
 
+    /// An environment of these variables only.
+    fn env(vars: &[(&str, &str)]) -> Environment {
+        Environment {
+            process: vars
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+            ..Environment::default()
+        }
+    }
+
     fn load(dir: &Path, args: &[&str], env_url: Option<&str>) -> Result<Config, CliError> {
-        load_with(
-            dir,
-            args,
-            Environment {
-                database_url: env_url.map(str::to_string),
-                dev_url: None,
-            },
-        )
+        let vars: Vec<(&str, &str)> = env_url
+            .map(|url| ("DATABASE_URL", url))
+            .into_iter()
+            .collect();
+        load_with(dir, args, env(&vars))
     }
 
     fn load_with(dir: &Path, args: &[&str], env: Environment) -> Result<Config, CliError> {
@@ -517,14 +749,14 @@ mod tests {
         let config = load_with(
             dir.path(),
             &[],
-            Environment {
-                database_url: None,
-                dev_url: Some("postgres://u@h/dev".into()),
-            },
+            env(&[("GODWIT_DEV_URL", "postgres://u@h/dev")]),
         )
         .unwrap();
         assert_eq!(config.dev_url().unwrap().secret(), "postgres://u@h/dev");
-        assert_eq!(config.dev_url().unwrap().origin(), &UrlOrigin::DevEnv);
+        assert_eq!(
+            config.dev_url().unwrap().origin(),
+            &UrlOrigin::DevEnv(VarSource::Process)
+        );
     }
 
     #[test]
@@ -556,10 +788,7 @@ mod tests {
             "dev_url = \"postgres:/u:s3cret-dev@h/dev\"\n",
         )
         .unwrap();
-        let env = Environment {
-            database_url: Some("postgres//u:s3cret-env@h/db".into()),
-            dev_url: None,
-        };
+        let env = env(&[("DATABASE_URL", "postgres//u:s3cret-env@h/db")]);
         assert!(!format!("{env:?}").contains("s3cret"), "{env:?}");
         let config = load_with(dir.path(), &[], env).unwrap();
         let shown = format!("{config:?}");
@@ -570,12 +799,12 @@ mod tests {
     #[test]
     fn a_dotted_history_table_names_its_schema() {
         assert_eq!(
-            history_name("audit.hist"),
+            history_name("audit.hist", "audit.hist"),
             Ok((Some("audit".into()), "hist".into()))
         );
-        assert_eq!(history_name("hist"), Ok((None, "hist".into())));
+        assert_eq!(history_name("hist", "hist"), Ok((None, "hist".into())));
         for bad in ["a.b.c", ".hist", "audit.", "  "] {
-            assert!(history_name(bad).is_err(), "{bad}");
+            assert!(history_name(bad, bad).is_err(), "{bad}");
         }
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -644,5 +873,165 @@ mod tests {
         ));
         let default = ConfigPath::Default(dir.path().join("godwit.toml"));
         assert!(read(&default).is_ok());
+    }
+
+    fn vars<'v>(pairs: &'v [(&'v str, &'v str)]) -> impl Fn(&str) -> Option<&'v str> {
+        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn variables_and_defaults_are_replaced_as_a_shell_would() {
+        let set = [("HOST", "db.internal"), ("EMPTY", "")];
+        let cases = [
+            ("postgres://${HOST}/app", "postgres://db.internal/app", true),
+            ("${MISSING:-sqlite:dev.db}", "sqlite:dev.db", true),
+            ("${HOST:-other}", "db.internal", true),
+            // `:-` takes the default for an empty variable too.
+            ("${EMPTY:-fallback}", "fallback", true),
+            ("${EMPTY}", "", true),
+            ("pa$$word $5 $HOST", "pa$$word $5 $HOST", false),
+            ("$${HOST}", "${HOST}", false),
+            ("${MISSING:-}", "", true),
+        ];
+        for (text, expected, replaced) in cases {
+            assert_eq!(
+                interpolate(text, vars(&set)),
+                Ok((expected.to_string(), replaced)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            interpolate("${MISSING}", vars(&set)),
+            Err(InterpolationError::Unset("MISSING".into()))
+        );
+        for malformed in ["${HOST", "${}", "${1X}", "${HOST-x}", "${HOST:?}", "a ${ b"] {
+            assert!(
+                matches!(
+                    interpolate(malformed, vars(&set)),
+                    Err(InterpolationError::Malformed(_))
+                ),
+                "{malformed}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_string_value_is_interpolated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "url = \"postgres://app:${DB_PASSWORD}@db/app\"\nmigrations = \"${DIR:-db/migrations}\"\n\
+             history_table = \"${HISTORY}\"\nlock_timeout = \"${WAIT}\"\n\
+             [lint]\ndisabled = [\"${RULE}\"]\n",
+        )
+        .unwrap();
+        let vars = [
+            ("DB_PASSWORD", "hunter2-secret"),
+            ("HISTORY", "audit.history"),
+            ("WAIT", "5s"),
+            ("RULE", "drop-table"),
+        ];
+        let config = load_with(dir.path(), &[], env(&vars)).unwrap();
+        assert_eq!(
+            config.url().unwrap().secret(),
+            "postgres://app:hunter2-secret@db/app"
+        );
+        assert_eq!(config.migrations, dir.path().join("db/migrations"));
+        assert_eq!(config.history_schema.as_deref(), Some("audit"));
+        assert_eq!(config.history_table, "history");
+        assert_eq!(config.lock_timeout, Duration::from_secs(5));
+        assert_eq!(config.lint.disabled, ["drop-table"]);
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_url_that_is_not_used_needs_no_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "url = \"${APP_DB}\"\ndev_url = \"${DEV_DB}\"\n",
+        )
+        .unwrap();
+        let vars = [("GODWIT_DEV_URL", "sqlite:dev.db")];
+        let config = load_with(dir.path(), &["--url", "sqlite:flag.db"], env(&vars)).unwrap();
+        assert_eq!(config.url().unwrap().secret(), "sqlite:flag.db");
+        assert_eq!(config.dev_url().unwrap().secret(), "sqlite:dev.db");
+        let error = load(dir.path(), &[], None).unwrap_err().to_string();
+        assert!(error.contains("`url` uses ${APP_DB}"), "{error}");
+    }
+
+    #[test]
+    fn an_unset_variable_names_itself_its_key_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "\nurl = \"${DATABASE_URL}\"\n",
+        )
+        .unwrap();
+        let error = load(dir.path(), &[], None).unwrap_err();
+        assert!(matches!(error, CliError::ConfigInvalid { .. }), "{error}");
+        let error = error.to_string();
+        assert!(error.contains("godwit.toml:2:7"), "{error}");
+        assert!(error.contains("`url` uses ${DATABASE_URL}"), "{error}");
+        assert!(error.contains("${DATABASE_URL:-default}"), "{error}");
+    }
+
+    #[test]
+    fn messages_quote_an_interpolated_value_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = ("TOKEN", "s3cret-token");
+        for key in [
+            "lock_timeout = \"${TOKEN}\"",
+            "history_table = \"${TOKEN}.a.b\"",
+            "[lint]\ndisabled = [\"${TOKEN}\"]",
+        ] {
+            std::fs::write(dir.path().join("godwit.toml"), format!("{key}\n")).unwrap();
+            let error = load_with(dir.path(), &[], env(&[secret]))
+                .unwrap_err()
+                .to_string();
+            assert!(!error.contains("s3cret"), "{error}");
+            assert!(error.contains("${TOKEN}"), "{error}");
+        }
+    }
+
+    #[test]
+    fn dotenv_fills_in_what_the_environment_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotenv = dir.path().join(".env");
+        std::fs::write(
+            &dotenv,
+            "# local settings\nDATABASE_URL=sqlite:from-dotenv.db\nGODWIT_DEV_URL=\"sqlite:dev.db\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("godwit.toml"), "").unwrap();
+        let env = env(&[("GODWIT_DEV_URL", "sqlite:process.db")])
+            .with_dotenv(&dotenv)
+            .unwrap();
+        let config = load_with(dir.path(), &[], env).unwrap();
+        let url = config.url().unwrap();
+        assert_eq!(url.secret(), "sqlite:from-dotenv.db");
+        assert_eq!(
+            url.origin(),
+            &UrlOrigin::Env(VarSource::DotEnv(dotenv.clone()))
+        );
+        assert!(
+            url.origin().to_string().ends_with(".env"),
+            "{}",
+            url.origin()
+        );
+        // The process's variable wins.
+        assert_eq!(config.dev_url().unwrap().secret(), "sqlite:process.db");
+    }
+
+    #[test]
+    fn a_broken_dotenv_line_is_located_without_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotenv = dir.path().join(".env");
+        std::fs::write(&dotenv, "A=1\nDATABASE_URL=\"postgres://u:s3cret@h/db\n").unwrap();
+        let error = env(&[]).with_dotenv(&dotenv).unwrap_err();
+        assert!(matches!(error, CliError::ConfigInvalid { .. }), "{error}");
+        let error = error.to_string();
+        assert!(error.contains(".env:2:1"), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
     }
 }

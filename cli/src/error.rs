@@ -6,7 +6,7 @@
 //! | 0 | success, including `status` with pending migrations and a closed stdout pipe |
 //! | 1 | failure: the database or a migration script failed, or `lint` found an error-level finding |
 //! | 2 | usage or configuration error: flags, config file, URL, missing backend, migration files |
-//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`, the lint found an error in a pending migration, or `push` would lose data or drops what may be a rename, or `restore` would replace the database, without consent |
+//! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`/`baseline` (or a database without history holds tables pending migrations create), the lint found an error in a pending migration, or `push` would lose data or drops what may be a rename, or `restore` would replace the database, without consent |
 //! | 4 | the migration lock could not be taken in time, `unlock` found it held by a live run, or `restore` found the database in use |
 //! | 5 | `check` found drift: the live schema differs from what the applied migrations produce |
 

@@ -35,17 +35,7 @@ fn json(output: &std::process::Output) -> Value {
 fn states(project: &Project) -> Vec<(i64, String)> {
     let output = project.run(&["status", "--format", "json"]);
     assert_code(&output, 0);
-    json(&output)["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["version"].as_i64().unwrap(),
-                m["state"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    common::states(&output)
 }
 
 fn state_list(pairs: &[(i64, &str)]) -> Vec<(i64, String)> {

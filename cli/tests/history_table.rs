@@ -113,3 +113,95 @@ fn sqlite_refuses_the_name_of_an_application_table() {
         assert_fails(&output, 2, "`hist_meta` already names the table hist_meta");
     }
 }
+
+/// A history of layout 2 as godwit 0.1 created it on PostgreSQL, its times as text, with
+/// migration 1 applied and a failed attempt of migration 2 recorded.
+const PG_LAYOUT_2: &str = "\
+CREATE TABLE godwit_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+    down_checksum TEXT, down_script TEXT, transactional BIGINT NOT NULL, status TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT, duration_ms BIGINT, error TEXT,
+    error_statement TEXT, error_line BIGINT, previous_checksums TEXT, applied_by TEXT,
+    backup TEXT
+);
+CREATE TABLE godwit_migrations_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO godwit_migrations_meta VALUES ('layout_version', '2');";
+
+#[test]
+fn postgres_history_times_become_timestamptz_keeping_every_row() {
+    let pg = PgProject::new();
+    let up = "CREATE TABLE a (x int);";
+    pg.project.migration(1, "a", up, None);
+    pg.project
+        .migration(2, "b", "CREATE TABLE b (x int);", None);
+    common::exec(&pg.db.url, up);
+    common::exec(&pg.db.url, PG_LAYOUT_2);
+    common::exec(
+        &pg.db.url,
+        &format!(
+            "INSERT INTO godwit_migrations (version, name, checksum, transactional, status, \
+             started_at, finished_at, duration_ms, error) VALUES \
+             (1, 'a', '{}', 1, 'applied', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.250Z', 250, NULL), \
+             (2, 'b', 'old', 1, 'failed', '2024-01-02T10:00:00.000Z', NULL, NULL, 'boom')",
+            godwit_core::Checksum::of(up).as_str()
+        ),
+    );
+    let time_types = || {
+        pg.rows(
+            "SELECT column_name || ' ' || data_type FROM information_schema.columns \
+             WHERE table_name = 'godwit_migrations' AND column_name LIKE '%ed_at' ORDER BY 1",
+        )
+        .concat()
+    };
+    let entries = |pg: &PgProject| {
+        let status = common::json(&pg.run(&["--format", "json", "status"]));
+        status["migrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["version"].as_i64().unwrap(),
+                    m["started_at"].clone(),
+                    m["finished_at"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // Reading changes nothing: status reads the text as it is.
+    let before = entries(&pg);
+    assert_eq!(before[0].1, "2024-01-01T00:00:00.000Z");
+    assert_eq!(before[0].2, "2024-01-01T00:00:00.250Z");
+    assert_eq!(time_types(), ["finished_at text", "started_at text"]);
+
+    // Repairing the failed migration writes a row, so the table is upgraded first.
+    assert_code(&pg.run(&["repair", "--mark-rolled-back", "2"]), 0);
+    assert_eq!(
+        time_types(),
+        [
+            "finished_at timestamp with time zone",
+            "started_at timestamp with time zone"
+        ]
+    );
+    assert_eq!(
+        pg.rows("SELECT value FROM godwit_migrations_meta WHERE key = 'layout_version'"),
+        [["3"]]
+    );
+    let after = entries(&pg);
+    assert_eq!(after[0], before[0], "the applied row reads as before");
+    assert_eq!(after[1].1, before[1].1, "the failed row keeps its start");
+    assert_eq!(
+        pg.rows("SELECT (finished_at - started_at)::text FROM godwit_migrations WHERE version = 1"),
+        [["00:00:00.25"]]
+    );
+
+    // New rows are written as timestamps and read back as RFC 3339 text.
+    assert_code(&pg.run(&["migrate"]), 0);
+    let last = entries(&pg).pop().unwrap();
+    let started = last.1.as_str().unwrap().to_string();
+    assert!(
+        started.len() == 24 && started.ends_with('Z') && started.as_bytes()[10] == b'T',
+        "{started}"
+    );
+}

@@ -341,6 +341,22 @@ pub struct Savepoint {
     pub release: String,
 }
 
+/// The upgrade steps of the default history table: layout 2 adds `backup` with `ALTER TABLE
+/// ... ADD COLUMN`, which SQLite and PostgreSQL both accept; layout 3 changes nothing, as the
+/// default time type is the text layouts 1 and 2 hold. A dialect overriding
+/// [`Dialect::history_upgrade_ddl`] for one step hands the others to this.
+pub fn portable_history_upgrade_ddl<D: Dialect + ?Sized>(
+    dialect: &D,
+    table: &HistoryTable,
+    version: i64,
+) -> Vec<String> {
+    let history = dialect.qualified_name(table.schema.as_deref(), &table.name);
+    match version {
+        2 => vec![format!("ALTER TABLE {history} ADD COLUMN backup TEXT")],
+        _ => Vec::new(),
+    }
+}
+
 /// SQL text and facts for one database engine. Implementations must be pure: every method is a
 /// function of its arguments, with no I/O, so dialects are cheap to snapshot-test and to host
 /// behind a plugin boundary.
@@ -385,10 +401,27 @@ pub trait Dialect: Send + Sync + Debug {
         self.table_exists_query(schema, name)
     }
 
+    /// The type of the history table's `started_at` and `finished_at` columns. godwit binds
+    /// times as RFC 3339 text in UTC and casts them to this type; the default, `TEXT`, stores
+    /// that text as it is.
+    fn history_time_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// An expression reading the history's time column `column` (of
+    /// [`Dialect::history_time_type`]) back as the RFC 3339 text in UTC, with milliseconds,
+    /// that godwit wrote (`2024-01-01T12:00:00.000Z`), whatever the session's time zone and
+    /// date style. The default reads the text column as it is.
+    fn history_time_text(&self, column: &str) -> String {
+        column.to_string()
+    }
+
     /// Statements that create godwit's history tables when they are missing. They must be
     /// idempotent (`IF NOT EXISTS`), because two runners may race to create them. The default
-    /// uses types that SQLite and PostgreSQL both accept.
+    /// uses types that SQLite and PostgreSQL both accept, and the dialect's
+    /// [`Dialect::history_time_type`] for times.
     fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
+        let time = self.history_time_type();
         let history = self.qualified_name(table.schema.as_deref(), &table.name);
         let meta = self.qualified_name(table.schema.as_deref(), &table.meta_name());
         let mut statements = Vec::new();
@@ -407,8 +440,8 @@ pub trait Dialect: Send + Sync + Debug {
              \x20   down_script TEXT,\n\
              \x20   transactional BIGINT NOT NULL,\n\
              \x20   status TEXT NOT NULL,\n\
-             \x20   started_at TEXT NOT NULL,\n\
-             \x20   finished_at TEXT,\n\
+             \x20   started_at {time} NOT NULL,\n\
+             \x20   finished_at {time},\n\
              \x20   duration_ms BIGINT,\n\
              \x20   error TEXT,\n\
              \x20   error_statement TEXT,\n\
@@ -445,15 +478,12 @@ pub trait Dialect: Send + Sync + Debug {
 
     /// Statements that turn a history table of the layout before `version` into `version`
     /// (see [`LAYOUT_VERSION`](crate::history::LAYOUT_VERSION)); they run in one transaction
-    /// with the layout's new `_meta` row. The default adds the columns with `ALTER TABLE ...
-    /// ADD COLUMN`, which SQLite and PostgreSQL both accept, and matches
-    /// [`Dialect::history_table_ddl`].
+    /// with the layout's new `_meta` row, under the migration lock. The default,
+    /// [`portable_history_upgrade_ddl`], matches the default [`Dialect::history_table_ddl`]; a
+    /// dialect with a [`Dialect::history_time_type`] of its own converts the time columns to
+    /// it at layout 3, keeping every row.
     fn history_upgrade_ddl(&self, table: &HistoryTable, version: i64) -> Vec<String> {
-        let history = self.qualified_name(table.schema.as_deref(), &table.name);
-        match version {
-            2 => vec![format!("ALTER TABLE {history} ADD COLUMN backup TEXT")],
-            _ => Vec::new(),
-        }
+        portable_history_upgrade_ddl(self, table, version)
     }
 
     /// Cut a schema file into statements with this engine's own lexical rules, and class

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::backup::BackupError;
+use crate::baseline::ExistingTable;
 use crate::declarative::DeclarativeError;
 use crate::history::Status;
 use crate::migration::{Checksum, Version};
@@ -170,6 +171,60 @@ pub enum Refusal {
         /// Why not, and what fits instead.
         reason: String,
     },
+    /// Pending migrations create tables that a database without history already holds, so
+    /// they would fail (`migrate`), when the run does not allow it.
+    #[error(
+        "the database has no godwit history yet, but pending migrations create tables it already \
+         holds: {}; they would fail on CREATE TABLE. If the database already has what those \
+         migrations do, record them as applied without running them with `godwit repair \
+         --mark-applied VERSION`; to start godwit from the database as it is, move them out of \
+         the migrations folder and run `godwit baseline`; `--allow-existing-tables` runs them anyway",
+        tables.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    TablesExist {
+        /// The tables, in the order the migrations create them.
+        tables: Vec<ExistingTable>,
+    },
+    /// `baseline` on a database whose history already has rows.
+    #[error(
+        "the history table {table} already records {}; a baseline only starts a history: \
+         `godwit status` shows this one, and `godwit new` and `godwit migrate` go on from it",
+        if *rows == 1 { "1 migration".to_string() } else { format!("{rows} migrations") }
+    )]
+    BaselineOverHistory {
+        /// The history table.
+        table: String,
+        /// How many rows it holds.
+        rows: usize,
+    },
+    /// `baseline` on a database that holds no table.
+    #[error(
+        "the database holds no tables, so there is nothing to baseline; write the first migration \
+         with `godwit new NAME` and apply it with `godwit migrate`"
+    )]
+    BaselineEmpty,
+    /// `baseline` at a version the migrations folder already has, or after migrations in it.
+    #[error(
+        "the migrations folder already holds migration{} {} at or before the baseline's version {version}; \
+         a baseline must be the first migration, or they would be pending yet older than it, which `godwit migrate` refuses: \
+         if the database already has what they do, record them with `godwit repair --mark-applied VERSION` instead of a baseline; \
+         if it does not, pass `--version` older than {}, and they run after the baseline",
+        plural(versions.len()),
+        versions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        versions.first().map_or_else(String::new, ToString::to_string)
+    )]
+    BaselineNotFirst {
+        /// The version asked for.
+        version: Version,
+        /// The migrations at or before it, oldest first.
+        versions: Vec<Version>,
+    },
+    /// The schema changed between `baseline` reading it and recording it.
+    #[error(
+        "the database's schema changed while `godwit baseline` ran, so the migration it wrote no \
+         longer describes it; nothing was recorded: run `godwit baseline` again"
+    )]
+    BaselineSchemaChanged,
     /// A migration failed earlier and its file is gone.
     #[error(
         "migration {version} ({name}) is recorded as failed and its file is missing; \
@@ -272,6 +327,21 @@ pub enum Error {
         /// Highest layout this build understands.
         supported: i64,
     },
+    /// Upgrading the history table to a newer layout failed; its transaction was rolled back,
+    /// so the table keeps its old layout and every row.
+    #[error(
+        "cannot upgrade the history table {table} from layout {from} to {to}: {source}; nothing was changed (the upgrade runs in one transaction, and the next run tries again): fix what the database reports (a row edited by hand?) and run again"
+    )]
+    HistoryUpgrade {
+        /// The history table.
+        table: String,
+        /// The layout it has.
+        from: i64,
+        /// The layout the failed step leads to.
+        to: i64,
+        /// The database's error.
+        source: StoreError,
+    },
     /// The history table's name (or its `_meta` table's) belongs to something that is not a
     /// godwit history table: an application table, a view, a system catalog.
     #[error(
@@ -297,6 +367,11 @@ pub enum Error {
     /// The declarative workflow (push, generate, diff, check, verify) failed.
     #[error(transparent)]
     Declarative(#[from] DeclarativeError),
+}
+
+/// `s` after a count other than one.
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
 
 fn progress_note(applied: &[Version]) -> String {

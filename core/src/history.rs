@@ -13,8 +13,13 @@ use crate::store::{Row, Store, StoreError, Value};
 /// ([`Dialect::history_upgrade_ddl`](crate::Dialect::history_upgrade_ddl)) whenever a column
 /// is added, so [`ensure`] upgrades old databases in place.
 ///
-/// Layouts: 1, the first; 2 added `backup`.
-pub const LAYOUT_VERSION: i64 = 2;
+/// Layouts: 1, the first; 2 added `backup`; 3 stores `started_at` and `finished_at` in the
+/// dialect's time type ([`Dialect::history_time_type`](crate::Dialect::history_time_type):
+/// PostgreSQL's `timestamptz`, text elsewhere).
+pub const LAYOUT_VERSION: i64 = 3;
+
+/// The layout from which the time columns have the dialect's time type.
+const TYPED_TIMES: i64 = 3;
 
 /// Where the history lives: a table name and, on engines with schemas, an optional schema.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -172,6 +177,9 @@ const COLUMNS: [(&str, i64); 16] = [
     ("backup", 2),
 ];
 
+/// The columns holding times, written and read through the dialect's time type.
+const TIME_COLUMNS: [&str; 2] = ["started_at", "finished_at"];
+
 /// The current time as RFC 3339 UTC with milliseconds.
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
@@ -186,6 +194,26 @@ fn qualified(store: &dyn Store, table: &HistoryTable, name: &str) -> String {
 fn placeholders(store: &dyn Store, count: usize) -> String {
     (1..=count)
         .map(|i| store.dialect().placeholder(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The placeholders of a row of [`COLUMNS`]: times are bound as RFC 3339 text and cast to the
+/// dialect's time type, since a driver binds text as text and PostgreSQL converts a text
+/// parameter to `timestamptz` only when told.
+fn row_placeholders(store: &dyn Store) -> String {
+    let dialect = store.dialect();
+    COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (column, _))| {
+            let placeholder = dialect.placeholder(i + 1);
+            if TIME_COLUMNS.contains(column) {
+                format!("CAST({placeholder} AS {})", dialect.history_time_type())
+            } else {
+                placeholder
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -329,7 +357,14 @@ async fn upgrade(store: &mut dyn Store, table: &HistoryTable, version: i64) -> R
         store.dialect().placeholder(1),
         store.dialect().placeholder(2)
     );
-    store.begin().await?;
+    let name = qualified(store, table, &table.name);
+    let failed = |source: StoreError| Error::HistoryUpgrade {
+        table: name.clone(),
+        from: version - 1,
+        to: version,
+        source,
+    };
+    store.begin().await.map_err(failed)?;
     let changed = async {
         for statement in &statements {
             store.execute(statement, &[]).await?;
@@ -342,12 +377,12 @@ async fn upgrade(store: &mut dyn Store, table: &HistoryTable, version: i64) -> R
     }
     .await;
     match changed {
-        Ok(_) => store.commit().await?,
+        Ok(_) => store.commit().await.map_err(failed)?,
         Err(error) => {
             if let Err(rollback_error) = store.rollback().await {
                 tracing::warn!(%rollback_error, "rollback of a failed history upgrade failed");
             }
-            return Err(error.into());
+            return Err(failed(error));
         }
     }
     tracing::info!(table = %table, version, "upgraded the history table's layout");
@@ -379,8 +414,17 @@ async fn read_rows(store: &mut dyn Store, table: &HistoryTable) -> Result<Vec<Ro
         None
     }
     .unwrap_or(LAYOUT_VERSION);
+    let dialect = store.dialect();
     let select = COLUMNS
-        .map(|(name, added)| if added <= stored { name } else { "NULL" })
+        .map(|(name, added)| {
+            if added > stored {
+                "NULL".to_string()
+            } else if stored >= TYPED_TIMES && TIME_COLUMNS.contains(&name) {
+                dialect.history_time_text(name)
+            } else {
+                name.to_string()
+            }
+        })
         .join(", ");
     let sql = format!(
         "SELECT {select} FROM {} ORDER BY version",
@@ -409,7 +453,7 @@ pub async fn write(
     let sql = format!(
         "INSERT INTO {name} ({}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {updates}",
         COLUMNS.map(|(column, _)| column).join(", "),
-        placeholders(store, COLUMNS.len())
+        row_placeholders(store)
     );
     store.execute(&sql, &encode(row)).await?;
     Ok(())

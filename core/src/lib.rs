@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+pub mod baseline;
 pub mod declarative;
 pub mod dialect;
 pub mod diff;

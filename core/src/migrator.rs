@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::backup::{self, Backup, BackupRequest};
+use crate::baseline::{self, Baseline};
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::error::Refusal;
@@ -13,9 +14,10 @@ use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
-    StatusReport, Warning,
+    StatusReport, Step, Warning,
 };
 use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction, RecoverOptions};
+use crate::schema::Schema;
 use crate::store::{
     LockHolder, LockOwner, LockRequest, StatementError, Store, StoreError, UnlockOutcome, Value,
     excerpt,
@@ -234,10 +236,12 @@ impl Migrator {
         Ok(report)
     }
 
-    /// What `migrate` would do now. Read-only.
+    /// What `migrate` would do now, or its refusal. Read-only.
     pub async fn plan(&mut self, options: &MigrateOptions) -> Result<Plan, Error> {
         let rows = self.history().await?;
         let mut plan = plan::plan_migrate(&rows, &self.migrations, options)?;
+        self.refuse_existing_tables(&rows, &plan.steps, options)
+            .await?;
         let warnings = self.unexplained_invalid_indexes(&plan).await?;
         plan.warnings.extend(warnings);
         Ok(plan)
@@ -277,6 +281,15 @@ impl Migrator {
         options: &MigrateOptions,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<RunReport, Error> {
+        // Before the lock, whose table SQLite creates: a database without history that is
+        // refused is left without any table of godwit's. A history written by another run
+        // meanwhile only makes the refusal moot.
+        let rows = self.history().await?;
+        if rows.is_empty() {
+            let plan = plan::plan_migrate(&rows, &self.migrations, options)?;
+            self.refuse_existing_tables(&rows, &plan.steps, options)
+                .await?;
+        }
         self.lock().await?;
         on_event(&Event::Locked);
         let result = self.migrate_locked(options, on_event).await;
@@ -503,6 +516,82 @@ impl Migrator {
                 })
             }
         }
+    }
+
+    /// Refuse `steps` when the history `rows` are empty and they create tables the database
+    /// already holds ([`baseline::existing_tables`]), unless `options` allow it.
+    async fn refuse_existing_tables(
+        &mut self,
+        rows: &[HistoryRow],
+        steps: &[Step],
+        options: &MigrateOptions,
+    ) -> Result<(), Error> {
+        if !rows.is_empty() || options.allow_existing_tables || steps.is_empty() {
+            return Ok(());
+        }
+        let tables = baseline::existing_tables(self.store.as_mut(), steps).await?;
+        // Another runner may have applied migrations between the two reads: it writes the
+        // history row with the tables (in their transaction, or before a no-transaction
+        // script runs), so a history still empty now means the tables were there before.
+        if tables.is_empty() || !self.history().await?.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal::TablesExist { tables }.into())
+        }
+    }
+
+    /// The baseline of the database as it is, for the caller to write as the first migration,
+    /// numbered `version`: its schema and the statements that create and drop it. Read-only.
+    /// Refused when the history has a row, when the migrations this migrator knows include
+    /// `version` or an older one ([`baseline::check_version`]), or when the database holds no
+    /// table.
+    pub async fn plan_baseline(&mut self, version: Version) -> Result<Baseline, Error> {
+        baseline::refuse_history(self.store.as_mut(), &self.config.history).await?;
+        baseline::check_version(&self.migrations, version)?;
+        baseline::plan(self.store.as_mut(), &self.config.history).await
+    }
+
+    /// Record `migration`, written from the baseline of `schema` ([`Migrator::plan_baseline`]),
+    /// as applied without running it, under the lock, and return its row. Refused, recording
+    /// nothing, when the history gained a row or the schema is no longer `schema` since the
+    /// baseline was planned, or when the migrations this migrator knows include older ones
+    /// ([`baseline::check_version`]).
+    pub async fn record_baseline(
+        &mut self,
+        migration: &Migration,
+        schema: &Schema,
+    ) -> Result<HistoryRow, Error> {
+        let others = self
+            .migrations
+            .iter()
+            .filter(|m| m.version != migration.version)
+            .cloned()
+            .collect();
+        baseline::check_version(&Migrations::from_list(others)?, migration.version)?;
+        self.lock().await?;
+        let result = async {
+            let store = self.store.as_mut();
+            let table = &self.config.history;
+            baseline::refuse_history(store, table).await?;
+            if crate::declarative::introspect(store, table).await? != *schema {
+                return Err(Refusal::BaselineSchemaChanged.into());
+            }
+            history::ensure(store, table).await?;
+            let by = self.config.owner.to_string();
+            let mut row = plan::plan_repair(
+                &[],
+                &Migrations::from_list(vec![migration.clone()])?,
+                RepairAction::MarkApplied(migration.version),
+                &history::now_rfc3339(),
+                &by,
+            )?;
+            row.applied_by = Some(format!("{by} (baseline)"));
+            history::write(store, table, &row).await?;
+            Ok(row)
+        }
+        .await;
+        self.release().await;
+        result
     }
 
     /// Revert applied migrations, newest first, under the lock. Every down script is found

@@ -105,6 +105,9 @@ pub struct MigrateOptions {
     pub target: Option<Version>,
     /// Apply pending migrations older than the newest applied one instead of refusing.
     pub allow_out_of_order: bool,
+    /// On a database without history, run pending migrations even when they create tables it
+    /// already holds, instead of refusing ([`Refusal::TablesExist`]).
+    pub allow_existing_tables: bool,
     /// Back the database up before the first pending migration runs (none when nothing is
     /// pending); a failed backup applies nothing.
     pub backup: Option<BackupOptions>,

@@ -1,16 +1,16 @@
 //! The pure half of the backend: PostgreSQL's SQL text and facts.
 
-use godwit_core::dialect::{RenderError, RenderOptions, Statement};
+use godwit_core::dialect::{RenderError, RenderOptions, Statement, portable_history_upgrade_ddl};
 use godwit_core::diff::Change;
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::store::Row;
-use godwit_core::{Capabilities, Dialect, InvalidIndex, LockKind, Value};
+use godwit_core::{Capabilities, Dialect, HistoryTable, InvalidIndex, LockKind, Value};
 
 /// PostgreSQL's [`Dialect`]: `$n` placeholders, schemas, transactional DDL and a session lock.
 ///
 /// The history table uses the engine's default DDL, which is valid PostgreSQL and creates the
-/// schema first when one is configured.
+/// schema first when one is configured, with its times as `timestamptz` (layout 3).
 ///
 /// Declarative schemas: [`Dialect::introspection_queries`] reads the catalog in a fixed dozen
 /// queries, [`Dialect::schema_from_catalog`] builds the model from the server's own
@@ -105,6 +105,33 @@ impl Dialect for PgDialect {
         )
     }
 
+    fn history_time_type(&self) -> &'static str {
+        // A time the server can compare, sort and convert (`started_at > now() - '1 day'`),
+        // rather than text that only looks like one.
+        "TIMESTAMPTZ"
+    }
+
+    fn history_time_text(&self, column: &str) -> String {
+        // `to_char` of the UTC wall time depends on neither the session's TimeZone nor its
+        // DateStyle, so the text read back is the text godwit wrote.
+        format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')")
+    }
+
+    fn history_upgrade_ddl(&self, table: &HistoryTable, version: i64) -> Vec<String> {
+        match version {
+            // Layouts 1 and 2 held RFC 3339 text, which `timestamptz` reads whatever the
+            // session's DateStyle. The rows are rewritten in place, in the upgrade's
+            // transaction: a row that does not convert fails it and changes nothing.
+            3 => vec![format!(
+                "ALTER TABLE {} \
+                 ALTER COLUMN started_at TYPE TIMESTAMPTZ USING started_at::TIMESTAMPTZ, \
+                 ALTER COLUMN finished_at TYPE TIMESTAMPTZ USING finished_at::TIMESTAMPTZ",
+                self.qualified_name(table.schema.as_deref(), &table.name)
+            )],
+            _ => portable_history_upgrade_ddl(self, table, version),
+        }
+    }
+
     fn introspection_queries(&self) -> Vec<String> {
         crate::introspect::queries()
     }
@@ -132,7 +159,7 @@ impl Dialect for PgDialect {
 
 #[cfg(test)]
 mod tests {
-    use godwit_core::{HistoryTable, LockKind};
+    use godwit_core::LockKind;
 
     use super::*;
 
@@ -165,6 +192,28 @@ mod tests {
             "{sql}"
         );
         assert_eq!(params, vec![Value::from("odd'name")]);
+    }
+
+    #[test]
+    fn history_times_are_timestamptz_from_layout_3() {
+        let table = HistoryTable::default();
+        let ddl = PgDialect.history_table_ddl(&table);
+        assert!(
+            ddl[0].contains("started_at TIMESTAMPTZ NOT NULL"),
+            "{}",
+            ddl[0]
+        );
+        assert!(ddl[0].contains("finished_at TIMESTAMPTZ,"), "{}", ddl[0]);
+        let upgrade = PgDialect.history_upgrade_ddl(&table, 3).join("\n");
+        assert!(
+            upgrade.contains("started_at TYPE TIMESTAMPTZ USING started_at::TIMESTAMPTZ"),
+            "{upgrade}"
+        );
+        // The earlier step is the portable one.
+        assert_eq!(
+            PgDialect.history_upgrade_ddl(&table, 2),
+            ["ALTER TABLE \"godwit_migrations\" ADD COLUMN backup TEXT"]
+        );
     }
 
     #[test]

@@ -34,9 +34,15 @@ impl Dialect for SqliteDialect {
         self.quote_identifier(name)
     }
 
+    // The history's times stay RFC 3339 text (the default `history_time_type`): SQLite has no
+    // date-time type (a column's type is only an affinity), and its date and time functions
+    // read and write exactly that text, so text is SQLite's own way to store a time.
+
     fn table_exists_query(&self, _schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        // Names match whatever their case, as SQLite looks tables up.
         (
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1".to_string(),
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE"
+                .to_string(),
             vec![Value::from(name)],
         )
     }

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use godwit_core::history;
 use godwit_core::lint::Severity;
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
@@ -660,6 +661,11 @@ async fn layout_1_with_a_applied(case: &Case) {
     .await;
 }
 
+/// The layout version this build writes, as the `_meta` table holds it.
+fn current_layout() -> Value {
+    Value::from(history::LAYOUT_VERSION.to_string())
+}
+
 async fn layout_version(case: &Case) -> Value {
     case.value("SELECT value FROM godwit_migrations_meta WHERE key = 'layout_version'")
         .await
@@ -676,7 +682,7 @@ async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
     assert_eq!(layout_version(&case).await, Value::from("1"));
 
     assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [2]);
-    assert_eq!(layout_version(&case).await, Value::from("2"));
+    assert_eq!(layout_version(&case).await, current_layout());
     let history = case.history().await;
     assert_eq!(history.len(), 2);
     assert_eq!(
@@ -684,6 +690,32 @@ async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
         Some("godwit 0.1.0 (pid 1 on old-host)"),
         "the old row is kept as it was"
     );
+    assert_eq!(history[0].started_at, "2024-01-01T00:00:00.000Z");
+    assert_eq!(
+        history[0].finished_at.as_deref(),
+        Some("2024-01-01T00:00:00.010Z")
+    );
+    if case.backend == Backend::Postgres {
+        // The times became timestamps, and hold the instants the text said.
+        assert_eq!(
+            case.count(
+                "SELECT COUNT(*) FROM information_schema.columns \
+                 WHERE table_name = 'godwit_migrations' \
+                 AND column_name IN ('started_at', 'finished_at') \
+                 AND data_type = 'timestamp with time zone'"
+            )
+            .await,
+            2
+        );
+        assert_eq!(
+            case.count(
+                "SELECT COUNT(*) FROM godwit_migrations \
+                 WHERE version = 1 AND finished_at - started_at = interval '10 milliseconds'"
+            )
+            .await,
+            1
+        );
+    }
     assert_eq!(history[1].status, Status::Applied);
     assert_eq!(
         case.count("SELECT COUNT(*) FROM godwit_migrations WHERE backup IS NULL")
@@ -701,23 +733,24 @@ async fn a_layout_1_history_is_upgraded_by_rollback(case: Case) {
     layout_1_with_a_applied(&case).await;
     assert_eq!(case.rollback(RollbackTarget::Steps(1)).await.unwrap(), [1]);
     assert!(!case.has_table("a").await);
-    assert_eq!(layout_version(&case).await, Value::from("2"));
+    assert_eq!(layout_version(&case).await, current_layout());
     assert_eq!(case.states().await[0], (1, State::RolledBack));
 }
 
 async fn a_newer_history_layout_is_refused(case: Case) {
     case.write_abc();
     assert_eq!(case.migrate(to(1)).await.unwrap(), [1]);
-    case.execute("UPDATE godwit_migrations_meta SET value = '3' WHERE key = 'layout_version'")
-        .await;
+    let newer = history::LAYOUT_VERSION + 1;
+    case.execute(&format!(
+        "UPDATE godwit_migrations_meta SET value = '{newer}' WHERE key = 'layout_version'"
+    ))
+    .await;
     let err = case.migrate(MigrateOptions::default()).await.unwrap_err();
     assert!(
         matches!(
             err,
-            Error::HistoryTooNew {
-                found: 3,
-                supported: 2
-            }
+            Error::HistoryTooNew { found, supported }
+                if found == newer && supported == history::LAYOUT_VERSION
         ),
         "{err}"
     );

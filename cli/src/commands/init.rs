@@ -19,7 +19,10 @@ const TEMPLATE: &str = r#"# godwit configuration. Every key is optional. The --u
 #   url = "sqlite:///var/lib/app/app.db"           # a SQLite file, absolute path
 #   url = "sqlite::memory:"                        # a throwaway in-memory database
 #   url = "postgres://app@localhost:5432/app"      # PostgreSQL
-# Keep passwords out of this file: put a URL with a password in DATABASE_URL instead.
+# Keep passwords out of this file: put a URL with a password in DATABASE_URL instead
+# (the environment, or a .env file in the working directory), or name a variable in
+# any value: url = "postgres://app:${DB_PASSWORD}@localhost/app", or with a default,
+# "${DB_HOST:-localhost}".
 url = "sqlite:godwit.db"
 
 # The directory of migration files, relative to this file. Each migration is a

@@ -203,10 +203,12 @@ pub(super) async fn pending(session: &mut Session, steps: &[Step]) -> Report {
 async fn pending_in_database(config: &Config) -> Result<Report, CliError> {
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, None, Access::Preview).await?;
-    // Out-of-order migrations are linted too: `migrate --allow-out-of-order` applies them.
+    // Out-of-order migrations are linted too: `migrate --allow-out-of-order` applies them;
+    // so are those that create tables a database without history holds.
     let options = MigrateOptions {
         target: None,
         allow_out_of_order: true,
+        allow_existing_tables: true,
         ..MigrateOptions::default()
     };
     let plan = session

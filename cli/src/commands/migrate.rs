@@ -64,6 +64,7 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
     let options = MigrateOptions {
         target: args.to,
         allow_out_of_order: args.allow_out_of_order,
+        allow_existing_tables: args.allow_existing_tables,
         backup: backup_options(config, &args.backup),
         no_lint: args.no_lint,
     };

@@ -1,6 +1,7 @@
 //! One module per command. Each takes the resolved [`Config`] and its own arguments, talks to
 //! the engine, and prints through [`Output`].
 
+mod baseline;
 mod check;
 mod diff;
 mod generate;
@@ -32,11 +33,12 @@ use crate::output::{Format, Output};
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let format = output_format(cli.global.format, &cli.command)?;
     let output = Output::new(format, config::verbosity(&cli.global));
-    let config = || Config::load(&cli.global, Environment::read());
+    let config = || Config::load(&cli.global, Environment::read(!cli.global.no_dotenv)?);
     match &cli.command {
         Command::Init => init::run(&ConfigPath::from_flag(cli.global.config.as_deref()), output),
         Command::New(args) => new::run(&config()?, args, output),
         Command::Migrate(args) => migrate::run(&config()?, args, output).await,
+        Command::Baseline(args) => baseline::run(&config()?, args, output).await,
         Command::Rollback(args) => rollback::run(&config()?, args, output).await,
         Command::Status => status::run(&config()?, output).await,
         Command::Repair(args) => repair::run(&config()?, args, output).await,

@@ -259,6 +259,21 @@ pub fn json(output: &Output) -> serde_json::Value {
         .unwrap_or_else(|error| panic!("{error} in stdout:\n{}", stdout(output)))
 }
 
+/// The state of each migration in the output of `status --format json`, as (version, state).
+pub fn states(output: &Output) -> Vec<(i64, String)> {
+    json(output)["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["version"].as_i64().unwrap(),
+                m["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The columns of a SQLite table, in order.
 pub fn columns(path: &Path, table: &str) -> Vec<String> {
     sqlite_rows(

@@ -374,12 +374,175 @@ pub fn transaction_ends(dialect_name: &str, sql: &str) -> Vec<usize> {
     ends.0
 }
 
+/// What a statement of a script does to a table's name, as [`table_changes`] reads it. Names
+/// are folded as the dialect compares them; `schema` is the one written, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TableChange {
+    /// `CREATE [VIRTUAL] TABLE` without `IF NOT EXISTS`, which fails when the name is taken.
+    Creates {
+        /// The schema written before the name.
+        schema: Option<String>,
+        /// The table.
+        name: String,
+        /// 1-based line of the statement.
+        line: usize,
+    },
+    /// `DROP TABLE`, or `ALTER TABLE ... RENAME TO` of the old name: the name is free after it.
+    Frees {
+        /// The schema written before the name.
+        schema: Option<String>,
+        /// The table.
+        name: String,
+    },
+}
+
+/// The tables a script creates (unless it says `IF NOT EXISTS`, or they are temporary) and
+/// the names it frees, in order, on the same parse as [`lint`]. `migrate` uses it to find the
+/// tables pending migrations would fail to create because a database without history
+/// already holds them. A statement the parser cannot read is left out.
+pub fn table_changes(dialect_name: &str, sql: &str) -> Vec<TableChange> {
+    use sqlparser::ast::{
+        AlterTableOperation, ObjectName, ObjectType, RenameTableNameKind, Statement,
+    };
+
+    /// The changes read so far.
+    struct Changes<'d> {
+        dialect_name: &'d str,
+        changes: Vec<TableChange>,
+    }
+    impl Changes<'_> {
+        /// The schema and name of `name`, folded; `None` for a name that is not identifiers.
+        fn split(&self, name: &ObjectName) -> Option<(Option<String>, String)> {
+            let parts = name
+                .0
+                .iter()
+                .map(|part| {
+                    part.as_ident()
+                        .map(|ident| context::fold(self.dialect_name, ident))
+                })
+                .collect::<Option<Vec<String>>>()?;
+            match parts.as_slice() {
+                [.., schema, name] => Some((Some(schema.clone()), name.clone())),
+                [name] => Some((None, name.clone())),
+                [] => None,
+            }
+        }
+
+        fn creates(&mut self, name: &ObjectName, line: usize) {
+            if let Some((schema, name)) = self.split(name) {
+                self.changes
+                    .push(TableChange::Creates { schema, name, line });
+            }
+        }
+
+        fn frees(&mut self, name: &ObjectName) {
+            if let Some((schema, name)) = self.split(name) {
+                self.changes.push(TableChange::Frees { schema, name });
+            }
+        }
+    }
+    impl source::Visit for Changes<'_> {
+        fn statement(&mut self, statement: Located<'_>) {
+            let Body::Parsed { statement: ast, .. } = &statement.body else {
+                return;
+            };
+            match ast.as_ref() {
+                Statement::CreateTable(create) if !create.if_not_exists && !create.temporary => {
+                    self.creates(&create.name, statement.line);
+                }
+                Statement::CreateVirtualTable {
+                    name,
+                    if_not_exists: false,
+                    ..
+                } => self.creates(name, statement.line),
+                Statement::Drop {
+                    object_type: ObjectType::Table,
+                    names,
+                    ..
+                } => names.iter().for_each(|name| self.frees(name)),
+                Statement::AlterTable(alter) => {
+                    let renamed = alter.operations.iter().any(|operation| {
+                        matches!(
+                            operation,
+                            AlterTableOperation::RenameTable {
+                                table_name: RenameTableNameKind::To(_) | RenameTableNameKind::As(_)
+                            }
+                        )
+                    });
+                    if renamed {
+                        self.frees(&alter.name);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let dialect = parser_dialect(dialect_name);
+    let mut changes = Changes {
+        dialect_name,
+        changes: Vec::new(),
+    };
+    source::read(dialect.as_ref(), sql, &mut changes);
+    changes.changes
+}
+
 /// The sqlparser grammar for a godwit dialect name.
 fn parser_dialect(name: &str) -> Box<dyn Dialect> {
     match name {
         "postgres" => Box::new(PostgreSqlDialect {}),
         "sqlite" => Box::new(SQLiteDialect {}),
         _ => Box::new(GenericDialect {}),
+    }
+}
+
+#[cfg(test)]
+mod table_change_tests {
+    use super::{TableChange, table_changes};
+
+    fn creates(schema: Option<&str>, name: &str, line: usize) -> TableChange {
+        TableChange::Creates {
+            schema: schema.map(str::to_string),
+            name: name.into(),
+            line,
+        }
+    }
+
+    #[test]
+    fn creations_that_can_fail_and_names_set_free_are_read_in_order() {
+        let sql = "CREATE TABLE Users (id int);\n\
+                   CREATE TABLE IF NOT EXISTS posts (id int);\n\
+                   CREATE TEMPORARY TABLE scratch (id int);\n\
+                   DROP TABLE IF EXISTS app.\"Old\", legacy;\n\
+                   ALTER TABLE things RENAME TO stuff;\n\
+                   CREATE TABLE app.\"Tags\" (id int);\n";
+        assert_eq!(
+            table_changes("postgres", sql),
+            [
+                creates(None, "users", 1),
+                TableChange::Frees {
+                    schema: Some("app".into()),
+                    name: "Old".into()
+                },
+                TableChange::Frees {
+                    schema: None,
+                    name: "legacy".into()
+                },
+                TableChange::Frees {
+                    schema: None,
+                    name: "things".into()
+                },
+                creates(Some("app"), "Tags", 6),
+            ]
+        );
+        // SQLite compares names without case, quoted or not.
+        assert_eq!(
+            table_changes(
+                "sqlite",
+                "CREATE TABLE \"Users\" (id);\nCREATE VIRTUAL TABLE docs USING fts5(body);"
+            ),
+            [creates(None, "users", 1), creates(None, "docs", 2)]
+        );
     }
 }
 
