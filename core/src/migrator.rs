@@ -11,6 +11,7 @@ use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
 use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
+use crate::progress::Step;
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
     StatusReport, Warning,
@@ -75,6 +76,15 @@ pub enum Event {
         name: String,
         /// Whether it runs in a transaction.
         transactional: bool,
+    },
+    /// A statement of the script now running (a migration's, or a down script) started, where
+    /// the store can tell (see [`Store::execute_script_in_steps`]).
+    Statement {
+        /// The migration whose script it is.
+        version: Version,
+        /// Which statement, and where.
+        #[serde(flatten)]
+        step: Step,
     },
     /// A migration finished.
     Applied {
@@ -375,7 +385,9 @@ impl Migrator {
 
         let outcome = if transactional {
             self.store.begin().await?;
-            let ran = self.store.execute_script(&migration.up.sql).await;
+            let ran = self
+                .run_script(migration.version, &migration.up.sql, on_event)
+                .await;
             let still_open = self.store.transaction_open().await;
             let ends = lint::transaction_ends(self.store.dialect().name(), &migration.up.sql);
             match ran {
@@ -435,7 +447,10 @@ impl Migrator {
                     .into(),
             );
             history::write(self.store.as_mut(), &table, &pending).await?;
-            match self.store.execute_script(&migration.up.sql).await {
+            match self
+                .run_script(migration.version, &migration.up.sql, on_event)
+                .await
+            {
                 Ok(()) => {
                     row.finished_at = Some(history::now_rfc3339());
                     row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
@@ -484,6 +499,20 @@ impl Migrator {
                 })
             }
         }
+    }
+
+    /// Run a script of migration `version`, telling `on_event` of each statement as it starts.
+    async fn run_script(
+        &mut self,
+        version: Version,
+        sql: &str,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<(), StoreError> {
+        self.store
+            .execute_script_in_steps(sql, &mut |step| {
+                on_event(&Event::Statement { version, step });
+            })
+            .await
     }
 
     /// Revert applied migrations, newest first, under the lock. Every down script is found
@@ -554,7 +583,7 @@ impl Migrator {
             match self.store.begin().await {
                 Err(error) => Err(error),
                 Ok(()) => {
-                    let mut result = self.store.execute_script(&step.down.sql).await;
+                    let mut result = self.run_script(version, &step.down.sql, on_event).await;
                     if result.is_ok() {
                         result = history::write(self.store.as_mut(), &table, &row).await;
                     }
@@ -568,7 +597,7 @@ impl Migrator {
                 }
             }
         } else {
-            match self.store.execute_script(&step.down.sql).await {
+            match self.run_script(version, &step.down.sql, on_event).await {
                 Ok(()) => history::write(self.store.as_mut(), &table, &row).await,
                 Err(error) => {
                     end_script_transaction(self.store.as_mut()).await;
