@@ -11,11 +11,11 @@ use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
 use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
-use crate::progress::Step;
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
     StatusReport, Warning,
 };
+use crate::progress::Step;
 use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction};
 use crate::store::{
     LockHolder, LockOwner, LockRequest, StatementError, Store, StoreError, UnlockOutcome, Value,

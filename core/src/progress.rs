@@ -61,7 +61,10 @@ mod tests {
         );
         let long = format!("INSERT INTO t VALUES {}", "(1), ".repeat(100_000));
         let shown = label(&long);
-        assert!(shown.starts_with("INSERT INTO t VALUES (1), (1),"), "{shown}");
+        assert!(
+            shown.starts_with("INSERT INTO t VALUES (1), (1),"),
+            "{shown}"
+        );
         assert!(shown.ends_with("..."), "{shown}");
         assert_eq!(shown.chars().count(), LABEL_CHARS + 3);
     }

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest, DatabaseUser};
 use godwit_core::history::{HistoryTable, now_rfc3339};
 use godwit_core::{
-    Dialect, LockHolder, LockOwner, LockRequest, Row, Step, Store, StoreError, UnlockOutcome,
-    Value,
+    Dialect, LockHolder, LockOwner, LockRequest, Row, Step, Store, StoreError, UnlockOutcome, Value,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, MAIN_DB, Statement, ToSql};

@@ -2,17 +2,19 @@
 
 use godwit_core::lint::LintConfig;
 use godwit_core::plan::{Plan, Warning};
-use godwit_core::{Backup, BackupOptions, Completed, Error, Event, MigrateOptions, Version};
+use godwit_core::{Backup, BackupOptions, Completed, MigrateOptions, Version};
 use serde::Serialize;
 
 use super::lint::{self, ReportJson};
-use super::{Session, load_migrations};
+use super::{RunRecord, Session, load_migrations};
 use crate::args::{BackupArgs, MigrateArgs};
 use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, JsonWarning, Output};
 
+/// What `--format json` prints for a run: what it applied, and (as the fields of the error's
+/// document, when it failed or the lint refused it) what it applied before that.
 #[derive(Serialize)]
 struct Applied<'a> {
     applied: &'a [Completed],
@@ -20,27 +22,6 @@ struct Applied<'a> {
     /// The lint's findings; `null` with `--no-lint`.
     lint: Option<ReportJson<'a>>,
     backup: Option<&'a Backup>,
-}
-
-/// What `--format json` prints when a migration fails: what this run applied before it (in
-/// the shape of a successful run's `applied`), and the failure (the error also goes to stderr,
-/// as for every error).
-#[derive(Serialize)]
-struct FailedRun<'a> {
-    applied: &'a [Completed],
-    failed: FailedMigration<'a>,
-}
-
-#[derive(Serialize)]
-struct FailedMigration<'a> {
-    version: Version,
-    name: &'a str,
-    origin: &'a str,
-    /// Whether it ran in a transaction, so that nothing of it stayed.
-    transactional: bool,
-    error: &'a str,
-    line: Option<usize>,
-    statement: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -99,29 +80,27 @@ async fn apply(
                 .await
                 .map_err(|error| session.error(error))?;
             let report = lint::pending(session, &plan.steps, config).await;
-            report.gate(output)?;
+            if let Err(error) = report.gate(output) {
+                return Err(error.with_document(
+                    output,
+                    &Applied {
+                        applied: &[],
+                        warnings: output::json_warnings(&plan.warnings),
+                        lint: Some(report.json()),
+                        backup: None,
+                    },
+                ));
+            }
             Some(report)
         }
         None => None,
     };
     let mut progress = output.progress();
-    // What ran before a failure, for the JSON: the error itself carries only the versions.
-    let mut completed = Vec::new();
+    let mut record = RunRecord::default();
     let result = session
         .migrator
         .migrate(options, &mut |event| {
-            if let Event::Applied {
-                version,
-                name,
-                duration_ms,
-            } = event
-            {
-                completed.push(Completed {
-                    version: *version,
-                    name: name.clone(),
-                    duration_ms: *duration_ms,
-                });
-            }
+            record.event(event);
             progress.event(event);
         })
         .await;
@@ -129,32 +108,15 @@ async fn apply(
         Ok(report) => report,
         Err(error) => {
             progress.interrupt();
-            if let (
-                Format::Json,
-                Error::MigrationFailed {
-                    version,
-                    name,
-                    origin,
-                    transactional,
-                    cause,
-                    ..
+            return Err(session.error(error).with_document(
+                output,
+                &Applied {
+                    applied: &record.completed,
+                    warnings: output::json_warnings(&record.warnings),
+                    lint: lint_report.as_ref().map(lint::Report::json),
+                    backup: record.backup.as_ref(),
                 },
-            ) = (output.format(), &error)
-            {
-                output.json(&FailedRun {
-                    applied: &completed,
-                    failed: FailedMigration {
-                        version: *version,
-                        name,
-                        origin,
-                        transactional: *transactional,
-                        error: &cause.message,
-                        line: cause.line,
-                        statement: cause.statement.as_deref(),
-                    },
-                })?;
-            }
-            return Err(session.error(error));
+            ));
         }
     };
     progress.finish()?;
@@ -191,11 +153,34 @@ async fn dry_run(
         Some(config) => Some(lint::pending(session, &plan.steps, config).await),
         None => None,
     };
-    show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
     // The dry run exits as migrate would: 3 when the lint would stop it.
-    match lint_report.map(|report| report.errors()) {
-        Some(errors) if errors > 0 => Err(CliError::WouldRefuse { errors }),
-        _ => Ok(()),
+    match lint_report.as_ref().map(lint::Report::errors) {
+        Some(errors) if errors > 0 => {
+            if output.format() == Format::Human {
+                show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
+            }
+            Err(CliError::WouldRefuse { errors }
+                .with_document(output, &dry_run_json(&plan, lint_report.as_ref())))
+        }
+        _ => show_dry_run(session, options, &plan, lint_report.as_ref(), output),
+    }
+}
+
+fn dry_run_json<'a>(plan: &'a Plan, lint_report: Option<&'a lint::Report>) -> DryRun<'a> {
+    DryRun {
+        dry_run: true,
+        pending: plan
+            .steps
+            .iter()
+            .map(|step| Pending {
+                version: step.migration.version,
+                name: &step.migration.name,
+                origin: step.migration.up.origin(),
+                sql: &step.migration.up.sql,
+            })
+            .collect(),
+        warnings: output::json_warnings(&plan.warnings),
+        lint: lint_report.map(lint::Report::json),
     }
 }
 
@@ -238,21 +223,7 @@ fn show_dry_run(
             }
             output.data(&text)
         }
-        Format::Json => output.json(&DryRun {
-            dry_run: true,
-            pending: plan
-                .steps
-                .iter()
-                .map(|step| Pending {
-                    version: step.migration.version,
-                    name: &step.migration.name,
-                    origin: step.migration.up.origin(),
-                    sql: &step.migration.up.sql,
-                })
-                .collect(),
-            warnings: output::json_warnings(&plan.warnings),
-            lint: lint_report.map(lint::Report::json),
-        }),
+        Format::Json => output.json(&dry_run_json(plan, lint_report)),
     }
 }
 
