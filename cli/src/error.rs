@@ -336,8 +336,8 @@ pub enum CliError {
     },
     /// `diff --exit-code` found the two schemas differ.
     #[error(
-        "the schemas differ: the {} above turn --from into --to",
-        output::statements(*statements)
+        "the schemas differ: {} --from into --to",
+        if *statements == 1 { "the statement above turns".to_string() } else { format!("the {statements} statements above turn") }
     )]
     Differences {
         /// How many statements the difference takes.

@@ -179,12 +179,11 @@ impl Progress {
                 self.start(format!("rolling back {version} {name}"));
             }
             Event::Statement { step, .. } => {
-                let text = step_text(step);
                 if self.output.names_statements() {
-                    self.write(&format!("  {text}\n"));
+                    self.write(&format!("  {}\n", step_text(step)));
                 }
                 if let Some(live) = &self.live {
-                    live.step(text);
+                    live.step(step_text(step));
                 }
             }
             Event::Applied { duration_ms, .. } | Event::RolledBack { duration_ms, .. } => {
@@ -578,6 +577,49 @@ mod tests {
         assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(size(3 * 1024 * 1024), "3.0 MiB");
         assert_eq!(size(5 * 1024 * 1024 * 1024 * 1024), "5120.0 GiB");
+    }
+
+    fn entry(state: State, error: Option<&str>) -> StatusEntry {
+        StatusEntry {
+            version: godwit_core::Version::new(3).unwrap(),
+            name: "broken".into(),
+            state,
+            origin: None,
+            has_down: false,
+            started_at: Some("2024-01-01T12:00:00.000Z".into()),
+            finished_at: Some("2024-01-02T08:30:00.000Z".into()),
+            duration_ms: Some(1500),
+            error: error.map(str::to_string),
+            recorded_checksum: None,
+            file_checksum: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_row_notes_the_first_line_of_its_error() {
+        let one_line = entry(State::Failed, Some("near \"SELEC\": syntax error"));
+        assert_eq!(
+            status_note(&one_line, None).as_deref(),
+            Some("error: near \"SELEC\": syntax error")
+        );
+        let more = entry(
+            State::Failed,
+            Some("deadlock detected\nDETAIL: process 7 waits"),
+        );
+        assert_eq!(
+            status_note(&more, None).as_deref(),
+            Some("error: deadlock detected (`godwit recover` shows all of it)")
+        );
+        assert_eq!(status_note(&entry(State::Applied, None), None), None);
+    }
+
+    #[test]
+    fn a_rolled_back_row_notes_its_run_and_its_rollback() {
+        let rolled_back = entry(State::RolledBack, None);
+        assert_eq!(
+            status_note(&rolled_back, Some(milliseconds(1500))).as_deref(),
+            Some("ran 2024-01-01 12:00:00 for 1.5 s, rolled back 2024-01-02 08:30:00")
+        );
     }
 
     #[test]

@@ -89,6 +89,16 @@ fn copied_and_lock_held(project: &Project) -> Option<HeldLock> {
     Some(project.hold_lock(live_owner()))
 }
 
+/// The database against the schema file, failing when they differ.
+const DIFF_EXIT_CODE: &[&str] = &[
+    "diff",
+    "--from",
+    "sqlite:test.db",
+    "--to",
+    "schema.sql",
+    "--exit-code",
+];
+
 const CASES: &[Case] = &[
     Case {
         name: "success",
@@ -402,28 +412,14 @@ const CASES: &[Case] = &[
     Case {
         name: "diff --exit-code with differences",
         setup: column_dropped_from_schema,
-        args: &[
-            "diff",
-            "--from",
-            "sqlite:test.db",
-            "--to",
-            "schema.sql",
-            "--exit-code",
-        ],
+        args: DIFF_EXIT_CODE,
         code: 5,
         says: "the schemas differ",
     },
     Case {
         name: "diff --exit-code without differences",
         setup: pushed_users,
-        args: &[
-            "diff",
-            "--from",
-            "sqlite:test.db",
-            "--to",
-            "schema.sql",
-            "--exit-code",
-        ],
+        args: DIFF_EXIT_CODE,
         code: 0,
         says: "",
     },
