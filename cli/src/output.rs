@@ -210,6 +210,11 @@ impl Progress {
         }
     }
 
+    /// Whether it shows statements as they start, so the run should report them.
+    pub fn shows_statements(&self) -> bool {
+        self.live.is_some() || self.output.names_statements()
+    }
+
     /// The first write error, if printing failed.
     pub fn finish(self) -> Result<(), CliError> {
         self.error

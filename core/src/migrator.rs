@@ -78,7 +78,8 @@ pub enum Event {
         transactional: bool,
     },
     /// A statement of the script now running (a migration's, or a down script) started, where
-    /// the store can tell (see [`Store::execute_script_in_steps`]).
+    /// the store can tell (see [`Store::execute_script_in_steps`]), when the migrator was asked
+    /// to report statements ([`Migrator::report_statements`]).
     Statement {
         /// The migration whose script it is.
         version: Version,
@@ -149,6 +150,8 @@ pub struct Migrator {
     store: Box<dyn Store>,
     migrations: Migrations,
     config: MigratorConfig,
+    /// Whether statements are reported as they start ([`Migrator::report_statements`]).
+    statement_events: bool,
 }
 
 /// Whether `migration` runs in a transaction on `dialect`'s engine.
@@ -177,7 +180,15 @@ impl Migrator {
             store,
             migrations,
             config,
+            statement_events: false,
         }
+    }
+
+    /// Report each statement of a script as it starts ([`Event::Statement`]), where the store
+    /// can tell; off by default. Each report labels its statement, a cost that a migration of
+    /// many thousand small statements notices, so only a caller that shows them asks.
+    pub fn report_statements(&mut self, report: bool) {
+        self.statement_events = report;
     }
 
     /// The migrations this migrator knows.
@@ -508,6 +519,9 @@ impl Migrator {
         sql: &str,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<(), StoreError> {
+        if !self.statement_events {
+            return self.store.execute_script(sql).await;
+        }
         self.store
             .execute_script_in_steps(sql, &mut |step| {
                 on_event(&Event::Statement { version, step });

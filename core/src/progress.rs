@@ -37,16 +37,34 @@ impl Step {
 /// The start of `sql` on one line, at most [`LABEL_CHARS`] characters and `...` when cut. Only
 /// the start is read, so a statement of megabytes costs what a short one does.
 pub fn label(sql: &str) -> String {
-    // Whitespace folds to one space, so a few times the label's length is always enough.
     let sql = sql.trim_start();
-    let head: String = sql.chars().take(LABEL_CHARS * 4).collect();
-    let flat = head.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= LABEL_CHARS && head.len() == sql.len() {
-        flat
-    } else {
-        let cut: String = flat.chars().take(LABEL_CHARS).collect();
-        format!("{}...", cut.trim_end())
+    // Whitespace folds to one space, so a few times the label's length is always enough.
+    let head = &sql[..sql.floor_char_boundary(LABEL_CHARS * 4)];
+    let mut flat = String::with_capacity(LABEL_CHARS + 3);
+    let mut chars = 0;
+    let mut cut = head.len() < sql.len();
+    for word in head.split_whitespace() {
+        let separator = usize::from(chars > 0);
+        let length = word.chars().count();
+        if chars + separator + length > LABEL_CHARS {
+            let room = LABEL_CHARS.saturating_sub(chars + separator);
+            if room > 0 {
+                flat.push_str(&" "[..separator]);
+                flat.extend(word.chars().take(room));
+            }
+            cut = true;
+            break;
+        }
+        flat.push_str(&" "[..separator]);
+        flat.push_str(word);
+        chars += separator + length;
     }
+    if cut {
+        let kept = flat.trim_end().len();
+        flat.truncate(kept);
+        flat.push_str("...");
+    }
+    flat
 }
 
 #[cfg(test)]

@@ -959,8 +959,27 @@ async fn each_statement_is_reported_as_it_starts(case: Case) {
         }
         steps
     }
+    let migrator = async || {
+        let mut migrator = case.migrator().await;
+        migrator.report_statements(true);
+        migrator
+    };
+    // Unasked, a migrator reports none.
     let mut events = Vec::new();
     case.migrator()
+        .await
+        .migrate(&to(1), &mut |event| events.push(event.clone()))
+        .await
+        .unwrap();
+    assert_eq!(steps(&events), []);
+    case.migrator()
+        .await
+        .rollback(RollbackTarget::All, &mut |_| {})
+        .await
+        .unwrap();
+
+    let mut events = Vec::new();
+    migrator()
         .await
         .migrate(&MigrateOptions::default(), &mut |event| {
             events.push(event.clone());
@@ -978,7 +997,7 @@ async fn each_statement_is_reported_as_it_starts(case: Case) {
         ]
     );
     let mut events = Vec::new();
-    case.migrator()
+    migrator()
         .await
         .rollback(RollbackTarget::All, &mut |event| events.push(event.clone()))
         .await

@@ -96,6 +96,9 @@ async fn apply(
         None => None,
     };
     let mut progress = output.progress();
+    session
+        .migrator
+        .report_statements(progress.shows_statements());
     let mut record = RunRecord::default();
     let result = session
         .migrator

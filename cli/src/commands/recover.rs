@@ -143,6 +143,9 @@ async fn act(
     output: Output,
 ) -> Result<(), CliError> {
     let mut progress = output.progress();
+    session
+        .migrator
+        .report_statements(progress.shows_statements());
     let result = session
         .migrator
         .recover(version, action, &mut |event| progress.event(event))

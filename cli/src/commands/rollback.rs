@@ -73,6 +73,9 @@ async fn revert(
         warn_of_edited_down_files(&steps, output);
     }
     let mut progress = output.progress();
+    session
+        .migrator
+        .report_statements(progress.shows_statements());
     let mut record = RunRecord::default();
     let result = session
         .migrator
