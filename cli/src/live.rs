@@ -5,7 +5,7 @@
 //! A ticker thread of its own shows and redraws the line: while SQLite runs a statement the
 //! command's only thread is inside SQLite, and could do neither.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -21,7 +21,8 @@ const TICK: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct LiveLine {
     shared: Arc<Mutex<Shared>>,
-    stop: Arc<AtomicBool>,
+    /// Dropped to stop the ticker at once.
+    stop: Option<Sender<()>>,
     ticker: Option<JoinHandle<()>>,
 }
 
@@ -38,14 +39,13 @@ impl LiveLine {
     /// A live line, with nothing running yet.
     pub fn new() -> Self {
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel::<()>();
         let ticker = {
-            let (shared, stop) = (Arc::clone(&shared), Arc::clone(&stop));
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("godwit-progress".into())
                 .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(TICK);
+                    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
                         lock(&shared).tick();
                     }
                 })
@@ -54,7 +54,7 @@ impl LiveLine {
         };
         LiveLine {
             shared,
-            stop,
+            stop: Some(stop),
             ticker,
         }
     }
@@ -99,7 +99,7 @@ impl LiveLine {
 
 impl Drop for LiveLine {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(ticker) = self.ticker.take() {
             let _ = ticker.join();
         }
