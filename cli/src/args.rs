@@ -10,7 +10,7 @@ use godwit_core::{RecoverAction, RepairAction, Version};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success (also when `status` lists pending migrations)
+  0  success (also when `status` lists pending migrations, without --exit-code)
   1  failure: the database or a migration script failed, or `lint` found an error
   2  usage or configuration error: flags, config file, URL, missing backend, migration files,
      a schema file statement that acts beyond the scratch database or is not schema
@@ -22,7 +22,13 @@ Exit codes:
      that rows hold, or restore would replace the database without consent
   4  the migration lock could not be taken in time, `unlock` found it held by a live run,
      another run kept a SQLite database busy, or restore found the database in use
-  5  check found drift: the live schema differs from what the applied migrations produce
+  5  a check found differences: check found drift (the live schema differs from what the
+     applied migrations produce), `status --exit-code` found migrations not applied as their
+     files are (pending, failed, modified, ...), `diff --exit-code` found the schemas differ
+
+With --format json every outcome is one JSON document on stdout, with `ok` true or false; a
+failure's has `exit_code` and `error` (kind, message, causes, details) and is told on stderr
+too.
 
 Configuration comes from flags, then the DATABASE_URL environment variable, then godwit.toml.
 Variables missing from the environment are read from .env in the working directory (not with
@@ -73,8 +79,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_dotenv: bool,
 
-    /// Output format: text for people, one JSON document for scripts, (lint only) GitHub
-    /// workflow annotations or (inspect only) SQL DDL; errors always go to stderr as text
+    /// Output format: text for people, one JSON document for scripts (a failure's too), (lint
+    /// only) GitHub workflow annotations or (inspect only) SQL DDL; errors also go to stderr as
+    /// text
     #[arg(
         long,
         global = true,
@@ -191,9 +198,11 @@ pub enum Command {
     /// Lists every migration known to the files or the history with its state (applied,
     /// pending, running, failed, rolled back, modified, missing, out of order) and its last
     /// run. Reads only: takes no lock and creates no table. Exits 0 even when migrations are
-    /// pending.
-    #[command(after_help = "Example:\n  godwit status\n  godwit status --format json")]
-    Status,
+    /// pending, unless --exit-code asks to gate on them.
+    #[command(
+        after_help = "Example:\n  godwit status\n  godwit status --exit-code   # in CI, before a deployment"
+    )]
+    Status(StatusArgs),
 
     /// Fix the history by hand after a problem, without running SQL
     ///
@@ -526,6 +535,19 @@ pub struct DiffArgs {
     /// The schema to arrive at, in the same forms; a schema file's rename hints apply
     #[arg(long, value_name = "SOURCE", value_parser = parse_schema_ref)]
     pub to: SchemaRef,
+
+    /// Exit with code 5 when the schemas differ
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit with code 5 unless every migration is applied as its file is: when one is pending
+    /// (out of order or rolled back included), running, failed, modified or missing
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// Arguments of `new`.

@@ -3,25 +3,34 @@
 //!
 //! | code | meaning |
 //! |------|---------|
-//! | 0 | success, including `status` with pending migrations and a closed stdout pipe |
+//! | 0 | success, including `status` with pending migrations (without `--exit-code`) and a closed stdout pipe |
 //! | 1 | failure: the database or a migration script failed, or `lint` found an error-level finding |
 //! | 2 | usage or configuration error: flags, config file, URL, missing backend, migration files |
 //! | 3 | refused, nothing was changed: the history's state forbids `migrate`/`rollback`/`baseline` (or a database without history holds tables pending migrations create), the lint found an error in a pending migration, or `push` would lose data or drops what may be a rename, or `restore` would replace the database, without consent |
 //! | 4 | the migration lock could not be taken in time, `unlock` found it held by a live run, or `restore` found the database in use |
-//! | 5 | `check` found drift: the live schema differs from what the applied migrations produce |
+//! | 5 | a check found differences: `check` found drift (the live schema differs from what the applied migrations produce), `status --exit-code` found migrations pending, failed, modified (or otherwise not applied as their files are), `diff --exit-code` found the schemas differ |
+//!
+//! With `--format json`, a failure is a JSON document on stdout too ([`CliError::document`]),
+//! and its message still goes to stderr.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use godwit_core::declarative::{DeclarativeError, VerifyFailure};
+use godwit_core::declarative::{ApplyCause, DeclarativeError, VerifyFailure};
 use godwit_core::url::{Redacted, UrlError};
-use godwit_core::{BackupError, Error, Liveness, LockHolder, SourceError, StoreError};
+use godwit_core::{
+    BackupError, Error, Liveness, LockHolder, Refusal, SourceError, State, StatementError,
+    StoreError,
+};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::args::FormatFlag;
 use crate::config::UrlOrigin;
-use crate::output;
+use crate::output::{self, Format, Output};
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +46,9 @@ pub enum Exit {
     Refused = 3,
     /// Another run holds the migration lock.
     Locked = 4,
-    /// `check` found the live schema differs from the migrations.
-    Drift = 5,
+    /// A check found the database is not what it should be: `check` found drift, `status
+    /// --exit-code` migrations not applied, `diff --exit-code` differences.
+    Differs = 5,
 }
 
 impl From<Exit> for ExitCode {
@@ -47,8 +57,10 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// A failure of a godwit command.
-#[derive(Debug, thiserror::Error)]
+/// A failure of a godwit command. Its variant's name in snake_case is the `kind` of the JSON
+/// error document (see [`CliError::kind`]).
+#[derive(Debug, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum CliError {
     /// `--config` names a file that does not exist.
     #[error(
@@ -84,6 +96,7 @@ pub enum CliError {
     },
     /// The URL names no backend godwit knows.
     #[error(transparent)]
+    #[strum(serialize = "invalid_url")]
     Url(#[from] UrlError),
     /// The URL's backend was not compiled into this binary.
     #[error(
@@ -132,6 +145,7 @@ pub enum CliError {
     },
     /// A file or directory could not be created.
     #[error("cannot create {}", path.display())]
+    #[strum(serialize = "cannot_create")]
     Create {
         /// What godwit tried to create.
         path: PathBuf,
@@ -145,6 +159,7 @@ pub enum CliError {
     Connect(godwit::ConnectError),
     /// The database could not be opened or connected to.
     #[error("cannot open the database at {url} ({origin})")]
+    #[strum(serialize = "cannot_open")]
     Open {
         /// The URL, without its password.
         url: Redacted,
@@ -310,6 +325,27 @@ pub enum CliError {
         /// How many applied migrations were replayed.
         applied: usize,
     },
+    /// `status --exit-code` found migrations that are not applied as their files are.
+    #[error(
+        "the database is not up to date: {} of {}; `godwit migrate` applies what is pending, and `godwit recover` explains a failed migration",
+        counts.iter().map(|(state, n)| format!("{n} {}", state.label())).collect::<Vec<_>>().join(", "),
+        output::migrations(*total)
+    )]
+    NotUpToDate {
+        /// How many migrations are in each state other than applied.
+        counts: Vec<(State, usize)>,
+        /// How many migrations there are.
+        total: usize,
+    },
+    /// `diff --exit-code` found the two schemas differ.
+    #[error(
+        "the schemas differ: {} --from into --to",
+        if *statements == 1 { "the statement above turns".to_string() } else { format!("the {statements} statements above turn") }
+    )]
+    Differences {
+        /// How many statements the difference takes.
+        statements: usize,
+    },
     /// `verify` found a migration at fault.
     #[error("{0}")]
     VerifyFailed(VerifyFailure),
@@ -405,6 +441,30 @@ pub enum CliError {
     /// Standard output could not be written.
     #[error("cannot write to standard output")]
     Stdout(#[source] io::Error),
+    /// A failure, with the document the command had when it happened: what it did before it
+    /// (the migrations a failed run applied) or what it found (the lint's findings, the
+    /// drift), which `--format json` prints around the error.
+    #[error(transparent)]
+    Documented(Box<Documented>),
+}
+
+/// An error and the fields of the JSON document the command had when it failed.
+#[derive(Debug)]
+pub struct Documented {
+    error: CliError,
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl fmt::Display for Documented {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Documented {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
 }
 
 impl CliError {
@@ -484,12 +544,15 @@ impl CliError {
             | CliError::Declined
             | CliError::LintRefused { .. }
             | CliError::WouldRefuse { .. } => Exit::Refused,
-            CliError::Drift { .. } => Exit::Drift,
+            CliError::Drift { .. }
+            | CliError::NotUpToDate { .. }
+            | CliError::Differences { .. } => Exit::Differs,
             CliError::LockBusy { .. } | CliError::LockHeld { .. } | CliError::Busy { .. } => {
                 Exit::Locked
             }
             CliError::Stdout(error) if error.kind() == io::ErrorKind::BrokenPipe => Exit::Success,
             CliError::Stdout(_) => Exit::Failure,
+            CliError::Documented(documented) => documented.error.exit(),
             CliError::Engine(error) => match error {
                 Error::Source(_)
                 | Error::UnknownVersion { .. }
@@ -520,6 +583,355 @@ impl CliError {
             },
         }
     }
+}
+
+impl CliError {
+    /// This error with the fields of the document `output` would have printed, or had when it
+    /// failed, which `--format json` prints around the error; without a JSON output, `self`.
+    pub fn with_document(self, output: Output, document: &impl Serialize) -> CliError {
+        if output.format() != Format::Json {
+            return self;
+        }
+        match serde_json::to_value(document) {
+            Ok(serde_json::Value::Object(fields)) => CliError::Documented(Box::new(Documented {
+                error: self,
+                fields,
+            })),
+            // Every document is a struct; the error alone still says what happened.
+            _ => self,
+        }
+    }
+
+    /// The error without the document it carries.
+    fn bare(&self) -> &CliError {
+        match self {
+            CliError::Documented(documented) => documented.error.bare(),
+            other => other,
+        }
+    }
+
+    /// What kind of failure this is, for scripts: the name of the most precise variant that
+    /// says it (an engine's refusal names the refusal: `checksum_mismatch`), in snake_case.
+    pub fn kind(&self) -> &'static str {
+        match self.bare() {
+            CliError::Source(error) => error.into(),
+            CliError::Engine(error) => match error {
+                Error::Source(error) => error.into(),
+                Error::Refused(refusal) => refusal.into(),
+                Error::Store(error) => error.into(),
+                Error::Declarative(error) => error.into(),
+                other => other.into(),
+            },
+            other => other.into(),
+        }
+    }
+
+    /// The facts of this error a script may act on, beyond its message: the migration, file,
+    /// line, statement and database code of a failed statement, the holder of a lock, the
+    /// count of what needs consent.
+    fn details(&self) -> serde_json::Value {
+        match self.bare() {
+            CliError::ConfigMissing { path }
+            | CliError::ConfigRead { path, .. }
+            | CliError::ConfigExists { path }
+            | CliError::NoMigrationsDir { path }
+            | CliError::Create { path, .. }
+            | CliError::NoSchemaFile { path }
+            | CliError::NoDatabase { path }
+            | CliError::ReadFile { path, .. } => json!({ "path": path }),
+            CliError::ConfigInvalid { location, .. } => json!({ "location": location }),
+            CliError::NoUrl { config } | CliError::NoLintDialect { config } => {
+                json!({ "config": config })
+            }
+            CliError::DirectoryNotDatabase { url, path, .. } => {
+                json!({ "url": url.to_string(), "path": path })
+            }
+            CliError::Open { url, source, .. } | CliError::Database { url, source } => {
+                let mut details = store_details(source);
+                details["url"] = json!(url.to_string());
+                details
+            }
+            CliError::Busy { url, .. } | CliError::Backup { url, .. } => {
+                json!({ "url": url.to_string() })
+            }
+            CliError::LockBusy { url, source } | CliError::LockHeld { url, source } => {
+                json!({ "url": url.to_string(), "holder": lock_holder(source) })
+            }
+            CliError::Restore {
+                database, backup, ..
+            } => json!({ "database": database, "backup": backup }),
+            CliError::RestoreNeedsConsent { database } => json!({ "database": database }),
+            CliError::BadMigrationName { name } => json!({ "name": name }),
+            CliError::NoVersionLeft { latest } => json!({ "latest": latest }),
+            CliError::MixedEngines { from, to } => json!({ "from": from, "to": to }),
+            CliError::DevUrlEngine { dev, target, .. } => json!({ "dev": dev, "target": target }),
+            CliError::DataLoss { count } => json!({ "statements": count }),
+            CliError::PossibleRename { flags } => json!({ "renames": flags }),
+            CliError::AmbiguousRecovery { versions } => json!({ "versions": versions }),
+            CliError::Drift { url, applied } => {
+                json!({ "url": url.to_string(), "applied": applied })
+            }
+            CliError::VerifyFailed(failure) => json!({
+                "version": failure.version,
+                "name": failure.name,
+                "file": failure.origin,
+                "stage": failure.stage,
+            }),
+            CliError::UnknownRule { id } => json!({ "rule": id }),
+            CliError::LintErrors { errors }
+            | CliError::LintRefused { errors, .. }
+            | CliError::WouldRefuse { errors } => json!({ "errors": errors }),
+            CliError::NotUpToDate { counts, total } => json!({
+                "counts": counts.iter().map(|(state, n)| (state_name(*state), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "total": total,
+            }),
+            CliError::Differences { statements } => json!({ "statements": statements }),
+            CliError::Engine(error) => engine_details(error),
+            _ => json!({}),
+        }
+    }
+
+    /// The JSON document of this failure: `ok` false, the exit code, the error (`kind`,
+    /// `message`, `causes` and its details), and the fields of the document the command had.
+    pub fn document(&self) -> ErrorDocument<'_> {
+        let (message, causes) = chain(self);
+        let details = match self.details() {
+            serde_json::Value::Object(details) => details,
+            _ => serde_json::Map::new(),
+        };
+        ErrorDocument {
+            ok: false,
+            exit_code: self.exit() as u8,
+            error: ErrorJson {
+                kind: self.kind(),
+                message,
+                causes,
+                details,
+            },
+            fields: match self {
+                CliError::Documented(documented) => Some(&documented.fields),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What `--format json` prints for a failed command (see [`CliError::document`]).
+#[derive(Debug, Serialize)]
+pub struct ErrorDocument<'a> {
+    ok: bool,
+    exit_code: u8,
+    error: ErrorJson,
+    #[serde(flatten)]
+    fields: Option<&'a serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The `error` of an [`ErrorDocument`].
+#[derive(Debug, Serialize)]
+struct ErrorJson {
+    kind: &'static str,
+    message: String,
+    causes: Vec<String>,
+    #[serde(flatten)]
+    details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `state` as JSON spells it.
+fn state_name(state: State) -> String {
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => state.label().to_string(),
+    }
+}
+
+/// The facts of an engine error.
+fn engine_details(error: &Error) -> serde_json::Value {
+    match error {
+        Error::MigrationFailed {
+            version,
+            name,
+            origin,
+            transactional,
+            applied,
+            cause,
+        } => {
+            let mut details = statement_details(cause);
+            details["version"] = json!(version);
+            details["name"] = json!(name);
+            details["file"] = json!(origin);
+            details["transactional"] = json!(transactional);
+            details["applied"] = json!(applied);
+            details
+        }
+        Error::RollbackFailed {
+            version,
+            name,
+            rolled_back,
+            cause,
+        } => {
+            let mut details = statement_details(cause);
+            details["version"] = json!(version);
+            details["name"] = json!(name);
+            details["rolled_back"] = json!(rolled_back);
+            details
+        }
+        Error::NoDownScript { version, name } => json!({ "version": version, "name": name }),
+        Error::UnknownVersion { version } => json!({ "version": version }),
+        Error::Refused(refusal) => refusal_details(refusal),
+        Error::Store(error) => store_details(error),
+        Error::HistoryTooNew { found, supported } => {
+            json!({ "found": found, "supported": supported })
+        }
+        Error::HistoryNameTaken {
+            table,
+            name,
+            holder,
+            ..
+        } => json!({ "table": table, "name": name, "holder": holder }),
+        Error::Declarative(DeclarativeError::RowsBlockChange {
+            kind,
+            description,
+            rows,
+        }) => json!({ "hazard": kind, "description": description, "rows": rows }),
+        Error::Declarative(DeclarativeError::ApplyFailed {
+            index,
+            total,
+            sql,
+            cause,
+            rolled_back,
+            committed,
+            ..
+        }) => {
+            let mut details = match cause {
+                ApplyCause::Database { error } => statement_details(error),
+                ApplyCause::Check { message } => json!({ "check": message }),
+                _ => json!({}),
+            };
+            details["statement_index"] = json!(index + 1);
+            details["statements"] = json!(total);
+            details["statement"] = json!(sql);
+            details["rolled_back"] = json!(rolled_back);
+            details["committed"] = json!(committed);
+            details
+        }
+        Error::Declarative(DeclarativeError::SchemaFile { file, cause }) => {
+            let mut details = statement_details(cause);
+            details["file"] = json!(file);
+            details
+        }
+        Error::Declarative(DeclarativeError::Replay {
+            version,
+            name,
+            origin,
+            cause,
+            ..
+        }) => {
+            let mut details = statement_details(cause);
+            details["version"] = json!(version);
+            details["name"] = json!(name);
+            details["file"] = json!(origin);
+            details
+        }
+        Error::Declarative(
+            DeclarativeError::RefusedStatement {
+                file,
+                line,
+                statement,
+                ..
+            }
+            | DeclarativeError::NoSandbox {
+                file,
+                line,
+                statement,
+                ..
+            },
+        ) => json!({ "file": file, "line": line, "statement": statement }),
+        _ => json!({}),
+    }
+}
+
+/// Where a statement failed and what the database said of it.
+fn statement_details(cause: &StatementError) -> serde_json::Value {
+    json!({
+        "statement_index": cause.statement_index,
+        "line": cause.line,
+        "column": cause.column,
+        "statement": cause.statement,
+        "database_message": cause.message,
+        "code": cause.code,
+        "constraint": cause.constraint,
+    })
+}
+
+/// The database's code of a store error, where it has one.
+fn store_details(error: &StoreError) -> serde_json::Value {
+    match error {
+        StoreError::Statement(cause) => statement_details(cause),
+        StoreError::Database {
+            code: Some(code), ..
+        } => json!({ "code": code }),
+        _ => json!({}),
+    }
+}
+
+fn refusal_details(refusal: &Refusal) -> serde_json::Value {
+    match refusal {
+        Refusal::ChecksumMismatch {
+            version,
+            name,
+            origin,
+            recorded,
+            found,
+        } => json!({
+            "version": version, "name": name, "file": origin,
+            "recorded_checksum": recorded, "file_checksum": found,
+        }),
+        Refusal::OutOfOrder {
+            versions,
+            newest_applied,
+        } => json!({ "versions": versions, "newest_applied": newest_applied }),
+        Refusal::Failed {
+            version,
+            name,
+            failed_at,
+            error,
+        } => json!({
+            "version": version, "name": name, "failed_at": failed_at, "failure": error,
+        }),
+        Refusal::NotFailed {
+            version,
+            name,
+            status,
+        } => json!({ "version": version, "name": name, "status": status }),
+        Refusal::RecoveryDoesNotFit {
+            version,
+            name,
+            flag,
+            reason,
+        } => json!({ "version": version, "name": name, "action": flag, "reason": reason }),
+        Refusal::FailedAndMissing { version, name } => {
+            json!({ "version": version, "name": name })
+        }
+        _ => json!({}),
+    }
+}
+
+/// The message of `error` and the messages of its causes, each said once: some errors both
+/// print their cause and expose it as a source.
+pub fn chain(error: &dyn std::error::Error) -> (String, Vec<String>) {
+    let message = error.to_string();
+    let mut causes = Vec::new();
+    let mut shown = message.clone();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            causes.push(text.clone());
+        }
+        shown = text;
+        source = cause.source();
+    }
+    (message, causes)
 }
 
 /// Why a command refuses `format`, and the formats it prints instead.
@@ -615,13 +1027,18 @@ pub fn unknown_rule_help(id: &str) -> String {
 }
 
 /// Finish a command: print the error, if any, and give the exit code. A closed stdout pipe
-/// (`godwit status | head -1`) is a success and prints nothing.
-pub fn finish(result: Result<(), CliError>) -> ExitCode {
+/// (`godwit status | head -1`) is a success and prints nothing. In `format` JSON, the error is
+/// also the one document on stdout; the command printed none, since it failed.
+pub fn finish(result: Result<(), CliError>, format: Format) -> ExitCode {
     match result {
         Ok(()) => Exit::Success.into(),
         Err(error) => {
             let exit = error.exit();
             if exit != Exit::Success {
+                // Stdout is what failed; nothing more can be written there.
+                if format == Format::Json && !matches!(error, CliError::Stdout(_)) {
+                    let _ = output::print_document(&error.document());
+                }
                 output::print_error(&error);
             }
             exit.into()
@@ -629,7 +1046,8 @@ pub fn finish(result: Result<(), CliError>) -> ExitCode {
     }
 }
 
-/// Finish on a command line clap rejected (exit code 2), or on `--help`/`--version` (0).
+/// Finish on a command line clap rejected (exit code 2), or on `--help`/`--version` (0). A
+/// rejected command line that asks for `--format json` gets its JSON document too.
 pub fn finish_clap(error: &clap::Error) -> ExitCode {
     if !error.use_stderr() {
         // A closed pipe while printing help leaves nothing to report.
@@ -639,8 +1057,31 @@ pub fn finish_clap(error: &clap::Error) -> ExitCode {
     // clap quotes the arguments it rejects: a URL given where none is expected
     // (`godwit migrate postgres://user:pw@host/db`) would print its password.
     let shown = hide_passwords(&error.render().ansi().to_string(), std::env::args_os());
+    if asks_for_json(std::env::args_os()) {
+        let plain = hide_passwords(&error.render().to_string(), std::env::args_os());
+        let message = plain.lines().next().unwrap_or_default();
+        let _ = output::print_document(&json!({
+            "ok": false,
+            "exit_code": Exit::Usage as u8,
+            "error": {
+                "kind": "usage",
+                "message": message.strip_prefix("error: ").unwrap_or(message),
+                "causes": [],
+            },
+        }));
+    }
     let _ = write!(anstream::stderr(), "{shown}");
     Exit::Usage.into()
+}
+
+/// Whether a command line clap could not read asks for `--format json` (`--format json` or
+/// `--format=json`, anywhere, as a global option may be).
+fn asks_for_json(args: impl IntoIterator<Item = OsString>) -> bool {
+    let args: Vec<OsString> = args.into_iter().collect();
+    args.iter().any(|arg| arg == "--format=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--format" && pair[1] == "json")
 }
 
 /// `text` with each of `args` (or the value after its first `=`, as in `--url=...`) that holds

@@ -4,7 +4,8 @@
 //! config file are resolved in [`config`] before any command touches the engine. Exit codes
 //! are decided in one place, [`error::CliError::exit`]:
 //!
-//! - 0: success (also `status` with pending migrations, and a closed stdout pipe)
+//! - 0: success (also `status` with pending migrations, without `--exit-code`, and a closed
+//!   stdout pipe)
 //! - 1: failure: the database or a migration script failed, or `lint` found an error
 //! - 2: usage or configuration error: flags, config file, URL, missing backend, migration files
 //! - 3: refused, nothing was changed: the history's state forbids `migrate`/`rollback`/`baseline`
@@ -13,13 +14,16 @@
 //!   be a rename, or `restore` would replace the database, without consent
 //! - 4: the migration lock could not be taken in time, `unlock` found it held by a live run, or
 //!   `restore` found the database in use
-//! - 5: `check` found drift between the live schema and the applied migrations
+//! - 5: a check found differences: `check` found drift between the live schema and the applied
+//!   migrations, `status --exit-code` found migrations pending, failed or modified, `diff
+//!   --exit-code` found the schemas differ
 
 mod args;
 mod backend;
 mod commands;
 mod config;
 mod error;
+mod live;
 mod logging;
 mod output;
 mod prompt;
@@ -34,11 +38,16 @@ fn main() -> ExitCode {
         Err(error) => return error::finish_clap(&error),
     };
     logging::init(config::verbosity(&cli.global));
+    let format = match cli.global.format {
+        args::FormatFlag::Json => output::Format::Json,
+        _ => output::Format::Human,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
-    match runtime {
-        Ok(runtime) => error::finish(runtime.block_on(commands::run(cli))),
-        Err(source) => error::finish(Err(error::CliError::Runtime(source))),
-    }
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(commands::run(cli)),
+        Err(source) => Err(error::CliError::Runtime(source)),
+    };
+    error::finish(result, format)
 }

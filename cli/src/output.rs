@@ -1,17 +1,19 @@
 //! Everything godwit prints: data and progress on stdout, as text or JSON, and warnings on
-//! stderr. Colour is used only when the stream is a terminal and `NO_COLOR` is unset.
+//! stderr. Colour is used only when the stream is a terminal and `NO_COLOR` is unset, and the
+//! live line of a run ([`LiveLine`]) only when stdout is a terminal.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use clap::builder::styling::{AnsiColor, Style};
 use comfy_table::{Cell, Color, Table, presets};
 use godwit_core::declarative::MeasuredHazard;
 use godwit_core::dialect::{Statement, StatementKind};
-use godwit_core::plan::Warning;
-use godwit_core::{Event, State, StatusReport};
+use godwit_core::plan::{StatusEntry, Warning};
+use godwit_core::{Event, State, StatusReport, Step};
 use serde::Serialize;
 
 use crate::error::CliError;
+use crate::live::LiveLine;
 
 /// How results are printed on stdout, resolved from `--format` (whose `github` value only
 /// `lint` accepts, as annotations printed in its human mode).
@@ -74,16 +76,16 @@ impl Output {
         Ok(())
     }
 
-    /// Print `value` as one pretty JSON document, written in one piece.
+    /// Print `value`, the command's result, as its one JSON document, with `"ok": true`. A
+    /// command that fails prints none: the error is its document (see [`CliError::document`]).
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
-        let mut text = serde_json::to_string_pretty(value)
-            .map_err(|error| CliError::Stdout(io::Error::other(error)))?;
-        text.push('\n');
-        let mut stdout = io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(CliError::Stdout)
+        #[derive(Serialize)]
+        struct Succeeded<'a, T: ?Sized> {
+            ok: bool,
+            #[serde(flatten)]
+            value: &'a T,
+        }
+        print_document(&Succeeded { ok: true, value }).map_err(CliError::Stdout)
     }
 
     /// Tell the user something that does not stop the command, on stderr; nothing in JSON
@@ -95,14 +97,33 @@ impl Output {
         }
     }
 
-    /// A progress printer for a `migrate` or `rollback` run.
+    /// A progress printer for a `migrate`, `rollback` or `recover` run: a live line too when
+    /// stdout is a terminal.
     pub fn progress(&self) -> Progress {
         Progress {
             output: *self,
+            live: (self.chatty() && io::stdout().is_terminal()).then(LiveLine::new),
+            planned: None,
+            started: 0,
+            running: None,
             line_open: false,
             error: None,
         }
     }
+
+    /// Whether each statement is named as it starts (`-v`).
+    fn names_statements(&self) -> bool {
+        self.chatty() && matches!(self.verbosity, Verbosity::Verbose(_))
+    }
+}
+
+/// Print `value` on stdout as pretty JSON, written in one piece.
+pub fn print_document<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    text.push('\n');
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
 }
 
 fn write_stdout(text: &str) -> io::Result<()> {
@@ -111,12 +132,21 @@ fn write_stdout(text: &str) -> io::Result<()> {
     stdout.flush()
 }
 
-/// Prints one line per migration as a run goes: `applying 20240101120000 create_users ... ok
-/// (12 ms)`. A failed write (a closed pipe) stops the printing, never the run; it is reported
-/// by [`Progress::finish`].
+/// Prints a run as it goes: one line per migration (`applying 20240101120000 create_users ...
+/// ok (12 ms)`), with `-v` a line per statement as it starts, and on a terminal a live line
+/// for work that runs longer than a second ([`LiveLine`]). A failed write (a closed pipe)
+/// stops the printing, never the run; it is reported by [`Progress::finish`].
 #[derive(Debug)]
 pub struct Progress {
     output: Output,
+    live: Option<LiveLine>,
+    /// How many migrations the run planned, once it said.
+    planned: Option<usize>,
+    /// How many it started so far.
+    started: usize,
+    /// The line of the migration running now, until its outcome ends it.
+    running: Option<String>,
+    /// Whether the running migration's line is written and waits for its outcome.
     line_open: bool,
     error: Option<io::Error>,
 }
@@ -125,10 +155,10 @@ impl Progress {
     /// Report one event of the run.
     pub fn event(&mut self, event: &Event) {
         match event {
-            Event::Warning { warning } => self.output.warning(warning),
+            Event::Warning { warning } => self.warn(warning),
             Event::BackedUp { path, bytes } => {
-                self.close(&format!(
-                    "backed up to {} ({})",
+                self.write(&format!(
+                    "backed up to {} ({})\n",
                     path.display(),
                     size(*bytes)
                 ));
@@ -143,30 +173,46 @@ impl Progress {
                 } else {
                     " (outside a transaction)"
                 };
-                self.open(&format!("applying {version} {name}{note} ... "));
+                self.start(format!("applying {version} {name}{note}"));
             }
             Event::RollingBack { version, name } => {
-                self.open(&format!("rolling back {version} {name} ... "));
+                self.start(format!("rolling back {version} {name}"));
+            }
+            Event::Statement { step, .. } => {
+                if self.output.names_statements() {
+                    self.write(&format!("  {}\n", step_text(step)));
+                }
+                if let Some(live) = &self.live {
+                    live.step(step_text(step));
+                }
             }
             Event::Applied { duration_ms, .. } | Event::RolledBack { duration_ms, .. } => {
-                self.close(&format!("{OK}ok{OK:#} ({})", milliseconds(*duration_ms)));
+                self.end(&format!("{OK}ok{OK:#} ({})", milliseconds(*duration_ms)));
             }
-            Event::DroppedInvalidIndex { index } => self.output.warning(&format!(
+            Event::DroppedInvalidIndex { index } => self.warn(&format!(
                 "dropped invalid index {}.{} on {}, left by an earlier attempt, so the migration \
                  builds it again",
                 index.schema, index.name, index.table
             )),
             Event::Locked => tracing::debug!("took the migration lock"),
-            Event::Planned { count } => tracing::debug!(count, "planned the run"),
+            Event::Planned { count } => {
+                self.planned = Some(*count);
+                tracing::debug!(count, "planned the run");
+            }
             _ => {}
         }
     }
 
-    /// End a line left open by a migration that failed.
+    /// End the line of a migration that failed.
     pub fn interrupt(&mut self) {
-        if self.line_open {
-            self.close(&format!("{ERROR}failed{ERROR:#}"));
+        if self.running.is_some() {
+            self.end(&format!("{ERROR}failed{ERROR:#}"));
         }
+    }
+
+    /// Whether it shows statements as they start, so the run should report them.
+    pub fn shows_statements(&self) -> bool {
+        self.live.is_some() || self.output.names_statements()
     }
 
     /// The first write error, if printing failed.
@@ -175,40 +221,86 @@ impl Progress {
             .map_or(Ok(()), |error| Err(CliError::Stdout(error)))
     }
 
-    fn open(&mut self, text: &str) {
-        self.write(text);
-        self.line_open = true;
+    /// A migration (or its down script) starts: `what` says which.
+    fn start(&mut self, what: String) {
+        self.started += 1;
+        if let Some(live) = &self.live {
+            live.start(match self.planned {
+                Some(planned) => format!("migration {} of {planned}: {what}", self.started),
+                None => what.clone(),
+            });
+        }
+        if self.output.names_statements() {
+            // Its statements follow on lines of their own, and its outcome after them.
+            self.write(&format!("{what} ...\n"));
+        } else if self.live.is_none() {
+            self.write(&format!("{what} ... "));
+            self.line_open = true;
+        }
+        self.running = Some(what);
     }
 
-    fn close(&mut self, text: &str) {
-        self.write(&format!("{text}\n"));
+    /// The running migration ended with `outcome`.
+    fn end(&mut self, outcome: &str) {
+        let Some(what) = self.running.take() else {
+            return;
+        };
+        if let Some(live) = &self.live {
+            live.end();
+        }
+        if self.output.names_statements() {
+            self.write(&format!("  {outcome}\n"));
+        } else if self.line_open {
+            self.write(&format!("{outcome}\n"));
+        } else {
+            self.write(&format!("{what} ... {outcome}\n"));
+        }
         self.line_open = false;
     }
 
+    fn warn(&self, warning: &dyn std::fmt::Display) {
+        match &self.live {
+            Some(live) => live.suspend(|| self.output.warning(warning)),
+            None => self.output.warning(warning),
+        }
+    }
+
     fn write(&mut self, text: &str) {
-        if self.output.chatty()
-            && self.error.is_none()
-            && let Err(error) = write_stdout(text)
-        {
+        if !self.output.chatty() || self.error.is_some() {
+            return;
+        }
+        let written = match &self.live {
+            Some(live) => live.suspend(|| write_stdout(text)),
+            None => write_stdout(text),
+        };
+        if let Err(error) = written {
             self.error = Some(error);
         }
     }
 }
 
+/// A step as its line says it: `statement 3 of 7, line 12: UPDATE ...`.
+fn step_text(step: &Step) -> String {
+    let mut text = format!("statement {}", step.index);
+    if let Some(total) = step.total {
+        text.push_str(&format!(" of {total}"));
+    }
+    if let Some(line) = step.line {
+        text.push_str(&format!(", line {line}"));
+    }
+    if let Some(label) = &step.label {
+        text.push_str(&format!(": {label}"));
+    }
+    text
+}
+
 /// Print `error` and its causes on stderr: `error: ...`, then `caused by: ...` per cause.
 pub fn print_error(error: &dyn std::error::Error) {
+    let (message, causes) = crate::error::chain(error);
     let mut stderr = anstream::stderr().lock();
-    let mut shown = error.to_string();
-    let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {shown}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        // Some errors both print their cause and expose it as a source; say it once.
-        if !shown.contains(&text) {
-            let _ = writeln!(stderr, "caused by: {text}");
-        }
-        shown = text;
-        source = cause.source();
+    let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {message}");
+    for cause in causes {
+        let _ = writeln!(stderr, "caused by: {cause}");
     }
 }
 
@@ -278,6 +370,37 @@ pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> 
     text
 }
 
+/// The line under a migration's row of the status table, when it needs one: the first line of
+/// a failed migration's error, and for a rolled back one its last run and its rollback, each
+/// with its time.
+fn status_note(entry: &StatusEntry, took: Option<String>) -> Option<String> {
+    match entry.state {
+        State::Failed => {
+            let error = entry.error.as_deref()?;
+            let first = error.lines().next().unwrap_or_default();
+            let more = if first.len() < error.trim_end().len() {
+                " (`godwit recover` shows all of it)"
+            } else {
+                ""
+            };
+            Some(format!("error: {first}{more}"))
+        }
+        State::RolledBack => {
+            let ran = entry.started_at.as_deref().map(|at| match &took {
+                Some(took) => format!("ran {} for {took}", timestamp(at)),
+                None => format!("ran {}", timestamp(at)),
+            });
+            let undone = entry
+                .finished_at
+                .as_deref()
+                .map(|at| format!("rolled back {}", timestamp(at)));
+            let both: Vec<String> = ran.into_iter().chain(undone).collect();
+            (!both.is_empty()).then(|| both.join(", "))
+        }
+        _ => None,
+    }
+}
+
 /// `1 statement` / `2 statements`.
 pub fn statements(n: usize) -> String {
     count(n, "statement")
@@ -328,7 +451,7 @@ fn timestamp(rfc3339: &str) -> String {
 }
 
 /// The order states are counted in below the status table.
-const STATES: [State; 8] = [
+pub const STATES: [State; 8] = [
     State::Applied,
     State::Running,
     State::Pending,
@@ -347,8 +470,9 @@ fn state_color(state: State) -> Color {
     }
 }
 
-/// The human form of `status`: a table of every migration, the counts, and the errors of
-/// failed migrations.
+/// The human form of `status`: a table of every migration with its last run, a line under
+/// a row that needs one (a failed migration's error, what happened when to a rolled back one),
+/// and the counts.
 pub fn status_table(report: &StatusReport) -> String {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
@@ -365,39 +489,49 @@ pub fn status_table(report: &StatusReport) -> String {
         "FINISHED (UTC)",
         "DURATION",
     ]);
+    let time = |at: &Option<String>| at.as_deref().map(timestamp).unwrap_or_default();
+    let duration = |entry: &StatusEntry| {
+        entry
+            .duration_ms
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(milliseconds)
+    };
     for entry in &report.entries {
+        // A rolled back row keeps its last run's start and duration, but its finish is the
+        // rollback's: two events that one row of columns would show as one. Its note tells them.
+        let (started, finished, took) = if entry.state == State::RolledBack {
+            Default::default()
+        } else {
+            (
+                time(&entry.started_at),
+                time(&entry.finished_at),
+                duration(entry).unwrap_or_default(),
+            )
+        };
         table.add_row([
             Cell::new(entry.version),
             Cell::new(&entry.name),
             Cell::new(entry.state.label()).fg(state_color(entry.state)),
-            Cell::new(
-                entry
-                    .started_at
-                    .as_deref()
-                    .map(timestamp)
-                    .unwrap_or_default(),
-            ),
-            Cell::new(
-                entry
-                    .finished_at
-                    .as_deref()
-                    .map(timestamp)
-                    .unwrap_or_default(),
-            ),
-            Cell::new(
-                entry
-                    .duration_ms
-                    .and_then(|ms| u64::try_from(ms).ok())
-                    .map(milliseconds)
-                    .unwrap_or_default(),
-            ),
+            Cell::new(started),
+            Cell::new(finished),
+            Cell::new(took),
         ]);
     }
     for column in table.column_iter_mut() {
         column.set_padding((0, 2));
     }
-    let mut text = table.trim_fmt();
-    text.push('\n');
+    // No cell holds a line break and the table does not wrap, so its lines are the header
+    // and then one per entry.
+    let table = table.trim_fmt();
+    let mut lines = table.lines();
+    let mut text = format!("{}\n", lines.next().unwrap_or_default());
+    for (entry, line) in report.entries.iter().zip(lines) {
+        text.push_str(line);
+        text.push('\n');
+        if let Some(note) = status_note(entry, duration(entry)) {
+            text.push_str(&format!("    {note}\n"));
+        }
+    }
 
     let counts: Vec<String> = STATES
         .iter()
@@ -410,11 +544,6 @@ pub fn status_table(report: &StatusReport) -> String {
         migrations(report.entries.len()),
         counts.join(", ")
     ));
-    for entry in &report.entries {
-        if let (State::Failed, Some(error)) = (entry.state, &entry.error) {
-            text.push_str(&format!("migration {} failed: {error}\n", entry.version));
-        }
-    }
     if let Some(holder) = &report.lock {
         text.push_str(&match holder.alive() {
             Some(true) => format!(
@@ -453,6 +582,49 @@ mod tests {
         assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(size(3 * 1024 * 1024), "3.0 MiB");
         assert_eq!(size(5 * 1024 * 1024 * 1024 * 1024), "5120.0 GiB");
+    }
+
+    fn entry(state: State, error: Option<&str>) -> StatusEntry {
+        StatusEntry {
+            version: godwit_core::Version::new(3).unwrap(),
+            name: "broken".into(),
+            state,
+            origin: None,
+            has_down: false,
+            started_at: Some("2024-01-01T12:00:00.000Z".into()),
+            finished_at: Some("2024-01-02T08:30:00.000Z".into()),
+            duration_ms: Some(1500),
+            error: error.map(str::to_string),
+            recorded_checksum: None,
+            file_checksum: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_row_notes_the_first_line_of_its_error() {
+        let one_line = entry(State::Failed, Some("near \"SELEC\": syntax error"));
+        assert_eq!(
+            status_note(&one_line, None).as_deref(),
+            Some("error: near \"SELEC\": syntax error")
+        );
+        let more = entry(
+            State::Failed,
+            Some("deadlock detected\nDETAIL: process 7 waits"),
+        );
+        assert_eq!(
+            status_note(&more, None).as_deref(),
+            Some("error: deadlock detected (`godwit recover` shows all of it)")
+        );
+        assert_eq!(status_note(&entry(State::Applied, None), None), None);
+    }
+
+    #[test]
+    fn a_rolled_back_row_notes_its_run_and_its_rollback() {
+        let rolled_back = entry(State::RolledBack, None);
+        assert_eq!(
+            status_note(&rolled_back, Some(milliseconds(1500))).as_deref(),
+            Some("ran 2024-01-01 12:00:00 for 1.5 s, rolled back 2024-01-02 08:30:00")
+        );
     }
 
     #[test]

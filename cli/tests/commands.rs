@@ -6,7 +6,7 @@ mod common;
 use std::process::Stdio;
 
 use common::{
-    Project, assert_code, assert_fails, assert_prints, dead_owner, live_owner, stderr, stdout,
+    Project, SLOW, assert_code, assert_fails, assert_prints, dead_owner, live_owner, stderr, stdout,
 };
 use serde_json::Value;
 
@@ -446,6 +446,124 @@ fn json_documents_keep_their_keys() {
     );
 }
 
+/// The shapes of the documents of failures: `ok` false, the exit code, the error (its kind,
+/// message, causes and facts), and the fields the command's own document has, snapshotted.
+#[test]
+fn json_failures_keep_their_keys() {
+    let project = Project::new();
+    project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
+    project.migration(2, "drop_users", "DROP TABLE users;", None);
+    insta::assert_json_snapshot!(
+        "json_migrate_lint_refused",
+        json_document(&project, &["migrate"], 3)
+    );
+    insta::assert_json_snapshot!(
+        "json_status_not_up_to_date",
+        json_document(&project, &["status", "--exit-code"], 5)
+    );
+    std::fs::remove_file(project.path().join("migrations/2_drop_users.up.sql")).unwrap();
+
+    project.write(
+        "schema.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);",
+    );
+    assert_code(&project.run(&["push"]), 0);
+    project.write("schema.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);");
+    insta::assert_json_snapshot!("json_push_data_loss", json_document(&project, &["push"], 3));
+
+    let lock = project.hold_lock(live_owner());
+    let mut document = json_document(&project, &["migrate", "--lock-timeout", "1s"], 4);
+    drop(lock);
+    // The holder's pid, host and start are in its description too.
+    document["error"]["causes"] = Value::from("[varies]");
+    insta::assert_json_snapshot!("json_lock_busy", document);
+
+    project.write(
+        "godwit.toml",
+        "url = \"sqlite:test.db\"\nlock_timeout = 5\n",
+    );
+    insta::assert_json_snapshot!(
+        "json_config_invalid",
+        json_document(&project, &["status"], 2)
+    );
+}
+
+/// The human `status` says what happened when to a rolled back migration: when it last ran and
+/// for how long, then when it was rolled back, rather than the rollback's time beside the run's
+/// duration.
+#[test]
+fn status_tells_when_a_rolled_back_migration_ran_and_was_rolled_back() {
+    let project = two_migrations();
+    assert_code(&project.run(&["migrate"]), 0);
+    assert_code(&project.run(&["rollback"]), 0);
+    let history = common::sqlite_rows(
+        &project.db(),
+        "SELECT started_at, finished_at, duration_ms FROM godwit_migrations WHERE version = 2",
+    );
+    let [started, finished, took] = <[String; 3]>::try_from(history[0].clone()).unwrap();
+    let output = project.run(&["status"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let row = lines
+        .iter()
+        .position(|line| line.starts_with("2 "))
+        .unwrap();
+    // No time in the row: the note says which is which.
+    assert_eq!(
+        lines[row].split_whitespace().collect::<Vec<_>>(),
+        ["2", "create_posts", "rolled", "back"],
+        "{text}"
+    );
+    let time = |at: &str| at[..19].replacen('T', " ", 1);
+    assert_eq!(
+        lines[row + 1],
+        format!(
+            "    ran {} for {took} ms, rolled back {}",
+            time(&started),
+            time(&finished)
+        ),
+        "{text}"
+    );
+}
+
+/// `-v` names each statement as it starts, under its migration; without a terminal, nothing
+/// is redrawn, however long a statement runs.
+#[test]
+fn verbose_names_each_statement_and_nothing_is_redrawn_without_a_terminal() {
+    let project = Project::new();
+    project.migration(
+        1,
+        "slow",
+        &format!("CREATE TABLE IF NOT EXISTS quick (id INTEGER);\n{SLOW}"),
+        None,
+    );
+    project.migration(2, "create_users", USERS_UP, None);
+    let output = project.run(&["-v", "migrate", "--no-lint"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "applying 1 slow ...", "{text}");
+    assert_eq!(
+        lines[1],
+        "  statement 1, line 1: CREATE TABLE IF NOT EXISTS quick (id INTEGER)"
+    );
+    assert!(
+        lines[2].starts_with("  statement 2, line 2: CREATE TABLE IF NOT EXISTS slow AS WITH"),
+        "{text}"
+    );
+    assert!(lines[3].starts_with("  ok ("), "{text}");
+    assert_eq!(lines[4], "applying 2 create_users ...", "{text}");
+    assert_eq!(
+        lines[5],
+        "  statement 1, line 1: CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email \
+         TEXT NOT NULL)"
+    );
+    assert!(lines[6].starts_with("  ok ("), "{text}");
+    assert_eq!(lines[7..], ["2 migrations applied"], "{text}");
+    assert!(!text.contains(['\r', '\x1b']), "{text:?}");
+}
+
 /// A pending migration older than the newest applied one is refused, naming both versions,
 /// until `--allow-out-of-order` says it is meant.
 #[test]
@@ -499,10 +617,14 @@ fn a_failed_migration_is_reported_and_blocks_the_next_run() {
     assert_eq!(document["applied"][0]["version"], 1);
     assert_eq!(document["applied"][0]["name"], "create_users");
     assert!(document["applied"][0]["duration_ms"].is_u64(), "{document}");
-    assert_eq!(document["failed"]["version"], 2);
-    assert_eq!(document["failed"]["transactional"], true);
-    assert_eq!(document["failed"]["line"], 2);
-    assert_eq!(document["failed"]["statement"], "SELEC 1;");
+    assert_eq!(document["ok"], false);
+    assert_eq!(document["exit_code"], 1);
+    let failed = &document["error"];
+    assert_eq!(failed["kind"], "migration_failed");
+    assert_eq!(failed["version"], 2);
+    assert_eq!(failed["transactional"], true);
+    assert_eq!(failed["line"], 2);
+    assert_eq!(failed["statement"], "SELEC 1;");
     let error = stderr(&output);
     assert!(
         error.starts_with("error: migration 2 (broken) failed"),
@@ -514,7 +636,16 @@ fn a_failed_migration_is_reported_and_blocks_the_next_run() {
     assert_code(&output, 0);
     let text = stdout(&output);
     assert!(text.contains("1 applied, 1 failed"), "{text}");
-    assert!(text.contains("migration 2 failed: "), "{text}");
+    // The error is under the failed migration's row.
+    let row = text
+        .lines()
+        .position(|line| line.starts_with("2 "))
+        .unwrap();
+    assert_eq!(
+        text.lines().nth(row + 1),
+        Some("    error: near \"SELEC\": syntax error"),
+        "{text}"
+    );
 
     let output = project.run(&["migrate"]);
     assert_code(&output, 3);

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{HeldLock, Project, assert_code, assert_fails, live_owner, sqlite_rows, stderr};
+use common::{
+    HeldLock, Project, assert_code, assert_fails, live_owner, sqlite_rows, stderr, stdout,
+};
 
 /// One way to make godwit exit with a given code.
 struct Case {
@@ -86,6 +88,16 @@ fn copied_and_lock_held(project: &Project) -> Option<HeldLock> {
     copied(project);
     Some(project.hold_lock(live_owner()))
 }
+
+/// The database against the schema file, failing when they differ.
+const DIFF_EXIT_CODE: &[&str] = &[
+    "diff",
+    "--from",
+    "sqlite:test.db",
+    "--to",
+    "schema.sql",
+    "--exit-code",
+];
 
 const CASES: &[Case] = &[
     Case {
@@ -360,6 +372,58 @@ const CASES: &[Case] = &[
         says: "differs from what its applied migrations produce",
     },
     Case {
+        name: "status --exit-code with a pending migration",
+        setup: one_migration,
+        args: &["status", "--exit-code"],
+        code: 5,
+        says: "the database is not up to date: 1 pending of 1 migration",
+    },
+    Case {
+        name: "status --exit-code with a failed migration",
+        setup: |project| {
+            one_migration(project);
+            assert_code(&project.run(&["migrate"]), 0);
+            project.migration(2, "broken", "SELEC 1;", None);
+            assert_code(&project.run(&["migrate", "--no-lint"]), 1);
+            None
+        },
+        args: &["status", "--exit-code"],
+        code: 5,
+        says: "1 failed of 2 migrations",
+    },
+    Case {
+        name: "status --exit-code with an edited migration",
+        setup: edited_after_applying,
+        args: &["status", "--exit-code"],
+        code: 5,
+        says: "1 modified of 1 migration",
+    },
+    Case {
+        name: "status --exit-code with everything applied",
+        setup: |project| {
+            one_migration(project);
+            assert_code(&project.run(&["migrate"]), 0);
+            None
+        },
+        args: &["status", "--exit-code"],
+        code: 0,
+        says: "",
+    },
+    Case {
+        name: "diff --exit-code with differences",
+        setup: column_dropped_from_schema,
+        args: DIFF_EXIT_CODE,
+        code: 5,
+        says: "the schemas differ",
+    },
+    Case {
+        name: "diff --exit-code without differences",
+        setup: pushed_users,
+        args: DIFF_EXIT_CODE,
+        code: 0,
+        says: "",
+    },
+    Case {
         name: "database cannot be opened",
         setup: one_migration,
         args: &["--url", "sqlite:/nonexistent/dir/x.db", "migrate"],
@@ -368,36 +432,77 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// Each case exits with its code and says why on stderr; with `--format json` too, where stdout
+/// is then one JSON document, of a success (`ok` true) or of the failure: `ok` false, the exit
+/// code, and the error's kind and message.
 #[test]
 fn exit_codes() {
     for case in CASES {
-        let project = Project::new();
-        let _kept = (case.setup)(&project);
-        let output = project.run(case.args);
-        assert_eq!(
-            output.status.code(),
-            Some(case.code),
-            "{}: godwit {}\nstderr:\n{}",
-            case.name,
-            case.args.join(" "),
-            stderr(&output)
-        );
-        let error = stderr(&output);
-        if case.code == 0 {
-            assert!(
-                error.is_empty(),
-                "{}: stderr not empty:\n{error}",
-                case.name
-            );
-        } else {
-            assert!(
-                error.contains(case.says),
-                "{}: stderr lacks {:?}:\n{error}",
-                case.name,
-                case.says
-            );
+        check(case, case.args);
+        // A case that names its own format has no JSON variant.
+        if !case.args.contains(&"--format") {
+            let args = [&["--format", "json"][..], case.args].concat();
+            let output = check(case, &args);
+            let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+                .unwrap_or_else(|error| {
+                    panic!(
+                        "{}: not one JSON document ({error}):\n{}",
+                        case.name,
+                        stdout(&output)
+                    )
+                });
+            assert_eq!(document["ok"], case.code == 0, "{}: {document}", case.name);
+            if case.code != 0 {
+                assert_eq!(
+                    document["exit_code"], case.code,
+                    "{}: {document}",
+                    case.name
+                );
+                let error = &document["error"];
+                let told: Vec<&str> = std::iter::once(&error["message"])
+                    .chain(error["causes"].as_array().unwrap())
+                    .filter_map(serde_json::Value::as_str)
+                    .collect();
+                assert!(
+                    error["kind"].as_str().is_some_and(|kind| !kind.is_empty())
+                        && told.concat().contains(case.says),
+                    "{}: {document}",
+                    case.name
+                );
+            }
         }
     }
+}
+
+/// Run `case` with `args` on a project of its own and check the exit code and stderr.
+fn check(case: &Case, args: &[&str]) -> std::process::Output {
+    let project = Project::new();
+    let _kept = (case.setup)(&project);
+    let output = project.run(args);
+    assert_eq!(
+        output.status.code(),
+        Some(case.code),
+        "{}: godwit {}\nstderr:\n{}",
+        case.name,
+        args.join(" "),
+        stderr(&output)
+    );
+    let error = stderr(&output);
+    if case.code == 0 {
+        assert!(
+            error.is_empty(),
+            "{}: stderr not empty:\n{error}",
+            case.name
+        );
+    } else {
+        assert!(
+            error.contains(case.says),
+            "{}: stderr lacks {:?}:\n{error}",
+            case.name,
+            case.says
+        );
+    }
+    output
 }
 
 /// Who holds the lock is the first thing a blocked user needs: the error names the process,

@@ -330,7 +330,7 @@ fn explain_and_list_describe_the_rules() {
     }
     let output = project.run(&["--format", "json", "lint", "--list"]);
     assert_eq!(
-        json(&output).as_array().unwrap().len(),
+        json(&output)["rules"].as_array().unwrap().len(),
         godwit_core::lint::rules().len()
     );
 }
@@ -490,10 +490,17 @@ mod sqlite {
         let rows = sqlite_rows(&project.db(), "SELECT count(*) FROM godwit_migrations");
         assert_eq!(rows, [["0"]]);
 
-        // JSON mode prints no document for a refused run; the error says why.
+        // In JSON the refusal is the document, with the findings; stderr says why too.
         let output = project.run(&["--format", "json", "migrate"]);
         assert_code(&output, 3);
-        assert_eq!(stdout(&output), "");
+        let refused = json(&output);
+        assert_eq!(refused["ok"], false);
+        assert_eq!(refused["error"]["kind"], "lint_refused");
+        assert_eq!(refused["applied"], serde_json::json!([]));
+        assert_eq!(
+            refused["lint"]["findings"][0]["rule"],
+            "delete-without-where"
+        );
         assert!(stderr(&output).contains("delete-without-where"));
 
         // The dry run shows the findings (and changes nothing), and exits as migrate would.

@@ -49,6 +49,9 @@ pub fn stamp(rfc3339: &str) -> String {
 /// ran.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum BackupError {
     /// The backend has no way to take backups.
     #[error("the {dialect} backend cannot take backups; back the database up with its own tools")]

@@ -12,6 +12,9 @@ use crate::store::{StatementError, StoreError};
 /// A migration source (a directory or an embedded list) is malformed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum SourceError {
     /// A file or directory could not be read.
     #[error("cannot read {}", path.display())]
@@ -98,6 +101,9 @@ pub enum SourceError {
 /// The history's state does not allow the requested run. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Refusal {
     /// An applied migration's file was edited after it ran.
     #[error(
@@ -242,6 +248,9 @@ pub enum Refusal {
 /// Any failure of the engine.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Error {
     /// The migrations could not be loaded.
     #[error(transparent)]

@@ -28,6 +28,7 @@ pub mod lint;
 pub mod migration;
 pub mod migrator;
 pub mod plan;
+pub mod progress;
 pub mod recover;
 pub mod schema;
 pub mod screen;
@@ -43,6 +44,7 @@ pub use migration::{
 };
 pub use migrator::{Completed, Event, Migrator, MigratorConfig, RunReport};
 pub use plan::{MigrateOptions, Plan, RepairAction, RollbackTarget, State, StatusReport};
+pub use progress::Step;
 pub use recover::{Diagnosis, InvalidIndex, Outcome, RecoverAction, RecoverOptions};
 pub use store::{
     Liveness, LockHolder, LockOwner, LockRequest, Row, StatementError, Store, StoreError,

@@ -14,8 +14,9 @@ use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
-    StatusReport, Step, Warning,
+    StatusReport, Warning,
 };
+use crate::progress::Step;
 use crate::recover::{self, Diagnosis, InvalidIndex, RecoverAction, RecoverOptions};
 use crate::schema::Schema;
 use crate::store::{
@@ -93,6 +94,16 @@ pub enum Event {
         /// Whether it runs in a transaction.
         transactional: bool,
     },
+    /// A statement of the script now running (a migration's, or a down script) started, where
+    /// the store can tell (see [`Store::execute_script_in_steps`]), when the migrator was asked
+    /// to report statements ([`Migrator::report_statements`]).
+    Statement {
+        /// The migration whose script it is.
+        version: Version,
+        /// Which statement, and where.
+        #[serde(flatten)]
+        step: Step,
+    },
     /// A migration finished.
     Applied {
         /// Its version.
@@ -156,6 +167,8 @@ pub struct Migrator {
     store: Box<dyn Store>,
     migrations: Migrations,
     config: MigratorConfig,
+    /// Whether statements are reported as they start ([`Migrator::report_statements`]).
+    statement_events: bool,
 }
 
 /// Whether `migration` runs in a transaction on `dialect`'s engine.
@@ -184,7 +197,15 @@ impl Migrator {
             store,
             migrations,
             config,
+            statement_events: false,
         }
+    }
+
+    /// Report each statement of a script as it starts ([`Event::Statement`]), where the store
+    /// can tell; off by default. Each report labels its statement, a cost that a migration of
+    /// many thousand small statements notices, so only a caller that shows them asks.
+    pub fn report_statements(&mut self, report: bool) {
+        self.statement_events = report;
     }
 
     /// The migrations this migrator knows.
@@ -407,7 +428,9 @@ impl Migrator {
 
         let outcome = if transactional {
             self.store.begin().await?;
-            let ran = self.store.execute_script(&migration.up.sql).await;
+            let ran = self
+                .run_script(migration.version, &migration.up.sql, on_event)
+                .await;
             let still_open = self.store.transaction_open().await;
             let ends = lint::transaction_ends(self.store.dialect().name(), &migration.up.sql);
             match ran {
@@ -467,7 +490,10 @@ impl Migrator {
                     .into(),
             );
             history::write(self.store.as_mut(), &table, &pending).await?;
-            match self.store.execute_script(&migration.up.sql).await {
+            match self
+                .run_script(migration.version, &migration.up.sql, on_event)
+                .await
+            {
                 Ok(()) => {
                     row.finished_at = Some(history::now_rfc3339());
                     row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
@@ -523,7 +549,7 @@ impl Migrator {
     async fn refuse_existing_tables(
         &mut self,
         rows: &[HistoryRow],
-        steps: &[Step],
+        steps: &[plan::Step],
         options: &MigrateOptions,
     ) -> Result<(), Error> {
         if !rows.is_empty() || options.allow_existing_tables || steps.is_empty() {
@@ -594,6 +620,23 @@ impl Migrator {
         result
     }
 
+    /// Run a script of migration `version`, telling `on_event` of each statement as it starts.
+    async fn run_script(
+        &mut self,
+        version: Version,
+        sql: &str,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<(), StoreError> {
+        if !self.statement_events {
+            return self.store.execute_script(sql).await;
+        }
+        self.store
+            .execute_script_in_steps(sql, &mut |step| {
+                on_event(&Event::Statement { version, step });
+            })
+            .await
+    }
+
     /// Revert applied migrations, newest first, under the lock. Every down script is found
     /// before the first one runs.
     pub async fn rollback(
@@ -662,7 +705,7 @@ impl Migrator {
             match self.store.begin().await {
                 Err(error) => Err(error),
                 Ok(()) => {
-                    let mut result = self.store.execute_script(&step.down.sql).await;
+                    let mut result = self.run_script(version, &step.down.sql, on_event).await;
                     if result.is_ok() {
                         result = history::write(self.store.as_mut(), &table, &row).await;
                     }
@@ -676,7 +719,7 @@ impl Migrator {
                 }
             }
         } else {
-            match self.store.execute_script(&step.down.sql).await {
+            match self.run_script(version, &step.down.sql, on_event).await {
                 Ok(()) => history::write(self.store.as_mut(), &table, &row).await,
                 Err(error) => {
                     end_script_transaction(self.store.as_mut()).await;

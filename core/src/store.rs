@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::backup::{Backup, BackupError, BackupRequest};
 use crate::dialect::Dialect;
 use crate::history::HistoryTable;
+use crate::progress::Step;
 
 /// A value bound to, or read from, a statement. Deliberately small: the history table only
 /// needs integers and text, and a small set keeps the plugin protocol simple.
@@ -273,6 +274,9 @@ pub fn excerpt(sql: &str, max: usize) -> String {
 /// Failures of a [`Store`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum StoreError {
     /// The database could not be reached or refused the credentials.
     #[error("cannot connect to {target}: {message}")]
@@ -378,6 +382,19 @@ pub trait Store: Send + Debug {
     /// dollar quotes included), in the current transaction if one is open. A failure names the
     /// statement and its line within `sql`.
     async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError>;
+
+    /// Run a script as [`Store::execute_script`] does, calling `on_step` as each of its
+    /// statements starts, where the store can tell which one runs. The default sends nothing
+    /// to `on_step`: a store that hands the database the whole script at once learns nothing
+    /// until it ends.
+    async fn execute_script_in_steps(
+        &mut self,
+        sql: &str,
+        on_step: &mut (dyn FnMut(Step) + Send),
+    ) -> Result<(), StoreError> {
+        let _ = on_step;
+        self.execute_script(sql).await
+    }
 
     /// Run one statement with bound parameters; returns the number of rows affected.
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;

@@ -28,6 +28,9 @@ impl Target {
 /// A URL godwit cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum UrlError {
     /// The URL names no backend godwit knows.
     #[error(

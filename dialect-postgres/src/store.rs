@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
-    Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Store,
-    StoreError, UnlockOutcome, Value,
+    Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Step,
+    Store, StoreError, UnlockOutcome, Value,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -392,39 +392,60 @@ impl PgStore {
 
     /// Send `sql` as one query string (the simple protocol), which runs `DO` blocks, functions
     /// and several statements exactly as written. Statements that completed are counted, so a
-    /// runtime error without a position still names the statement that failed.
-    async fn execute_whole(&mut self, sql: &str) -> Result<(), StoreError> {
+    /// runtime error without a position still names the statement that failed, and `on_step`
+    /// learns which one runs: the server runs them in order and reports each as it completes.
+    async fn execute_whole(
+        &mut self,
+        sql: &str,
+        mut on_step: Option<&mut (dyn FnMut(Step) + Send)>,
+    ) -> Result<(), StoreError> {
+        // Naming the statements takes a token list of the whole script, which is tens of times
+        // its size: a data migration of tens of megabytes runs without steps.
+        let statements = match on_step {
+            Some(_) if sql.len() <= STEPPED_SCRIPT_MAX => script::split(sql).ok(),
+            _ => None,
+        };
         let mut completed = 0;
+        announce(&mut on_step, statements.as_deref(), completed);
         let error = {
             let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).execute_many(&mut self.conn);
             loop {
                 match std::future::poll_fn(|cx| results.as_mut().poll_next(cx)).await {
                     None => return Ok(()),
-                    Some(Ok(_)) => completed += 1,
+                    Some(Ok(_)) => {
+                        completed += 1;
+                        announce(&mut on_step, statements.as_deref(), completed);
+                    }
                     Some(Err(error)) => break error,
                 }
             }
         };
         let failure = Failure::of(&error);
-        let statements = script::split(sql).ok();
+        let statements = statements.or_else(|| script::split(sql).ok());
         let site = script::site_in_script(sql, statements.as_deref(), completed, failure.position);
         Err(StoreError::Statement(failure.located(site)))
     }
 
-    /// Send each statement of `sql` on its own. Outside a transaction this is what PostgreSQL
-    /// requires for `CREATE INDEX CONCURRENTLY` and friends: several statements in one query
-    /// string form an implicit transaction block, which those commands refuse.
-    async fn execute_each(&mut self, sql: &str) -> Result<(), StoreError> {
+    /// Send each statement of `sql` on its own, telling `on_step` of each as it starts. Outside
+    /// a transaction this is what PostgreSQL requires for `CREATE INDEX CONCURRENTLY` and
+    /// friends: several statements in one query string form an implicit transaction block,
+    /// which those commands refuse.
+    async fn execute_each(
+        &mut self,
+        sql: &str,
+        mut on_step: Option<&mut (dyn FnMut(Step) + Send)>,
+    ) -> Result<(), StoreError> {
         let statements = match script::split(sql) {
             Ok(statements) => statements,
             Err(error) => {
                 // The server, not the tokenizer, is the judge of SQL: a script the tokenizer
                 // cannot read still gets its chance as one query string.
                 tracing::warn!(%error, "cannot split the script into statements; sending it whole");
-                return self.execute_whole(sql).await;
+                return self.execute_whole(sql, None).await;
             }
         };
-        for statement in &statements {
+        for (done, statement) in statements.iter().enumerate() {
+            announce(&mut on_step, Some(&statements), done);
             if let Err(error) = sqlx::raw_sql(AssertSqlSafe(statement.text))
                 .execute(&mut self.conn)
                 .await
@@ -443,6 +464,28 @@ impl PgStore {
             .await
             .map(drop)
             .map_err(database_error)
+    }
+}
+
+/// The longest script whose statements are named as they run when it is sent whole.
+const STEPPED_SCRIPT_MAX: usize = 1 << 20;
+
+/// Tell `on_step` that the statement after the first `done` of `statements` starts, if the
+/// script's statements are known and there is one.
+fn announce(
+    on_step: &mut Option<&mut (dyn FnMut(Step) + Send)>,
+    statements: Option<&[script::Statement<'_>]>,
+    done: usize,
+) {
+    if let (Some(on_step), Some(statements)) = (on_step, statements)
+        && let Some(statement) = statements.get(done)
+    {
+        on_step(Step::statement(
+            statement.index,
+            Some(statements.len()),
+            statement.line,
+            statement.text,
+        ));
     }
 }
 
@@ -1016,9 +1059,21 @@ impl Store for PgStore {
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
         if self.in_transaction {
-            self.execute_whole(sql).await
+            self.execute_whole(sql, None).await
         } else {
-            self.execute_each(sql).await
+            self.execute_each(sql, None).await
+        }
+    }
+
+    async fn execute_script_in_steps(
+        &mut self,
+        sql: &str,
+        on_step: &mut (dyn FnMut(Step) + Send),
+    ) -> Result<(), StoreError> {
+        if self.in_transaction {
+            self.execute_whole(sql, Some(on_step)).await
+        } else {
+            self.execute_each(sql, Some(on_step)).await
         }
     }
 

@@ -1,20 +1,29 @@
 //! Running a migration script one statement at a time, located by SQLite's own parser.
 
-use godwit_core::StatementError;
+use godwit_core::{StatementError, Step};
 use rusqlite::Connection;
 
 use crate::error::Failure;
 use crate::split::{Next, Terminated};
 
-/// Run every statement of `script` in order, in the current transaction if one is open.
+/// Run every statement of `script` in order, in the current transaction if one is open,
+/// telling `on_step` of each as it starts. How many there are is not known before the last:
+/// counting them would mean compiling each before the one before it ran.
 ///
 /// Each statement is compiled only after the one before it ran, because it may refer to a
 /// table that statement created.
-pub(crate) fn execute(conn: &Connection, script: &str) -> Result<(), StatementError> {
+pub(crate) fn execute(
+    conn: &Connection,
+    script: &str,
+    mut on_step: Option<&mut (dyn FnMut(Step) + Send)>,
+) -> Result<(), StatementError> {
     let terminated = Terminated::new(script);
     let script = terminated.sql();
     let mut start = 0;
     let mut index = 0;
+    // The line of `counted`, kept as the statements go, so that finding each statement's line
+    // reads the script once in all.
+    let (mut line, mut counted) = (1, 0);
     while start < script.len() {
         let rest = &script[start..];
         match terminated.next_statement(conn, start) {
@@ -26,6 +35,17 @@ pub(crate) fn execute(conn: &Connection, script: &str) -> Result<(), StatementEr
             }
             Next::Statement { len } => {
                 index += 1;
+                if let Some(on_step) = on_step.as_mut() {
+                    let text_start = start + leading_trivia(&rest[..len]);
+                    line += script[counted..text_start].matches('\n').count();
+                    counted = text_start;
+                    on_step(Step::statement(
+                        index,
+                        None,
+                        line,
+                        &script[text_start..start + len],
+                    ));
+                }
                 if let Err(error) = run(conn, &rest[..len]) {
                     return Err(locate(script, start, Some(len), index, error.into()));
                 }

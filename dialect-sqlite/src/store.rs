@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest, DatabaseUser};
 use godwit_core::history::{HistoryTable, now_rfc3339};
 use godwit_core::{
-    Dialect, LockHolder, LockOwner, LockRequest, Row, Store, StoreError, UnlockOutcome, Value,
+    Dialect, LockHolder, LockOwner, LockRequest, Row, Step, Store, StoreError, UnlockOutcome, Value,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, MAIN_DB, Statement, ToSql};
@@ -582,7 +582,17 @@ impl Store for SqliteStore {
     }
 
     async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
-        script::execute(&self.conn, sql).map_err(|error| self.explain(StoreError::Statement(error)))
+        script::execute(&self.conn, sql, None)
+            .map_err(|error| self.explain(StoreError::Statement(error)))
+    }
+
+    async fn execute_script_in_steps(
+        &mut self,
+        sql: &str,
+        on_step: &mut (dyn FnMut(Step) + Send),
+    ) -> Result<(), StoreError> {
+        script::execute(&self.conn, sql, Some(on_step))
+            .map_err(|error| self.explain(StoreError::Statement(error)))
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {

@@ -1032,6 +1032,100 @@ async fn a_retry_is_linted_unless_turned_off(case: Case) {
     assert_eq!(row.status, Status::Applied);
 }
 
+/// Each statement of a script is reported as it starts, in order, at the line of its first
+/// keyword: of a migration run in a transaction, of one run outside any, and of down scripts.
+async fn each_statement_is_reported_as_it_starts(case: Case) {
+    case.write(
+        "1_two.up.sql",
+        "-- two tables\nCREATE TABLE a (id INTEGER);\n\nCREATE TABLE b (\n  id INTEGER\n);\n",
+    );
+    case.write("1_two.down.sql", "DROP TABLE b;\nDROP TABLE a;\n");
+    case.write(
+        "2_alone.up.sql",
+        "-- godwit:no-transaction\nCREATE TABLE c (id INTEGER);\nCREATE TABLE d (id INTEGER);",
+    );
+    case.write("2_alone.down.sql", "DROP TABLE d; DROP TABLE c;");
+    // (version, statement, line, label) of each statement, which must come between its
+    // migration's start and end.
+    fn steps(events: &[Event]) -> Vec<(i64, usize, Option<usize>, String)> {
+        let mut running = None;
+        let mut steps = Vec::new();
+        for event in events {
+            match event {
+                Event::Applying { version, .. } | Event::RollingBack { version, .. } => {
+                    running = Some(*version);
+                }
+                Event::Applied { .. } | Event::RolledBack { .. } => running = None,
+                Event::Statement { version, step } => {
+                    assert_eq!(running, Some(*version), "{events:?}");
+                    // Every script has two statements: a store that counts them says so.
+                    assert!(step.total.is_none_or(|total| total == 2), "{step:?}");
+                    steps.push((
+                        version.get(),
+                        step.index,
+                        step.line,
+                        step.label.clone().unwrap_or_default(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        steps
+    }
+    let migrator = async || {
+        let mut migrator = case.migrator().await;
+        migrator.report_statements(true);
+        migrator
+    };
+    // Unasked, a migrator reports none.
+    let mut events = Vec::new();
+    case.migrator()
+        .await
+        .migrate(&to(1), &mut |event| events.push(event.clone()))
+        .await
+        .unwrap();
+    assert_eq!(steps(&events), []);
+    case.migrator()
+        .await
+        .rollback(RollbackTarget::All, &mut |_| {})
+        .await
+        .unwrap();
+
+    let mut events = Vec::new();
+    migrator()
+        .await
+        .migrate(&MigrateOptions::default(), &mut |event| {
+            events.push(event.clone());
+        })
+        .await
+        .unwrap();
+    let statement = |version, index, line, label: &str| (version, index, Some(line), label.into());
+    assert_eq!(
+        steps(&events),
+        [
+            statement(1, 1, 2, "CREATE TABLE a (id INTEGER)"),
+            statement(1, 2, 4, "CREATE TABLE b ( id INTEGER )"),
+            statement(2, 1, 2, "CREATE TABLE c (id INTEGER)"),
+            statement(2, 2, 3, "CREATE TABLE d (id INTEGER)"),
+        ]
+    );
+    let mut events = Vec::new();
+    migrator()
+        .await
+        .rollback(RollbackTarget::All, &mut |event| events.push(event.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        steps(&events),
+        [
+            statement(2, 1, 1, "DROP TABLE d"),
+            statement(2, 2, 1, "DROP TABLE c"),
+            statement(1, 1, 1, "DROP TABLE b"),
+            statement(1, 2, 2, "DROP TABLE a"),
+        ]
+    );
+}
+
 macro_rules! behaviour_suite {
     ($backend:ident: $($case:ident),* $(,)?) => {
         mod $backend {
@@ -1087,4 +1181,5 @@ every_backend!(
     a_migration_that_ends_its_transaction_and_succeeds_is_recorded,
     the_lint_refuses_before_the_first_statement_unless_turned_off,
     a_retry_is_linted_unless_turned_off,
+    each_statement_is_reported_as_it_starts,
 );

@@ -68,8 +68,10 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
             output::migrations(applied),
             output::statements_text(&report.plan.statements, &[])
         ))?,
+        // Drift makes this document the failure's.
+        Format::Json if report.drifted() => {}
         Format::Json => output.json(&Checked {
-            drift: report.drifted(),
+            drift: false,
             report: &report,
         })?,
     }
@@ -77,7 +79,14 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
         Err(CliError::Drift {
             url: redacted,
             applied,
-        })
+        }
+        .with_document(
+            output,
+            &Checked {
+                drift: true,
+                report: &report,
+            },
+        ))
     } else {
         Ok(())
     }

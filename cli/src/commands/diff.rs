@@ -1,6 +1,6 @@
 //! `godwit diff --from SOURCE --to SOURCE`: the SQL from one schema to another. Changes nothing.
 
-use godwit_core::declarative::{self, ChangePlan};
+use godwit_core::declarative;
 use godwit_core::dialect::RenderOptions;
 use godwit_core::diff::Renames;
 use godwit_core::schema::Schema;
@@ -75,7 +75,8 @@ async fn scratch_schema(
     }
 }
 
-/// Print the statements that turn `--from` into `--to`.
+/// Print the statements that turn `--from` into `--to`; with `--exit-code`, fail (exit 5) when
+/// there are any.
 pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(), CliError> {
     let mut from_db = open(&args.from, config).await?;
     let mut to_db = open(&args.to, config).await?;
@@ -119,13 +120,18 @@ pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(),
         &RenderOptions::default(),
     )
     .map_err(|error| CliError::engine(error, host_url.clone()))?;
-    print(&plan, output)
-}
-
-fn print(plan: &ChangePlan, output: Output) -> Result<(), CliError> {
+    // With --exit-code, differences are the failure, and the plan its document.
+    let differences = (args.exit_code && !plan.is_empty()).then_some(CliError::Differences {
+        statements: plan.statements.len(),
+    });
     match output.format() {
-        Format::Human if plan.is_empty() => output.data("-- no changes\n"),
-        Format::Human => output.data(&output::statements_text(&plan.statements, &[])),
-        Format::Json => output.json(plan),
+        Format::Human if plan.is_empty() => output.data("-- no changes\n")?,
+        Format::Human => output.data(&output::statements_text(&plan.statements, &[]))?,
+        Format::Json if differences.is_some() => {}
+        Format::Json => output.json(&plan)?,
+    }
+    match differences {
+        Some(error) => Err(error.with_document(output, &plan)),
+        None => Ok(()),
     }
 }

@@ -35,7 +35,9 @@ pub async fn run(
         (files(&config, args)?, "file")
     };
     match format {
-        FormatFlag::Json => output.json(&report.json())?,
+        // The findings are the document, of a success or of the failure.
+        FormatFlag::Json if report.errors() == 0 => output.json(&report.json())?,
+        FormatFlag::Json => {}
         // `sql` never gets here: `commands::run` refuses it for lint.
         FormatFlag::Human | FormatFlag::Sql => output.data(&report.text())?,
         FormatFlag::Github => output.data(&report.annotations())?,
@@ -43,7 +45,7 @@ pub async fn run(
     output.summary(&report.summary(subject))?;
     match report.errors() {
         0 => Ok(()),
-        errors => Err(CliError::LintErrors { errors }),
+        errors => Err(CliError::LintErrors { errors }.with_document(output, &report.json())),
     }
 }
 
@@ -281,9 +283,13 @@ fn explain(id: &str, format: FormatFlag, output: Output) -> Result<(), CliError>
 
 /// `lint --list`.
 fn list(format: FormatFlag, output: Output) -> Result<(), CliError> {
+    #[derive(Serialize)]
+    struct Rules<'a> {
+        rules: &'a [Rule],
+    }
     let rules = lint::rules();
     if format == FormatFlag::Json {
-        return output.json(rules);
+        return output.json(&Rules { rules });
     }
     let width = rules.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
     let dialect_width = rules

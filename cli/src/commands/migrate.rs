@@ -5,13 +5,15 @@ use godwit_core::{Backup, BackupOptions, Completed, Error, Event, MigrateOptions
 use serde::Serialize;
 
 use super::lint::{self, ReportJson};
-use super::{Session, load_migrations};
+use super::{RunRecord, Session, load_migrations};
 use crate::args::{BackupArgs, MigrateArgs};
 use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::output::{self, Format, JsonWarning, Output};
 
+/// What `--format json` prints for a run: what it applied, and (as the fields of the error's
+/// document, when it failed or the lint refused it) what it applied before that.
 #[derive(Serialize)]
 struct Applied<'a> {
     applied: &'a [Completed],
@@ -19,27 +21,6 @@ struct Applied<'a> {
     /// The lint's findings; `null` with `--no-lint`.
     lint: Option<ReportJson<'a>>,
     backup: Option<&'a Backup>,
-}
-
-/// What `--format json` prints when a migration fails: what this run applied before it (in
-/// the shape of a successful run's `applied`), and the failure (the error also goes to stderr,
-/// as for every error).
-#[derive(Serialize)]
-struct FailedRun<'a> {
-    applied: &'a [Completed],
-    failed: FailedMigration<'a>,
-}
-
-#[derive(Serialize)]
-struct FailedMigration<'a> {
-    version: Version,
-    name: &'a str,
-    origin: &'a str,
-    /// Whether it ran in a transaction, so that nothing of it stayed.
-    transactional: bool,
-    error: &'a str,
-    line: Option<usize>,
-    statement: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -91,23 +72,14 @@ async fn apply(
     // refuses the run before its first statement; what it reports here are the warnings.
     let mut lint_report = None;
     let mut progress = output.progress();
-    // What ran before a failure, for the JSON: the error itself carries only the versions.
-    let mut completed = Vec::new();
+    session
+        .migrator
+        .report_statements(progress.shows_statements());
+    let mut record = RunRecord::default();
     let result = session
         .migrator
         .migrate(options, &mut |event| {
-            if let Event::Applied {
-                version,
-                name,
-                duration_ms,
-            } = event
-            {
-                completed.push(Completed {
-                    version: *version,
-                    name: name.clone(),
-                    duration_ms: *duration_ms,
-                });
-            }
+            record.event(event);
             if let Event::Linted { report } = event {
                 let report = lint::Report(report.clone());
                 report.warn(output);
@@ -120,32 +92,21 @@ async fn apply(
         Ok(report) => report,
         Err(error) => {
             progress.interrupt();
-            if let (
-                Format::Json,
-                Error::MigrationFailed {
-                    version,
-                    name,
-                    origin,
-                    transactional,
-                    cause,
-                    ..
+            // A refusal by the lint carries the findings: the document shows them as `lint`.
+            let refused = match &error {
+                Error::LintRefused { report } => Some(lint::Report(report.clone())),
+                _ => None,
+            };
+            let lint = lint_report.as_ref().or(refused.as_ref());
+            return Err(session.error(error).with_document(
+                output,
+                &Applied {
+                    applied: &record.completed,
+                    warnings: output::json_warnings(&record.warnings),
+                    lint: lint.map(lint::Report::json),
+                    backup: record.backup.as_ref(),
                 },
-            ) = (output.format(), &error)
-            {
-                output.json(&FailedRun {
-                    applied: &completed,
-                    failed: FailedMigration {
-                        version: *version,
-                        name,
-                        origin,
-                        transactional: *transactional,
-                        error: &cause.message,
-                        line: cause.line,
-                        statement: cause.statement.as_deref(),
-                    },
-                })?;
-            }
-            return Err(session.error(error));
+            ));
         }
     };
     progress.finish()?;
@@ -182,11 +143,34 @@ async fn dry_run(
     } else {
         Some(lint::pending(session, &plan.steps).await)
     };
-    show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
     // The dry run exits as migrate would: 3 when the lint would stop it.
-    match lint_report.map(|report| report.errors()) {
-        Some(errors) if errors > 0 => Err(CliError::WouldRefuse { errors }),
-        _ => Ok(()),
+    match lint_report.as_ref().map(lint::Report::errors) {
+        Some(errors) if errors > 0 => {
+            if output.format() == Format::Human {
+                show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
+            }
+            Err(CliError::WouldRefuse { errors }
+                .with_document(output, &dry_run_json(&plan, lint_report.as_ref())))
+        }
+        _ => show_dry_run(session, options, &plan, lint_report.as_ref(), output),
+    }
+}
+
+fn dry_run_json<'a>(plan: &'a Plan, lint_report: Option<&'a lint::Report>) -> DryRun<'a> {
+    DryRun {
+        dry_run: true,
+        pending: plan
+            .steps
+            .iter()
+            .map(|step| Pending {
+                version: step.migration.version,
+                name: &step.migration.name,
+                origin: step.migration.up.origin(),
+                sql: &step.migration.up.sql,
+            })
+            .collect(),
+        warnings: output::json_warnings(&plan.warnings),
+        lint: lint_report.map(lint::Report::json),
     }
 }
 
@@ -229,21 +213,7 @@ fn show_dry_run(
             }
             output.data(&text)
         }
-        Format::Json => output.json(&DryRun {
-            dry_run: true,
-            pending: plan
-                .steps
-                .iter()
-                .map(|step| Pending {
-                    version: step.migration.version,
-                    name: &step.migration.name,
-                    origin: step.migration.up.origin(),
-                    sql: &step.migration.up.sql,
-                })
-                .collect(),
-            warnings: output::json_warnings(&plan.warnings),
-            lint: lint_report.map(lint::Report::json),
-        }),
+        Format::Json => output.json(&dry_run_json(plan, lint_report)),
     }
 }
 

@@ -20,8 +20,9 @@ mod status;
 mod unlock;
 mod verify;
 
+use godwit_core::plan::Warning;
 use godwit_core::url::Redacted;
-use godwit_core::{Error, Migrations, Migrator, MigratorConfig};
+use godwit_core::{Backup, Completed, Error, Event, Migrations, Migrator, MigratorConfig};
 
 use crate::args::{Cli, Command, FormatFlag, LockArgs};
 use crate::backend::{self, Access};
@@ -40,7 +41,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate(args) => migrate::run(&config()?, args, output).await,
         Command::Baseline(args) => baseline::run(&config()?, args, output).await,
         Command::Rollback(args) => rollback::run(&config()?, args, output).await,
-        Command::Status => status::run(&config()?, output).await,
+        Command::Status(args) => status::run(&config()?, args, output).await,
         Command::Repair(args) => repair::run(&config()?, args, output).await,
         Command::Recover(args) => recover::run(&config()?, args, output).await,
         Command::Unlock(args) => unlock::run(&config()?, args, output).await,
@@ -123,5 +124,45 @@ impl Session {
     /// An engine error of this session, with the database's URL where it helps.
     fn error(&self, error: Error) -> CliError {
         CliError::engine(error, self.url.clone())
+    }
+}
+
+/// What a `migrate` or `rollback` run did so far, read from its events: a failed run's error
+/// carries only versions, and its JSON document reports what ran before it as a finished
+/// run's does.
+#[derive(Debug, Default)]
+struct RunRecord {
+    /// The migrations applied or rolled back, in order.
+    completed: Vec<Completed>,
+    warnings: Vec<Warning>,
+    backup: Option<Backup>,
+}
+
+impl RunRecord {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::Applied {
+                version,
+                name,
+                duration_ms,
+            }
+            | Event::RolledBack {
+                version,
+                name,
+                duration_ms,
+            } => self.completed.push(Completed {
+                version: *version,
+                name: name.clone(),
+                duration_ms: *duration_ms,
+            }),
+            Event::Warning { warning } => self.warnings.push(warning.clone()),
+            Event::BackedUp { path, bytes } => {
+                self.backup = Some(Backup {
+                    path: path.clone(),
+                    bytes: *bytes,
+                });
+            }
+            _ => {}
+        }
     }
 }

@@ -145,7 +145,8 @@ async fn push(
         } else {
             return Err(CliError::PossibleRename {
                 flags: possible.iter().map(PossibleRename::flag).collect(),
-            });
+            }
+            .with_document(output, &pushed(&kept, &plan, &[], false)));
         }
     }
 
@@ -166,7 +167,7 @@ async fn push(
                 "no changes: the database at {} matches the schema{apart}",
                 target.url
             )),
-            Format::Json => print_json(&kept, &plan, &[], false, output),
+            Format::Json => output.json(&pushed(&kept, &plan, &[], false)),
         };
     }
 
@@ -184,11 +185,18 @@ async fn push(
     }
     // Rows that would make a statement fail (a constraint they break, an enum label they
     // hold) stop the run, dry or not: the dry run says what the real one would do.
-    let blocked = declarative::refuse_blocked(&hazards).map_err(|error| target.error(error.into()));
+    let unapplied = || pushed(&kept, &plan, &hazards, false);
+    let blocked = declarative::refuse_blocked(&hazards).map_err(|error| {
+        target
+            .error(error.into())
+            .with_document(output, &unapplied())
+    });
     if args.dry_run {
         match output.format() {
             Format::Human => output.summary("\ndry run: nothing was changed")?,
-            Format::Json => print_json(&kept, &plan, &hazards, false, output)?,
+            // A refusal's document is the error's.
+            Format::Json if blocked.is_err() => {}
+            Format::Json => output.json(&unapplied())?,
         }
         return blocked;
     }
@@ -198,7 +206,8 @@ async fn push(
         if !prompt::interactive() {
             return Err(CliError::DataLoss {
                 count: needing_consent,
-            });
+            }
+            .with_document(output, &unapplied()));
         }
         let question = format!(
             "{} above {} data (marked DESTRUCTIVE).",
@@ -225,13 +234,13 @@ async fn push(
 
     declarative::apply(target.store, &plan.statements)
         .await
-        .map_err(|error| target.error(error))?;
+        .map_err(|error| target.error(error).with_document(output, &unapplied()))?;
     match output.format() {
         Format::Human => output.summary(&format!(
             "\napplied {}",
             output::statements(plan.statements.len())
         )),
-        Format::Json => print_json(&kept, &plan, &hazards, true, output),
+        Format::Json => output.json(&pushed(&kept, &plan, &hazards, true)),
     }
 }
 
@@ -269,14 +278,15 @@ fn ask_renames(possible: &[PossibleRename]) -> Result<Vec<&PossibleRename>, CliE
     Ok(chosen)
 }
 
-fn print_json(
-    kept: &[Kept],
-    plan: &ChangePlan,
-    hazards: &[MeasuredHazard],
+/// The JSON document of a push: what it would change or changed, and whether it was applied.
+/// A refused or failed push carries it in its error's document, `applied` false.
+fn pushed<'a>(
+    kept: &'a [Kept],
+    plan: &'a ChangePlan,
+    hazards: &'a [MeasuredHazard],
     applied: bool,
-    output: Output,
-) -> Result<(), CliError> {
-    output.json(&Pushed {
+) -> Pushed<'a> {
+    Pushed {
         kept,
         changes: &plan.changes,
         statements: &plan.statements,
@@ -289,5 +299,5 @@ fn print_json(
             })
             .collect(),
         applied,
-    })
+    }
 }

@@ -149,6 +149,9 @@ async fn act(
     output: Output,
 ) -> Result<(), CliError> {
     let mut progress = output.progress();
+    session
+        .migrator
+        .report_statements(progress.shows_statements());
     let result = session
         .migrator
         .recover(version, action, options, &mut |event| {

@@ -5,7 +5,7 @@ use godwit_core::{Completed, RollbackTarget, Version};
 use serde::Serialize;
 
 use super::migrate::with_newline;
-use super::{Session, load_migrations};
+use super::{RunRecord, Session, load_migrations};
 use crate::args::{RollbackArgs, RollbackTo};
 use crate::backend::Access;
 use crate::config::Config;
@@ -73,15 +73,27 @@ async fn revert(
         warn_of_edited_down_files(&steps, output);
     }
     let mut progress = output.progress();
+    session
+        .migrator
+        .report_statements(progress.shows_statements());
+    let mut record = RunRecord::default();
     let result = session
         .migrator
-        .rollback(target, &mut |event| progress.event(event))
+        .rollback(target, &mut |event| {
+            record.event(event);
+            progress.event(event);
+        })
         .await;
     let report = match result {
         Ok(report) => report,
         Err(error) => {
             progress.interrupt();
-            return Err(session.error(error));
+            return Err(session.error(error).with_document(
+                output,
+                &RolledBack {
+                    rolled_back: &record.completed,
+                },
+            ));
         }
     };
     progress.finish()?;

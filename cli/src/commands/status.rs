@@ -1,10 +1,11 @@
 //! `godwit status`: the state of every migration. Reads only.
 
 use godwit_core::plan::{StatusEntry, Warning};
-use godwit_core::{InvalidIndex, LockHolder};
+use godwit_core::{InvalidIndex, LockHolder, State, StatusReport};
 use serde::Serialize;
 
 use super::{Session, load_migrations};
+use crate::args::StatusArgs;
 use crate::backend::Access;
 use crate::config::Config;
 use crate::error::CliError;
@@ -19,8 +20,9 @@ struct Status<'a> {
     lock: Option<&'a LockHolder>,
 }
 
-/// Print every migration's state. Pending migrations are not a failure.
-pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
+/// Print every migration's state. Pending migrations are not a failure, unless `--exit-code`
+/// makes every state but applied one.
+pub async fn run(config: &Config, args: &StatusArgs, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, None, Access::Preview).await?;
     let report = session
@@ -40,16 +42,39 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
             });
         }
     }
+    let document = Status {
+        migrations: &report.entries,
+        invalid_indexes: &invalid,
+        lock: report.lock.as_ref(),
+    };
+    let not_up_to_date = not_up_to_date(&report).filter(|_| args.exit_code);
     match output.format() {
         Format::Human if report.entries.is_empty() => output.data(&format!(
             "no migration files in {} and none recorded in the database; create one with `godwit new NAME`\n",
             config.migrations.display()
-        )),
-        Format::Human => output.data(&output::status_table(&report)),
-        Format::Json => output.json(&Status {
-            migrations: &report.entries,
-            invalid_indexes: &invalid,
-            lock: report.lock.as_ref(),
-        }),
+        ))?,
+        Format::Human => output.data(&output::status_table(&report))?,
+        // A gate that fails makes this document the error's.
+        Format::Json if not_up_to_date.is_some() => {}
+        Format::Json => output.json(&document)?,
     }
+    match not_up_to_date {
+        Some(error) => Err(error.with_document(output, &document)),
+        None => Ok(()),
+    }
+}
+
+/// What keeps the database from being up to date, when something does: every state but
+/// applied, counted.
+fn not_up_to_date(report: &StatusReport) -> Option<CliError> {
+    let counts: Vec<(State, usize)> = output::STATES
+        .iter()
+        .filter(|&&state| state != State::Applied)
+        .map(|&state| (state, report.count(state)))
+        .filter(|&(_, count)| count > 0)
+        .collect();
+    (!counts.is_empty()).then_some(CliError::NotUpToDate {
+        counts,
+        total: report.entries.len(),
+    })
 }

@@ -16,6 +16,8 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
         .scratch(async |s| declarative::verify(s, &migrations).await)
         .await?;
     match output.format() {
+        // A failure makes this document the error's.
+        Format::Json if matches!(outcome, Verification::Failed(_)) => {}
         Format::Json => output.json(&outcome)?,
         Format::Human => match &outcome {
             Verification::Verified { migrations } => output.summary(&format!(
@@ -33,8 +35,10 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
             }
         },
     }
-    match outcome {
-        Verification::Failed(failure) => Err(CliError::VerifyFailed(failure)),
+    match &outcome {
+        Verification::Failed(failure) => {
+            Err(CliError::VerifyFailed(failure.clone()).with_document(output, &outcome))
+        }
         Verification::Verified { .. } => Ok(()),
     }
 }

@@ -12,6 +12,10 @@ use godwit_sqlite::{SqliteOptions, SqliteStore};
 use godwit_tests::PgDatabase;
 use tempfile::TempDir;
 
+/// A SQLite statement that runs for a few seconds: long enough for a live line on a terminal.
+pub const SLOW: &str = "CREATE TABLE IF NOT EXISTS slow AS WITH RECURSIVE c(x) AS \
+    (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 12000000) SELECT count(*) AS n FROM c;";
+
 /// A directory with a `godwit.toml` pointing at `test.db` and an empty `migrations/`.
 pub struct Project {
     dir: TempDir,

@@ -15,6 +15,9 @@ use crate::store::{StatementError, excerpt};
 /// Failures of the declarative workflow.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum DeclarativeError {
     /// A schema file or folder could not be read.
     #[error("cannot read the schema at {}", path.display())]
