@@ -657,9 +657,11 @@ impl CliError {
             CliError::LockBusy { url, source } | CliError::LockHeld { url, source } => {
                 json!({ "url": url.to_string(), "holder": lock_holder(source) })
             }
+            #[cfg(feature = "sqlite")]
             CliError::Restore {
                 database, backup, ..
             } => json!({ "database": database, "backup": backup }),
+            #[cfg(feature = "sqlite")]
             CliError::RestoreNeedsConsent { database } => json!({ "database": database }),
             CliError::BadMigrationName { name } => json!({ "name": name }),
             CliError::NoVersionLeft { latest } => json!({ "latest": latest }),
