@@ -150,6 +150,28 @@ fn warnings_alone_exit_zero_and_a_clean_file_says_so() {
 }
 
 #[test]
+fn a_statement_no_rule_examines_is_noted_with_verbose() {
+    // A DO block's body is PL/pgSQL: not linted, and no parse error.
+    let project = Project::empty();
+    project.write(
+        "backfill.sql",
+        "DO $$ BEGIN PERFORM 1; END $$;\nDELETE FROM carts WHERE id = 1;\n",
+    );
+    let args = ["lint", "--dialect", "postgres", "backfill.sql"];
+    let output = project.run(&args);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "no findings in 1 file\n");
+    assert_eq!(stderr(&output), "");
+    let output = project.run(&[&["-v"][..], &args].concat());
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("backfill.sql:1: not linted: a DO block, whose body is PL/pgSQL"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn the_dialect_comes_from_the_flag_or_the_configured_url() {
     // SQLite ignores `PRAGMA foreign_keys` in a transaction; PostgreSQL has no PRAGMA rule, and
     // its parser does not read PRAGMA at all.

@@ -357,8 +357,7 @@ fn recovery_resumes_at_the_statement_after_the_broken_one() {
 fn recovery_falls_back_to_the_next_semicolon_when_a_block_never_closes() {
     // The broken trigger opens a BEGIN block that no END closes, so its structure cannot say
     // where it ends; the statement after the first `;` past the error is linted.
-    let sql = "CREATE TRIGGER IF NOT EXISTS t AFTER INSERT ON a BEGIN SELECT 1;\n\
-               DELETE FROM carts;\n";
+    let sql = "CREATE TRIGGER t AFTER FROB ON a BEGIN SELECT 1;\nDELETE FROM carts;\n";
     let found: Vec<(usize, &str)> = lint_sql("sqlite", sql)
         .iter()
         .map(|f| (f.line, f.rule))

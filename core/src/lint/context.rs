@@ -187,7 +187,7 @@ impl<'a> Walk<'a> {
     pub fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
         let mut hits = Vec::new();
         match known {
-            Known::Nothing | Known::Harmless => {}
+            Known::Nothing | Known::NotLinted(_) => {}
             Known::Creates(table) => {
                 self.new_tables.insert(self.table(table));
             }
@@ -631,6 +631,9 @@ impl<'a> Walk<'a> {
         }
         match statement {
             Statement::CreateTable(create) => self.record_create_table(create),
+            Statement::CreateVirtualTable { name, .. } => {
+                self.new_tables.insert(self.table(name));
+            }
             // A materialized view and the table of a `SELECT ... INTO` are new relations that
             // nobody else uses yet, like a table created earlier in the file.
             Statement::CreateView(view) if view.materialized => {

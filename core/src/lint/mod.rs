@@ -34,6 +34,7 @@
 mod checks;
 mod comments;
 mod context;
+mod gaps;
 mod postgres;
 mod rules;
 mod source;
@@ -123,6 +124,7 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
         applied,
         comments,
         untokenizable,
+        mut not_linted,
         ..
     } = first;
     if walk.uncertain() {
@@ -131,6 +133,10 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
         let mut second = Linter::new(input, config, walk.again(input));
         source::read_in_windows(dialect.as_ref(), input.sql, window, &mut second);
         findings = second.findings;
+        not_linted = second.not_linted;
+    }
+    for (line, what) in not_linted {
+        tracing::info!("{}:{line}: not linted: {what}", input.origin);
     }
     // A file the tokenizer cannot read is reported as a parse error already.
     let misused = if untokenizable {
@@ -171,6 +177,9 @@ struct Linter<'a, 'i> {
     comments: comments::Comments,
     /// The tokenizer gave up on the file.
     untokenizable: bool,
+    /// The lines of the valid statements no rule examines that were not read, and what they
+    /// are.
+    not_linted: Vec<(usize, &'static str)>,
 }
 
 impl<'a, 'i> Linter<'a, 'i> {
@@ -184,6 +193,7 @@ impl<'a, 'i> Linter<'a, 'i> {
             applied: HashSet::new(),
             comments: comments::Comments::default(),
             untokenizable: false,
+            not_linted: Vec::new(),
         }
     }
 }
@@ -201,11 +211,14 @@ impl source::Visit for Linter<'_, '_> {
                 self.walk
                     .statement(position, statement.line, ast, *drop_concurrently)
             }
-            // A statement no rule concerns loses nothing by not being parsed.
+            // A statement no rule examines loses nothing by not being parsed.
             Body::Unparsed {
-                known: Known::Harmless,
+                known: Known::NotLinted(what),
                 ..
-            } => Vec::new(),
+            } => {
+                self.not_linted.push((statement.line, what));
+                Vec::new()
+            }
             Body::Unparsed { reason, known } => {
                 let mut hits = vec![checks::Hit::new(
                     rules::id::PARSE_ERROR,

@@ -90,7 +90,7 @@ static RULES: &[Rule] = &[
     Rule {
         id: id::PARSE_ERROR,
         // A warning: the database, not sqlparser, is the judge of what is valid SQL, and
-        // refusing `migrate` over a `DO` block the server runs fine would train users to pass
+        // refusing `migrate` over a statement the server runs fine would train users to pass
         // `--no-lint`. A real typo still fails in the database, inside the migration's
         // transaction.
         severity: Severity::Warning,
@@ -98,11 +98,19 @@ static RULES: &[Rule] = &[
         explanation: "\
 godwit lints a real parse of each statement. When its parser (sqlparser) cannot read one, that
 statement is not checked at all; the statements around it still are. The database may well
-accept it: sqlparser does not know every engine's full grammar (for example PostgreSQL `DO`
-blocks and `REINDEX`), so this is a warning and `migrate` goes on; a statement the database
-rejects fails there, inside the migration's transaction. What the statement's opening words
-tell is still used: the table a `CREATE TABLE` creates, a `REINDEX ... CONCURRENTLY` or a
-`VACUUM` in a transaction.
+accept it: sqlparser does not know every engine's full grammar (for example `REINDEX`), so
+this is a warning and `migrate` goes on; a statement the database rejects fails there, inside
+the migration's transaction. What the statement's opening words tell is still used: the table
+a `CREATE TABLE` creates, a `REINDEX ... CONCURRENTLY` or a `VACUUM` in a transaction.
+
+Not reported: valid statements that no rule examines, in the forms sqlparser does not read
+(`godwit -v` names each one as not linted): PostgreSQL `DO` blocks (their body is PL/pgSQL),
+functions, procedures, domains, sequences, comments and `SET CONSTRAINTS`; unless a line inside
+one starts a statement that parses on its own, which means the `;` above that line was
+forgotten. The forms godwit writes itself and others common in migrations are read: FTS5
+options (`content=posts`), SQLite conflict clauses on table constraints and
+`CREATE TRIGGER IF NOT EXISTS`, PostgreSQL identity changes (`DROP IDENTITY`,
+`SET GENERATED`), `DROP EXPRESSION`, `TYPE ... COLLATE` and trigger arguments.
 
 Safe alternative: read the statement by hand for the hazards the other rules look for, then
 put `-- godwit:allow parse-error` on the line above it. If the statement is a typo, fix it:
