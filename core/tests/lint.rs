@@ -245,11 +245,12 @@ RELEASE copy_users;
 
 #[test]
 fn a_disabled_rule_does_not_run() {
-    let sql = "CREATE TABLE tags (id INTEGER PRIMARY KEY);\nDELETE FROM carts;\n";
+    let sql = "CREATE TABLE tags (id INTEGER, user_id INTEGER REFERENCES users (id));\n\
+               DELETE FROM carts;\n";
     let all: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();
-    assert_eq!(all, ["non-idempotent-create", "delete-without-where"]);
+    assert_eq!(all, ["foreign-key-without-index", "delete-without-where"]);
     let config = LintConfig {
-        disabled: vec!["non-idempotent-create".into()],
+        disabled: vec!["foreign-key-without-index".into()],
     };
     let rest: Vec<&str> = lint::lint(&input("sqlite", sql), &config)
         .iter()

@@ -37,7 +37,12 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         Statement::Delete(delete) => delete_without_where(walk, delete, hits),
         Statement::Update(update) => update_without_where(walk, update, hits),
         Statement::CreateTable(create) => create_table(walk, create, hits),
-        Statement::CreateIndex(index) => create_index(index, hits),
+        Statement::CreateIndex(index) => create_index(walk, index, hits),
+        Statement::CreateVirtualTable {
+            name,
+            if_not_exists: false,
+            ..
+        } => non_idempotent_create(walk, format!("CREATE VIRTUAL TABLE {name}"), hits),
         Statement::Vacuum(_) => vacuum(walk, hits),
         Statement::Drop {
             object_type: ObjectType::Schema,
@@ -199,14 +204,7 @@ fn update_without_where(walk: &Walk<'_>, update: &Update, hits: &mut Vec<Hit>) {
 
 fn create_table(walk: &Walk<'_>, create: &CreateTable, hits: &mut Vec<Hit>) {
     if !create.if_not_exists && !create.or_replace {
-        hits.push(Hit::new(
-            id::NON_IDEMPOTENT_CREATE,
-            format!(
-                "CREATE TABLE {} fails if the table already exists (a re-run after a partial \
-                 failure); write CREATE TABLE IF NOT EXISTS",
-                create.name
-            ),
-        ));
+        non_idempotent_create(walk, format!("CREATE TABLE {}", create.name), hits);
     }
     for column in &create.columns {
         column_foreign_keys(walk, &create.name, column, hits);
@@ -219,22 +217,39 @@ fn create_table(walk: &Walk<'_>, create: &CreateTable, hits: &mut Vec<Hit>) {
     }
 }
 
-fn create_index(index: &CreateIndex, hits: &mut Vec<Hit>) {
-    if index.if_not_exists {
+fn create_index(walk: &Walk<'_>, index: &CreateIndex, hits: &mut Vec<Hit>) {
+    if index.if_not_exists || !walk.committed_before_a_failure() {
         return;
     }
     let message = match &index.name {
         Some(name) => format!(
-            "CREATE INDEX {name} fails if the index already exists (a re-run after a partial \
-             failure); write CREATE INDEX IF NOT EXISTS"
+            "CREATE INDEX {name} is committed before a later statement of this migration that \
+             can fail, and running the migration again after such a failure fails here because \
+             the index exists; write CREATE INDEX IF NOT EXISTS"
         ),
         None => format!(
-            "this CREATE INDEX on {} has no name, so a re-run creates a second identical index; \
-             name it and write CREATE INDEX IF NOT EXISTS",
+            "this CREATE INDEX on {} has no name and is committed before a later statement of \
+             this migration that can fail, so running the migration again after such a failure \
+             builds a second identical index; name it and write CREATE INDEX IF NOT EXISTS",
             index.table_name
         ),
     };
     hits.push(Hit::new(id::NON_IDEMPOTENT_CREATE, message));
+}
+
+/// `what` (`CREATE TABLE t`) without `IF NOT EXISTS`, reported when a failure after it leaves
+/// the table behind for a run of the migration again to fail on.
+fn non_idempotent_create(walk: &Walk<'_>, what: String, hits: &mut Vec<Hit>) {
+    if walk.committed_before_a_failure() {
+        hits.push(Hit::new(
+            id::NON_IDEMPOTENT_CREATE,
+            format!(
+                "{what} is committed before a later statement of this migration that can fail, \
+                 and running the migration again after such a failure fails here because the \
+                 table exists; write it with IF NOT EXISTS"
+            ),
+        ));
+    }
 }
 
 /// `VACUUM`, which neither SQLite nor PostgreSQL runs inside a transaction.

@@ -40,8 +40,9 @@ pub(crate) struct NotValid {
 }
 
 /// What a statement's checks may ask about that statements after it can change: the keys of
-/// the file (an index created after a foreign key still covers it) and the drops that are one
-/// step of a table rebuild (the rename that completes it comes after the drop).
+/// the file (an index created after a foreign key still covers it), the drops that are one
+/// step of a table rebuild (the rename that completes it comes after the drop), and what may
+/// still fail after a statement committed.
 #[derive(Default)]
 struct Facts {
     /// Key column lists (`None` for an expression) of every index, primary key and unique
@@ -56,6 +57,12 @@ struct Facts {
     /// (position, dropped table, indexes in `copies` of the copies of its rows): the drops
     /// read so far that a later rename may make a rebuild.
     drops: Vec<(usize, TableKey, Vec<usize>)>,
+    /// The positions of the statements that end a transaction the file opened itself, in
+    /// order, and whether each commits it (`COMMIT`, `END`) rather than rolls it back.
+    transaction_ends: Vec<(usize, bool)>,
+    /// The position of the last statement that can fail: any but transaction control and the
+    /// settings (`SET`, `RESET`, `PRAGMA`) that a file ends with to restore its connection.
+    last_fallible: Option<usize>,
     /// Every statement of the file has been learnt.
     complete: bool,
 }
@@ -302,6 +309,44 @@ impl<'a> Walk<'a> {
         columns
     }
 
+    /// Whether what the statement being checked creates may be left behind by a failure of
+    /// a later statement, for a run of the migration again to meet: it is committed before
+    /// the migration ends and a statement that can fail comes after that commit. On
+    /// PostgreSQL and SQLite, whose DDL takes part in transactions, a statement commits with
+    /// the transaction godwit runs the migration in (so never before the migration ends), or
+    /// with the `COMMIT` that ends a `-- godwit:no-transaction` file's own transaction, or by
+    /// itself outside any. On another engine DDL may commit by itself anywhere.
+    pub fn committed_before_a_failure(&self) -> bool {
+        let transactional_ddl = matches!(self.dialect, "postgres" | "sqlite");
+        if transactional_ddl && self.transactional {
+            return false;
+        }
+        let committed_at = if transactional_ddl && self.in_explicit_transaction {
+            let ends = &self.facts.transaction_ends;
+            let next = ends.partition_point(|&(at, _)| at <= self.position);
+            match ends.get(next) {
+                Some(&(at, true)) => at,
+                // Rolled back, or (so far) never ended: nothing of it stays.
+                Some(&(_, false)) => return false,
+                None => {
+                    self.may_change();
+                    return false;
+                }
+            }
+        } else {
+            self.position
+        };
+        let fails_later = self
+            .facts
+            .last_fallible
+            .is_some_and(|last| last > committed_at);
+        // Statements learnt so far end at this one, so only the whole file can say yes.
+        if !fails_later {
+            self.may_change();
+        }
+        fails_later
+    }
+
     /// Whether the index was created earlier in this file.
     pub fn is_new_index(&self, index: &ObjectName) -> bool {
         self.new_indexes.contains(&self.table(index))
@@ -424,12 +469,31 @@ impl<'a> Walk<'a> {
 
     /// Learn what `statement`, at `position` in the file, tells the checks of every statement
     /// (see [`Facts`]). A walk that knows the whole file already learns nothing more.
-    pub fn learn(&mut self, position: usize, statement: &Statement) {
+    /// `None` stands for a statement the parser could not read.
+    pub fn learn(&mut self, position: usize, statement: Option<&Statement>) {
         if self.facts.complete {
             return;
         }
+        let Some(statement) = statement else {
+            self.facts.last_fallible = Some(position);
+            return;
+        };
         self.learn_keys(statement);
         self.learn_rebuild(position, statement);
+        match statement {
+            Statement::Commit { .. } => self.facts.transaction_ends.push((position, true)),
+            Statement::Rollback {
+                savepoint: None, ..
+            } => self.facts.transaction_ends.push((position, false)),
+            Statement::StartTransaction { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. }
+            | Statement::Rollback { .. }
+            | Statement::Set(_)
+            | Statement::Reset(_)
+            | Statement::Pragma { .. } => {}
+            _ => self.facts.last_fallible = Some(position),
+        }
     }
 
     /// Gather the key columns of the indexes, primary keys and unique constraints that

@@ -207,7 +207,7 @@ impl source::Visit for Linter<'_, '_> {
                 statement: ast,
                 drop_concurrently,
             } => {
-                self.walk.learn(position, ast);
+                self.walk.learn(position, Some(ast));
                 self.walk
                     .statement(position, statement.line, ast, *drop_concurrently)
             }
@@ -216,10 +216,12 @@ impl source::Visit for Linter<'_, '_> {
                 known: Known::NotLinted(what),
                 ..
             } => {
+                self.walk.learn(position, None);
                 self.not_linted.push((statement.line, what));
                 Vec::new()
             }
             Body::Unparsed { reason, known } => {
+                self.walk.learn(position, None);
                 let mut hits = vec![checks::Hit::new(
                     rules::id::PARSE_ERROR,
                     format!(

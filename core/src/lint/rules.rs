@@ -236,18 +236,25 @@ reported.",
     Rule {
         id: id::NON_IDEMPOTENT_CREATE,
         severity: Severity::Warning,
-        summary: "`CREATE TABLE` or `CREATE INDEX` without `IF NOT EXISTS`",
+        summary: "`CREATE TABLE` or `CREATE INDEX` without `IF NOT EXISTS` that a failure later \
+                  in a no-transaction migration leaves behind",
         explanation: "\
-godwit records each migration and runs it once, and a transactional migration that fails
-leaves nothing behind. A `-- godwit:no-transaction` migration interrupted half-way, or a
-migration re-run after a manual fix, trips over the objects it already created.
+A migration that runs in a transaction (the default) is all or nothing: when a statement
+fails, what the ones before it created is gone too, and running the migration again starts
+afresh, so a plain `CREATE TABLE` there is no finding. A `-- godwit:no-transaction` migration
+is not: each statement outside the file's own `BEGIN ... COMMIT` commits by itself, and a
+`COMMIT` commits what came before it. When a statement after that fails, the migration is
+recorded as failed, and running it again (`godwit recover --retry`) fails on the table or
+index it already created; an unnamed index is built a second time. Reported when such a
+statement comes after the `CREATE` has committed; settings (`SET`, `RESET`, `PRAGMA`) cannot
+fail and do not count. On an engine other than PostgreSQL and SQLite, whose DDL may commit by
+itself, a transaction does not count either.
 
-Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`. On
-PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
-`IF NOT EXISTS` would skip; `godwit migrate` drops the invalid indexes a no-transaction
-migration builds (matched by index and table name) before it runs the migration again, so the
-retry builds them afresh. Teams that prefer a loud failure on drift disable this rule in their
-lint configuration.",
+Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`, or move the
+statements that may fail into their own migration. On PostgreSQL a failed
+`CREATE INDEX CONCURRENTLY` leaves an invalid index behind that `IF NOT EXISTS` would skip;
+`godwit migrate` drops the invalid indexes a no-transaction migration builds (matched by index
+and table name) before it runs the migration again, so the retry builds them afresh.",
         dialects: ALL,
     },
     Rule {
