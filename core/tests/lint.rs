@@ -49,7 +49,7 @@ fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
         .expect("fixture under tests/lint")
         .display()
         .to_string();
-    lint::lint(
+    let findings = lint::lint(
         &LintInput {
             dialect,
             sql: &script.sql,
@@ -58,7 +58,24 @@ fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
             schema: None,
         },
         &LintConfig::default(),
-    )
+    );
+    assert_one_finding_per_rule_and_statement(&origin, &findings);
+    findings
+}
+
+/// A statement that breaks a rule in several ways gets one finding of it, which says them all.
+fn assert_one_finding_per_rule_and_statement(name: &str, findings: &[Finding]) {
+    let mut seen = BTreeSet::new();
+    for f in findings {
+        assert!(
+            seen.insert((f.line, f.column, f.rule)),
+            "{name}: two {} findings at {}:{}\n{}",
+            f.rule,
+            f.line,
+            f.column,
+            render(findings)
+        );
+    }
 }
 
 fn render(findings: &[Finding]) -> String {

@@ -69,6 +69,7 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         } if walk.transactional => explicit_transaction(walk, statement, hits),
         Statement::AlterTable(alter) => {
             drop_columns(walk, &alter.name, &alter.operations, hits);
+            add_columns_not_null(walk, &alter.name, &alter.operations, hits);
             for operation in &alter.operations {
                 alter_table(walk, &alter.name, operation, hits);
             }
@@ -351,7 +352,6 @@ fn alter_table(
 ) {
     match operation {
         AlterTableOperation::AddColumn { column_def, .. } => {
-            add_column_not_null(walk, table, column_def, hits);
             column_foreign_keys(walk, table, column_def, hits);
         }
         AlterTableOperation::AddConstraint {
@@ -365,12 +365,53 @@ fn alter_table(
     }
 }
 
-fn add_column_not_null(
+/// One finding naming every `NOT NULL` column without a default that an `ALTER TABLE` adds to
+/// an existing table.
+fn add_columns_not_null(
     walk: &Walk<'_>,
     table: &ObjectName,
-    column: &ColumnDef,
+    operations: &[AlterTableOperation],
     hits: &mut Vec<Hit>,
 ) {
+    if walk.is_new(table) {
+        return;
+    }
+    let columns: Vec<String> = operations
+        .iter()
+        .filter_map(|operation| match operation {
+            AlterTableOperation::AddColumn { column_def, .. } => Some(column_def),
+            _ => None,
+        })
+        .filter(|column| needs_a_value(column))
+        .map(|column| column.name.to_string())
+        .collect();
+    if columns.is_empty() {
+        return;
+    }
+    let (names, it) = match columns.as_slice() {
+        [one] => (format!("NOT NULL column {one}"), "it"),
+        many => (format!("NOT NULL columns {}", many.join(", ")), "them"),
+    };
+    let later = if walk.dialect == "sqlite" {
+        format!(
+            "or add {it} nullable (SQLite adds NOT NULL to an existing column only by rebuilding \
+             the table)"
+        )
+    } else {
+        format!("or add {it} nullable, backfill, then set NOT NULL")
+    };
+    hits.push(Hit::new(
+        id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
+        format!(
+            "adding {names} to {table} without a DEFAULT fails as soon as the table has a row, \
+             so an empty development database hides it; add a DEFAULT, {later}"
+        ),
+    ));
+}
+
+/// A column that is `NOT NULL` (or the primary key) with nothing to fill existing rows: no
+/// default other than `NULL`, no generated or identity value, no `serial` type.
+fn needs_a_value(column: &ColumnDef) -> bool {
     let not_null = column.options.iter().any(|o| {
         matches!(
             o.option,
@@ -382,23 +423,7 @@ fn add_column_not_null(
         ColumnOption::Generated { .. } | ColumnOption::Identity(_) => true,
         _ => false,
     }) || is_serial(&column.data_type.to_string());
-    if !not_null || filled || walk.is_new(table) {
-        return;
-    }
-    let name = &column.name;
-    let later = if walk.dialect == "sqlite" {
-        "or add it nullable (SQLite adds NOT NULL to an existing column only by rebuilding the \
-         table)"
-    } else {
-        "or add it nullable, backfill, then set NOT NULL"
-    };
-    hits.push(Hit::new(
-        id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
-        format!(
-            "adding NOT NULL column {name} to {table} without a DEFAULT fails as soon as the \
-             table has a row, so an empty development database hides it; add a DEFAULT, {later}"
-        ),
-    ));
+    not_null && !filled
 }
 
 /// Column-level `REFERENCES`. A column that is itself the primary key or unique is covered

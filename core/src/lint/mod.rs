@@ -245,6 +245,9 @@ impl source::Visit for Linter<'_, '_> {
                 )]
             }
         };
+        // One finding per rule and statement: a statement that breaks a rule twice (two
+        // columns added NOT NULL) gets one finding that says both.
+        let mut messages: Vec<(&'static Rule, Vec<String>)> = Vec::new();
         for hit in hits {
             let Some(rule) = rule(hit.rule) else {
                 unreachable!("check emitted unknown rule id `{}`", hit.rule)
@@ -255,12 +258,19 @@ impl source::Visit for Linter<'_, '_> {
             {
                 continue;
             }
+            match messages.iter_mut().find(|(seen, _)| seen.id == rule.id) {
+                Some((_, said)) if said.contains(&hit.message) => {}
+                Some((_, said)) => said.push(hit.message),
+                None => messages.push((rule, vec![hit.message])),
+            }
+        }
+        for (rule, said) in messages {
             self.findings.push(Finding {
                 rule: rule.id,
                 severity: rule.severity,
                 line: statement.line,
                 column: statement.column,
-                message: hit.message,
+                message: said.join("; also, "),
                 excerpt: statement.excerpt(),
             });
         }
