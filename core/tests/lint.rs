@@ -522,18 +522,22 @@ ALTER TABLE users ALTER COLUMN id TYPE integer;
     );
 }
 
+/// A live SQLite schema of one table, `users`, with `columns` (the first an integer, the rest
+/// text).
+fn live_users(columns: &[&str]) -> Schema {
+    let columns = columns
+        .iter()
+        .enumerate()
+        .map(|(at, name)| Column::new(*name, if at == 0 { "INTEGER" } else { "TEXT" }))
+        .collect();
+    let mut schema = Schema::default();
+    schema.tables = vec![Table::new(Name::qualified("main", "users"), columns)];
+    schema
+}
+
 #[test]
 fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
-    let users = Table::new(
-        Name::qualified("main", "users"),
-        vec![
-            Column::new("id", "INTEGER"),
-            Column::new("email", "TEXT"),
-            Column::new("nickname", "TEXT"),
-        ],
-    );
-    let mut schema = Schema::default();
-    schema.tables = vec![users];
+    let schema = live_users(&["id", "email", "nickname"]);
     let rebuild = |columns: &str| {
         format!(
             "CREATE TABLE IF NOT EXISTS users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\
@@ -569,6 +573,120 @@ fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
             .iter()
             .all(|f| f.rule != "drop-table")
     );
+}
+
+/// Rebuilds of a live table after earlier statements of the same file renamed or dropped its
+/// columns, and the lines `drop-table` is reported on.
+#[test]
+fn a_rebuild_follows_the_columns_renamed_and_dropped_before_it() {
+    let schema = live_users(&["id", "mail", "nickname"]);
+    let rebuild = |before: &str, columns: &str| {
+        format!(
+            "{before}\n\
+             CREATE TABLE IF NOT EXISTS users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\
+             INSERT OR ABORT INTO users_new SELECT {columns} FROM users;\n\
+             DROP TABLE users;\n\
+             ALTER TABLE users_new RENAME TO users;\n"
+        )
+    };
+    let cases: &[(&str, &str, &[usize])] = &[
+        // The copy reads the column under its new name.
+        (
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+            "id, email, nickname",
+            &[],
+        ),
+        (
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+            "id, email",
+            &[4],
+        ),
+        // A column dropped before is no column to copy.
+        ("ALTER TABLE users DROP COLUMN nickname;", "id, mail", &[]),
+        ("ALTER TABLE users DROP COLUMN nickname;", "id", &[4]),
+        // Renamed twice: the copy reads the last name.
+        (
+            "ALTER TABLE users RENAME COLUMN mail TO email;\n\
+             ALTER TABLE users RENAME COLUMN email TO address;",
+            "id, address, nickname",
+            &[],
+        ),
+    ];
+    for (before, columns, expected) in cases {
+        let sql = rebuild(before, columns);
+        let findings = lint::lint(
+            &LintInput {
+                schema: Some(&schema),
+                ..input("sqlite", &sql)
+            },
+            &LintConfig::default(),
+        );
+        let drops: Vec<usize> = findings
+            .iter()
+            .filter(|f| f.rule == "drop-table")
+            .map(|f| f.line - before.lines().count() + 1)
+            .collect();
+        assert_eq!(drops, *expected, "{sql}\n{}", render(&findings));
+    }
+}
+
+/// SQLite drops a column whose index the file dropped before, and refuses one that an index
+/// still covers at that point.
+#[test]
+fn dropping_a_column_follows_the_indexes_dropped_before_it() {
+    let mut schema = live_users(&["id", "nickname"]);
+    schema.tables[0].indexes.push(Index {
+        name: Name::qualified("main", "users_nickname"),
+        unique: false,
+        keys: vec!["nickname".into()],
+        predicate: None,
+        method: None,
+        definition: "CREATE INDEX users_nickname ON users (nickname)".into(),
+    });
+    let cases: &[(&str, bool)] = &[
+        ("ALTER TABLE users DROP COLUMN nickname;", true),
+        (
+            "DROP INDEX users_nickname;\nALTER TABLE users DROP COLUMN nickname;",
+            false,
+        ),
+        (
+            "DROP INDEX IF EXISTS main.Users_Nickname;\nALTER TABLE users DROP COLUMN nickname;",
+            false,
+        ),
+        // Another index made after the drop covers it again.
+        (
+            "DROP INDEX users_nickname;\nCREATE INDEX users_nick ON users (nickname);\n\
+             ALTER TABLE users DROP COLUMN nickname;",
+            true,
+        ),
+        // An index made after the column is dropped does not count.
+        (
+            "DROP INDEX users_nickname;\nALTER TABLE users DROP COLUMN nickname;\n\
+             CREATE INDEX users_id ON users (id, nickname);",
+            false,
+        ),
+        // Renamed, the column keeps its index.
+        (
+            "ALTER TABLE users RENAME COLUMN nickname TO handle;\n\
+             ALTER TABLE users DROP COLUMN handle;",
+            true,
+        ),
+    ];
+    for (sql, refused) in cases {
+        let findings = lint::lint(
+            &LintInput {
+                schema: Some(&schema),
+                ..input("sqlite", sql)
+            },
+            &LintConfig::default(),
+        );
+        assert_eq!(
+            findings.iter().any(|f| f.rule == "unsupported-alter"),
+            *refused,
+            "{sql}\n{}",
+            render(&findings)
+        );
+    }
 }
 
 /// Files and the line `missing-lock-timeout` is reported on (`None`: not reported).

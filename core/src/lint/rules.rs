@@ -135,10 +135,12 @@ then drop it with `DROP TABLE IF EXISTS`. When the data is truly disposable, put
 
 Not reported: tables created earlier in the same file, and a table rebuild written by hand
 by the book: every row of `t` copied with `INSERT INTO t_new ... SELECT ... FROM t` (no
-`WHERE`, `GROUP BY`, `DISTINCT`, limit, join or conflict clause) before `DROP TABLE t`, and
-`ALTER TABLE t_new RENAME TO t` after it. A copy that leaves out a column godwit knows `t` has
-(from the file, or the live schema when `migrate` or `lint` reads the database) drops that
-column's data and is reported. The rebuilds `godwit generate` writes say instead, in an allow
+`WHERE`, `GROUP BY`, `DISTINCT`, limit, join, `ON CONFLICT`, `OR IGNORE` or `OR REPLACE`;
+`OR ABORT`, `OR FAIL` and `OR ROLLBACK` stop the copy rather than leave a row out) before
+`DROP TABLE t`, and `ALTER TABLE t_new RENAME TO t` after it. A copy that leaves out a column
+godwit knows `t` has (from the file, or the live schema when `migrate` or `lint` reads the
+database, as columns renamed or dropped earlier in the file leave it) drops that column's data
+and is reported. The rebuilds `godwit generate` writes say instead, in an allow
 comment with its reason, which of their drops lose nothing; one that leaves a column out or
 converts its values is left for you to allow.",
         dialects: ALL,
@@ -477,8 +479,8 @@ SQLite's `ALTER TABLE` supports only `RENAME TO`, `RENAME COLUMN`, `ADD COLUMN` 
 add or drop a constraint, or add a `PRIMARY KEY`/`UNIQUE` column or a stored generated
 column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`),
 or a `REFERENCES` column with a default other than `NULL` (foreign keys on), to a table that
-has rows; it cannot drop a column that is indexed, part of the primary key or unique; and it
-has no `DROP COLUMN IF EXISTS`.
+has rows; it cannot drop a column that is indexed (unless the index is dropped first), part of
+the primary key or unique; and it has no `DROP COLUMN IF EXISTS`.
 
 Safe alternative: rebuild the table (https://www.sqlite.org/lang_altertable.html#otheralter):
 with foreign keys off outside the transaction, create the new table, copy the rows, drop the
