@@ -389,11 +389,11 @@ fn json_document(project: &Project, args: &[&str], code: i32) -> Value {
 fn json_documents_keep_their_keys() {
     let project = Project::new();
     project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
-    // No `IF NOT EXISTS`: a lint warning, so the dry run shows a finding.
+    // A foreign key no index leads with: a lint warning, so the dry run shows a finding.
     project.migration(
         2,
         "create_posts",
-        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users);",
         Some(POSTS_DOWN),
     );
     insta::assert_json_snapshot!(

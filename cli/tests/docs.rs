@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Project, assert_code, sqlite_rows, stdout};
+use common::{Project, assert_code, sqlite_rows, stderr, stdout};
 
 /// The first ```sh block after the README heading `heading`.
 fn shell_block(heading: &str) -> String {
@@ -61,6 +61,8 @@ fn the_readme_quickstart_and_declarative_example_run_as_written() {
     let output = bash(dir.path(), &shell_block("## Quickstart (SQLite)"));
     let out = stdout(&output);
     assert!(out.contains("create_users"), "{out}");
+    // A new user's first migration gets no lint warning to learn to ignore.
+    assert_eq!(stderr(&output), "");
     let db = dir.path().join("demo/godwit.db");
     // The quickstart ends with a rollback of its only migration.
     let status = sqlite_rows(&db, "SELECT status FROM godwit_migrations ORDER BY version");
@@ -112,6 +114,8 @@ fn the_example_project_migrates_and_rolls_back_from_another_directory() {
 
     let output = run(&["migrate"]);
     assert_code(&output, 0);
+    // The example needs no lint rule turned off to migrate without a warning.
+    assert_eq!(stderr(&output), "");
     assert_eq!(
         stdout(&output).matches("applying").count(),
         3,

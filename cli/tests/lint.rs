@@ -43,11 +43,11 @@ fn pairs(list: &[(i64, &str)]) -> Vec<(i64, String)> {
     list.iter().map(|&(v, s)| (v, s.to_string())).collect()
 }
 
-/// One error (`DROP TABLE`, line 3) and one warning (`CREATE TABLE` without `IF NOT EXISTS`).
+/// One error (`DROP TABLE`, line 3) and one warning (a foreign key without an index).
 const DROP_AND_CREATE: &str = "-- replace the old table\n\
                                CREATE TABLE IF NOT EXISTS kept (id INTEGER);\n\
                                DROP TABLE old;\n\
-                               CREATE TABLE fresh (id INTEGER);\n";
+                               CREATE TABLE fresh (id INTEGER, kept_id INTEGER REFERENCES kept);\n";
 
 #[test]
 fn files_are_linted_without_a_database_in_every_format() {
@@ -67,11 +67,14 @@ fn files_are_linted_without_a_database_in_every_format() {
     assert_eq!(lines[1], "  | DROP TABLE old");
     assert!(
         lines[2].starts_with(
-            "change.sql:4:1: warning[non-idempotent-create]: CREATE TABLE fresh fails"
+            "change.sql:4:1: warning[foreign-key-without-index]: foreign key fresh (kept_id)"
         ),
         "{text}"
     );
-    assert_eq!(lines[3], "  | CREATE TABLE fresh (id INTEGER)");
+    assert_eq!(
+        lines[3],
+        "  | CREATE TABLE fresh (id INTEGER, kept_id INTEGER REFERENCES kept)"
+    );
     assert_eq!(lines[4], "1 error, 1 warning in 1 file");
     let error = stderr(&output);
     assert!(
@@ -125,7 +128,7 @@ fn files_are_linted_without_a_database_in_every_format() {
     );
     assert!(
         lines[1].starts_with(
-            "::warning file=change.sql,line=4,col=1,title=non-idempotent-create::CREATE TABLE"
+            "::warning file=change.sql,line=4,col=1,title=foreign-key-without-index::foreign key"
         ),
         "{text}"
     );
@@ -134,7 +137,10 @@ fn files_are_linted_without_a_database_in_every_format() {
 #[test]
 fn warnings_alone_exit_zero_and_a_clean_file_says_so() {
     let project = Project::empty();
-    project.write("create.sql", "CREATE TABLE fresh (id INTEGER);\n");
+    project.write(
+        "create.sql",
+        "CREATE TABLE fresh (id INTEGER, kept_id INTEGER REFERENCES kept);\n",
+    );
     project.write("clean.sql", "CREATE TABLE IF NOT EXISTS t (id INTEGER);\n");
     let output = project.run(&["lint", "--dialect", "sqlite", "create.sql"]);
     assert_code(&output, 0);
@@ -147,6 +153,28 @@ fn warnings_alone_exit_zero_and_a_clean_file_says_so() {
     let output = project.run(&["lint", "--dialect", "sqlite", "clean.sql"]);
     assert_code(&output, 0);
     assert_eq!(stdout(&output), "no findings in 1 file\n");
+}
+
+#[test]
+fn a_statement_no_rule_examines_is_noted_with_verbose() {
+    // A DO block's body is PL/pgSQL: not linted, and no parse error.
+    let project = Project::empty();
+    project.write(
+        "backfill.sql",
+        "DO $$ BEGIN PERFORM 1; END $$;\nDELETE FROM carts WHERE id = 1;\n",
+    );
+    let args = ["lint", "--dialect", "postgres", "backfill.sql"];
+    let output = project.run(&args);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output), "no findings in 1 file\n");
+    assert_eq!(stderr(&output), "");
+    let output = project.run(&[&["-v"][..], &args].concat());
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("backfill.sql:1: not linted: a DO block, whose body is PL/pgSQL"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -250,7 +278,7 @@ fn the_config_file_disables_rules_and_rejects_unknown_ones() {
     project.write("change.sql", DROP_AND_CREATE);
     project.write(
         "godwit.toml",
-        "url = \"sqlite:test.db\"\n\n[lint]\ndisabled = [\"drop-table\", \"non-idempotent-create\"]\n",
+        "url = \"sqlite:test.db\"\n\n[lint]\ndisabled = [\"drop-table\", \"foreign-key-without-index\"]\n",
     );
     let output = project.run(&["lint", "change.sql"]);
     assert_code(&output, 0);
@@ -555,7 +583,7 @@ mod sqlite {
         project.migration(
             1,
             "create",
-            "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, boss INTEGER REFERENCES users);\n",
             None,
         );
         project.migration(2, "purge", "DELETE FROM users;\n", None);
@@ -564,7 +592,7 @@ mod sqlite {
         assert!(
             stderr(&output).starts_with(
                 "warning: the lint found 1 warning in the pending migrations; migrate goes on:\n\
-                 migrations/1_create.up.sql:1:1: warning[non-idempotent-create]: "
+                 migrations/1_create.up.sql:1:1: warning[foreign-key-without-index]: "
             ),
             "{}",
             stderr(&output)
@@ -586,7 +614,7 @@ mod sqlite {
         project.migration(
             1,
             "create",
-            "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, boss INTEGER REFERENCES users);\n",
             None,
         );
         let output = project.run(&["--format", "json", "migrate"]);
@@ -595,7 +623,7 @@ mod sqlite {
         let lint = &json(&output)["lint"];
         assert_eq!(lint["errors"], 0);
         assert_eq!(lint["warnings"], 1);
-        assert_eq!(rules(lint), ["non-idempotent-create"]);
+        assert_eq!(rules(lint), ["foreign-key-without-index"]);
     }
 }
 

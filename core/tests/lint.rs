@@ -49,7 +49,7 @@ fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
         .expect("fixture under tests/lint")
         .display()
         .to_string();
-    lint::lint(
+    let findings = lint::lint(
         &LintInput {
             dialect,
             sql: &script.sql,
@@ -58,7 +58,24 @@ fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
             schema: None,
         },
         &LintConfig::default(),
-    )
+    );
+    assert_one_finding_per_rule_and_statement(&origin, &findings);
+    findings
+}
+
+/// A statement that breaks a rule in several ways gets one finding of it, which says them all.
+fn assert_one_finding_per_rule_and_statement(name: &str, findings: &[Finding]) {
+    let mut seen = BTreeSet::new();
+    for f in findings {
+        assert!(
+            seen.insert((f.line, f.column, f.rule)),
+            "{name}: two {} findings at {}:{}\n{}",
+            f.rule,
+            f.line,
+            f.column,
+            render(findings)
+        );
+    }
 }
 
 fn render(findings: &[Finding]) -> String {
@@ -245,11 +262,12 @@ RELEASE copy_users;
 
 #[test]
 fn a_disabled_rule_does_not_run() {
-    let sql = "CREATE TABLE tags (id INTEGER PRIMARY KEY);\nDELETE FROM carts;\n";
+    let sql = "CREATE TABLE tags (id INTEGER, user_id INTEGER REFERENCES users (id));\n\
+               DELETE FROM carts;\n";
     let all: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();
-    assert_eq!(all, ["non-idempotent-create", "delete-without-where"]);
+    assert_eq!(all, ["foreign-key-without-index", "delete-without-where"]);
     let config = LintConfig {
-        disabled: vec!["non-idempotent-create".into()],
+        disabled: vec!["foreign-key-without-index".into()],
     };
     let rest: Vec<&str> = lint::lint(&input("sqlite", sql), &config)
         .iter()
@@ -357,8 +375,7 @@ fn recovery_resumes_at_the_statement_after_the_broken_one() {
 fn recovery_falls_back_to_the_next_semicolon_when_a_block_never_closes() {
     // The broken trigger opens a BEGIN block that no END closes, so its structure cannot say
     // where it ends; the statement after the first `;` past the error is linted.
-    let sql = "CREATE TRIGGER IF NOT EXISTS t AFTER INSERT ON a BEGIN SELECT 1;\n\
-               DELETE FROM carts;\n";
+    let sql = "CREATE TRIGGER t AFTER FROB ON a BEGIN SELECT 1;\nDELETE FROM carts;\n";
     let found: Vec<(usize, &str)> = lint_sql("sqlite", sql)
         .iter()
         .map(|f| (f.line, f.rule))
@@ -505,18 +522,22 @@ ALTER TABLE users ALTER COLUMN id TYPE integer;
     );
 }
 
+/// A live SQLite schema of one table, `users`, with `columns` (the first an integer, the rest
+/// text).
+fn live_users(columns: &[&str]) -> Schema {
+    let columns = columns
+        .iter()
+        .enumerate()
+        .map(|(at, name)| Column::new(*name, if at == 0 { "INTEGER" } else { "TEXT" }))
+        .collect();
+    let mut schema = Schema::default();
+    schema.tables = vec![Table::new(Name::qualified("main", "users"), columns)];
+    schema
+}
+
 #[test]
 fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
-    let users = Table::new(
-        Name::qualified("main", "users"),
-        vec![
-            Column::new("id", "INTEGER"),
-            Column::new("email", "TEXT"),
-            Column::new("nickname", "TEXT"),
-        ],
-    );
-    let mut schema = Schema::default();
-    schema.tables = vec![users];
+    let schema = live_users(&["id", "email", "nickname"]);
     let rebuild = |columns: &str| {
         format!(
             "CREATE TABLE IF NOT EXISTS users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\
@@ -552,6 +573,120 @@ fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
             .iter()
             .all(|f| f.rule != "drop-table")
     );
+}
+
+/// Rebuilds of a live table after earlier statements of the same file renamed or dropped its
+/// columns, and the lines `drop-table` is reported on.
+#[test]
+fn a_rebuild_follows_the_columns_renamed_and_dropped_before_it() {
+    let schema = live_users(&["id", "mail", "nickname"]);
+    let rebuild = |before: &str, columns: &str| {
+        format!(
+            "{before}\n\
+             CREATE TABLE IF NOT EXISTS users_new (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\
+             INSERT OR ABORT INTO users_new SELECT {columns} FROM users;\n\
+             DROP TABLE users;\n\
+             ALTER TABLE users_new RENAME TO users;\n"
+        )
+    };
+    let cases: &[(&str, &str, &[usize])] = &[
+        // The copy reads the column under its new name.
+        (
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+            "id, email, nickname",
+            &[],
+        ),
+        (
+            "ALTER TABLE users RENAME COLUMN mail TO email;",
+            "id, email",
+            &[4],
+        ),
+        // A column dropped before is no column to copy.
+        ("ALTER TABLE users DROP COLUMN nickname;", "id, mail", &[]),
+        ("ALTER TABLE users DROP COLUMN nickname;", "id", &[4]),
+        // Renamed twice: the copy reads the last name.
+        (
+            "ALTER TABLE users RENAME COLUMN mail TO email;\n\
+             ALTER TABLE users RENAME COLUMN email TO address;",
+            "id, address, nickname",
+            &[],
+        ),
+    ];
+    for (before, columns, expected) in cases {
+        let sql = rebuild(before, columns);
+        let findings = lint::lint(
+            &LintInput {
+                schema: Some(&schema),
+                ..input("sqlite", &sql)
+            },
+            &LintConfig::default(),
+        );
+        let drops: Vec<usize> = findings
+            .iter()
+            .filter(|f| f.rule == "drop-table")
+            .map(|f| f.line - before.lines().count() + 1)
+            .collect();
+        assert_eq!(drops, *expected, "{sql}\n{}", render(&findings));
+    }
+}
+
+/// SQLite drops a column whose index the file dropped before, and refuses one that an index
+/// still covers at that point.
+#[test]
+fn dropping_a_column_follows_the_indexes_dropped_before_it() {
+    let mut schema = live_users(&["id", "nickname"]);
+    schema.tables[0].indexes.push(Index {
+        name: Name::qualified("main", "users_nickname"),
+        unique: false,
+        keys: vec!["nickname".into()],
+        predicate: None,
+        method: None,
+        definition: "CREATE INDEX users_nickname ON users (nickname)".into(),
+    });
+    let cases: &[(&str, bool)] = &[
+        ("ALTER TABLE users DROP COLUMN nickname;", true),
+        (
+            "DROP INDEX users_nickname;\nALTER TABLE users DROP COLUMN nickname;",
+            false,
+        ),
+        (
+            "DROP INDEX IF EXISTS main.Users_Nickname;\nALTER TABLE users DROP COLUMN nickname;",
+            false,
+        ),
+        // Another index made after the drop covers it again.
+        (
+            "DROP INDEX users_nickname;\nCREATE INDEX users_nick ON users (nickname);\n\
+             ALTER TABLE users DROP COLUMN nickname;",
+            true,
+        ),
+        // An index made after the column is dropped does not count.
+        (
+            "DROP INDEX users_nickname;\nALTER TABLE users DROP COLUMN nickname;\n\
+             CREATE INDEX users_id ON users (id, nickname);",
+            false,
+        ),
+        // Renamed, the column keeps its index.
+        (
+            "ALTER TABLE users RENAME COLUMN nickname TO handle;\n\
+             ALTER TABLE users DROP COLUMN handle;",
+            true,
+        ),
+    ];
+    for (sql, refused) in cases {
+        let findings = lint::lint(
+            &LintInput {
+                schema: Some(&schema),
+                ..input("sqlite", sql)
+            },
+            &LintConfig::default(),
+        );
+        assert_eq!(
+            findings.iter().any(|f| f.rule == "unsupported-alter"),
+            *refused,
+            "{sql}\n{}",
+            render(&findings)
+        );
+    }
 }
 
 /// Files and the line `missing-lock-timeout` is reported on (`None`: not reported).

@@ -712,7 +712,7 @@ fn alter_natively(context: &Context<'_>, change: &TableChange, out: &mut Vec<Sta
     let table = quote(&change.from.name.name);
     let original = quote(context.original_name(&change.to.name));
     for column in &change.dropped_columns {
-        let mut drop = Statement::execute(format!(
+        let drop = Statement::execute(format!(
             "ALTER TABLE {table} DROP COLUMN {}",
             quote(&column.name)
         ))
@@ -724,25 +724,6 @@ fn alter_natively(context: &Context<'_>, change: &TableChange, out: &mut Vec<Sta
                 quote(&column.name)
             )),
         ));
-        // The lint reads the indexes of the table as it was, and SQLite refuses to drop an
-        // indexed column; but the diff drops those indexes first (`can_drop` relies on it).
-        let indexes: Vec<&str> = change
-            .from
-            .indexes
-            .iter()
-            .filter(|index| index.keys.iter().any(|k| sql::mentions(k, &column.name)))
-            .map(|index| index.name.name.as_str())
-            .collect();
-        if !indexes.is_empty() {
-            drop = drop.allowing_lint(
-                "unsupported-alter",
-                format!(
-                    "SQLite drops this column in place: no key or constraint uses it, and every \
-                     index on it is dropped above ({})",
-                    indexes.join(", ")
-                ),
-            );
-        }
         out.push(drop);
     }
     for column in &change.added_columns {

@@ -37,7 +37,12 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         Statement::Delete(delete) => delete_without_where(walk, delete, hits),
         Statement::Update(update) => update_without_where(walk, update, hits),
         Statement::CreateTable(create) => create_table(walk, create, hits),
-        Statement::CreateIndex(index) => create_index(index, hits),
+        Statement::CreateIndex(index) => create_index(walk, index, hits),
+        Statement::CreateVirtualTable {
+            name,
+            if_not_exists: false,
+            ..
+        } => non_idempotent_create(walk, format!("CREATE VIRTUAL TABLE {name}"), hits),
         Statement::Vacuum(_) => vacuum(walk, hits),
         Statement::Drop {
             object_type: ObjectType::Schema,
@@ -64,6 +69,7 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         } if walk.transactional => explicit_transaction(walk, statement, hits),
         Statement::AlterTable(alter) => {
             drop_columns(walk, &alter.name, &alter.operations, hits);
+            add_columns_not_null(walk, &alter.name, &alter.operations, hits);
             for operation in &alter.operations {
                 alter_table(walk, &alter.name, operation, hits);
             }
@@ -199,14 +205,7 @@ fn update_without_where(walk: &Walk<'_>, update: &Update, hits: &mut Vec<Hit>) {
 
 fn create_table(walk: &Walk<'_>, create: &CreateTable, hits: &mut Vec<Hit>) {
     if !create.if_not_exists && !create.or_replace {
-        hits.push(Hit::new(
-            id::NON_IDEMPOTENT_CREATE,
-            format!(
-                "CREATE TABLE {} fails if the table already exists (a re-run after a partial \
-                 failure); write CREATE TABLE IF NOT EXISTS",
-                create.name
-            ),
-        ));
+        non_idempotent_create(walk, format!("CREATE TABLE {}", create.name), hits);
     }
     for column in &create.columns {
         column_foreign_keys(walk, &create.name, column, hits);
@@ -219,22 +218,39 @@ fn create_table(walk: &Walk<'_>, create: &CreateTable, hits: &mut Vec<Hit>) {
     }
 }
 
-fn create_index(index: &CreateIndex, hits: &mut Vec<Hit>) {
-    if index.if_not_exists {
+fn create_index(walk: &Walk<'_>, index: &CreateIndex, hits: &mut Vec<Hit>) {
+    if index.if_not_exists || !walk.committed_before_a_failure() {
         return;
     }
     let message = match &index.name {
         Some(name) => format!(
-            "CREATE INDEX {name} fails if the index already exists (a re-run after a partial \
-             failure); write CREATE INDEX IF NOT EXISTS"
+            "CREATE INDEX {name} is committed before a later statement of this migration that \
+             can fail, and running the migration again after such a failure fails here because \
+             the index exists; write CREATE INDEX IF NOT EXISTS"
         ),
         None => format!(
-            "this CREATE INDEX on {} has no name, so a re-run creates a second identical index; \
-             name it and write CREATE INDEX IF NOT EXISTS",
+            "this CREATE INDEX on {} has no name and is committed before a later statement of \
+             this migration that can fail, so running the migration again after such a failure \
+             builds a second identical index; name it and write CREATE INDEX IF NOT EXISTS",
             index.table_name
         ),
     };
     hits.push(Hit::new(id::NON_IDEMPOTENT_CREATE, message));
+}
+
+/// `what` (`CREATE TABLE t`) without `IF NOT EXISTS`, reported when a failure after it leaves
+/// the table behind for a run of the migration again to fail on.
+fn non_idempotent_create(walk: &Walk<'_>, what: String, hits: &mut Vec<Hit>) {
+    if walk.committed_before_a_failure() {
+        hits.push(Hit::new(
+            id::NON_IDEMPOTENT_CREATE,
+            format!(
+                "{what} is committed before a later statement of this migration that can fail, \
+                 and running the migration again after such a failure fails here because the \
+                 table exists; write it with IF NOT EXISTS"
+            ),
+        ));
+    }
 }
 
 /// `VACUUM`, which neither SQLite nor PostgreSQL runs inside a transaction.
@@ -336,7 +352,6 @@ fn alter_table(
 ) {
     match operation {
         AlterTableOperation::AddColumn { column_def, .. } => {
-            add_column_not_null(walk, table, column_def, hits);
             column_foreign_keys(walk, table, column_def, hits);
         }
         AlterTableOperation::AddConstraint {
@@ -350,12 +365,53 @@ fn alter_table(
     }
 }
 
-fn add_column_not_null(
+/// One finding naming every `NOT NULL` column without a default that an `ALTER TABLE` adds to
+/// an existing table.
+fn add_columns_not_null(
     walk: &Walk<'_>,
     table: &ObjectName,
-    column: &ColumnDef,
+    operations: &[AlterTableOperation],
     hits: &mut Vec<Hit>,
 ) {
+    if walk.is_new(table) {
+        return;
+    }
+    let columns: Vec<String> = operations
+        .iter()
+        .filter_map(|operation| match operation {
+            AlterTableOperation::AddColumn { column_def, .. } => Some(column_def),
+            _ => None,
+        })
+        .filter(|column| needs_a_value(column))
+        .map(|column| column.name.to_string())
+        .collect();
+    if columns.is_empty() {
+        return;
+    }
+    let (names, it) = match columns.as_slice() {
+        [one] => (format!("NOT NULL column {one}"), "it"),
+        many => (format!("NOT NULL columns {}", many.join(", ")), "them"),
+    };
+    let later = if walk.dialect == "sqlite" {
+        format!(
+            "or add {it} nullable (SQLite adds NOT NULL to an existing column only by rebuilding \
+             the table)"
+        )
+    } else {
+        format!("or add {it} nullable, backfill, then set NOT NULL")
+    };
+    hits.push(Hit::new(
+        id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
+        format!(
+            "adding {names} to {table} without a DEFAULT fails as soon as the table has a row, \
+             so an empty development database hides it; add a DEFAULT, {later}"
+        ),
+    ));
+}
+
+/// A column that is `NOT NULL` (or the primary key) with nothing to fill existing rows: no
+/// default other than `NULL`, no generated or identity value, no `serial` type.
+fn needs_a_value(column: &ColumnDef) -> bool {
     let not_null = column.options.iter().any(|o| {
         matches!(
             o.option,
@@ -367,23 +423,7 @@ fn add_column_not_null(
         ColumnOption::Generated { .. } | ColumnOption::Identity(_) => true,
         _ => false,
     }) || is_serial(&column.data_type.to_string());
-    if !not_null || filled || walk.is_new(table) {
-        return;
-    }
-    let name = &column.name;
-    let later = if walk.dialect == "sqlite" {
-        "or add it nullable (SQLite adds NOT NULL to an existing column only by rebuilding the \
-         table)"
-    } else {
-        "or add it nullable, backfill, then set NOT NULL"
-    };
-    hits.push(Hit::new(
-        id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
-        format!(
-            "adding NOT NULL column {name} to {table} without a DEFAULT fails as soon as the \
-             table has a row, so an empty development database hides it; add a DEFAULT, {later}"
-        ),
-    ));
+    not_null && !filled
 }
 
 /// Column-level `REFERENCES`. A column that is itself the primary key or unique is covered

@@ -9,7 +9,8 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
     CreateTable, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
     Ident, IndexColumn, Insert, ObjectName, ObjectNamePart, ObjectType, Query, RenameTableNameKind,
-    Reset, SelectItem, Set, SetExpr, Statement, TableConstraint, TableFactor, TableObject, Value,
+    Reset, SelectItem, Set, SetExpr, SqliteOnConflict, Statement, TableConstraint, TableFactor,
+    TableObject, Value,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
@@ -40,32 +41,63 @@ pub(crate) struct NotValid {
 }
 
 /// What a statement's checks may ask about that statements after it can change: the keys of
-/// the file (an index created after a foreign key still covers it) and the drops that are one
-/// step of a table rebuild (the rename that completes it comes after the drop).
+/// the file (an index created after a foreign key still covers it), the drops that are one
+/// step of a table rebuild (the rename that completes it comes after the drop), and what may
+/// still fail after a statement committed.
 #[derive(Default)]
 struct Facts {
     /// Key column lists (`None` for an expression) of every index, primary key and unique
     /// constraint in the file or the live schema, by table.
     keys: HashMap<TableKey, Vec<Vec<Option<String>>>>,
     /// The `DROP TABLE`s that are one step of a table rebuild, by position in the file's
-    /// statements and dropped table, with the columns the copy read (`None`: all of them, `*`):
-    /// see [`Walk::is_rebuilt`].
-    rebuild_drops: HashMap<(usize, TableKey), Option<HashSet<String>>>,
+    /// statements and dropped table, with the copy (its index in `copies`) that saved its
+    /// rows: see [`Walk::is_rebuilt`].
+    rebuild_drops: HashMap<(usize, TableKey), usize>,
     /// The copies of every row of a table read so far.
     copies: Vec<FullCopy>,
+    /// The virtual tables created so far: what a copy into one keeps is up to its module (a
+    /// contentless FTS5 table keeps none of the text), so it is no full copy.
+    virtual_tables: HashSet<TableKey>,
     /// (position, dropped table, indexes in `copies` of the copies of its rows): the drops
     /// read so far that a later rename may make a rebuild.
     drops: Vec<(usize, TableKey, Vec<usize>)>,
+    /// The name each table renamed in the file takes.
+    renames: HashMap<TableKey, TableKey>,
+    /// The positions of the statements that end a transaction the file opened itself, in
+    /// order, and whether each commits it (`COMMIT`, `END`) rather than rolls it back.
+    transaction_ends: Vec<(usize, bool)>,
+    /// The position of the last statement that can fail: any but transaction control and the
+    /// settings (`SET`, `RESET`, `PRAGMA`) that a file ends with to restore its connection.
+    last_fallible: Option<usize>,
     /// Every statement of the file has been learnt.
     complete: bool,
+}
+
+/// An index, primary key or unique constraint that exists at the statement being checked.
+struct Key {
+    /// The index's name; `None` for a constraint, which only goes with its table.
+    index: Option<TableKey>,
+    /// Its key columns (`None` for an expression).
+    columns: Vec<Option<String>>,
+}
+
+/// A key a statement creates.
+struct CreatedKey {
+    table: TableKey,
+    key: Key,
+    /// An index with a `WHERE` clause, which covers only some rows.
+    partial: bool,
 }
 
 /// `INSERT INTO target SELECT columns FROM source` copying every row.
 struct FullCopy {
     target: TableKey,
     source: TableKey,
-    /// `None`: `*`.
+    /// The columns the select list reads; `None`: `*`.
     columns: Option<HashSet<String>>,
+    /// (target column, source column) for each column of the target's column list that the
+    /// select list fills with a source column as it is.
+    pairs: Vec<(String, String)>,
 }
 
 /// The walk over one file's statements, in order.
@@ -90,6 +122,14 @@ pub(crate) struct Walk<'a> {
     new_tables: HashSet<TableKey>,
     new_indexes: HashSet<TableKey>,
     column_types: HashMap<Member, DataType>,
+    /// The columns of the live schema the file renamed (to `Some` name) or dropped so far, in
+    /// order, by table.
+    live_column_changes: HashMap<TableKey, Vec<(String, Option<String>)>>,
+    /// The indexes, primary keys and unique constraints of each table at the statement being
+    /// checked: the live schema's and those the file created, less those it dropped.
+    keys_now: HashMap<TableKey, Vec<Key>>,
+    /// The table of each named index in `keys_now`.
+    index_tables: HashMap<TableKey, TableKey>,
     not_valid: HashMap<Member, NotValid>,
     validated_not_null: HashSet<Member>,
     /// Position of the statement being checked.
@@ -111,7 +151,17 @@ impl<'a> Walk<'a> {
     /// A walk over a file, knowing the keys of the live schema.
     pub fn new(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect) -> Self {
         let mut walk = Walk::with_facts(input, parser_dialect, Facts::default());
-        walk.collect_live_keys();
+        for created in walk.live_keys() {
+            if !created.partial {
+                let columns = created.key.columns.clone();
+                walk.facts
+                    .keys
+                    .entry(created.table.clone())
+                    .or_default()
+                    .push(columns);
+            }
+            walk.add_key(created);
+        }
         walk
     }
 
@@ -127,6 +177,9 @@ impl<'a> Walk<'a> {
             new_tables: HashSet::new(),
             new_indexes: HashSet::new(),
             column_types: HashMap::new(),
+            live_column_changes: HashMap::new(),
+            keys_now: HashMap::new(),
+            index_tables: HashMap::new(),
             not_valid: HashMap::new(),
             validated_not_null: HashSet::new(),
             position: 0,
@@ -150,7 +203,11 @@ impl<'a> Walk<'a> {
             complete: true,
             ..self.facts
         };
-        Walk::with_facts(input, self.parser_dialect, facts)
+        let mut walk = Walk::with_facts(input, self.parser_dialect, facts);
+        for created in walk.live_keys() {
+            walk.add_key(created);
+        }
+        walk
     }
 
     /// Note that the answer to a check's question may change further down the file, unless
@@ -187,7 +244,7 @@ impl<'a> Walk<'a> {
     pub fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
         let mut hits = Vec::new();
         match known {
-            Known::Nothing | Known::Harmless => {}
+            Known::Nothing | Known::NotLinted(_) => {}
             Known::Creates(table) => {
                 self.new_tables.insert(self.table(table));
             }
@@ -261,7 +318,7 @@ impl<'a> Walk<'a> {
     /// clause that could leave a row behind), and later in the file that table is renamed to
     /// `table`. The rows live on under the old name, so nothing is lost. A copy that leaves out
     /// a column godwit knows `table` has (from the file or the live schema) drops that
-    /// column's data, so it is no rebuild.
+    /// column's data, and one into a column of another type converts it, so it is no rebuild.
     pub fn is_rebuilt(&self, table: &ObjectName) -> bool {
         let key = self.table(table);
         // Only a rename after it can make a drop of copied rows a rebuild.
@@ -273,33 +330,96 @@ impl<'a> Walk<'a> {
         {
             self.may_change();
         }
-        match self.facts.rebuild_drops.get(&(self.position, key.clone())) {
-            None => false,
-            Some(None) => true,
-            Some(Some(copied)) => self
-                .known_columns(&key)
+        let Some(&copy) = self.facts.rebuild_drops.get(&(self.position, key.clone())) else {
+            return false;
+        };
+        let copy = &self.facts.copies[copy];
+        let every_column = copy.columns.as_ref().is_none_or(|copied| {
+            self.known_columns(&key)
                 .iter()
-                .all(|column| copied.contains(column)),
-        }
+                .all(|column| copied.contains(column))
+        });
+        let converts = copy.pairs.iter().any(|(target, source)| {
+            match (
+                self.column_types
+                    .get(&(copy.target.clone(), target.clone())),
+                self.column_type_of(&copy.source, source),
+            ) {
+                (Some(to), Some(from)) => !to.to_string().eq_ignore_ascii_case(&from.to_string()),
+                _ => false,
+            }
+        });
+        every_column && !converts
     }
 
     /// The columns of `table` created or added earlier in the file or in the live schema.
+    /// The live columns are taken as the file renamed and dropped them so far.
     fn known_columns(&self, table: &TableKey) -> HashSet<String> {
         let mut columns: HashSet<String> = self
-            .column_types
-            .keys()
-            .filter(|(owner, _)| owner == table)
-            .map(|(_, column)| column.clone())
-            .collect();
-        if let Some(live) = self.schema.and_then(|schema| {
-            schema
-                .tables
-                .iter()
-                .find(|t| self.schema_table(&t.name) == *table)
-        }) {
-            columns.extend(live.columns.iter().map(|c| self.fold_live(&c.name)));
+            .schema
+            .and_then(|schema| {
+                schema
+                    .tables
+                    .iter()
+                    .find(|t| self.schema_table(&t.name) == *table)
+            })
+            .map(|live| {
+                live.columns
+                    .iter()
+                    .map(|c| self.fold_live(&c.name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (from, to) in self.live_column_changes.get(table).into_iter().flatten() {
+            if columns.remove(from) {
+                columns.extend(to.clone());
+            }
         }
+        columns.extend(
+            self.column_types
+                .keys()
+                .filter(|(owner, _)| owner == table)
+                .map(|(_, column)| column.clone()),
+        );
         columns
+    }
+
+    /// Whether what the statement being checked creates may be left behind by a failure of
+    /// a later statement, for a run of the migration again to meet: it is committed before
+    /// the migration ends and a statement that can fail comes after that commit. On
+    /// PostgreSQL and SQLite, whose DDL takes part in transactions, a statement commits with
+    /// the transaction godwit runs the migration in (so never before the migration ends), or
+    /// with the `COMMIT` that ends a `-- godwit:no-transaction` file's own transaction, or by
+    /// itself outside any. On another engine DDL may commit by itself anywhere.
+    pub fn committed_before_a_failure(&self) -> bool {
+        let transactional_ddl = matches!(self.dialect, "postgres" | "sqlite");
+        if transactional_ddl && self.transactional {
+            return false;
+        }
+        let committed_at = if transactional_ddl && self.in_explicit_transaction {
+            let ends = &self.facts.transaction_ends;
+            let next = ends.partition_point(|&(at, _)| at <= self.position);
+            match ends.get(next) {
+                Some(&(at, true)) => at,
+                // Rolled back, or (so far) never ended: nothing of it stays.
+                Some(&(_, false)) => return false,
+                None => {
+                    self.may_change();
+                    return false;
+                }
+            }
+        } else {
+            self.position
+        };
+        let fails_later = self
+            .facts
+            .last_fallible
+            .is_some_and(|last| last > committed_at);
+        // Statements learnt so far end at this one, so only the whole file can say yes.
+        if !fails_later {
+            self.may_change();
+        }
+        fails_later
     }
 
     /// Whether the index was created earlier in this file.
@@ -308,25 +428,35 @@ impl<'a> Walk<'a> {
     }
 
     /// Whether an index, primary key or unique constraint of `table` (in the file or the live
-    /// schema, without a predicate) leads with exactly `columns`, in any order.
+    /// schema, without a predicate) leads with exactly `columns`, in any order; also one made
+    /// after the file renames the table.
     pub fn is_covered(&self, table: &ObjectName, columns: &[String]) -> bool {
-        let covered = self
-            .facts
-            .keys
-            .get(&self.table(table))
-            .is_some_and(|lists| {
-                lists.iter().any(|list| {
-                    let Some(leading) = list.get(..columns.len()) else {
-                        return false;
-                    };
-                    leading
-                        .iter()
-                        .all(|key| key.as_ref().is_some_and(|key| columns.contains(key)))
-                        && columns
-                            .iter()
-                            .all(|column| leading.iter().any(|key| key.as_ref() == Some(column)))
-                })
-            });
+        let leads = |list: &Vec<Option<String>>| {
+            let Some(leading) = list.get(..columns.len()) else {
+                return false;
+            };
+            leading
+                .iter()
+                .all(|key| key.as_ref().is_some_and(|key| columns.contains(key)))
+                && columns
+                    .iter()
+                    .all(|column| leading.iter().any(|key| key.as_ref() == Some(column)))
+        };
+        // The table under each name the file gives it: a rebuild's new table gets its indexes
+        // after it takes the old table's name.
+        let mut name = self.table(table);
+        let mut covered = false;
+        for _ in 0..=self.facts.renames.len() {
+            covered = self
+                .facts
+                .keys
+                .get(&name)
+                .is_some_and(|lists| lists.iter().any(leads));
+            match self.facts.renames.get(&name) {
+                Some(next) if !covered => name = next.clone(),
+                _ => break,
+            }
+        }
         // Keys are only ever added, so only a "no" can change.
         if !covered {
             self.may_change();
@@ -334,37 +464,47 @@ impl<'a> Walk<'a> {
         covered
     }
 
-    /// Whether `column` of `table` is part of any index, primary key or unique constraint.
+    /// Whether `column` of `table` is part of an index, primary key or unique constraint
+    /// that exists at this statement: one of the live schema or created earlier in the file,
+    /// and not dropped since.
     pub fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
-        let indexed = self
-            .facts
-            .keys
-            .get(&self.table(table))
-            .is_some_and(|lists| {
-                lists
-                    .iter()
-                    .any(|list| list.iter().any(|key| key.as_deref() == Some(column)))
-            });
-        if !indexed {
-            self.may_change();
-        }
-        indexed
+        self.keys_now.get(&self.table(table)).is_some_and(|keys| {
+            keys.iter()
+                .any(|key| key.columns.iter().any(|c| c.as_deref() == Some(column)))
+        })
     }
 
     /// The current type of a column, from earlier in the file or the live schema.
     pub fn column_type(&self, table: &ObjectName, column: &str) -> Option<DataType> {
-        let key = self.table(table);
+        self.column_type_of(&self.table(table), column)
+    }
+
+    /// [`Self::column_type`] by normalised names. A live column renamed earlier in the file is
+    /// found under its new name.
+    fn column_type_of(&self, key: &TableKey, column: &str) -> Option<DataType> {
         if let Some(data_type) = self.column_types.get(&(key.clone(), column.to_string())) {
             return Some(data_type.clone());
+        }
+        let mut live_name = column.to_string();
+        for (from, to) in self
+            .live_column_changes
+            .get(key)
+            .into_iter()
+            .flatten()
+            .rev()
+        {
+            if to.as_ref() == Some(&live_name) {
+                live_name.clone_from(from);
+            }
         }
         let live = self
             .schema?
             .tables
             .iter()
-            .find(|t| self.schema_table(&t.name) == key)?
+            .find(|t| self.schema_table(&t.name) == *key)?
             .columns
             .iter()
-            .find(|c| self.fold_live(&c.name) == column)?;
+            .find(|c| self.fold_live(&c.name) == live_name)?;
         Parser::new(self.parser_dialect)
             .try_with_sql(&live.data_type)
             .and_then(|mut parser| parser.parse_data_type())
@@ -424,47 +564,91 @@ impl<'a> Walk<'a> {
 
     /// Learn what `statement`, at `position` in the file, tells the checks of every statement
     /// (see [`Facts`]). A walk that knows the whole file already learns nothing more.
-    pub fn learn(&mut self, position: usize, statement: &Statement) {
+    /// `None` stands for a statement the parser could not read.
+    pub fn learn(&mut self, position: usize, statement: Option<&Statement>) {
         if self.facts.complete {
             return;
         }
+        let Some(statement) = statement else {
+            self.facts.last_fallible = Some(position);
+            return;
+        };
         self.learn_keys(statement);
         self.learn_rebuild(position, statement);
+        match statement {
+            Statement::Commit { .. } => self.facts.transaction_ends.push((position, true)),
+            Statement::Rollback {
+                savepoint: None, ..
+            } => self.facts.transaction_ends.push((position, false)),
+            Statement::StartTransaction { .. }
+            | Statement::Savepoint { .. }
+            | Statement::ReleaseSavepoint { .. }
+            | Statement::Rollback { .. }
+            | Statement::Set(_)
+            | Statement::Reset(_)
+            | Statement::Pragma { .. } => {}
+            _ => self.facts.last_fallible = Some(position),
+        }
     }
 
     /// Gather the key columns of the indexes, primary keys and unique constraints that
-    /// `statement` creates.
+    /// `statement` creates and that cover every row.
     fn learn_keys(&mut self, statement: &Statement) {
-        let mut found: Vec<(TableKey, Vec<Option<String>>)> = Vec::new();
+        for created in self.created_keys(statement) {
+            if !created.partial {
+                let keys = self.facts.keys.entry(created.table).or_default();
+                keys.push(created.key.columns);
+            }
+        }
+    }
+
+    /// The indexes, primary keys and unique constraints that `statement` creates.
+    fn created_keys(&self, statement: &Statement) -> Vec<CreatedKey> {
+        let constraint = |table: &TableKey, columns: Vec<Option<String>>| CreatedKey {
+            table: table.clone(),
+            key: Key {
+                index: None,
+                columns,
+            },
+            partial: false,
+        };
+        let mut found = Vec::new();
         match statement {
             Statement::CreateTable(create) => {
                 let table = self.table(&create.name);
                 for column in create.columns.iter().filter(|c| is_key_column(c)) {
-                    found.push((table.clone(), vec![Some(self.ident(&column.name))]));
+                    found.push(constraint(&table, vec![Some(self.ident(&column.name))]));
                 }
-                for constraint in &create.constraints {
-                    if let Some(list) = self.constraint_keys(constraint) {
-                        found.push((table.clone(), list));
-                    }
+                for list in create
+                    .constraints
+                    .iter()
+                    .filter_map(|c| self.constraint_keys(c))
+                {
+                    found.push(constraint(&table, list));
                 }
             }
-            Statement::CreateIndex(index) if index.predicate.is_none() => {
-                let list = self.index_keys(&index.columns);
-                found.push((self.table(&index.table_name), list));
-            }
+            Statement::CreateIndex(index) => found.push(CreatedKey {
+                table: self.table(&index.table_name),
+                key: Key {
+                    index: index.name.as_ref().map(|name| self.table(name)),
+                    columns: self.index_keys(&index.columns),
+                },
+                partial: index.predicate.is_some(),
+            }),
             Statement::AlterTable(alter) => {
                 let table = self.table(&alter.name);
                 for operation in &alter.operations {
                     match operation {
-                        AlterTableOperation::AddConstraint { constraint, .. } => {
-                            if let Some(list) = self.constraint_keys(constraint) {
-                                found.push((table.clone(), list));
+                        AlterTableOperation::AddConstraint { constraint: c, .. } => {
+                            if let Some(list) = self.constraint_keys(c) {
+                                found.push(constraint(&table, list));
                             }
                         }
                         AlterTableOperation::AddColumn { column_def, .. }
                             if is_key_column(column_def) =>
                         {
-                            found.push((table.clone(), vec![Some(self.ident(&column_def.name))]));
+                            let column = vec![Some(self.ident(&column_def.name))];
+                            found.push(constraint(&table, column));
                         }
                         _ => {}
                     }
@@ -472,49 +656,88 @@ impl<'a> Walk<'a> {
             }
             _ => {}
         }
-        for (table, list) in found {
-            self.facts.keys.entry(table).or_default().push(list);
-        }
+        found
     }
 
-    /// Gather the key columns of every index, primary key and unique constraint of the live
-    /// schema.
-    fn collect_live_keys(&mut self) {
+    /// Record that `created` exists from here on.
+    fn add_key(&mut self, created: CreatedKey) {
+        if let Some(index) = &created.key.index {
+            self.index_tables
+                .insert(index.clone(), created.table.clone());
+        }
+        self.keys_now
+            .entry(created.table)
+            .or_default()
+            .push(created.key);
+    }
+
+    /// The indexes, primary keys and unique constraints of the live schema.
+    fn live_keys(&self) -> Vec<CreatedKey> {
         let Some(schema) = self.schema else {
-            return;
+            return Vec::new();
         };
-        let mut found: Vec<(TableKey, Vec<Option<String>>)> = Vec::new();
+        let mut found = Vec::new();
         for table in &schema.tables {
             let key = self.schema_table(&table.name);
-            let plain = |columns: &[String]| -> Vec<Option<String>> {
-                columns.iter().map(|c| Some(self.fold_live(c))).collect()
+            let constraint = |columns: &[String]| CreatedKey {
+                table: key.clone(),
+                key: Key {
+                    index: None,
+                    columns: columns.iter().map(|c| Some(self.fold_live(c))).collect(),
+                },
+                partial: false,
             };
-            if let Some(pk) = &table.primary_key {
-                found.push((key.clone(), plain(&pk.columns)));
-            }
-            for unique in &table.uniques {
-                found.push((key.clone(), plain(&unique.columns)));
-            }
-            for index in table.indexes.iter().filter(|i| i.predicate.is_none()) {
-                let list = index.keys.iter().map(|k| self.live_index_key(k)).collect();
-                found.push((key.clone(), list));
+            found.extend(table.primary_key.iter().map(|pk| constraint(&pk.columns)));
+            found.extend(
+                table
+                    .uniques
+                    .iter()
+                    .map(|unique| constraint(&unique.columns)),
+            );
+            for index in &table.indexes {
+                found.push(CreatedKey {
+                    table: key.clone(),
+                    key: Key {
+                        index: Some(self.schema_table(&index.name)),
+                        columns: index.keys.iter().map(|k| self.live_index_key(k)).collect(),
+                    },
+                    partial: index.predicate.is_some(),
+                });
             }
         }
-        for (table, list) in found {
-            self.facts.keys.entry(table).or_default().push(list);
-        }
+        found
     }
 
     /// Follow the steps of table rebuilds that [`Self::is_rebuilt`] exempts: full copies of a
     /// table's rows, drops of the copied table, and renames of the copy to the dropped name.
     fn learn_rebuild(&mut self, position: usize, statement: &Statement) {
         match statement {
+            Statement::CreateVirtualTable { name, .. } => {
+                self.facts.virtual_tables.insert(self.table(name));
+            }
             Statement::Insert(insert) => {
-                if let Some((target, source, projection)) = full_copy(insert) {
+                if let Some((target, source, projection)) = full_copy(insert)
+                    && !self.facts.virtual_tables.contains(&self.table(target))
+                {
+                    let pairs = insert
+                        .columns
+                        .iter()
+                        .zip(projection)
+                        .filter_map(|(target, item)| {
+                            let target = target.0.last()?.as_ident()?;
+                            let (SelectItem::UnnamedExpr(expr)
+                            | SelectItem::ExprWithAlias { expr, .. }) = item
+                            else {
+                                return None;
+                            };
+                            Some((self.ident(target), self.ident(plain_column(expr)?)))
+                        })
+                        .collect();
                     let copy = FullCopy {
                         target: self.table(target),
                         source: self.table(source),
                         columns: self.columns_read(projection),
+                        pairs,
                     };
                     self.facts.copies.push(copy);
                 }
@@ -544,6 +767,7 @@ impl<'a> Walk<'a> {
                     let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) = table_name;
                     let to = self.table(to);
                     let facts = &mut self.facts;
+                    facts.renames.insert(from.clone(), to.clone());
                     for (at, dropped, of_dropped) in &facts.drops {
                         if *dropped != to {
                             continue;
@@ -551,9 +775,7 @@ impl<'a> Walk<'a> {
                         if let Some(&copy) =
                             of_dropped.iter().find(|&&i| facts.copies[i].target == from)
                         {
-                            facts
-                                .rebuild_drops
-                                .insert((*at, dropped.clone()), facts.copies[copy].columns.clone());
+                            facts.rebuild_drops.insert((*at, dropped.clone()), copy);
                         }
                     }
                 }
@@ -629,8 +851,42 @@ impl<'a> Walk<'a> {
                 self.lock_timeout_reported = true;
             }
         }
+        for created in self.created_keys(statement) {
+            self.add_key(created);
+        }
         match statement {
             Statement::CreateTable(create) => self.record_create_table(create),
+            Statement::CreateVirtualTable { name, .. } => {
+                self.new_tables.insert(self.table(name));
+            }
+            Statement::Drop {
+                object_type: ObjectType::Table,
+                names,
+                ..
+            } => {
+                for name in names {
+                    let table = self.table(name);
+                    for key in self.keys_now.remove(&table).into_iter().flatten() {
+                        if let Some(index) = key.index {
+                            self.index_tables.remove(&index);
+                        }
+                    }
+                }
+            }
+            Statement::Drop {
+                object_type: ObjectType::Index,
+                names,
+                ..
+            } => {
+                for name in names {
+                    let index = self.table(name);
+                    if let Some(table) = self.index_tables.remove(&index)
+                        && let Some(keys) = self.keys_now.get_mut(&table)
+                    {
+                        keys.retain(|key| key.index.as_ref() != Some(&index));
+                    }
+                }
+            }
             // A materialized view and the table of a `SELECT ... INTO` are new relations that
             // nobody else uses yet, like a table created earlier in the file.
             Statement::CreateView(view) if view.materialized => {
@@ -726,8 +982,42 @@ impl<'a> Walk<'a> {
         match operation {
             AlterTableOperation::RenameTable { table_name } => {
                 let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
+                let new = self.table(new);
                 if self.new_tables.contains(&table) {
-                    self.new_tables.insert(self.table(new));
+                    self.new_tables.insert(new.clone());
+                }
+                if let Some(keys) = self.keys_now.remove(&table) {
+                    for index in keys.iter().filter_map(|key| key.index.clone()) {
+                        self.index_tables.insert(index, new.clone());
+                    }
+                    self.keys_now.insert(new, keys);
+                }
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => {
+                let (from, to) = (self.ident(old_column_name), self.ident(new_column_name));
+                if let Some(data_type) = self.column_types.remove(&(table.clone(), from.clone())) {
+                    self.column_types
+                        .insert((table.clone(), to.clone()), data_type);
+                }
+                for key in self.keys_now.get_mut(&table).into_iter().flatten() {
+                    for column in key.columns.iter_mut().flatten() {
+                        if *column == from {
+                            column.clone_from(&to);
+                        }
+                    }
+                }
+                let changes = self.live_column_changes.entry(table).or_default();
+                changes.push((from, Some(to)));
+            }
+            AlterTableOperation::DropColumn { column_names, .. } => {
+                for column in column_names {
+                    let column = self.ident(column);
+                    self.column_types.remove(&(table.clone(), column.clone()));
+                    let changes = self.live_column_changes.entry(table.clone()).or_default();
+                    changes.push((column, None));
                 }
             }
             AlterTableOperation::AddColumn { column_def, .. } => {
@@ -789,13 +1079,19 @@ impl<'a> Walk<'a> {
 
 /// `INSERT INTO target ... SELECT ... FROM source` that copies every row of `source`: one
 /// plain table, and nothing that could leave a row out (`WHERE`, `GROUP BY`, `HAVING`,
-/// `DISTINCT`, a limit, a join, `ON CONFLICT` or SQLite's `OR IGNORE`). Returns (target,
-/// source).
+/// `DISTINCT`, a limit, a join, `ON CONFLICT`, SQLite's `OR IGNORE`, `OR REPLACE` or
+/// `REPLACE INTO`). Returns (target, source).
 fn full_copy(insert: &Insert) -> Option<(&ObjectName, &ObjectName, &[SelectItem])> {
     let TableObject::TableName(target) = &insert.table else {
         return None;
     };
-    if insert.or.is_some() || insert.on.is_some() || insert.ignore {
+    // ABORT (SQLite's default), FAIL and ROLLBACK stop the copy at a conflict rather than
+    // leave a row out, as a plain INSERT does.
+    let skips_rows = matches!(
+        insert.or,
+        Some(SqliteOnConflict::Ignore | SqliteOnConflict::Replace)
+    );
+    if skips_rows || insert.on.is_some() || insert.ignore || insert.replace_into {
         return None;
     }
     let (source, projection) = copied_table(insert.source.as_deref()?)?;

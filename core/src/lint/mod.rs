@@ -34,6 +34,7 @@
 mod checks;
 mod comments;
 mod context;
+mod gaps;
 mod postgres;
 mod report;
 mod rules;
@@ -125,6 +126,7 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
         applied,
         comments,
         untokenizable,
+        mut not_linted,
         ..
     } = first;
     if walk.uncertain() {
@@ -133,6 +135,10 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
         let mut second = Linter::new(input, config, walk.again(input));
         source::read_in_windows(dialect.as_ref(), input.sql, window, &mut second);
         findings = second.findings;
+        not_linted = second.not_linted;
+    }
+    for (line, what) in not_linted {
+        tracing::info!("{}:{line}: not linted: {what}", input.origin);
     }
     // A file the tokenizer cannot read is reported as a parse error already.
     let misused = if untokenizable {
@@ -173,6 +179,9 @@ struct Linter<'a, 'i> {
     comments: comments::Comments,
     /// The tokenizer gave up on the file.
     untokenizable: bool,
+    /// The lines of the valid statements no rule examines that were not read, and what they
+    /// are.
+    not_linted: Vec<(usize, &'static str)>,
 }
 
 impl<'a, 'i> Linter<'a, 'i> {
@@ -186,6 +195,7 @@ impl<'a, 'i> Linter<'a, 'i> {
             applied: HashSet::new(),
             comments: comments::Comments::default(),
             untokenizable: false,
+            not_linted: Vec::new(),
         }
     }
 }
@@ -199,16 +209,21 @@ impl source::Visit for Linter<'_, '_> {
                 statement: ast,
                 drop_concurrently,
             } => {
-                self.walk.learn(position, ast);
+                self.walk.learn(position, Some(ast));
                 self.walk
                     .statement(position, statement.line, ast, *drop_concurrently)
             }
-            // A statement no rule concerns loses nothing by not being parsed.
+            // A statement no rule examines loses nothing by not being parsed.
             Body::Unparsed {
-                known: Known::Harmless,
+                known: Known::NotLinted(what),
                 ..
-            } => Vec::new(),
+            } => {
+                self.walk.learn(position, None);
+                self.not_linted.push((statement.line, what));
+                Vec::new()
+            }
             Body::Unparsed { reason, known } => {
+                self.walk.learn(position, None);
                 let mut hits = vec![checks::Hit::new(
                     rules::id::PARSE_ERROR,
                     format!(
@@ -232,6 +247,9 @@ impl source::Visit for Linter<'_, '_> {
                 )]
             }
         };
+        // One finding per rule and statement: a statement that breaks a rule twice (two
+        // columns added NOT NULL) gets one finding that says both.
+        let mut messages: Vec<(&'static Rule, Vec<String>)> = Vec::new();
         for hit in hits {
             let Some(rule) = rule(hit.rule) else {
                 unreachable!("check emitted unknown rule id `{}`", hit.rule)
@@ -242,12 +260,19 @@ impl source::Visit for Linter<'_, '_> {
             {
                 continue;
             }
+            match messages.iter_mut().find(|(seen, _)| seen.id == rule.id) {
+                Some((_, said)) if said.contains(&hit.message) => {}
+                Some((_, said)) => said.push(hit.message),
+                None => messages.push((rule, vec![hit.message])),
+            }
+        }
+        for (rule, said) in messages {
             self.findings.push(Finding {
                 rule: rule.id,
                 severity: rule.severity,
                 line: statement.line,
                 column: statement.column,
-                message: hit.message,
+                message: said.join("; also, "),
                 excerpt: statement.excerpt(),
             });
         }

@@ -90,7 +90,7 @@ static RULES: &[Rule] = &[
     Rule {
         id: id::PARSE_ERROR,
         // A warning: the database, not sqlparser, is the judge of what is valid SQL, and
-        // refusing `migrate` over a `DO` block the server runs fine would train users to pass
+        // refusing `migrate` over a statement the server runs fine would train users to pass
         // `--no-lint`. A real typo still fails in the database, inside the migration's
         // transaction.
         severity: Severity::Warning,
@@ -98,11 +98,19 @@ static RULES: &[Rule] = &[
         explanation: "\
 godwit lints a real parse of each statement. When its parser (sqlparser) cannot read one, that
 statement is not checked at all; the statements around it still are. The database may well
-accept it: sqlparser does not know every engine's full grammar (for example PostgreSQL `DO`
-blocks and `REINDEX`), so this is a warning and `migrate` goes on; a statement the database
-rejects fails there, inside the migration's transaction. What the statement's opening words
-tell is still used: the table a `CREATE TABLE` creates, a `REINDEX ... CONCURRENTLY` or a
-`VACUUM` in a transaction.
+accept it: sqlparser does not know every engine's full grammar (for example `REINDEX`), so
+this is a warning and `migrate` goes on; a statement the database rejects fails there, inside
+the migration's transaction. What the statement's opening words tell is still used: the table
+a `CREATE TABLE` creates, a `REINDEX ... CONCURRENTLY` or a `VACUUM` in a transaction.
+
+Not reported: valid statements that no rule examines, in the forms sqlparser does not read
+(`godwit -v` names each one as not linted): PostgreSQL `DO` blocks (their body is PL/pgSQL),
+functions, procedures, domains, sequences, comments and `SET CONSTRAINTS`; unless a line inside
+one starts a statement that parses on its own, which means the `;` above that line was
+forgotten. The forms godwit writes itself and others common in migrations are read: FTS5
+options (`content=posts`), SQLite conflict clauses on table constraints and
+`CREATE TRIGGER IF NOT EXISTS`, PostgreSQL identity changes (`DROP IDENTITY`,
+`SET GENERATED`), `DROP EXPRESSION`, `TYPE ... COLLATE` and trigger arguments.
 
 Safe alternative: read the statement by hand for the hazards the other rules look for, then
 put `-- godwit:allow parse-error` on the line above it. If the statement is a typo, fix it:
@@ -127,10 +135,12 @@ then drop it with `DROP TABLE IF EXISTS`. When the data is truly disposable, put
 
 Not reported: tables created earlier in the same file, and a table rebuild written by hand
 by the book: every row of `t` copied with `INSERT INTO t_new ... SELECT ... FROM t` (no
-`WHERE`, `GROUP BY`, `DISTINCT`, limit, join or conflict clause) before `DROP TABLE t`, and
-`ALTER TABLE t_new RENAME TO t` after it. A copy that leaves out a column godwit knows `t` has
-(from the file, or the live schema when `migrate` or `lint` reads the database) drops that
-column's data and is reported. The rebuilds `godwit generate` writes say instead, in an allow
+`WHERE`, `GROUP BY`, `DISTINCT`, limit, join, `ON CONFLICT`, `OR IGNORE` or `OR REPLACE`;
+`OR ABORT`, `OR FAIL` and `OR ROLLBACK` stop the copy rather than leave a row out) before
+`DROP TABLE t`, and `ALTER TABLE t_new RENAME TO t` after it. A copy that leaves out a column
+godwit knows `t` has (from the file, or the live schema when `migrate` or `lint` reads the
+database, as columns renamed or dropped earlier in the file leave it) drops that column's data
+and is reported. The rebuilds `godwit generate` writes say instead, in an allow
 comment with its reason, which of their drops lose nothing; one that leaves a column out or
 converts its values is left for you to allow.",
         dialects: ALL,
@@ -228,18 +238,25 @@ reported.",
     Rule {
         id: id::NON_IDEMPOTENT_CREATE,
         severity: Severity::Warning,
-        summary: "`CREATE TABLE` or `CREATE INDEX` without `IF NOT EXISTS`",
+        summary: "`CREATE TABLE` or `CREATE INDEX` without `IF NOT EXISTS` that a failure later \
+                  in a no-transaction migration leaves behind",
         explanation: "\
-godwit records each migration and runs it once, and a transactional migration that fails
-leaves nothing behind. A `-- godwit:no-transaction` migration interrupted half-way, or a
-migration re-run after a manual fix, trips over the objects it already created.
+A migration that runs in a transaction (the default) is all or nothing: when a statement
+fails, what the ones before it created is gone too, and running the migration again starts
+afresh, so a plain `CREATE TABLE` there is no finding. A `-- godwit:no-transaction` migration
+is not: each statement outside the file's own `BEGIN ... COMMIT` commits by itself, and a
+`COMMIT` commits what came before it. When a statement after that fails, the migration is
+recorded as failed, and running it again (`godwit recover --retry`) fails on the table or
+index it already created; an unnamed index is built a second time. Reported when such a
+statement comes after the `CREATE` has committed; settings (`SET`, `RESET`, `PRAGMA`) cannot
+fail and do not count. On an engine other than PostgreSQL and SQLite, whose DDL may commit by
+itself, a transaction does not count either.
 
-Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`. On
-PostgreSQL a failed `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that
-`IF NOT EXISTS` would skip; `godwit migrate` drops the invalid indexes a no-transaction
-migration builds (matched by index and table name) before it runs the migration again, so the
-retry builds them afresh. Teams that prefer a loud failure on drift disable this rule in their
-lint configuration.",
+Safe alternative: write `CREATE TABLE IF NOT EXISTS` / `CREATE INDEX IF NOT EXISTS`, or move the
+statements that may fail into their own migration. On PostgreSQL a failed
+`CREATE INDEX CONCURRENTLY` leaves an invalid index behind that `IF NOT EXISTS` would skip;
+`godwit migrate` drops the invalid indexes a no-transaction migration builds (matched by index
+and table name) before it runs the migration again, so the retry builds them afresh.",
         dialects: ALL,
     },
     Rule {
@@ -462,8 +479,8 @@ SQLite's `ALTER TABLE` supports only `RENAME TO`, `RENAME COLUMN`, `ADD COLUMN` 
 add or drop a constraint, or add a `PRIMARY KEY`/`UNIQUE` column or a stored generated
 column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`),
 or a `REFERENCES` column with a default other than `NULL` (foreign keys on), to a table that
-has rows; it cannot drop a column that is indexed, part of the primary key or unique; and it
-has no `DROP COLUMN IF EXISTS`.
+has rows; it cannot drop a column that is indexed (unless the index is dropped first), part of
+the primary key or unique; and it has no `DROP COLUMN IF EXISTS`.
 
 Safe alternative: rebuild the table (https://www.sqlite.org/lang_altertable.html#otheralter):
 with foreign keys off outside the transaction, create the new table, copy the rows, drop the

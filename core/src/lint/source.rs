@@ -6,15 +6,14 @@
 //! - **Locations.** A statement's line and column are those of its first token. sqlparser's
 //!   `Spanned` is empty for several statement kinds godwit needs (`DROP`, `ALTER TYPE`, `SET`,
 //!   `PRAGMA`) and starts at the table name rather than at `CREATE` for others.
-//! - **Recovery.** One statement sqlparser cannot read (a `DO` block, `REINDEX`) becomes a
+//! - **Recovery.** One statement sqlparser cannot read (`REINDEX`, a typo) becomes a
 //!   `parse-error` finding for that statement; the statements after it are still linted. Where
 //!   it ends is read from the tokens' structure (a trigger's `BEGIN ... END` body holds `;`s of
 //!   its own), and the table it creates, if any, from its first tokens, so the statements after
 //!   it still know the table is new.
-//! - **Gaps in sqlparser 0.64** that godwit's own advice depends on are bridged on the token
-//!   stream, never on the text: `DROP INDEX CONCURRENTLY` (not in its grammar), the closing
-//!   `WITH [NO] DATA` of `CREATE MATERIALIZED VIEW`, and SQLite pragmas whose value is a bare
-//!   word (`PRAGMA foreign_keys = OFF`) or a negative number.
+//! - **Gaps in sqlparser 0.64**: valid statements it cannot read are bridged on the token
+//!   stream so that they parse (`DROP INDEX CONCURRENTLY`, FTS5 options), or, when no rule
+//!   examines them (a PostgreSQL `DO` block), recognised and not linted (`gaps.rs`).
 //! - **Memory.** A file is read a window at a time and each statement is handed on as soon as
 //!   it is parsed, so the tokens and syntax trees of a whole file are never held at once: they
 //!   take about fifty times the file's size, and a data migration can be 50 MB. A window ends
@@ -32,6 +31,7 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use super::comments::allowed_ids;
+use super::gaps;
 
 /// Longest excerpt, in characters, before it is cut with an ellipsis.
 const EXCERPT_CHARS: usize = 80;
@@ -126,9 +126,9 @@ pub(crate) enum Known {
     Concurrently,
     /// `VACUUM (...)`, which neither engine runs in a transaction.
     Vacuum,
-    /// A statement no rule concerns, so not reading it misses nothing:
-    /// `SET CONSTRAINTS {ALL | name, ...} {DEFERRED | IMMEDIATE}` (Django writes it).
-    Harmless,
+    /// A valid statement that no rule examines, so not reading it misses nothing: what it is
+    /// (`a DO block, whose body is PL/pgSQL`; see [`gaps::not_linted`]).
+    NotLinted(&'static str),
 }
 
 /// What reads a file's statements.
@@ -236,7 +236,7 @@ impl Reader<'_> {
         }
         // Excerpts and comments are read from the tokens as written, before the bridging below.
         let mut tokens = written.clone();
-        let hidden_concurrently = bridge_grammar_gaps(&mut tokens);
+        let hidden_concurrently = gaps::bridge(self.dialect, &mut tokens);
 
         // Statements parsed but not handed on yet, because the window's next start cannot be
         // at the `;` that ends them (see `restart_at`).
@@ -257,7 +257,9 @@ impl Reader<'_> {
             let complete = matches!(next, Token::SemiColon | Token::EOF);
             let (body, end) = match result {
                 Ok(statement) if complete => {
-                    let end = parser.index();
+                    // At its `;`, so the excerpt keeps the words a bridge hid at its end (an
+                    // FTS5 table's arguments, `WITH NO DATA`).
+                    let end = significant_from(&tokens, parser.index()).unwrap_or(tokens.len());
                     let drop_concurrently = hidden_concurrently
                         .iter()
                         .any(|&index| (start..end).contains(&index));
@@ -490,8 +492,8 @@ fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
 
 /// What the opening tokens of an unparsable statement tell.
 fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
-    if is_set_constraints(tokens) {
-        return Known::Harmless;
+    if let Some(what) = gaps::not_linted(dialect, tokens) {
+        return Known::NotLinted(what);
     }
     let words: Vec<Keyword> = tokens
         .iter()
@@ -517,33 +519,6 @@ fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
         }
         [Keyword::VACUUM, ..] => Known::Vacuum,
         _ => created_relation(dialect, tokens).map_or(Known::Nothing, Known::Creates),
-    }
-}
-
-/// `SET CONSTRAINTS {ALL | name[, ...]} {DEFERRED | IMMEDIATE}`, names possibly quoted or
-/// qualified.
-fn is_set_constraints(tokens: &[TokenWithSpan]) -> bool {
-    let significant: Vec<&Token> = tokens
-        .iter()
-        .map(|t| &t.token)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let word = |token: &Token, expected: &str| {
-        matches!(token, Token::Word(w) if w.quote_style.is_none()
-            && w.value.eq_ignore_ascii_case(expected))
-    };
-    match significant.as_slice() {
-        [set, constraints, names @ .., mode]
-            if word(set, "SET")
-                && word(constraints, "CONSTRAINTS")
-                && (word(mode, "DEFERRED") || word(mode, "IMMEDIATE")) =>
-        {
-            !names.is_empty()
-                && names
-                    .iter()
-                    .all(|t| matches!(t, Token::Word(_) | Token::Comma | Token::Period))
-        }
-        _ => false,
     }
 }
 
@@ -625,125 +600,6 @@ fn skip_whitespace(tokens: &[TokenWithSpan], mut index: usize) -> usize {
 
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// Rewrite the few token sequences sqlparser 0.64 cannot parse but migrations commonly hold.
-/// Token positions are kept (a hidden token becomes whitespace with the same span), so every
-/// location still points into the file. Returns the indexes of hidden `CONCURRENTLY` tokens.
-fn bridge_grammar_gaps(tokens: &mut [TokenWithSpan]) -> Vec<usize> {
-    let mut hidden = Vec::new();
-    let mut at_statement_start = true;
-    for index in 0..tokens.len() {
-        match &tokens[index].token {
-            Token::SemiColon => {
-                at_statement_start = true;
-                continue;
-            }
-            Token::Whitespace(_) => continue,
-            _ => {}
-        }
-        if !at_statement_start {
-            continue;
-        }
-        at_statement_start = false;
-        let words = next_words(tokens, index, 3);
-        match words.as_slice() {
-            [
-                (_, Keyword::DROP),
-                (_, Keyword::INDEX),
-                (at, Keyword::CONCURRENTLY),
-            ] => {
-                tokens[*at].token = Token::Whitespace(Whitespace::Space);
-                hidden.push(*at);
-            }
-            [(_, Keyword::PRAGMA), ..] => bridge_pragma_value(tokens, index),
-            [(_, Keyword::CREATE), (_, Keyword::MATERIALIZED), ..] => {
-                hide_with_data(tokens, index);
-            }
-            _ => {}
-        }
-    }
-    hidden
-}
-
-/// `CREATE MATERIALIZED VIEW ... WITH [NO] DATA`: sqlparser reads the view without
-/// its closing `WITH [NO] DATA`, which only says whether the view is filled now, so those words
-/// are hidden.
-fn hide_with_data(tokens: &mut [TokenWithSpan], create: usize) {
-    let significant: Vec<usize> = (create..tokens.len())
-        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
-        .take_while(|&i| tokens[i].token != Token::SemiColon)
-        .collect();
-    let keyword = |i: usize| match &tokens[i].token {
-        Token::Word(word) if word.quote_style.is_none() => Some(word.keyword),
-        _ => None,
-    };
-    let tail = match significant.as_slice() {
-        [.., with, no, data]
-            if keyword(*with) == Some(Keyword::WITH)
-                && keyword(*no) == Some(Keyword::NO)
-                && keyword(*data) == Some(Keyword::DATA) =>
-        {
-            vec![*with, *no, *data]
-        }
-        [.., with, data]
-            if keyword(*with) == Some(Keyword::WITH) && keyword(*data) == Some(Keyword::DATA) =>
-        {
-            vec![*with, *data]
-        }
-        _ => return,
-    };
-    for i in tail {
-        tokens[i].token = Token::Whitespace(Whitespace::Space);
-    }
-}
-
-/// Up to `n` consecutive keyword tokens from `index`, skipping whitespace, with their indexes.
-fn next_words(tokens: &[TokenWithSpan], index: usize, n: usize) -> Vec<(usize, Keyword)> {
-    tokens[index..]
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_)))
-        .take(n)
-        .map_while(|(i, t)| match &t.token {
-            Token::Word(word) => Some((index + i, word.keyword)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// `PRAGMA name = value` / `PRAGMA name(value)`: SQLite accepts a bare word (`ON`, `WAL`) or a
-/// signed number as the value, sqlparser only strings and unsigned numbers. The value becomes
-/// a string token with the word's text (or the signed number), so the statement parses.
-fn bridge_pragma_value(tokens: &mut [TokenWithSpan], pragma: usize) {
-    let significant: Vec<usize> = (pragma..tokens.len())
-        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
-        .take_while(|&i| tokens[i].token != Token::SemiColon)
-        .collect();
-    let Some(open) = significant
-        .iter()
-        .position(|&i| matches!(tokens[i].token, Token::Eq | Token::LParen))
-    else {
-        return;
-    };
-    match significant[open + 1..] {
-        [value, ..] if matches!(&tokens[value].token, Token::Word(w) if w.quote_style.is_none()) => {
-            if let Token::Word(word) = &tokens[value].token {
-                tokens[value].token = Token::SingleQuotedString(word.value.clone());
-            }
-        }
-        [sign, number, ..]
-            if matches!(tokens[sign].token, Token::Minus | Token::Plus)
-                && matches!(tokens[number].token, Token::Number(..)) =>
-        {
-            if let Token::Number(digits, _) = &tokens[number].token {
-                let signed = format!("{}{digits}", tokens[sign].token);
-                tokens[number].token = Token::SingleQuotedString(signed);
-                tokens[sign].token = Token::Whitespace(Whitespace::Space);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The rule ids of `-- godwit:allow` comments in the comment lines directly above `line`, and

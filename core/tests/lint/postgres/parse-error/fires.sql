@@ -1,11 +1,8 @@
 SET LOCAL lock_timeout = '5s';
 CREATE TABLE IF NOT EXISTS notes (id bigint PRIMARY KEY, body text);
 
-DO $$
-BEGIN
-    RAISE NOTICE 'backfilling notes';
-END
-$$;
+-- A typo, which PostgreSQL rejects too.
+ALTER TABLE notes ADD COLUMN title text DEFALUT '';
 
 -- The statements after the unreadable one are still linted.
 DELETE FROM sessions;
@@ -17,3 +14,12 @@ CREATE INDEX IF NOT EXISTS docs_body ON docs (body);
 
 -- Not SET CONSTRAINTS as PostgreSQL writes it: still a parse error.
 SET CONSTRAINTS orders_fk LATER;
+
+-- Not a DO block: its code is no string.
+DO 42;
+
+-- A function is not linted, but the `;` after it was forgotten, and the DROP TABLE after it
+-- would go unchecked.
+CREATE FUNCTION notes_count() RETURNS bigint LANGUAGE sql STABLE LEAKPROOF
+AS $$ SELECT count(*) FROM notes $$
+DROP TABLE sessions;

@@ -19,3 +19,20 @@ CREATE TABLE IF NOT EXISTS profiles_new (id INTEGER PRIMARY KEY, name TEXT);
 INSERT INTO profiles_new (id, name) SELECT id, name FROM profiles;
 DROP TABLE profiles;
 ALTER TABLE profiles_new RENAME TO profiles;
+-- OR REPLACE keeps one row of those that share a key.
+CREATE TABLE IF NOT EXISTS badges_new (id INTEGER PRIMARY KEY, name TEXT UNIQUE);
+INSERT OR REPLACE INTO badges_new SELECT id, name FROM badges;
+DROP TABLE badges;
+ALTER TABLE badges_new RENAME TO badges;
+-- A copy into a column of another type converts its values.
+ALTER TABLE prices ADD COLUMN amount TEXT;
+CREATE TABLE IF NOT EXISTS prices_new (id INTEGER PRIMARY KEY, amount NUMERIC(10, 2));
+INSERT OR ABORT INTO prices_new (id, amount) SELECT id, amount FROM prices;
+DROP TABLE prices;
+ALTER TABLE prices_new RENAME TO prices;
+-- What a copy into a virtual table keeps is up to its module: a contentless FTS5 table keeps
+-- no text.
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_new USING fts5(title, body, content='');
+INSERT INTO docs_new (rowid, title, body) SELECT rowid, title, body FROM docs;
+DROP TABLE docs;
+ALTER TABLE docs_new RENAME TO docs;

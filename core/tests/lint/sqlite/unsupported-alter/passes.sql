@@ -7,3 +7,7 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY);
 ALTER TABLE events ADD COLUMN created_at TEXT DEFAULT CURRENT_TIMESTAMP;
 ALTER TABLE users ADD COLUMN team_id INTEGER DEFAULT NULL REFERENCES teams (id);
 ALTER TABLE events ADD COLUMN team_id INTEGER DEFAULT 1 REFERENCES teams (id);
+-- SQLite drops a column whose index was dropped before.
+CREATE INDEX IF NOT EXISTS users_handle_idx ON users (handle);
+DROP INDEX users_handle_idx;
+ALTER TABLE users DROP COLUMN handle;
