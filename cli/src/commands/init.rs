@@ -71,7 +71,7 @@ lock_timeout = "60s"
 # The lint that checks migrations before `migrate` applies them (and `godwit lint`):
 # rules listed here never run. `godwit lint --list` lists the rules.
 # [lint]
-# disabled = ["non-idempotent-create"]
+# disabled = ["rename"]
 "#;
 
 #[derive(Serialize)]
