@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{Change, DiffOptions};
+use crate::diff::{Change, Dependants, DiffOptions};
 use crate::history::HistoryTable;
 use crate::recover::InvalidIndex;
 use crate::schema::Schema;
@@ -510,10 +510,14 @@ pub trait Dialect: Send + Sync + Debug {
         }
     }
 
-    /// How the declarative diff compares names on this engine.
+    /// How the declarative diff compares names on this engine, and which changes of a table
+    /// break the views and triggers that read it. The default: names as the capabilities
+    /// say, and every change of a table breaks them ([`Dependants::AnyChange`]), which
+    /// makes them again more often than needed but never leaves one in the way.
     fn diff_options(&self) -> DiffOptions {
         DiffOptions {
             case_insensitive: self.capabilities().case_insensitive_identifiers,
+            dependants: Dependants::AnyChange,
         }
     }
 

@@ -57,11 +57,38 @@ pub struct ColumnRename {
     pub to: String,
 }
 
-/// How names compare.
+/// How names compare, and what a change to a table does to what reads it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DiffOptions {
     /// Identifiers are case-insensitive (SQLite): `USERS` and `users` are one table.
     pub case_insensitive: bool,
+    /// Which changes of a table break the views and triggers on it that do not change
+    /// themselves; the diff drops those before the change and creates them again after it,
+    /// and leaves the others alone.
+    pub dependants: Dependants,
+}
+
+/// Which changes of a table break the views and triggers that read it, in an engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dependants {
+    /// Any change may: they are dropped before every change of their table and created
+    /// again after it. What an engine the diff knows nothing about gets.
+    #[default]
+    AnyChange,
+    /// Only a change of a column they use: one that goes, changes its type or collation, or
+    /// is made again (a generated column's expression), and the columns of a primary key
+    /// that goes (a view may group by it). PostgreSQL refuses each while a view or a
+    /// trigger uses the column, and keeps them through everything else. A view reading a
+    /// view that is made again is made again too, since the first cannot be dropped under it.
+    UsedColumns,
+    /// None: the engine reads a view's text when it is used, and the triggers of a table
+    /// the dialect replaces to change it go with it and are made again by the dialect, from
+    /// [`TableChange::kept_triggers`] (SQLite). A view or trigger reading a view that is made
+    /// again is left alone too, unless the change renames a table or a column or drops a
+    /// column: SQLite then checks the whole schema, and one reading a view that is gone for
+    /// the moment fails that check.
+    ReadWhenUsed,
 }
 
 /// A column whose definition changes (a rename, if any, is applied first).
@@ -109,6 +136,11 @@ pub struct TableChange {
     pub options_changed: bool,
     /// The table comment changes to this.
     pub comment: Option<Option<String>>,
+    /// The triggers on the table that the change leaves as they are (see [`Dependants`]). A
+    /// dialect that changes the table by replacing it (SQLite's rebuild, whose `DROP TABLE`
+    /// drops them) creates them again on the new table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_triggers: Vec<Trigger>,
 }
 
 impl TableChange {
@@ -360,25 +392,34 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
             .iter()
             .any(|c| rebuilt_enums.iter().any(|e| mentions_type(&c.data_type, e)))
     };
-    let mut changed_tables: BTreeSet<Name> = BTreeSet::new();
+    // What each table's change breaks of the views and triggers on it, by the table's key.
+    let mut broken: BTreeMap<Name, Broken> = BTreeMap::new();
     let mut table_changes = Vec::new();
     for (k, desired) in &desired_tables {
         if let Some(current) = current_tables.get(k) {
             let change = table_change(&key, current, desired, renames, &table_renames);
             if !change.is_empty() || uses_rebuilt_enum(current) {
-                changed_tables.insert(k.clone());
+                let breaks = match options.dependants {
+                    Dependants::AnyChange => Some(Broken::Everything),
+                    Dependants::UsedColumns => {
+                        Some(Broken::Columns(pinned_columns(&change, &rebuilt_enums)))
+                    }
+                    Dependants::ReadWhenUsed => None,
+                };
+                broken.extend(breaks.map(|b| (k.clone(), b)));
                 table_changes.push(change);
             }
         }
     }
+    // A renamed table's dependants name it by its old name, and a dropped table's go with it.
     for (old, new) in &renames.tables {
         if from
             .tables
             .iter()
             .any(|t| key.name(&t.name) == key.name(old))
         {
-            changed_tables.insert(key.name(old));
-            changed_tables.insert(key.name(new));
+            broken.insert(key.name(old), Broken::Everything);
+            broken.insert(key.name(new), Broken::Everything);
         }
     }
     let dropped_tables: Vec<&Table> = current_tables
@@ -387,8 +428,21 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
         .map(|(_, t)| t)
         .collect();
     for table in &dropped_tables {
-        changed_tables.insert(key.name(&table.name));
+        broken.insert(key.name(&table.name), Broken::Everything);
     }
+    let breaks = |text: &str, table: &Name| match broken.get(&key.name(table)) {
+        Some(Broken::Everything) => true,
+        Some(Broken::Columns(columns)) => columns.iter().any(|c| mentions(text, c)),
+        None => false,
+    };
+    // Whether what reads a view that is made again must be made again with it: always where
+    // the engine refuses to drop a view that others read, and on SQLite when the change
+    // makes SQLite check the whole schema (see `Dependants::ReadWhenUsed`).
+    let checks_schema = !renames.tables.is_empty()
+        || table_changes
+            .iter()
+            .any(|c| !c.renamed_columns.is_empty() || !c.dropped_columns.is_empty());
+    let chained = options.dependants != Dependants::ReadWhenUsed || checks_schema;
     let original_name = |t: &Name| -> Name {
         // The current database's name of a table known by its desired name.
         renames
@@ -398,7 +452,8 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
             .map_or_else(|| t.clone(), |(old, _)| old.clone())
     };
 
-    // Views: recreate when changed, or when they read a changed table or a recreated view.
+    // Views: recreate when changed, or when a change of a table they read breaks them, or
+    // when they read a recreated view and that matters.
     let desired_views: BTreeMap<Name, &View> =
         to.views.iter().map(|v| (key.name(&v.name), v)).collect();
     let mut recreated_views: BTreeSet<Name> = BTreeSet::new();
@@ -411,7 +466,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
                 Some(desired) => desired.definition != view.definition,
             };
             let depends_on_change = view.depends_on.iter().any(|d| {
-                changed_tables.contains(&key.name(d)) || recreated_views.contains(&key.name(d))
+                breaks(&view.query, d) || (chained && recreated_views.contains(&key.name(d)))
             });
             if changed || depends_on_change {
                 recreated_views.insert(k);
@@ -442,17 +497,35 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
             .cloned()
             .unwrap_or_else(|| trigger.table.clone());
         let k = (key.name(&renamed_table), key.ident(&trigger.name));
+        // A trigger on a view goes with the view; one whose text reads a recreated view
+        // fails SQLite's check of the schema as a view would (PostgreSQL keeps a trigger's
+        // code in its function, which reads nothing until it runs).
+        let reads_recreated_view = chained
+            && options.dependants != Dependants::UsedColumns
+            && recreated_views
+                .iter()
+                .any(|v| mentions(&trigger.definition, &v.name));
         let unchanged = desired_triggers
             .get(&k)
             .is_some_and(|d| d.definition == trigger.definition)
-            && !changed_tables.contains(&key.name(&trigger.table))
-            && !changed_tables.contains(&key.name(&renamed_table))
-            && !recreated_views.contains(&key.name(&trigger.table));
+            && !breaks(&trigger.definition, &trigger.table)
+            && !breaks(&trigger.definition, &renamed_table)
+            && !recreated_views.contains(&key.name(&trigger.table))
+            && !reads_recreated_view;
         if unchanged {
             kept_triggers.insert(k);
         } else {
             early.insert(0, Change::DropTrigger(trigger.clone()));
         }
+    }
+    for change in &mut table_changes {
+        change.kept_triggers = to
+            .triggers
+            .iter()
+            .filter(|t| kept_triggers.contains(&(key.name(&t.table), key.ident(&t.name))))
+            .filter(|t| key.name(&t.table) == key.name(&change.to.name))
+            .cloned()
+            .collect();
     }
 
     // Foreign keys and indexes of surviving tables.
@@ -789,6 +862,65 @@ fn mentions_type(text: &str, name: &Name) -> bool {
         .any(|word| word == name.name)
 }
 
+/// What a table's change breaks of the views and triggers on it.
+enum Broken {
+    /// All of them.
+    Everything,
+    /// Those that use one of these columns (current and new names).
+    Columns(Vec<String>),
+}
+
+/// The columns of `change` that views and triggers pin where they stop a column they use
+/// from changing (`Dependants::UsedColumns`): those that go, change type or collation, or
+/// are made again; those of an enum that loses labels, which move to the rebuilt type; and
+/// those of a primary key that goes or changes. Each by its current and its new name.
+fn pinned_columns(change: &TableChange, rebuilt_enums: &[&Name]) -> Vec<String> {
+    let mut columns: Vec<String> = change
+        .dropped_columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let retyped = change.altered_columns.iter().filter(|c| {
+        c.from.data_type != c.to.data_type
+            || c.from.collation != c.to.collation
+            || c.from.generated != c.to.generated
+    });
+    columns.extend(retyped.map(|c| c.to.name.clone()));
+    columns.extend(
+        change
+            .from
+            .columns
+            .iter()
+            .filter(|c| rebuilt_enums.iter().any(|e| mentions_type(&c.data_type, e)))
+            .map(|c| c.name.clone()),
+    );
+    if let Some((Some(key), _)) = &change.primary_key {
+        columns.extend(key.columns.iter().cloned());
+    }
+    let originals: Vec<String> = change
+        .renamed_columns
+        .iter()
+        .filter(|(_, new)| columns.contains(new))
+        .map(|(old, _)| old.clone())
+        .collect();
+    columns.extend(originals);
+    columns
+}
+
+/// Whether SQL text `text` (a view's query, a trigger's definition, as the engine prints
+/// them) may use the column or view called `name`: it has the name as a word, whatever its
+/// case. A name that is not one word is looked for anywhere. Saying yes wrongly only makes
+/// again an object that could have stayed.
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    if name.chars().all(word) {
+        text.split(|c: char| !word(c))
+            .any(|w| w.eq_ignore_ascii_case(name))
+    } else {
+        text.to_lowercase().contains(&name.to_lowercase())
+    }
+}
+
 /// A current foreign key of `table` (by its desired name) as it reads after the declared
 /// renames: its own columns, the referenced table, and the referenced table's columns.
 pub(crate) fn renamed_fk(
@@ -1038,6 +1170,7 @@ fn table_change(
             || current.without_rowid != desired.without_rowid
             || current.virtual_table != desired.virtual_table,
         comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
+        kept_triggers: Vec::new(),
         from,
         to: desired.clone(),
     }
@@ -1374,7 +1507,8 @@ pub(crate) mod tests {
                 &to,
                 &Renames::default(),
                 DiffOptions {
-                    case_insensitive: true
+                    case_insensitive: true,
+                    ..DiffOptions::default()
                 }
             )
             .is_empty()
@@ -1506,5 +1640,140 @@ pub(crate) mod tests {
         to.triggers = vec![trig("CREATE TRIGGER tr ... 2")];
         let changes = diff(&from, &to, &Renames::default(), DiffOptions::default());
         assert_eq!(kinds(&changes), ["drop_trigger", "create_trigger"]);
+    }
+
+    /// A table `t` with columns `a` and `b`, a view and a trigger on each column, and a view
+    /// reading the view on `a`.
+    fn with_dependants() -> Schema {
+        let mut s = schema(vec![table("t", &[("a", "integer"), ("b", "integer")])]);
+        s.views = vec![
+            View {
+                query: "SELECT t.a FROM t".into(),
+                ..view("on_a", "t")
+            },
+            View {
+                query: "SELECT t.b FROM t".into(),
+                ..view("on_b", "t")
+            },
+            View {
+                query: "SELECT on_a.a FROM on_a".into(),
+                ..view("on_on_a", "on_a")
+            },
+        ];
+        s.triggers = ["a", "b"]
+            .map(|c| Trigger {
+                name: format!("when_{c}"),
+                table: Name::bare("t"),
+                definition: format!("CREATE TRIGGER when_{c} ... WHEN (new.{c} > 0) ..."),
+            })
+            .to_vec();
+        s
+    }
+
+    fn dependants(dependants: Dependants) -> DiffOptions {
+        DiffOptions {
+            dependants,
+            ..DiffOptions::default()
+        }
+    }
+
+    /// The names of the views and triggers that `changes` drops.
+    fn dropped(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropView(v) => Some(v.name.name.clone()),
+                Change::DropTrigger(t) => Some(t.name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn which_table_changes_remake_views_and_triggers_depends_on_the_engine() {
+        let from = with_dependants();
+        // Column a changes type, and a column is added.
+        let mut to = from.clone();
+        to.tables[0].columns[0].data_type = "bigint".into();
+        to.tables[0].columns.push(Column::new("c", "text"));
+        let remade = |options| dropped(&diff(&from, &to, &Renames::default(), options));
+        assert_eq!(
+            remade(dependants(Dependants::AnyChange)),
+            ["when_b", "when_a", "on_on_a", "on_b", "on_a"]
+        );
+        // What uses a, and what reads what uses it.
+        assert_eq!(
+            remade(dependants(Dependants::UsedColumns)),
+            ["when_a", "on_on_a", "on_a"]
+        );
+        let none: [&str; 0] = [];
+        assert_eq!(remade(dependants(Dependants::ReadWhenUsed)), none);
+        // The triggers left alone ride on the table's change, for a dialect that rebuilds it.
+        let changes = diff(
+            &from,
+            &to,
+            &Renames::default(),
+            dependants(Dependants::UsedColumns),
+        );
+        let kept: Vec<&str> = changes
+            .iter()
+            .find_map(|c| match c {
+                Change::AlterTable(t) => Some(t.kept_triggers.iter().map(|t| t.name.as_str())),
+                _ => None,
+            })
+            .unwrap()
+            .collect();
+        assert_eq!(kept, ["when_b"]);
+        // Dropping b breaks what uses b; a rename breaks what names the table.
+        let mut to = from.clone();
+        to.tables[0].columns.pop();
+        to.views.retain(|v| v.name.name != "on_b");
+        to.triggers.retain(|t| t.name != "when_b");
+        assert_eq!(
+            dropped(&diff(
+                &from,
+                &to,
+                &Renames::default(),
+                dependants(Dependants::UsedColumns)
+            )),
+            ["when_b", "on_b"]
+        );
+    }
+
+    /// SQLite reads a view when it is used, so one reading a view made again can stay, unless
+    /// the change has SQLite check the whole schema (a rename, a dropped column) while the
+    /// view it reads is gone.
+    #[test]
+    fn a_view_reading_a_remade_view_stays_unless_the_schema_is_checked_meanwhile() {
+        let from = with_dependants();
+        let mut to = from.clone();
+        to.views[0].definition.push_str(" WHERE a > 0");
+        let options = dependants(Dependants::ReadWhenUsed);
+        assert_eq!(
+            dropped(&diff(&from, &to, &Renames::default(), options)),
+            ["on_a"]
+        );
+        let mut renamed = to.clone();
+        renamed.tables[0].columns[1].name = "bb".into();
+        let renames = Renames {
+            columns: vec![ColumnRename {
+                table: Name::bare("t"),
+                from: "b".into(),
+                to: "bb".into(),
+            }],
+            ..Renames::default()
+        };
+        assert_eq!(
+            dropped(&diff(&from, &renamed, &renames, options)),
+            ["on_on_a", "on_a"]
+        );
+    }
+
+    #[test]
+    fn a_column_is_mentioned_as_a_word_in_any_case() {
+        assert!(mentions("SELECT t.id, t.n FROM t", "n"));
+        assert!(!mentions("SELECT t.id, t.name FROM t", "n"));
+        assert!(mentions("SELECT \"Mixed\" FROM t", "mixed"));
+        assert!(mentions("SELECT \"two words\" FROM t", "Two Words"));
     }
 }

@@ -1,7 +1,7 @@
 //! The pure half of the backend: PostgreSQL's SQL text and facts.
 
 use godwit_core::dialect::{RenderError, RenderOptions, Statement, portable_history_upgrade_ddl};
-use godwit_core::diff::Change;
+use godwit_core::diff::{Change, Dependants, DiffOptions};
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::store::Row;
@@ -33,6 +33,15 @@ impl Dialect for PgDialect {
 
     fn placeholder(&self, index: usize) -> String {
         format!("${index}")
+    }
+
+    // PostgreSQL keeps views and triggers through every change of their table but two, to a
+    // column they use: dropping it, and changing its type, which it refuses while they stand.
+    fn diff_options(&self) -> DiffOptions {
+        DiffOptions {
+            case_insensitive: false,
+            dependants: Dependants::UsedColumns,
+        }
     }
 
     fn table_exists_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {

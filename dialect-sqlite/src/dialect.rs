@@ -1,7 +1,7 @@
 //! SQL text for SQLite.
 
 use godwit_core::dialect::{RenderError, RenderOptions, Statement};
-use godwit_core::diff::Change;
+use godwit_core::diff::{Change, Dependants, DiffOptions};
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::{Capabilities, Dialect, LockKind, Row, Value};
@@ -25,6 +25,15 @@ impl Dialect for SqliteDialect {
 
     fn placeholder(&self, index: usize) -> String {
         format!("?{index}")
+    }
+
+    // SQLite reads a view's text when the view is used, so no change of a table breaks it;
+    // the triggers of a rebuilt table go with its old copy, and the rebuild makes them again.
+    fn diff_options(&self) -> DiffOptions {
+        DiffOptions {
+            case_insensitive: true,
+            dependants: Dependants::ReadWhenUsed,
+        }
     }
 
     // SQLite has no schemas; an attached database would look like one, but godwit keeps its

@@ -989,11 +989,16 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
         ),
     ));
     out.push(drop);
-    // Legacy renaming leaves views and triggers alone: those on this table were dropped by
-    // earlier changes, and others that name it mean the table under its final name.
+    // Legacy renaming leaves views and triggers alone: the views and the triggers of other
+    // tables that name this one mean the table under its final name, and its own triggers
+    // went with the old copy.
     rename_into_place(out, &temporary, &to.name.name);
     for index in &to.indexes {
         out.push(Statement::execute(&index.definition));
+    }
+    // The old table's triggers went with it; those the change keeps come back on the new one.
+    for trigger in &change.kept_triggers {
+        out.push(Statement::execute(&trigger.definition));
     }
 }
 
@@ -1164,6 +1169,7 @@ mod tests {
             dropped_foreign_keys: Vec::new(),
             options_changed: false,
             comment: None,
+            kept_triggers: Vec::new(),
         }
     }
 

@@ -9,12 +9,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use godwit_core::Store;
-use godwit_core::dialect::{HazardKind, RenderError, Statement, StatementKind};
-use godwit_core::diff::Renames;
+use godwit_core::dialect::{HazardKind, RenderError, RenderOptions, Statement, StatementKind};
+use godwit_core::diff::{self, Change, Renames};
 use godwit_core::schema::Schema;
+use godwit_core::{Dialect, Store};
 use godwit_sqlite::{SqliteDialect, SqliteStore};
 use godwit_tests::generated::lint_errors;
+use godwit_tests::redundancy;
 
 /// Statements as reviewable text: each on its own, with what godwit needs to know about it
 /// (outside the transaction, a check, data it may destroy) in comments above it.
@@ -50,6 +51,7 @@ struct Case {
     store: SqliteStore,
     current: Schema,
     desired: Schema,
+    changes: Vec<Change>,
     plan: Result<Vec<Statement>, RenderError>,
 }
 
@@ -66,11 +68,13 @@ impl Case {
         let current = common::introspect(&mut store).await;
         let desired = common::desired(&mut store, &read("desired.sql").unwrap()).await;
         let plan = common::plan(&current, &desired, &renames);
+        let changes = diff::diff(&current, &desired, &renames, SqliteDialect.diff_options());
         Case {
             name: folder.file_name().unwrap().to_string_lossy().into_owned(),
             store,
             current,
             desired,
+            changes,
             plan,
         }
     }
@@ -200,4 +204,50 @@ async fn the_lint_knows_a_rebuild_without_its_allow_comment() {
         );
     }
     assert!(rebuilds > 10, "{rebuilds} rebuilds with an allow comment");
+}
+
+/// No golden plan holds statements that undo each other, or touches an object the two schemas
+/// hold alike unless it must: the plan without that change, run on a copy of the database,
+/// fails or misses the desired schema.
+#[tokio::test(flavor = "current_thread")]
+async fn no_plan_does_what_it_need_not() {
+    let mut found = Vec::new();
+    for folder in cases() {
+        let Case {
+            name,
+            current,
+            desired,
+            changes,
+            plan: Ok(statements),
+            ..
+        } = Case::load(&folder).await
+        else {
+            continue;
+        };
+        for finding in redundancy::cancelling(&SqliteDialect, &statements) {
+            found.push(format!("{name}: {finding}"));
+        }
+        let trials = redundancy::trials(
+            &SqliteDialect,
+            &RenderOptions::default(),
+            &changes,
+            &statements,
+            &current,
+            &desired,
+        );
+        for trial in trials {
+            let mut store = SqliteStore::open_in_memory().unwrap();
+            if let Ok(sql) = std::fs::read_to_string(folder.join("current.sql")) {
+                store.execute_script(&sql).await.unwrap();
+            }
+            if common::apply_changes(&mut store, &trial.statements)
+                .await
+                .is_ok()
+                && common::introspect(&mut store).await == desired
+            {
+                found.push(format!("{name}: needs no {}", trial.without));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
 }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod generated;
+pub mod redundancy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -690,7 +690,7 @@ fn interleave<T: Clone>(
 mod tests {
     use super::*;
     use crate::diff::tests::{index, kinds, view};
-    use crate::diff::{Change, ColumnRename, EnumValueRename, diff};
+    use crate::diff::{Change, ColumnRename, Dependants, EnumValueRename, diff};
     use crate::schema::{
         Check, Column, CommentTarget, Domain, Enum, Extension, ForeignKey, Function, Index,
         PrimaryKey, Sequence, View,
@@ -698,6 +698,7 @@ mod tests {
 
     const EXACT: DiffOptions = DiffOptions {
         case_insensitive: false,
+        dependants: Dependants::AnyChange,
     };
 
     fn table(name: &str, columns: &[&str]) -> Table {
@@ -941,6 +942,7 @@ mod tests {
         }];
         let insensitive = DiffOptions {
             case_insensitive: true,
+            ..DiffOptions::default()
         };
         let (kept, changes) = push(&current, &desired, &Renames::default(), insensitive);
         assert_eq!(kept, ["column users.Nickname"]);

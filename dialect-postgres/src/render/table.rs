@@ -323,6 +323,17 @@ impl Context<'_> {
         let table = &change.to.name;
         let name = qualified(table);
         let (mut from, to) = (column.from.clone(), &column.to);
+        if let Some(array) = self.rebuilt_enum_column(&from.data_type) {
+            // The enum's rebuild ran first: it moved the column to the rebuilt type with its
+            // desired default, or, when the column is to change type, left it as text without
+            // a default.
+            if from.data_type == to.data_type {
+                from.default.clone_from(&to.default);
+            } else {
+                from.data_type = if array { "text[]" } else { "text" }.to_string();
+                from.default = None;
+            }
+        }
         let c = quote(&to.name);
         let alter = |action: String| {
             Statement::execute(format!("ALTER TABLE {name} ALTER COLUMN {c} {action}"))
@@ -416,9 +427,10 @@ impl Context<'_> {
         }
 
         let type_changed = from.data_type != to.data_type || from.collation != to.collation;
-        let drop_default = from.default.is_some() && (from.default != to.default || type_changed);
+        // A default is dropped before a type change, as it may not cast to the new type, and
+        // when it goes; a new one replaces the old one by itself.
+        let drop_default = from.default.is_some() && (type_changed || to.default.is_none());
         if drop_default {
-            // Defaults are dropped around a type change, as the old one may not cast.
             out.push(alter("DROP DEFAULT".into()));
         }
         if type_changed {
@@ -463,7 +475,7 @@ impl Context<'_> {
             )));
         }
         if let Some(default) = &to.default
-            && (drop_default || from.default.is_none())
+            && (drop_default || from.default != to.default)
         {
             out.push(alter(format!("SET DEFAULT {default}")));
         }

@@ -20,6 +20,18 @@ impl Context<'_> {
         })
     }
 
+    /// Whether a column of type `data_type` holds an enum that this change rebuilds (it loses
+    /// or reorders labels): `Some(true)` for an array of it. The rebuild converts the column
+    /// before the column's own change runs.
+    pub(super) fn rebuilt_enum_column(&self, data_type: &str) -> Option<bool> {
+        self.changes.iter().find_map(|c| match c {
+            Change::AlterEnum { from, to, .. } if !only_additions(from, to) => {
+                enum_column(data_type, &to.name)
+            }
+            _ => None,
+        })
+    }
+
     /// The diff drops and recreates a changed sequence; both halves become one `ALTER`.
     pub(super) fn sequence_replaced(&self, sequence: &Sequence) -> bool {
         let created = self
@@ -134,16 +146,7 @@ impl Context<'_> {
                 literal(new)
             )));
         }
-        // Only additions: every current label keeps its relative order.
-        let mut remaining = from.values.iter().peekable();
-        for value in &to.values {
-            if remaining.peek() == Some(&value) {
-                remaining.next();
-            }
-        }
-        let only_additions =
-            remaining.peek().is_none() && from.values.iter().all(|v| to.values.contains(v));
-        if only_additions {
+        if only_additions(from, to) {
             // The additions run before the transaction that holds the renames, so a neighbour
             // is named as it is then: by its old name when it is renamed.
             let as_now = |label: &String| {
@@ -286,6 +289,18 @@ impl Context<'_> {
         out.push(Statement::execute(format!("DROP TYPE {}", qualified(&old))));
         Ok(())
     }
+}
+
+/// Whether `to` only adds labels to `from` (whose renamed labels carry their new names): every
+/// current label stays, in the same relative order, so `ADD VALUE` makes the change.
+fn only_additions(from: &Enum, to: &Enum) -> bool {
+    let mut remaining = from.values.iter().peekable();
+    for value in &to.values {
+        if remaining.peek() == Some(&value) {
+            remaining.next();
+        }
+    }
+    remaining.peek().is_none() && from.values.iter().all(|v| to.values.contains(v))
 }
 
 /// Whether a column of type `data_type` holds enum `name` (`Some(false)`) or an array of it
