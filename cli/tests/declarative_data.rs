@@ -406,14 +406,14 @@ fn a_failing_rebuild_leaves_the_tables_and_their_rows() {
             refused("and 1 row breaks it"),
         ),
         (
-            // Dropping a column needs consent, so the rows are counted for that hazard as a
-            // whole: the check fails inside the rebuild.
+            // Dropping a column needs consent; the rows that break the check are counted
+            // apart, and consent does not let them through.
             Change::to(
                 "the same with a column dropped, by consent",
                 &[CHECK_PARENT_7_BREAKS, DROP_LEGACY],
             )
             .with(consent),
-            failed("CHECK constraint failed"),
+            refused("and 1 row would make it fail"),
         ),
         (
             Change::to(
@@ -538,6 +538,42 @@ fn sqlite_constraints_the_rows_satisfy_need_no_consent() {
 #[test]
 fn postgres_constraints_the_rows_satisfy_need_no_consent() {
     constraints_the_rows_satisfy_need_no_consent(&Target::postgres());
+}
+
+/// Text becomes an enum without a question when every value is one of its labels, and is
+/// refused with the count of the values that are not, even with consent.
+#[test]
+fn postgres_text_becomes_an_enum_by_its_values() {
+    let target = Target::postgres();
+    let text = "CREATE TABLE tickets (id int PRIMARY KEY, state text);\n";
+    assert_code(&target.push(text, &[]), 0);
+    target.exec("INSERT INTO tickets VALUES (1, 'open'), (2, 'done'), (3, NULL)");
+    let tickets = || target.rows("SELECT id::text, state::text FROM tickets ORDER BY id");
+    let rows = tickets();
+    let lacking = "CREATE TYPE state AS ENUM ('open', 'closed');\n\
+                   CREATE TABLE tickets (id int PRIMARY KEY, state state);\n";
+    let output = target.push(lacking, &["--accept-data-loss"]);
+    assert_prints(
+        &output,
+        3,
+        "REFUSED: changes column state of public.tickets from text to state",
+    );
+    assert_fails(
+        &output,
+        3,
+        "and 1 row holds values it cannot convert; nothing was changed",
+    );
+    target.assert_reached(text);
+
+    let covering = lacking.replace("'closed'", "'closed', 'done'");
+    let plan = target.plan(&covering, 0);
+    let hazard = &hazards(&plan)[0];
+    assert_eq!(hazard["kind"], "convert_type", "{plan}");
+    assert_eq!(hazard["affected_rows"], 0, "{plan}");
+    assert_eq!(hazard["needs_consent"], false, "{plan}");
+    assert_prints(&target.push(&covering, &[]), 0, "applied");
+    assert_eq!(tickets(), rows);
+    target.assert_reached(&covering);
 }
 
 /// A login role that may not create databases, and a fresh database it owns: godwit connected

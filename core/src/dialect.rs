@@ -236,11 +236,21 @@ pub struct Hazard {
     pub kind: HazardKind,
     /// A sentence naming the object (`drops table users`).
     pub description: String,
-    /// A query returning one row with one integer: how many rows would lose data. When it
-    /// returns 0 the statement is not destructive after all (adding NOT NULL to a column with
-    /// no NULLs), and godwit does not ask.
+    /// A query returning one row with one integer: how many rows would lose data, or, for
+    /// the kinds that rows make fail ([`HazardKind::AddConstraint`],
+    /// [`HazardKind::RemoveEnumValue`], [`HazardKind::ConvertType`]), how many would make the
+    /// statement fail. When it returns 0 the statement is not destructive after all (adding
+    /// NOT NULL to a column with no NULLs), and godwit does not ask. NULL means the rows
+    /// cannot be counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_query: Option<String>,
+    /// For a statement that may both lose data and fail (a type change that rounds some
+    /// values and cannot hold others, a SQLite rebuild that drops a column and adds a
+    /// constraint): a query counting the rows that would make it fail, in the form of
+    /// `count_query`. Any such row refuses the change before anything runs, with or without
+    /// consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_query: Option<String>,
 }
 
 impl Hazard {
@@ -254,7 +264,16 @@ impl Hazard {
             kind,
             description: description.into(),
             count_query,
+            failing_query: None,
         }
+    }
+
+    /// The same hazard, with a query counting the rows that would make the statement fail:
+    /// see [`Hazard::failing_query`].
+    #[must_use]
+    pub fn with_failing_query(mut self, query: Option<String>) -> Self {
+        self.failing_query = query;
+        self
     }
 }
 
@@ -273,6 +292,11 @@ pub enum HazardKind {
     AddConstraint,
     /// Enum values still used by rows are removed.
     RemoveEnumValue,
+    /// A column changes to a type that takes every value as it is or fails on it (text to an
+    /// enum whose labels it must hold, a wider integer to a narrower one): like an added
+    /// constraint, it loses nothing when it succeeds, and rows holding a value the new type
+    /// cannot take make it fail.
+    ConvertType,
     /// Other objects go away (views, indexes, types) with no row data.
     DropObject,
 }

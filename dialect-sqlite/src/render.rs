@@ -765,25 +765,61 @@ fn rebuild_hazard(context: &Context<'_>, change: &TableChange) -> Option<Hazard>
     for altered in &change.altered_columns {
         let (from, to) = (&altered.from, &altered.to);
         let physical = quote(physical_name(change, &from.name));
-        let (before, after) = (affinity(&from.data_type), affinity(&to.data_type));
-        // Values are converted by the new column's affinity; BLOB converts nothing.
-        if before != after && after != "BLOB" {
-            found.push((
-                HazardKind::NarrowType,
-                format!(
-                    "changes the type of {table}.{} from {} to {}",
-                    to.name,
-                    display_type(&from.data_type),
-                    display_type(&to.data_type)
-                ),
-                format!("{physical} IS NOT NULL"),
-            ));
+        let (before, after) = (
+            stored_affinity(&change.from, &from.data_type),
+            stored_affinity(&change.to, &to.data_type),
+        );
+        let retyped = format!(
+            "changes the type of {table}.{} from {} to {}",
+            to.name,
+            display_type(&from.data_type),
+            display_type(&to.data_type)
+        );
+        if before != after
+            && let Some(altered) = altered_values(after, &physical)
+        {
+            found.push((HazardKind::NarrowType, retyped.clone(), altered));
+        }
+        if change.to.strict
+            && from.data_type != to.data_type
+            && let Some(refused) = unstorable_values(&to.data_type, &physical)
+        {
+            found.push((HazardKind::ConvertType, retyped, refused));
         }
         if from.nullable && !to.nullable {
             found.push((
                 HazardKind::AddConstraint,
                 format!("adds NOT NULL to {table}.{}", to.name),
                 format!("{physical} IS NULL"),
+            ));
+        }
+    }
+    // A table made STRICT takes only values its columns' types can hold, also in the columns
+    // that keep their type (a rowid holds integers already).
+    if change.to.strict && !change.from.strict {
+        let refused: Vec<String> = change
+            .to
+            .columns
+            .iter()
+            .filter(|column| {
+                column.generated.is_none()
+                    && !is_rowid_alias(&change.to, column)
+                    && change.from.columns.iter().any(|c| {
+                        same(&c.name, &column.name)
+                            && c.data_type == column.data_type
+                            && c.generated.is_none()
+                    })
+            })
+            .filter_map(|column| {
+                let physical = quote(physical_name(change, &column.name));
+                unstorable_values(&column.data_type, &physical).map(|c| format!("({c})"))
+            })
+            .collect();
+        if !refused.is_empty() {
+            found.push((
+                HazardKind::ConvertType,
+                format!("makes {table} STRICT: its columns take only values of their types"),
+                refused.join(" OR "),
             ));
         }
     }
@@ -829,31 +865,95 @@ fn rebuild_hazard(context: &Context<'_>, change: &TableChange) -> Option<Hazard>
             ));
         }
     }
-    let kind = [
-        HazardKind::DropColumn,
-        HazardKind::NarrowType,
-        HazardKind::AddConstraint,
-    ]
-    .into_iter()
-    .find(|k| found.iter().any(|(f, _, _)| f == k))?;
+    // What the copy loses needs consent; what makes it fail refuses the change (counted apart
+    // when the copy loses something too, so that consent to the loss does not let it fail).
+    let (lost, failing): (Vec<_>, Vec<_>) = found
+        .iter()
+        .partition(|(kind, _, _)| matches!(kind, HazardKind::DropColumn | HazardKind::NarrowType));
+    let original = quote(context.original_name(table));
+    let count = |parts: &[&(HazardKind, String, String)]| {
+        let condition = parts
+            .iter()
+            .map(|(_, _, c)| format!("({c})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        format!("SELECT count(*) FROM {original} WHERE {condition}")
+    };
+    let first = |kinds: [HazardKind; 2], parts: &[&(HazardKind, String, String)]| {
+        kinds
+            .into_iter()
+            .find(|k| parts.iter().any(|(f, _, _)| f == k))
+    };
     let description = found
         .iter()
         .map(|(_, d, _)| d.as_str())
         .collect::<Vec<_>>()
         .join("; ");
-    let condition = found
-        .iter()
-        .map(|(_, _, c)| format!("({c})"))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    Some(Hazard::new(
-        kind,
-        description,
-        Some(format!(
-            "SELECT count(*) FROM {} WHERE {condition}",
-            quote(context.original_name(table))
+    if let Some(kind) = first([HazardKind::DropColumn, HazardKind::NarrowType], &lost) {
+        let failing = (!failing.is_empty()).then(|| count(&failing));
+        return Some(
+            Hazard::new(kind, description, Some(count(&lost))).with_failing_query(failing),
+        );
+    }
+    let kind = first(
+        [HazardKind::AddConstraint, HazardKind::ConvertType],
+        &failing,
+    )?;
+    Some(Hazard::new(kind, description, Some(count(&failing))))
+}
+
+/// The affinity by which a column of `table` declared `data_type` stores what it is given:
+/// a STRICT table's `ANY` column keeps every value as it comes.
+fn stored_affinity(table: &Table, data_type: &str) -> &'static str {
+    if table.strict && data_type.eq_ignore_ascii_case("ANY") {
+        "BLOB"
+    } else {
+        affinity(data_type)
+    }
+}
+
+/// The rows whose value of column `c` (quoted) a copy into a column of affinity `after`
+/// changes (<https://www.sqlite.org/datatype3.html>, 3): text that reads as a number becomes
+/// that number, which loses its spelling when it does not read back the same (`007`, `1.50`);
+/// a number stored as text loses digits beyond the fifteen SQLite writes; an integer stored as
+/// a real loses digits beyond 2^53. A comparison with a `CAST` applies numeric affinity to
+/// the text, which tells text that converts from text that stays. `None` when nothing
+/// changes (BLOB affinity converts nothing).
+fn altered_values(after: &str, c: &str) -> Option<String> {
+    let reads_back = |affinity: &str| {
+        format!(
+            "typeof({c}) = 'text' AND {c} = CAST({c} AS {affinity}) \
+             AND CAST(CAST({c} AS {affinity}) AS TEXT) <> {c}"
+        )
+    };
+    match after {
+        "TEXT" => Some(format!(
+            "typeof({c}) = 'real' AND CAST(CAST({c} AS TEXT) AS REAL) <> {c}"
         )),
-    ))
+        "NUMERIC" | "INTEGER" => Some(reads_back("NUMERIC")),
+        "REAL" => Some(format!(
+            "({}) OR (typeof({c}) = 'integer' AND CAST(CAST({c} AS REAL) AS INTEGER) <> {c})",
+            reads_back("REAL")
+        )),
+        _ => None,
+    }
+}
+
+/// The rows whose value of column `c` (quoted) a STRICT column declared `data_type` cannot
+/// store, which makes the copy fail (<https://www.sqlite.org/stricttables.html>): a value its
+/// type's affinity cannot convert without loss. `None` for `ANY`, which takes everything.
+fn unstorable_values(data_type: &str, c: &str) -> Option<String> {
+    match data_type.to_ascii_uppercase().as_str() {
+        "INT" | "INTEGER" => Some(format!(
+            "typeof({c}) = 'blob' OR (typeof({c}) IN ('text', 'real') AND NOT ({c} = CAST({c} AS INTEGER)))"
+        )),
+        "REAL" => Some(format!(
+            "typeof({c}) = 'blob' OR (typeof({c}) = 'text' AND NOT ({c} = CAST({c} AS REAL)))"
+        )),
+        "TEXT" => Some(format!("typeof({c}) = 'blob'")),
+        "BLOB" => Some(format!("typeof({c}) IN ('integer', 'real', 'text')")),
+        _ => None,
+    }
 }
 
 fn display_type(data_type: &str) -> &str {
@@ -935,7 +1035,7 @@ fn rebuild(context: &Context<'_>, change: &TableChange, out: &mut Vec<Statement>
             .all(|c| sources.contains(&quote(&c.name)))
         && hazard
             .as_ref()
-            .is_none_or(|h| h.kind == HazardKind::AddConstraint);
+            .is_none_or(|h| matches!(h.kind, HazardKind::AddConstraint | HazardKind::ConvertType));
     if copied_all {
         drop = drop.allowing_lint(
             "drop-table",

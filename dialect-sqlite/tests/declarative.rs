@@ -888,3 +888,73 @@ async fn introspection_reads_one_state_while_another_connection_changes_the_sche
         failures.first()
     );
 }
+
+/// What `push` makes of changes by the rows they touch, each case on its own SQLite file,
+/// and shown right by applying the plan anyway (`godwit_tests::verdicts`). SQLite converts a
+/// copied value by the new column's affinity and never refuses one, except in a STRICT table:
+/// only values that change (text that reads back otherwise as a number) need consent, and
+/// only values a STRICT column cannot hold refuse the change.
+#[tokio::test(flavor = "current_thread")]
+async fn push_judges_changes_by_the_rows_they_touch() {
+    use godwit_tests::verdicts::{Case, Verdict, judge};
+    let cases = [
+        Case {
+            name: "text to integer that changes no value",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT);
+                      INSERT INTO t VALUES (1, '12'), (2, '-3'), (3, NULL), (4, 'n/a');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "text to integer that respells values",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT);
+                      INSERT INTO t VALUES (1, '007'), (2, '1.50'), (3, '12');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);",
+            verdict: Verdict::Consent(2),
+        },
+        Case {
+            // This SQLite writes a real with every digit it needs to read back the same.
+            name: "real to text",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, x REAL);
+                      INSERT INTO t VALUES (1, 1.5), (2, 0.1 + 0.2);",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "integer to real beyond 2^53",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+                      INSERT INTO t VALUES (1, 12), (2, 9007199254740993);",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, n REAL);",
+            verdict: Verdict::Consent(1),
+        },
+        Case {
+            name: "a STRICT column that cannot hold a value",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+                      INSERT INTO t VALUES (1, '12'), (2, 'twelve');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER) STRICT;",
+            verdict: Verdict::Refused(1),
+        },
+        Case {
+            name: "made STRICT, every value fits",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL);
+                      INSERT INTO t VALUES (1, 1.5), (2, 2);",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL) STRICT;",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "made STRICT over text in a REAL column",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL);
+                      INSERT INTO t VALUES (1, 1.5), (2, 'n/a');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL) STRICT;",
+            verdict: Verdict::Refused(1),
+        },
+    ];
+    let mut failures = Vec::new();
+    for case in &cases {
+        let (_dir, mut store) = temp_store();
+        if let Err(failure) = judge(&mut store, case).await {
+            failures.push(failure);
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -38,6 +38,9 @@ fn describe(statements: &[Statement]) -> String {
             if let Some(count) = &hazard.count_query {
                 out.push_str(&format!("-- rows at risk: {count}\n"));
             }
+            if let Some(count) = &hazard.failing_query {
+                out.push_str(&format!("-- rows that would make it fail: {count}\n"));
+            }
         }
         out.push_str(&statement.sql);
         out.push_str(";\n\n");

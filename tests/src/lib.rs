@@ -8,6 +8,7 @@
 
 pub mod generated;
 pub mod redundancy;
+pub mod verdicts;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -196,7 +196,8 @@ pub enum DeclarativeError {
         dialect: &'static str,
     },
     /// Rows stand in the way of a change that cannot succeed with them: a constraint they
-    /// break, enum labels they hold. No consent can make that work, so nothing runs.
+    /// break, enum labels they hold, values the new type of their column cannot take. No
+    /// consent can make that work, so nothing runs.
     #[error("{}", blocked_message(*kind, description, *rows))]
     RowsBlockChange {
         /// What the statement would have done.
@@ -242,9 +243,19 @@ fn blocked_message(kind: HazardKind, description: &str, rows: i64) -> String {
             format!("{rows} still hold{verb_s} them"),
             "update those rows to a value the schema keeps, or keep the values in the schema",
         ),
-        _ => (
+        HazardKind::AddConstraint => (
             format!("{rows} break{verb_s} it"),
             "change those rows first, or leave the constraint out of the schema",
+        ),
+        HazardKind::ConvertType => (
+            format!("{rows} hold{verb_s} values it cannot convert"),
+            "change those values first, or keep the column's type in the schema",
+        ),
+        // Rows counted apart from the data a statement loses (a type change that also
+        // rounds, a rebuild that also drops a column) may fail any part of it.
+        _ => (
+            format!("{rows} would make it fail"),
+            "change those rows first, or leave that change out of the schema",
         ),
     };
     format!("cannot apply the change: it {description}, and {why}; nothing was changed; {advice}")

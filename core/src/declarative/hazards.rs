@@ -19,8 +19,13 @@ pub struct MeasuredHazard {
     pub kind: HazardKind,
     /// A sentence naming the object.
     pub description: String,
-    /// Rows that would lose data, when the dialect can count them and the count ran.
+    /// Rows that would lose data (or, for the kinds rows make fail, that would make it
+    /// fail), when the dialect can count them and the count ran.
     pub affected_rows: Option<i64>,
+    /// Rows that would make a statement that may also lose data fail, when the dialect counts
+    /// them apart ([`Hazard::failing_query`](crate::dialect::Hazard::failing_query)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_rows: Option<i64>,
 }
 
 impl MeasuredHazard {
@@ -28,8 +33,9 @@ impl MeasuredHazard {
     ///
     /// Dropping a table or a column always needs it, even when empty: it removes part of the
     /// data model, not only rows. Dropping other objects (views, indexes, types) loses no row
-    /// data and never needs it. The rest (narrowing a type, adding a constraint, removing enum
-    /// values) needs it unless the count says no row is touched; an unknown count needs it.
+    /// data and never needs it. The rest (narrowing or converting a type, adding a
+    /// constraint, removing enum values) needs it unless the count says no row is touched; an
+    /// unknown count needs it.
     pub fn needs_consent(&self) -> bool {
         match self.kind {
             HazardKind::DropTable | HazardKind::DropColumn => true,
@@ -38,39 +44,71 @@ impl MeasuredHazard {
         }
     }
 
-    /// Whether the statement cannot succeed with the rows the count found, so it is refused
+    /// Whether the statement cannot succeed with the rows the counts found, so it is refused
     /// outright instead of asked about: a removed enum label still held by rows has nothing
-    /// to be converted to, and a constraint the rows break fails when it is added. Either
-    /// would fail half-way through the change; consent to lose data changes neither.
+    /// to be converted to, a constraint the rows break fails when it is added, and so does a
+    /// type change to a type that cannot take their values. Each would fail half-way through
+    /// the change; consent to lose data changes none.
     pub fn blocks(&self) -> bool {
-        matches!(
+        self.blocking_rows().is_some()
+    }
+
+    /// The rows that make the statement fail, when there are any.
+    fn blocking_rows(&self) -> Option<i64> {
+        let counted = matches!(
             self.kind,
-            HazardKind::RemoveEnumValue | HazardKind::AddConstraint
-        ) && self.affected_rows.is_some_and(|rows| rows > 0)
+            HazardKind::RemoveEnumValue | HazardKind::AddConstraint | HazardKind::ConvertType
+        )
+        .then_some(self.affected_rows)
+        .flatten();
+        [self.failing_rows, counted]
+            .into_iter()
+            .flatten()
+            .find(|rows| *rows > 0)
     }
 }
 
 /// Refuse a plan that [`MeasuredHazard::blocks`] on the target's rows. Call it after
 /// [`measure_hazards`] and before [`apply`], so that nothing runs.
 pub fn refuse_blocked(hazards: &[MeasuredHazard]) -> Result<(), DeclarativeError> {
-    match hazards.iter().find(|hazard| hazard.blocks()) {
-        Some(hazard) => Err(DeclarativeError::RowsBlockChange {
+    match hazards
+        .iter()
+        .find_map(|hazard| Some((hazard, hazard.blocking_rows()?)))
+    {
+        Some((hazard, rows)) => Err(DeclarativeError::RowsBlockChange {
             kind: hazard.kind,
             description: hazard.description.clone(),
-            rows: hazard.affected_rows.unwrap_or_default(),
+            rows,
         }),
         None => Ok(()),
+    }
+}
+
+fn rows(n: i64) -> String {
+    if n == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{n} rows")
     }
 }
 
 impl fmt::Display for MeasuredHazard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.description)?;
-        match self.affected_rows {
-            Some(1) => f.write_str(" (1 row)"),
-            Some(rows) => write!(f, " ({rows} rows)"),
-            None => Ok(()),
+        let failing = self
+            .failing_rows
+            .filter(|n| *n > 0)
+            .map(|n| format!("{} would make it fail", rows(n)));
+        let counts: Vec<String> = self
+            .affected_rows
+            .map(rows)
+            .into_iter()
+            .chain(failing)
+            .collect();
+        if !counts.is_empty() {
+            write!(f, " ({})", counts.join("; "))?;
         }
+        Ok(())
     }
 }
 
@@ -86,32 +124,35 @@ pub async fn measure_hazards(
         let Some(hazard) = &statement.hazard else {
             continue;
         };
-        let affected_rows = match &hazard.count_query {
-            None => None,
-            Some(sql) => match store.query(sql, &[]).await {
-                Ok(rows) => {
-                    rows.first()
-                        .and_then(|row| row.first())
-                        .and_then(|value| match value {
-                            Value::Int(n) => Some(*n),
-                            Value::Text(text) => text.trim().parse().ok(),
-                            Value::Null => Some(0),
-                        })
-                }
-                Err(error) => {
-                    tracing::debug!(%error, sql, "the count of a hazard failed; treated as unknown");
-                    None
-                }
-            },
-        };
         measured.push(MeasuredHazard {
             statement: index,
             kind: hazard.kind,
             description: hazard.description.clone(),
-            affected_rows,
+            affected_rows: count(store, hazard.count_query.as_deref()).await,
+            failing_rows: count(store, hazard.failing_query.as_deref()).await,
         });
     }
     Ok(measured)
+}
+
+/// The number `sql` returns; `None` without a query, when it fails, or when it returns NULL
+/// (a count that cannot tell).
+async fn count(store: &mut dyn Store, sql: Option<&str>) -> Option<i64> {
+    let sql = sql?;
+    match store.query(sql, &[]).await {
+        Ok(rows) => rows
+            .first()
+            .and_then(|row| row.first())
+            .and_then(|value| match value {
+                Value::Int(n) => Some(*n),
+                Value::Text(text) => text.trim().parse().ok(),
+                Value::Null => None,
+            }),
+        Err(error) => {
+            tracing::debug!(%error, sql, "the count of a hazard failed; treated as unknown");
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -124,6 +165,7 @@ mod tests {
             kind,
             description: "x".into(),
             affected_rows,
+            failing_rows: None,
         }
     }
 
@@ -155,5 +197,41 @@ mod tests {
         let refusal = refuse_blocked(&held).unwrap_err().to_string();
         assert!(refusal.contains("2 rows still hold them"), "{refusal}");
         assert!(refuse_blocked(&held[..1]).is_ok());
+    }
+
+    /// A type change that can only fail asks nothing when every value converts, and is
+    /// refused with the count of those that do not; one that may also lose values asks about
+    /// those, and is refused for the rows counted apart that would make it fail.
+    #[test]
+    fn conversions_are_refused_for_the_rows_that_would_fail_them() {
+        assert!(!hazard(HazardKind::ConvertType, Some(0)).needs_consent());
+        assert!(!hazard(HazardKind::ConvertType, Some(0)).blocks());
+        assert!(hazard(HazardKind::ConvertType, None).needs_consent());
+        assert!(hazard(HazardKind::ConvertType, Some(2)).blocks());
+        let refusal = refuse_blocked(&[hazard(HazardKind::ConvertType, Some(2))])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refusal.contains("and 2 rows hold values it cannot convert"),
+            "{refusal}"
+        );
+
+        let rounding = |failing| MeasuredHazard {
+            failing_rows: failing,
+            ..hazard(HazardKind::NarrowType, Some(1))
+        };
+        assert!(rounding(Some(0)).needs_consent() && !rounding(Some(0)).blocks());
+        assert!(rounding(Some(3)).blocks());
+        assert_eq!(
+            rounding(Some(3)).to_string(),
+            "x (1 row; 3 rows would make it fail)"
+        );
+        let refusal = refuse_blocked(&[rounding(Some(3))])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refusal.contains("and 3 rows would make it fail"),
+            "{refusal}"
+        );
     }
 }

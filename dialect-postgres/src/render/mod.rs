@@ -21,6 +21,7 @@
 //!   constraint that checks every row) says why as a lint allowance, which a generated
 //!   migration writes above it; so does the drop of a generated column made again.
 
+mod convert;
 mod sql;
 mod table;
 mod types;

@@ -203,7 +203,7 @@ pub(super) fn is_widening(from: &str, to: &str) -> bool {
 /// A type's base name and numeric arguments, as `format_type` prints them: `numeric(8,3)` is
 /// `numeric` with `[8, 3]`. Text after the arguments (`timestamp(3) with time zone`) makes it
 /// unknown.
-fn type_arguments(ty: &str) -> Option<(&str, Vec<i64>)> {
+pub(super) fn type_arguments(ty: &str) -> Option<(&str, Vec<i64>)> {
     let Some((base, rest)) = ty.split_once('(') else {
         return Some((ty, Vec::new()));
     };
@@ -213,52 +213,6 @@ fn type_arguments(ty: &str) -> Option<(&str, Vec<i64>)> {
         .map(|a| a.trim().parse().ok())
         .collect::<Option<Vec<i64>>>()?;
     Some((base, args))
-}
-
-/// The values of column `c` (quoted) that changing its type from `from` to `to` alters or
-/// cannot convert, as a condition: strings longer than the new length (the cast cuts them),
-/// numbers the new scale rounds or the new precision or range cannot hold. `None` when the
-/// types are not ones this knows; then every value counts.
-pub(super) fn narrowed_values(from: &str, to: &str, c: &str) -> Option<String> {
-    if from.ends_with("[]") || to.ends_with("[]") {
-        return None;
-    }
-    let (from_base, _) = type_arguments(from)?;
-    let (to_base, to_args) = type_arguments(to)?;
-    let textual = matches!(from_base, "text" | "character varying" | "character");
-    let integral = matches!(from_base, "smallint" | "integer" | "bigint");
-    let numeric = integral || matches!(from_base, "numeric" | "real" | "double precision");
-    let rounded = |scale: i64| {
-        let n = format!("{c}::numeric");
-        format!("{n} <> round({n}, {scale})")
-    };
-    let range = |low: &str, high: &str| format!("{c} NOT BETWEEN {low} AND {high}");
-    match (to_base, to_args.as_slice()) {
-        ("character varying" | "character", [length]) if textual => {
-            Some(format!("length({c}) > {length}"))
-        }
-        ("numeric", [precision, scale @ ..]) if numeric => {
-            let scale = scale.first().copied().unwrap_or(0);
-            Some(format!(
-                "{} OR abs(round({c}::numeric, {scale})) >= 1e{}",
-                rounded(scale),
-                precision - scale
-            ))
-        }
-        ("integer" | "smallint", []) if numeric => {
-            let limits = if to_base == "integer" {
-                range("-2147483648", "2147483647")
-            } else {
-                range("-32768", "32767")
-            };
-            Some(if integral {
-                limits
-            } else {
-                format!("{} OR {limits}", rounded(0))
-            })
-        }
-        _ => None,
-    }
 }
 
 pub(super) fn identity_clause(always: bool, options: Option<&str>) -> String {
@@ -320,41 +274,6 @@ mod tests {
         column.nullable = false;
         column.default = Some("nextval('\"Odd \"\"t\"\"_id_seq\"'::regclass)".into());
         assert_eq!(serial_type(&odd, &column), Some("smallserial"));
-    }
-
-    #[test]
-    fn narrowing_counts_only_the_values_it_changes() {
-        for (from, to, condition) in [
-            ("text", "character varying(5)", Some("length(\"c\") > 5")),
-            (
-                "numeric(10,3)",
-                "numeric(10,1)",
-                Some(
-                    "\"c\"::numeric <> round(\"c\"::numeric, 1) OR abs(round(\"c\"::numeric, 1)) >= 1e9",
-                ),
-            ),
-            (
-                "bigint",
-                "integer",
-                Some("\"c\" NOT BETWEEN -2147483648 AND 2147483647"),
-            ),
-            (
-                "numeric",
-                "smallint",
-                Some(
-                    "\"c\"::numeric <> round(\"c\"::numeric, 0) OR \"c\" NOT BETWEEN -32768 AND 32767",
-                ),
-            ),
-            ("character varying(20)[]", "character varying(3)[]", None),
-            ("text", "integer", None),
-            ("jsonb", "json", None),
-        ] {
-            assert_eq!(
-                narrowed_values(from, to, "\"c\"").as_deref(),
-                condition,
-                "{from} -> {to}"
-            );
-        }
     }
 
     #[test]

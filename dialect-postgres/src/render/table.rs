@@ -5,10 +5,11 @@ use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
 use godwit_core::diff::{Change, ColumnChange, TableChange};
 use godwit_core::schema::{Column, ForeignKey, Name, Table};
 
+use super::convert::{Conversion, Count, conversion};
 use super::sql::{
     constraint_clause, constraint_prefix, identity_clause, is_partition_marker,
-    is_serial_sequence_of, is_widening, literal, narrowed_values, nextval_sequence, partition_key,
-    partition_of, qualified, quote, quoted_list, serial_type, split_qualified, unique_clause,
+    is_serial_sequence_of, literal, nextval_sequence, partition_key, partition_of, qualified,
+    quote, quoted_list, serial_type, split_qualified, unique_clause,
 };
 use super::{Context, constraint_name, impossible};
 use crate::sequence::SequenceOptions;
@@ -451,19 +452,10 @@ impl Context<'_> {
                 "TYPE {}{collate} USING {c}{via}::{}",
                 to.data_type, to.data_type
             ));
-            if from.data_type != to.data_type && !is_widening(&from.data_type, &to.data_type) {
-                statement = statement.with_hazard(Hazard::new(
-                    HazardKind::NarrowType,
-                    format!(
-                        "changes column {} of {table} from {} to {}; values may be cut, \
-                         rounded or fail to convert",
-                        to.name, from.data_type, to.data_type
-                    ),
-                    self.count_query(table, std::slice::from_ref(&to.name), |cols| {
-                        narrowed_values(&from.data_type, &to.data_type, &cols[0])
-                            .unwrap_or_else(|| format!("{} IS NOT NULL", cols[0]))
-                    }),
-                ));
+            if from.data_type != to.data_type
+                && let Some(hazard) = self.conversion_hazard(table, &from, to)
+            {
+                statement = statement.with_hazard(hazard);
             }
             out.push(statement);
         }
@@ -576,6 +568,52 @@ impl Context<'_> {
             }
         }
         Ok(())
+    }
+
+    /// What changing column `to` of `table` from the type of `from` may do to its values: a
+    /// conversion that can only fail is refused for the rows that would fail it, one that
+    /// alters values needs consent for the rows it alters (and is refused for those it
+    /// cannot convert), and one this cannot tell about counts every value.
+    fn conversion_hazard(&self, table: &Name, from: &Column, to: &Column) -> Option<Hazard> {
+        let change = format!(
+            "changes column {} of {table} from {} to {}",
+            to.name, from.data_type, to.data_type
+        );
+        let current_table = qualified(&self.current_table(table));
+        let column = self.current_column(table, &to.name).map(|c| quote(&c));
+        let labels = self.target_labels(&from.data_type, &to.data_type);
+        let conversion = column
+            .as_deref()
+            .map(|c| conversion(&from.data_type, &to.data_type, c, labels));
+        let count = |condition: &str| Count::Where(condition.to_string()).query(&current_table);
+        match conversion {
+            Some(Conversion::Kept) => None,
+            Some(Conversion::FailsOn(rows)) => Some(Hazard::new(
+                HazardKind::ConvertType,
+                format!("{change}; fails on values the new type cannot take"),
+                Some(rows.query(&current_table)),
+            )),
+            Some(Conversion::Alters { altered, fails }) => Some(
+                Hazard::new(
+                    HazardKind::NarrowType,
+                    format!(
+                        "{change}; values may be cut or rounded{}",
+                        if fails.is_some() {
+                            ", or fail to convert"
+                        } else {
+                            ""
+                        }
+                    ),
+                    Some(count(&altered)),
+                )
+                .with_failing_query(fails.as_deref().map(count)),
+            ),
+            Some(Conversion::Unknown) | None => Some(Hazard::new(
+                HazardKind::NarrowType,
+                format!("{change}; values may be cut, rounded or fail to convert"),
+                column.map(|c| count(&format!("{c} IS NOT NULL"))),
+            )),
+        }
     }
 
     pub(super) fn add_foreign_key(

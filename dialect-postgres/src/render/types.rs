@@ -5,6 +5,7 @@ use godwit_core::diff::Change;
 use godwit_core::schema::{Domain, Enum, Name, Sequence};
 
 use super::Context;
+use super::convert::Labels;
 use super::sql::{constraint_clause, literal, qualified, quote, split_qualified};
 
 impl Context<'_> {
@@ -18,6 +19,33 @@ impl Context<'_> {
             }
             _ => false,
         })
+    }
+
+    /// The labels a column changing from type `from` to `to` must find its values among, when
+    /// `to` is (or may be) an enum and `from` holds text or labels: those the change gives
+    /// the type when it creates or alters it, or else, for a type that is not one of
+    /// PostgreSQL's own, those the catalog holds when the count runs.
+    pub(super) fn target_labels<'s>(&'s self, from: &str, to: &'s str) -> Option<Labels<'s>> {
+        let base = |ty: &str| ty.trim_end_matches("[]").to_string();
+        let holds_text = matches!(
+            base(from).split('(').next().unwrap_or_default(),
+            "text" | "character varying" | "character"
+        ) || self.enum_in_change(from)
+            || self.rebuilt_enum_column(from).is_some();
+        if !holds_text {
+            return None;
+        }
+        let changed = self.changes.iter().find_map(|c| match c {
+            Change::CreateEnum(e) | Change::AlterEnum { to: e, .. } => {
+                enum_column(to, &e.name).map(|_| e.values.as_slice())
+            }
+            _ => None,
+        });
+        match changed {
+            Some(labels) => Some(Labels::Known(labels)),
+            None if !is_builtin_type(&base(to)) => Some(Labels::Catalog(to)),
+            None => None,
+        }
     }
 
     /// Whether a column of type `data_type` holds an enum that this change rebuilds (it loses
@@ -289,6 +317,52 @@ impl Context<'_> {
         out.push(Statement::execute(format!("DROP TYPE {}", qualified(&old))));
         Ok(())
     }
+}
+
+/// Whether `ty`, as `format_type` prints it, is one of PostgreSQL's own types rather than one
+/// a schema may define (an enum): those with arguments or several words, and the one-word
+/// names of the core types.
+fn is_builtin_type(ty: &str) -> bool {
+    ty.contains(['(', ' '])
+        || matches!(
+            ty,
+            "boolean"
+                | "smallint"
+                | "integer"
+                | "bigint"
+                | "numeric"
+                | "real"
+                | "money"
+                | "text"
+                | "bytea"
+                | "date"
+                | "interval"
+                | "uuid"
+                | "json"
+                | "jsonb"
+                | "xml"
+                | "inet"
+                | "cidr"
+                | "macaddr"
+                | "macaddr8"
+                | "tsvector"
+                | "tsquery"
+                | "point"
+                | "line"
+                | "lseg"
+                | "box"
+                | "path"
+                | "polygon"
+                | "circle"
+                | "oid"
+                | "name"
+                | "int4range"
+                | "int8range"
+                | "numrange"
+                | "tsrange"
+                | "tstzrange"
+                | "daterange"
+        )
 }
 
 /// Whether `to` only adds labels to `from` (whose renamed labels carry their new names): every

@@ -107,7 +107,12 @@ async fn golden(store: &mut PgStore, statements: &[Statement]) -> String {
         }
         if let Some(hazard) = &statement.hazard {
             writeln!(text, "-- hazard {:?}: {}", hazard.kind, hazard.description).unwrap();
-            if let Some(query) = &hazard.count_query {
+            let queries = [
+                ("", &hazard.count_query),
+                ("failing: ", &hazard.failing_query),
+            ];
+            for (label, query) in queries {
+                let Some(query) = query else { continue };
                 let rows = store
                     .query(query, &[])
                     .await
@@ -118,7 +123,7 @@ async fn golden(store: &mut PgStore, statements: &[Statement]) -> String {
                 let [Value::Int(count)] = row.as_slice() else {
                     panic!("count query {query} returned {row:?}")
                 };
-                writeln!(text, "--   {query}\n--   => {count}").unwrap();
+                writeln!(text, "--   {label}{query}\n--   => {count}").unwrap();
             }
         }
         text.push('\n');
@@ -1241,4 +1246,138 @@ async fn a_scratch_database_reads_names_as_its_origin_does() {
     apply(&mut store, &statements).await.unwrap();
     assert_eq!(introspect(&mut store).await, desired);
     scratch.close().await.unwrap();
+}
+
+/// What `push` makes of changes by the rows they touch, each case on a database of its own,
+/// and shown right by applying the plan anyway (`godwit_tests::verdicts`): a type change that
+/// can only fail (text to an enum, to an integer; a narrower integer) asks nothing when every
+/// value converts and is refused with the count of those that would not; one that alters
+/// values (cuts, rounds) asks for those, and is refused for those it cannot convert; one that
+/// cannot be counted asks for every value.
+#[tokio::test]
+async fn push_judges_changes_by_the_rows_they_touch() {
+    use godwit_tests::verdicts::{Case, Verdict, judge};
+    let cases = [
+        Case {
+            name: "text to an enum whose labels cover every value",
+            current: "CREATE TABLE t (id int, status text, tags text[]);
+                      INSERT INTO t VALUES (1, 'open', '{open,done}'), (2, 'done', NULL),
+                          (3, NULL, '{}');",
+            desired: "CREATE TYPE status AS ENUM ('open', 'done', 'lost');
+                      CREATE TABLE t (id int, status status, tags status[]);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "text to an enum missing labels",
+            current: "CREATE TABLE t (id int, status text);
+                      INSERT INTO t VALUES (1, 'open'), (2, 'closed'), (3, 'Open');",
+            desired: "CREATE TYPE status AS ENUM ('open', 'done');
+                      CREATE TABLE t (id int, status status);",
+            verdict: Verdict::Refused(2),
+        },
+        Case {
+            name: "text array to an enum array with an element missing",
+            current: "CREATE TABLE t (id int, tags text[]);
+                      INSERT INTO t VALUES (1, '{open,done}'), (2, '{open,gone}');",
+            desired: "CREATE TYPE status AS ENUM ('open', 'done');
+                      CREATE TABLE t (id int, tags status[]);",
+            verdict: Verdict::Refused(1),
+        },
+        Case {
+            name: "text to an enum the database already has",
+            current: "CREATE TYPE mood AS ENUM ('sad', 'ok');
+                      CREATE TABLE t (id int, m text);
+                      INSERT INTO t VALUES (1, 'ok'), (2, NULL);",
+            desired: "CREATE TYPE mood AS ENUM ('sad', 'ok');
+                      CREATE TABLE t (id int, m mood);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "text to an enum the database already has, missing a label",
+            current: "CREATE TYPE mood AS ENUM ('sad', 'ok');
+                      CREATE TABLE t (id int, m text);
+                      INSERT INTO t VALUES (1, 'ok'), (2, 'glad');",
+            desired: "CREATE TYPE mood AS ENUM ('sad', 'ok');
+                      CREATE TABLE t (id int, m mood);",
+            verdict: Verdict::Refused(1),
+        },
+        Case {
+            name: "text to integer, every value a number",
+            current: "CREATE TABLE t (id int, n text);
+                      INSERT INTO t VALUES (1, '12'), (2, ' -7 '), (3, NULL);",
+            desired: "CREATE TABLE t (id int, n integer);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "text to integer over words and too large a number",
+            current: "CREATE TABLE t (id int, n text);
+                      INSERT INTO t VALUES (1, '12'), (2, 'twelve'), (3, '99999999999'), (4, '1.5');",
+            desired: "CREATE TABLE t (id int, n integer);",
+            verdict: Verdict::Refused(3),
+        },
+        Case {
+            name: "bigint to integer, in range",
+            current: "CREATE TABLE t (n bigint); INSERT INTO t VALUES (1), (-2147483648);",
+            desired: "CREATE TABLE t (n integer);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "bigint to integer, out of range",
+            current: "CREATE TABLE t (n bigint); INSERT INTO t VALUES (1), (2147483648);",
+            desired: "CREATE TABLE t (n integer);",
+            verdict: Verdict::Refused(1),
+        },
+        Case {
+            name: "text to numeric",
+            current: "CREATE TABLE t (x text); INSERT INTO t VALUES ('1.50'), ('-2e3'), ('NaN');",
+            desired: "CREATE TABLE t (x numeric);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "a smaller scale rounds",
+            current: "CREATE TABLE t (x numeric(10,2)); INSERT INTO t VALUES (1.25), (1.5);",
+            desired: "CREATE TABLE t (x numeric(5,1));",
+            verdict: Verdict::Consent(1),
+        },
+        Case {
+            name: "a smaller precision cannot hold a value, rounded or not",
+            current: "CREATE TABLE t (x numeric(10,2)); INSERT INTO t VALUES (1.25), (9999.99);",
+            desired: "CREATE TABLE t (x numeric(5,1));",
+            verdict: Verdict::Refused(1),
+        },
+        Case {
+            name: "numeric to integer rounds",
+            current: "CREATE TABLE t (x numeric); INSERT INTO t VALUES (1.5), (2);",
+            desired: "CREATE TABLE t (x integer);",
+            verdict: Verdict::Consent(1),
+        },
+        Case {
+            name: "a shorter varchar cuts",
+            current: "CREATE TABLE t (s text); INSERT INTO t VALUES ('abcd'), ('ab');",
+            desired: "CREATE TABLE t (s varchar(3));",
+            verdict: Verdict::Consent(1),
+        },
+        Case {
+            name: "text to date, which cannot be counted",
+            current: "CREATE TABLE t (d text); INSERT INTO t VALUES ('2024-01-02'), (NULL);",
+            desired: "CREATE TABLE t (d date);",
+            verdict: Verdict::Consent(1),
+        },
+    ];
+    // The cases wait on the server, so they run side by side.
+    let mut running = tokio::task::JoinSet::new();
+    for case in cases {
+        running.spawn(async move {
+            let db = PgDatabase::create();
+            let mut store = connect(&db).await;
+            judge(&mut store, &case).await
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(judged) = running.join_next().await {
+        if let Err(failure) = judged.expect("a case panicked") {
+            failures.push(failure);
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
