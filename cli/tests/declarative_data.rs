@@ -540,6 +540,40 @@ fn postgres_constraints_the_rows_satisfy_need_no_consent() {
     constraints_the_rows_satisfy_need_no_consent(&Target::postgres());
 }
 
+/// A NOT NULL column without a default on a table with rows is refused before anything runs,
+/// with the row count, whatever the consent; on an empty table it is added without a question.
+fn a_not_null_column_without_a_default_is_refused_on_rows(target: &Target) {
+    assert_code(&target.push(ACCOUNTS, &[]), 0);
+    let with_plan = format!("{}CREATE TABLE plans (id INTEGER PRIMARY KEY);\n", ACCOUNTS);
+    assert_code(&target.push(&with_plan, &[]), 0);
+    target
+        .exec("INSERT INTO accounts VALUES (1, 'a@example.com', NULL), (2, 'b@example.com', NULL)");
+    let required = with_plan.replace(
+        "id INTEGER PRIMARY KEY,\n    email",
+        "id INTEGER PRIMARY KEY,\n    tier TEXT NOT NULL,\n    email",
+    );
+    let output = target.push(&required, &["--accept-data-loss"]);
+    assert_fails(&output, 3, "without a default");
+    assert_fails(&output, 3, "and 2 rows break it; nothing was changed");
+    target.assert_reached(&with_plan);
+    let plans = with_plan.replace(
+        "CREATE TABLE plans (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE plans (id INTEGER PRIMARY KEY, tier TEXT NOT NULL)",
+    );
+    assert_prints(&target.push(&plans, &[]), 0, "applied");
+    target.assert_reached(&plans);
+}
+
+#[test]
+fn sqlite_a_not_null_column_without_a_default_is_refused_on_rows() {
+    a_not_null_column_without_a_default_is_refused_on_rows(&Target::sqlite());
+}
+
+#[test]
+fn postgres_a_not_null_column_without_a_default_is_refused_on_rows() {
+    a_not_null_column_without_a_default_is_refused_on_rows(&Target::postgres());
+}
+
 /// Text becomes an enum without a question when every value is one of its labels, and is
 /// refused with the count of the values that are not, even with consent.
 #[test]

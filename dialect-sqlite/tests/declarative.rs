@@ -893,7 +893,8 @@ async fn introspection_reads_one_state_while_another_connection_changes_the_sche
 /// and shown right by applying the plan anyway (`godwit_tests::verdicts`). SQLite converts a
 /// copied value by the new column's affinity and never refuses one, except in a STRICT table:
 /// only values that change (text that reads back otherwise as a number) need consent, and
-/// only values a STRICT column cannot hold refuse the change.
+/// only values a STRICT column cannot hold refuse the change. A new NOT NULL column without a
+/// default is refused on a table with rows, also beside a change that needs consent.
 #[tokio::test(flavor = "current_thread")]
 async fn push_judges_changes_by_the_rows_they_touch() {
     use godwit_tests::verdicts::{Case, Verdict, judge};
@@ -947,6 +948,47 @@ async fn push_judges_changes_by_the_rows_they_touch() {
                       INSERT INTO t VALUES (1, 1.5), (2, 'n/a');",
             desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, v REAL) STRICT;",
             verdict: Verdict::Refused(1),
+        },
+        Case {
+            name: "a NOT NULL column without a default on a table with rows",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+                      INSERT INTO t VALUES (1, 'x'), (2, 'y');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL);",
+            verdict: Verdict::Refused(2),
+        },
+        Case {
+            name: "the same beside a dropped column, which alone would need consent",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+                      INSERT INTO t VALUES (1, 'x'), (2, 'y');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT NOT NULL);",
+            verdict: Verdict::Refused(2),
+        },
+        Case {
+            name: "a NOT NULL column without a default on an empty table",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "a NOT NULL column with a default",
+            current: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);
+                      INSERT INTO t VALUES (1, 'x');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT NOT NULL DEFAULT '');",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "a new rowid key, which numbers the rows",
+            current: "CREATE TABLE t (a TEXT);
+                      INSERT INTO t VALUES ('x'), ('y');",
+            desired: "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "a new NOT NULL key without a default",
+            current: "CREATE TABLE t (a TEXT);
+                      INSERT INTO t VALUES ('x'), ('y');",
+            desired: "CREATE TABLE t (code TEXT NOT NULL PRIMARY KEY, a TEXT);",
+            verdict: Verdict::Refused(2),
         },
     ];
     let mut failures = Vec::new();

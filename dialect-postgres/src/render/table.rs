@@ -166,19 +166,42 @@ impl Context<'_> {
             out.push(self.drop_column(table, column));
         }
         for column in &change.added_columns {
-            out.push(alter(format!(
+            let mut statement = alter(format!(
                 "ADD COLUMN {}",
                 self.column_definition(table, column)
-            )));
+            ));
+            if !column.nullable && !fills_itself(column) {
+                // Every row the table has would hold NULL in it.
+                statement = statement.with_hazard(Hazard::new(
+                    HazardKind::AddConstraint,
+                    format!(
+                        "adds column {} to {table} NOT NULL without a default; fails on every \
+                         row the table has",
+                        column.name
+                    ),
+                    Some(format!(
+                        "SELECT count(*) FROM {}",
+                        qualified(&self.current_table(table))
+                    )),
+                ));
+            }
+            out.push(statement);
         }
         for column in &change.altered_columns {
             self.alter_column(change, column, out)?;
         }
 
         if let Some((_, Some(pk))) = &change.primary_key {
-            let columns = pk.columns.clone();
-            let hazard = self
-                .count_query(table, &columns, |cols| {
+            let added = |name: &String| change.added_columns.iter().find(|c| &c.name == name);
+            let existing: Vec<String> = pk
+                .columns
+                .iter()
+                .filter(|c| added(c).is_none())
+                .cloned()
+                .collect();
+            let new_columns: Vec<&Column> = pk.columns.iter().filter_map(added).collect();
+            let query = if new_columns.is_empty() {
+                self.count_query(table, &existing, |cols| {
                     let nulls = cols
                         .iter()
                         .map(|c| format!("{c} IS NULL"))
@@ -190,16 +213,32 @@ impl Context<'_> {
                         duplicates(table, self, cols)
                     )
                 })
-                .map(|query| {
-                    Hazard::new(
-                        HazardKind::AddConstraint,
-                        format!(
-                            "adds primary key ({}) to {table}; fails on NULL or duplicate keys",
-                            pk.columns.join(", ")
-                        ),
-                        Some(query),
-                    )
-                });
+            } else if new_columns.iter().any(|c| numbers_itself(table, c)) {
+                // A column numbered from a sequence makes every key distinct; only NULLs in
+                // the key's other columns can fail it.
+                self.count_query(table, &existing, |cols| {
+                    let nulls: Vec<String> = cols.iter().map(|c| format!("{c} IS NULL")).collect();
+                    if nulls.is_empty() {
+                        "false".to_string()
+                    } else {
+                        nulls.join(" OR ")
+                    }
+                })
+            } else {
+                // The new column's values come from a default this cannot judge, or are NULL,
+                // which its ADD COLUMN is already refused for.
+                None
+            };
+            let hazard = query.map(|query| {
+                Hazard::new(
+                    HazardKind::AddConstraint,
+                    format!(
+                        "adds primary key ({}) to {table}; fails on NULL or duplicate keys",
+                        pk.columns.join(", ")
+                    ),
+                    Some(query),
+                )
+            });
             let mut statement = alter(format!(
                 "ADD {}PRIMARY KEY ({})",
                 constraint_prefix(pk.name.as_deref()),
@@ -747,6 +786,23 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// Whether a new column gets a value of its own on every existing row: from a default, an
+/// identity, or its generation expression. `DEFAULT NULL` is none.
+fn fills_itself(column: &Column) -> bool {
+    column.identity.is_some()
+        || column.generated.is_some()
+        || column
+            .default
+            .as_deref()
+            .is_some_and(|d| !d.to_ascii_uppercase().starts_with("NULL"))
+}
+
+/// Whether a new column numbers the existing rows from a sequence (an identity, or `serial`),
+/// so that no two get the same value.
+fn numbers_itself(table: &Name, column: &Column) -> bool {
+    column.identity.is_some() || serial_type(table, column).is_some()
 }
 
 /// Why adding `what` (a key or unique constraint) to the existing `table` blocks it, for

@@ -1253,7 +1253,8 @@ async fn a_scratch_database_reads_names_as_its_origin_does() {
 /// can only fail (text to an enum, to an integer; a narrower integer) asks nothing when every
 /// value converts and is refused with the count of those that would not; one that alters
 /// values (cuts, rounds) asks for those, and is refused for those it cannot convert; one that
-/// cannot be counted asks for every value.
+/// cannot be counted asks for every value. A new NOT NULL column without a default, a new key
+/// column among them, is refused on a table with rows.
 #[tokio::test]
 async fn push_judges_changes_by_the_rows_they_touch() {
     use godwit_tests::verdicts::{Case, Verdict, judge};
@@ -1362,6 +1363,36 @@ async fn push_judges_changes_by_the_rows_they_touch() {
             current: "CREATE TABLE t (d text); INSERT INTO t VALUES ('2024-01-02'), (NULL);",
             desired: "CREATE TABLE t (d date);",
             verdict: Verdict::Consent(1),
+        },
+        Case {
+            name: "a NOT NULL column without a default on a table with rows",
+            current: "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);",
+            desired: "CREATE TABLE t (id int, a text NOT NULL);",
+            verdict: Verdict::Refused(2),
+        },
+        Case {
+            name: "a NOT NULL column without a default on an empty table",
+            current: "CREATE TABLE t (id int);",
+            desired: "CREATE TABLE t (id int, a text NOT NULL);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "a new key column without a default",
+            current: "CREATE TABLE t (a text); INSERT INTO t VALUES ('x'), ('y');",
+            desired: "CREATE TABLE t (id int PRIMARY KEY, a text);",
+            verdict: Verdict::Refused(2),
+        },
+        Case {
+            name: "a new key column numbered from a sequence",
+            current: "CREATE TABLE t (a text); INSERT INTO t VALUES ('x'), ('y');",
+            desired: "CREATE TABLE t (id serial PRIMARY KEY, a text);",
+            verdict: Verdict::Free,
+        },
+        Case {
+            name: "a new identity key column",
+            current: "CREATE TABLE t (a text); INSERT INTO t VALUES ('x'), ('y');",
+            desired: "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a text);",
+            verdict: Verdict::Free,
         },
     ];
     // The cases wait on the server, so they run side by side.
