@@ -36,6 +36,10 @@ pub enum Access {
 /// Open the database `url` names, with the settings of `config`. `lock_wait` is how long a
 /// command that takes the migration lock waits for it: on SQLite, another run's migration can
 /// keep the database busy for that long, and waiting for it then is waiting for the lock.
+#[cfg_attr(
+    not(feature = "sqlite"),
+    allow(unused_variables, reason = "only SQLite waits for a busy database")
+)]
 pub async fn open(
     url: &DatabaseUrl,
     config: &Config,
@@ -52,7 +56,11 @@ pub async fn open(
             warn_unused_by_sqlite(config);
             // Every statement of a run that takes the lock (before it: the lint reads the
             // schema) waits for a busy database as long as for the lock.
-            options.busy_timeout = lock_wait.map(|wait| wait.max(SQLITE_BUSY_TIMEOUT));
+            #[cfg(feature = "sqlite")]
+            {
+                let default = godwit_sqlite::SqliteOptions::default().busy_timeout;
+                options.busy_timeout = lock_wait.map(|wait| wait.max(default));
+            }
             if let Target::SqliteFile(path) = &target
                 && access == Access::Preview
                 && !path.exists()
@@ -81,9 +89,6 @@ pub async fn open(
         history: HistoryTable::new(history_schema, config.history_table.clone()),
     })
 }
-
-/// How long a SQLite statement waits for a busy database at least: the backend's default.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection that can create scratch databases of `url`'s engine. A SQLite file is not
 /// opened (nor created): its scratch databases are in memory, so an in-memory database serves.

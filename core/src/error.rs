@@ -282,8 +282,9 @@ pub enum Error {
     },
     /// The lint found error-level findings in a migration about to run; nothing was applied.
     #[error(
-        "the lint found {} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
-        count(report.errors(), "error"),
+        "the lint found {} error{} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
+        report.errors(),
+        plural(report.errors()),
         report.text(),
         if report.errors() == 1 { "it" } else { "them" }
     )]
@@ -409,14 +410,5 @@ fn rollback_note(done: &[Version]) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
-    }
-}
-
-/// `1 error`, `2 errors`.
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }

@@ -54,7 +54,7 @@ pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<
         (Some(diagnosis), _) => diagnosis,
         // The engine refuses with the migration's real state (or says it is unknown).
         (None, Some(version)) => {
-            return act(&mut session, version, (action, &options), None, output).await;
+            return act(&mut session, version, action, &options, None, output).await;
         }
         (None, None) if failed.is_empty() => {
             return nothing_failed(output);
@@ -71,7 +71,8 @@ pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<
     act(
         &mut session,
         diagnosis.version,
-        (action, &options),
+        action,
+        &options,
         Some(diagnosis),
         output,
     )
@@ -131,8 +132,15 @@ async fn explain(
                 Some(action) => {
                     // Chosen at the prompt: a retry is linted, as `migrate` would.
                     let options = RecoverOptions::default();
-                    let chosen = (action, &options);
-                    act(session, diagnosis.version, chosen, Some(diagnosis), output).await
+                    act(
+                        session,
+                        diagnosis.version,
+                        action,
+                        &options,
+                        Some(diagnosis),
+                        output,
+                    )
+                    .await
                 }
                 None => output.summary("nothing changed"),
             }
@@ -144,7 +152,8 @@ async fn explain(
 async fn act(
     session: &mut Session,
     version: Version,
-    (action, options): (RecoverAction, &RecoverOptions),
+    action: RecoverAction,
+    options: &RecoverOptions,
     diagnosis: Option<&Diagnosis>,
     output: Output,
 ) -> Result<(), CliError> {
