@@ -13,6 +13,10 @@
 //! 4. [`measure_hazards`]: count the rows each destructive statement would touch.
 //! 5. [`apply`]: run the statements, the transactional ones in one transaction.
 //!
+//! The front doors run these stages in order, so a caller need not: [`Push`] (under the
+//! migration lock, talking to the caller through [`Caller`]), [`Generate`], [`Diff`],
+//! [`Check`] and [`Verify`]. The stages stay public for a caller that needs one alone.
+//!
 //! Renames are never guessed: they come from comments in the schema file
 //! ([`crate::hints`]), from the user ([`RenameRequest`]), or from answering the questions
 //! [`possible_renames`] suggests.
@@ -24,26 +28,33 @@ use crate::store::Store;
 
 mod apply;
 mod check;
+mod compare;
 mod desired;
 mod error;
 mod generate;
 mod hazards;
 mod keep;
 mod plan;
+mod push;
 mod renames;
 mod source;
 
 pub use self::apply::{apply, lock_for_change};
 pub use self::check::{
-    DriftReport, Verification, VerifyFailure, VerifyProblem, VerifyStage, drift, replay_migrations,
-    verify,
+    Check, DriftReport, Verification, Verify, VerifyFailure, VerifyProblem, VerifyStage, drift,
+    replay_migrations, verify,
 };
+pub use self::compare::{Diff, Side};
 pub use self::desired::{Screened, desired_schema, with_scratch};
 pub use self::error::{ApplyCause, DeclarativeError};
-pub use self::generate::{MigrationStep, StepKind, migration_script, migration_steps};
+pub use self::generate::{
+    Generate, GenerateOptions, Generation, MigrationStep, Naming, NewMigration, StepKind,
+    migration_script, migration_steps,
+};
 pub use self::hazards::{MeasuredHazard, measure_hazards, refuse_blocked};
 pub use self::keep::{ConstraintKind, Kept, keep_undeclared, plan_keeping_undeclared};
 pub use self::plan::{ChangePlan, plan_changes};
+pub use self::push::{Answer, Caller, Consent, Push, PushOptions, PushReport, Stage};
 pub use self::renames::{
     PossibleRename, RenameRequest, inverse_renames, merge_renames, possible_renames,
     resolve_requests,

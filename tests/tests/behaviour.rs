@@ -1,4 +1,4 @@
-//! The versioned-migration behaviour suite, written once and instantiated for every backend.
+//! The behaviour suite (versioned migrations and the declarative front doors), written once and instantiated for every backend.
 //!
 //! Each case is an async function over a [`Case`]: a fresh database of one backend plus a
 //! migrations directory. `behaviour_suite!` turns every case into one `#[tokio::test]` per
@@ -7,12 +7,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use godwit_core::declarative::{
+    self, Answer, Caller, Check, Consent, DeclarativeError, Diff, Generate, GenerateOptions,
+    Naming, PossibleRename, Push, PushOptions, PushReport, SchemaSource, Side, Stage, Verification,
+    Verify,
+};
+use godwit_core::diff::Change;
 use godwit_core::history;
 use godwit_core::lint::Severity;
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
-    BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, Migrations, Migrator,
-    MigratorConfig, Outcome, RecoverAction, RecoverOptions, RepairAction, RollbackTarget,
+    BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, LockOwner, Migrations,
+    Migrator, MigratorConfig, Outcome, RecoverAction, RecoverOptions, RepairAction, RollbackTarget,
     RunReport, State, Status, Store, Value, Version,
 };
 use godwit_tests::PgDatabase;
@@ -1126,6 +1132,263 @@ async fn each_statement_is_reported_as_it_starts(case: Case) {
     );
 }
 
+/// A caller that answers every question the same way, and remembers what it was asked.
+#[derive(Default)]
+struct Answering {
+    consent: Option<Answer>,
+    renames: Option<Vec<PossibleRename>>,
+    asked: Vec<Consent>,
+    stages: Vec<Stage>,
+}
+
+impl Caller for Answering {
+    fn stage(&mut self, stage: Stage) {
+        self.stages.push(stage);
+    }
+
+    fn renames(&mut self, _: &[PossibleRename], _: &PushReport) -> Option<Vec<PossibleRename>> {
+        self.renames.clone()
+    }
+
+    fn consent(&mut self, question: Consent) -> Answer {
+        self.asked.push(question);
+        self.consent.unwrap_or(Answer::Unanswered)
+    }
+}
+
+impl Case {
+    /// `sql` as the schema file.
+    fn schema(&self, sql: &str) -> SchemaSource {
+        let path = self.dir.path().join("schema.sql");
+        std::fs::write(&path, sql).expect("write schema");
+        SchemaSource::load(&path).expect("load schema")
+    }
+
+    async fn push(
+        &self,
+        schema: &SchemaSource,
+        options: &PushOptions,
+        caller: &mut dyn Caller,
+    ) -> Result<PushReport, Error> {
+        let mut store = self.store().await;
+        let history = HistoryTable::default();
+        Push::new(
+            store.as_mut(),
+            &history,
+            LockOwner::this_process("behaviour suite"),
+        )
+        .run(schema, options, caller)
+        .await
+    }
+
+    async fn column_names(&self, table: &str) -> Vec<String> {
+        let mut store = self.store().await;
+        let schema = declarative::introspect(store.as_mut(), &HistoryTable::default())
+            .await
+            .expect("introspect");
+        let table = schema
+            .tables
+            .iter()
+            .find(|t| t.name.name == table)
+            .expect("table");
+        table.columns.iter().map(|c| c.name.clone()).collect()
+    }
+}
+
+fn push_options() -> PushOptions {
+    PushOptions::new(Duration::from_secs(10))
+}
+
+/// Through the library alone: a push that drops a column refuses without consent, changes
+/// nothing in a dry run, and applies once the caller consents.
+async fn a_push_needs_consent_to_destroy_data(case: Case) {
+    let first = case.schema("CREATE TABLE t (id integer PRIMARY KEY, name text, note text);\n");
+    let report = case.push(&first, &push_options(), &mut ()).await.unwrap();
+    assert!(report.applied);
+    case.store()
+        .await
+        .execute_script("INSERT INTO t (id, name, note) VALUES (1, 'a', 'kept?')")
+        .await
+        .unwrap();
+
+    let fewer = case.schema("CREATE TABLE t (id integer PRIMARY KEY, name text);\n");
+    let refused = case
+        .push(&fewer, &push_options(), &mut ())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::Declarative(DeclarativeError::NeedsConsent { statements: 1 })
+        ),
+        "{refused:?}"
+    );
+    let mut dry = push_options();
+    dry.dry_run = true;
+    let mut watcher = Answering::default();
+    let report = case.push(&fewer, &dry, &mut watcher).await.unwrap();
+    assert!(!report.applied);
+    assert_eq!(report.needing_consent(), 1);
+    assert!(watcher.asked.is_empty(), "a dry run asks nothing");
+    let mut declining = Answering {
+        consent: Some(Answer::No),
+        ..Answering::default()
+    };
+    let declined = case
+        .push(&fewer, &push_options(), &mut declining)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        declined,
+        Error::Declarative(DeclarativeError::Declined)
+    ));
+    assert_eq!(case.column_names("t").await, ["id", "name", "note"]);
+
+    let mut consenting = Answering {
+        consent: Some(Answer::Yes),
+        ..Answering::default()
+    };
+    let report = case
+        .push(&fewer, &push_options(), &mut consenting)
+        .await
+        .unwrap();
+    assert!(report.applied);
+    assert_eq!(consenting.asked, [Consent::DataLoss { statements: 1 }]);
+    assert_eq!(
+        consenting.stages,
+        [
+            Stage::Locking,
+            Stage::Reading,
+            Stage::BuildingDesired,
+            Stage::Planning,
+            Stage::MeasuringHazards,
+            Stage::Applying
+        ]
+    );
+    assert_eq!(case.column_names("t").await, ["id", "name"]);
+    assert_eq!(case.count("SELECT count(*) FROM t").await, 1);
+
+    let again = case.push(&fewer, &push_options(), &mut ()).await.unwrap();
+    assert!(again.plan.is_empty() && !again.applied);
+}
+
+/// Through the library alone: a drop and create that may be a rename is refused until the
+/// caller says what it is; named a rename, the column keeps its values.
+async fn a_push_asks_whether_a_drop_and_create_is_a_rename(case: Case) {
+    let first = case.schema("CREATE TABLE t (id integer PRIMARY KEY, name text);\n");
+    case.push(&first, &push_options(), &mut ()).await.unwrap();
+    case.store()
+        .await
+        .execute_script("INSERT INTO t (id, name) VALUES (1, 'kept')")
+        .await
+        .unwrap();
+
+    let renamed = case.schema("CREATE TABLE t (id integer PRIMARY KEY, title text);\n");
+    let refused = case
+        .push(&renamed, &push_options(), &mut ())
+        .await
+        .unwrap_err();
+    let Error::Declarative(DeclarativeError::PossibleRenames { renames }) = refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(renames.len(), 1);
+    let mut caller = Answering {
+        renames: Some(renames),
+        ..Answering::default()
+    };
+    let report = case
+        .push(&renamed, &push_options(), &mut caller)
+        .await
+        .unwrap();
+    assert!(report.applied);
+    assert_eq!(report.needing_consent(), 0);
+    assert_eq!(caller.asked, [Consent::Apply { statements: 1 }]);
+    assert_eq!(
+        case.count("SELECT count(*) FROM t WHERE title = 'kept'")
+            .await,
+        1
+    );
+}
+
+/// Through the library alone: generate writes migrations for a schema, verify round-trips
+/// them, migrate applies them, and then check finds no drift and diff no difference.
+async fn generate_verify_check_and_diff_agree(case: Case) {
+    let schema = case.schema(
+        "CREATE TABLE a (id integer PRIMARY KEY, name text NOT NULL);\n\
+         CREATE TABLE b (id integer PRIMARY KEY, a_id integer REFERENCES a (id));\n\
+         CREATE INDEX b_a ON b (a_id);\n",
+    );
+    let mut host = case.store().await;
+    let generation = Generate::new(host.as_mut())
+        .run(
+            &Migrations::default(),
+            &schema,
+            &GenerateOptions::default(),
+            &mut (),
+        )
+        .await
+        .unwrap();
+    assert!(!generation.is_empty());
+    let naming = Naming {
+        slug: "start",
+        description: "start",
+        schema: "schema.sql",
+    };
+    let written = generation
+        .migrations(host.dialect(), naming, std::time::SystemTime::now(), None)
+        .unwrap();
+    for migration in &written {
+        case.write(&format!("{}.up.sql", migration.stem), &migration.up);
+        case.write(&format!("{}.down.sql", migration.stem), &migration.down);
+    }
+    let migrations =
+        Migrations::from_dir(&case.dir.path().join("migrations")).expect("load migrations");
+    let verified = Verify::new(host.as_mut()).run(&migrations).await.unwrap();
+    assert!(
+        matches!(verified, Verification::Verified { .. }),
+        "{verified:?}"
+    );
+    drop(host);
+
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    let mut store = case.store().await;
+    let history = HistoryTable::default();
+    let drift = Check::new(store.as_mut(), &history)
+        .run(&migrations)
+        .await
+        .unwrap();
+    assert!(!drift.drifted(), "{drift:?}");
+    let plan = Diff::new()
+        .run(
+            Side::Live {
+                store: store.as_mut(),
+                history: &history,
+            },
+            Side::Schema(&schema),
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "{plan:?}");
+    let plan = Diff::new()
+        .run(
+            Side::Live {
+                store: store.as_mut(),
+                history: &history,
+            },
+            Side::Migrations(&Migrations::default()),
+        )
+        .await
+        .unwrap();
+    assert!(
+        plan.changes.len() == 2
+            && plan
+                .changes
+                .iter()
+                .all(|change| matches!(change, Change::DropTable(_))),
+        "drops both tables: {plan:?}"
+    );
+}
+
 macro_rules! behaviour_suite {
     ($backend:ident: $($case:ident),* $(,)?) => {
         mod $backend {
@@ -1182,4 +1445,7 @@ every_backend!(
     the_lint_refuses_before_the_first_statement_unless_turned_off,
     a_retry_is_linted_unless_turned_off,
     each_statement_is_reported_as_it_starts,
+    a_push_needs_consent_to_destroy_data,
+    a_push_asks_whether_a_drop_and_create_is_a_rename,
+    generate_verify_check_and_diff_agree,
 );

@@ -1,6 +1,6 @@
 //! `godwit check`: is the live schema what the applied migrations produce? Drift exits 5.
 
-use godwit_core::declarative::{self, DriftReport};
+use godwit_core::declarative::{Check, DriftReport};
 use serde::Serialize;
 
 use super::load_migrations;
@@ -25,25 +25,14 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let mut dev = Host::dev_for(config, url).await?;
     let opened = backend::open(url, config, Access::Existing, None).await?;
     let mut store = opened.store;
-    let (host, host_url) = match dev.as_mut() {
-        Some(dev) => (dev.store.as_mut(), dev.url.clone()),
-        None => (store.as_mut(), redacted.clone()),
-    };
-    let mut scratch = host
-        .open_scratch()
-        .await
-        .map_err(|error| CliError::engine(error.into(), host_url))?;
-    let result = declarative::drift(
-        store.as_mut(),
-        &opened.history,
-        scratch.as_mut(),
-        &migrations,
-    )
-    .await;
-    if let Err(error) = scratch.close().await {
-        tracing::warn!(%error, "could not remove a scratch database");
+    let mut check = Check::new(store.as_mut(), &opened.history);
+    if let Some(dev) = dev.as_mut() {
+        check = check.scratch_host(dev.store.as_mut());
     }
-    let report = result.map_err(|error| CliError::engine(error, redacted.clone()))?;
+    let report = check
+        .run(&migrations)
+        .await
+        .map_err(|error| CliError::engine(error, redacted.clone()))?;
 
     if !report.not_applied.is_empty() {
         output.warning(&format!(

@@ -1,13 +1,10 @@
 //! `godwit diff --from SOURCE --to SOURCE`: the SQL from one schema to another. Changes nothing.
 
-use godwit_core::declarative;
-use godwit_core::dialect::RenderOptions;
-use godwit_core::diff::Renames;
-use godwit_core::schema::Schema;
+use godwit_core::declarative::{Diff, SchemaSource, Side};
 use godwit_core::url::Redacted;
 use godwit_core::{HistoryTable, Migrations, Store};
 
-use super::scratch::{self, Host, on_scratch};
+use super::scratch::{self, Host};
 use crate::args::{DiffArgs, SchemaRef};
 use crate::backend::{self, Access};
 use crate::config::{Config, DatabaseUrl};
@@ -34,44 +31,35 @@ async fn open(side: &SchemaRef, config: &Config) -> Result<Option<Live>, CliErro
     }))
 }
 
-async fn live_schema(live: &mut Option<Live>) -> Result<Option<Schema>, CliError> {
-    let Some(live) = live else {
-        return Ok(None);
-    };
-    declarative::introspect(live.store.as_mut(), &live.history)
-        .await
-        .map(Some)
-        .map_err(|error| CliError::engine(error, live.url.clone()))
+/// What a side that is not a live database is read from, loaded before anything is opened.
+enum Loaded {
+    Live,
+    Schema(SchemaSource),
+    Migrations(Migrations),
 }
 
-/// The schema of a file or migrations side, built on a scratch database of `host`.
-/// A schema file may use the namespaces of `existing` without creating them.
-async fn scratch_schema(
-    side: &SchemaRef,
-    existing: &Schema,
-    config: &Config,
-    host: &mut dyn Store,
-    url: &Redacted,
-) -> Result<(Schema, Renames), CliError> {
-    match side {
-        SchemaRef::File(path) => {
-            let source = scratch::schema_source(config, Some(path))?;
-            let hints = scratch::hints(&source)?;
-            let schema = scratch::desired_on(host, url, &source, existing).await?;
-            Ok((schema, hints))
-        }
+fn load(side: &SchemaRef, config: &Config) -> Result<Loaded, CliError> {
+    Ok(match side {
+        SchemaRef::Url(_) => Loaded::Live,
+        SchemaRef::File(path) => Loaded::Schema(scratch::schema_source(config, Some(path))?),
         SchemaRef::Migrations(dir) => {
             if !dir.is_dir() {
                 return Err(CliError::NoMigrationsDir { path: dir.clone() });
             }
-            let migrations = Migrations::from_dir(dir)?;
-            let schema = on_scratch(host, url, async |s| {
-                declarative::replay_migrations(s, &migrations).await
-            })
-            .await?;
-            Ok((schema, Renames::default()))
+            Loaded::Migrations(Migrations::from_dir(dir)?)
         }
-        SchemaRef::Url(_) => unreachable!("live sides are read before scratch ones"),
+    })
+}
+
+fn side<'a>(loaded: &'a Loaded, live: Option<&'a mut Live>) -> Side<'a> {
+    match (loaded, live) {
+        (_, Some(live)) => Side::Live {
+            store: live.store.as_mut(),
+            history: &live.history,
+        },
+        (Loaded::Schema(source), None) => Side::Schema(source),
+        (Loaded::Migrations(migrations), None) => Side::Migrations(migrations),
+        (Loaded::Live, None) => unreachable!("a live side is opened before the diff"),
     }
 }
 
@@ -91,35 +79,27 @@ pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(),
         (Some(engine), _) | (None, Some(engine)) => Host::dev(config, engine).await?,
         (None, None) => Some(Host::for_config(config).await?),
     };
-    let from_live = live_schema(&mut from_db).await?;
-    let to_live = live_schema(&mut to_db).await?;
-
-    let (host, host_url) = match (dev.as_mut(), from_db.as_mut(), to_db.as_mut()) {
-        (Some(dev), ..) => (dev.store.as_mut(), dev.url.clone()),
-        (None, Some(live), _) | (None, None, Some(live)) => (live.store.as_mut(), live.url.clone()),
-        (None, None, None) => unreachable!("without a live side a host was opened"),
-    };
-    let from = match from_live {
-        Some(schema) => schema,
-        None => {
-            let none = Schema::default();
-            scratch_schema(&args.from, &none, config, host, &host_url)
-                .await?
-                .0
-        }
-    };
-    let (to, renames) = match to_live {
-        Some(schema) => (schema, Renames::default()),
-        None => scratch_schema(&args.to, &from, config, host, &host_url).await?,
-    };
-    let plan = declarative::plan_changes(
-        host.dialect(),
-        &from,
-        &to,
-        &renames,
-        &RenderOptions::default(),
-    )
-    .map_err(|error| CliError::engine(error, host_url.clone()))?;
+    let from_loaded = load(&args.from, config)?;
+    let to_loaded = load(&args.to, config)?;
+    // An error names the database it came from: the dev database that builds what is not
+    // live, or else the first live side, whose server does.
+    let url = dev
+        .as_ref()
+        .map(|dev| dev.url.clone())
+        .or_else(|| from_db.as_ref().map(|live| live.url.clone()))
+        .or_else(|| to_db.as_ref().map(|live| live.url.clone()))
+        .expect("without a live side a host was opened");
+    let mut diff = Diff::new();
+    if let Some(dev) = dev.as_mut() {
+        diff = diff.scratch_host(dev.store.as_mut());
+    }
+    let plan = diff
+        .run(
+            side(&from_loaded, from_db.as_mut()),
+            side(&to_loaded, to_db.as_mut()),
+        )
+        .await
+        .map_err(|error| CliError::engine(error, url))?;
     // With --exit-code, differences are the failure, and the plan its document.
     let differences = (args.exit_code && !plan.is_empty()).then_some(CliError::Differences {
         statements: plan.statements.len(),

@@ -1,14 +1,18 @@
 //! `godwit push`: make the database match a schema file, without a migration.
+//!
+//! Core's [`Push`] runs the pipeline; this module maps the flags to [`PushOptions`], answers
+//! its questions at the terminal ([`Terminal`]) and prints what it planned and did.
 
 use std::collections::BTreeSet;
 
 use godwit_core::declarative::{
-    self, ChangePlan, Kept, MeasuredHazard, PossibleRename, SchemaSource,
+    Answer, Caller, Consent, DeclarativeError, Kept, MeasuredHazard, PossibleRename, Push,
+    PushOptions, PushReport, Stage,
 };
 use godwit_core::dialect::{RenderOptions, Statement};
-use godwit_core::diff::{Change, Renames};
+use godwit_core::diff::Change;
 use godwit_core::url::Redacted;
-use godwit_core::{HistoryTable, LockOwner, LockRequest, Store};
+use godwit_core::{Error, LockOwner};
 use serde::Serialize;
 
 use super::scratch::{self, Host};
@@ -37,25 +41,11 @@ struct Pushed<'a> {
     applied: bool,
 }
 
-/// The database being pushed to.
-struct Target<'a> {
-    store: &'a mut dyn Store,
-    history: &'a HistoryTable,
-    url: &'a Redacted,
-}
-
-impl Target<'_> {
-    fn error(&self, error: godwit_core::Error) -> CliError {
-        CliError::engine(error, self.url.clone())
-    }
-}
-
 /// Under the migration lock: read the database, normalise the schema file on a scratch
 /// database, then plan and apply the difference.
 pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(), CliError> {
     let source = scratch::schema_source(config, args.schema.schema.as_deref())?;
     scratch::warn_if_empty(&source, output);
-    let hints = scratch::hints(&source)?;
     let url = config.url()?;
     let redacted = url.redacted();
     let access = if args.dry_run {
@@ -66,181 +56,215 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     // Before the target is opened: a dev_url of the wrong engine must not create its file.
     let mut dev = Host::dev_for(config, url).await?;
     let lock_timeout = args.lock.lock_timeout.unwrap_or(config.lock_timeout);
-    // A dry run takes the lock too, to read a schema no run is changing.
     let opened = backend::open(url, config, access, Some(lock_timeout)).await?;
     let mut store = opened.store;
 
+    let mut options = PushOptions::new(lock_timeout);
+    options.dry_run = args.dry_run;
+    options.skip_drops = args.skip_drops;
+    options.accept_data_loss = args.accept_data_loss;
+    options.renames = args.renames.renames.clone();
+    options.render = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
     let owner = LockOwner::this_process(format!("godwit {}", env!("CARGO_PKG_VERSION")));
-    let request = LockRequest {
-        table: &opened.history,
-        owner: &owner,
-        timeout: lock_timeout,
-    };
-    let locked = declarative::lock_for_change(store.as_mut(), &request)
-        .await
-        .map_err(|error| CliError::engine(error, redacted.clone()))?;
-    let mut target = Target {
-        store: store.as_mut(),
-        history: &opened.history,
-        url: &redacted,
-    };
-    let result = push(&mut target, dev.as_mut(), &source, &hints, args, output).await;
-    if locked && let Err(error) = store.unlock(&opened.history).await {
-        tracing::warn!(%error, "could not release the migration lock; `godwit unlock` clears it");
+    let mut push = Push::new(store.as_mut(), &opened.history, owner);
+    if let Some(dev) = dev.as_mut() {
+        push = push.scratch_host(dev.store.as_mut());
     }
-    result
-}
-
-async fn push(
-    target: &mut Target<'_>,
-    dev: Option<&mut Host>,
-    source: &SchemaSource,
-    hints: &Renames,
-    args: &PushArgs,
-    output: Output,
-) -> Result<(), CliError> {
-    let current = declarative::introspect(target.store, target.history)
-        .await
-        .map_err(|error| target.error(error))?;
-    let desired = match dev {
-        Some(dev) => dev.desired(source, &current).await?,
-        None => scratch::desired_on(target.store, target.url, source, &current).await?,
-    };
-    let desired = &desired;
-    scratch::warn_unmanaged(desired, &current, "push", output);
-    let mut renames = scratch::renames(hints, &args.renames.renames, &current, desired)?;
-    let options = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
-    let dialect = target.store.dialect();
-    let plan_for = |renames: &Renames| {
-        if args.skip_drops {
-            declarative::plan_keeping_undeclared(dialect, &current, desired, renames, &options)
-        } else {
-            declarative::plan_changes(dialect, &current, desired, renames, &options)
-                .map(|plan| (plan, Vec::new()))
+    let mut terminal = Terminal::new(args, output, redacted.clone());
+    let result = push.run(&source, &options, &mut terminal).await;
+    if let Some(failure) = terminal.failure.take() {
+        return Err(failure);
+    }
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            if args.dry_run
+                && output.format() == Format::Human
+                && matches!(
+                    error,
+                    Error::Declarative(DeclarativeError::RowsBlockChange { .. })
+                )
+            {
+                output.summary("\ndry run: nothing was changed")?;
+            }
+            // An error on the scratch host names the host, any other the target.
+            let url = match (terminal.stage, &dev) {
+                (Some(Stage::BuildingDesired), Some(dev)) => dev.url.clone(),
+                _ => redacted,
+            };
+            let error = cli_error(error, url);
+            return Err(match &terminal.plan {
+                Some(plan) => error.with_document(output, &pushed(plan)),
+                None => error,
+            });
         }
     };
-    let (mut plan, mut kept) = plan_for(&renames).map_err(|error| target.error(error))?;
 
-    let possible = if args.accept_data_loss {
-        Vec::new()
-    } else {
-        declarative::possible_renames(&plan.changes)
-    };
-    if !possible.is_empty() {
-        if args.dry_run {
-            for rename in &possible {
-                output.warning(&format!(
-                    "the plan drops and creates what may be a rename of {rename}; if it is, pass --rename {}",
-                    rename.flag()
-                ));
-            }
-        } else if prompt::interactive() {
-            let chosen = ask_renames(&possible)?;
-            if !chosen.is_empty() {
-                for rename in chosen {
-                    declarative::merge_renames(&mut renames, rename.to_renames());
-                }
-                (plan, kept) = plan_for(&renames).map_err(|error| target.error(error))?;
-            }
-        } else {
-            return Err(CliError::PossibleRename {
-                flags: possible.iter().map(PossibleRename::flag).collect(),
-            }
-            .with_document(output, &pushed(&kept, &plan, &[], false)));
-        }
-    }
-
-    for object in &kept {
-        output.summary(&format!("kept: {object} (not in the schema; --skip-drops)"))?;
-    }
-    if plan.is_empty() {
-        let apart = if kept.is_empty() {
+    if report.plan.is_empty() {
+        let apart = if report.kept.is_empty() {
             String::new()
         } else {
             format!(
                 ", apart from the {} kept above",
-                output::count(kept.len(), "object")
+                output::count(report.kept.len(), "object")
             )
         };
         return match output.format() {
             Format::Human => output.summary(&format!(
-                "no changes: the database at {} matches the schema{apart}",
-                target.url
+                "no changes: the database at {redacted} matches the schema{apart}"
             )),
-            Format::Json => output.json(&pushed(&kept, &plan, &[], false)),
+            Format::Json => output.json(&pushed(&report)),
         };
     }
-
-    let hazards = declarative::measure_hazards(target.store, &plan)
-        .await
-        .map_err(|error| target.error(error))?;
-    let needing_consent = hazards.iter().filter(|h| h.needs_consent()).count();
-    if output.format() == Format::Human {
-        output.data(&format!(
-            "{} to make {} match the schema:\n\n{}",
-            output::statements(plan.statements.len()),
-            target.url,
-            output::statements_text(&plan.statements, &hazards)
-        ))?;
-    }
-    // Rows that would make a statement fail (a constraint they break, an enum label they
-    // hold) stop the run, dry or not: the dry run says what the real one would do.
-    let unapplied = || pushed(&kept, &plan, &hazards, false);
-    let blocked = declarative::refuse_blocked(&hazards).map_err(|error| {
-        target
-            .error(error.into())
-            .with_document(output, &unapplied())
-    });
-    if args.dry_run {
-        match output.format() {
-            Format::Human => output.summary("\ndry run: nothing was changed")?,
-            // A refusal's document is the error's.
-            Format::Json if blocked.is_err() => {}
-            Format::Json => output.json(&unapplied())?,
-        }
-        return blocked;
-    }
-    blocked?;
-
-    if needing_consent > 0 && !args.accept_data_loss {
-        if !prompt::interactive() {
-            return Err(CliError::DataLoss {
-                count: needing_consent,
-            }
-            .with_document(output, &unapplied()));
-        }
-        let question = format!(
-            "{} above {} data (marked DESTRUCTIVE).",
-            output::statements(needing_consent),
-            if needing_consent == 1 {
-                "destroys"
-            } else {
-                "destroy"
-            }
-        );
-        if !prompt::confirm_typed(&question)? {
-            return Err(CliError::Declined);
-        }
-    } else if !args.yes && prompt::interactive() {
-        let question = format!(
-            "apply {} to {}?",
-            output::statements(plan.statements.len()),
-            target.url
-        );
-        if !prompt::confirm(&question)? {
-            return Err(CliError::Declined);
-        }
-    }
-
-    declarative::apply(target.store, &plan.statements)
-        .await
-        .map_err(|error| target.error(error).with_document(output, &unapplied()))?;
     match output.format() {
-        Format::Human => output.summary(&format!(
+        Format::Human if report.applied => output.summary(&format!(
             "\napplied {}",
-            output::statements(plan.statements.len())
+            output::statements(report.plan.statements.len())
         )),
-        Format::Json => output.json(&pushed(&kept, &plan, &hazards, true)),
+        Format::Human => output.summary("\ndry run: nothing was changed"),
+        Format::Json => output.json(&pushed(&report)),
+    }
+}
+
+/// Core's refusals as the CLI's, whose messages name the flags that answer them.
+fn cli_error(error: Error, url: Redacted) -> CliError {
+    match error {
+        Error::Declarative(DeclarativeError::PossibleRenames { renames }) => {
+            CliError::PossibleRename {
+                flags: renames.iter().map(PossibleRename::flag).collect(),
+            }
+        }
+        Error::Declarative(DeclarativeError::NeedsConsent { statements }) => {
+            CliError::DataLoss { count: statements }
+        }
+        Error::Declarative(DeclarativeError::Declined) => CliError::Declined,
+        other => CliError::engine(other, url),
+    }
+}
+
+/// The push's caller at a terminal: asks when someone is there to answer, prints the plan,
+/// and keeps what the error of a refused push documents.
+struct Terminal<'a> {
+    args: &'a PushArgs,
+    output: Output,
+    url: Redacted,
+    stage: Option<Stage>,
+    /// The plan as last seen, for the document of an error.
+    plan: Option<PushReport>,
+    warned: bool,
+    /// A failure of the terminal itself (a prompt or stdout), which ends the command.
+    failure: Option<CliError>,
+}
+
+impl<'a> Terminal<'a> {
+    fn new(args: &'a PushArgs, output: Output, url: Redacted) -> Self {
+        Terminal {
+            args,
+            output,
+            url,
+            stage: None,
+            plan: None,
+            warned: false,
+            failure: None,
+        }
+    }
+
+    /// Say once what the schema creates that the push leaves out.
+    fn warn_unmanaged(&mut self, plan: &PushReport) {
+        if !std::mem::replace(&mut self.warned, true) {
+            scratch::warn_unmanaged(&plan.unmanaged, "push", self.output);
+        }
+    }
+
+    fn print(&mut self, plan: &PushReport) -> Result<(), CliError> {
+        let output = self.output;
+        for rename in &plan.possible_renames {
+            output.warning(&format!(
+                "the plan drops and creates what may be a rename of {rename}; if it is, pass --rename {}",
+                rename.flag()
+            ));
+        }
+        for object in &plan.kept {
+            output.summary(&format!("kept: {object} (not in the schema; --skip-drops)"))?;
+        }
+        if output.format() == Format::Human && !plan.plan.is_empty() {
+            output.data(&format!(
+                "{} to make {} match the schema:\n\n{}",
+                output::statements(plan.plan.statements.len()),
+                self.url,
+                output::statements_text(&plan.plan.statements, &plan.hazards)
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, error: CliError) {
+        self.failure.get_or_insert(error);
+    }
+}
+
+impl Caller for Terminal<'_> {
+    fn stage(&mut self, stage: Stage) {
+        self.stage = Some(stage);
+    }
+
+    fn renames(
+        &mut self,
+        possible: &[PossibleRename],
+        plan: &PushReport,
+    ) -> Option<Vec<PossibleRename>> {
+        self.warn_unmanaged(plan);
+        self.plan = Some(plan.clone());
+        if !prompt::interactive() {
+            return None;
+        }
+        match ask_renames(possible) {
+            Ok(chosen) => Some(chosen.into_iter().cloned().collect()),
+            Err(error) => {
+                self.fail(error);
+                None
+            }
+        }
+    }
+
+    fn planned(&mut self, plan: &PushReport) {
+        self.warn_unmanaged(plan);
+        self.plan = Some(plan.clone());
+        if let Err(error) = self.print(plan) {
+            self.fail(error);
+        }
+    }
+
+    fn consent(&mut self, question: Consent) -> Answer {
+        let answer = match question {
+            Consent::DataLoss { .. } if !prompt::interactive() => return Answer::Unanswered,
+            Consent::DataLoss { statements } => prompt::confirm_typed(&format!(
+                "{} above {} data (marked DESTRUCTIVE).",
+                output::statements(statements),
+                if statements == 1 {
+                    "destroys"
+                } else {
+                    "destroy"
+                }
+            )),
+            Consent::Apply { .. } if self.args.yes || !prompt::interactive() => {
+                return Answer::Yes;
+            }
+            Consent::Apply { statements } => prompt::confirm(&format!(
+                "apply {} to {}?",
+                output::statements(statements),
+                self.url
+            )),
+            _ => return Answer::Unanswered,
+        };
+        match answer {
+            Ok(true) => Answer::Yes,
+            Ok(false) => Answer::No,
+            Err(error) => {
+                self.fail(error);
+                Answer::No
+            }
+        }
     }
 }
 
@@ -280,17 +304,13 @@ fn ask_renames(possible: &[PossibleRename]) -> Result<Vec<&PossibleRename>, CliE
 
 /// The JSON document of a push: what it would change or changed, and whether it was applied.
 /// A refused or failed push carries it in its error's document, `applied` false.
-fn pushed<'a>(
-    kept: &'a [Kept],
-    plan: &'a ChangePlan,
-    hazards: &'a [MeasuredHazard],
-    applied: bool,
-) -> Pushed<'a> {
+fn pushed(report: &PushReport) -> Pushed<'_> {
     Pushed {
-        kept,
-        changes: &plan.changes,
-        statements: &plan.statements,
-        hazards: hazards
+        kept: &report.kept,
+        changes: &report.plan.changes,
+        statements: &report.plan.statements,
+        hazards: report
+            .hazards
             .iter()
             .map(|hazard| JsonHazard {
                 hazard,
@@ -298,6 +318,6 @@ fn pushed<'a>(
                 blocks: hazard.blocks(),
             })
             .collect(),
-        applied,
+        applied: report.applied,
     }
 }

@@ -3,11 +3,10 @@
 
 use std::path::Path;
 
-use godwit_core::declarative::{self, RenameRequest, SchemaSource, with_scratch};
-use godwit_core::diff::Renames;
-use godwit_core::schema::Schema;
+use godwit_core::Store;
+use godwit_core::declarative::SchemaSource;
+use godwit_core::schema::Unmanaged;
 use godwit_core::url::{self, Redacted};
-use godwit_core::{Error, Store};
 
 use crate::backend;
 use crate::config::{Config, DatabaseUrl};
@@ -44,14 +43,9 @@ pub(super) fn warn_if_empty(source: &SchemaSource, output: Output) {
 }
 
 /// Say what the schema files create that godwit does not manage (row-level security,
-/// privileges, rules), and that `what` leaves it out; what `current` already has is left
-/// alone and not mentioned.
-pub(super) fn warn_unmanaged(desired: &Schema, current: &Schema, what: &str, output: Output) {
-    for item in desired
-        .unmanaged
-        .iter()
-        .filter(|item| !current.unmanaged.contains(item))
-    {
+/// privileges, rules), and that `what` leaves it out.
+pub(super) fn warn_unmanaged(items: &[Unmanaged], what: &str, output: Output) {
+    for item in items {
         output.warning(&format_args!(
             "the schema creates {} {}, which godwit does not manage: {what} leaves it out; set it up in a versioned migration",
             item.kind, item.object
@@ -127,67 +121,4 @@ impl Host {
             (Err(error), None) => Err(error),
         }
     }
-
-    /// The schema `source` describes, built on a scratch database of this host over the
-    /// namespaces of `existing` ([`declarative::desired_schema`]).
-    pub(super) async fn desired(
-        &mut self,
-        source: &SchemaSource,
-        existing: &Schema,
-    ) -> Result<Schema, CliError> {
-        desired_on(self.store.as_mut(), &self.url, source, existing).await
-    }
-
-    /// Run `work` on a new scratch database of this host, deleted afterwards.
-    pub(super) async fn scratch<T>(
-        &mut self,
-        work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
-    ) -> Result<T, CliError> {
-        on_scratch(self.store.as_mut(), &self.url, work).await
-    }
-}
-
-/// Run `work` on a new scratch database of `host` (whose URL is `url`), deleted afterwards.
-pub(super) async fn on_scratch<T>(
-    host: &mut dyn Store,
-    url: &Redacted,
-    work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
-) -> Result<T, CliError> {
-    with_scratch(host, work)
-        .await
-        .map_err(|error| CliError::engine(error, url.clone()))
-}
-
-/// The schema `source` describes, built on a scratch database of `host` (whose URL is `url`)
-/// over the namespaces of `existing`.
-pub(super) async fn desired_on(
-    host: &mut dyn Store,
-    url: &Redacted,
-    source: &SchemaSource,
-    existing: &Schema,
-) -> Result<Schema, CliError> {
-    declarative::desired_schema(host, source, existing)
-        .await
-        .map_err(|error| CliError::engine(error, url.clone()))
-}
-
-/// The schema file's hints, plus the `--rename` flags resolved against the two schemas.
-pub(super) fn renames(
-    hints: &Renames,
-    requests: &[RenameRequest],
-    current: &Schema,
-    desired: &Schema,
-) -> Result<Renames, CliError> {
-    let mut renames = hints.clone();
-    let flags = declarative::resolve_requests(requests, current, desired, hints)
-        .map_err(|error| CliError::Engine(error.into()))?;
-    declarative::merge_renames(&mut renames, flags);
-    Ok(renames)
-}
-
-/// The hints of `source`.
-pub(super) fn hints(source: &SchemaSource) -> Result<Renames, CliError> {
-    source
-        .rename_hints()
-        .map_err(|error| CliError::Engine(error.into()))
 }

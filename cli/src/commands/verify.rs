@@ -1,6 +1,6 @@
 //! `godwit verify`: every migration up, down and up again on a scratch database.
 
-use godwit_core::declarative::{self, Verification, VerifyProblem};
+use godwit_core::declarative::{Verification, Verify, VerifyProblem};
 
 use super::load_migrations;
 use super::scratch::Host;
@@ -12,9 +12,10 @@ use crate::output::{self, Format, Output};
 pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let mut host = Host::for_config(config).await?;
-    let outcome = host
-        .scratch(async |s| declarative::verify(s, &migrations).await)
-        .await?;
+    let outcome = Verify::new(host.store.as_mut())
+        .run(&migrations)
+        .await
+        .map_err(|error| CliError::engine(error, host.url.clone()))?;
     match output.format() {
         // A failure makes this document the error's.
         Format::Json if matches!(outcome, Verification::Failed(_)) => {}

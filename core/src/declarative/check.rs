@@ -317,3 +317,64 @@ async fn run_and_compare(
         Err(VerifyProblem::Differs { plan })
     })
 }
+
+/// Is the live schema what the applied migrations produce? The front door of `check`: it
+/// makes and removes the scratch database [`drift`] replays the migrations on.
+#[derive(Debug)]
+pub struct Check<'a> {
+    target: &'a mut dyn Store,
+    history: &'a HistoryTable,
+    scratch_host: Option<&'a mut dyn Store>,
+}
+
+impl<'a> Check<'a> {
+    /// A check of `target`, whose history table is `history`. The scratch database is made on
+    /// the target's server unless [`Check::scratch_host`] names another.
+    pub fn new(target: &'a mut dyn Store, history: &'a HistoryTable) -> Self {
+        Check {
+            target,
+            history,
+            scratch_host: None,
+        }
+    }
+
+    /// Replay the migrations on a scratch database of `host` instead.
+    #[must_use]
+    pub fn scratch_host(mut self, host: &'a mut dyn Store) -> Self {
+        self.scratch_host = Some(host);
+        self
+    }
+
+    /// Compare; the report's [`DriftReport::drifted`] says whether they differ.
+    pub async fn run(self, migrations: &Migrations) -> Result<DriftReport, Error> {
+        let mut scratch = match self.scratch_host {
+            Some(host) => host.open_scratch().await?,
+            None => self.target.open_scratch().await?,
+        };
+        let result = drift(self.target, self.history, scratch.as_mut(), migrations).await;
+        if let Err(error) = scratch.close().await {
+            tracing::warn!(%error, "could not remove a scratch database");
+        }
+        result
+    }
+}
+
+/// Does every migration go up, down and up again? The front door of `verify`: it runs
+/// [`verify`] on a scratch database of one host, removed afterwards.
+#[derive(Debug)]
+pub struct Verify<'a> {
+    host: &'a mut dyn Store,
+}
+
+impl<'a> Verify<'a> {
+    /// Scratch databases are made on `host`.
+    pub fn new(host: &'a mut dyn Store) -> Self {
+        Verify { host }
+    }
+
+    /// Round-trip `migrations`; a migration at fault is [`Verification::Failed`], not an
+    /// error.
+    pub async fn run(self, migrations: &Migrations) -> Result<Verification, Error> {
+        super::with_scratch(self.host, async |s| verify(s, migrations).await).await
+    }
+}

@@ -207,6 +207,44 @@ pub enum DeclarativeError {
         /// How many rows stand in the way.
         rows: i64,
     },
+    /// The plan drops and creates what may be renames, and nobody said whether they are
+    /// ([`super::Caller::renames`]). Nothing was changed.
+    #[error(
+        "the plan drops and creates what may be {}: {}; nothing was changed; declare the renames (a hint in the schema file, or a rename request) or consent to the loss",
+        if renames.len() == 1 { "a rename" } else { "renames" },
+        renames.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    PossibleRenames {
+        /// The pairings that may be renames.
+        renames: Vec<super::PossibleRename>,
+    },
+    /// Statements of the plan destroy data and nobody consented ([`super::Caller::consent`],
+    /// [`super::PushOptions::accept_data_loss`]). Nothing was changed.
+    #[error(
+        "{statements} statement{} would destroy data; nothing was changed; consent to the loss to apply {}, or change the schema",
+        if *statements == 1 { "" } else { "s" },
+        if *statements == 1 { "it" } else { "them" }
+    )]
+    NeedsConsent {
+        /// How many statements need consent.
+        statements: usize,
+    },
+    /// The newest migration has the largest version there can be.
+    #[error(
+        "migration {latest} has the largest version there can be, so no migration can come after it; renumber it (versions are timestamps like 20260101120000, or small integers)"
+    )]
+    NoVersionLeft {
+        /// The newest version.
+        latest: i64,
+    },
+    /// A diff between sides that are not live databases was given no server to build them on.
+    #[error(
+        "neither side of the diff is a live database and no scratch host was given to build them on; give one (a dev database)"
+    )]
+    NoScratchHost,
+    /// The caller answered no ([`super::Answer::No`]). Nothing was changed.
+    #[error("the change was declined, so nothing was changed")]
+    Declined,
     /// A statement of a change failed.
     #[error(
         "statement {} of {total} failed: {cause}, in `{sql}`; {}",

@@ -1,8 +1,193 @@
-//! Writing a plan as versioned migrations: the steps, their up and down scripts.
+//! [`Generate`]: the difference between migrations and a schema source, written as new
+//! versioned migrations (the steps, their up and down scripts).
+
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dialect::{Dialect, Statement, StatementKind};
+use super::push::new_unmanaged;
+use super::{
+    Caller, ChangePlan, DeclarativeError, RenameRequest, SchemaSource, Stage, desired_schema,
+    inverse_renames, merge_renames, plan_changes, replay_migrations, resolve_requests,
+    with_scratch,
+};
+use crate::dialect::{Dialect, RenderOptions, Statement, StatementKind};
+use crate::error::Error;
+use crate::migration::{Migrations, Version, next_version};
+use crate::schema::Unmanaged;
+use crate::store::Store;
+
+/// How a [`Generate`] plans.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct GenerateOptions {
+    /// Renames the caller declares, besides the schema files' hints.
+    pub renames: Vec<RenameRequest>,
+    /// How statements are rendered.
+    pub render: RenderOptions,
+}
+
+/// Plan the migration that takes a folder of migrations to a schema source, on scratch
+/// databases of one host (no target database is read or changed).
+#[derive(Debug)]
+pub struct Generate<'a> {
+    host: &'a mut dyn Store,
+}
+
+/// What a [`Generate`] found: the change, and the change back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Generation {
+    /// From what the migrations produce to the schema source.
+    pub up: ChangePlan,
+    /// Back again (renames inverted), for the down scripts.
+    pub down: ChangePlan,
+    /// What the schema files create that godwit does not manage and the migrations do not:
+    /// the migration leaves it out.
+    pub unmanaged: Vec<Unmanaged>,
+}
+
+/// One migration file pair of a [`Generation`], ready to be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct NewMigration {
+    /// Its version.
+    pub version: Version,
+    /// Which part of the change it holds.
+    pub kind: StepKind,
+    /// `<version>_<slug>`: the file names without `.up.sql` / `.down.sql`.
+    pub stem: String,
+    /// The up script's text.
+    pub up: String,
+    /// The down script's text.
+    pub down: String,
+    /// How many statements the up script runs.
+    pub statements: usize,
+    /// Whether it runs outside a transaction (`-- godwit:no-transaction`).
+    pub no_transaction: bool,
+}
+
+/// What the generated files say about themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct Naming<'a> {
+    /// The file names' slug ([`crate::migration::slugify`]).
+    pub slug: &'a str,
+    /// The change's description, as the user gave it.
+    pub description: &'a str,
+    /// Where the schema came from, for the header.
+    pub schema: &'a str,
+}
+
+impl<'a> Generate<'a> {
+    /// Scratch databases are made on `host`.
+    pub fn new(host: &'a mut dyn Store) -> Self {
+        Generate { host }
+    }
+
+    /// Replay `migrations` on one scratch database, build `source` on another, and plan the
+    /// difference both ways.
+    pub async fn run(
+        self,
+        migrations: &Migrations,
+        source: &SchemaSource,
+        options: &GenerateOptions,
+        caller: &mut dyn Caller,
+    ) -> Result<Generation, Error> {
+        let hints = source.rename_hints()?;
+        caller.stage(Stage::Reading);
+        let current =
+            with_scratch(self.host, async |s| replay_migrations(s, migrations).await).await?;
+        caller.stage(Stage::BuildingDesired);
+        let desired = desired_schema(self.host, source, &current).await?;
+        caller.stage(Stage::Planning);
+        let mut renames = hints.clone();
+        merge_renames(
+            &mut renames,
+            resolve_requests(&options.renames, &current, &desired, &hints)?,
+        );
+        let dialect = self.host.dialect();
+        let up = plan_changes(dialect, &current, &desired, &renames, &options.render)?;
+        if up.is_empty() {
+            return Ok(Generation::default());
+        }
+        let down = plan_changes(
+            dialect,
+            &desired,
+            &current,
+            &inverse_renames(&renames),
+            &options.render,
+        )?;
+        Ok(Generation {
+            up,
+            down,
+            unmanaged: new_unmanaged(&desired, &current),
+        })
+    }
+}
+
+impl Generation {
+    /// Whether the migrations already produce the schema.
+    pub fn is_empty(&self) -> bool {
+        self.up.is_empty()
+    }
+
+    /// The migrations to write, oldest first ([`migration_steps`]), versioned from the clock
+    /// (`now`) past `latest`, the newest version already in the folder.
+    pub fn migrations(
+        &self,
+        dialect: &dyn Dialect,
+        naming: Naming<'_>,
+        now: SystemTime,
+        mut latest: Option<Version>,
+    ) -> Result<Vec<NewMigration>, DeclarativeError> {
+        let steps = migration_steps(&self.up.statements, &self.down.statements);
+        let mut written = Vec::with_capacity(steps.len());
+        for (index, step) in steps.iter().enumerate() {
+            let version = next_version(now, latest).ok_or(DeclarativeError::NoVersionLeft {
+                latest: latest.map_or(i64::MAX, Version::get),
+            })?;
+            latest = Some(version);
+            let slug = naming.slug;
+            let step_slug = match (steps.len(), step.kind) {
+                (1, _) | (_, StepKind::Main) => slug.to_string(),
+                (_, StepKind::ConcurrentBefore) => format!("{slug}_pre_concurrently"),
+                (_, StepKind::ConcurrentAfter) => format!("{slug}_concurrently"),
+            };
+            let part = if steps.len() == 1 {
+                String::new()
+            } else {
+                format!(
+                    "-- Part {} of {} of one change; each part is applied and recorded on its own.\n",
+                    index + 1,
+                    steps.len()
+                )
+            };
+            let up = format!(
+                "-- Migration {version} {step_slug}: {name}\n\
+                 -- Generated by `godwit generate` from {schema}; review it before applying it.\n\
+                 {part}{up}",
+                name = naming.description.trim(),
+                schema = naming.schema,
+                up = migration_script(dialect, step.up),
+            );
+            let down = format!(
+                "-- Revert migration {version} {step_slug}.\n\
+                 -- Generated by `godwit generate`: the reverse of the .up.sql file.\n{}",
+                migration_script(dialect, &step.down)
+            );
+            written.push(NewMigration {
+                version,
+                kind: step.kind,
+                stem: format!("{version}_{step_slug}"),
+                up,
+                down,
+                statements: step.up.len(),
+                no_transaction: step.up.iter().any(|s| !s.transactional),
+            });
+        }
+        Ok(written)
+    }
+}
 
 /// Which part of a generated change a [`MigrationStep`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
