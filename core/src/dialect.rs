@@ -381,6 +381,56 @@ pub fn portable_history_upgrade_ddl<D: Dialect + ?Sized>(
     }
 }
 
+/// `ident` in the SQL standard's double quotes, a quote inside doubled: a
+/// [`Dialect::quote_identifier`] for the engines that follow the standard.
+pub fn double_quoted(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// godwit's history tables in types that SQLite and PostgreSQL both accept, with the
+/// dialect's [`Dialect::history_time_type`] for times and its quoting for names: a
+/// [`Dialect::history_table_ddl`] for engines that take `TEXT PRIMARY KEY` and
+/// `CREATE SCHEMA IF NOT EXISTS`.
+pub fn portable_history_ddl(dialect: &dyn Dialect, table: &HistoryTable) -> Vec<String> {
+    let time = dialect.history_time_type();
+    let history = dialect.qualified_name(table.schema.as_deref(), &table.name);
+    let meta = dialect.qualified_name(table.schema.as_deref(), &table.meta_name());
+    let mut statements = Vec::new();
+    if let (true, Some(schema)) = (dialect.capabilities().schemas, table.schema.as_deref()) {
+        statements.push(format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            dialect.quote_identifier(schema)
+        ));
+    }
+    statements.push(format!(
+        "CREATE TABLE IF NOT EXISTS {history} (\n\
+         \x20   version BIGINT PRIMARY KEY,\n\
+         \x20   name TEXT NOT NULL,\n\
+         \x20   checksum TEXT NOT NULL,\n\
+         \x20   down_checksum TEXT,\n\
+         \x20   down_script TEXT,\n\
+         \x20   transactional BIGINT NOT NULL,\n\
+         \x20   status TEXT NOT NULL,\n\
+         \x20   started_at {time} NOT NULL,\n\
+         \x20   finished_at {time},\n\
+         \x20   duration_ms BIGINT,\n\
+         \x20   error TEXT,\n\
+         \x20   error_statement TEXT,\n\
+         \x20   error_line BIGINT,\n\
+         \x20   previous_checksums TEXT,\n\
+         \x20   applied_by TEXT,\n\
+         \x20   backup TEXT\n\
+         )"
+    ));
+    statements.push(format!(
+        "CREATE TABLE IF NOT EXISTS {meta} (\n\
+         \x20   key TEXT PRIMARY KEY,\n\
+         \x20   value TEXT NOT NULL\n\
+         )"
+    ));
+    statements
+}
+
 /// SQL text and facts for one database engine. Implementations must be pure: every method is a
 /// function of its arguments, with no I/O, so dialects are cheap to snapshot-test and to host
 /// behind a plugin boundary.
@@ -392,10 +442,8 @@ pub trait Dialect: Send + Sync + Debug {
     fn capabilities(&self) -> Capabilities;
 
     /// Quote an identifier so that any name, including keywords and names with quotes in them,
-    /// is taken literally. The default is the SQL standard's double quotes.
-    fn quote_identifier(&self, ident: &str) -> String {
-        format!("\"{}\"", ident.replace('"', "\"\""))
-    }
+    /// is taken literally. Engines that follow the SQL standard return [`double_quoted`].
+    fn quote_identifier(&self, ident: &str) -> String;
 
     /// The bound-parameter marker for the 1-based parameter `index`.
     fn placeholder(&self, index: usize) -> String;
@@ -441,48 +489,11 @@ pub trait Dialect: Send + Sync + Debug {
     }
 
     /// Statements that create godwit's history tables when they are missing. They must be
-    /// idempotent (`IF NOT EXISTS`), because two runners may race to create them. The default
-    /// uses types that SQLite and PostgreSQL both accept, and the dialect's
-    /// [`Dialect::history_time_type`] for times.
-    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
-        let time = self.history_time_type();
-        let history = self.qualified_name(table.schema.as_deref(), &table.name);
-        let meta = self.qualified_name(table.schema.as_deref(), &table.meta_name());
-        let mut statements = Vec::new();
-        if let (true, Some(schema)) = (self.capabilities().schemas, table.schema.as_deref()) {
-            statements.push(format!(
-                "CREATE SCHEMA IF NOT EXISTS {}",
-                self.quote_identifier(schema)
-            ));
-        }
-        statements.push(format!(
-            "CREATE TABLE IF NOT EXISTS {history} (\n\
-             \x20   version BIGINT PRIMARY KEY,\n\
-             \x20   name TEXT NOT NULL,\n\
-             \x20   checksum TEXT NOT NULL,\n\
-             \x20   down_checksum TEXT,\n\
-             \x20   down_script TEXT,\n\
-             \x20   transactional BIGINT NOT NULL,\n\
-             \x20   status TEXT NOT NULL,\n\
-             \x20   started_at {time} NOT NULL,\n\
-             \x20   finished_at {time},\n\
-             \x20   duration_ms BIGINT,\n\
-             \x20   error TEXT,\n\
-             \x20   error_statement TEXT,\n\
-             \x20   error_line BIGINT,\n\
-             \x20   previous_checksums TEXT,\n\
-             \x20   applied_by TEXT,\n\
-             \x20   backup TEXT\n\
-             )"
-        ));
-        statements.push(format!(
-            "CREATE TABLE IF NOT EXISTS {meta} (\n\
-             \x20   key TEXT PRIMARY KEY,\n\
-             \x20   value TEXT NOT NULL\n\
-             )"
-        ));
-        statements
-    }
+    /// idempotent (`IF NOT EXISTS`), because two runners may race to create them, and give
+    /// the columns [`crate::history`] reads and writes. [`portable_history_ddl`] is a version
+    /// in types SQLite and PostgreSQL both accept; an engine whose text keys need a length
+    /// (MySQL) writes its own.
+    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String>;
 
     /// A query listing the indexes that a failed or interrupted concurrent build left invalid,
     /// one row per index of three text columns: schema, index, table. `None` (the default)

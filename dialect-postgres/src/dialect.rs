@@ -1,6 +1,9 @@
 //! The pure half of the backend: PostgreSQL's SQL text and facts.
 
-use godwit_core::dialect::{RenderError, RenderOptions, Statement, portable_history_upgrade_ddl};
+use godwit_core::dialect::{
+    RenderError, RenderOptions, Statement, double_quoted, portable_history_ddl,
+    portable_history_upgrade_ddl,
+};
 use godwit_core::diff::{Change, Dependants, DiffOptions};
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
@@ -20,6 +23,14 @@ use godwit_core::{Capabilities, Dialect, HistoryTable, InvalidIndex, LockKind, V
 pub struct PgDialect;
 
 impl Dialect for PgDialect {
+    fn quote_identifier(&self, ident: &str) -> String {
+        double_quoted(ident)
+    }
+
+    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
+        portable_history_ddl(self, table)
+    }
+
     fn name(&self) -> &'static str {
         "postgres"
     }

@@ -1,10 +1,12 @@
 //! SQL text for SQLite.
 
-use godwit_core::dialect::{RenderError, RenderOptions, Statement};
+use godwit_core::dialect::{
+    RenderError, RenderOptions, Statement, double_quoted, portable_history_ddl,
+};
 use godwit_core::diff::{Change, Dependants, DiffOptions};
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
-use godwit_core::{Capabilities, Dialect, LockKind, Row, Value};
+use godwit_core::{Capabilities, Dialect, HistoryTable, LockKind, Row, Value};
 
 use crate::{catalog, render};
 
@@ -14,6 +16,14 @@ use crate::{catalog, render};
 pub struct SqliteDialect;
 
 impl Dialect for SqliteDialect {
+    fn quote_identifier(&self, ident: &str) -> String {
+        double_quoted(ident)
+    }
+
+    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
+        portable_history_ddl(self, table)
+    }
+
     fn name(&self) -> &'static str {
         "sqlite"
     }

@@ -369,6 +369,7 @@ mod tests {
     use crate::LockKind;
     use crate::declarative::{ApplyCause, DeclarativeError};
     use crate::dialect::{Capabilities, Hazard, HazardKind};
+    use crate::history::HistoryTable;
     use crate::store::Value;
 
     /// A dialect for scripts: `checks` says whether it can turn a check into SQL.
@@ -389,6 +390,12 @@ mod tests {
         }
         fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
             (String::new(), Vec::new())
+        }
+        fn quote_identifier(&self, ident: &str) -> String {
+            crate::dialect::double_quoted(ident)
+        }
+        fn history_table_ddl(&self, _: &HistoryTable) -> Vec<String> {
+            Vec::new()
         }
         fn assertion(&self, query: &str, message: &str) -> Option<String> {
             self.checks

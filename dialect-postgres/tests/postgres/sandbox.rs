@@ -5,7 +5,7 @@
 
 use godwit_core::declarative::{self, DeclarativeError, SchemaSource};
 use godwit_core::schema::Schema;
-use godwit_core::{Capabilities, Dialect, Error, Store, Value};
+use godwit_core::{Capabilities, Dialect, Error, HistoryTable, Store, Value};
 use godwit_postgres::{PgDialect, PgOptions, PgStore};
 use godwit_tests::PgDatabase;
 
@@ -99,6 +99,14 @@ impl Dialect for Trusting {
 
     fn table_exists_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
         PgDialect.table_exists_query(schema, name)
+    }
+
+    fn quote_identifier(&self, ident: &str) -> String {
+        PgDialect.quote_identifier(ident)
+    }
+
+    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
+        PgDialect.history_table_ddl(table)
     }
 }
 
