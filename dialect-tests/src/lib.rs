@@ -1,8 +1,25 @@
-//! The behaviour suite (versioned migrations and the declarative front doors), written once and instantiated for every backend.
+//! The conformance kit for godwit dialects: the behaviour every backend must show, written
+//! once over `dyn Store` and run by each dialect crate against a real database of its engine.
 //!
-//! Each case is an async function over a [`Case`]: a fresh database of one backend plus a
-//! migrations directory. `behaviour_suite!` turns every case into one `#[tokio::test]` per
-//! backend, so a new backend gets the whole suite by adding one line.
+//! A dialect crate implements [`Harness`] (a fresh, empty database per case, and the few
+//! statements that must be written in its engine's SQL, [`Fixtures`]) and instantiates the
+//! whole suite with one line in a test file:
+//!
+//! ```text
+//! godwit_dialect_tests::suite!(my_dialect_harness());
+//! ```
+//!
+//! Each case is one `#[test]`. The suite covers the versioned workflow (apply, targets,
+//! rollback, repair of edited files, out-of-order, failures and what they leave), the
+//! migration lock and a second runner, crash visibility of migrations that ran outside a
+//! transaction, the history table's layout upgrades and names, backups, the lint gate, and
+//! the declarative front doors (push with and without consent, renames, generate, verify,
+//! check and diff agreeing on one schema). A new dialect passes it unchanged, or says in its
+//! own crate which case it cannot pass and why.
+#![warn(missing_docs)]
+
+use std::path::Path;
+use std::sync::Arc;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,54 +38,148 @@ use godwit_core::{
     Migrator, MigratorConfig, Outcome, RecoverAction, RecoverOptions, RepairAction, RollbackTarget,
     RunReport, State, Status, Store, Value, Version,
 };
-use godwit_tests::PgDatabase;
+/// What a dialect gives the kit: fresh databases and its engine's spelling of a few
+/// statements.
+pub trait Harness: Send + Sync + 'static {
+    /// A fresh, empty database for one case. `dir` is the case's own temporary folder (a
+    /// file-based engine may put its database there); the database lives as long as the
+    /// returned value.
+    fn fresh(&self, dir: &Path) -> Box<dyn Fresh>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
+    /// The statements the cases need in this engine's SQL.
+    fn fixtures(&self) -> Fixtures;
 }
 
-#[derive(Debug)]
-enum Database {
-    Sqlite(PathBuf),
-    Postgres(PgDatabase),
+/// A fresh database of a [`Harness`].
+#[async_trait::async_trait]
+pub trait Fresh: Send + Sync {
+    /// A new connection to it. Cases open several, as separate runners would.
+    async fn connect(&self) -> Box<dyn Store>;
 }
 
-/// One test's world: a fresh database and an empty migrations directory.
-struct Case {
-    backend: Backend,
-    database: Database,
+/// The statements the cases need written in the engine's own SQL.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixtures {
+    /// A query of one text column listing every table and view, godwit's own included,
+    /// schema-qualified (`schema.name`) where the engine has schemas.
+    pub relations: &'static str,
+    /// A migration that creates tables `item (id, name)` and `audit (item_id, note)`, a
+    /// procedural body (a trigger on `item` inserting two rows into `audit`, one note holding
+    /// a semicolon) and inserts one item named `x;y`, so a script splitter that cuts inside a
+    /// body or a string fails it.
+    pub procedural: &'static str,
+    /// A migration starting with `-- godwit:no-transaction` that indexes column `v` of table
+    /// `t (id, v)` as index `t_v` and then runs a statement the engine refuses inside a
+    /// transaction; without the directive it must fail.
+    pub outside_transaction: &'static str,
+    /// A schema (namespace) the history table can be put in, where the engine has them.
+    pub history_schema: Option<&'static str>,
+    /// A name an unqualified history table would collide with in the system catalog, and the
+    /// words the refusal names its holder with (`("pg_class", "the table pg_catalog.pg_class")`).
+    pub system_name: Option<(&'static str, &'static str)>,
+    /// Count queries and their expected results, checked after a layout-1 history table was
+    /// upgraded (how the engine stores the history's times).
+    pub upgraded_history: &'static [(&'static str, i64)],
+}
+
+/// Run one case on a fresh database of `harness`, on a runtime of its own.
+pub fn run<F, Fut>(harness: impl Harness, case: F)
+where
+    F: FnOnce(Case) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(case(Case::new(Arc::new(harness))));
+}
+
+/// Every case of the kit as a `#[test]` over the [`Harness`] that `$harness` evaluates to.
+#[macro_export]
+macro_rules! suite {
+    ($harness:expr) => {
+        $crate::__cases!($harness; CASES);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cases {
+    ($harness:expr; CASES) => {
+        $crate::__cases!($harness;
+            apply_all_then_again_is_a_no_op,
+            migrate_to_a_target,
+            rollback_by_steps_and_by_target,
+            rollback_works_after_the_file_is_deleted,
+            rollback_without_down_refuses_before_running_anything,
+            edited_file_is_refused_then_accepted_through_repair,
+            crlf_only_change_is_accepted,
+            out_of_order_is_refused_then_allowed,
+            failing_migration_leaves_a_failed_row_and_the_schema_unchanged,
+            procedural_bodies_run_whole,
+            no_transaction_migration_runs_outside_a_transaction,
+            failed_no_transaction_migration_is_visible,
+            failed_group_in_a_no_transaction_migration_is_recorded,
+            concurrent_runner_waits_for_the_lock,
+            a_layout_1_history_is_read_as_is_and_upgraded_by_migrate,
+            a_layout_1_history_is_upgraded_by_rollback,
+            a_newer_history_layout_is_refused,
+            a_backup_comes_before_the_first_migration_and_is_recorded,
+            a_history_name_held_by_something_else_is_refused,
+            a_history_table_in_a_schema_stays_in_it,
+            a_migration_that_ends_its_transaction_then_fails_may_be_applied,
+            a_migration_that_ends_its_transaction_and_succeeds_is_recorded,
+            the_lint_refuses_before_the_first_statement_unless_turned_off,
+            a_retry_is_linted_unless_turned_off,
+            each_statement_is_reported_as_it_starts,
+            a_push_needs_consent_to_destroy_data,
+            a_push_asks_whether_a_drop_and_create_is_a_rename,
+            generate_verify_check_and_diff_agree,
+        );
+    };
+    ($harness:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::run($harness, $crate::$case);
+            }
+        )*
+    };
+}
+
+/// One case's world: a fresh database and an empty migrations directory.
+#[allow(missing_debug_implementations)]
+pub struct Case {
+    harness: Arc<dyn Harness>,
+    database: Box<dyn Fresh>,
     dir: tempfile::TempDir,
 }
 
 impl Case {
-    fn new(backend: Backend) -> Case {
+    fn new(harness: Arc<dyn Harness>) -> Case {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database = match backend {
-            Backend::Sqlite => Database::Sqlite(dir.path().join("test.db")),
-            Backend::Postgres => Database::Postgres(PgDatabase::create()),
-        };
+        let database = harness.fresh(dir.path());
         std::fs::create_dir(dir.path().join("migrations")).expect("migrations dir");
         Case {
-            backend,
+            harness,
             database,
             dir,
         }
     }
 
+    /// Another world of the same dialect.
+    fn another(&self) -> Case {
+        Case::new(Arc::clone(&self.harness))
+    }
+
+    fn fixtures(&self) -> Fixtures {
+        self.harness.fixtures()
+    }
+
     async fn store(&self) -> Box<dyn Store> {
-        match &self.database {
-            Database::Sqlite(path) => Box::new(
-                godwit_sqlite::SqliteStore::open(path, &godwit_sqlite::SqliteOptions::default())
-                    .expect("open sqlite"),
-            ),
-            Database::Postgres(db) => Box::new(
-                godwit_postgres::PgStore::connect(&db.url, &godwit_postgres::PgOptions::default())
-                    .await
-                    .expect("connect postgres"),
-            ),
-        }
+        self.database.connect().await
     }
 
     fn path(&self, file: &str) -> PathBuf {
@@ -97,17 +208,9 @@ impl Case {
         Migrator::new(self.store().await, migrations, config)
     }
 
-    /// Every table and view of the database, schema-qualified on PostgreSQL.
+    /// Every table and view of the database ([`Fixtures::relations`]).
     async fn relations(&self) -> Vec<String> {
-        let sql = match self.backend {
-            Backend::Sqlite => "SELECT name FROM sqlite_master ORDER BY name",
-            Backend::Postgres => {
-                "SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c \
-                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
-                 ORDER BY 1"
-            }
-        };
+        let sql = self.fixtures().relations;
         let mut store = self.store().await;
         let rows = store.query(sql, &[]).await.expect("query");
         rows.into_iter()
@@ -222,7 +325,8 @@ fn to(n: i64) -> MigrateOptions {
     }
 }
 
-async fn apply_all_then_again_is_a_no_op(case: Case) {
+#[doc(hidden)]
+pub async fn apply_all_then_again_is_a_no_op(case: Case) {
     case.write_abc();
     assert_eq!(
         case.migrate(MigrateOptions::default()).await.unwrap(),
@@ -250,7 +354,8 @@ async fn apply_all_then_again_is_a_no_op(case: Case) {
     );
 }
 
-async fn migrate_to_a_target(case: Case) {
+#[doc(hidden)]
+pub async fn migrate_to_a_target(case: Case) {
     case.write_abc();
     assert_eq!(case.migrate(to(2)).await.unwrap(), [1, 2]);
     assert!(!case.has_table("c").await);
@@ -269,7 +374,8 @@ async fn migrate_to_a_target(case: Case) {
     assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [3]);
 }
 
-async fn rollback_by_steps_and_by_target(case: Case) {
+#[doc(hidden)]
+pub async fn rollback_by_steps_and_by_target(case: Case) {
     case.write_abc();
     case.migrate(MigrateOptions::default()).await.unwrap();
     assert_eq!(case.rollback(RollbackTarget::Steps(1)).await.unwrap(), [3]);
@@ -298,7 +404,8 @@ async fn rollback_by_steps_and_by_target(case: Case) {
     );
 }
 
-async fn rollback_works_after_the_file_is_deleted(case: Case) {
+#[doc(hidden)]
+pub async fn rollback_works_after_the_file_is_deleted(case: Case) {
     case.write_abc();
     case.migrate(MigrateOptions::default()).await.unwrap();
     case.remove("3_create_c.up.sql");
@@ -315,7 +422,8 @@ async fn rollback_works_after_the_file_is_deleted(case: Case) {
     assert!(!case.has_table("c").await);
 }
 
-async fn rollback_without_down_refuses_before_running_anything(case: Case) {
+#[doc(hidden)]
+pub async fn rollback_without_down_refuses_before_running_anything(case: Case) {
     case.write_abc();
     case.write("4_d.up.sql", "CREATE TABLE d (id INTEGER);");
     case.migrate(MigrateOptions::default()).await.unwrap();
@@ -328,7 +436,8 @@ async fn rollback_without_down_refuses_before_running_anything(case: Case) {
     assert!(case.has_table("c").await && case.has_table("d").await);
 }
 
-async fn edited_file_is_refused_then_accepted_through_repair(case: Case) {
+#[doc(hidden)]
+pub async fn edited_file_is_refused_then_accepted_through_repair(case: Case) {
     case.write_abc();
     case.migrate(MigrateOptions::default()).await.unwrap();
     case.write(
@@ -358,7 +467,8 @@ async fn edited_file_is_refused_then_accepted_through_repair(case: Case) {
     assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [4]);
 }
 
-async fn crlf_only_change_is_accepted(case: Case) {
+#[doc(hidden)]
+pub async fn crlf_only_change_is_accepted(case: Case) {
     case.write_abc();
     case.migrate(MigrateOptions::default()).await.unwrap();
     case.write(
@@ -372,7 +482,8 @@ async fn crlf_only_change_is_accepted(case: Case) {
     assert_eq!(case.states().await[0], (1, State::Applied));
 }
 
-async fn out_of_order_is_refused_then_allowed(case: Case) {
+#[doc(hidden)]
+pub async fn out_of_order_is_refused_then_allowed(case: Case) {
     case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
     case.write("3_c.up.sql", "CREATE TABLE c (id INTEGER);");
     case.migrate(MigrateOptions::default()).await.unwrap();
@@ -392,7 +503,8 @@ async fn out_of_order_is_refused_then_allowed(case: Case) {
     assert!(case.has_table("b").await);
 }
 
-async fn failing_migration_leaves_a_failed_row_and_the_schema_unchanged(case: Case) {
+#[doc(hidden)]
+pub async fn failing_migration_leaves_a_failed_row_and_the_schema_unchanged(case: Case) {
     case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
     case.write(
         "2_broken.up.sql",
@@ -459,35 +571,9 @@ async fn failing_migration_leaves_a_failed_row_and_the_schema_unchanged(case: Ca
     );
 }
 
-async fn procedural_bodies_run_whole(case: Case) {
-    let script = match case.backend {
-        Backend::Sqlite => {
-            "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);\n\
-             CREATE TABLE audit (item_id INTEGER, note TEXT);\n\
-             CREATE TRIGGER item_audit AFTER INSERT ON item BEGIN\n\
-             \x20   INSERT INTO audit VALUES (NEW.id, 'created; with a semicolon');\n\
-             \x20   INSERT INTO audit VALUES (NEW.id, 'second statement');\n\
-             END;\n\
-             INSERT INTO item (name) VALUES ('x;y');\n"
-        }
-        Backend::Postgres => {
-            "CREATE TABLE item (id SERIAL PRIMARY KEY, name TEXT);\n\
-             CREATE TABLE audit (item_id INTEGER, note TEXT);\n\
-             CREATE FUNCTION item_audit() RETURNS trigger LANGUAGE plpgsql AS $fn$\n\
-             BEGIN\n\
-             \x20   INSERT INTO audit VALUES (NEW.id, 'created; with a semicolon');\n\
-             \x20   INSERT INTO audit VALUES (NEW.id, $q$second statement$q$);\n\
-             \x20   RETURN NEW;\n\
-             END;\n\
-             $fn$;\n\
-             CREATE TRIGGER item_audit AFTER INSERT ON item FOR EACH ROW EXECUTE FUNCTION item_audit();\n\
-             DO $$\n\
-             BEGIN\n\
-             \x20   INSERT INTO item (name) VALUES ('x;y');\n\
-             END\n\
-             $$;\n"
-        }
-    };
+#[doc(hidden)]
+pub async fn procedural_bodies_run_whole(case: Case) {
+    let script = case.fixtures().procedural;
     case.write("1_procedural.up.sql", script);
     case.migrate(MigrateOptions::default()).await.unwrap();
     assert_eq!(case.count("SELECT COUNT(*) FROM audit").await, 2);
@@ -498,16 +584,10 @@ async fn procedural_bodies_run_whole(case: Case) {
     );
 }
 
-async fn no_transaction_migration_runs_outside_a_transaction(case: Case) {
+#[doc(hidden)]
+pub async fn no_transaction_migration_runs_outside_a_transaction(case: Case) {
     case.write("1_t.up.sql", "CREATE TABLE t (id INTEGER, v TEXT);");
-    let script = match case.backend {
-        // VACUUM fails inside a transaction.
-        Backend::Sqlite => "-- godwit:no-transaction\nCREATE INDEX t_v ON t (v);\nVACUUM;\n",
-        // CREATE INDEX CONCURRENTLY fails inside a transaction block.
-        Backend::Postgres => {
-            "-- godwit:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\nANALYZE t;\n"
-        }
-    };
+    let script = case.fixtures().outside_transaction;
     case.write("2_index.up.sql", script);
     assert_eq!(
         case.migrate(MigrateOptions::default()).await.unwrap(),
@@ -536,7 +616,8 @@ async fn no_transaction_migration_runs_outside_a_transaction(case: Case) {
     );
 }
 
-async fn failed_no_transaction_migration_is_visible(case: Case) {
+#[doc(hidden)]
+pub async fn failed_no_transaction_migration_is_visible(case: Case) {
     case.write(
         "1_partial.up.sql",
         "-- godwit:no-transaction\nCREATE TABLE first (id INTEGER);\nCREATE TABLE first (id INTEGER);\n",
@@ -558,7 +639,8 @@ async fn failed_no_transaction_migration_is_visible(case: Case) {
 /// A no-transaction migration may group statements in its own BEGIN/COMMIT (as generated
 /// SQLite rebuilds do). A failure inside the group rolls the group back, and the history
 /// records that failure rather than an interrupted run.
-async fn failed_group_in_a_no_transaction_migration_is_recorded(case: Case) {
+#[doc(hidden)]
+pub async fn failed_group_in_a_no_transaction_migration_is_recorded(case: Case) {
     case.write(
         "1_grouped.up.sql",
         "-- godwit:no-transaction\nCREATE TABLE before_group (id INTEGER);\nBEGIN;\n\
@@ -588,7 +670,8 @@ async fn failed_group_in_a_no_transaction_migration_is_recorded(case: Case) {
     assert_eq!(case.migrate(MigrateOptions::default()).await.unwrap(), [1]);
 }
 
-async fn concurrent_runner_waits_for_the_lock(case: Case) {
+#[doc(hidden)]
+pub async fn concurrent_runner_waits_for_the_lock(case: Case) {
     case.write_abc();
     let mut holder = case.store().await;
     let table = godwit_core::HistoryTable::default();
@@ -677,7 +760,8 @@ async fn layout_version(case: &Case) -> Value {
         .await
 }
 
-async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
+#[doc(hidden)]
+pub async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
     layout_1_with_a_applied(&case).await;
     // Reading does not upgrade: status works on the old layout and changes nothing.
     assert_eq!(
@@ -701,26 +785,8 @@ async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
         history[0].finished_at.as_deref(),
         Some("2024-01-01T00:00:00.010Z")
     );
-    if case.backend == Backend::Postgres {
-        // The times became timestamps, and hold the instants the text said.
-        assert_eq!(
-            case.count(
-                "SELECT COUNT(*) FROM information_schema.columns \
-                 WHERE table_name = 'godwit_migrations' \
-                 AND column_name IN ('started_at', 'finished_at') \
-                 AND data_type = 'timestamp with time zone'"
-            )
-            .await,
-            2
-        );
-        assert_eq!(
-            case.count(
-                "SELECT COUNT(*) FROM godwit_migrations \
-                 WHERE version = 1 AND finished_at - started_at = interval '10 milliseconds'"
-            )
-            .await,
-            1
-        );
+    for (sql, expected) in case.fixtures().upgraded_history {
+        assert_eq!(case.count(sql).await, *expected, "{sql}");
     }
     assert_eq!(history[1].status, Status::Applied);
     assert_eq!(
@@ -735,7 +801,8 @@ async fn a_layout_1_history_is_read_as_is_and_upgraded_by_migrate(case: Case) {
     );
 }
 
-async fn a_layout_1_history_is_upgraded_by_rollback(case: Case) {
+#[doc(hidden)]
+pub async fn a_layout_1_history_is_upgraded_by_rollback(case: Case) {
     layout_1_with_a_applied(&case).await;
     assert_eq!(case.rollback(RollbackTarget::Steps(1)).await.unwrap(), [1]);
     assert!(!case.has_table("a").await);
@@ -743,7 +810,8 @@ async fn a_layout_1_history_is_upgraded_by_rollback(case: Case) {
     assert_eq!(case.states().await[0], (1, State::RolledBack));
 }
 
-async fn a_newer_history_layout_is_refused(case: Case) {
+#[doc(hidden)]
+pub async fn a_newer_history_layout_is_refused(case: Case) {
     case.write_abc();
     assert_eq!(case.migrate(to(1)).await.unwrap(), [1]);
     let newer = history::LAYOUT_VERSION + 1;
@@ -766,7 +834,8 @@ async fn a_newer_history_layout_is_refused(case: Case) {
 
 /// A history table name that belongs to something else is refused before anything is created,
 /// by every command that writes the history, naming what holds it.
-async fn a_history_name_held_by_something_else_is_refused(case: Case) {
+#[doc(hidden)]
+pub async fn a_history_name_held_by_something_else_is_refused(case: Case) {
     case.write_abc();
     case.execute(
         "CREATE TABLE users (id INTEGER PRIMARY KEY);\n\
@@ -780,9 +849,8 @@ async fn a_history_name_held_by_something_else_is_refused(case: Case) {
         // The history's companion `_meta` table is checked too.
         ("audit", "the table "),
     ];
-    if case.backend == Backend::Postgres {
-        // An unqualified name resolves to the system catalog before the current schema.
-        names.push(("pg_class", "the table pg_catalog.pg_class"));
+    if let Some(held) = case.fixtures().system_name {
+        names.push(held);
     }
     let before = case.relations().await;
     for (name, holder) in names {
@@ -812,9 +880,10 @@ async fn a_history_name_held_by_something_else_is_refused(case: Case) {
 }
 
 /// A history table in a named schema lives there, and only there.
-async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
+#[doc(hidden)]
+pub async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
     case.write_abc();
-    let schema = (case.backend == Backend::Postgres).then(|| "audit".to_string());
+    let schema = case.fixtures().history_schema.map(str::to_string);
     let history = HistoryTable::new(schema, "hist");
     let mut migrator = case.migrator_with(history.clone()).await;
     migrator
@@ -822,11 +891,11 @@ async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
         .await
         .unwrap();
     let relations = case.relations().await;
-    let expected = match case.backend {
-        Backend::Sqlite => "hist",
-        Backend::Postgres => "audit.hist",
+    let expected = match case.fixtures().history_schema {
+        Some(schema) => format!("{schema}.hist"),
+        None => "hist".to_string(),
     };
-    assert!(relations.iter().any(|r| r == expected), "{relations:?}");
+    assert!(relations.contains(&expected), "{relations:?}");
     assert!(
         !relations.iter().any(|r| r.contains("godwit_migrations")),
         "{relations:?}"
@@ -844,11 +913,12 @@ async fn a_history_table_in_a_schema_stays_in_it(case: Case) {
 /// A migration that ends the transaction godwit ran it in (`COMMIT;` in its script) and then
 /// fails left part of itself committed: the history and `recover` say so, and offer the ways
 /// out of a failed no-transaction migration, its down script included.
-async fn a_migration_that_ends_its_transaction_then_fails_may_be_applied(case: Case) {
+#[doc(hidden)]
+pub async fn a_migration_that_ends_its_transaction_then_fails_may_be_applied(case: Case) {
     ends_its_transaction_then_fails(&case, "COMMIT;\nCREATE TABLE b (x INTEGER);\n").await;
     // A transaction of its own after the COMMIT is not godwit's either.
     ends_its_transaction_then_fails(
-        &Case::new(case.backend),
+        &case.another(),
         "COMMIT;\nBEGIN;\nCREATE TABLE b (x INTEGER);\n",
     )
     .await;
@@ -891,7 +961,8 @@ async fn ends_its_transaction_then_fails(case: &Case, script: &str) {
 
 /// A migration that commits part way and succeeds is recorded applied, durably, as a
 /// migration that did not run in one transaction, and the run goes on with the next one.
-async fn a_migration_that_ends_its_transaction_and_succeeds_is_recorded(case: Case) {
+#[doc(hidden)]
+pub async fn a_migration_that_ends_its_transaction_and_succeeds_is_recorded(case: Case) {
     case.write(
         "1_ends.up.sql",
         "CREATE TABLE a (x INTEGER);\n-- godwit:allow explicit-transaction\nCOMMIT;\n\
@@ -917,7 +988,8 @@ async fn a_migration_that_ends_its_transaction_and_succeeds_is_recorded(case: Ca
     );
 }
 
-async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
+#[doc(hidden)]
+pub async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
     case.write_abc();
     let dir = case.dir.path().join("backups");
     let wanted = Some(BackupOptions {
@@ -976,7 +1048,8 @@ async fn a_backup_comes_before_the_first_migration_and_is_recorded(case: Case) {
 
 /// The engine lints what it is about to apply, so a program embedding it refuses the files
 /// `godwit migrate` refuses; `no_lint` is the same way out for both.
-async fn the_lint_refuses_before_the_first_statement_unless_turned_off(case: Case) {
+#[doc(hidden)]
+pub async fn the_lint_refuses_before_the_first_statement_unless_turned_off(case: Case) {
     case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
     case.write("2_purge.up.sql", "DELETE FROM a;");
     let error = case.migrate(MigrateOptions::default()).await.unwrap_err();
@@ -1001,7 +1074,8 @@ async fn the_lint_refuses_before_the_first_statement_unless_turned_off(case: Cas
 }
 
 /// `recover --retry` runs a script again: it is linted first, as a `migrate` run would lint it.
-async fn a_retry_is_linted_unless_turned_off(case: Case) {
+#[doc(hidden)]
+pub async fn a_retry_is_linted_unless_turned_off(case: Case) {
     case.write("1_a.up.sql", "CREATE TABLE a (id INTEGER);");
     case.write(
         "2_move.up.sql",
@@ -1040,7 +1114,8 @@ async fn a_retry_is_linted_unless_turned_off(case: Case) {
 
 /// Each statement of a script is reported as it starts, in order, at the line of its first
 /// keyword: of a migration run in a transaction, of one run outside any, and of down scripts.
-async fn each_statement_is_reported_as_it_starts(case: Case) {
+#[doc(hidden)]
+pub async fn each_statement_is_reported_as_it_starts(case: Case) {
     case.write(
         "1_two.up.sql",
         "-- two tables\nCREATE TABLE a (id INTEGER);\n\nCREATE TABLE b (\n  id INTEGER\n);\n",
@@ -1200,8 +1275,10 @@ fn push_options() -> PushOptions {
 }
 
 /// Through the library alone: a push that drops a column refuses without consent, changes
-/// nothing in a dry run, and applies once the caller consents.
-async fn a_push_needs_consent_to_destroy_data(case: Case) {
+/// nothing in a dry run, and applies once the caller consents; inspected, the database then
+/// has what the schema says, a second push is a no-op and a diff finds nothing.
+#[doc(hidden)]
+pub async fn a_push_needs_consent_to_destroy_data(case: Case) {
     let first = case.schema("CREATE TABLE t (id integer PRIMARY KEY, name text, note text);\n");
     let report = case.push(&first, &push_options(), &mut ()).await.unwrap();
     assert!(report.applied);
@@ -1270,11 +1347,25 @@ async fn a_push_needs_consent_to_destroy_data(case: Case) {
 
     let again = case.push(&fewer, &push_options(), &mut ()).await.unwrap();
     assert!(again.plan.is_empty() && !again.applied);
+    let mut store = case.store().await;
+    let history = HistoryTable::default();
+    let plan = Diff::new()
+        .run(
+            Side::Live {
+                store: store.as_mut(),
+                history: &history,
+            },
+            Side::Schema(&fewer),
+        )
+        .await
+        .unwrap();
+    assert!(plan.is_empty(), "diff after a push: {plan:?}");
 }
 
 /// Through the library alone: a drop and create that may be a rename is refused until the
 /// caller says what it is; named a rename, the column keeps its values.
-async fn a_push_asks_whether_a_drop_and_create_is_a_rename(case: Case) {
+#[doc(hidden)]
+pub async fn a_push_asks_whether_a_drop_and_create_is_a_rename(case: Case) {
     let first = case.schema("CREATE TABLE t (id integer PRIMARY KEY, name text);\n");
     case.push(&first, &push_options(), &mut ()).await.unwrap();
     case.store()
@@ -1312,7 +1403,8 @@ async fn a_push_asks_whether_a_drop_and_create_is_a_rename(case: Case) {
 
 /// Through the library alone: generate writes migrations for a schema, verify round-trips
 /// them, migrate applies them, and then check finds no drift and diff no difference.
-async fn generate_verify_check_and_diff_agree(case: Case) {
+#[doc(hidden)]
+pub async fn generate_verify_check_and_diff_agree(case: Case) {
     let schema = case.schema(
         "CREATE TABLE a (id integer PRIMARY KEY, name text NOT NULL);\n\
          CREATE TABLE b (id integer PRIMARY KEY, a_id integer REFERENCES a (id));\n\
@@ -1388,64 +1480,3 @@ async fn generate_verify_check_and_diff_agree(case: Case) {
         "drops both tables: {plan:?}"
     );
 }
-
-macro_rules! behaviour_suite {
-    ($backend:ident: $($case:ident),* $(,)?) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::Case::new(super::Backend::from_name(stringify!($backend)))).await;
-                }
-            )*
-        }
-    };
-}
-
-impl Backend {
-    fn from_name(name: &str) -> Backend {
-        match name {
-            "sqlite" => Backend::Sqlite,
-            "postgres" => Backend::Postgres,
-            other => panic!("no backend called {other}"),
-        }
-    }
-}
-
-macro_rules! every_backend {
-    ($($case:ident),* $(,)?) => {
-        behaviour_suite!(sqlite: $($case),*);
-        behaviour_suite!(postgres: $($case),*);
-    };
-}
-
-every_backend!(
-    apply_all_then_again_is_a_no_op,
-    migrate_to_a_target,
-    rollback_by_steps_and_by_target,
-    rollback_works_after_the_file_is_deleted,
-    rollback_without_down_refuses_before_running_anything,
-    edited_file_is_refused_then_accepted_through_repair,
-    crlf_only_change_is_accepted,
-    out_of_order_is_refused_then_allowed,
-    failing_migration_leaves_a_failed_row_and_the_schema_unchanged,
-    procedural_bodies_run_whole,
-    no_transaction_migration_runs_outside_a_transaction,
-    failed_no_transaction_migration_is_visible,
-    failed_group_in_a_no_transaction_migration_is_recorded,
-    concurrent_runner_waits_for_the_lock,
-    a_layout_1_history_is_read_as_is_and_upgraded_by_migrate,
-    a_layout_1_history_is_upgraded_by_rollback,
-    a_newer_history_layout_is_refused,
-    a_backup_comes_before_the_first_migration_and_is_recorded,
-    a_history_name_held_by_something_else_is_refused,
-    a_history_table_in_a_schema_stays_in_it,
-    a_migration_that_ends_its_transaction_then_fails_may_be_applied,
-    a_migration_that_ends_its_transaction_and_succeeds_is_recorded,
-    the_lint_refuses_before_the_first_statement_unless_turned_off,
-    a_retry_is_linted_unless_turned_off,
-    each_statement_is_reported_as_it_starts,
-    a_push_needs_consent_to_destroy_data,
-    a_push_asks_whether_a_drop_and_create_is_a_rename,
-    generate_verify_check_and_diff_agree,
-);
