@@ -505,7 +505,7 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
     // missing file's path. clap is not told: its message would repeat the value, password
     // and all.
     let holds_password = godwit_core::url::redact(text).to_string() != text;
-    if godwit_core::url::parse(text).is_ok()
+    if godwit::locate(text).is_ok()
         || ((has_url_scheme(text) || holds_password) && !Path::new(text).exists())
     {
         return Ok(SchemaRef::Url(text.to_string()));

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use godwit::{ConnectError, ConnectOptions};
-use godwit_core::url::{self, Target};
-use godwit_core::{HistoryTable, Store};
+use godwit_core::{Backend, HistoryTable, Location, Store};
 
 use crate::config::{Config, DatabaseUrl};
 use crate::error::CliError;
@@ -46,14 +47,14 @@ pub async fn open(
     access: Access,
     lock_wait: Option<Duration>,
 ) -> Result<Opened, CliError> {
-    let target = url::parse(url.secret())?;
-    tracing::debug!(url = %url.redacted(), backend = target.feature(), "opening the database");
+    let (backend, location) = locate(url.secret())?;
+    tracing::debug!(url = %url.redacted(), backend = backend.name(), "opening the database");
     let mut options = ConnectOptions::default();
     options.create = access == Access::Create;
-    let mut address = url.secret();
-    let history_schema = match &target {
-        Target::SqliteFile(_) | Target::SqliteMemory => {
-            warn_unused_by_sqlite(config);
+    let mut location = location;
+    let history_schema = match &location {
+        Location::File(path) => {
+            warn_unused_by_file_databases(config);
             // Every statement of a run that takes the lock (before it: the lint reads the
             // schema) waits for a busy database as long as for the lock.
             #[cfg(feature = "sqlite")]
@@ -61,16 +62,17 @@ pub async fn open(
                 let default = godwit_sqlite::SqliteOptions::default().busy_timeout;
                 options.busy_timeout = lock_wait.map(|wait| wait.max(default));
             }
-            if let Target::SqliteFile(path) = &target
-                && access == Access::Preview
-                && !path.exists()
-            {
-                address = "sqlite::memory:";
+            if access == Access::Preview && !path.exists() {
+                location = Location::Memory;
             }
-            // A SQLite file is one schema, `main`, where godwit keeps its history.
+            // A database file is one schema, where godwit keeps its history.
             None
         }
-        Target::Postgres(_) => {
+        Location::Memory => {
+            warn_unused_by_file_databases(config);
+            None
+        }
+        _ => {
             options.schema.clone_from(&config.schema);
             options
                 .application_name
@@ -81,7 +83,7 @@ pub async fn open(
                 .or_else(|| config.schema.clone())
         }
     };
-    let store = godwit::connect(address, &options)
+    let store = godwit::open(backend.as_ref(), url.secret(), &location, &options)
         .await
         .map_err(|error| connect_error(error, url))?;
     Ok(Opened {
@@ -90,20 +92,35 @@ pub async fn open(
     })
 }
 
-/// A connection that can create scratch databases of `url`'s engine. A SQLite file is not
-/// opened (nor created): its scratch databases are in memory, so an in-memory database serves.
-/// A PostgreSQL server is connected to, where scratch databases will be created.
+/// A connection that can create scratch databases of `url`'s engine. A database file is not
+/// opened (nor created): its engine's scratch databases are in memory, so an in-memory
+/// database serves. A server is connected to, where scratch databases will be created.
 pub async fn open_scratch_host(
     url: &DatabaseUrl,
     config: &Config,
 ) -> Result<Box<dyn Store>, CliError> {
-    if let Target::SqliteFile(_) = url::parse(url.secret())? {
-        warn_unused_by_sqlite(config);
-        return godwit::connect("sqlite::memory:", &ConnectOptions::default())
-            .await
-            .map_err(|error| connect_error(error, url));
+    let (backend, location) = locate(url.secret())?;
+    if let Location::File(_) = location {
+        warn_unused_by_file_databases(config);
+        return godwit::open(
+            backend.as_ref(),
+            url.secret(),
+            &Location::Memory,
+            &ConnectOptions::default(),
+        )
+        .await
+        .map_err(|error| connect_error(error, url));
     }
     Ok(open(url, config, Access::Existing, None).await?.store)
+}
+
+/// The backend serving `url`'s scheme, and what the URL points at.
+pub fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError> {
+    godwit::locate(url).map_err(|error| match error {
+        ConnectError::Url(error) => CliError::Url(error),
+        ConnectError::BackendMissing { feature, .. } => CliError::BackendMissing { feature },
+        other => CliError::Connect(other),
+    })
 }
 
 /// The CLI's error for `error`, naming where the URL came from.
@@ -127,9 +144,9 @@ fn connect_error(error: ConnectError, url: &DatabaseUrl) -> CliError {
     }
 }
 
-/// Warn about settings SQLite has no use for, rather than failing: one config file often
-/// serves a SQLite database in development and PostgreSQL in production.
-fn warn_unused_by_sqlite(config: &Config) {
+/// Warn about settings a database file has no use for, rather than failing: one config file
+/// often serves a SQLite database in development and PostgreSQL in production.
+fn warn_unused_by_file_databases(config: &Config) {
     let unused = [
         ("schema", config.schema.is_some()),
         ("application_name", config.application_name.is_some()),

@@ -63,15 +63,16 @@ impl ConfigPath {
     }
 }
 
-/// A SQLite URL written in a config file names its file relative to the config file, like the
+/// A file database's URL written in a config file names its file relative to the config file, like the
 /// `migrations` key, so a project works from any working directory (`--config sub/godwit.toml`).
 /// URLs from `--url` and `DATABASE_URL` stay relative to the working directory.
 fn relative_to(dir: &Path, url: String) -> String {
-    match godwit_core::url::parse(&url) {
-        Ok(godwit_core::url::Target::SqliteFile(file))
+    let scheme = godwit_core::backend::scheme(&url);
+    match (godwit::locate(&url), scheme) {
+        (Ok((_, godwit_core::Location::File(file))), Some(scheme))
             if file.is_relative() && !dir.as_os_str().is_empty() =>
         {
-            format!("sqlite:{}", dir.join(file).display())
+            format!("{scheme}:{}", dir.join(file).display())
         }
         _ => url,
     }

@@ -226,7 +226,6 @@ pub enum CliError {
     },
     /// `restore` could not put the backup in place; what it says tells whether anything changed.
     /// (Only SQLite databases are restored in place.)
-    #[cfg(feature = "sqlite")]
     #[error("cannot restore {database} from {}", backup.display())]
     Restore {
         /// The database.
@@ -530,12 +529,10 @@ impl CliError {
             | CliError::VerifyFailed(_)
             | CliError::LintErrors { .. }
             | CliError::Backup { .. } => Exit::Failure,
-            #[cfg(feature = "sqlite")]
             CliError::Restore {
                 source: BackupError::InUse { .. },
                 ..
             } => Exit::Locked,
-            #[cfg(feature = "sqlite")]
             CliError::Restore { .. } => Exit::Failure,
             #[cfg(feature = "sqlite")]
             CliError::RestoreNeedsConsent { .. } => Exit::Refused,
@@ -657,7 +654,6 @@ impl CliError {
             CliError::LockBusy { url, source } | CliError::LockHeld { url, source } => {
                 json!({ "url": url.to_string(), "holder": lock_holder(source) })
             }
-            #[cfg(feature = "sqlite")]
             CliError::Restore {
                 database, backup, ..
             } => json!({ "database": database, "backup": backup }),

@@ -229,7 +229,7 @@ const ROWS: &[Row] = &[
             "postgres:/127.0.0.1:5432/app",
         ],
         exit: 2,
-        says: "`postgres:/127.0.0.1:5432/app` is not a database URL godwit understands; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB",
+        says: "`postgres:/127.0.0.1:5432/app` names no server (`//` must follow the scheme); write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
         never: Some("no database URL"),
         history: History::Unchanged,
     },

@@ -145,7 +145,7 @@ fn a_diff_source_that_is_a_mistyped_url_is_refused_without_its_password() {
         assert_eq!(output.status.code(), Some(2), "{err}");
         assert!(!err.contains(SECRET), "{err}");
         assert!(
-            err.contains("`postgres:/user:***@127.0.0.1:1/db` is not a database URL"),
+            err.contains("`postgres:/user:***@127.0.0.1:1/db` names no server"),
             "{err}"
         );
     }

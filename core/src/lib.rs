@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod backup;
 pub mod baseline;
 pub mod declarative;
@@ -35,6 +36,7 @@ pub mod screen;
 pub mod store;
 pub mod url;
 
+pub use backend::{Backend, ConnectOptions, Location, Registry};
 pub use backup::{Backup, BackupError, BackupOptions, BackupRequest};
 pub use dialect::{Capabilities, Dialect, LockKind};
 pub use error::{Error, Refusal, SourceError};

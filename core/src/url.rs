@@ -1,29 +1,8 @@
-//! Database URLs: which backend a URL names, and how to print one without its password.
+//! Database URLs: how to print one without its password, and the errors of one no backend
+//! can use. Which backend serves a URL is the registry's question ([`crate::backend`]).
 
 use std::fmt;
 use std::ops::Range;
-use std::path::PathBuf;
-
-/// What a database URL points at.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// A SQLite database file.
-    SqliteFile(PathBuf),
-    /// A private in-memory SQLite database (`sqlite::memory:`).
-    SqliteMemory,
-    /// A PostgreSQL server; the URL as given.
-    Postgres(String),
-}
-
-impl Target {
-    /// The cargo feature that compiles this target's backend in.
-    pub fn feature(&self) -> &'static str {
-        match self {
-            Target::SqliteFile(_) | Target::SqliteMemory => "sqlite",
-            Target::Postgres(_) => "postgres",
-        }
-    }
-}
 
 /// A URL godwit cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,57 +11,34 @@ impl Target {
 #[derive(strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum UrlError {
-    /// The URL names no backend godwit knows.
+    /// The URL's scheme is served by no backend this program has.
     #[error(
-        "`{shown}` is not a database URL godwit understands; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB"
+        "`{shown}` is not a database URL godwit understands; use {}",
+        one_of(forms)
     )]
     UnknownScheme {
         /// The URL with any password removed.
         shown: String,
+        /// How the URLs of the backends there are written (`sqlite:PATH`).
+        forms: Vec<String>,
     },
-    /// `sqlite:` with nothing after it.
-    #[error("`{shown}` names no file; use sqlite:PATH (for example sqlite:app.db)")]
-    EmptyPath {
+    /// The scheme's backend cannot use the URL: the backend says why and what to write.
+    #[error("`{shown}` {problem}")]
+    Invalid {
         /// The URL with any password removed.
         shown: String,
-    },
-    /// A SQLite URL with a password, which SQLite does not use: most likely a URL meant for
-    /// another database, and the password would end up in the file's path and its messages.
-    #[error(
-        "`{shown}` holds a password, but a SQLite database has none; remove it and use sqlite:PATH (for example sqlite:app.db)"
-    )]
-    SqlitePassword {
-        /// The URL with the password removed.
-        shown: String,
+        /// What is wrong and what to do (`names no file; use sqlite:PATH`).
+        problem: String,
     },
 }
 
-/// Work out which backend `url` names.
-///
-/// `sqlite:PATH` and `sqlite://PATH` are relative to the working directory,
-/// `sqlite:///abs/path` is absolute, and `sqlite::memory:` is a private in-memory database.
-pub fn parse(url: &str) -> Result<Target, UrlError> {
-    let url = url.trim();
-    let shown = || redact(url).to_string();
-    if let Some(rest) = url.strip_prefix("sqlite:") {
-        if shown() != url {
-            return Err(UrlError::SqlitePassword { shown: shown() });
-        }
-        if rest == ":memory:" || rest == "//:memory:" {
-            return Ok(Target::SqliteMemory);
-        }
-        let path = rest.strip_prefix("//").unwrap_or(rest);
-        // Query parameters are not supported for SQLite; keep the path only.
-        let path = path.split('?').next().unwrap_or_default();
-        if path.is_empty() {
-            return Err(UrlError::EmptyPath { shown: shown() });
-        }
-        return Ok(Target::SqliteFile(PathBuf::from(path)));
+/// `a, b or c`.
+fn one_of(forms: &[String]) -> String {
+    match forms {
+        [] => "a URL of a backend this program was built with (it has none)".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Target::Postgres(url.to_string()));
-    }
-    Err(UrlError::UnknownScheme { shown: shown() })
 }
 
 /// A URL with its password replaced by `***`, for every message and log line.
@@ -324,30 +280,6 @@ fn parameter_value(bytes: &[u8], start: usize, in_query: bool) -> Range<usize> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn schemes() {
-        assert_eq!(
-            parse("sqlite:app.db").unwrap(),
-            Target::SqliteFile("app.db".into())
-        );
-        assert_eq!(
-            parse("sqlite://app.db").unwrap(),
-            Target::SqliteFile("app.db".into())
-        );
-        assert_eq!(
-            parse("sqlite:///tmp/app.db").unwrap(),
-            Target::SqliteFile("/tmp/app.db".into())
-        );
-        assert_eq!(parse("sqlite::memory:").unwrap(), Target::SqliteMemory);
-        assert!(matches!(
-            parse("postgresql://u@h/db").unwrap(),
-            Target::Postgres(_)
-        ));
-        assert!(matches!(parse("sqlite:"), Err(UrlError::EmptyPath { .. })));
-        let err = parse("mysql://root:hunter2@h/db").unwrap_err().to_string();
-        assert!(!err.contains("hunter2"), "{err}");
-    }
-
     fn hidden(url: &str) -> String {
         redact(url).to_string()
     }
@@ -419,7 +351,7 @@ mod tests {
         ];
         for (url, expected) in cases {
             assert_eq!(hidden(url), expected, "{url}");
-            if let Err(error) = parse(url) {
+            if let Err(error) = crate::backend::Registry::new().locate(url) {
                 assert!(!error.to_string().contains("s3"), "{error}");
             }
         }
@@ -438,24 +370,6 @@ mod tests {
         ] {
             assert_eq!(hidden(url), url);
         }
-    }
-
-    #[test]
-    fn a_sqlite_url_with_a_password_is_refused_without_it() {
-        for url in [
-            "sqlite://user:s3cret@/app.db",
-            "sqlite:app.db?password=s3cret",
-        ] {
-            let error = parse(url).unwrap_err();
-            assert!(matches!(error, UrlError::SqlitePassword { .. }), "{url}");
-            let shown = error.to_string();
-            assert!(
-                !shown.contains("s3cret") && shown.contains("***"),
-                "{shown}"
-            );
-        }
-        let error = parse("sqlite:?password=s3cret").unwrap_err().to_string();
-        assert!(!error.contains("s3cret"), "{error}");
     }
 
     #[test]
@@ -623,7 +537,7 @@ mod tests {
                 let shown = redact(&url).to_string();
                 prop_assert!(!shown.contains(MARKER), "{url} -> {shown}");
                 prop_assert!(shown.contains("***"), "{url} -> {shown}");
-                if let Err(error) = parse(&url) {
+                if let Err(error) = crate::backend::Registry::new().locate(&url) {
                     let message = error.to_string();
                     prop_assert!(!message.contains(MARKER), "{url} -> {message}");
                 }

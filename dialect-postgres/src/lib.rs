@@ -79,6 +79,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend;
 mod dialect;
 mod dump;
 mod introspect;
@@ -88,6 +89,7 @@ mod script;
 mod sequence;
 mod store;
 
+pub use backend::PgBackend;
 pub use dialect::PgDialect;
 pub use dump::restore_command;
 pub use store::{PgOptions, PgStore};

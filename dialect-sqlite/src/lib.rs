@@ -138,6 +138,7 @@
 //! runtime with the time driver enabled.
 #![warn(missing_docs)]
 
+mod backend;
 mod backup;
 mod catalog;
 mod dialect;
@@ -153,6 +154,7 @@ mod sql;
 mod store;
 mod vtab;
 
+pub use backend::SqliteBackend;
 pub use backup::check_backup;
 pub use dialect::SqliteDialect;
 pub use store::{SqliteOptions, SqliteStore};

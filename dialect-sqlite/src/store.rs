@@ -103,7 +103,7 @@ impl SqliteStore {
         SqliteStore::in_memory(&SqliteOptions::default())
     }
 
-    fn in_memory(options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
+    pub(crate) fn in_memory(options: &SqliteOptions) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open_in_memory().map_err(|error| StoreError::Connect {
             target: ":memory:".into(),
             message: Failure::from(error).message,

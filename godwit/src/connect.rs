@@ -1,40 +1,33 @@
 //! Opening a database by URL: the scheme picks one of the backends compiled in by cargo
-//! feature. A backend left out of the build is a typed error naming the feature, never a guess.
+//! feature ([`registry`]). A backend left out of the build is a typed error naming the
+//! feature, never a guess.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
 
-use godwit_core::Store;
-use godwit_core::url::{self, Redacted, UrlError};
+use godwit_core::backend::scheme;
+use godwit_core::url::{Redacted, UrlError, redact};
+use godwit_core::{Backend, ConnectOptions, Location, Registry, Store};
 
-/// How [`connect`] opens a database. The defaults suit a program migrating its own database.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ConnectOptions {
-    /// SQLite: create the database file when it does not exist. Default: `true`. A program
-    /// that only reads a database it expects to find sets `false`, so a mistyped path is an
-    /// error rather than a new, empty database.
-    pub create: bool,
-    /// SQLite: how long a statement waits for another connection's write lock. `None` keeps
-    /// the backend's default (5 seconds).
-    pub busy_timeout: Option<Duration>,
-    /// PostgreSQL: the schema to work in, created when missing and put first on the
-    /// connection's `search_path`. `None` keeps the server's search path.
-    pub schema: Option<String>,
-    /// PostgreSQL: the `application_name` the server shows for the connection. `None` keeps
-    /// `godwit`.
-    pub application_name: Option<String>,
-}
+/// The backends godwit has, by cargo feature, and the URL schemes each serves: what tells a
+/// URL of a backend left out of this build from one godwit does not know.
+const FEATURES: &[(&str, &[&str])] = &[
+    ("sqlite", &["sqlite"]),
+    ("postgres", &["postgres", "postgresql"]),
+];
 
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        ConnectOptions {
-            create: true,
-            busy_timeout: None,
-            schema: None,
-            application_name: None,
-        }
-    }
+/// The backends compiled into this build.
+pub fn registry() -> Registry {
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres")),
+        allow(unused_mut, reason = "with no backend, nothing is added")
+    )]
+    let mut registry = Registry::new();
+    #[cfg(feature = "sqlite")]
+    registry.add(Arc::new(godwit_sqlite::SqliteBackend));
+    #[cfg(feature = "postgres")]
+    registry.add(Arc::new(godwit_postgres::PgBackend));
+    registry
 }
 
 /// Why [`connect`] could not open a database.
@@ -54,18 +47,18 @@ pub enum ConnectError {
         /// The cargo feature to enable.
         feature: &'static str,
     },
-    /// A SQLite file does not exist and [`ConnectOptions::create`] is off.
+    /// A database file does not exist and [`ConnectOptions::create`] is off.
     #[error(
-        "there is no SQLite database at {}; check the path, or allow creating it",
+        "there is no database file at {}; check the path, or allow creating it",
         path.display()
     )]
     NoDatabase {
         /// The path.
         path: PathBuf,
     },
-    /// A SQLite URL names a directory.
+    /// A file database's URL names a directory.
     #[error(
-        "{url} names the directory {}, not a SQLite database file; name a file, for example sqlite:{}",
+        "{url} names the directory {}, not a database file; name a file in it, for example {}",
         path.display(), path.join("app.db").display()
     )]
     DirectoryNotDatabase {
@@ -86,64 +79,56 @@ pub enum ConnectError {
     },
 }
 
+/// The backend serving `url`'s scheme, and what the URL points at.
+pub fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), ConnectError> {
+    registry().locate(url).map_err(|error| {
+        let missing = scheme(url).and_then(|scheme| {
+            FEATURES
+                .iter()
+                .find(|(_, schemes)| schemes.contains(&scheme.as_str()))
+        });
+        match (error, missing) {
+            (UrlError::UnknownScheme { .. }, Some((feature, _))) => ConnectError::BackendMissing {
+                url: redact(url),
+                feature,
+            },
+            (error, _) => ConnectError::Url(error),
+        }
+    })
+}
+
 /// Open the database `url` names with the backend that serves its scheme: `sqlite:PATH`,
-/// `sqlite::memory:`, `postgres://…` (see [`godwit_core::url::parse`]).
-#[cfg_attr(
-    not(all(feature = "sqlite", feature = "postgres")),
-    allow(
-        unused_variables,
-        reason = "a backend left out has no use for its options"
-    )
-)]
-#[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
-    allow(unreachable_code, reason = "with no backend, every URL is refused")
-)]
+/// `sqlite::memory:`, `postgres://…`.
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Box<dyn Store>, ConnectError> {
-    let shown = || url::redact(url);
-    let opened: Result<Box<dyn Store>, godwit_core::StoreError> = match url::parse(url)? {
-        // SQLite would only say it is "unable to open database file".
-        #[cfg(feature = "sqlite")]
-        url::Target::SqliteFile(path) if path.is_dir() => {
-            return Err(ConnectError::DirectoryNotDatabase { url: shown(), path });
-        }
-        #[cfg(feature = "sqlite")]
-        url::Target::SqliteFile(path) if !options.create && !path.exists() => {
-            return Err(ConnectError::NoDatabase { path });
-        }
-        #[cfg(feature = "sqlite")]
-        url::Target::SqliteFile(path) => {
-            let mut sqlite = godwit_sqlite::SqliteOptions::default();
-            if let Some(wait) = options.busy_timeout {
-                sqlite = sqlite.with_busy_timeout(wait);
-            }
-            godwit_sqlite::SqliteStore::open(&path, &sqlite).map(|store| Box::new(store) as _)
-        }
-        #[cfg(feature = "sqlite")]
-        url::Target::SqliteMemory => {
-            godwit_sqlite::SqliteStore::open_in_memory().map(|store| Box::new(store) as _)
-        }
-        #[cfg(feature = "postgres")]
-        url::Target::Postgres(text) => {
-            let mut postgres = godwit_postgres::PgOptions::default();
-            postgres.schema.clone_from(&options.schema);
-            if let Some(name) = &options.application_name {
-                postgres.application_name.clone_from(name);
-            }
-            godwit_postgres::PgStore::connect(&text, &postgres)
-                .await
-                .map(|store| Box::new(store) as _)
-        }
-        #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
-        missing => {
-            return Err(ConnectError::BackendMissing {
-                url: shown(),
-                feature: missing.feature(),
+    let (backend, location) = locate(url)?;
+    open(backend.as_ref(), url, &location, options).await
+}
+
+/// Open the database at `location` with `backend` (what [`locate`] found for `url`; a file
+/// backend's [`Location::Memory`] for a private, empty database of its engine).
+pub async fn open(
+    backend: &dyn Backend,
+    url: &str,
+    location: &Location,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Store>, ConnectError> {
+    if let Location::File(path) = location {
+        // The engine would only say it is "unable to open database file".
+        if path.is_dir() {
+            return Err(ConnectError::DirectoryNotDatabase {
+                url: redact(url),
+                path: path.clone(),
             });
         }
-    };
-    opened.map_err(|source| ConnectError::Open {
-        url: shown(),
-        source,
-    })
+        if !options.create && !path.exists() {
+            return Err(ConnectError::NoDatabase { path: path.clone() });
+        }
+    }
+    backend
+        .open(url, location, options)
+        .await
+        .map_err(|source| ConnectError::Open {
+            url: redact(url),
+            source,
+        })
 }

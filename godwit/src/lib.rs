@@ -40,7 +40,7 @@
 
 mod connect;
 
-pub use connect::{ConnectError, ConnectOptions, connect};
+pub use connect::{ConnectError, connect, locate, open, registry};
 pub use godwit_core::*;
 #[cfg(feature = "macros")]
 pub use godwit_macros::embed_migrations;

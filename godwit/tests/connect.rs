@@ -49,9 +49,14 @@ async fn bad_urls_say_what_is_wrong() {
             "names the directory",
         ),
         (
-            "mysql://root@localhost/app".to_string(),
-            "not a database URL",
+            "mysql://root:hunter2@localhost/app".to_string(),
+            "is not a database URL godwit understands; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB",
         ),
+        (
+            "postgres:/me:hunter2@127.0.0.1/app".to_string(),
+            "names no server",
+        ),
+        ("sqlite:".to_string(), "names no file"),
         (
             "postgres://me:hunter2@127.0.0.1:1/app?connect_timeout=1".to_string(),
             "cannot open postgres://me:***@127.0.0.1:1/app",
@@ -85,5 +90,22 @@ async fn postgres_options_reach_the_connection() {
             Value::Text("app".into()),
             Value::Text("facade test".into())
         ]]
+    );
+}
+
+#[test]
+fn the_registry_holds_the_backends_compiled_in() {
+    let registry = godwit::registry();
+    let names: Vec<&str> = registry.backends().map(|backend| backend.name()).collect();
+    assert_eq!(names, ["sqlite", "postgres"]);
+    let (backend, location) = godwit::locate("postgresql://u@h/db").unwrap();
+    assert_eq!(
+        (backend.name(), location),
+        ("postgres", godwit::Location::Server)
+    );
+    let (backend, location) = godwit::locate("sqlite:app.db").unwrap();
+    assert_eq!(
+        (backend.name(), location),
+        ("sqlite", godwit::Location::File("app.db".into()))
     );
 }

@@ -3,7 +3,6 @@
 
 use godwit_core::lint::{self, Finding, LintConfig, Rule, Severity};
 use godwit_core::plan::Step;
-use godwit_core::url::{self, Target};
 use godwit_core::{MigrateOptions, Script};
 use serde::Serialize;
 
@@ -250,10 +249,12 @@ fn configured_dialect(config: &Config) -> Result<&'static str, CliError> {
     let url = config.url().map_err(|_| CliError::NoLintDialect {
         config: config.config_path.path().to_path_buf(),
     })?;
-    Ok(match url::parse(url.secret())? {
-        Target::SqliteFile(_) | Target::SqliteMemory => "sqlite",
-        Target::Postgres(_) => "postgres",
-    })
+    // A backend not compiled in still names its dialect, whose rules are all in core.
+    match crate::backend::locate(url.secret()) {
+        Ok((backend, _)) => Ok(backend.name()),
+        Err(CliError::BackendMissing { feature }) => Ok(feature),
+        Err(other) => Err(other),
+    }
 }
 
 /// `all`, or the dialects a rule applies to.

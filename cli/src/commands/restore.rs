@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use godwit_core::url::{self, Target};
+use godwit_core::BackupError;
 use serde::Serialize;
 
 use crate::args::RestoreArgs;
@@ -24,21 +24,22 @@ struct Restored<'a> {
 /// the pg_restore command.
 pub async fn run(config: &Config, args: &RestoreArgs, output: Output) -> Result<(), CliError> {
     let url = config.url()?;
-    match url::parse(url.secret())? {
+    let (backend, location) = crate::backend::locate(url.secret())?;
+    let refused = |source| CliError::Restore {
+        database: url.redacted().to_string(),
+        backup: args.backup.clone(),
+        source,
+    };
+    match (backend.name(), location) {
         #[cfg(feature = "sqlite")]
-        Target::SqliteFile(path) => sqlite::restore(config, url, &path, args, output).await,
+        ("sqlite", godwit_core::Location::File(path)) => {
+            sqlite::restore(config, url, &path, args, output).await
+        }
         #[cfg(feature = "sqlite")]
-        Target::SqliteMemory => Err(CliError::Restore {
-            database: url.redacted().to_string(),
-            backup: args.backup.clone(),
-            source: godwit_core::BackupError::InMemory,
-        }),
+        ("sqlite", _) => Err(refused(BackupError::InMemory)),
         #[cfg(feature = "postgres")]
-        Target::Postgres(_) => postgres::print(url, &args.backup, output),
-        #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
-        missing => Err(CliError::BackendMissing {
-            feature: missing.feature(),
-        }),
+        ("postgres", _) => postgres::print(url, &args.backup, output),
+        (dialect, _) => Err(refused(BackupError::Unsupported { dialect })),
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use godwit_core::Store;
 use godwit_core::declarative::SchemaSource;
 use godwit_core::schema::Unmanaged;
-use godwit_core::url::{self, Redacted};
+use godwit_core::url::Redacted;
 
 use crate::backend;
 use crate::config::{Config, DatabaseUrl};
@@ -71,7 +71,7 @@ impl Host {
         let Some(dev_url) = config.dev_url() else {
             return Ok(None);
         };
-        let dev = url::parse(dev_url.secret())?.feature();
+        let dev = backend::locate(dev_url.secret())?.0.name();
         if dev != engine {
             return Err(CliError::DevUrlEngine {
                 dev_url: dev_url.redacted(),
@@ -91,7 +91,7 @@ impl Host {
         config: &Config,
         url: &DatabaseUrl,
     ) -> Result<Option<Host>, CliError> {
-        Host::dev(config, url::parse(url.secret())?.feature()).await
+        Host::dev(config, backend::locate(url.secret())?.0.name()).await
     }
 
     /// A host for the engine of `url` when no database of it is needed: `dev_url` when set,

@@ -314,17 +314,9 @@ pub fn assert_code(output: &Output, expected: i32) {
 /// A connection to the database at `url` (`sqlite:PATH` or `postgres://...`), for checking
 /// what a command did.
 pub async fn connect(url: &str) -> Box<dyn Store> {
-    match godwit_core::url::parse(url).unwrap() {
-        godwit_core::url::Target::SqliteFile(path) => {
-            Box::new(SqliteStore::open(&path, &SqliteOptions::default()).unwrap())
-        }
-        godwit_core::url::Target::Postgres(url) => Box::new(
-            godwit_postgres::PgStore::connect(&url, &godwit_postgres::PgOptions::default())
-                .await
-                .unwrap(),
-        ),
-        other => panic!("no test connection for {other:?}"),
-    }
+    godwit::connect(url, &godwit::ConnectOptions::default())
+        .await
+        .unwrap_or_else(|error| panic!("no test connection to {url}: {error}"))
 }
 
 /// Run the script `sql` on the database at `url`.
