@@ -18,7 +18,7 @@
 //! [`Check`] and [`Verify`]. The stages stay public for a caller that needs one alone.
 //!
 //! Renames are never guessed: they come from comments in the schema file
-//! ([`crate::hints`]), from the user ([`RenameRequest`]), or from answering the questions
+//! ([`hints`]), from the user ([`RenameRequest`]), or from answering the questions
 //! [`possible_renames`] suggests.
 
 use crate::error::Error;
@@ -33,6 +33,7 @@ mod desired;
 mod error;
 mod generate;
 mod hazards;
+pub mod hints;
 mod keep;
 mod plan;
 mod push;

@@ -23,7 +23,6 @@ pub mod declarative;
 pub mod dialect;
 pub mod diff;
 pub mod error;
-pub mod hints;
 pub mod history;
 pub mod lint;
 pub mod migration;

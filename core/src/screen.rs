@@ -112,7 +112,7 @@ impl ScreenError {
 /// 1-based line it starts on. Dialects whose lexer the generic one reads alike use it; others
 /// cut with their own.
 pub fn split(sql: &str) -> Result<Vec<(usize, &str)>, ScreenError> {
-    crate::hints::statements(sql).ok_or_else(|| {
+    crate::declarative::hints::statements(sql).ok_or_else(|| {
         let error = Tokenizer::new(&sqlparser::dialect::GenericDialect {}, sql)
             .tokenize_with_location()
             .err();

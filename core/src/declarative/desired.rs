@@ -176,7 +176,7 @@ async fn create_namespaces(
     let created: Vec<String> = source
         .files
         .iter()
-        .flat_map(|(_, sql)| crate::hints::created_schemas(sql))
+        .flat_map(|(_, sql)| crate::declarative::hints::created_schemas(sql))
         .collect();
     let changes: Vec<Change> = existing
         .schemas

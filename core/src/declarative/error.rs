@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::RenameRequest;
+use crate::declarative::hints::HintError;
 use crate::dialect::{HazardKind, RenderError};
-use crate::hints::HintError;
 use crate::migration::Version;
 use crate::screen::ScreenError;
 use crate::store::{StatementError, excerpt};
@@ -265,7 +265,7 @@ pub enum DeclarativeError {
         /// Statements that ran before it and stay applied (outside its transaction, or in
         /// one that committed).
         committed: usize,
-        /// The dialect's advice for this statement's failure ([`Statement::failure_hint`]).
+        /// The dialect's advice for this statement's failure ([`crate::dialect::Statement::failure_hint`]).
         hint: Option<String>,
     },
 }

@@ -69,7 +69,7 @@ impl MeasuredHazard {
 }
 
 /// Refuse a plan that [`MeasuredHazard::blocks`] on the target's rows. Call it after
-/// [`measure_hazards`] and before [`apply`], so that nothing runs.
+/// [`measure_hazards`] and before [`super::apply`], so that nothing runs.
 pub fn refuse_blocked(hazards: &[MeasuredHazard]) -> Result<(), DeclarativeError> {
     match hazards
         .iter()

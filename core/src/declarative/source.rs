@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{DeclarativeError, merge_renames};
+use crate::declarative::hints::rename_hints;
 use crate::diff::Renames;
-use crate::hints::rename_hints;
 
 /// The desired schema's SQL: one file, or the `.sql` files of a folder in name order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,12 +62,12 @@ impl SchemaSource {
     /// nothing in it, which more often means a file that was cut short than a wish to drop
     /// everything.
     pub fn holds_no_statements(&self) -> bool {
-        self.files
-            .iter()
-            .all(|(_, sql)| crate::hints::statements(sql).is_some_and(|s| s.is_empty()))
+        self.files.iter().all(|(_, sql)| {
+            crate::declarative::hints::statements(sql).is_some_and(|s| s.is_empty())
+        })
     }
 
-    /// The rename hints of every file ([`crate::hints`]), together.
+    /// The rename hints of every file ([`super::hints`]), together.
     pub fn rename_hints(&self) -> Result<Renames, DeclarativeError> {
         let mut renames = Renames::default();
         for (file, sql) in &self.files {
