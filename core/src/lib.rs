@@ -11,6 +11,51 @@
 //! [`Migrator`] (status, migrate, rollback, repair, unlock), and the pure planner in [`plan`].
 //! A run can ask its store for a [`Backup`] before the first migration (see [`backup`]).
 //!
+//! Everything that decides is a pure function of what was read, so it runs without a
+//! database. Here the planner decides what `migrate` would run on a database with an empty
+//! history, and the lint reads what would run:
+//!
+//! ```
+//! use godwit_core::lint::{LintConfig, LintInput, lint};
+//! use godwit_core::plan::{MigrateOptions, plan_migrate};
+//! use godwit_core::{EmbeddedMigration, Migrations};
+//!
+//! let migrations = Migrations::from_embedded(&[
+//!     EmbeddedMigration {
+//!         version: 1,
+//!         name: "create_notes",
+//!         up: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+//!         down: Some("DROP TABLE notes;"),
+//!     },
+//!     EmbeddedMigration {
+//!         version: 2,
+//!         name: "purge_notes",
+//!         up: "DELETE FROM notes;",
+//!         down: None,
+//!     },
+//! ])?;
+//! let plan = plan_migrate(&[], &migrations, &MigrateOptions::default())?;
+//! let pending: Vec<i64> = plan.steps.iter().map(|s| s.migration.version.get()).collect();
+//! assert_eq!(pending, [1, 2]);
+//!
+//! let second = &plan.steps[1].migration;
+//! let findings = lint(
+//!     &LintInput {
+//!         dialect: "sqlite",
+//!         sql: &second.up.sql,
+//!         transactional: true,
+//!         origin: "2_purge_notes.up.sql",
+//!         schema: None,
+//!     },
+//!     &LintConfig::default(),
+//! );
+//! assert!(findings.iter().any(|f| f.rule == "delete-without-where"));
+//! # Ok::<(), godwit_core::Error>(())
+//! ```
+//!
+//! To run migrations, give a [`Migrator`] a [`Store`] from a dialect crate (`godwit-sqlite`,
+//! `godwit-postgres`); the `godwit` crate bundles them and opens one by URL.
+//!
 //! The crate has no cargo features, no database driver, no async runtime and no `unsafe`;
 //! a test in the workspace enforces that.
 #![forbid(unsafe_code)]
