@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{LockHolder, StoreError};
+use crate::store::data::{LockHolder, StoreError};
 
 /// What a [`Store::backup`](crate::Store::backup) call should produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,13 +14,13 @@
 //! NOT EXISTS` (the usual first migration of a database another tool set up) runs as written.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::declarative::{self, ChangePlan};
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
+pub use crate::error::ExistingTable;
 use crate::error::{Error, Refusal};
 use crate::history::{self, HistoryTable};
 use crate::lint::{self, TableChange};
@@ -87,23 +87,6 @@ pub fn check_version(migrations: &Migrations, version: Version) -> Result<(), Re
         Ok(())
     } else {
         Err(Refusal::BaselineNotFirst { version, versions })
-    }
-}
-
-/// A table a pending migration creates that the database already holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExistingTable {
-    /// The table, as the migration names it (folded as the engine folds it).
-    pub table: String,
-    /// The migration that creates it.
-    pub version: Version,
-    /// Where: the up script's file and the statement's line.
-    pub origin: String,
-}
-
-impl fmt::Display for ExistingTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` ({})", self.table, self.origin)
     }
 }
 

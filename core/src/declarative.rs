@@ -30,7 +30,7 @@ mod apply;
 mod check;
 mod compare;
 mod desired;
-mod error;
+pub(crate) mod error;
 mod generate;
 mod hazards;
 pub mod hints;

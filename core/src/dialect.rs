@@ -5,11 +5,10 @@ use std::fmt::Debug;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{Change, Dependants, DiffOptions};
-use crate::history::HistoryTable;
-use crate::recover::InvalidIndex;
+use crate::history_table::HistoryTable;
 use crate::schema::Schema;
 use crate::screen::{SchemaStatement, ScreenError, StatementClass};
-use crate::store::{Row, Value};
+use crate::store::data::{Row, Value};
 
 /// What a backend can do, as data rather than a row of booleans on the trait, so a plugin can
 /// describe itself in one serialised message.
@@ -378,6 +377,29 @@ pub fn portable_history_upgrade_ddl<D: Dialect + ?Sized>(
     match version {
         2 => vec![format!("ALTER TABLE {history} ADD COLUMN backup TEXT")],
         _ => Vec::new(),
+    }
+}
+
+/// An index that a failed or interrupted `CREATE INDEX CONCURRENTLY` left behind: it exists,
+/// takes writes, and is never used by queries. A retry with `IF NOT EXISTS` would skip it and
+/// report success, so godwit drops it before running the migration that creates it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidIndex {
+    /// Its schema.
+    pub schema: String,
+    /// Its name.
+    pub name: String,
+    /// The table it indexes.
+    pub table: String,
+}
+
+impl std::fmt::Display for InvalidIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "index {}.{} on {} is invalid (a concurrent build failed, was interrupted or is still running)",
+            self.schema, self.name, self.table
+        )
     }
 }
 

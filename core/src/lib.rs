@@ -69,6 +69,7 @@ pub mod dialect;
 pub mod diff;
 pub mod error;
 pub mod history;
+mod history_table;
 pub mod lint;
 pub mod migration;
 pub mod migrator;

@@ -7,7 +7,94 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::SourceError;
+/// A migration source (a directory or an embedded list) is malformed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+// Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum SourceError {
+    /// A file or directory could not be read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `.sql` file does not follow `<version>_<name>.up.sql` / `.down.sql`.
+    #[error("{}: {reason}; rename the file or move it out of the migrations directory", path.display())]
+    InvalidFileName {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with the name.
+        reason: String,
+    },
+    /// A version is not a positive integer.
+    #[error("{origin}: `{value}` is not a positive integer version")]
+    InvalidVersion {
+        /// Where the version came from.
+        origin: String,
+        /// The offending text.
+        value: String,
+    },
+    /// Two migrations share a version.
+    #[error(
+        "two migrations have version {version}: {first} and {second}; give one of them a new version"
+    )]
+    DuplicateVersion {
+        /// The shared version.
+        version: Version,
+        /// The first one found.
+        first: String,
+        /// The second one found.
+        second: String,
+    },
+    /// A down script has no matching up script.
+    #[error("{path} has no matching .up.sql file; add the up script or remove the down script")]
+    DownWithoutUp {
+        /// The down script.
+        path: String,
+    },
+    /// The up and down files of one version have different names.
+    #[error("{up} and {down} share a version but not a name; rename one so they match")]
+    NameMismatch {
+        /// The up script.
+        up: String,
+        /// The down script.
+        down: String,
+    },
+    /// A file is not valid UTF-8.
+    #[error("{} is not valid UTF-8; save it as UTF-8", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `-- godwit:` directive is not one godwit knows.
+    #[error(
+        "{origin}:{line}: unknown directive `godwit:{directive}`; known directives: no-transaction, allow"
+    )]
+    UnknownDirective {
+        /// The script.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// The directive as written.
+        directive: String,
+    },
+    /// A script holds a NUL byte, which is not SQL: SQLite would silently stop reading the
+    /// script there and PostgreSQL rejects it.
+    #[error(
+        "{origin}:{line}: holds a NUL byte, which is not SQL (SQLite would stop reading the script there and skip the rest); remove it, and if the file was saved as UTF-16, save it as UTF-8"
+    )]
+    NulByte {
+        /// The script.
+        origin: String,
+        /// 1-based line of the first NUL byte.
+        line: usize,
+    },
+}
 
 /// A migration's version: a positive integer, usually a UTC timestamp `YYYYMMDDHHMMSS`.
 /// Stored as `BIGINT`, so it is bounded by `i64::MAX`.

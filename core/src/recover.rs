@@ -7,32 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::dialect::InvalidIndex;
 use crate::history::{HistoryRow, Status};
 use crate::lint::{OutlineStatement, outline};
 use crate::migration::{Migration, Migrations, Version};
-
-/// An index that a failed or interrupted `CREATE INDEX CONCURRENTLY` left behind: it exists,
-/// takes writes, and is never used by queries. A retry with `IF NOT EXISTS` would skip it and
-/// report success, so godwit drops it before running the migration that creates it again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvalidIndex {
-    /// Its schema.
-    pub schema: String,
-    /// Its name.
-    pub name: String,
-    /// The table it indexes.
-    pub table: String,
-}
-
-impl std::fmt::Display for InvalidIndex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "index {}.{} on {} is invalid (a concurrent build failed, was interrupted or is still running)",
-            self.schema, self.name, self.table
-        )
-    }
-}
 
 /// How `recover` goes about its action.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
