@@ -610,6 +610,12 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub no_lint: bool,
 
+    /// Apply every pending migration and its history row in one transaction, all or none
+    /// (faster for many migrations into a fresh database, as in CI). Engines with
+    /// transactional DDL only; refused when a pending migration runs outside a transaction
+    #[arg(long)]
+    pub single_transaction: bool,
+
     /// On a database without history, run pending migrations even when they create tables it
     /// already holds (see `godwit baseline`) instead of refusing
     #[arg(long)]

@@ -104,6 +104,30 @@ pub enum Refusal {
         /// The tables, in the order the migrations create them.
         tables: Vec<ExistingTable>,
     },
+    /// `migrate --single-transaction` on an engine that cannot undo DDL in a transaction.
+    #[error(
+        "the {dialect} backend cannot roll DDL back with a transaction, so pending migrations \
+         cannot be applied as one transaction; run migrate without --single-transaction"
+    )]
+    SingleTransactionUnsupported {
+        /// The backend's name.
+        dialect: &'static str,
+    },
+    /// `migrate --single-transaction` with a pending migration that runs outside a
+    /// transaction, or ends the one it runs in.
+    #[error(
+        "migration {version} ({name}) {why}, so the pending migrations cannot be applied as one \
+         transaction; apply those before it with `--single-transaction --to VERSION`, then the \
+         rest without --single-transaction"
+    )]
+    OutsideSingleTransaction {
+        /// The migration.
+        version: Version,
+        /// Its name.
+        name: String,
+        /// What keeps it out (`says -- godwit:no-transaction`).
+        why: &'static str,
+    },
     /// `baseline` on a database whose history already has rows.
     #[error(
         "the history table {table} already records {}; a baseline only starts a history: \

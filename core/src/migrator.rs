@@ -336,6 +336,9 @@ impl Migrator {
                 warning: warning.clone(),
             });
         }
+        if options.single_transaction {
+            self.refuse_outside_one_transaction(&plan.steps)?;
+        }
         if !options.no_lint {
             let steps: Vec<&Migration> = plan.steps.iter().map(|step| &step.migration).collect();
             self.gate(&steps, on_event).await?;
@@ -362,6 +365,12 @@ impl Migrator {
             warnings: plan.warnings,
             backup,
         };
+        if options.single_transaction {
+            report.completed = self
+                .apply_together(&plan.steps, recorded.as_deref(), on_event)
+                .await?;
+            return Ok(report);
+        }
         for step in plan.steps {
             let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
             let done = self
@@ -542,6 +551,114 @@ impl Migrator {
                 })
             }
         }
+    }
+
+    /// Refuse a single-transaction run that cannot be one: the engine cannot roll DDL back,
+    /// or a pending migration runs outside a transaction or ends its own.
+    fn refuse_outside_one_transaction(&self, steps: &[plan::Step]) -> Result<(), Error> {
+        let dialect = self.store.dialect();
+        if !dialect.capabilities().transactional_ddl {
+            return Err(Refusal::SingleTransactionUnsupported {
+                dialect: dialect.name(),
+            }
+            .into());
+        }
+        for step in steps {
+            let migration = &step.migration;
+            let why = if migration.up.directives.no_transaction {
+                "says `-- godwit:no-transaction`"
+            } else if !lint::transaction_ends(dialect.name(), &migration.up.sql).is_empty() {
+                "ends the transaction it runs in (COMMIT or ROLLBACK in its script)"
+            } else {
+                continue;
+            };
+            return Err(Refusal::OutsideSingleTransaction {
+                version: migration.version,
+                name: migration.name.clone(),
+                why,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Apply `steps` and their history rows in one transaction, committed once at the end. A
+    /// failure rolls every one of them back and records the failing migration as failed.
+    async fn apply_together(
+        &mut self,
+        steps: &[plan::Step],
+        backup: Option<&str>,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<Vec<Completed>, Error> {
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let table = self.config.history.clone();
+        self.store.begin().await?;
+        let mut completed = Vec::with_capacity(steps.len());
+        for step in steps {
+            let migration = &step.migration;
+            on_event(&Event::Applying {
+                version: migration.version,
+                name: migration.name.clone(),
+                transactional: true,
+            });
+            let mut row = self.new_row(migration, step.previous.as_ref(), backup, true);
+            let start = Instant::now();
+            let ran = self
+                .run_script(migration.version, &migration.up.sql, on_event)
+                .await;
+            let duration_ms = elapsed_ms(start);
+            row.finished_at = Some(history::now_rfc3339());
+            row.duration_ms = Some(i64::try_from(duration_ms).unwrap_or(i64::MAX));
+            let cause = match ran {
+                Ok(()) => match history::write(self.store.as_mut(), &table, &row).await {
+                    Ok(()) => {
+                        completed.push(Completed {
+                            version: migration.version,
+                            name: migration.name.clone(),
+                            duration_ms,
+                        });
+                        continue;
+                    }
+                    Err(error) => {
+                        end_script_transaction(self.store.as_mut()).await;
+                        return Err(error.into());
+                    }
+                },
+                Err(error) => error.into_statement_error(),
+            };
+            // Everything before it goes with it; its failure is recorded on its own.
+            end_script_transaction(self.store.as_mut()).await;
+            row.status = Status::Failed;
+            row.error = Some(cause.message.clone());
+            row.error_statement = cause.statement.as_deref().map(|s| excerpt(s, 200));
+            row.error_line = cause.line.and_then(|l| i64::try_from(l).ok());
+            if let Err(error) = history::write(self.store.as_mut(), &table, &row).await {
+                tracing::warn!(%error, "could not record the failure in the history table");
+            }
+            return Err(Error::MigrationFailed {
+                version: migration.version,
+                name: migration.name.clone(),
+                origin: migration.up.origin(),
+                transactional: true,
+                applied: Vec::new(),
+                cause,
+            });
+        }
+        if let Err(error) = self.store.commit().await {
+            end_script_transaction(self.store.as_mut()).await;
+            return Err(error.into());
+        }
+        // Applied only now that they are committed.
+        for done in &completed {
+            on_event(&Event::Applied {
+                version: done.version,
+                name: done.name.clone(),
+                duration_ms: done.duration_ms,
+            });
+        }
+        Ok(completed)
     }
 
     /// Refuse `steps` when the history `rows` are empty and they create tables the database

@@ -115,6 +115,11 @@ pub struct MigrateOptions {
     /// under the lock, with the rules of [`MigratorConfig::lint`](crate::MigratorConfig), and
     /// an error-level finding refuses the run before its first statement.
     pub no_lint: bool,
+    /// Apply every pending migration and its history row in one transaction: all of them or
+    /// none. Refused ([`Refusal::SingleTransactionUnsupported`],
+    /// [`Refusal::OutsideSingleTransaction`]) on an engine without transactional DDL and when
+    /// a pending migration runs outside a transaction or ends its own.
+    pub single_transaction: bool,
 }
 
 /// A migration the plan will run.

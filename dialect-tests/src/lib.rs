@@ -35,8 +35,8 @@ use godwit_core::lint::Severity;
 use godwit_core::plan::MigrateOptions;
 use godwit_core::{
     BackupOptions, Checksum, Error, Event, HistoryRow, HistoryTable, LockOwner, Migrations,
-    Migrator, MigratorConfig, Outcome, RecoverAction, RecoverOptions, RepairAction, RollbackTarget,
-    RunReport, State, Status, Store, Value, Version,
+    Migrator, MigratorConfig, Outcome, RecoverAction, RecoverOptions, Refusal, RepairAction,
+    RollbackTarget, RunReport, State, Status, Store, Value, Version,
 };
 /// What a dialect gives the kit: fresh databases and its engine's spelling of a few
 /// statements.
@@ -137,6 +137,7 @@ macro_rules! __cases {
             a_push_needs_consent_to_destroy_data,
             a_push_asks_whether_a_drop_and_create_is_a_rename,
             generate_verify_check_and_diff_agree,
+            pending_migrations_commit_together_when_asked,
         );
     };
     ($harness:expr; $($case:ident),* $(,)?) => {
@@ -1205,6 +1206,63 @@ pub async fn each_statement_is_reported_as_it_starts(case: Case) {
             statement(1, 2, 2, "DROP TABLE a"),
         ]
     );
+}
+
+/// `single_transaction`: every pending migration and its history row commit together; a
+/// failure leaves none of them applied and only the failing one recorded, as failed; a
+/// migration that must run outside a transaction is refused before anything runs.
+#[doc(hidden)]
+pub async fn pending_migrations_commit_together_when_asked(case: Case) {
+    let together = MigrateOptions {
+        single_transaction: true,
+        ..MigrateOptions::default()
+    };
+    case.write_abc();
+    case.write(
+        "4_broken.up.sql",
+        "CREATE TABLE d (id INTEGER);\nSELECT * FROM missing;\n",
+    );
+    let error = case.migrate(together.clone()).await.unwrap_err();
+    let Error::MigrationFailed {
+        version, applied, ..
+    } = &error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!((version.get(), applied.len()), (4, 0), "{error}");
+    for table in ["a", "b", "c", "d"] {
+        assert!(!case.has_table(table).await, "{table} was rolled back");
+    }
+    let history = case.history().await;
+    assert_eq!(
+        history
+            .iter()
+            .map(|row| (row.version.get(), row.status))
+            .collect::<Vec<_>>(),
+        [(4, Status::Failed)]
+    );
+
+    case.write("4_broken.up.sql", "CREATE TABLE d (id INTEGER);\n");
+    assert_eq!(case.migrate(together.clone()).await.unwrap(), [1, 2, 3, 4]);
+    assert!(
+        case.states()
+            .await
+            .iter()
+            .all(|(_, state)| *state == State::Applied)
+    );
+
+    let script = case.fixtures().outside_transaction;
+    case.write("5_t.up.sql", "CREATE TABLE t (id INTEGER, v TEXT);");
+    case.write("6_index.up.sql", script);
+    let error = case.migrate(together).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Refused(Refusal::OutsideSingleTransaction { version, .. }) if version.get() == 6
+        ),
+        "{error}"
+    );
+    assert!(!case.has_table("t").await, "a refused run changes nothing");
 }
 
 /// A caller that answers every question the same way, and remembers what it was asked.

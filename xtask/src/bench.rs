@@ -2,8 +2,9 @@
 //!
 //! It generates `COUNT` small migrations (a table with three columns and an index each) and
 //! times `godwit migrate` (release build) applying them to a fresh database, against the same
-//! SQL executed by the engine's own shell (`sqlite3`, `psql`) with one transaction per file.
-//! Runs alternate between the two so that drift in the machine's speed hits both alike; the
+//! SQL executed by the engine's own shell (`sqlite3`, `psql`) with one transaction per file;
+//! then `godwit migrate --single-transaction` against the same SQL in one transaction. Runs
+//! alternate between the two so that drift in the machine's speed hits both alike; the
 //! medians and the median of the per-pair ratios are printed. `bench declarative` and `bench
 //! script` are in their own modules.
 
@@ -63,7 +64,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .prefix("godwit-bench-")
         .tempdir()
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let baseline_script = generate(work.path())?;
+    let (baseline_script, single_script) = generate(work.path())?;
     println!(
         "{COUNT} migrations (CREATE TABLE with 3 columns + CREATE INDEX each), {RUNS} runs per side after a warm-up pair"
     );
@@ -84,6 +85,26 @@ pub fn run(args: &[String]) -> Result<(), String> {
             },
         )?;
         result.print("SQLite", "sqlite3");
+        let together = compare(
+            || {
+                let db = work.path().join("godwit.db");
+                remove(&db);
+                godwit_migrate_with(
+                    &godwit,
+                    work.path(),
+                    &format!("sqlite:{}", db.display()),
+                    &["--single-transaction"],
+                )
+            },
+            || {
+                let db = work.path().join("baseline.db");
+                remove(&db);
+                let script = std::fs::File::open(&single_script)
+                    .map_err(|e| format!("cannot open the baseline script: {e}"))?;
+                timed(Command::new("sqlite3").arg(&db).stdin(script), "sqlite3")
+            },
+        )?;
+        together.print("SQLite, one transaction", "sqlite3");
     }
 
     if postgres {
@@ -120,15 +141,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 )
             },
         );
+        let together = result.and_then(|per_file| {
+            let together = compare(
+                || {
+                    godwit_migrate_with(
+                        &godwit,
+                        work.path(),
+                        &fresh("godwit")?,
+                        &["--single-transaction"],
+                    )
+                },
+                || {
+                    let url = fresh("psql")?;
+                    timed(
+                        Command::new("psql")
+                            .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-f"])
+                            .arg(&single_script)
+                            .arg(&url),
+                        "psql",
+                    )
+                },
+            )?;
+            Ok((per_file, together))
+        });
         for name in created.borrow().iter() {
             let _ = psql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
         }
-        result?.print("PostgreSQL", "psql");
+        let (per_file, together) = together?;
+        per_file.print("PostgreSQL", "psql");
+        together.print("PostgreSQL, one transaction", "psql");
     }
     Ok(())
 }
 
-/// Write the migrations folder, a `godwit.toml`, and the baseline script; return the script.
 /// Fail with the package to install when `tool`, which a baseline needs, is not on PATH.
 fn need(tool: &str) -> Result<(), String> {
     if Command::new(tool).arg("--version").output().is_ok() {
@@ -166,10 +211,13 @@ fn build() -> Result<PathBuf, String> {
     Ok(project_root().join("target/release/godwit"))
 }
 
-fn generate(dir: &Path) -> Result<PathBuf, String> {
+/// Write the migrations, a `godwit.toml`, and two baseline scripts of the same SQL: one
+/// transaction per file, and one transaction for all. Returns the scripts in that order.
+fn generate(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).map_err(|e| e.to_string())?;
     let mut baseline = String::new();
+    let mut single = String::from("BEGIN;\n");
     for i in 1..=COUNT {
         let sql = format!(
             "CREATE TABLE bench_{i} (\n    id BIGINT PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at TEXT\n);\n\
@@ -181,12 +229,16 @@ fn generate(dir: &Path) -> Result<PathBuf, String> {
         baseline.push_str("BEGIN;\n");
         baseline.push_str(&sql);
         baseline.push_str("COMMIT;\n");
+        single.push_str(&sql);
     }
+    single.push_str("COMMIT;\n");
     std::fs::write(dir.join("godwit.toml"), "migrations = \"migrations\"\n")
         .map_err(|e| e.to_string())?;
     let script = dir.join("baseline.sql");
     std::fs::write(&script, baseline).map_err(|e| e.to_string())?;
-    Ok(script)
+    let single_script = dir.join("baseline-single.sql");
+    std::fs::write(&single_script, single).map_err(|e| e.to_string())?;
+    Ok((script, single_script))
 }
 
 /// Wall time, CPU time and peak memory of one finished process.
@@ -242,11 +294,21 @@ pub(crate) fn measure(command: &mut Command, what: &str) -> Result<Sample, Strin
 }
 
 fn godwit_migrate(godwit: &Path, dir: &Path, url: &str) -> Result<Duration, String> {
+    godwit_migrate_with(godwit, dir, url, &[])
+}
+
+fn godwit_migrate_with(
+    godwit: &Path,
+    dir: &Path,
+    url: &str,
+    flags: &[&str],
+) -> Result<Duration, String> {
     timed(
         Command::new(godwit)
             .current_dir(dir)
             .env_remove("DATABASE_URL")
-            .args(["--quiet", "--url", url, "migrate"]),
+            .args(["--quiet", "--url", url, "migrate"])
+            .args(flags),
         "godwit migrate",
     )
 }
@@ -374,7 +436,7 @@ mod tests {
     #[test]
     fn generated_files_match_the_baseline() {
         let dir = tempfile::tempdir().unwrap();
-        let script = generate(dir.path()).unwrap();
+        let (script, single) = generate(dir.path()).unwrap();
         let files = std::fs::read_dir(dir.path().join("migrations"))
             .unwrap()
             .count();
@@ -382,5 +444,8 @@ mod tests {
         let baseline = std::fs::read_to_string(script).unwrap();
         assert_eq!(baseline.matches("BEGIN;").count(), COUNT);
         assert_eq!(baseline.matches("CREATE INDEX").count(), COUNT);
+        let single = std::fs::read_to_string(single).unwrap();
+        assert_eq!(single.matches("BEGIN;").count(), 1);
+        assert_eq!(single.matches("CREATE INDEX").count(), COUNT);
     }
 }

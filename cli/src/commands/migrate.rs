@@ -48,6 +48,7 @@ pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<
         allow_existing_tables: args.allow_existing_tables,
         backup: backup_options(config, &args.backup),
         no_lint: args.no_lint,
+        single_transaction: args.single_transaction,
     };
     let migrations = load_migrations(config)?;
     let (access, lock) = if args.dry_run {
