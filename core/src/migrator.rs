@@ -310,12 +310,41 @@ impl Migrator {
             let plan = plan::plan_migrate(&rows, &self.migrations, options)?;
             self.refuse_existing_tables(&rows, &plan.steps, options)
                 .await?;
+        } else if let Ok(plan) = plan::plan_migrate(&rows, &self.migrations, options)
+            && plan.steps.is_empty()
+        {
+            // Nothing is pending, and another runner can only make that truer (it applies,
+            // it never un-applies), so the answer needs no lock: on SQLite taking it writes
+            // and syncs the lock row for nothing. A refusal is decided under the lock, where
+            // a runner that is fixing what it refuses has finished.
+            return self.nothing_pending(plan, on_event).await;
         }
         self.lock().await?;
         on_event(&Event::Locked);
         let result = self.migrate_locked(options, on_event).await;
         self.release().await;
         result
+    }
+
+    /// The report of a run that found nothing pending, with the warnings a locked run gives.
+    async fn nothing_pending(
+        &mut self,
+        mut plan: Plan,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<RunReport, Error> {
+        plan.warnings
+            .extend(self.unexplained_invalid_indexes(&plan).await?);
+        on_event(&Event::Planned { count: 0 });
+        for warning in &plan.warnings {
+            on_event(&Event::Warning {
+                warning: warning.clone(),
+            });
+        }
+        Ok(RunReport {
+            completed: Vec::new(),
+            warnings: plan.warnings,
+            backup: None,
+        })
     }
 
     async fn migrate_locked(

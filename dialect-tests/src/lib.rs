@@ -138,6 +138,7 @@ macro_rules! __cases {
             a_push_asks_whether_a_drop_and_create_is_a_rename,
             generate_verify_check_and_diff_agree,
             pending_migrations_commit_together_when_asked,
+            a_run_with_nothing_pending_takes_no_lock,
         );
     };
     ($harness:expr; $($case:ident),* $(,)?) => {
@@ -1263,6 +1264,34 @@ pub async fn pending_migrations_commit_together_when_asked(case: Case) {
         "{error}"
     );
     assert!(!case.has_table("t").await, "a refused run changes nothing");
+}
+
+/// A run with nothing pending answers without the lock: it neither waits for a runner that
+/// holds it nor writes anything.
+#[doc(hidden)]
+pub async fn a_run_with_nothing_pending_takes_no_lock(case: Case) {
+    case.write_abc();
+    case.migrate(MigrateOptions::default()).await.unwrap();
+    let mut holder = case.store().await;
+    let table = HistoryTable::default();
+    let owner = LockOwner::current("holder-host", "holder");
+    holder
+        .lock(&godwit_core::LockRequest {
+            table: &table,
+            owner: &owner,
+            timeout: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+    let mut config = MigratorConfig::new("no-op");
+    config.lock_timeout = Duration::from_millis(200);
+    let migrations = case.migrator().await.migrations().clone();
+    let report = Migrator::new(case.store().await, migrations, config)
+        .migrate(&MigrateOptions::default(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(report.completed.is_empty());
+    holder.unlock(&table).await.unwrap();
 }
 
 /// A caller that answers every question the same way, and remembers what it was asked.
