@@ -1270,6 +1270,7 @@ mod tests {
             options_changed: false,
             comment: None,
             kept_triggers: Vec::new(),
+            children: Vec::new(),
         }
     }
 
