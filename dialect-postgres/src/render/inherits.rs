@@ -188,14 +188,27 @@ impl Context<'_> {
     }
 
     /// `NO INHERIT` for the parents `change` leaves (all of them when the order of those it
-    /// keeps changes, since a table's parents are in the order it joined them).
+    /// keeps changes, since a table's parents are in the order it joined them). The checks the
+    /// table had from a parent stay as its own after it leaves; those it does not declare
+    /// itself go.
     pub(super) fn leave_parents(&self, change: &TableChange) -> Vec<String> {
         let name = qualified(&change.to.name);
         let (leave, _) = parents_to_change(change);
-        leave
+        let own: Vec<String> = change
+            .to
+            .checks
             .iter()
-            .map(|p| format!("ALTER TABLE {name} NO INHERIT {}", qualified(p)))
-            .collect()
+            .filter_map(|c| c.name.as_deref().map(literal))
+            .collect();
+        let mut out = Vec::new();
+        for parent in leave {
+            out.push(format!(
+                "ALTER TABLE {name} NO INHERIT {}",
+                qualified(parent)
+            ));
+            out.push(drop_parent_checks(parent, &change.to.name, &own));
+        }
+        out
     }
 
     /// `INHERIT` for the parents `change` joins, each after the child has a copy of the
@@ -224,6 +237,27 @@ fn parents_to_change(change: &TableChange) -> (Vec<&Name>, Vec<&Name>) {
     } else {
         (from.iter().collect(), to.iter().collect())
     }
+}
+
+/// A `DO` block that drops from `child` the checks it has under the name and definition of one
+/// of `parent`'s, except those called one of `own` (quoted literals).
+fn drop_parent_checks(parent: &Name, child: &Name, own: &[String]) -> String {
+    let (parent, child) = (literal(&qualified(parent)), literal(&qualified(child)));
+    let kept = if own.is_empty() {
+        String::new()
+    } else {
+        format!(" AND c.conname NOT IN ({})", own.join(", "))
+    };
+    format!(
+        "DO $godwit$\nDECLARE k record;\nBEGIN\n    \
+         FOR k IN SELECT c.conname FROM pg_catalog.pg_constraint AS c \
+         JOIN pg_catalog.pg_constraint AS p ON p.conrelid = {parent}::regclass \
+         AND p.contype = 'c' AND p.conname = c.conname \
+         AND pg_catalog.pg_get_constraintdef(p.oid) = pg_catalog.pg_get_constraintdef(c.oid) \
+         WHERE c.conrelid = {child}::regclass AND c.contype = 'c'{kept} LOOP\n        \
+         EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {child}, k.conname);\n    \
+         END LOOP;\nEND\n$godwit$"
+    )
 }
 
 /// A `DO` block that copies onto `child` the check constraints of `parent` it has not got
