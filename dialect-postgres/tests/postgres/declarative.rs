@@ -921,7 +921,8 @@ cases! {
          CREATE UNLOGGED TABLE scratch (id int);";
 
     // Children get a parent's new column, type and default through the parent's own
-    // statements; a child that declared a column the parent drops keeps it, one that only
+    // statements (a child that declares the new column itself adds it first, so that it
+    // stays its own); a child that declared a column the parent drops keeps it, one that only
     // inherited it loses it (counted apart from the parent's rows); a table joins a parent
     // with a check constraint.
     table_inheritance:
@@ -936,7 +937,7 @@ cases! {
          INSERT INTO loose VALUES (5, 'e');" =>
         "CREATE TABLE items (id bigint, name text DEFAULT 'y', price int DEFAULT 0,
              CONSTRAINT named CHECK (name <> ''));
-         CREATE TABLE books (isbn text, legacy text) INHERITS (items);
+         CREATE TABLE books (isbn text, legacy text, price int DEFAULT 1) INHERITS (items);
          CREATE TABLE films (minutes int) INHERITS (items);
          CREATE TABLE loose (id bigint, name text DEFAULT 'y', price int DEFAULT 0) INHERITS (items);
          CREATE TABLE a_shorts (id bigint, short boolean NOT NULL DEFAULT true) INHERITS (items);";
