@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{PgProject, assert_code, json, stdout};
+use common::{PgProject, assert_code, assert_prints, json};
 
 const BEFORE: &str = "
 CREATE TYPE old_status AS ENUM ('a', 'b');
@@ -66,20 +66,9 @@ fn rows(pg: &PgProject) -> Vec<Vec<String>> {
 #[track_caller]
 fn assert_no_changes(pg: &PgProject, schema: &str) {
     pg.project.write("schema.sql", schema);
-    let output = pg.run(&["push"]);
-    assert_code(&output, 0);
-    assert!(
-        stdout(&output).contains("no changes"),
-        "{}",
-        stdout(&output)
-    );
-    let output = pg.run(&["diff", "--from", &pg.db.url, "--to", "schema.sql"]);
-    assert_code(&output, 0);
-    assert!(
-        stdout(&output).contains("no changes"),
-        "{}",
-        stdout(&output)
-    );
+    assert_prints(&pg.run(&["push"]), 0, "no changes");
+    let diff = pg.run(&["diff", "--from", &pg.db.url, "--to", "schema.sql"]);
+    assert_prints(&diff, 0, "no changes");
 }
 
 #[test]
