@@ -17,7 +17,7 @@ use super::sql::{literal, qualified, quote};
 
 /// How a table's `DROP COLUMN` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Drop {
+pub(super) enum ColumnDrop {
     /// Not at all: the column goes with a parent's drop.
     ThroughParent,
     /// `ALTER TABLE ONLY`: a child keeps its copy, which becomes its own.
@@ -85,24 +85,24 @@ impl Context<'_> {
     }
 
     /// How `change` drops `column`.
-    pub(super) fn drop_mode(&self, change: &TableChange, column: &Column) -> Drop {
+    pub(super) fn drop_mode(&self, change: &TableChange, column: &Column) -> ColumnDrop {
         let through_parent = column.inherited
             && self.staying_parents(change).any(|p| {
                 p.dropped_columns
                     .iter()
-                    .any(|c| c.name == column.name && self.drop_mode(p, c) != Drop::Only)
+                    .any(|c| c.name == column.name && self.drop_mode(p, c) != ColumnDrop::Only)
             });
         if through_parent {
-            Drop::ThroughParent
+            ColumnDrop::ThroughParent
         } else if self.staying_children(&change.to.name).any(|child| {
             child
                 .altered_columns
                 .iter()
                 .any(|c| c.to.name == column.name && c.from.inherited && !c.to.inherited)
         }) {
-            Drop::Only
+            ColumnDrop::Only
         } else {
-            Drop::Recursive
+            ColumnDrop::Recursive
         }
     }
 
@@ -111,7 +111,7 @@ impl Context<'_> {
         let mut found = Vec::new();
         for child in self.staying_children(&change.to.name) {
             if let Some(c) = child.dropped_columns.iter().find(|c| c.name == column)
-                && self.drop_mode(child, c) == Drop::ThroughParent
+                && self.drop_mode(child, c) == ColumnDrop::ThroughParent
             {
                 found.push(self.current_table(&child.to.name));
                 found.extend(self.dropped_with(child, column));

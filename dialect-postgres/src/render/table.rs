@@ -6,7 +6,7 @@ use godwit_core::diff::{Change, ColumnChange, TableChange};
 use godwit_core::schema::{Column, Deferral, ForeignKey, Name, Table};
 
 use super::convert::{Conversion, Count, conversion};
-use super::inherits::Drop;
+use super::inherits::ColumnDrop;
 use super::sql::{
     constraint_clause, constraint_prefix, deferral_clause, identity_clause, is_partition_marker,
     is_serial_sequence_of, literal, nextval_sequence, partition_key, partition_of,
@@ -179,7 +179,7 @@ impl Context<'_> {
 
         for column in &change.dropped_columns {
             let mode = self.drop_mode(change, column);
-            if mode != Drop::ThroughParent {
+            if mode != ColumnDrop::ThroughParent {
                 out.push(self.drop_column(change, column, mode));
             }
         }
@@ -370,10 +370,14 @@ impl Context<'_> {
     /// The drop of `column` from the table of `change`, counting the values it loses: those of
     /// the table itself, and of the children that only inherit the column, which lose it too
     /// unless the drop is `ONLY`.
-    fn drop_column(&self, change: &TableChange, column: &Column, mode: Drop) -> Statement {
+    fn drop_column(&self, change: &TableChange, column: &Column, mode: ColumnDrop) -> Statement {
         let table = &change.to.name;
         let has_children = !change.children.is_empty() || self.has_children(table);
-        let only = if mode == Drop::Only { "ONLY " } else { "" };
+        let only = if mode == ColumnDrop::Only {
+            "ONLY "
+        } else {
+            ""
+        };
         let c = quote(&column.name);
         let count = |t: &Name| {
             format!(
@@ -383,7 +387,7 @@ impl Context<'_> {
             )
         };
         let mut counts = vec![count(&self.current_table(table))];
-        if mode == Drop::Recursive {
+        if mode == ColumnDrop::Recursive {
             counts.extend(self.dropped_with(change, &column.name).iter().map(count));
         }
         let query = match counts.as_slice() {
@@ -462,7 +466,7 @@ impl Context<'_> {
                 // PostgreSQL 17): the column is made again. Only a column that held its own
                 // data loses any.
                 _ => {
-                    let mut drop = self.drop_column(change, &from, Drop::Recursive);
+                    let mut drop = self.drop_column(change, &from, ColumnDrop::Recursive);
                     if from.generated.is_some() {
                         drop.hazard = None;
                         drop = drop.allowing_lint(
