@@ -6,6 +6,7 @@
 //! through flags or comments in the schema file.
 
 mod comments;
+mod inherits;
 mod spellings;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -132,7 +133,8 @@ pub struct TableChange {
     /// Foreign keys dropped from this table (also emitted as [`Change::DropForeignKey`]).
     pub dropped_foreign_keys: Vec<ForeignKey>,
     /// `STRICT`, `WITHOUT ROWID` or a virtual table's module or arguments change (SQLite:
-    /// needs a rebuild).
+    /// needs a rebuild), or whether it is `UNLOGGED` or which tables it inherits from
+    /// (PostgreSQL).
     pub options_changed: bool,
     /// The table comment changes to this.
     pub comment: Option<Option<String>>,
@@ -141,6 +143,10 @@ pub struct TableChange {
     /// drops them) creates them again on the new table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept_triggers: Vec<Trigger>,
+    /// The tables that inherit from this one in the desired schema (PostgreSQL), which a
+    /// change of it may reach.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Name>,
 }
 
 impl TableChange {
@@ -175,6 +181,7 @@ impl TableChange {
                 renamed(&from.columns) == to.columns
                     && from.nulls_not_distinct == to.nulls_not_distinct
                     && from.on_conflict == to.on_conflict
+                    && from.deferral == to.deferral
             });
             if let Some(from) = kept
                 && let (Some(old), Some(new)) = (&from.name, &to.name)
@@ -397,7 +404,8 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     let mut table_changes = Vec::new();
     for (k, desired) in &desired_tables {
         if let Some(current) = current_tables.get(k) {
-            let change = table_change(&key, current, desired, renames, &table_renames);
+            let mut change = table_change(&key, current, desired, renames, &table_renames);
+            inherits::settle(&mut change, to, &table_renames);
             if !change.is_empty() || uses_rebuilt_enum(current) {
                 let breaks = match options.dependants {
                     Dependants::AnyChange => Some(Broken::Everything),
@@ -1083,7 +1091,7 @@ fn table_change(
             } else {
                 p.columns.iter().map(|c| key.ident(c)).collect::<Vec<_>>()
             };
-            (cols, p.on_conflict, p.descending)
+            (cols, p.on_conflict, p.descending, p.deferral)
         })
     };
     let primary_key = (pk_key(&current.primary_key, true) != pk_key(&desired.primary_key, false))
@@ -1094,7 +1102,7 @@ fn table_change(
         } else {
             u.columns.iter().map(|c| key.ident(c)).collect()
         };
-        (cols, u.nulls_not_distinct, u.on_conflict)
+        (cols, u.nulls_not_distinct, u.on_conflict, u.deferral)
     };
     let added_uniques = desired
         .uniques
@@ -1168,9 +1176,11 @@ fn table_change(
         dropped_checks,
         options_changed: current.strict != desired.strict
             || current.without_rowid != desired.without_rowid
-            || current.virtual_table != desired.virtual_table,
+            || current.virtual_table != desired.virtual_table
+            || current.unlogged != desired.unlogged,
         comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
         kept_triggers: Vec::new(),
+        children: Vec::new(),
         from,
         to: desired.clone(),
     }
@@ -1541,6 +1551,7 @@ pub(crate) mod tests {
                 columns: vec!["k".into()],
                 nulls_not_distinct: false,
                 on_conflict: None,
+                deferral: Default::default(),
             });
             t
         };

@@ -224,6 +224,14 @@ pub struct Table {
     /// (PostgreSQL exclusion constraints, partitioning), compared and recreated verbatim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_constraints: Vec<Check>,
+    /// The tables it inherits from, in order (PostgreSQL `INHERITS`; partitions are not
+    /// children in this sense). Their columns it does not declare itself are marked
+    /// [`Column::inherited`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<Name>,
+    /// PostgreSQL `UNLOGGED`: not written to the write-ahead log, emptied after a crash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlogged: bool,
 }
 
 impl Table {
@@ -242,6 +250,8 @@ impl Table {
             without_rowid: false,
             virtual_table: None,
             other_constraints: Vec::new(),
+            inherits: Vec::new(),
+            unlogged: false,
         }
     }
 
@@ -312,6 +322,11 @@ pub struct Column {
     /// Column comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The column exists only because a parent table has it (PostgreSQL inheritance): the
+    /// table did not declare it, so it goes when the parent drops it. A column both declared
+    /// and inherited is not marked, and a parent dropping it leaves it to the table.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inherited: bool,
 }
 
 impl Column {
@@ -328,6 +343,7 @@ impl Column {
             autoincrement: false,
             not_null_conflict: None,
             comment: None,
+            inherited: false,
         }
     }
 }
@@ -368,6 +384,9 @@ pub struct PrimaryKey {
     /// (<https://www.sqlite.org/lang_createtable.html#rowid>).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub descending: bool,
+    /// PostgreSQL `DEFERRABLE` and `INITIALLY DEFERRED`.
+    #[serde(default, flatten)]
+    pub deferral: Deferral,
 }
 
 impl PrimaryKey {
@@ -378,8 +397,22 @@ impl PrimaryKey {
             columns,
             on_conflict: None,
             descending: false,
+            deferral: Deferral::default(),
         }
     }
+}
+
+/// When a key or unique constraint is checked (PostgreSQL): by default at the end of each
+/// statement; a `DEFERRABLE` one may be checked at commit instead, and an `INITIALLY
+/// DEFERRED` one is, unless the transaction says otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Deferral {
+    /// `DEFERRABLE`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initially_deferred: bool,
 }
 
 /// What SQLite does when a row breaks a `PRIMARY KEY`, `UNIQUE` or `NOT NULL` constraint that
@@ -493,6 +526,9 @@ pub struct Unique {
     /// SQLite `UNIQUE ... ON CONFLICT ...`, on the column or the table constraint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_conflict: Option<OnConflict>,
+    /// PostgreSQL `DEFERRABLE` and `INITIALLY DEFERRED`.
+    #[serde(default, flatten)]
+    pub deferral: Deferral,
 }
 
 /// A check constraint (also used for other constraints kept by definition).

@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use godwit_core::Value;
 use godwit_core::dialect::RenderError;
 use godwit_core::schema::{
-    Check, Column, Comment, CommentTarget, Domain, Enum, Extension, FkAction, ForeignKey, Function,
-    Generated, Identity, Index, Name, PrimaryKey, Schema, Sequence, Table, Trigger, Unique,
-    Unmanaged, View,
+    Check, Column, Comment, CommentTarget, Deferral, Domain, Enum, Extension, FkAction, ForeignKey,
+    Function, Generated, Identity, Index, Name, PrimaryKey, Schema, Sequence, Table, Trigger,
+    Unique, Unmanaged, View,
 };
 use godwit_core::store::Row;
 
@@ -137,13 +137,20 @@ pub(crate) fn queries() -> Vec<String> {
              WHERE p.prokind IN ('f', 'p') AND {USER_SCHEMA} AND {} ORDER BY 1, 2, 3",
             not_from_extension("pg_proc", "p.oid")
         ),
-        // 6: tables, with partitioning and comments.
+        // 6: tables, with partitioning and comments; then persistence, and the tables a table
+        // inherits from (not a partition's parent), in order.
         format!(
             "SELECT n.nspname::text, c.relname::text, \
              pg_catalog.obj_description(c.oid, 'pg_class'), \
              CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END, \
              pn.nspname::text, pc.relname::text, \
-             CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END \
+             CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END, \
+             (c.relpersistence = 'u')::int, \
+             (SELECT json_agg(json_build_array(ion.nspname::text, io.relname::text) \
+                              ORDER BY i.inhseqno) \
+              FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS io ON io.oid = i.inhparent \
+              JOIN pg_catalog.pg_namespace AS ion ON ion.oid = io.relnamespace \
+              WHERE i.inhrelid = c.oid AND NOT c.relispartition)::text \
              FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
              LEFT JOIN pg_catalog.pg_inherits AS h ON c.relispartition AND h.inhrelid = c.oid \
              LEFT JOIN pg_catalog.pg_class AS pc ON pc.oid = h.inhparent \
@@ -162,7 +169,8 @@ pub(crate) fn queries() -> Vec<String> {
              CASE WHEN a.attcollation <> t.typcollation THEN \
                  CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
                  ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, \
-             pg_catalog.col_description(a.attrelid, a.attnum) \
+             pg_catalog.col_description(a.attrelid, a.attnum), \
+             (a.attinhcount > 0 AND NOT a.attislocal)::int \
              FROM pg_catalog.pg_attribute AS a \
              JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
@@ -180,7 +188,8 @@ pub(crate) fn queries() -> Vec<String> {
              ORDER BY 1, 2, a.attnum"
         ),
         // 8: constraints. Those cloned onto partitions from their parent (`conparentid`) or
-        // inherited (`NOT conislocal`) belong to the parent.
+        // inherited (`coninhcount`) belong to the parent, even when the table has a copy of
+        // its own, as a table that joined a parent with `INHERIT` must have.
         format!(
             "SELECT n.nspname::text, c.relname::text, k.conname::text, k.contype::text, \
              pg_catalog.pg_get_constraintdef(k.oid), {}, rn.nspname::text, rc.relname::text, {}, \
@@ -193,7 +202,8 @@ pub(crate) fn queries() -> Vec<String> {
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
              LEFT JOIN pg_catalog.pg_class AS rc ON rc.oid = k.confrelid \
              LEFT JOIN pg_catalog.pg_namespace AS rn ON rn.oid = rc.relnamespace \
-             WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conparentid = 0 AND k.conislocal \
+             WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conparentid = 0 \
+             AND k.conislocal AND k.coninhcount = 0 \
              AND {table} ORDER BY 1, 2, 3",
             column_names("k.conkey", "k.conrelid"),
             column_names("k.confkey", "k.confrelid")
@@ -449,6 +459,12 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
                 ),
             });
         }
+        table.unlogged = r.flag(7)?;
+        let parents: Vec<(String, String)> = r.json(8)?.unwrap_or_default();
+        table.inherits = parents
+            .into_iter()
+            .map(|(schema, name)| Name::qualified(schema, name))
+            .collect();
         schema.tables.push(table);
     }
     // Tables by name, for the rows of their columns, constraints and indexes.
@@ -473,6 +489,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         column.identity = identity;
         column.collation = r.opt_text(16)?;
         column.comment = r.opt_text(17)?;
+        column.inherited = r.flag(18)?;
         table.columns.push(column);
     }
     for row in &constraints {
@@ -481,17 +498,21 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         let name = r.text(2)?;
         let definition = r.text(4)?;
         let columns: Vec<String> = r.json_list(5)?;
+        let deferral = Deferral {
+            deferrable: r.flag(11)?,
+            initially_deferred: r.flag(12)?,
+        };
         match r.text(3)?.as_str() {
             "p" => {
                 table.primary_key = Some(PrimaryKey {
                     name: Some(name),
+                    deferral,
                     ..PrimaryKey::new(columns)
                 });
             }
-            // The model's unique constraint has columns and NULLS NOT DISTINCT only; one with
-            // more (deferrable, INCLUDE, storage options) is kept whole, by its definition.
-            "u" if !r.flag(11)?
-                && !definition.contains(" INCLUDE (")
+            // The model's unique constraint has columns, NULLS NOT DISTINCT and deferral only;
+            // one with more (INCLUDE, storage options) is kept whole, by its definition.
+            "u" if !definition.contains(" INCLUDE (")
                 && !definition.contains(" WITH (")
                 && !definition.contains(" USING INDEX TABLESPACE ") =>
             {
@@ -501,6 +522,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
                     nulls_not_distinct: r.opt_text(13)?.as_deref() == Some("true"),
                     // SQLite's constraint-level ON CONFLICT; PostgreSQL constraints have none.
                     on_conflict: None,
+                    deferral,
                 });
             }
             "f" => table.foreign_keys.push(ForeignKey {

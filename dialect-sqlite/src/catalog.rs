@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use godwit_core::dialect::RenderError;
 use godwit_core::schema::{
-    Check, Column, FkAction, ForeignKey, Generated, Index, Name, OnConflict, PrimaryKey, Schema,
-    Table, Trigger, Unique, View,
+    Check, Column, Deferral, FkAction, ForeignKey, Generated, Index, Name, OnConflict, PrimaryKey,
+    Schema, Table, Trigger, Unique, View,
 };
 use godwit_core::{Row, Value};
 
@@ -304,6 +304,7 @@ fn read_indexes(
                 on_conflict: table_sql.unique_conflict(&index.columns),
                 columns: index.columns,
                 nulls_not_distinct: false,
+                deferral: Deferral::default(),
             }),
             (_, Some(create)) => {
                 let parts = parse_create_index(&create).ok_or_else(|| {

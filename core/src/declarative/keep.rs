@@ -972,6 +972,7 @@ mod tests {
             columns: vec![column.into()],
             nulls_not_distinct: false,
             on_conflict: None,
+            deferral: Default::default(),
         }
     }
 

@@ -22,6 +22,8 @@
 //!   migration writes above it; so does the drop of a generated column made again.
 
 mod convert;
+mod inherits;
+mod persistence;
 mod sql;
 mod table;
 mod types;
@@ -58,7 +60,11 @@ pub(crate) fn render(
         inside.push(Statement::execute("SET LOCAL check_function_bodies = off"));
     }
     context.drop_foreign_keys_of_dropped_tables(&mut inside);
-    for change in partitions_after_parents(changes) {
+    let mut persistence = Some(persistence::persistence(changes));
+    for change in inherits::parents_first(partitions_after_parents(changes)) {
+        if let Change::AlterTable(_) = change {
+            inside.extend(persistence.take().into_iter().flatten());
+        }
         let mut out = Vec::new();
         context.render_change(change, &mut out)?;
         for statement in out {
@@ -76,14 +82,19 @@ pub(crate) fn render(
     Ok(before)
 }
 
-/// The changes with every partition created after the table it is a partition of. The diff
-/// creates tables in name order, which need not be that order.
+/// The changes with every partition created after the table it is a partition of, and every
+/// table after those it inherits from. The diff creates tables in name order, which need not
+/// be that order.
 fn partitions_after_parents(changes: &[Change]) -> Vec<&Change> {
     let mut ordered: Vec<&Change> = Vec::with_capacity(changes.len());
     let mut held: Vec<&Change> = Vec::new();
     for change in changes {
         match change {
-            Change::CreateTable(table) if partition_of(table).is_some() => held.push(change),
+            Change::CreateTable(table)
+                if partition_of(table).is_some() || !table.inherits.is_empty() =>
+            {
+                held.push(change);
+            }
             Change::CreateTable(_) => ordered.push(change),
             _ => {
                 place_partitions(&mut held, &mut ordered);
@@ -95,11 +106,15 @@ fn partitions_after_parents(changes: &[Change]) -> Vec<&Change> {
     ordered
 }
 
-/// Append the held partitions, each after the held partition it is a partition of, if any.
+/// Append the held tables, each after the held tables it is a partition of or inherits from.
 fn place_partitions<'a>(held: &mut Vec<&'a Change>, ordered: &mut Vec<&'a Change>) {
-    let parent = |change: &Change| match change {
-        Change::CreateTable(table) => partition_of(table).map(|(parent, _)| parent.to_string()),
-        _ => None,
+    let parents = |change: &Change| match change {
+        Change::CreateTable(table) => partition_of(table)
+            .map(|(parent, _)| parent.to_string())
+            .into_iter()
+            .chain(table.inherits.iter().map(qualified))
+            .collect(),
+        _ => Vec::new(),
     };
     let name = |change: &Change| match change {
         Change::CreateTable(table) => Some(qualified(&table.name)),
@@ -109,12 +124,12 @@ fn place_partitions<'a>(held: &mut Vec<&'a Change>, ordered: &mut Vec<&'a Change
         let ready = held
             .iter()
             .position(|change| {
-                let parent = parent(change);
+                let parents = parents(change);
                 !held
                     .iter()
-                    .any(|other| parent.is_some() && name(other) == parent)
+                    .any(|other| name(other).is_some_and(|n| parents.contains(&n)))
             })
-            // Partitions cannot form a cycle; should the catalog say otherwise, keep the order.
+            // Parents cannot form a cycle; should the catalog say otherwise, keep the order.
             .unwrap_or(0);
         ordered.push(held.remove(ready));
     }
@@ -350,12 +365,21 @@ impl Context<'_> {
                         .any(|c| matches!(c, Change::DropTable(t) if qualified(&t.name) == parent))
                 });
                 if !parent_dropped {
+                    // A parent's rows as read include its children's, which are not dropped.
+                    let only = if self.has_children(&table.name) {
+                        "ONLY "
+                    } else {
+                        ""
+                    };
                     out.push(
                         Statement::execute(format!("DROP TABLE {}", qualified(&table.name)))
                             .with_hazard(Hazard::new(
                                 HazardKind::DropTable,
                                 format!("drops table {} and its rows", table.name),
-                                Some(format!("SELECT count(*) FROM {}", qualified(&table.name))),
+                                Some(format!(
+                                    "SELECT count(*) FROM {only}{}",
+                                    qualified(&table.name)
+                                )),
                             )),
                     );
                 }
@@ -413,6 +437,9 @@ impl Context<'_> {
                 quote(&index.name.name)
             ))),
             Change::AddForeignKey { table, key } => self.add_foreign_key(table, key, out)?,
+            // A key that only changes when it is checked is altered where it is added.
+            Change::DropForeignKey { table, key }
+                if self.deferral_changed(table, key).is_some() => {}
             Change::DropForeignKey { table, key } => {
                 out.push(Statement::execute(format!(
                     "ALTER TABLE {} DROP CONSTRAINT {}",

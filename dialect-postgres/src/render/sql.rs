@@ -2,7 +2,7 @@
 //! defaults, types, the markers introspection leaves in `other_constraints`).
 
 use godwit_core::Dialect as _;
-use godwit_core::schema::{Check, Column, Name, Table, Unique};
+use godwit_core::schema::{Check, Column, Deferral, Name, PrimaryKey, Table, Unique};
 
 use crate::dialect::PgDialect;
 use crate::introspect::{PARTITION_BY, PARTITION_OF};
@@ -238,15 +238,35 @@ pub(super) fn constraint_clause(check: &Check) -> String {
 
 pub(super) fn unique_clause(unique: &Unique) -> String {
     format!(
-        "{}UNIQUE{} ({})",
+        "{}UNIQUE{} ({}){}",
         constraint_prefix(unique.name.as_deref()),
         if unique.nulls_not_distinct {
             " NULLS NOT DISTINCT"
         } else {
             ""
         },
-        quoted_list(&unique.columns)
+        quoted_list(&unique.columns),
+        deferral_clause(unique.deferral)
     )
+}
+
+pub(super) fn primary_key_clause(key: &PrimaryKey) -> String {
+    format!(
+        "{}PRIMARY KEY ({}){}",
+        constraint_prefix(key.name.as_deref()),
+        quoted_list(&key.columns),
+        deferral_clause(key.deferral)
+    )
+}
+
+/// What follows a constraint that is not checked at once: ` DEFERRABLE`, maybe
+/// ` INITIALLY DEFERRED`; nothing for one that is.
+pub(super) fn deferral_clause(deferral: Deferral) -> &'static str {
+    match (deferral.deferrable, deferral.initially_deferred) {
+        (false, _) => "",
+        (true, false) => " DEFERRABLE",
+        (true, true) => " DEFERRABLE INITIALLY DEFERRED",
+    }
 }
 
 #[cfg(test)]

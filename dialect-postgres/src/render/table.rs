@@ -3,13 +3,14 @@
 
 use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
 use godwit_core::diff::{Change, ColumnChange, TableChange};
-use godwit_core::schema::{Column, ForeignKey, Name, Table};
+use godwit_core::schema::{Column, Deferral, ForeignKey, Name, Table};
 
 use super::convert::{Conversion, Count, conversion};
+use super::inherits::ColumnDrop;
 use super::sql::{
-    constraint_clause, constraint_prefix, identity_clause, is_partition_marker,
-    is_serial_sequence_of, literal, nextval_sequence, partition_key, partition_of, qualified,
-    quote, quoted_list, serial_type, split_qualified, unique_clause,
+    constraint_clause, constraint_prefix, deferral_clause, identity_clause, is_partition_marker,
+    is_serial_sequence_of, literal, nextval_sequence, partition_key, partition_of,
+    primary_key_clause, qualified, quote, quoted_list, serial_type, split_qualified, unique_clause,
 };
 use super::{Context, constraint_name, impossible};
 use crate::sequence::SequenceOptions;
@@ -21,16 +22,17 @@ impl Context<'_> {
         out: &mut Vec<Statement>,
     ) -> Result<(), RenderError> {
         let name = qualified(&table.name);
+        let create = if table.unlogged {
+            "CREATE UNLOGGED TABLE"
+        } else {
+            "CREATE TABLE"
+        };
         let partition_by = partition_key(table)
             .map(|key| format!(" PARTITION BY {key}"))
             .unwrap_or_default();
         let mut constraints = Vec::new();
         if let Some(pk) = &table.primary_key {
-            constraints.push(format!(
-                "{}PRIMARY KEY ({})",
-                constraint_prefix(pk.name.as_deref()),
-                quoted_list(&pk.columns)
-            ));
+            constraints.push(primary_key_clause(pk));
         }
         for unique in &table.uniques {
             constraints.push(unique_clause(unique));
@@ -43,7 +45,7 @@ impl Context<'_> {
         if let Some((parent, bound)) = partition_of(table) {
             // A partition takes its columns from its parent; its own constraints follow.
             out.push(Statement::execute(format!(
-                "CREATE TABLE {name} PARTITION OF {parent} {bound}{partition_by}"
+                "{create} {name} PARTITION OF {parent} {bound}{partition_by}"
             )));
             for constraint in constraints {
                 out.push(Statement::execute(format!(
@@ -51,9 +53,11 @@ impl Context<'_> {
                 )));
             }
         } else {
+            // Inherited columns come from the parents, and would be the table's own if written.
             let mut lines: Vec<String> = table
                 .columns
                 .iter()
+                .filter(|c| !c.inherited)
                 .map(|c| self.column_definition(&table.name, c))
                 .collect();
             lines.extend(constraints);
@@ -63,8 +67,14 @@ impl Context<'_> {
                 format!("\n    {}\n", lines.join(",\n    "))
             };
             out.push(Statement::execute(format!(
-                "CREATE TABLE {name} ({body}){partition_by}"
+                "{create} {name} ({body}){}{partition_by}",
+                self.inherits_clause(table)
             )));
+            out.extend(
+                self.inherited_column_overrides(table)
+                    .into_iter()
+                    .map(Statement::execute),
+            );
         }
         if let Some(comment) = &table.comment {
             out.push(Statement::execute(format!(
@@ -134,6 +144,11 @@ impl Context<'_> {
             }
         }
 
+        out.extend(
+            self.leave_parents(change)
+                .into_iter()
+                .map(Statement::execute),
+        );
         for (old, new) in &change.renamed_columns {
             out.push(alter(format!(
                 "RENAME COLUMN {} TO {}",
@@ -163,9 +178,24 @@ impl Context<'_> {
         }
 
         for column in &change.dropped_columns {
-            out.push(self.drop_column(table, column));
+            let mode = self.drop_mode(change, column);
+            if mode != ColumnDrop::ThroughParent {
+                out.push(self.drop_column(change, column, mode));
+            }
         }
         for column in &change.added_columns {
+            // A parent's ADD COLUMN reaches its children: one that only inherits the column
+            // gets it so, and one that has it as its own added it first, here below.
+            if self.added_by_parent(change, &column.name) {
+                continue;
+            }
+            for (child, own) in self.children_adding_first(change, &column.name) {
+                out.push(Statement::execute(format!(
+                    "ALTER TABLE {} ADD COLUMN {}",
+                    qualified(child),
+                    self.column_definition(child, own)
+                )));
+            }
             let mut statement = alter(format!(
                 "ADD COLUMN {}",
                 self.column_definition(table, column)
@@ -239,12 +269,7 @@ impl Context<'_> {
                     Some(query),
                 )
             });
-            let mut statement = alter(format!(
-                "ADD {}PRIMARY KEY ({})",
-                constraint_prefix(pk.name.as_deref()),
-                quoted_list(&pk.columns)
-            ))
-            .allowing_lint(
+            let mut statement = alter(format!("ADD {}", primary_key_clause(pk))).allowing_lint(
                 "index-without-concurrently",
                 builds_key_index("the primary key", table),
             );
@@ -326,6 +351,11 @@ impl Context<'_> {
             out.push(statement);
         }
 
+        out.extend(
+            self.join_parents(change)
+                .into_iter()
+                .map(Statement::execute),
+        );
         if let Some(comment) = &change.comment {
             out.push(Statement::execute(format!(
                 "COMMENT ON TABLE {name} IS {}",
@@ -337,20 +367,47 @@ impl Context<'_> {
         Ok(())
     }
 
-    fn drop_column(&self, table: &Name, column: &Column) -> Statement {
-        let current_table = qualified(&self.current_table(table));
+    /// The drop of `column` from the table of `change`, counting the values it loses: those of
+    /// the table itself, and of the children that only inherit the column, which lose it too
+    /// unless the drop is `ONLY`.
+    fn drop_column(&self, change: &TableChange, column: &Column, mode: ColumnDrop) -> Statement {
+        let table = &change.to.name;
+        let has_children = !change.children.is_empty() || self.has_children(table);
+        let only = if mode == ColumnDrop::Only {
+            "ONLY "
+        } else {
+            ""
+        };
+        let c = quote(&column.name);
+        let count = |t: &Name| {
+            format!(
+                "SELECT count(*) FROM {}{} WHERE {c} IS NOT NULL",
+                if has_children { "ONLY " } else { "" },
+                qualified(t)
+            )
+        };
+        let mut counts = vec![count(&self.current_table(table))];
+        if mode == ColumnDrop::Recursive {
+            counts.extend(self.dropped_with(change, &column.name).iter().map(count));
+        }
+        let query = match counts.as_slice() {
+            [one] => one.clone(),
+            many => format!(
+                "SELECT {}",
+                many.iter()
+                    .map(|q| format!("({q})"))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ),
+        };
         Statement::execute(format!(
-            "ALTER TABLE {} DROP COLUMN {}",
-            qualified(table),
-            quote(&column.name)
+            "ALTER TABLE {only}{} DROP COLUMN {c}",
+            qualified(table)
         ))
         .with_hazard(Hazard::new(
             HazardKind::DropColumn,
             format!("drops column {} of {table} and its values", column.name),
-            Some(format!(
-                "SELECT count(*) FROM {current_table} WHERE {} IS NOT NULL",
-                quote(&column.name)
-            )),
+            Some(query),
         ))
     }
 
@@ -374,9 +431,28 @@ impl Context<'_> {
                 from.default = None;
             }
         }
+        if let Some(parent) = self.retyped_by_parent(change, &to.name) {
+            // The parent's type change converts this column too, after its DROP DEFAULT,
+            // which reaches this column as well.
+            from.data_type.clone_from(&to.data_type);
+            from.collation.clone_from(&to.collation);
+            if parent.default.is_some() {
+                from.default = None;
+            }
+        }
         let c = quote(&to.name);
         let alter = |action: String| {
             Statement::execute(format!("ALTER TABLE {name} ALTER COLUMN {c} {action}"))
+        };
+        // What would reach the children, where they may differ from this table: its default
+        // and whether it takes NULL.
+        let only_name = if change.children.is_empty() {
+            name.clone()
+        } else {
+            format!("ONLY {name}")
+        };
+        let alter_only = |action: String| {
+            Statement::execute(format!("ALTER TABLE {only_name} ALTER COLUMN {c} {action}"))
         };
 
         if from.generated != to.generated {
@@ -390,7 +466,7 @@ impl Context<'_> {
                 // PostgreSQL 17): the column is made again. Only a column that held its own
                 // data loses any.
                 _ => {
-                    let mut drop = self.drop_column(table, &from);
+                    let mut drop = self.drop_column(change, &from, ColumnDrop::Recursive);
                     if from.generated.is_some() {
                         drop.hazard = None;
                         drop = drop.allowing_lint(
@@ -470,8 +546,11 @@ impl Context<'_> {
         // A default is dropped before a type change, as it may not cast to the new type, and
         // when it goes; a new one replaces the old one by itself.
         let drop_default = from.default.is_some() && (type_changed || to.default.is_none());
-        if drop_default {
+        if drop_default && type_changed {
+            // Down to the children too, whose defaults the type change would have to convert.
             out.push(alter("DROP DEFAULT".into()));
+        } else if drop_default {
+            out.push(alter_only("DROP DEFAULT".into()));
         }
         if type_changed {
             let collate = to
@@ -508,7 +587,7 @@ impl Context<'_> {
         if let Some(default) = &to.default
             && (drop_default || from.default != to.default)
         {
-            out.push(alter(format!("SET DEFAULT {default}")));
+            out.push(alter_only(format!("SET DEFAULT {default}")));
         }
         if let Some(sequence) = &from_sequence
             && to_sequence.as_ref() != Some(sequence)
@@ -550,7 +629,7 @@ impl Context<'_> {
                 }),
             )));
         } else if !from.nullable && to.nullable {
-            out.push(alter("DROP NOT NULL".into()));
+            out.push(alter_only("DROP NOT NULL".into()));
         }
 
         let mut restart_from_data = None;
@@ -655,12 +734,65 @@ impl Context<'_> {
         }
     }
 
+    /// The key this change adds in place of `dropped` (of `table`, by its current name) when
+    /// the two differ only in when they are checked, which `ALTER CONSTRAINT` changes without
+    /// checking the rows again. Not when the referenced table's keys change, which needs the
+    /// key out of the way.
+    pub(super) fn deferral_changed(
+        &self,
+        table: &Name,
+        dropped: &ForeignKey,
+    ) -> Option<&ForeignKey> {
+        self.changes.iter().find_map(|c| match c {
+            Change::AddForeignKey { table: t, key }
+                if &self.current_table(t) == table
+                    && (key.deferrable, key.initially_deferred)
+                        != (dropped.deferrable, dropped.initially_deferred)
+                    && *key
+                        == ForeignKey {
+                            deferrable: key.deferrable,
+                            initially_deferred: key.initially_deferred,
+                            ..dropped.clone()
+                        }
+                    && !self.table_change(&key.references).is_some_and(|r| {
+                        r.primary_key.is_some() || !r.dropped_uniques.is_empty()
+                    }) =>
+            {
+                Some(key)
+            }
+            _ => None,
+        })
+    }
+
     pub(super) fn add_foreign_key(
         &self,
         table: &Name,
         key: &ForeignKey,
         out: &mut Vec<Statement>,
     ) -> Result<(), RenderError> {
+        let current = self.current_table(table);
+        let altered = self.changes.iter().any(|c| {
+            matches!(c, Change::DropForeignKey { table: t, key: dropped }
+                if *t == current && self.deferral_changed(t, dropped) == Some(key))
+        });
+        if altered {
+            let constraint = constraint_name(key.name.as_deref(), table, "foreign key")?;
+            let deferral = deferral_clause(Deferral {
+                deferrable: key.deferrable,
+                initially_deferred: key.initially_deferred,
+            });
+            out.push(Statement::execute(format!(
+                "ALTER TABLE {} ALTER CONSTRAINT {}{}",
+                qualified(table),
+                quote(constraint),
+                if deferral.is_empty() {
+                    " NOT DEFERRABLE"
+                } else {
+                    deferral
+                }
+            )));
+            return Ok(());
+        }
         let mut sql = format!(
             "ALTER TABLE {} ADD {}FOREIGN KEY ({}) REFERENCES {}",
             qualified(table),
@@ -680,12 +812,10 @@ impl Context<'_> {
         if key.on_delete != Default::default() {
             sql.push_str(&format!(" ON DELETE {}", key.on_delete.sql()));
         }
-        if key.deferrable {
-            sql.push_str(" DEFERRABLE");
-            if key.initially_deferred {
-                sql.push_str(" INITIALLY DEFERRED");
-            }
-        }
+        sql.push_str(deferral_clause(Deferral {
+            deferrable: key.deferrable,
+            initially_deferred: key.initially_deferred,
+        }));
         let mut statement = Statement::execute(sql);
         if !self.table_created(table) {
             statement = statement.allowing_lint(

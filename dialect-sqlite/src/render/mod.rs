@@ -636,6 +636,7 @@ mod tests {
             options_changed: false,
             comment: None,
             kept_triggers: Vec::new(),
+            children: Vec::new(),
         }
     }
 
