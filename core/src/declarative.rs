@@ -31,6 +31,7 @@ mod hazards;
 mod keep;
 mod plan;
 mod renames;
+mod scope;
 mod source;
 
 pub use self::apply::{apply, lock_for_change};
@@ -48,6 +49,7 @@ pub use self::renames::{
     PossibleRename, RenameRequest, inverse_renames, merge_renames, possible_renames,
     resolve_requests,
 };
+pub use self::scope::{InvalidRule, LeftAlone, PrivilegeRule, Scope};
 pub use self::source::SchemaSource;
 
 /// Read the catalog of `store` into a schema model, without godwit's own tables (the history

@@ -38,6 +38,7 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
         &opened.history,
         scratch.as_mut(),
         &migrations,
+        &config.scope,
     )
     .await;
     if let Err(error) = scratch.close().await {

@@ -117,7 +117,7 @@ pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(),
         &from,
         &to,
         &renames,
-        &RenderOptions::default(),
+        &RenderOptions::default().with_scope(config.scope.clone()),
     )
     .map_err(|error| CliError::engine(error, host_url.clone()))?;
     // With --exit-code, differences are the failure, and the plan its document.

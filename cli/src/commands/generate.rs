@@ -79,11 +79,13 @@ pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result
         .scratch(async |s| declarative::replay_migrations(s, &migrations).await)
         .await?;
     let desired = host.desired(&source, &current).await?;
-    scratch::warn_unmanaged(&desired, &current, "the migration", output);
+    scratch::warn_unmanaged(&desired, &current, &config.scope, "the migration", output);
     let renames = scratch::renames(&hints, &args.renames.renames, &current, &desired)?;
     let dialect = host.store.dialect();
     let engine_error = |error| CliError::engine(error, host.url.clone());
-    let options = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
+    let options = RenderOptions::default()
+        .with_concurrent_indexes(args.indexes.concurrently)
+        .with_scope(config.scope.clone());
     let up = declarative::plan_changes(dialect, &current, &desired, &renames, &options)
         .map_err(engine_error)?;
     if up.is_empty() {

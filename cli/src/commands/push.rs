@@ -84,7 +84,19 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
         history: &opened.history,
         url: &redacted,
     };
-    let result = push(&mut target, dev.as_mut(), &source, &hints, args, output).await;
+    let options = RenderOptions::default()
+        .with_concurrent_indexes(args.indexes.concurrently)
+        .with_scope(config.scope.clone());
+    let result = push(
+        &mut target,
+        dev.as_mut(),
+        &source,
+        &hints,
+        args,
+        &options,
+        output,
+    )
+    .await;
     if locked && let Err(error) = store.unlock(&opened.history).await {
         tracing::warn!(%error, "could not release the migration lock; `godwit unlock` clears it");
     }
@@ -97,6 +109,7 @@ async fn push(
     source: &SchemaSource,
     hints: &Renames,
     args: &PushArgs,
+    options: &RenderOptions,
     output: Output,
 ) -> Result<(), CliError> {
     let current = declarative::introspect(target.store, target.history)
@@ -107,15 +120,14 @@ async fn push(
         None => scratch::desired_on(target.store, target.url, source, &current).await?,
     };
     let desired = &desired;
-    scratch::warn_unmanaged(desired, &current, "push", output);
+    scratch::warn_unmanaged(desired, &current, &options.scope, "push", output);
     let mut renames = scratch::renames(hints, &args.renames.renames, &current, desired)?;
-    let options = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
     let dialect = target.store.dialect();
     let plan_for = |renames: &Renames| {
         if args.skip_drops {
-            declarative::plan_keeping_undeclared(dialect, &current, desired, renames, &options)
+            declarative::plan_keeping_undeclared(dialect, &current, desired, renames, options)
         } else {
-            declarative::plan_changes(dialect, &current, desired, renames, &options)
+            declarative::plan_changes(dialect, &current, desired, renames, options)
                 .map(|plan| (plan, Vec::new()))
         }
     };

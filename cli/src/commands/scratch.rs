@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use godwit_core::declarative::{self, RenameRequest, SchemaSource, with_scratch};
+use godwit_core::declarative::{self, RenameRequest, SchemaSource, Scope, with_scratch};
 use godwit_core::diff::Renames;
 use godwit_core::schema::Schema;
 use godwit_core::url::{self, Redacted};
@@ -46,7 +46,20 @@ pub(super) fn warn_if_empty(source: &SchemaSource, output: Output) {
 /// Say what the schema files create that godwit does not manage (row-level security,
 /// privileges, rules), and that `what` leaves it out; what `current` already has is left
 /// alone and not mentioned.
-pub(super) fn warn_unmanaged(desired: &Schema, current: &Schema, what: &str, output: Output) {
+pub(super) fn warn_unmanaged(
+    desired: &Schema,
+    current: &Schema,
+    scope: &Scope,
+    what: &str,
+    output: Output,
+) {
+    for item in scope.left_alone(current, desired) {
+        output.warning(&format_args!(
+            "the schema gives {item}, and godwit does not manage the privileges of {}: {what} \
+             leaves them alone; list the role in `managed_roles` in godwit.toml to manage them",
+            item.role()
+        ));
+    }
     for item in desired
         .unmanaged
         .iter()

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::{DeclarativeError, located};
-use super::{ChangePlan, introspect, plan_changes};
+use super::{ChangePlan, Scope, introspect, plan_changes};
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
 use crate::error::Error;
@@ -80,12 +80,13 @@ impl DriftReport {
 }
 
 /// Compare the live schema of `target` with the schema the migrations recorded as applied in
-/// its history produce on `scratch`.
+/// its history produce on `scratch`; privileges and owners as far as `scope` manages them.
 pub async fn drift(
     target: &mut dyn Store,
     history: &HistoryTable,
     scratch: &mut dyn Store,
     migrations: &Migrations,
+    scope: &Scope,
 ) -> Result<DriftReport, Error> {
     let rows = history::read(target, history).await?;
     let mut applied = Vec::new();
@@ -114,7 +115,7 @@ pub async fn drift(
         &live,
         &expected,
         &Renames::default(),
-        &RenderOptions::default(),
+        &RenderOptions::default().with_scope(scope.clone()),
     )?;
     Ok(DriftReport {
         applied: versions,

@@ -118,6 +118,20 @@ pub enum Kept {
         /// The trigger.
         name: String,
     },
+    /// Row-level security of a table the schema declares (enabled, or forced on its owner).
+    RowSecurity {
+        /// The table, by its name in the schema.
+        table: Name,
+        /// `FORCE`: kept forced on the table's owner (else kept enabled).
+        forced: bool,
+    },
+    /// A row-level security policy on a table the schema declares.
+    Policy {
+        /// The table, by its name in the schema.
+        table: Name,
+        /// The policy.
+        name: String,
+    },
 }
 
 /// The kind of a kept constraint.
@@ -185,6 +199,14 @@ impl fmt::Display for Kept {
             } => write!(f, "materialized view {name}"),
             Kept::View { name, .. } => write!(f, "view {name}"),
             Kept::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
+            Kept::RowSecurity {
+                table,
+                forced: false,
+            } => write!(f, "row-level security on {table}"),
+            Kept::RowSecurity { table, .. } => {
+                write!(f, "row-level security forced on the owner of {table}")
+            }
+            Kept::Policy { table, name } => write!(f, "policy {name} on {table}"),
         }
     }
 }
@@ -396,6 +418,7 @@ pub fn keep_undeclared(
             ..trigger.clone()
         });
     }
+    keep_row_security(current, desired, &mut merged, &mut kept, &new_name);
     // A kept object keeps its comment: without it, the diff would remove the comment from an
     // object that stays.
     for comment in &current.comments {
@@ -414,6 +437,60 @@ pub fn keep_undeclared(
     (merged, kept)
 }
 
+/// Row-level security that `current` has on a table `merged` keeps, and policies on such a
+/// table that `desired` does not declare: turning security off is a drop, as sqldef has it.
+/// `new_name` gives a current table's name after the declared renames.
+fn keep_row_security(
+    current: &Schema,
+    desired: &Schema,
+    merged: &mut Schema,
+    kept: &mut Vec<Kept>,
+    new_name: &dyn Fn(&Name) -> Name,
+) {
+    for table in &current.tables {
+        let name = new_name(&table.name);
+        let declared = desired.table(&name).is_some();
+        let Some(target) = merged.tables.iter_mut().find(|t| t.name == name) else {
+            continue;
+        };
+        for (has, wants, forced) in [
+            (table.row_security, &mut target.row_security, false),
+            (
+                table.force_row_security,
+                &mut target.force_row_security,
+                true,
+            ),
+        ] {
+            if has && !*wants {
+                *wants = true;
+                if declared {
+                    kept.push(Kept::RowSecurity {
+                        table: name.clone(),
+                        forced,
+                    });
+                }
+            }
+        }
+    }
+    for policy in &current.policies {
+        let table = new_name(&policy.table);
+        let declared = |p: &crate::schema::Policy| p.table == table && p.name == policy.name;
+        if merged.table(&table).is_none() || desired.policies.iter().any(declared) {
+            continue;
+        }
+        if desired.table(&table).is_some() {
+            kept.push(Kept::Policy {
+                table: table.clone(),
+                name: policy.name.clone(),
+            });
+        }
+        merged.policies.push(crate::schema::Policy {
+            table,
+            ..policy.clone()
+        });
+    }
+}
+
 /// [`plan_changes`] that drops nothing the desired schema leaves out: the renames are matched
 /// to the schemas once, [`keep_undeclared`] adds the undeclared objects to `desired`, and the
 /// plan turns `current` into that. Returns the plan and what was kept.
@@ -428,7 +505,10 @@ pub fn plan_keeping_undeclared(
     // Matched against `desired` as given: objects added back could make a name that finds one
     // object there find two, and a rename dropped then would drop its old object.
     let renames = resolve_renames(renames, current, desired, diff_options)?;
-    let (desired, kept) = keep_undeclared(current, desired, &renames, diff_options);
+    // What the scope may not revoke under --skip-drops is kept first, so that the plan's own
+    // settling finds nothing more to keep.
+    let desired = options.scope.settle(current, desired, &renames, true);
+    let (desired, kept) = keep_undeclared(current, &desired, &renames, diff_options);
     let plan = plan_changes(dialect, current, &desired, &renames, options)?;
     Ok((plan, kept))
 }
