@@ -862,6 +862,36 @@ mod tests {
     }
 
     #[test]
+    fn managed_roles_and_privilege_rules_make_the_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "managed_roles = [\"app\", \"${ROLE:-PUBLIC}\"]\n\n[manage]\n\
+             privilege = [{ target = \"app_.*\", drop = true }, { target = \"x\" }]\n",
+        )
+        .unwrap();
+        let config = load(dir.path(), &[], None).unwrap();
+        let expected =
+            Scope::of_roles(vec!["app".into(), "PUBLIC".into()]).with_privilege_rules(vec![
+                PrivilegeRule::new("app_.*", true).unwrap(),
+                PrivilegeRule::new("x", false).unwrap(),
+            ]);
+        assert_eq!(config.scope, expected);
+
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "[manage]\nprivilege = [{ target = \"app_(\" }]\n",
+        )
+        .unwrap();
+        let error = load(dir.path(), &[], None).unwrap_err().to_string();
+        assert!(error.contains("godwit.toml:2:25"), "{error}");
+        assert!(
+            error.contains("`app_(` is not a regular expression"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_name_the_key_and_the_line() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(

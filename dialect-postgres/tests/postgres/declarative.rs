@@ -1127,7 +1127,8 @@ async fn introspection_costs_the_same_few_queries_whatever_the_table_count() {
         counts.push(counting.requests);
     }
     assert_eq!(counts[0], counts[1], "requests for 5 and for 50 tables");
-    assert!(counts[0] <= 15, "{} requests to introspect", counts[0]);
+    // Seventeen catalog queries, plus the transaction around them.
+    assert!(counts[0] <= 18, "{} requests to introspect", counts[0]);
 }
 
 /// Introspection's queries see one snapshot: they run in one REPEATABLE READ, READ ONLY
