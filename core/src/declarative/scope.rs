@@ -97,6 +97,14 @@ pub enum LeftAlone {
 }
 
 impl LeftAlone {
+    /// What it is, to stand before it in a sentence (`privileges SELECT on t to app`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LeftAlone::Privileges { .. } => "privileges",
+            LeftAlone::Owner { .. } => "role",
+        }
+    }
+
     /// The role outside the scope.
     pub fn role(&self) -> &str {
         match self {
