@@ -1143,6 +1143,8 @@ mod tests {
     fn everything() -> Schema {
         let mut users = table("users", &["id", "email"]);
         users.indexes = vec![index("users_email", "users", "email")];
+        users.row_security = true;
+        users.force_row_security = true;
         let name = |n: &str| Name::qualified("app", n);
         let mut schema = with_tables(vec![users]);
         schema.schemas = vec!["app".into()];
@@ -1184,6 +1186,15 @@ mod tests {
             },
             text: "lookups".into(),
         }];
+        schema.policies = vec![crate::schema::Policy {
+            table: Name::bare("users"),
+            name: "own".into(),
+            permissive: true,
+            command: crate::schema::PolicyCommand::All,
+            roles: vec!["PUBLIC".into()],
+            using: Some("(email = CURRENT_USER)".into()),
+            with_check: None,
+        }];
         schema
     }
 
@@ -1220,6 +1231,25 @@ mod tests {
         assert_eq!(kept, ["trigger users_touch on users"]);
         // The comment of a declared index is the schema's to remove.
         assert_eq!(kinds(&changes), ["comment"]);
+    }
+
+    #[test]
+    fn a_declared_table_keeps_its_row_security_and_policies() {
+        let current = everything();
+        let mut desired = current.clone();
+        desired.tables[0].row_security = false;
+        desired.tables[0].force_row_security = false;
+        desired.policies.clear();
+        let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
+        assert_eq!(
+            kept,
+            [
+                "row-level security on users",
+                "row-level security forced on the owner of users",
+                "policy own on users"
+            ]
+        );
+        assert_eq!(kinds(&changes), Vec::<String>::new());
     }
 
     #[test]
