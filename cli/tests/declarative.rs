@@ -980,6 +980,16 @@ fn postgres_managed_roles_in_godwit_toml_decide_whose_privileges_push_changes() 
          GRANT SELECT, UPDATE (body) ON notes TO PUBLIC;
          GRANT UPDATE ON notes TO godwit_cli_reader;",
     );
+    // A revoke is a drop.
+    let kept = pg.run(&["push", "--skip-drops", "--dry-run"]);
+    assert!(
+        stdout(&kept).contains(
+            "kept: privilege INSERT on public.notes to PUBLIC (not in the schema; --skip-drops)"
+        ),
+        "{}",
+        stdout(&kept)
+    );
+    assert!(!stdout(&kept).contains("REVOKE"), "{}", stdout(&kept));
     let output = pg.run(&["push", "--accept-data-loss"]);
     assert_code(&output, 0);
     assert!(

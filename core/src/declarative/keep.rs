@@ -23,7 +23,7 @@ use super::renames::resolve_renames;
 use super::{ChangePlan, plan_changes};
 use crate::dialect::{Dialect, RenderOptions};
 use crate::diff::{
-    DiffOptions, Keyed, Renames, after_renames, exists, renamed_fk, with_renamed_labels,
+    DiffOptions, Keyed, Renames, after_renames, exists, holds, renamed_fk, with_renamed_labels,
 };
 use crate::error::Error;
 use crate::schema::{Comment, Index, Name, Schema, Table, Trigger, Unique, View};
@@ -125,6 +125,21 @@ pub enum Kept {
         /// `FORCE`: kept forced on the table's owner (else kept enabled).
         forced: bool,
     },
+    /// A privilege of a role whose privileges the plan manages, which it would revoke.
+    Privilege {
+        /// The relation.
+        on: Name,
+        /// The column, for a column privilege.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<String>,
+        /// The role, or `PUBLIC`.
+        role: String,
+        /// The privilege (`SELECT`).
+        privilege: String,
+        /// Whether the role may grant it on (what is kept, when only that would go).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grant_option: bool,
+    },
     /// A row-level security policy on a table the schema declares.
     Policy {
         /// The table, by its name in the schema.
@@ -207,6 +222,23 @@ impl fmt::Display for Kept {
                 write!(f, "row-level security forced on the owner of {table}")
             }
             Kept::Policy { table, name } => write!(f, "policy {name} on {table}"),
+            Kept::Privilege {
+                on,
+                column,
+                role,
+                privilege,
+                grant_option,
+            } => {
+                write!(f, "privilege {privilege}")?;
+                if let Some(column) = column {
+                    write!(f, " ({column})")?;
+                }
+                write!(f, " on {on} to {role}")?;
+                if *grant_option {
+                    f.write_str(" with grant option")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -505,11 +537,24 @@ pub fn plan_keeping_undeclared(
     // Matched against `desired` as given: objects added back could make a name that finds one
     // object there find two, and a rename dropped then would drop its old object.
     let renames = resolve_renames(renames, current, desired, diff_options)?;
-    // What the scope may not revoke under --skip-drops is kept first, so that the plan's own
+    let (merged, mut kept) = keep_undeclared(current, desired, &renames, diff_options);
+    // Privileges the scope may not revoke under --skip-drops are kept too, those on kept
+    // relations included (and not named: they are part of them), so that the plan's own
     // settling finds nothing more to keep.
-    let desired = options.scope.settle(current, desired, &renames, true);
-    let (desired, kept) = keep_undeclared(current, &desired, &renames, diff_options);
-    let plan = plan_changes(dialect, current, &desired, &renames, options)?;
+    let revoking = options.scope.settle(current, &merged, &renames, false);
+    let merged = options.scope.settle(current, &merged, &renames, true);
+    kept.extend(
+        (merged.grants.iter())
+            .filter(|grant| !revoking.grants.contains(grant) && holds(desired, &grant.on, None))
+            .map(|grant| Kept::Privilege {
+                on: grant.on.name.clone(),
+                column: grant.column.clone(),
+                role: grant.grantee.clone(),
+                privilege: grant.privilege.clone(),
+                grant_option: grant.grant_option,
+            }),
+    );
+    let plan = plan_changes(dialect, current, &merged, &renames, options)?;
     Ok((plan, kept))
 }
 
