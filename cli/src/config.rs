@@ -11,6 +11,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use godwit_core::declarative::{PrivilegeRule, Scope};
 use godwit_core::lint::LintConfig;
 use godwit_core::url::{Redacted, redact};
 use serde::Deserialize;
@@ -178,6 +179,9 @@ pub struct Config {
     pub backup: bool,
     /// Where backups go, relative to the config file; `None`: the backend's default.
     pub backup_dir: Option<PathBuf>,
+    /// Whose privileges and which owners the declarative commands change, from
+    /// `managed_roles` and the `[manage]` table.
+    pub scope: Scope,
 }
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
@@ -416,7 +420,28 @@ struct FileConfig {
     backup: Option<bool>,
     backup_dir: Option<Spanned<String>>,
     #[serde(default)]
+    managed_roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    manage: ManageSection,
+    #[serde(default)]
     lint: LintSection,
+}
+
+/// The `[manage]` table.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManageSection {
+    /// Rules naming the roles whose privileges godwit changes, first match first.
+    privilege: Option<Vec<PrivilegeEntry>>,
+}
+
+/// One rule of `[manage] privilege`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivilegeEntry {
+    target: Spanned<String>,
+    #[serde(default)]
+    drop: bool,
 }
 
 /// The `[lint]` table.
@@ -543,6 +568,24 @@ impl Config {
             ));
         }
 
+        let mut managed_roles = Vec::with_capacity(file.managed_roles.len());
+        for role in file.managed_roles {
+            managed_roles.extend(value(resolve("managed_roles", Some(role))?));
+        }
+        let mut scope = Scope::of_roles(managed_roles);
+        if let Some(entries) = file.manage.privilege {
+            let mut rules = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let Some(target) = resolve("manage.privilege.target", Some(entry.target))? else {
+                    continue;
+                };
+                let rule = PrivilegeRule::new(target.value.clone(), entry.drop)
+                    .map_err(|error| invalid(target.span.clone(), error.to_string()))?;
+                rules.push(rule);
+            }
+            scope = scope.with_privilege_rules(rules);
+        }
+
         let dir = config_path.dir();
         let config = Config {
             migrations: dir.join(
@@ -563,6 +606,7 @@ impl Config {
             lint,
             backup: file.backup.unwrap_or(false),
             backup_dir: value(resolve("backup_dir", file.backup_dir)?).map(|d| dir.join(d)),
+            scope,
             config_path,
         };
         tracing::debug!(?config, ?env, "resolved configuration");
@@ -816,6 +860,36 @@ mod tests {
         let error = load(dir.path(), &[], None).unwrap_err().to_string();
         assert!(error.contains("godwit.toml:1:17"), "{error}");
         assert!(error.contains("SCHEMA.TABLE"), "{error}");
+    }
+
+    #[test]
+    fn managed_roles_and_privilege_rules_make_the_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "managed_roles = [\"app\", \"${ROLE:-PUBLIC}\"]\n\n[manage]\n\
+             privilege = [{ target = \"app_.*\", drop = true }, { target = \"x\" }]\n",
+        )
+        .unwrap();
+        let config = load(dir.path(), &[], None).unwrap();
+        let expected =
+            Scope::of_roles(vec!["app".into(), "PUBLIC".into()]).with_privilege_rules(vec![
+                PrivilegeRule::new("app_.*", true).unwrap(),
+                PrivilegeRule::new("x", false).unwrap(),
+            ]);
+        assert_eq!(config.scope, expected);
+
+        std::fs::write(
+            dir.path().join("godwit.toml"),
+            "[manage]\nprivilege = [{ target = \"app_(\" }]\n",
+        )
+        .unwrap();
+        let error = load(dir.path(), &[], None).unwrap_err().to_string();
+        assert!(error.contains("godwit.toml:2:25"), "{error}");
+        assert!(
+            error.contains("`app_(` is not a regular expression"),
+            "{error}"
+        );
     }
 
     #[test]

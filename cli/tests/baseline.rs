@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PgProject, Project, assert_code, assert_fails, json, states, stdout};
+use common::{PgProject, Project, assert_code, assert_fails, json, states, stderr, stdout};
 use godwit_tests::PgDatabase;
 
 /// An application's schema, with rows, as another tool left it.
@@ -276,6 +276,35 @@ fn postgres_baseline_records_the_schema_without_running_it() {
     );
     let empty = PgProject::new();
     assert_fails(&empty.run(&["baseline"]), 3, "holds no tables");
+}
+
+/// Policies are schema and go into the baseline; privileges name roles the server of a new
+/// database need not have, and are named and left out.
+#[test]
+fn postgres_baseline_keeps_policies_and_names_the_privileges_it_leaves_out() {
+    let pg = PgProject::new();
+    common::exec(
+        &pg.db.url,
+        "CREATE TABLE notes (id int, author text);
+         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own ON notes USING (author = current_user);
+         GRANT SELECT, INSERT ON notes TO PUBLIC;",
+    );
+    let output = pg.run(&["baseline", "--version", "100"]);
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains(
+            "the database has privileges INSERT, SELECT on public.notes to PUBLIC, which godwit \
+             does not manage: the baseline leaves it out"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let up =
+        std::fs::read_to_string(pg.project.path().join("migrations/100_baseline.up.sql")).unwrap();
+    assert!(up.contains("ENABLE ROW LEVEL SECURITY"), "{up}");
+    assert!(up.contains("CREATE POLICY \"own\""), "{up}");
+    assert!(!up.contains("GRANT"), "{up}");
 }
 
 #[test]

@@ -912,9 +912,10 @@ fn postgres_expressions_the_server_respells_are_not_changes() {
     }
 }
 
-/// What godwit does not manage is named, never pushed silently without a word.
+/// Row-level security and policies are pushed; privileges of roles outside `managed_roles`
+/// are named, never pushed (nor revoked) silently.
 #[test]
-fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
+fn postgres_security_is_pushed_and_unmanaged_privileges_are_named() {
     let pg = PgProject::new();
     pg.project.write(
         "schema.sql",
@@ -926,16 +927,115 @@ fn postgres_security_the_schema_relies_on_is_named_when_left_out() {
     let output = pg.run(&["push"]);
     assert_code(&output, 0);
     let warnings = stderr(&output);
-    for expected in [
-        "the schema creates row-level security on public.notes, which godwit does not manage: push leaves it out",
-        "the schema creates row-level security policy own_notes on public.notes",
-        "the schema creates privileges on public.notes",
-    ] {
-        assert!(warnings.contains(expected), "{warnings}");
-    }
+    assert!(
+        warnings.contains(
+            "the schema gives SELECT on public.notes to PUBLIC, and godwit does not manage the \
+             privileges of PUBLIC: push leaves them alone; list the role in `managed_roles`"
+        ),
+        "{warnings}"
+    );
     assert_eq!(
-        pg.rows("SELECT relrowsecurity::text FROM pg_class WHERE relname = 'notes'"),
-        [["false"]]
+        pg.rows(
+            "SELECT relrowsecurity::text, (relacl IS NULL)::text, \
+             (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) \
+             FROM pg_class AS c WHERE relname = 'notes'"
+        ),
+        [["true", "true", "1"]]
+    );
+    let again = pg.run(&["push"]);
+    assert!(stdout(&again).contains("no changes"), "{}", stdout(&again));
+}
+
+/// The privileges of each role on `notes` and its columns, as `role privilege[ (column)]`.
+const NOTES_PRIVILEGES: &str = "SELECT role || ' ' || privilege FROM ( \
+     SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END \
+         AS role, a.privilege_type AS privilege \
+     FROM pg_class AS c CROSS JOIN LATERAL aclexplode(c.relacl) AS a \
+     WHERE c.relname = 'notes' AND a.grantee <> c.relowner \
+     UNION ALL \
+     SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END, \
+         a.privilege_type || ' (' || t.attname || ')' \
+     FROM pg_class AS c JOIN pg_attribute AS t ON t.attrelid = c.oid \
+     CROSS JOIN LATERAL aclexplode(t.attacl) AS a WHERE c.relname = 'notes') AS p ORDER BY 1";
+
+/// `managed_roles` and `[manage]` in godwit.toml decide whose privileges push changes: those
+/// roles get what the schema says, every other role keeps what it holds.
+#[test]
+fn postgres_managed_roles_in_godwit_toml_decide_whose_privileges_push_changes() {
+    let pg = PgProject::new();
+    pg.rows(
+        "DO $$ BEGIN CREATE ROLE godwit_cli_reader NOLOGIN; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    );
+    exec(
+        &pg.db.url,
+        "CREATE TABLE notes (id int, body text); GRANT INSERT ON notes TO PUBLIC;
+         GRANT SELECT ON notes TO godwit_cli_reader;",
+    );
+    pg.project
+        .write("godwit.toml", "managed_roles = [\"PUBLIC\"]\n");
+    pg.project.write(
+        "schema.sql",
+        "CREATE TABLE notes (id int, body text);
+         GRANT SELECT, UPDATE (body) ON notes TO PUBLIC;
+         GRANT UPDATE ON notes TO godwit_cli_reader;",
+    );
+    // A revoke is a drop.
+    let kept = pg.run(&["push", "--skip-drops", "--dry-run"]);
+    assert!(
+        stdout(&kept).contains(
+            "kept: privilege INSERT on public.notes to PUBLIC (not in the schema; --skip-drops)"
+        ),
+        "{}",
+        stdout(&kept)
+    );
+    assert!(!stdout(&kept).contains("REVOKE"), "{}", stdout(&kept));
+    let output = pg.run(&["push", "--accept-data-loss"]);
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("the schema gives UPDATE on public.notes to godwit_cli_reader"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        pg.rows(NOTES_PRIVILEGES),
+        [
+            ["PUBLIC SELECT"],
+            ["PUBLIC UPDATE (body)"],
+            ["godwit_cli_reader SELECT"]
+        ]
+    );
+    let again = pg.run(&["push"]);
+    assert!(stdout(&again).contains("no changes"), "{}", stdout(&again));
+
+    // A rule without `drop` grants and never revokes; the first rule that matches decides.
+    pg.project.write(
+        "godwit.toml",
+        "managed_roles = [\"PUBLIC\"]\n\n[manage]\n\
+         privilege = [{ target = \"godwit_cli_.*\" }, { target = \".*\", drop = true }]\n",
+    );
+    assert_code(&pg.run(&["push"]), 0);
+    assert_eq!(
+        pg.rows(NOTES_PRIVILEGES),
+        [
+            ["PUBLIC SELECT"],
+            ["PUBLIC UPDATE (body)"],
+            ["godwit_cli_reader SELECT"],
+            ["godwit_cli_reader UPDATE"]
+        ]
+    );
+
+    pg.project.write(
+        "godwit.toml",
+        "[manage]\nprivilege = [{ target = \"godwit_cli_(\" }]\n",
+    );
+    let output = pg.run(&["push"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output)
+            .contains("the privilege rule target `godwit_cli_(` is not a regular expression"),
+        "{}",
+        stderr(&output)
     );
 }
 

@@ -38,6 +38,7 @@ mod keep;
 mod plan;
 mod push;
 mod renames;
+mod scope;
 mod source;
 
 pub use self::apply::{apply, lock_for_change};
@@ -60,6 +61,7 @@ pub use self::renames::{
     PossibleRename, RenameRequest, inverse_renames, merge_renames, possible_renames,
     resolve_requests,
 };
+pub use self::scope::{InvalidRule, LeftAlone, PrivilegeRule, Scope};
 pub use self::source::SchemaSource;
 
 /// Read the catalog of `store` into a schema model, without godwit's own tables (the history

@@ -300,8 +300,8 @@ pub enum HazardKind {
     DropObject,
 }
 
-/// How a dialect renders changes, beyond what the changes themselves say.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How a plan is made and rendered, beyond what the two schemas say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RenderOptions {
     /// Create and drop the indexes of tables and materialized views that already exist
@@ -312,9 +312,20 @@ pub struct RenderOptions {
     /// [`Capabilities::concurrent_indexes`] is set.
     #[serde(default)]
     pub concurrent_indexes: bool,
+    /// Which roles' privileges and which owners the plan changes; the diff sees the others as
+    /// the database holds them.
+    #[serde(default)]
+    pub scope: crate::declarative::Scope,
 }
 
 impl RenderOptions {
+    /// Set which roles' privileges and which owners the plan changes.
+    #[must_use]
+    pub fn with_scope(mut self, scope: crate::declarative::Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
     /// Set whether index changes on existing tables are rendered concurrently.
     #[must_use]
     pub fn with_concurrent_indexes(mut self, yes: bool) -> Self {

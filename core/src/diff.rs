@@ -7,18 +7,20 @@
 
 mod comments;
 mod inherits;
+mod security;
 mod spellings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) use self::comments::{after_renames, exists};
+pub(crate) use self::security::{holds, renamed_grant};
 pub use self::spellings::adopt_spellings;
 
 use serde::{Deserialize, Serialize};
 
 use crate::schema::{
     Check, Column, CommentTarget, Domain, Enum, Extension, ForeignKey, Function, Index, Name,
-    PrimaryKey, Schema, Sequence, Table, Trigger, Unique, View,
+    Owner, Policy, PrimaryKey, Relation, Schema, Sequence, Table, Trigger, Unique, View,
 };
 
 /// Renames the user declared. Old names refer to the current database, new ones to the
@@ -314,6 +316,59 @@ pub enum Change {
     DropExtension(Extension),
     /// Drop a schema.
     DropSchema(String),
+    /// Turn a table's row-level security on or off (`enable`), or make it bind the table's
+    /// owner or not (`force`); `None` leaves that switch as it is.
+    SetRowSecurity {
+        /// The table (desired name).
+        table: Name,
+        /// `ENABLE` or `DISABLE ROW LEVEL SECURITY`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enable: Option<bool>,
+        /// `FORCE` or `NO FORCE ROW LEVEL SECURITY`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        force: Option<bool>,
+    },
+    /// Create a row-level security policy.
+    CreatePolicy(Policy),
+    /// Change a policy's roles and expressions in place (`ALTER POLICY`).
+    AlterPolicy {
+        /// The policy now (on its table's desired name).
+        from: Policy,
+        /// As desired.
+        to: Policy,
+    },
+    /// Drop a policy (on its table's current name).
+    DropPolicy(Policy),
+    /// Grant privileges.
+    Grant(Privileges),
+    /// Revoke privileges, or only the right to grant them on.
+    Revoke {
+        /// What is revoked.
+        privileges: Privileges,
+        /// `REVOKE GRANT OPTION FOR`: the grantee keeps the privileges.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grant_option_only: bool,
+    },
+    /// Give a relation to another owner (`ALTER ... OWNER TO`).
+    SetOwner(Owner),
+}
+
+/// Privileges of one role on one relation, or on some of its columns, as one `GRANT` or
+/// `REVOKE` names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privileges {
+    /// The relation (desired name).
+    pub on: Relation,
+    /// The privileges (`SELECT`, `UPDATE`).
+    pub privileges: Vec<String>,
+    /// The columns, for column privileges; empty for the whole relation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// The role, or `PUBLIC`.
+    pub grantee: String,
+    /// `WITH GRANT OPTION`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grant_option: bool,
 }
 
 /// Builds the keys names are compared by.
@@ -801,6 +856,9 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames, options: DiffOptions)
     let mut changes = early;
     changes.extend(creates);
     changes.extend(late);
+    let (first, last) = security::security_changes(from, to, renames, &changes);
+    changes.splice(0..0, first);
+    changes.extend(last);
     let comments = comments::comment_changes(from, to, renames, &changes);
     changes.extend(comments);
     changes.extend(final_drops);
@@ -919,7 +977,7 @@ fn pinned_columns(change: &TableChange, rebuilt_enums: &[&Name]) -> Vec<String> 
 /// them) may use the column or view called `name`: it has the name as a word, whatever its
 /// case. A name that is not one word is looked for anywhere. Saying yes wrongly only makes
 /// again an object that could have stayed.
-fn mentions(text: &str, name: &str) -> bool {
+pub(crate) fn mentions(text: &str, name: &str) -> bool {
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
     if name.chars().all(word) {
         text.split(|c: char| !word(c))

@@ -8,6 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod access;
+
+pub use self::access::{Grant, Owner, Policy, PolicyCommand, Relation, RelationKind};
+
 /// A possibly schema-qualified object name. `schema` is `None` on engines without schemas.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Name {
@@ -82,8 +86,19 @@ pub struct Schema {
     /// deciding whether an object changed: a new comment is a `COMMENT ON`, never a rebuild.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<Comment>,
-    /// What the database holds that godwit does not manage (row-level security, privileges,
-    /// rules): never diffed, and listed so that a schema file relying on them is told so
+    /// Row-level security policies (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+    /// Privileges granted on relations and their columns (PostgreSQL), one per role and
+    /// privilege. Which roles' privileges a plan changes is the user's choice
+    /// ([`Scope`](crate::declarative::Scope)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    /// Owners of relations, where they are not the role that reads the database (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    /// What the database holds that godwit does not manage (rules, extended statistics):
+    /// never diffed, and listed so that a schema file relying on them is told so
     /// rather than silently pushed without them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmanaged: Vec<Unmanaged>,
@@ -109,6 +124,10 @@ impl Schema {
         self.triggers
             .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
         self.comments.sort_by(|a, b| a.on.cmp(&b.on));
+        self.policies
+            .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        self.grants.sort();
+        self.owners.sort();
         self.unmanaged.sort();
     }
 
@@ -232,6 +251,12 @@ pub struct Table {
     /// PostgreSQL `UNLOGGED`: not written to the write-ahead log, emptied after a crash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unlogged: bool,
+    /// PostgreSQL `ENABLE ROW LEVEL SECURITY`: its [`Policy`]s decide which rows a role sees.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub row_security: bool,
+    /// PostgreSQL `FORCE ROW LEVEL SECURITY`: the policies bind the table's owner too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force_row_security: bool,
 }
 
 impl Table {
@@ -252,6 +277,8 @@ impl Table {
             other_constraints: Vec::new(),
             inherits: Vec::new(),
             unlogged: false,
+            row_security: false,
+            force_row_security: false,
         }
     }
 
@@ -663,7 +690,7 @@ pub enum CommentTarget {
 /// Something in a database that godwit does not manage.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Unmanaged {
-    /// What kind of thing (`row-level security policy`, `privileges`).
+    /// What kind of thing (`rule`, `extended statistics`).
     pub kind: String,
     /// Which one, as the engine names it (`p on public.t`).
     pub object: String,

@@ -23,6 +23,8 @@ use godwit_core::store::Row;
 
 use crate::sequence::SequenceOptions;
 
+mod access;
+
 /// Schemas that hold the system, never the user's objects.
 const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
@@ -67,8 +69,18 @@ fn column_names(attnums: &str, rel: &str) -> String {
     )
 }
 
-/// The queries, in the order [`schema_from_catalog`] reads their results.
+/// The queries, in the order [`schema_from_catalog`] reads their results: those of the
+/// objects, then those of who may use them ([`access`]).
 pub(crate) fn queries() -> Vec<String> {
+    let mut queries = object_queries();
+    queries.extend(access::queries());
+    queries
+}
+
+/// How many of [`queries`] read objects; the rest read row-level security and privileges.
+const OBJECT_QUERIES: usize = 14;
+
+fn object_queries() -> Vec<String> {
     let table = managed_table();
     let indexed = indexed_relation();
     vec![
@@ -315,24 +327,10 @@ pub(crate) fn queries() -> Vec<String> {
             routine = not_from_extension("pg_proc", "p.oid"),
             type_ = not_from_extension("pg_type", "t.oid"),
         ),
-        // 13: what the model does not carry: row-level security and its policies, privileges
-        // granted on tables, views and sequences, rules other than those of views, and
-        // extended statistics.
+        // 13: what the model does not carry: rules other than those of views, and extended
+        // statistics.
         format!(
-            "SELECT 'row-level security policy', format('%I on %I.%I', p.polname, n.nspname, c.relname) \
-             FROM pg_catalog.pg_policy AS p JOIN pg_catalog.pg_class AS c ON c.oid = p.polrelid \
-             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace WHERE {table} \
-             UNION ALL \
-             SELECT 'row-level security', format('on %I.%I', n.nspname, c.relname) \
-             FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-             WHERE c.relrowsecurity AND {table} \
-             UNION ALL \
-             SELECT 'privileges', format('on %I.%I', n.nspname, c.relname) \
-             FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-             WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'S') \
-             AND {USER_SCHEMA} AND c.relname NOT IN {GODWIT_TABLES} AND {class} \
-             UNION ALL \
-             SELECT 'rule', format('%I on %I.%I', r.rulename, n.nspname, c.relname) \
+            "SELECT 'rule', format('%I on %I.%I', r.rulename, n.nspname, c.relname) \
              FROM pg_catalog.pg_rewrite AS r JOIN pg_catalog.pg_class AS c ON c.oid = r.ev_class \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
              WHERE r.rulename <> '_RETURN' AND {USER_SCHEMA} AND {class} \
@@ -362,8 +360,20 @@ pub(crate) const PARTITION_BY: &str = "PARTITION BY ";
 pub(crate) const PARTITION_OF: &str = "PARTITION OF ";
 
 /// Build the model from the results of [`queries`].
-pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+pub(crate) fn schema_from_catalog(mut results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
     let expected = queries().len();
+    let count_error = |count: usize| {
+        RenderError::Impossible(format!(
+            "expected the results of {expected} catalog queries, got {count}"
+        ))
+    };
+    if results.len() != expected {
+        return Err(count_error(results.len()));
+    }
+    let access: [Vec<Row>; 3] = results
+        .split_off(OBJECT_QUERIES)
+        .try_into()
+        .map_err(|_| count_error(expected))?;
     let [
         schemas,
         extensions,
@@ -379,12 +389,9 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         triggers,
         comments,
         unmanaged,
-    ]: [Vec<Row>; 14] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
-        RenderError::Impossible(format!(
-            "expected the results of {expected} catalog queries, got {}",
-            results.len()
-        ))
-    })?;
+    ]: [Vec<Row>; OBJECT_QUERIES] = results
+        .try_into()
+        .map_err(|results: Vec<Vec<Row>>| count_error(results.len()))?;
 
     let mut schema = Schema::default();
     for row in &schemas {
@@ -646,6 +653,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             object: r.text(1)?,
         });
     }
+    access::read(&mut schema, access)?;
     schema.normalize();
     Ok(schema)
 }

@@ -186,7 +186,7 @@ pub fn cancelling(dialect: &dyn Dialect, statements: &[Statement]) -> Vec<String
 
 /// The plan of `changes`, rendered by `dialect`, without each change that touches an object
 /// `current` and `desired` hold alike (a view, trigger, index, function, type, sequence,
-/// foreign key or comment dropped and created again as it was), and without each statement
+/// foreign key, policy, privilege or comment dropped and created again as it was), and without each statement
 /// that alters a column the two hold alike. Each trial must fail, or reach a schema other
 /// than `desired`, for the plan to need what it leaves out.
 pub fn trials(
@@ -332,6 +332,33 @@ fn unchanged_objects(keys: &Keys, changes: &[Change], current: &Schema) -> Vec<V
                     .find(|c| &c.on == on)
                     .map(|c| &c.text);
                 (now == comment.as_ref() && comment_target_stays(changes, on)).then(|| vec![index])
+            }
+            Change::CreatePolicy(policy) => current.policies.contains(policy).then(|| {
+                dropped(&|c| {
+                    matches!(c, Change::DropPolicy(p)
+                        if same_name(&p.table, &policy.table) && p.name == policy.name)
+                })
+            }),
+            // Privileges granted again as the database holds them: only an object made again
+            // needs them.
+            Change::Grant(granted) => {
+                let held = |privilege: &String, column: Option<&String>| {
+                    current.grants.iter().any(|g| {
+                        g.on == granted.on
+                            && g.grantee == granted.grantee
+                            && &g.privilege == privilege
+                            && g.column.as_ref() == column
+                            && g.grant_option == granted.grant_option
+                    })
+                };
+                let all_held = granted.privileges.iter().all(|privilege| {
+                    if granted.columns.is_empty() {
+                        held(privilege, None)
+                    } else {
+                        granted.columns.iter().all(|c| held(privilege, Some(c)))
+                    }
+                });
+                all_held.then(|| vec![index])
             }
             Change::CommentColumn {
                 table,

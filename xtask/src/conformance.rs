@@ -52,11 +52,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let godwit = project_root().join("target/debug/godwit");
     // The runner gives a case's `enable_drop` as `{enable_drop}` (true or false) and runs the
-    // template with `sh`: cases that forbid drops push with --skip-drops, the others consent
-    // to losing data, as the peer tool's own tests do.
+    // template with `sh` in the case's own folder: cases that forbid drops push with
+    // --skip-drops, the others consent to losing data, as the peer tool's own tests do. The
+    // case's other options (`managed_roles`, `manage`) become the godwit.toml godwit reads
+    // there.
+    let options = project_root().join("xtask/conformance/godwit_toml.py");
     let tool = format!(
-        "{} push --url {{url}} --schema {{schema_file}} --yes \
+        "python3 {} {{options_file}} > godwit.toml && \
+         {} push --url {{url}} --schema {{schema_file}} --yes \
          $(test {{enable_drop}} = true && echo --accept-data-loss || echo --skip-drops)",
+        options.display(),
         godwit.display()
     );
 

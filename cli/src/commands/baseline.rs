@@ -5,8 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use godwit_core::declarative::migration_script;
+use godwit_core::declarative::{Scope, migration_script};
 use godwit_core::migration::next_version;
+use godwit_core::schema::Schema;
 use godwit_core::{Migrations, Version};
 use serde::Serialize;
 
@@ -61,11 +62,12 @@ pub async fn run(config: &Config, args: &BaselineArgs, output: Output) -> Result
         .plan_baseline(version)
         .await
         .map_err(|error| session.error(error))?;
-    let left_out: Vec<String> = plan
-        .schema
-        .unmanaged
-        .iter()
+    // Privileges and owners name roles of the server, which the server of a new database need
+    // not have: no role is in the default scope, so the baseline leaves them out.
+    let roles = Scope::default().left_alone(&Schema::default(), &plan.schema);
+    let left_out: Vec<String> = (plan.schema.unmanaged.iter())
         .map(|item| format!("{} {}", item.kind, item.object))
+        .chain(roles.iter().map(|item| format!("{} {item}", item.kind())))
         .collect();
     for item in &left_out {
         output.warning(&format_args!(

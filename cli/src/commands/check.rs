@@ -25,7 +25,7 @@ pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let mut dev = Host::dev_for(config, url).await?;
     let opened = backend::open(url, config, Access::Existing, None).await?;
     let mut store = opened.store;
-    let mut check = Check::new(store.as_mut(), &opened.history);
+    let mut check = Check::new(store.as_mut(), &opened.history).scope(config.scope.clone());
     if let Some(dev) = dev.as_mut() {
         check = check.scratch_host(dev.store.as_mut());
     }

@@ -1,6 +1,7 @@
 //! `godwit diff --from SOURCE --to SOURCE`: the SQL from one schema to another. Changes nothing.
 
 use godwit_core::declarative::{Diff, SchemaSource, Side};
+use godwit_core::dialect::RenderOptions;
 use godwit_core::url::Redacted;
 use godwit_core::{HistoryTable, Migrations, Store};
 
@@ -89,7 +90,7 @@ pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(),
         .or_else(|| from_db.as_ref().map(|live| live.url.clone()))
         .or_else(|| to_db.as_ref().map(|live| live.url.clone()))
         .expect("without a live side a host was opened");
-    let mut diff = Diff::new();
+    let mut diff = Diff::new().render(RenderOptions::default().with_scope(config.scope.clone()));
     if let Some(dev) = dev.as_mut() {
         diff = diff.scratch_host(dev.store.as_mut());
     }

@@ -76,11 +76,14 @@ pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result
     let mut host = Host::for_config(config).await?;
     let mut options = GenerateOptions::default();
     options.renames = args.renames.renames.clone();
-    options.render = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
+    options.render = RenderOptions::default()
+        .with_concurrent_indexes(args.indexes.concurrently)
+        .with_scope(config.scope.clone());
     let generation = Generate::new(host.store.as_mut())
         .run(&migrations, &source, &options, &mut ())
         .await
         .map_err(|error| CliError::engine(error, host.url.clone()))?;
+    scratch::warn_left_alone(&generation.left_alone, "the migration", output);
     scratch::warn_unmanaged(&generation.unmanaged, "the migration", output);
     if generation.is_empty() {
         return match output.format() {

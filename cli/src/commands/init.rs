@@ -68,6 +68,19 @@ lock_timeout = "60s"
 # overrides it.
 # backup_dir = "backups"
 
+# PostgreSQL: the roles whose privileges push, generate, diff and check change. Their
+# GRANTs in the schema are granted, and what they hold beyond it is revoked (a revoke is a
+# drop: --skip-drops keeps it). Every other role keeps what it holds, and its GRANTs in the
+# schema are named and left alone. PUBLIC stands for every role. Default: none.
+# managed_roles = ["app_user", "PUBLIC"]
+
+# PostgreSQL: roles by pattern (a regular expression that matches the whole name), tried
+# before managed_roles; the first rule that matches decides. Without `drop = true` the
+# matched roles get grants and are never revoked from, not even without --skip-drops.
+# The owner a schema sets (ALTER TABLE ... OWNER TO role) is given only to managed roles.
+# [manage]
+# privilege = [{ target = "app_.*", drop = true }, { target = "analyst_.*" }]
+
 # The lint that checks migrations before `migrate` applies them (and `godwit lint`):
 # rules listed here never run. `godwit lint --list` lists the rules.
 # [lint]

@@ -64,7 +64,9 @@ pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(),
     options.skip_drops = args.skip_drops;
     options.accept_data_loss = args.accept_data_loss;
     options.renames = args.renames.renames.clone();
-    options.render = RenderOptions::default().with_concurrent_indexes(args.indexes.concurrently);
+    options.render = RenderOptions::default()
+        .with_concurrent_indexes(args.indexes.concurrently)
+        .with_scope(config.scope.clone());
     let owner = LockOwner::this_process(format!("godwit {}", env!("CARGO_PKG_VERSION")));
     let mut push = Push::new(store.as_mut(), &opened.history, owner);
     if let Some(dev) = dev.as_mut() {
@@ -172,6 +174,7 @@ impl<'a> Terminal<'a> {
     /// Say once what the schema creates that the push leaves out.
     fn warn_unmanaged(&mut self, plan: &PushReport) {
         if !std::mem::replace(&mut self.warned, true) {
+            scratch::warn_left_alone(&plan.left_alone, "push", self.output);
             scratch::warn_unmanaged(&plan.unmanaged, "push", self.output);
         }
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use godwit_core::Store;
-use godwit_core::declarative::SchemaSource;
+use godwit_core::declarative::{LeftAlone, SchemaSource};
 use godwit_core::schema::Unmanaged;
 use godwit_core::url::Redacted;
 
@@ -49,6 +49,18 @@ pub(super) fn warn_unmanaged(items: &[Unmanaged], what: &str, output: Output) {
         output.warning(&format_args!(
             "the schema creates {} {}, which godwit does not manage: {what} leaves it out; set it up in a versioned migration",
             item.kind, item.object
+        ));
+    }
+}
+
+/// Say what the schema gives roles whose privileges godwit does not manage, and that `what`
+/// leaves it alone.
+pub(super) fn warn_left_alone(items: &[LeftAlone], what: &str, output: Output) {
+    for item in items {
+        output.warning(&format_args!(
+            "the schema gives {item}, and godwit does not manage the privileges of {}: {what} \
+             leaves them alone; list the role in `managed_roles` in godwit.toml to manage them",
+            item.role()
         ));
     }
 }

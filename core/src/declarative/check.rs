@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::{DeclarativeError, located};
-use super::{ChangePlan, introspect, plan_changes};
+use super::{ChangePlan, Scope, introspect, plan_changes};
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
 use crate::error::Error;
@@ -80,12 +80,13 @@ impl DriftReport {
 }
 
 /// Compare the live schema of `target` with the schema the migrations recorded as applied in
-/// its history produce on `scratch`.
+/// its history produce on `scratch`; privileges and owners as far as `scope` manages them.
 pub async fn drift(
     target: &mut dyn Store,
     history: &HistoryTable,
     scratch: &mut dyn Store,
     migrations: &Migrations,
+    scope: &Scope,
 ) -> Result<DriftReport, Error> {
     let rows = history::read(target, history).await?;
     let mut applied = Vec::new();
@@ -114,7 +115,7 @@ pub async fn drift(
         &live,
         &expected,
         &Renames::default(),
-        &RenderOptions::default(),
+        &RenderOptions::default().with_scope(scope.clone()),
     )?;
     Ok(DriftReport {
         applied: versions,
@@ -325,6 +326,7 @@ pub struct Check<'a> {
     target: &'a mut dyn Store,
     history: &'a HistoryTable,
     scratch_host: Option<&'a mut dyn Store>,
+    scope: Scope,
 }
 
 impl<'a> Check<'a> {
@@ -335,7 +337,15 @@ impl<'a> Check<'a> {
             target,
             history,
             scratch_host: None,
+            scope: Scope::default(),
         }
+    }
+
+    /// Compare privileges and owners as far as `scope` manages them (none by default).
+    #[must_use]
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
     }
 
     /// Replay the migrations on a scratch database of `host` instead.
@@ -351,7 +361,14 @@ impl<'a> Check<'a> {
             Some(host) => host.open_scratch().await?,
             None => self.target.open_scratch().await?,
         };
-        let result = drift(self.target, self.history, scratch.as_mut(), migrations).await;
+        let result = drift(
+            self.target,
+            self.history,
+            scratch.as_mut(),
+            migrations,
+            &self.scope,
+        )
+        .await;
         if let Err(error) = scratch.close().await {
             tracing::warn!(%error, "could not remove a scratch database");
         }

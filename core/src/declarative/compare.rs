@@ -38,6 +38,7 @@ pub enum Side<'a> {
 #[derive(Debug, Default)]
 pub struct Diff<'a> {
     scratch_host: Option<&'a mut dyn Store>,
+    render: RenderOptions,
 }
 
 /// A side read or still to be built.
@@ -57,6 +58,13 @@ impl<'a> Diff<'a> {
     #[must_use]
     pub fn scratch_host(mut self, host: &'a mut dyn Store) -> Self {
         self.scratch_host = Some(host);
+        self
+    }
+
+    /// Render with `options` (privileges as far as its scope manages them).
+    #[must_use]
+    pub fn render(mut self, options: RenderOptions) -> Self {
+        self.render = options;
         self
     }
 
@@ -87,13 +95,7 @@ impl<'a> Diff<'a> {
         let (from, _) = build(from, &Schema::default()).await?;
         let (to, renames) = build(to, &from).await?;
         let host = host.ok_or(DeclarativeError::NoScratchHost)?;
-        plan_changes(
-            host.dialect(),
-            &from,
-            &to,
-            &renames,
-            &RenderOptions::default(),
-        )
+        plan_changes(host.dialect(), &from, &to, &renames, &self.render)
     }
 }
 

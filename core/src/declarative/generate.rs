@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::push::new_unmanaged;
 use super::{
-    Caller, ChangePlan, DeclarativeError, RenameRequest, SchemaSource, Stage, desired_schema,
-    inverse_renames, merge_renames, plan_changes, replay_migrations, resolve_requests,
-    with_scratch,
+    Caller, ChangePlan, DeclarativeError, LeftAlone, RenameRequest, SchemaSource, Stage,
+    desired_schema, inverse_renames, merge_renames, plan_changes, replay_migrations,
+    resolve_requests, with_scratch,
 };
 use crate::dialect::{Dialect, RenderOptions, Statement, StatementKind};
 use crate::error::Error;
@@ -45,6 +45,9 @@ pub struct Generation {
     /// What the schema files create that godwit does not manage and the migrations do not:
     /// the migration leaves it out.
     pub unmanaged: Vec<Unmanaged>,
+    /// Privileges and owners the schema files give roles outside the scope: the migration
+    /// leaves them alone.
+    pub left_alone: Vec<LeftAlone>,
 }
 
 /// One migration file pair of a [`Generation`], ready to be written.
@@ -121,6 +124,7 @@ impl<'a> Generate<'a> {
             up,
             down,
             unmanaged: new_unmanaged(&desired, &current),
+            left_alone: options.render.scope.left_alone(&current, &desired),
         })
     }
 }

@@ -23,7 +23,7 @@ use super::renames::resolve_renames;
 use super::{ChangePlan, plan_changes};
 use crate::dialect::{Dialect, RenderOptions};
 use crate::diff::{
-    DiffOptions, Keyed, Renames, after_renames, exists, renamed_fk, with_renamed_labels,
+    DiffOptions, Keyed, Renames, after_renames, exists, holds, renamed_fk, with_renamed_labels,
 };
 use crate::error::Error;
 use crate::schema::{Comment, Index, Name, Schema, Table, Trigger, Unique, View};
@@ -118,6 +118,35 @@ pub enum Kept {
         /// The trigger.
         name: String,
     },
+    /// Row-level security of a table the schema declares (enabled, or forced on its owner).
+    RowSecurity {
+        /// The table, by its name in the schema.
+        table: Name,
+        /// `FORCE`: kept forced on the table's owner (else kept enabled).
+        forced: bool,
+    },
+    /// A privilege of a role whose privileges the plan manages, which it would revoke.
+    Privilege {
+        /// The relation.
+        on: Name,
+        /// The column, for a column privilege.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        column: Option<String>,
+        /// The role, or `PUBLIC`.
+        role: String,
+        /// The privilege (`SELECT`).
+        privilege: String,
+        /// Whether the role may grant it on (what is kept, when only that would go).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grant_option: bool,
+    },
+    /// A row-level security policy on a table the schema declares.
+    Policy {
+        /// The table, by its name in the schema.
+        table: Name,
+        /// The policy.
+        name: String,
+    },
 }
 
 /// The kind of a kept constraint.
@@ -185,6 +214,31 @@ impl fmt::Display for Kept {
             } => write!(f, "materialized view {name}"),
             Kept::View { name, .. } => write!(f, "view {name}"),
             Kept::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
+            Kept::RowSecurity {
+                table,
+                forced: false,
+            } => write!(f, "row-level security on {table}"),
+            Kept::RowSecurity { table, .. } => {
+                write!(f, "row-level security forced on the owner of {table}")
+            }
+            Kept::Policy { table, name } => write!(f, "policy {name} on {table}"),
+            Kept::Privilege {
+                on,
+                column,
+                role,
+                privilege,
+                grant_option,
+            } => {
+                write!(f, "privilege {privilege}")?;
+                if let Some(column) = column {
+                    write!(f, " ({column})")?;
+                }
+                write!(f, " on {on} to {role}")?;
+                if *grant_option {
+                    f.write_str(" with grant option")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -396,6 +450,7 @@ pub fn keep_undeclared(
             ..trigger.clone()
         });
     }
+    keep_row_security(current, desired, &mut merged, &mut kept, &new_name);
     // A kept object keeps its comment: without it, the diff would remove the comment from an
     // object that stays.
     for comment in &current.comments {
@@ -414,6 +469,60 @@ pub fn keep_undeclared(
     (merged, kept)
 }
 
+/// Row-level security that `current` has on a table `merged` keeps, and policies on such a
+/// table that `desired` does not declare: turning security off is a drop, as sqldef has it.
+/// `new_name` gives a current table's name after the declared renames.
+fn keep_row_security(
+    current: &Schema,
+    desired: &Schema,
+    merged: &mut Schema,
+    kept: &mut Vec<Kept>,
+    new_name: &dyn Fn(&Name) -> Name,
+) {
+    for table in &current.tables {
+        let name = new_name(&table.name);
+        let declared = desired.table(&name).is_some();
+        let Some(target) = merged.tables.iter_mut().find(|t| t.name == name) else {
+            continue;
+        };
+        for (has, wants, forced) in [
+            (table.row_security, &mut target.row_security, false),
+            (
+                table.force_row_security,
+                &mut target.force_row_security,
+                true,
+            ),
+        ] {
+            if has && !*wants {
+                *wants = true;
+                if declared {
+                    kept.push(Kept::RowSecurity {
+                        table: name.clone(),
+                        forced,
+                    });
+                }
+            }
+        }
+    }
+    for policy in &current.policies {
+        let table = new_name(&policy.table);
+        let declared = |p: &crate::schema::Policy| p.table == table && p.name == policy.name;
+        if merged.table(&table).is_none() || desired.policies.iter().any(declared) {
+            continue;
+        }
+        if desired.table(&table).is_some() {
+            kept.push(Kept::Policy {
+                table: table.clone(),
+                name: policy.name.clone(),
+            });
+        }
+        merged.policies.push(crate::schema::Policy {
+            table,
+            ..policy.clone()
+        });
+    }
+}
+
 /// [`plan_changes`] that drops nothing the desired schema leaves out: the renames are matched
 /// to the schemas once, [`keep_undeclared`] adds the undeclared objects to `desired`, and the
 /// plan turns `current` into that. Returns the plan and what was kept.
@@ -428,8 +537,24 @@ pub fn plan_keeping_undeclared(
     // Matched against `desired` as given: objects added back could make a name that finds one
     // object there find two, and a rename dropped then would drop its old object.
     let renames = resolve_renames(renames, current, desired, diff_options)?;
-    let (desired, kept) = keep_undeclared(current, desired, &renames, diff_options);
-    let plan = plan_changes(dialect, current, &desired, &renames, options)?;
+    let (merged, mut kept) = keep_undeclared(current, desired, &renames, diff_options);
+    // Privileges the scope may not revoke under --skip-drops are kept too, those on kept
+    // relations included (and not named: they are part of them), so that the plan's own
+    // settling finds nothing more to keep.
+    let revoking = options.scope.settle(current, &merged, &renames, false);
+    let merged = options.scope.settle(current, &merged, &renames, true);
+    kept.extend(
+        (merged.grants.iter())
+            .filter(|grant| !revoking.grants.contains(grant) && holds(desired, &grant.on, None))
+            .map(|grant| Kept::Privilege {
+                on: grant.on.name.clone(),
+                column: grant.column.clone(),
+                role: grant.grantee.clone(),
+                privilege: grant.privilege.clone(),
+                grant_option: grant.grant_option,
+            }),
+    );
+    let plan = plan_changes(dialect, current, &merged, &renames, options)?;
     Ok((plan, kept))
 }
 
@@ -1064,6 +1189,8 @@ mod tests {
     fn everything() -> Schema {
         let mut users = table("users", &["id", "email"]);
         users.indexes = vec![index("users_email", "users", "email")];
+        users.row_security = true;
+        users.force_row_security = true;
         let name = |n: &str| Name::qualified("app", n);
         let mut schema = with_tables(vec![users]);
         schema.schemas = vec!["app".into()];
@@ -1105,6 +1232,15 @@ mod tests {
             },
             text: "lookups".into(),
         }];
+        schema.policies = vec![crate::schema::Policy {
+            table: Name::bare("users"),
+            name: "own".into(),
+            permissive: true,
+            command: crate::schema::PolicyCommand::All,
+            roles: vec!["PUBLIC".into()],
+            using: Some("(email = CURRENT_USER)".into()),
+            with_check: None,
+        }];
         schema
     }
 
@@ -1141,6 +1277,25 @@ mod tests {
         assert_eq!(kept, ["trigger users_touch on users"]);
         // The comment of a declared index is the schema's to remove.
         assert_eq!(kinds(&changes), ["comment"]);
+    }
+
+    #[test]
+    fn a_declared_table_keeps_its_row_security_and_policies() {
+        let current = everything();
+        let mut desired = current.clone();
+        desired.tables[0].row_security = false;
+        desired.tables[0].force_row_security = false;
+        desired.policies.clear();
+        let (kept, changes) = push(&current, &desired, &Renames::default(), EXACT);
+        assert_eq!(
+            kept,
+            [
+                "row-level security on users",
+                "row-level security forced on the owner of users",
+                "policy own on users"
+            ]
+        );
+        assert_eq!(kinds(&changes), Vec::<String>::new());
     }
 
     #[test]

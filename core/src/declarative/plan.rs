@@ -34,7 +34,8 @@ impl ChangePlan {
 /// nothing the second time. A rename that contradicts the schemas (its old object is still
 /// desired, or its new name is taken) is a [`DeclarativeError::ConflictingRename`].
 ///
-/// `options` go to the dialect's renderer; asking for concurrent index changes of a dialect
+/// Privileges and owners change only as far as `options.scope` says: the desired schema is
+/// [settled](super::Scope::settle) first. The other `options` go to the dialect's renderer; asking for concurrent index changes of a dialect
 /// without them is a [`DeclarativeError::ConcurrentIndexesUnsupported`], even when nothing
 /// changes, so a wrong request is never silently ignored.
 pub fn plan_changes(
@@ -52,7 +53,8 @@ pub fn plan_changes(
     }
     let diff_options = dialect.diff_options();
     let renames = resolve_renames(renames, current, desired, diff_options)?;
-    let changes = diff(current, desired, &renames, diff_options);
+    let desired = options.scope.settle(current, desired, &renames, false);
+    let changes = diff(current, &desired, &renames, diff_options);
     if changes.is_empty() {
         return Ok(ChangePlan::default());
     }

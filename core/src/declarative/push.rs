@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{
-    ChangePlan, DeclarativeError, Kept, MeasuredHazard, PossibleRename, RenameRequest,
+    ChangePlan, DeclarativeError, Kept, LeftAlone, MeasuredHazard, PossibleRename, RenameRequest,
     SchemaSource, apply, desired_schema, introspect, lock_for_change, measure_hazards,
     merge_renames, plan_changes, plan_keeping_undeclared, possible_renames, refuse_blocked,
     resolve_requests,
@@ -154,6 +154,9 @@ pub struct PushReport {
     /// What the schema files create that godwit does not manage and the target lacks: the
     /// push leaves it out.
     pub unmanaged: Vec<Unmanaged>,
+    /// Privileges and owners the schema files give roles outside the scope
+    /// ([`RenderOptions::scope`](crate::dialect::RenderOptions)): the push leaves them alone.
+    pub left_alone: Vec<LeftAlone>,
     /// Whether the plan ran.
     pub applied: bool,
 }
@@ -361,6 +364,7 @@ impl Planner<'_> {
             kept,
             plan,
             unmanaged: new_unmanaged(self.desired, self.current),
+            left_alone: render.scope.left_alone(self.current, self.desired),
             ..PushReport::default()
         })
     }

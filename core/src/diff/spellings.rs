@@ -54,6 +54,13 @@ pub fn adopt_spellings(mut desired: Schema, settled: &Schema, current: &Schema) 
         |a, b| a.name == b.name,
         |a, b| a == b,
     );
+    adopt(
+        &mut desired.policies,
+        &settled.policies,
+        &current.policies,
+        |a, b| a.table == b.table && a.name == b.name,
+        |a, b| a == b,
+    );
     desired
 }
 
@@ -115,7 +122,7 @@ fn adopt_in_table(table: &mut Table, again: &Table, now: &Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{Check, Column, Name};
+    use crate::schema::{Check, Column, Name, Policy, PolicyCommand};
 
     const FIRST: &str = "((s)::text = ANY ((ARRAY['a'::character varying])::text[]))";
     const SECOND: &str = "((s)::text = ANY (ARRAY[('a'::character varying)::text]))";
@@ -130,6 +137,15 @@ mod tests {
         });
         Schema {
             tables: vec![table],
+            policies: vec![Policy {
+                table: Name::bare("t"),
+                name: "p".into(),
+                permissive: true,
+                command: PolicyCommand::All,
+                roles: vec!["PUBLIC".into()],
+                using: Some(check.into()),
+                with_check: None,
+            }],
             ..Schema::default()
         }
     }

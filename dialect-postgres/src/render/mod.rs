@@ -21,6 +21,7 @@
 //!   constraint that checks every row) says why as a lint allowance, which a generated
 //!   migration writes above it; so does the drop of a generated column made again.
 
+mod access;
 mod convert;
 mod inherits;
 mod persistence;
@@ -501,9 +502,12 @@ impl Context<'_> {
                     .map_or_else(|| "NULL".to_string(), literal)
             ))),
             other => {
-                return Err(impossible(format!(
-                    "the PostgreSQL backend does not know how to apply this change yet: {other:?}"
-                )));
+                let statements = access::render(other).ok_or_else(|| {
+                    impossible(format!(
+                        "the PostgreSQL backend does not know how to apply this change yet: {other:?}"
+                    ))
+                })?;
+                out.extend(statements.into_iter().map(Statement::execute));
             }
         }
         Ok(())
