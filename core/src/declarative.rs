@@ -38,7 +38,7 @@ mod keep;
 mod plan;
 mod push;
 mod renames;
-mod scope;
+pub(crate) mod scope;
 mod source;
 
 pub use self::apply::{apply, lock_for_change};

@@ -315,13 +315,13 @@ pub struct RenderOptions {
     /// Which roles' privileges and which owners the plan changes; the diff sees the others as
     /// the database holds them.
     #[serde(default)]
-    pub scope: crate::declarative::Scope,
+    pub scope: crate::declarative::scope::Scope,
 }
 
 impl RenderOptions {
     /// Set which roles' privileges and which owners the plan changes.
     #[must_use]
-    pub fn with_scope(mut self, scope: crate::declarative::Scope) -> Self {
+    pub fn with_scope(mut self, scope: crate::declarative::scope::Scope) -> Self {
         self.scope = scope;
         self
     }

@@ -10,7 +10,7 @@ use crate::declarative::hints::HintError;
 use crate::dialect::{HazardKind, RenderError};
 use crate::migration::Version;
 use crate::screen::ScreenError;
-use crate::store::{StatementError, excerpt};
+use crate::store::data::{StatementError, excerpt};
 
 /// Failures of the declarative workflow.
 #[derive(Debug, thiserror::Error)]
