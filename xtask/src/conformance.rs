@@ -73,28 +73,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .args(["--dialect", dialect, "--tool", &tool])
             .args(["-j", "2"])
             .args(passthrough);
-        // Cases that need features godwit does not model yet are skipped, never passed: the
-        // corpus's own skip list (cases the server cannot evaluate) plus ours.
-        let combined_skips = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-        let ours = project_root().join(format!("xtask/conformance/{dialect}-unmodeled.txt"));
-        let user_chose = passthrough
-            .iter()
-            .any(|a| a.starts_with("--skip-file") || a == "--no-skip-file");
-        if ours.is_file() && !user_chose {
-            let corpus_skips = corpus.join(dialect).join(if dialect == "postgres" {
-                "skip-pg15.txt"
-            } else {
-                "skip-sqlite340.txt"
-            });
-            let mut text = std::fs::read_to_string(&corpus_skips).unwrap_or_default();
-            text.push('\n');
-            text.push_str(
-                &std::fs::read_to_string(&ours)
-                    .map_err(|e| format!("cannot read {}: {e}", ours.display()))?,
-            );
-            std::fs::write(combined_skips.path(), text).map_err(|e| e.to_string())?;
-            command.arg("--skip-file").arg(combined_skips.path());
-        }
+        // Only the corpus's own skip list applies (cases the server cannot evaluate as
+        // written): a case that needs a feature godwit lacks is run, and counts as failed.
         // Keep a throwaway cluster alive for the PostgreSQL run only.
         let _cluster = if dialect == "postgres" {
             let (url, cluster) = match std::env::var(PG_URL_VAR) {
