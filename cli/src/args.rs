@@ -52,7 +52,7 @@ const GLOBAL: &str = "Global options";
     after_help = EXIT_CODES,
     after_long_help = format!("Example:\n  godwit init && godwit new \"create users\" && godwit migrate\n\n{EXIT_CODES}"),
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Options every command accepts.
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -63,7 +63,7 @@ pub struct Cli {
 
 /// Options shared by every command.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Database URL: sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB [default: the
     /// DATABASE_URL environment variable, then `url` in the config file]
     #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
@@ -120,7 +120,7 @@ pub enum FormatFlag {
 
 /// godwit's commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a commented godwit.toml and a migrations directory
     ///
     /// Writes godwit.toml (or the file given with --config) with every setting documented and
@@ -392,7 +392,7 @@ fn parse_rename(text: &str) -> Result<RenameRequest, String> {
 
 /// Where the desired schema is.
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// The desired schema: a .sql file, or a folder whose .sql files run in name order
     /// [default: `schema_file` in the config file, else schema.sql]
     #[arg(long, value_name = "PATH")]
@@ -401,7 +401,7 @@ pub struct SchemaArgs {
 
 /// Renames declared on the command line.
 #[derive(Debug, Args)]
-pub struct RenameArgs {
+pub(crate) struct RenameArgs {
     /// Declare a rename, repeatable: OLD_TABLE=NEW_TABLE, TABLE.OLD_COLUMN=NEW_COLUMN (the table
     /// by its old or new name), OLD_INDEX=NEW_INDEX or ENUM_TYPE.OLD_LABEL=NEW_LABEL; added to
     /// the schema file's hints
@@ -411,7 +411,7 @@ pub struct RenameArgs {
 
 /// How index changes are made.
 #[derive(Debug, Args)]
-pub struct IndexArgs {
+pub(crate) struct IndexArgs {
     /// PostgreSQL: create and drop the indexes of existing tables with CONCURRENTLY, outside
     /// the transaction, so writes to those tables go on meanwhile; indexes of new tables stay
     /// plain. A usage error on SQLite, which locks the database to build an index either way
@@ -421,7 +421,7 @@ pub struct IndexArgs {
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
-pub struct PushArgs {
+pub(crate) struct PushArgs {
     /// The schema file.
     #[command(flatten)]
     pub schema: SchemaArgs,
@@ -463,7 +463,7 @@ pub struct PushArgs {
 
 /// Arguments of `generate`.
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// What the migration does, for example "add email to users"
     pub name: String,
 
@@ -482,7 +482,7 @@ pub struct GenerateArgs {
 
 /// One side of `godwit diff`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SchemaRef {
+pub(crate) enum SchemaRef {
     /// A database's live schema.
     Url(String),
     /// The schema a migrations directory produces.
@@ -527,7 +527,7 @@ fn has_url_scheme(text: &str) -> bool {
 
 /// Arguments of `diff`.
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The schema to start from: a database URL, a schema file or folder, or migrations:DIR
     #[arg(long, value_name = "SOURCE", value_parser = parse_schema_ref)]
     pub from: SchemaRef,
@@ -543,7 +543,7 @@ pub struct DiffArgs {
 
 /// Arguments of `status`.
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Exit with code 5 unless every migration is applied as its file is: when one is pending
     /// (out of order or rolled back included), running, failed, modified or missing
     #[arg(long)]
@@ -552,7 +552,7 @@ pub struct StatusArgs {
 
 /// Arguments of `new`.
 #[derive(Debug, Args)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// What the migration does, for example "create users"
     pub name: String,
 
@@ -563,7 +563,7 @@ pub struct NewArgs {
 
 /// How long to wait for the migration lock.
 #[derive(Debug, Args)]
-pub struct LockArgs {
+pub(crate) struct LockArgs {
     /// How long to wait for another run's migration lock, for example 30s or 2m, at most 7days
     /// [default: `lock_timeout` in the config file, else 60s]
     #[arg(long, value_name = "DURATION", value_parser = parse_lock_timeout)]
@@ -572,12 +572,12 @@ pub struct LockArgs {
 
 /// The longest wait for the migration lock godwit accepts. Far longer than any run should
 /// wait, and far from what adding it to the clock could overflow.
-pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+pub(crate) const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 /// A lock timeout as `--lock-timeout` and `lock_timeout` in the config file take it: a
 /// duration like `60s` or `2m`, at most [`MAX_LOCK_TIMEOUT`]. The error says what is wrong
 /// with the value, after its name.
-pub fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
     let example = "write it like \"60s\" or \"2m\"";
     let timeout = humantime::parse_duration(text)
         .map_err(|error| format!("not a duration ({error}); {example}"))?;
@@ -592,7 +592,7 @@ pub fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
 
 /// Arguments of `migrate`.
 #[derive(Debug, Args)]
-pub struct MigrateArgs {
+pub(crate) struct MigrateArgs {
     /// Apply pending migrations up to and including this version only
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
@@ -632,7 +632,7 @@ pub struct MigrateArgs {
 
 /// Arguments of `baseline`.
 #[derive(Debug, Args)]
-pub struct BaselineArgs {
+pub(crate) struct BaselineArgs {
     /// The baseline migration's version [default: the current UTC time as YYYYMMDDHHMMSS]
     #[arg(long, value_name = "VERSION")]
     pub version: Option<Version>,
@@ -644,7 +644,7 @@ pub struct BaselineArgs {
 
 /// The SQL dialects `lint --dialect` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LintDialect {
+pub(crate) enum LintDialect {
     // Plain comments: clap would print doc comments as a list under `--dialect`.
     Sqlite,
     Postgres,
@@ -652,7 +652,7 @@ pub enum LintDialect {
 
 impl LintDialect {
     /// The godwit dialect name the lint engine knows it by.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             LintDialect::Sqlite => "sqlite",
             LintDialect::Postgres => "postgres",
@@ -662,7 +662,7 @@ impl LintDialect {
 
 /// Arguments of `lint`.
 #[derive(Debug, Args)]
-pub struct LintArgs {
+pub(crate) struct LintArgs {
     /// Migration files to lint instead of the database's pending migrations
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -682,7 +682,7 @@ pub struct LintArgs {
 
 /// Whether and where `migrate` backs the database up first.
 #[derive(Debug, Args)]
-pub struct BackupArgs {
+pub(crate) struct BackupArgs {
     /// Back the database up before the first pending migration runs [default: `backup` in the
     /// config file, else no]
     #[arg(long)]
@@ -700,7 +700,7 @@ pub struct BackupArgs {
 
 /// How far `rollback --to` goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RollbackTo {
+pub(crate) enum RollbackTo {
     /// `--to 0`: every applied migration.
     Everything,
     /// Keep this version and everything older applied.
@@ -725,7 +725,7 @@ fn parse_steps(text: &str) -> Result<usize, String> {
 
 /// Arguments of `rollback`.
 #[derive(Debug, Args)]
-pub struct RollbackArgs {
+pub(crate) struct RollbackArgs {
     /// Revert the newest N applied migrations [default: 1]
     #[arg(long, value_name = "N", value_parser = parse_steps, conflicts_with = "to")]
     pub steps: Option<usize>,
@@ -745,7 +745,7 @@ pub struct RollbackArgs {
 
 /// Arguments of `repair`.
 #[derive(Debug, Args)]
-pub struct RepairArgs {
+pub(crate) struct RepairArgs {
     /// The change to make.
     #[command(flatten)]
     pub action: RepairChoice,
@@ -775,7 +775,7 @@ struct RepairFlags {
 
 /// The repair asked for: [`RepairFlags`] parsed into the one action they name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RepairChoice(pub RepairAction);
+pub(crate) struct RepairChoice(pub RepairAction);
 
 impl FromArgMatches for RepairChoice {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
@@ -816,7 +816,7 @@ impl Args for RepairChoice {
 
 /// Arguments of `recover`.
 #[derive(Debug, Args)]
-pub struct RecoverArgs {
+pub(crate) struct RecoverArgs {
     /// The failed migration to act on [default: the only failed one]
     pub version: Option<Version>,
 
@@ -835,7 +835,7 @@ pub struct RecoverArgs {
 
 impl RecoverArgs {
     /// The action the flags name, if any.
-    pub fn action(&self) -> Option<RecoverAction> {
+    pub(crate) fn action(&self) -> Option<RecoverAction> {
         let flags = &self.action;
         [
             (flags.retry, RecoverAction::Retry),
@@ -872,7 +872,7 @@ struct RecoverFlags {
 
 /// Arguments of `restore`.
 #[derive(Debug, Args)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     /// The backup file: for SQLite a copy written by `migrate --backup` (or any SQLite
     /// database), for PostgreSQL a pg_dump custom-format dump
     #[arg(value_name = "BACKUP")]
@@ -885,7 +885,7 @@ pub struct RestoreArgs {
 
 /// Arguments of `unlock`.
 #[derive(Debug, Args)]
-pub struct UnlockArgs {
+pub(crate) struct UnlockArgs {
     /// Clear the lock even if its holder may still be running (PostgreSQL: terminate the
     /// session holding it)
     #[arg(long)]

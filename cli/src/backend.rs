@@ -13,7 +13,7 @@ use crate::error::CliError;
 
 /// An open database and where its history lives.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// The connection.
     pub store: Box<dyn Store>,
     /// The history table, qualified with the configured schema where the backend has schemas.
@@ -23,7 +23,7 @@ pub struct Opened {
 /// What a command may do to a SQLite file that does not exist yet. (A PostgreSQL database is
 /// never created by opening it.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Create it: the commands that change the schema (`migrate`, `push`).
     Create,
     /// Refuse: the commands that read or repair a database. A mistyped path would otherwise
@@ -41,7 +41,7 @@ pub enum Access {
     not(feature = "sqlite"),
     allow(unused_variables, reason = "only SQLite waits for a busy database")
 )]
-pub async fn open(
+pub(crate) async fn open(
     url: &DatabaseUrl,
     config: &Config,
     access: Access,
@@ -95,7 +95,7 @@ pub async fn open(
 /// A connection that can create scratch databases of `url`'s engine. A database file is not
 /// opened (nor created): its engine's scratch databases are in memory, so an in-memory
 /// database serves. A server is connected to, where scratch databases will be created.
-pub async fn open_scratch_host(
+pub(crate) async fn open_scratch_host(
     url: &DatabaseUrl,
     config: &Config,
 ) -> Result<Box<dyn Store>, CliError> {
@@ -115,7 +115,7 @@ pub async fn open_scratch_host(
 }
 
 /// The backend serving `url`'s scheme, and what the URL points at.
-pub fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError> {
+pub(crate) fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError> {
     godwit::locate(url).map_err(|error| match error {
         ConnectError::Url(error) => CliError::Url(error),
         ConnectError::BackendMissing { feature, .. } => CliError::BackendMissing { feature },

@@ -22,10 +22,10 @@ use crate::error::{CliError, unknown_rule_help};
 use crate::output::Verbosity;
 
 /// The config file used when `--config` is not given.
-pub const DEFAULT_CONFIG: &str = "godwit.toml";
+pub(crate) const DEFAULT_CONFIG: &str = "godwit.toml";
 
 /// How much to print and log, from `-q` and `-v` (clap makes them exclusive).
-pub fn verbosity(global: &GlobalArgs) -> Verbosity {
+pub(crate) fn verbosity(global: &GlobalArgs) -> Verbosity {
     match (global.quiet, global.verbose) {
         (true, _) => Verbosity::Quiet,
         (false, 0) => Verbosity::Normal,
@@ -35,7 +35,7 @@ pub fn verbosity(global: &GlobalArgs) -> Verbosity {
 
 /// Where the config file is, and whether the user named it (a named file must exist).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigPath {
+pub(crate) enum ConfigPath {
     /// `godwit.toml` in the working directory; fine if missing.
     Default(PathBuf),
     /// Given with `--config`; an error if missing.
@@ -44,7 +44,7 @@ pub enum ConfigPath {
 
 impl ConfigPath {
     /// The config path for the `--config` flag's value.
-    pub fn from_flag(flag: Option<&Path>) -> Self {
+    pub(crate) fn from_flag(flag: Option<&Path>) -> Self {
         flag.map_or_else(
             || ConfigPath::Default(PathBuf::from(DEFAULT_CONFIG)),
             |path| ConfigPath::Given(path.to_path_buf()),
@@ -52,14 +52,14 @@ impl ConfigPath {
     }
 
     /// The file's path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             ConfigPath::Default(path) | ConfigPath::Given(path) => path,
         }
     }
 
     /// The directory relative paths in the file are resolved against.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.path().parent().unwrap_or(Path::new(""))
     }
 }
@@ -111,14 +111,14 @@ impl fmt::Display for UrlOrigin {
 
 /// A database URL. It may hold a password, so it only ever prints redacted.
 #[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl {
+pub(crate) struct DatabaseUrl {
     text: String,
     origin: UrlOrigin,
 }
 
 impl DatabaseUrl {
     /// A URL given on the command line as a `godwit diff` source.
-    pub fn diff_source(text: String) -> Self {
+    pub(crate) fn diff_source(text: String) -> Self {
         DatabaseUrl {
             text,
             origin: UrlOrigin::DiffSource,
@@ -126,17 +126,17 @@ impl DatabaseUrl {
     }
 
     /// The URL with its password, to connect with. Never print this.
-    pub fn secret(&self) -> &str {
+    pub(crate) fn secret(&self) -> &str {
         &self.text
     }
 
     /// The URL with any password replaced by `***`.
-    pub fn redacted(&self) -> Redacted {
+    pub(crate) fn redacted(&self) -> Redacted {
         redact(&self.text)
     }
 
     /// Where the URL came from.
-    pub fn origin(&self) -> &UrlOrigin {
+    pub(crate) fn origin(&self) -> &UrlOrigin {
         &self.origin
     }
 }
@@ -152,7 +152,7 @@ impl fmt::Debug for DatabaseUrl {
 
 /// Everything a command needs to know, from flags, environment and config file.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// The config file, whether or not it exists.
     pub config_path: ConfigPath,
     /// The database, if any source named one.
@@ -185,7 +185,7 @@ pub struct Config {
 }
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
-pub const DOTENV: &str = ".env";
+pub(crate) const DOTENV: &str = ".env";
 
 /// Where a variable's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +213,7 @@ impl fmt::Display for VarSource {
 /// driver or `pg_dump` read from the environment (`PGPASSWORD`, `PGSSLROOTCERT`) stays what
 /// the process was given. Its `Debug` shows names, never values.
 #[derive(Clone, Default)]
-pub struct Environment {
+pub(crate) struct Environment {
     process: HashMap<String, String>,
     dotenv: HashMap<String, String>,
     /// The `.env` file read, if there was one.
@@ -234,7 +234,7 @@ impl fmt::Debug for Environment {
 impl Environment {
     /// The variables of this process, and with `dotenv` those of `.env` in the working
     /// directory. A missing `.env` is fine; one that cannot be read is a configuration error.
-    pub fn read(dotenv: bool) -> Result<Self, CliError> {
+    pub(crate) fn read(dotenv: bool) -> Result<Self, CliError> {
         // A variable that is not Unicode is one godwit cannot use, as `std::env::var` says.
         let process = std::env::vars_os()
             .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
@@ -271,7 +271,7 @@ impl Environment {
     }
 
     /// The value of `name`, and where it came from.
-    pub fn var(&self, name: &str) -> Option<(&str, VarSource)> {
+    pub(crate) fn var(&self, name: &str) -> Option<(&str, VarSource)> {
         if let Some(value) = self.process.get(name) {
             return Some((value, VarSource::Process));
         }
@@ -455,7 +455,7 @@ struct LintSection {
 
 impl Config {
     /// Resolve the global flags, the environment and the config file.
-    pub fn load(global: &GlobalArgs, env: Environment) -> Result<Config, CliError> {
+    pub(crate) fn load(global: &GlobalArgs, env: Environment) -> Result<Config, CliError> {
         let config_path = ConfigPath::from_flag(global.config.as_deref());
         let (file, text) = read(&config_path)?;
         let path = config_path.path();
@@ -614,14 +614,14 @@ impl Config {
     }
 
     /// The database URL, or an error saying how to give one.
-    pub fn url(&self) -> Result<&DatabaseUrl, CliError> {
+    pub(crate) fn url(&self) -> Result<&DatabaseUrl, CliError> {
         self.url.as_ref().ok_or_else(|| CliError::NoUrl {
             config: self.config_path.path().to_path_buf(),
         })
     }
 
     /// The database to create scratch databases on, when one is configured.
-    pub fn dev_url(&self) -> Option<&DatabaseUrl> {
+    pub(crate) fn dev_url(&self) -> Option<&DatabaseUrl> {
         self.dev_url.as_ref()
     }
 }

@@ -916,7 +916,7 @@ fn refusal_details(refusal: &Refusal) -> serde_json::Value {
 
 /// The message of `error` and the messages of its causes, each said once: some errors both
 /// print their cause and expose it as a source.
-pub fn chain(error: &dyn std::error::Error) -> (String, Vec<String>) {
+pub(crate) fn chain(error: &dyn std::error::Error) -> (String, Vec<String>) {
     let message = error.to_string();
     let mut causes = Vec::new();
     let mut shown = message.clone();
@@ -1000,7 +1000,7 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 }
 
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
-pub fn unknown_rule_help(id: &str) -> String {
+pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
     let similar = godwit_core::lint::similar_rules(id);
     // `a`, `b` or `c`
@@ -1027,7 +1027,7 @@ pub fn unknown_rule_help(id: &str) -> String {
 /// Finish a command: print the error, if any, and give the exit code. A closed stdout pipe
 /// (`godwit status | head -1`) is a success and prints nothing. In `format` JSON, the error is
 /// also the one document on stdout; the command printed none, since it failed.
-pub fn finish(result: Result<(), CliError>, format: Format) -> ExitCode {
+pub(crate) fn finish(result: Result<(), CliError>, format: Format) -> ExitCode {
     match result {
         Ok(()) => Exit::Success.into(),
         Err(error) => {
@@ -1046,7 +1046,7 @@ pub fn finish(result: Result<(), CliError>, format: Format) -> ExitCode {
 
 /// Finish on a command line clap rejected (exit code 2), or on `--help`/`--version` (0). A
 /// rejected command line that asks for `--format json` gets its JSON document too.
-pub fn finish_clap(error: &clap::Error) -> ExitCode {
+pub(crate) fn finish_clap(error: &clap::Error) -> ExitCode {
     if !error.use_stderr() {
         // A closed pipe while printing help leaves nothing to report.
         let _ = error.print();

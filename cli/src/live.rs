@@ -19,7 +19,7 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// The line of the work running now, for as long as the value lives.
 #[derive(Debug)]
-pub struct LiveLine {
+pub(crate) struct LiveLine {
     shared: Arc<Mutex<Shared>>,
     /// Dropped to stop the ticker at once.
     stop: Option<Sender<()>>,
@@ -37,7 +37,7 @@ struct Shared {
 
 impl LiveLine {
     /// A live line, with nothing running yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let (stop, stopped) = mpsc::channel::<()>();
         let ticker = {
@@ -60,7 +60,7 @@ impl LiveLine {
     }
 
     /// A piece of work starts: `what` names it (`migration 2 of 5: applying 3 backfill`).
-    pub fn start(&self, what: String) {
+    pub(crate) fn start(&self, what: String) {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         let style = ProgressStyle::with_template("{spinner} [{elapsed}] {prefix} {wide_msg}")
             .expect("the template is valid");
@@ -73,7 +73,7 @@ impl LiveLine {
     }
 
     /// A step of the work starts: `what` names it (`statement 3, line 12: UPDATE ...`).
-    pub fn step(&self, what: String) {
+    pub(crate) fn step(&self, what: String) {
         let mut shared = lock(&self.shared);
         if let Some(bar) = &shared.bar {
             bar.set_message(format!("- {what}"));
@@ -83,12 +83,12 @@ impl LiveLine {
     }
 
     /// The work ended: the line goes.
-    pub fn end(&self) {
+    pub(crate) fn end(&self) {
         lock(&self.shared).end();
     }
 
     /// Run `print`, which writes to the terminal, with the line out of its way.
-    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+    pub(crate) fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
         let shared = lock(&self.shared);
         match &shared.bar {
             Some(bar) if shared.shown => bar.suspend(print),

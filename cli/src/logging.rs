@@ -12,7 +12,7 @@ use crate::output::Verbosity;
 const DEFAULT: &str = "warn,sqlx=error";
 
 /// Install the stderr logger for `verbosity`.
-pub fn init(verbosity: Verbosity) {
+pub(crate) fn init(verbosity: Verbosity) {
     let filter = match verbosity {
         Verbosity::Quiet => EnvFilter::new("error"),
         Verbosity::Normal => {

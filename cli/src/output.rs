@@ -118,7 +118,7 @@ impl Output {
 }
 
 /// Print `value` on stdout as pretty JSON, written in one piece.
-pub fn print_document<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
+pub(crate) fn print_document<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
     let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
     text.push('\n');
     let mut stdout = io::stdout().lock();
@@ -295,7 +295,7 @@ fn step_text(step: &Step) -> String {
 }
 
 /// Print `error` and its causes on stderr: `error: ...`, then `caused by: ...` per cause.
-pub fn print_error(error: &dyn std::error::Error) {
+pub(crate) fn print_error(error: &dyn std::error::Error) {
     let (message, causes) = crate::error::chain(error);
     let mut stderr = anstream::stderr().lock();
     let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {message}");
@@ -306,14 +306,14 @@ pub fn print_error(error: &dyn std::error::Error) {
 
 /// A warning as it appears in JSON: its fields plus the sentence shown to people.
 #[derive(Debug, Serialize)]
-pub struct JsonWarning<'a> {
+pub(crate) struct JsonWarning<'a> {
     #[serde(flatten)]
     warning: &'a Warning,
     message: String,
 }
 
 /// `warnings` as they appear in JSON documents.
-pub fn json_warnings(warnings: &[Warning]) -> Vec<JsonWarning<'_>> {
+pub(crate) fn json_warnings(warnings: &[Warning]) -> Vec<JsonWarning<'_>> {
     warnings
         .iter()
         .map(|warning| JsonWarning {
@@ -327,7 +327,7 @@ pub fn json_warnings(warnings: &[Warning]) -> Vec<JsonWarning<'_>> {
 /// above it say when it destroys data (`DESTRUCTIVE` when it needs consent, with the rows it
 /// touches when measured; `REFUSED` when those rows make it impossible), runs outside the
 /// transaction, or is a check.
-pub fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> String {
+pub(crate) fn statements_text(statements: &[Statement], hazards: &[MeasuredHazard]) -> String {
     let mut text = String::new();
     for (index, statement) in statements.iter().enumerate() {
         if index > 0 {
@@ -402,12 +402,12 @@ fn status_note(entry: &StatusEntry, took: Option<String>) -> Option<String> {
 }
 
 /// `1 statement` / `2 statements`.
-pub fn statements(n: usize) -> String {
+pub(crate) fn statements(n: usize) -> String {
     count(n, "statement")
 }
 
 /// `1 error` / `2 errors`: `n` and a noun whose plural takes an `s`.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -416,7 +416,7 @@ pub fn count(n: usize, noun: &str) -> String {
 }
 
 /// `12 ms`, `1.5 s`, `2 min 5 s`.
-pub fn milliseconds(ms: u64) -> String {
+pub(crate) fn milliseconds(ms: u64) -> String {
     match ms {
         0..1_000 => format!("{ms} ms"),
         1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
@@ -425,7 +425,7 @@ pub fn milliseconds(ms: u64) -> String {
 }
 
 /// `512 bytes`, `1.5 KiB`, `2.0 MiB`, `3.1 GiB`.
-pub fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
     if bytes < 1024 {
         return format!("{bytes} bytes");
@@ -440,7 +440,7 @@ pub fn size(bytes: u64) -> String {
 }
 
 /// `1 migration` / `2 migrations`.
-pub fn migrations(n: usize) -> String {
+pub(crate) fn migrations(n: usize) -> String {
     count(n, "migration")
 }
 
@@ -451,7 +451,7 @@ fn timestamp(rfc3339: &str) -> String {
 }
 
 /// The order states are counted in below the status table.
-pub const STATES: [State; 8] = [
+pub(crate) const STATES: [State; 8] = [
     State::Applied,
     State::Running,
     State::Pending,
@@ -473,7 +473,7 @@ fn state_color(state: State) -> Color {
 /// The human form of `status`: a table of every migration with its last run, a line under
 /// a row that needs one (a failed migration's error, what happened when to a rolled back one),
 /// and the counts.
-pub fn status_table(report: &StatusReport) -> String {
+pub(crate) fn status_table(report: &StatusReport) -> String {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     if anstream::AutoStream::choice(&io::stdout()) == anstream::ColorChoice::Never {

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use crate::error::CliError;
 
 /// Whether someone can answer a question.
-pub fn interactive() -> bool {
+pub(crate) fn interactive() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
@@ -24,7 +24,7 @@ fn ask(question: &str) -> Result<String, CliError> {
 }
 
 /// Ask a yes/no question whose default is no.
-pub fn confirm(question: &str) -> Result<bool, CliError> {
+pub(crate) fn confirm(question: &str) -> Result<bool, CliError> {
     Ok(matches!(
         ask(&format!("{question} [y/N]"))?.as_str(),
         "y" | "yes"
@@ -32,13 +32,13 @@ pub fn confirm(question: &str) -> Result<bool, CliError> {
 }
 
 /// Ask for consent that must be typed out in full: `yes`.
-pub fn confirm_typed(question: &str) -> Result<bool, CliError> {
+pub(crate) fn confirm_typed(question: &str) -> Result<bool, CliError> {
     Ok(ask(&format!("{question} Type yes to go on:"))? == "yes")
 }
 
 /// Offer `options` as a numbered list and return the one picked; an empty answer picks none.
 /// Asked again after an answer that is not a number of the list.
-pub fn choose<T: Copy>(
+pub(crate) fn choose<T: Copy>(
     question: &str,
     options: &[T],
     describe: impl Fn(&T) -> &str,

@@ -23,7 +23,7 @@ pub(crate) struct SequenceOptions {
 impl SequenceOptions {
     /// What PostgreSQL picks for a sequence of `data_type` counting by `increment`: ascending
     /// sequences run from 1 to the type's maximum, descending ones from -1 to its minimum.
-    pub fn defaults(data_type: &str, increment: i64) -> SequenceOptions {
+    pub(crate) fn defaults(data_type: &str, increment: i64) -> SequenceOptions {
         let (low, high) = match data_type {
             "smallint" => (i64::from(i16::MIN), i64::from(i16::MAX)),
             "integer" => (i64::from(i32::MIN), i64::from(i32::MAX)),
@@ -46,7 +46,7 @@ impl SequenceOptions {
     }
 
     /// Every option, as `CREATE SEQUENCE` and `ALTER SEQUENCE` take them.
-    pub fn definition(&self) -> String {
+    pub(crate) fn definition(&self) -> String {
         format!(
             "AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
             self.data_type,
@@ -60,7 +60,7 @@ impl SequenceOptions {
     }
 
     /// The options that differ from an identity column's defaults, or `None`.
-    pub fn identity_options(&self) -> Option<String> {
+    pub(crate) fn identity_options(&self) -> Option<String> {
         let defaults = SequenceOptions::defaults(&self.data_type, self.increment);
         let mut parts = Vec::new();
         if self.increment != 1 {
@@ -91,7 +91,7 @@ impl SequenceOptions {
     }
 
     /// Read back what [`SequenceOptions::identity_options`] wrote, for a column of `data_type`.
-    pub fn from_identity(
+    pub(crate) fn from_identity(
         data_type: &str,
         options: Option<&str>,
     ) -> Result<SequenceOptions, RenderError> {
@@ -141,7 +141,7 @@ impl SequenceOptions {
 
     /// `SET` clauses for `ALTER TABLE ... ALTER COLUMN`, giving every option explicitly, so
     /// options the model no longer lists go back to their defaults.
-    pub fn set_clauses(&self) -> String {
+    pub(crate) fn set_clauses(&self) -> String {
         format!(
             "SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET START WITH {} SET CACHE {} SET {}",
             self.increment,

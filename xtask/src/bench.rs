@@ -23,7 +23,7 @@ const COUNT: usize = 1000;
 const RUNS: usize = 5;
 
 /// `cargo xtask bench [declarative] [sqlite|postgres]`, or `cargo xtask bench script`.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if args.first().is_some_and(|a| a == "script") {
         if let Some(other) = args.get(1) {
             return Err(format!(

@@ -120,7 +120,7 @@ fn set_up(binary: &Path, dir: &Path, url: &str, tables: usize) -> Result<(), Str
 }
 
 /// The `declarative` bench.
-pub fn run(sqlite: bool, postgres: bool, binary: &Path) -> Result<(), String> {
+pub(crate) fn run(sqlite: bool, postgres: bool, binary: &Path) -> Result<(), String> {
     let work = tempfile::Builder::new()
         .prefix("godwit-bench-declarative-")
         .tempdir()

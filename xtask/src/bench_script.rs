@@ -30,7 +30,7 @@ const TIME_TARGET: f64 = 2.0;
 const MEMORY_TARGET: f64 = 5.0;
 
 /// The `script` bench; `godwit` is the release binary.
-pub fn run(godwit: &Path) -> Result<(), String> {
+pub(crate) fn run(godwit: &Path) -> Result<(), String> {
     let work = tempfile::Builder::new()
         .prefix("godwit-bench-script-")
         .tempdir()

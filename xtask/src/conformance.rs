@@ -17,7 +17,7 @@ use crate::project_root;
 const DEFAULT_CORPUS: &str = "../shared/conformance";
 
 /// `cargo xtask conformance [sqlite|postgres] [-- RUN.PY ARGS]`.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let (ours, passthrough) = match args.iter().position(|a| a == "--") {
         Some(i) => (&args[..i], &args[i + 1..]),
         None => (args, &[][..]),

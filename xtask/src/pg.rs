@@ -18,7 +18,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The variable naming the PostgreSQL server the tests use.
-pub const PG_URL_VAR: &str = "GODWIT_TEST_PG_URL";
+pub(crate) const PG_URL_VAR: &str = "GODWIT_TEST_PG_URL";
 
 /// The port number, which here only names the socket file: the server listens on no TCP port
 /// and its socket directory is private, so it cannot clash with another server.
@@ -28,7 +28,7 @@ const PORT: u16 = 5433;
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `pg` task: start a cluster, print how to use it, and keep it until Ctrl-C.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
         return Err(format!("`pg` takes no arguments, got `{arg}`"));
     }
@@ -47,7 +47,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// A running throwaway cluster. Dropping it stops the server and deletes its directory.
 #[derive(Debug)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     url: String,
     log_path: PathBuf,
     server: Child,
@@ -57,7 +57,7 @@ pub struct Cluster {
 impl Cluster {
     /// Create a cluster in a new temporary directory, start it, and wait until it accepts
     /// connections.
-    pub fn start() -> Result<Cluster, String> {
+    pub(crate) fn start() -> Result<Cluster, String> {
         let bindir = find_bindir()?;
         let version = server_version(&bindir)?;
         let owner = server_owner()?;
@@ -139,7 +139,7 @@ impl Cluster {
     }
 
     /// The URL to connect with, through the unix socket.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 

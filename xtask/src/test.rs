@@ -26,7 +26,7 @@ const TARGET_FLAGS: &[&str] = &[
 ];
 
 /// The `test` task: `cargo test` with [`PG_URL_VAR`] pointing at a server.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let cargo_args = match args.split_first() {
         None => &[][..],
         Some((first, rest)) if first == "--" => rest,

@@ -44,7 +44,11 @@ struct Recorded<'a> {
 }
 
 /// Write the database's schema as `<version>_baseline.up.sql` and `.down.sql`, and record it.
-pub async fn run(config: &Config, args: &BaselineArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &BaselineArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let dir = &config.migrations;
     let migrations = if dir.exists() {
         Migrations::from_dir(dir)?

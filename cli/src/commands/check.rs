@@ -18,7 +18,7 @@ struct Checked<'a> {
 }
 
 /// Replay the applied migrations on a scratch database and compare with the live schema.
-pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let url = config.url()?;
     let redacted = url.redacted();

@@ -66,7 +66,7 @@ fn side<'a>(loaded: &'a Loaded, live: Option<&'a mut Live>) -> Side<'a> {
 
 /// Print the statements that turn `--from` into `--to`; with `--exit-code`, fail (exit 5) when
 /// there are any.
-pub async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(config: &Config, args: &DiffArgs, output: Output) -> Result<(), CliError> {
     let mut from_db = open(&args.from, config).await?;
     let mut to_db = open(&args.to, config).await?;
     let engines = (

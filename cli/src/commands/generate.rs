@@ -52,7 +52,11 @@ struct Generated<'a> {
 /// Replay the migrations and normalise the schema file on scratch databases, and write what
 /// turns one into the other as `<version>_<slug>.up.sql` and `.down.sql` (and, with
 /// `--concurrently`, the concurrent index statements as migrations of their own).
-pub async fn run(config: &Config, args: &GenerateArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &GenerateArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let slug = slugify(&args.name);
     if slug.is_empty() {
         return Err(CliError::BadMigrationName {

@@ -94,7 +94,7 @@ struct Created<'a> {
 }
 
 /// Write the config file at `config_path` and create the migrations directory beside it.
-pub fn run(config_path: &ConfigPath, output: Output) -> Result<(), CliError> {
+pub(super) fn run(config_path: &ConfigPath, output: Output) -> Result<(), CliError> {
     let path = config_path.path();
     let exists = |path: &Path| CliError::ConfigExists {
         path: path.to_path_buf(),

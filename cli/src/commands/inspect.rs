@@ -8,7 +8,7 @@ use crate::error::CliError;
 use crate::output::{Format, Output};
 
 /// Read the catalog and print it.
-pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let url = config.url()?;
     let opened = backend::open(url, config, Access::Existing, None).await?;
     let mut store = opened.store;

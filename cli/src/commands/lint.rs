@@ -14,7 +14,7 @@ use crate::error::CliError;
 use crate::output::{self, Output};
 
 /// Lint the pending migrations or the files `args` names, explain a rule, or list them all.
-pub async fn run(
+pub(super) async fn run(
     args: &LintArgs,
     config: impl FnOnce() -> Result<Config, CliError>,
     format: FormatFlag,

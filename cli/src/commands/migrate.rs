@@ -41,7 +41,11 @@ struct DryRun<'a> {
 }
 
 /// Apply pending migrations, or with `--dry-run` print them.
-pub async fn run(config: &Config, args: &MigrateArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &MigrateArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let options = MigrateOptions {
         target: args.to,
         allow_out_of_order: args.allow_out_of_order,

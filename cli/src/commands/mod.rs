@@ -31,7 +31,7 @@ use crate::error::CliError;
 use crate::output::{Format, Output};
 
 /// Run the command `cli` asks for.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
+pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     let format = output_format(cli.global.format, &cli.command)?;
     let output = Output::new(format, config::verbosity(&cli.global));
     let config = || Config::load(&cli.global, Environment::read(!cli.global.no_dotenv)?);

@@ -22,7 +22,7 @@ struct Created {
 }
 
 /// Create `<version>_<slug>.up.sql` (and `.down.sql` unless `--no-down`).
-pub fn run(config: &Config, args: &NewArgs, output: Output) -> Result<(), CliError> {
+pub(super) fn run(config: &Config, args: &NewArgs, output: Output) -> Result<(), CliError> {
     let slug = slugify(&args.name);
     if slug.is_empty() {
         return Err(CliError::BadMigrationName {

@@ -43,7 +43,7 @@ struct Pushed<'a> {
 
 /// Under the migration lock: read the database, normalise the schema file on a scratch
 /// database, then plan and apply the difference.
-pub async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(config: &Config, args: &PushArgs, output: Output) -> Result<(), CliError> {
     let source = scratch::schema_source(config, args.schema.schema.as_deref())?;
     scratch::warn_if_empty(&source, output);
     let url = config.url()?;

@@ -28,7 +28,11 @@ struct Recovered<'a> {
 
 /// Explain the failed migrations; carry out the action the flags name or, in a terminal, the
 /// one the user picks.
-pub async fn run(config: &Config, args: &RecoverArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &RecoverArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, Some(&args.lock), Access::Existing).await?;
     let failed = session

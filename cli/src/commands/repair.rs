@@ -17,7 +17,11 @@ struct Repaired<'a> {
 }
 
 /// Apply the one repair `args` names and say what changed.
-pub async fn run(config: &Config, args: &RepairArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &RepairArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let action = args.action.0;
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, Some(&args.lock), Access::Existing).await?;

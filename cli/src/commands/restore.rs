@@ -22,7 +22,11 @@ struct Restored<'a> {
 
 /// Restore the configured database from `args.backup`: SQLite in place, PostgreSQL by printing
 /// the pg_restore command.
-pub async fn run(config: &Config, args: &RestoreArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &RestoreArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let url = config.url()?;
     let (backend, location) = crate::backend::locate(url.secret())?;
     let refused = |source| CliError::Restore {

@@ -53,7 +53,11 @@ fn target(args: &RollbackArgs) -> RollbackTarget {
 }
 
 /// Revert applied migrations, or with `--dry-run` print them.
-pub async fn run(config: &Config, args: &RollbackArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &RollbackArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let target = target(args);
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, Some(&args.lock), Access::Existing).await?;

@@ -22,7 +22,11 @@ struct Status<'a> {
 
 /// Print every migration's state. Pending migrations are not a failure, unless `--exit-code`
 /// makes every state but applied one.
-pub async fn run(config: &Config, args: &StatusArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &StatusArgs,
+    output: Output,
+) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let mut session = Session::open(config, migrations, None, Access::Preview).await?;
     let report = session

@@ -10,7 +10,11 @@ use crate::error::CliError;
 use crate::output::{Format, Output};
 
 /// Clear the lock: only a stale one unless `--force`.
-pub async fn run(config: &Config, args: &UnlockArgs, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(
+    config: &Config,
+    args: &UnlockArgs,
+    output: Output,
+) -> Result<(), CliError> {
     // The lock lives beside the history; the migration files play no part.
     let mut session = Session::open(config, Migrations::default(), None, Access::Preview).await?;
     let outcome = session

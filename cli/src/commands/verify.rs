@@ -9,7 +9,7 @@ use crate::error::CliError;
 use crate::output::{self, Format, Output};
 
 /// Round-trip the migrations on a scratch database; name the first one at fault.
-pub async fn run(config: &Config, output: Output) -> Result<(), CliError> {
+pub(super) async fn run(config: &Config, output: Output) -> Result<(), CliError> {
     let migrations = load_migrations(config)?;
     let mut host = Host::for_config(config).await?;
     let outcome = Verify::new(host.store.as_mut())

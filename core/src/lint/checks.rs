@@ -18,7 +18,7 @@ pub(crate) struct Hit {
 }
 
 impl Hit {
-    pub fn new(rule: &'static str, message: String) -> Self {
+    pub(super) fn new(rule: &'static str, message: String) -> Self {
         Hit { rule, message }
     }
 }

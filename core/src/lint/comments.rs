@@ -76,7 +76,7 @@ impl Default for Comments {
 impl Comments {
     /// Read the next tokens of the file. Comments are read from sqlparser's tokens, so
     /// `godwit:` inside a string or a dollar quote is not a comment.
-    pub fn read(&mut self, tokens: &[TokenWithSpan]) {
+    pub(super) fn read(&mut self, tokens: &[TokenWithSpan]) {
         for token in tokens {
             let (text, block) = match &token.token {
                 Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
@@ -103,7 +103,7 @@ impl Comments {
 
     /// Every `godwit:` comment read that does nothing, with the reason. `applied` holds the
     /// (line, column) of the allow comments that stand directly above a statement.
-    pub fn misused(&self, applied: &HashSet<(usize, usize)>) -> Vec<Misused> {
+    pub(super) fn misused(&self, applied: &HashSet<(usize, usize)>) -> Vec<Misused> {
         let mut out = Vec::new();
         for found in &self.found {
             misused(found, applied, &mut out);

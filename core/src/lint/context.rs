@@ -149,7 +149,7 @@ pub(crate) struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     /// A walk over a file, knowing the keys of the live schema.
-    pub fn new(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect) -> Self {
+    pub(super) fn new(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect) -> Self {
         let mut walk = Walk::with_facts(input, parser_dialect, Facts::default());
         for created in walk.live_keys() {
             if !created.partial {
@@ -193,12 +193,12 @@ impl<'a> Walk<'a> {
 
     /// Whether a check asked what a statement after it could answer otherwise, so that the
     /// file must be walked [`again`](Self::again).
-    pub fn uncertain(&self) -> bool {
+    pub(super) fn uncertain(&self) -> bool {
         self.uncertain.get()
     }
 
     /// A new walk from the start of the same file, knowing what this one learnt of all of it.
-    pub fn again(self, input: &LintInput<'a>) -> Self {
+    pub(super) fn again(self, input: &LintInput<'a>) -> Self {
         let facts = Facts {
             complete: true,
             ..self.facts
@@ -220,7 +220,7 @@ impl<'a> Walk<'a> {
 
     /// Check the statement at `position` in the file (starting on `line`) against every rule,
     /// then record what it changes for the statements after it.
-    pub fn statement(
+    pub(super) fn statement(
         &mut self,
         position: usize,
         line: usize,
@@ -241,7 +241,7 @@ impl<'a> Walk<'a> {
 
     /// Check what is known of a statement the parser could not read (starting on `line`), and
     /// record it: a table it creates is new for the statements after it.
-    pub fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
+    pub(super) fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
         let mut hits = Vec::new();
         match known {
             Known::Nothing | Known::NotLinted(_) => {}
@@ -260,12 +260,12 @@ impl<'a> Walk<'a> {
     }
 
     /// Normalised key of an identifier.
-    pub fn ident(&self, ident: &Ident) -> String {
+    pub(super) fn ident(&self, ident: &Ident) -> String {
         fold(self.dialect, ident)
     }
 
     /// Normalised key of a table (or index) name.
-    pub fn table(&self, name: &ObjectName) -> TableKey {
+    pub(super) fn table(&self, name: &ObjectName) -> TableKey {
         let parts: Vec<String> = name
             .0
             .iter()
@@ -308,7 +308,7 @@ impl<'a> Walk<'a> {
 
     /// Whether the table was created earlier in this file: it is new and empty, and nobody
     /// else uses it yet.
-    pub fn is_new(&self, table: &ObjectName) -> bool {
+    pub(super) fn is_new(&self, table: &ObjectName) -> bool {
         self.new_tables.contains(&self.table(table))
     }
 
@@ -319,7 +319,7 @@ impl<'a> Walk<'a> {
     /// `table`. The rows live on under the old name, so nothing is lost. A copy that leaves out
     /// a column godwit knows `table` has (from the file or the live schema) drops that
     /// column's data, and one into a column of another type converts it, so it is no rebuild.
-    pub fn is_rebuilt(&self, table: &ObjectName) -> bool {
+    pub(super) fn is_rebuilt(&self, table: &ObjectName) -> bool {
         let key = self.table(table);
         // Only a rename after it can make a drop of copied rows a rebuild.
         if self
@@ -391,7 +391,7 @@ impl<'a> Walk<'a> {
     /// the transaction godwit runs the migration in (so never before the migration ends), or
     /// with the `COMMIT` that ends a `-- godwit:no-transaction` file's own transaction, or by
     /// itself outside any. On another engine DDL may commit by itself anywhere.
-    pub fn committed_before_a_failure(&self) -> bool {
+    pub(super) fn committed_before_a_failure(&self) -> bool {
         let transactional_ddl = matches!(self.dialect, "postgres" | "sqlite");
         if transactional_ddl && self.transactional {
             return false;
@@ -423,14 +423,14 @@ impl<'a> Walk<'a> {
     }
 
     /// Whether the index was created earlier in this file.
-    pub fn is_new_index(&self, index: &ObjectName) -> bool {
+    pub(super) fn is_new_index(&self, index: &ObjectName) -> bool {
         self.new_indexes.contains(&self.table(index))
     }
 
     /// Whether an index, primary key or unique constraint of `table` (in the file or the live
     /// schema, without a predicate) leads with exactly `columns`, in any order; also one made
     /// after the file renames the table.
-    pub fn is_covered(&self, table: &ObjectName, columns: &[String]) -> bool {
+    pub(super) fn is_covered(&self, table: &ObjectName, columns: &[String]) -> bool {
         let leads = |list: &Vec<Option<String>>| {
             let Some(leading) = list.get(..columns.len()) else {
                 return false;
@@ -467,7 +467,7 @@ impl<'a> Walk<'a> {
     /// Whether `column` of `table` is part of an index, primary key or unique constraint
     /// that exists at this statement: one of the live schema or created earlier in the file,
     /// and not dropped since.
-    pub fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
+    pub(super) fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
         self.keys_now.get(&self.table(table)).is_some_and(|keys| {
             keys.iter()
                 .any(|key| key.columns.iter().any(|c| c.as_deref() == Some(column)))
@@ -475,7 +475,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The current type of a column, from earlier in the file or the live schema.
-    pub fn column_type(&self, table: &ObjectName, column: &str) -> Option<DataType> {
+    pub(super) fn column_type(&self, table: &ObjectName, column: &str) -> Option<DataType> {
         self.column_type_of(&self.table(table), column)
     }
 
@@ -512,13 +512,13 @@ impl<'a> Walk<'a> {
     }
 
     /// The `NOT VALID` constraint `name` of `table` added earlier in the file.
-    pub fn not_valid(&self, table: &ObjectName, name: &Ident) -> Option<&NotValid> {
+    pub(super) fn not_valid(&self, table: &ObjectName, name: &Ident) -> Option<&NotValid> {
         self.not_valid.get(&(self.table(table), self.ident(name)))
     }
 
     /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file or
     /// is a validated constraint of the live schema.
-    pub fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
+    pub(super) fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
         let key = self.table(table);
         if self
             .validated_not_null
@@ -565,7 +565,7 @@ impl<'a> Walk<'a> {
     /// Learn what `statement`, at `position` in the file, tells the checks of every statement
     /// (see [`Facts`]). A walk that knows the whole file already learns nothing more.
     /// `None` stands for a statement the parser could not read.
-    pub fn learn(&mut self, position: usize, statement: Option<&Statement>) {
+    pub(super) fn learn(&mut self, position: usize, statement: Option<&Statement>) {
         if self.facts.complete {
             return;
         }
@@ -951,7 +951,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Whether a non-zero `lock_timeout` is in force.
-    pub fn lock_timeout(&self) -> bool {
+    pub(super) fn lock_timeout(&self) -> bool {
         self.local_lock_timeout.unwrap_or(self.session_lock_timeout)
     }
 
@@ -1232,7 +1232,7 @@ fn set_config_lock_timeout(query: &Query) -> Option<(bool, bool)> {
 
 /// An identifier as `dialect` compares it: SQLite compares every name without regard to case;
 /// PostgreSQL folds unquoted names to lower case and keeps quoted ones as written.
-pub fn fold(dialect: &str, ident: &Ident) -> String {
+pub(super) fn fold(dialect: &str, ident: &Ident) -> String {
     if ident.quote_style.is_none() || dialect == "sqlite" {
         ident.value.to_lowercase()
     } else {

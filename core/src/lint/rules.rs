@@ -56,29 +56,30 @@ impl Rule {
 
 /// Rule ids, so the checks and the catalogue cannot disagree on a spelling.
 pub(crate) mod id {
-    pub const PARSE_ERROR: &str = "parse-error";
-    pub const INVALID_DIRECTIVE: &str = "invalid-directive";
-    pub const DROP_TABLE: &str = "drop-table";
-    pub const DROP_COLUMN: &str = "drop-column";
-    pub const TRUNCATE: &str = "truncate";
-    pub const DELETE_WITHOUT_WHERE: &str = "delete-without-where";
-    pub const UPDATE_WITHOUT_WHERE: &str = "update-without-where";
-    pub const FOREIGN_KEY_WITHOUT_INDEX: &str = "foreign-key-without-index";
-    pub const ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT: &str = "add-column-not-null-without-default";
-    pub const NON_IDEMPOTENT_CREATE: &str = "non-idempotent-create";
-    pub const EXPLICIT_TRANSACTION: &str = "explicit-transaction";
-    pub const SET_NOT_NULL: &str = "set-not-null";
-    pub const INDEX_WITHOUT_CONCURRENTLY: &str = "index-without-concurrently";
-    pub const CONCURRENTLY_IN_TRANSACTION: &str = "concurrently-in-transaction";
-    pub const MULTIPLE_CONCURRENTLY: &str = "multiple-concurrently";
-    pub const CONSTRAINT_WITHOUT_NOT_VALID: &str = "constraint-without-not-valid";
-    pub const COLUMN_TYPE_CHANGE: &str = "column-type-change";
-    pub const VOLATILE_DEFAULT: &str = "volatile-default";
-    pub const ENUM_VALUE_IN_TRANSACTION: &str = "enum-value-in-transaction";
-    pub const RENAME: &str = "rename";
-    pub const MISSING_LOCK_TIMEOUT: &str = "missing-lock-timeout";
-    pub const UNSUPPORTED_ALTER: &str = "unsupported-alter";
-    pub const PRAGMA_IN_TRANSACTION: &str = "pragma-in-transaction";
+    pub(crate) const PARSE_ERROR: &str = "parse-error";
+    pub(crate) const INVALID_DIRECTIVE: &str = "invalid-directive";
+    pub(crate) const DROP_TABLE: &str = "drop-table";
+    pub(crate) const DROP_COLUMN: &str = "drop-column";
+    pub(crate) const TRUNCATE: &str = "truncate";
+    pub(crate) const DELETE_WITHOUT_WHERE: &str = "delete-without-where";
+    pub(crate) const UPDATE_WITHOUT_WHERE: &str = "update-without-where";
+    pub(crate) const FOREIGN_KEY_WITHOUT_INDEX: &str = "foreign-key-without-index";
+    pub(crate) const ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT: &str =
+        "add-column-not-null-without-default";
+    pub(crate) const NON_IDEMPOTENT_CREATE: &str = "non-idempotent-create";
+    pub(crate) const EXPLICIT_TRANSACTION: &str = "explicit-transaction";
+    pub(crate) const SET_NOT_NULL: &str = "set-not-null";
+    pub(crate) const INDEX_WITHOUT_CONCURRENTLY: &str = "index-without-concurrently";
+    pub(crate) const CONCURRENTLY_IN_TRANSACTION: &str = "concurrently-in-transaction";
+    pub(crate) const MULTIPLE_CONCURRENTLY: &str = "multiple-concurrently";
+    pub(crate) const CONSTRAINT_WITHOUT_NOT_VALID: &str = "constraint-without-not-valid";
+    pub(crate) const COLUMN_TYPE_CHANGE: &str = "column-type-change";
+    pub(crate) const VOLATILE_DEFAULT: &str = "volatile-default";
+    pub(crate) const ENUM_VALUE_IN_TRANSACTION: &str = "enum-value-in-transaction";
+    pub(crate) const RENAME: &str = "rename";
+    pub(crate) const MISSING_LOCK_TIMEOUT: &str = "missing-lock-timeout";
+    pub(crate) const UNSUPPORTED_ALTER: &str = "unsupported-alter";
+    pub(crate) const PRAGMA_IN_TRANSACTION: &str = "pragma-in-transaction";
 }
 
 const POSTGRES: &[&str] = &["postgres"];

@@ -78,12 +78,12 @@ enum Source<'w> {
 
 impl Located<'_> {
     /// Whether a `-- godwit:allow` comment above the statement names `rule`.
-    pub fn allows(&self, rule: &str) -> bool {
+    pub(super) fn allows(&self, rule: &str) -> bool {
         self.allowed.iter().any(|id| id == rule)
     }
 
     /// The statement on one line, shortened.
-    pub fn excerpt(&self) -> String {
+    pub(super) fn excerpt(&self) -> String {
         match &self.source {
             Source::Tokens { tokens, text } => text.excerpt(tokens),
             Source::Line(line) => shorten(line),

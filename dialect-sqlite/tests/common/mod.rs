@@ -7,7 +7,7 @@ use godwit_core::{Dialect, Store};
 use godwit_sqlite::SqliteDialect;
 
 /// The model of the database behind `store`.
-pub async fn introspect(store: &mut dyn Store) -> Schema {
+pub(crate) async fn introspect(store: &mut dyn Store) -> Schema {
     let dialect = store.dialect();
     let queries = dialect.introspection_queries();
     let mut results = Vec::new();
@@ -18,7 +18,7 @@ pub async fn introspect(store: &mut dyn Store) -> Schema {
 }
 
 /// The model of `sql` applied to a scratch database opened from `store`.
-pub async fn desired(store: &mut dyn Store, sql: &str) -> Schema {
+pub(crate) async fn desired(store: &mut dyn Store, sql: &str) -> Schema {
     let mut scratch = store.open_scratch().await.unwrap();
     scratch.execute_script(sql).await.unwrap();
     let schema = introspect(scratch.as_mut()).await;
@@ -27,7 +27,7 @@ pub async fn desired(store: &mut dyn Store, sql: &str) -> Schema {
 }
 
 /// The statements that turn `current` into `desired`.
-pub fn plan(
+pub(crate) fn plan(
     current: &Schema,
     desired: &Schema,
     renames: &Renames,
@@ -43,7 +43,10 @@ pub fn plan(
 /// one transaction where every `AssertEmpty` query must return no rows. The trailing
 /// non-transactional statements run even when the transaction fails, since they restore the
 /// connection (`PRAGMA foreign_keys = ON`).
-pub async fn apply_changes(store: &mut dyn Store, statements: &[Statement]) -> Result<(), String> {
+pub(crate) async fn apply_changes(
+    store: &mut dyn Store,
+    statements: &[Statement],
+) -> Result<(), String> {
     let leading = statements.iter().take_while(|s| !s.transactional).count();
     let trailing = statements[leading..]
         .iter()

@@ -28,14 +28,14 @@ enum Upstream {
 }
 
 /// A running relay on a local TCP port. Its threads live until xtask exits.
-pub struct QueryCounter {
+pub(super) struct QueryCounter {
     queries: Arc<AtomicUsize>,
 }
 
 impl QueryCounter {
     /// Listen on a free local port and relay every connection to the server of `url`;
     /// returns the relay and the URL to connect to it with.
-    pub fn start(url: &str) -> Result<(QueryCounter, String), String> {
+    pub(super) fn start(url: &str) -> Result<(QueryCounter, String), String> {
         let target = Target::parse(url)?;
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .map_err(|e| format!("cannot listen on a local port: {e}"))?;
@@ -58,7 +58,7 @@ impl QueryCounter {
     }
 
     /// The queries counted since the last call, and start counting from zero.
-    pub fn take(&self) -> usize {
+    pub(super) fn take(&self) -> usize {
         self.queries.swap(0, Ordering::SeqCst)
     }
 }
