@@ -326,20 +326,33 @@ impl Migrator {
         result
     }
 
+    /// Add the warnings only the database can tell (invalid indexes no pending migration
+    /// rebuilds) to `plan`, and report the plan and its warnings.
+    async fn announce(
+        &mut self,
+        plan: &mut Plan,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<(), Error> {
+        let invalid = self.unexplained_invalid_indexes(plan).await?;
+        plan.warnings.extend(invalid);
+        on_event(&Event::Planned {
+            count: plan.steps.len(),
+        });
+        for warning in &plan.warnings {
+            on_event(&Event::Warning {
+                warning: warning.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// The report of a run that found nothing pending, with the warnings a locked run gives.
     async fn nothing_pending(
         &mut self,
         mut plan: Plan,
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<RunReport, Error> {
-        plan.warnings
-            .extend(self.unexplained_invalid_indexes(&plan).await?);
-        on_event(&Event::Planned { count: 0 });
-        for warning in &plan.warnings {
-            on_event(&Event::Warning {
-                warning: warning.clone(),
-            });
-        }
+        self.announce(&mut plan, on_event).await?;
         Ok(RunReport {
             completed: Vec::new(),
             warnings: plan.warnings,
@@ -355,16 +368,7 @@ impl Migrator {
         history::ensure(self.store.as_mut(), &self.config.history).await?;
         let rows = history::read(self.store.as_mut(), &self.config.history).await?;
         let mut plan = plan::plan_migrate(&rows, &self.migrations, options)?;
-        plan.warnings
-            .extend(self.unexplained_invalid_indexes(&plan).await?);
-        on_event(&Event::Planned {
-            count: plan.steps.len(),
-        });
-        for warning in &plan.warnings {
-            on_event(&Event::Warning {
-                warning: warning.clone(),
-            });
-        }
+        self.announce(&mut plan, on_event).await?;
         if options.single_transaction {
             self.refuse_outside_one_transaction(&plan.steps)?;
         }
@@ -560,25 +564,39 @@ impl Migrator {
                 })
             }
             Err(cause) => {
-                row.status = Status::Failed;
                 row.finished_at = Some(history::now_rfc3339());
                 row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
-                row.error = Some(cause.message.clone());
-                row.error_statement = cause.statement.as_deref().map(|s| excerpt(s, 200));
-                row.error_line = cause.line.and_then(|l| i64::try_from(l).ok());
-                if let Err(error) = history::write(self.store.as_mut(), &table, &row).await {
-                    tracing::warn!(%error, "could not record the failure in the history table");
-                }
-                Err(Error::MigrationFailed {
-                    version: migration.version,
-                    name: migration.name.clone(),
-                    origin: migration.up.origin(),
-                    // False too for one that ended its own transaction: part of it may stay.
-                    transactional: row.transactional,
-                    applied,
-                    cause,
-                })
+                // `transactional` is false too for one that ended its own transaction: part
+                // of it may stay.
+                Err(self.record_failure(migration, row, cause, applied).await)
             }
+        }
+    }
+
+    /// Record `row` (timed, outside any transaction) as the failure `cause` of `migration`,
+    /// and return the error saying so; `applied` are the migrations that stay applied.
+    async fn record_failure(
+        &mut self,
+        migration: &Migration,
+        mut row: HistoryRow,
+        cause: StatementError,
+        applied: Vec<Version>,
+    ) -> Error {
+        row.status = Status::Failed;
+        row.error = Some(cause.message.clone());
+        row.error_statement = cause.statement.as_deref().map(|s| excerpt(s, 200));
+        row.error_line = cause.line.and_then(|l| i64::try_from(l).ok());
+        let table = &self.config.history;
+        if let Err(error) = history::write(self.store.as_mut(), table, &row).await {
+            tracing::warn!(%error, "could not record the failure in the history table");
+        }
+        Error::MigrationFailed {
+            version: migration.version,
+            name: migration.name.clone(),
+            origin: migration.up.origin(),
+            transactional: row.transactional,
+            applied,
+            cause,
         }
     }
 
@@ -659,21 +677,7 @@ impl Migrator {
             };
             // Everything before it goes with it; its failure is recorded on its own.
             end_script_transaction(self.store.as_mut()).await;
-            row.status = Status::Failed;
-            row.error = Some(cause.message.clone());
-            row.error_statement = cause.statement.as_deref().map(|s| excerpt(s, 200));
-            row.error_line = cause.line.and_then(|l| i64::try_from(l).ok());
-            if let Err(error) = history::write(self.store.as_mut(), &table, &row).await {
-                tracing::warn!(%error, "could not record the failure in the history table");
-            }
-            return Err(Error::MigrationFailed {
-                version: migration.version,
-                name: migration.name.clone(),
-                origin: migration.up.origin(),
-                transactional: true,
-                applied: Vec::new(),
-                cause,
-            });
+            return Err(self.record_failure(migration, row, cause, Vec::new()).await);
         }
         if let Err(error) = self.store.commit().await {
             end_script_transaction(self.store.as_mut()).await;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::desired::within;
 use super::error::{DeclarativeError, located};
 use super::{ChangePlan, Scope, introspect, plan_changes};
 use crate::dialect::RenderOptions;
@@ -357,22 +358,16 @@ impl<'a> Check<'a> {
 
     /// Compare; the report's [`DriftReport::drifted`] says whether they differ.
     pub async fn run(self, migrations: &Migrations) -> Result<DriftReport, Error> {
-        let mut scratch = match self.scratch_host {
+        // The scratch database is opened before the work borrows the target, which may be
+        // its host.
+        let scratch = match self.scratch_host {
             Some(host) => host.open_scratch().await?,
             None => self.target.open_scratch().await?,
         };
-        let result = drift(
-            self.target,
-            self.history,
-            scratch.as_mut(),
-            migrations,
-            &self.scope,
-        )
-        .await;
-        if let Err(error) = scratch.close().await {
-            tracing::warn!(%error, "could not remove a scratch database");
-        }
-        result
+        within(scratch, async |scratch| {
+            drift(self.target, self.history, scratch, migrations, &self.scope).await
+        })
+        .await
     }
 }
 

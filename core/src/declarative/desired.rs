@@ -107,7 +107,8 @@ pub async fn with_scratch<T>(
     within(scratch, work).await
 }
 
-async fn within<T>(
+/// Run `work` on `scratch`, then close it (which deletes it) whatever `work` returned.
+pub(super) async fn within<T>(
     mut scratch: Box<dyn Store>,
     work: impl AsyncFnOnce(&mut dyn Store) -> Result<T, Error>,
 ) -> Result<T, Error> {

@@ -6,10 +6,10 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::push::new_unmanaged;
+use super::renames::declared_renames;
 use super::{
     Caller, ChangePlan, DeclarativeError, LeftAlone, RenameRequest, SchemaSource, Stage,
-    desired_schema, inverse_renames, merge_renames, plan_changes, replay_migrations,
-    resolve_requests, with_scratch,
+    desired_schema, inverse_renames, plan_changes, replay_migrations, with_scratch,
 };
 use crate::dialect::{Dialect, RenderOptions, Statement, StatementKind};
 use crate::error::Error;
@@ -103,11 +103,7 @@ impl<'a> Generate<'a> {
         caller.stage(Stage::BuildingDesired);
         let desired = desired_schema(self.host, source, &current).await?;
         caller.stage(Stage::Planning);
-        let mut renames = hints.clone();
-        merge_renames(
-            &mut renames,
-            resolve_requests(&options.renames, &current, &desired, &hints)?,
-        );
+        let renames = declared_renames(hints, &options.renames, &current, &desired)?;
         let dialect = self.host.dialect();
         let up = plan_changes(dialect, &current, &desired, &renames, &options.render)?;
         if up.is_empty() {

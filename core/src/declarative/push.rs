@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::renames::declared_renames;
 use super::{
     ChangePlan, DeclarativeError, Kept, LeftAlone, MeasuredHazard, PossibleRename, RenameRequest,
     SchemaSource, apply, desired_schema, introspect, lock_for_change, measure_hazards,
     merge_renames, plan_changes, plan_keeping_undeclared, possible_renames, refuse_blocked,
-    resolve_requests,
 };
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
@@ -265,11 +265,7 @@ async fn push(
         None => desired_schema(target, source, &current).await?,
     };
     caller.stage(Stage::Planning);
-    let mut renames = hints.clone();
-    merge_renames(
-        &mut renames,
-        resolve_requests(&options.renames, &current, &desired, &hints)?,
-    );
+    let mut renames = declared_renames(hints, &options.renames, &current, &desired)?;
     let planner = Planner {
         target: &*target,
         current: &current,

@@ -277,6 +277,20 @@ fn name_of(parts: &[String]) -> Option<Name> {
     }
 }
 
+/// The renames a run declares: the schema files' `hints`, and the caller's `requests`
+/// resolved against the two schemas ([`resolve_requests`]).
+pub(super) fn declared_renames(
+    hints: Renames,
+    requests: &[RenameRequest],
+    current: &Schema,
+    desired: &Schema,
+) -> Result<Renames, DeclarativeError> {
+    let requested = resolve_requests(requests, current, desired, &hints)?;
+    let mut renames = hints;
+    merge_renames(&mut renames, requested);
+    Ok(renames)
+}
+
 /// Turn command-line rename requests into [`Renames`], deciding from the two schemas whether
 /// each names a table, a column or an index. Column renames are keyed by the table's new name
 /// (a table renamed by `base` or by another request counts).
