@@ -19,7 +19,8 @@ use toml::Spanned;
 
 use crate::args::{GlobalArgs, parse_lock_timeout};
 use crate::error::{CliError, unknown_rule_help};
-use crate::output::Verbosity;
+pub(crate) use crate::origin::{UrlOrigin, VarSource};
+use crate::print::Verbosity;
 
 /// The config file used when `--config` is not given.
 pub(crate) const DEFAULT_CONFIG: &str = "godwit.toml";
@@ -76,36 +77,6 @@ fn relative_to(dir: &Path, url: String) -> String {
             format!("{scheme}:{}", dir.join(file).display())
         }
         _ => url,
-    }
-}
-
-/// Where a database URL came from, for messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UrlOrigin {
-    /// `--url`.
-    Flag,
-    /// The `DATABASE_URL` variable.
-    Env(VarSource),
-    /// `url` in the config file.
-    File(PathBuf),
-    /// The `GODWIT_DEV_URL` variable.
-    DevEnv(VarSource),
-    /// `dev_url` in the config file.
-    DevFile(PathBuf),
-    /// A `--from` or `--to` source of `godwit diff`.
-    DiffSource,
-}
-
-impl fmt::Display for UrlOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UrlOrigin::Flag => f.write_str("from --url"),
-            UrlOrigin::Env(source) => write!(f, "from DATABASE_URL{source}"),
-            UrlOrigin::File(path) => write!(f, "from `url` in {}", path.display()),
-            UrlOrigin::DevEnv(source) => write!(f, "from GODWIT_DEV_URL{source}"),
-            UrlOrigin::DevFile(path) => write!(f, "from `dev_url` in {}", path.display()),
-            UrlOrigin::DiffSource => f.write_str("from --from/--to"),
-        }
     }
 }
 
@@ -186,25 +157,6 @@ pub(crate) struct Config {
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
 pub(crate) const DOTENV: &str = ".env";
-
-/// Where a variable's value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VarSource {
-    /// The process's environment.
-    Process,
-    /// A `.env` file.
-    DotEnv(PathBuf),
-}
-
-impl fmt::Display for VarSource {
-    /// Nothing for the environment, ` in .env` for the file, to follow a variable's name.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VarSource::Process => Ok(()),
-            VarSource::DotEnv(path) => write!(f, " in {}", path.display()),
-        }
-    }
-}
 
 /// The variables godwit reads: the process's environment, then `.env` for the names the
 /// process does not set (a variable set in the environment wins, even when empty, as with

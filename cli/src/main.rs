@@ -25,7 +25,9 @@ mod config;
 mod error;
 mod live;
 mod logging;
+mod origin;
 mod output;
+mod print;
 mod prompt;
 
 use std::process::ExitCode;

@@ -44,7 +44,9 @@ pub(super) async fn run(
     output.summary(&report.summary(subject))?;
     match report.errors() {
         0 => Ok(()),
-        errors => Err(CliError::LintErrors { errors }.with_document(output, &report.json())),
+        errors => {
+            Err(CliError::LintErrors { errors }.with_document(output.format(), &report.json()))
+        }
     }
 }
 
