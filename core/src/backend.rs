@@ -140,3 +140,20 @@ pub fn scheme(url: &str) -> Option<String> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     valid.then(|| head.to_ascii_lowercase())
 }
+
+/// What the URL of a server backend points at: a [`Location::Server`] when an authority (`//`)
+/// follows the scheme, or an error without its password saying to write `form`
+/// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`). What else is wrong with one (a bad
+/// port, an unknown parameter) the driver says when connecting.
+pub fn server_location(url: &str, form: &str) -> Result<Location, UrlError> {
+    let url = url.trim();
+    let after_scheme = url.split_once(':').map_or("", |(_, rest)| rest);
+    if after_scheme.starts_with("//") {
+        Ok(Location::Server)
+    } else {
+        Err(UrlError::Invalid {
+            shown: redact(url).to_string(),
+            problem: format!("names no server (`//` must follow the scheme); write {form}"),
+        })
+    }
+}

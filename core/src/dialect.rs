@@ -513,6 +513,27 @@ pub trait Dialect: Send + Sync + Debug {
         "TEXT"
     }
 
+    /// The expression that turns a time bound at `placeholder` as RFC 3339 text in UTC
+    /// (`2024-01-01T12:00:00.000Z`) into a value of [`Dialect::history_time_type`]. The
+    /// default casts it; an engine whose cast refuses that text (MySQL, in strict mode) parses
+    /// it.
+    fn history_time_value(&self, placeholder: &str) -> String {
+        format!("CAST({placeholder} AS {})", self.history_time_type())
+    }
+
+    /// The clause that ends an `INSERT ... VALUES (...)` so that a row whose `key` column is
+    /// already taken has its `columns` updated to the inserted values instead: one statement,
+    /// so a crash cannot fall between a delete and an insert. The default is the upsert
+    /// SQLite (3.24+) and PostgreSQL (9.5+) share, `ON CONFLICT (key) DO UPDATE`.
+    fn upsert_clause(&self, key: &str, columns: &[&str]) -> String {
+        let updates = columns
+            .iter()
+            .map(|column| format!("{column} = excluded.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("ON CONFLICT ({key}) DO UPDATE SET {updates}")
+    }
+
     /// An expression reading the history's time column `column` (of
     /// [`Dialect::history_time_type`]) back as the RFC 3339 text in UTC, with milliseconds,
     /// that godwit wrote (`2024-01-01T12:00:00.000Z`), whatever the session's time zone and

@@ -92,6 +92,15 @@ fn qualified(store: &dyn Store, table: &HistoryTable, name: &str) -> String {
         .qualified_name(table.schema.as_deref(), name)
 }
 
+/// The `_meta` table's two columns, quoted: `key` is a reserved word in MySQL.
+fn meta_columns(store: &dyn Store) -> (String, String) {
+    let dialect = store.dialect();
+    (
+        dialect.quote_identifier("key"),
+        dialect.quote_identifier("value"),
+    )
+}
+
 fn placeholders(store: &dyn Store, count: usize) -> String {
     (1..=count)
         .map(|i| store.dialect().placeholder(i))
@@ -99,9 +108,10 @@ fn placeholders(store: &dyn Store, count: usize) -> String {
         .join(", ")
 }
 
-/// The placeholders of a row of [`COLUMNS`]: times are bound as RFC 3339 text and cast to the
-/// dialect's time type, since a driver binds text as text and PostgreSQL converts a text
-/// parameter to `timestamptz` only when told.
+/// The placeholders of a row of [`COLUMNS`]: times are bound as RFC 3339 text and converted to
+/// the dialect's time type ([`Dialect::history_time_value`](crate::Dialect::history_time_value)),
+/// since a driver binds text as text and PostgreSQL converts a text parameter to `timestamptz`
+/// only when told.
 fn row_placeholders(store: &dyn Store) -> String {
     let dialect = store.dialect();
     COLUMNS
@@ -110,7 +120,7 @@ fn row_placeholders(store: &dyn Store) -> String {
         .map(|(i, (column, _))| {
             let placeholder = dialect.placeholder(i + 1);
             if TIME_COLUMNS.contains(column) {
-                format!("CAST({placeholder} AS {})", dialect.history_time_type())
+                dialect.history_time_value(&placeholder)
             } else {
                 placeholder
             }
@@ -145,7 +155,10 @@ const FIRST_LAYOUT_COLUMNS: &str = "version, name, checksum, down_checksum, down
 /// reads, so callers ask before they create anything (the lock's table included).
 pub async fn check_name(store: &mut dyn Store, table: &HistoryTable) -> Result<(), Error> {
     check_holder(store, table, &table.name, FIRST_LAYOUT_COLUMNS).await?;
-    check_holder(store, table, &table.meta_name(), "key, value").await
+    // Qualified, because SQLite reads a quoted name that no column has as a string.
+    let (key, value) = meta_columns(store);
+    let columns = format!("probed.{key}, probed.{value}");
+    check_holder(store, table, &table.meta_name(), &columns).await
 }
 
 /// Refuse `name` unless nothing holds it or a table of godwit's `columns` does.
@@ -170,7 +183,7 @@ async fn check_holder(
     let reason = if matches!(row.get(1), Some(Value::Int(0))) {
         None
     } else {
-        let probe = format!("SELECT {columns} FROM {qualified} WHERE 1 = 0");
+        let probe = format!("SELECT {columns} FROM {qualified} probed WHERE 1 = 0");
         match store.query(&probe, &[]).await {
             Ok(_) => return Ok(()),
             Err(StoreError::Database { message, .. }) => Some(message),
@@ -196,8 +209,9 @@ pub async fn ensure(store: &mut dyn Store, table: &HistoryTable) -> Result<(), E
     match layout_version(store, table).await? {
         None => {
             let meta = qualified(store, table, &table.meta_name());
+            let (key, value) = meta_columns(store);
             let sql = format!(
-                "INSERT INTO {meta} (key, value) VALUES ({})",
+                "INSERT INTO {meta} ({key}, {value}) VALUES ({})",
                 placeholders(store, 2)
             );
             store
@@ -228,10 +242,14 @@ pub async fn ensure(store: &mut dyn Store, table: &HistoryTable) -> Result<(), E
 /// The layout version recorded in the `_meta` table, if any.
 async fn layout_version(store: &mut dyn Store, table: &HistoryTable) -> Result<Option<i64>, Error> {
     let meta = qualified(store, table, &table.meta_name());
-    let key = store.dialect().placeholder(1);
+    let placeholder = store.dialect().placeholder(1);
+    let (key, value) = meta_columns(store);
     let rows = store
         .query(
-            &format!("SELECT value FROM {meta} WHERE key = {key}"),
+            // Qualified, as in `check_name`: SQLite reads a quoted name that no column of a
+            // table under this name has as a string, and would find no layout rather than
+            // fail.
+            &format!("SELECT m.{value} FROM {meta} m WHERE m.{key} = {placeholder}"),
             &[Value::from("layout_version")],
         )
         .await?;
@@ -253,8 +271,9 @@ async fn layout_version(store: &mut dyn Store, table: &HistoryTable) -> Result<O
 async fn upgrade(store: &mut dyn Store, table: &HistoryTable, version: i64) -> Result<(), Error> {
     let statements = store.dialect().history_upgrade_ddl(table, version);
     let meta = qualified(store, table, &table.meta_name());
+    let (key, value) = meta_columns(store);
     let update = format!(
-        "UPDATE {meta} SET value = {} WHERE key = {}",
+        "UPDATE {meta} SET {value} = {} WHERE {key} = {}",
         store.dialect().placeholder(1),
         store.dialect().placeholder(2)
     );
@@ -345,16 +364,16 @@ pub async fn write(
     row: &HistoryRow,
 ) -> Result<(), StoreError> {
     let name = qualified(store, table, &table.name);
-    let updates = COLUMNS
+    let updated: Vec<&str> = COLUMNS
         .iter()
-        .filter(|(column, _)| *column != "version")
-        .map(|(column, _)| format!("{column} = excluded.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+        .map(|(column, _)| *column)
+        .filter(|column| *column != "version")
+        .collect();
     let sql = format!(
-        "INSERT INTO {name} ({}) VALUES ({}) ON CONFLICT (version) DO UPDATE SET {updates}",
+        "INSERT INTO {name} ({}) VALUES ({}) {}",
         COLUMNS.map(|(column, _)| column).join(", "),
-        row_placeholders(store)
+        row_placeholders(store),
+        store.dialect().upsert_clause("version", &updated)
     );
     store.execute(&sql, &encode(row)).await?;
     Ok(())

@@ -1,7 +1,8 @@
 //! PostgreSQL as a registry sees it: `postgres://` URLs and how they open a [`PgStore`].
 
 use async_trait::async_trait;
-use godwit_core::url::{UrlError, redact};
+use godwit_core::backend::server_location;
+use godwit_core::url::UrlError;
 use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
 
 use crate::{PgOptions, PgStore};
@@ -25,20 +26,8 @@ impl Backend for PgBackend {
         &["postgres://USER@HOST/DB"]
     }
 
-    /// A URL of the schemes is a server's when an authority (`//`) follows the scheme; what
-    /// else is wrong with one (a bad port, an unknown parameter) the driver says when
-    /// connecting.
     fn locate(&self, url: &str) -> Result<Location, UrlError> {
-        let url = url.trim();
-        let after_scheme = url.split_once(':').map_or("", |(_, rest)| rest);
-        if after_scheme.starts_with("//") {
-            Ok(Location::Server)
-        } else {
-            Err(UrlError::Invalid {
-                shown: redact(url).to_string(),
-                problem: "names no server (`//` must follow the scheme); write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".to_string(),
-            })
-        }
+        server_location(url, "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
     }
 
     async fn open(

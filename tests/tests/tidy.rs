@@ -15,6 +15,7 @@ const IO_PACKAGES: &[&str] = &[
     "sqlx",
     "sqlx-core",
     "sqlx-postgres",
+    "sqlx-mysql",
     "rusqlite",
     "libsqlite3-sys",
     "tokio",
@@ -62,7 +63,7 @@ fn one_sqlite_library_is_linked() {
     assert!(
         !names.contains(&"sqlx-sqlite"),
         "the workspace graph contains sqlx-sqlite, which links a second SQLite C library; this \
-         breaks the policy that sqlx is PostgreSQL-only: use sqlx with default-features = false \
+         breaks the policy that sqlx serves PostgreSQL and MySQL only: use sqlx with default-features = false \
          and never its `sqlite` feature"
     );
 }

@@ -1,0 +1,196 @@
+//! The pure half of the backend: MySQL's and MariaDB's SQL text and facts.
+
+use godwit_core::dialect::portable_history_upgrade_ddl;
+use godwit_core::{Capabilities, Dialect, HistoryTable, LockKind, Value};
+
+/// MySQL's and MariaDB's [`Dialect`]: backtick quoting, `?` placeholders, a session lock
+/// (`GET_LOCK`), and no transactional DDL: every DDL statement commits the open transaction
+/// before and after itself, so core runs migrations as it runs `-- godwit:no-transaction`
+/// ones elsewhere (recorded as failed before they start, marked applied after they end).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MySqlDialect;
+
+impl Dialect for MySqlDialect {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // GET_LOCK belongs to the session, so the server frees it when a runner dies.
+        Capabilities::new(LockKind::Session).with_transactional_ddl(false)
+    }
+
+    fn quote_identifier(&self, ident: &str) -> String {
+        format!("`{}`", ident.replace('`', "``"))
+    }
+
+    fn placeholder(&self, _index: usize) -> String {
+        "?".to_string()
+    }
+
+    fn table_exists_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        // Without a schema the history table is created unqualified, in the connection's
+        // current database.
+        match schema {
+            Some(schema) => (
+                "SELECT 1 FROM information_schema.tables \
+                 WHERE table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'"
+                    .to_string(),
+                vec![Value::from(schema), Value::from(name)],
+            ),
+            None => (
+                "SELECT 1 FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = ? AND table_type = 'BASE TABLE'"
+                    .to_string(),
+                vec![Value::from(name)],
+            ),
+        }
+    }
+
+    fn name_holder_query(&self, schema: Option<&str>, name: &str) -> (String, Vec<Value>) {
+        let (home, mut params) = match schema {
+            Some(schema) => ("?", vec![Value::from(schema)]),
+            None => ("DATABASE()", Vec::new()),
+        };
+        params.push(Value::from(name));
+        let sql = format!(
+            "SELECT CONCAT(CASE table_type WHEN 'VIEW' THEN 'the view ' \
+                 WHEN 'SEQUENCE' THEN 'the sequence ' ELSE 'the table ' END, \
+                 table_schema, '.', table_name), \
+             CASE WHEN table_type = 'BASE TABLE' THEN 1 ELSE 0 END \
+             FROM information_schema.tables WHERE table_schema = {home} AND table_name = ?"
+        );
+        (sql, params)
+    }
+
+    /// Keys need a length in MySQL: the history's is a `BIGINT`, the `_meta` table's a
+    /// `VARCHAR(191)`, the longest that fits InnoDB's 767-byte key prefix in `utf8mb4` on old
+    /// row formats. Scripts and errors are `LONGTEXT` (`TEXT` stops at 64 KiB); times are
+    /// `DATETIME(6)`, which holds the UTC wall time godwit writes without the session's time
+    /// zone ever converting it.
+    fn history_table_ddl(&self, table: &HistoryTable) -> Vec<String> {
+        let history = self.qualified_name(table.schema.as_deref(), &table.name);
+        let meta = self.qualified_name(table.schema.as_deref(), &table.meta_name());
+        let time = self.history_time_type();
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {history} (\n\
+                 \x20   version BIGINT NOT NULL PRIMARY KEY,\n\
+                 \x20   name TEXT NOT NULL,\n\
+                 \x20   checksum TEXT NOT NULL,\n\
+                 \x20   down_checksum TEXT,\n\
+                 \x20   down_script LONGTEXT,\n\
+                 \x20   transactional BIGINT NOT NULL,\n\
+                 \x20   status VARCHAR(32) NOT NULL,\n\
+                 \x20   started_at {time} NOT NULL,\n\
+                 \x20   finished_at {time},\n\
+                 \x20   duration_ms BIGINT,\n\
+                 \x20   error LONGTEXT,\n\
+                 \x20   error_statement LONGTEXT,\n\
+                 \x20   error_line BIGINT,\n\
+                 \x20   previous_checksums LONGTEXT,\n\
+                 \x20   applied_by TEXT,\n\
+                 \x20   backup TEXT\n\
+                 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {meta} (\n\
+                 \x20   `key` VARCHAR(191) NOT NULL PRIMARY KEY,\n\
+                 \x20   `value` TEXT NOT NULL\n\
+                 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            ),
+        ]
+    }
+
+    fn history_time_type(&self) -> &'static str {
+        "DATETIME(6)"
+    }
+
+    // Strict mode turns the warning a CAST of `2024-01-01T12:00:00.000Z` gives (the `T` and
+    // the `Z`) into an error in an INSERT, so the text is parsed by its exact format.
+    fn history_time_value(&self, placeholder: &str) -> String {
+        format!("STR_TO_DATE({placeholder}, '%Y-%m-%dT%H:%i:%s.%fZ')")
+    }
+
+    fn history_time_text(&self, column: &str) -> String {
+        // Milliseconds, as godwit writes them: `%f` gives six digits.
+        format!("CONCAT(LEFT(DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')")
+    }
+
+    fn history_upgrade_ddl(&self, table: &HistoryTable, version: i64) -> Vec<String> {
+        let history = self.qualified_name(table.schema.as_deref(), &table.name);
+        match version {
+            // Text in RFC 3339 becomes the DATETIME it names: MODIFY reads `YYYY-MM-DD
+            // HH:MM:SS.fff` and refuses the `T` and `Z`, so they go first. The ALTER commits
+            // implicitly: the upgrade's `_meta` row is written after it, and a crash between
+            // the two leaves a table MODIFY turns into itself on the next run.
+            3 => vec![
+                format!(
+                    "UPDATE {history} SET \
+                     started_at = REPLACE(REPLACE(started_at, 'T', ' '), 'Z', ''), \
+                     finished_at = REPLACE(REPLACE(finished_at, 'T', ' '), 'Z', '')"
+                ),
+                format!(
+                    "ALTER TABLE {history} \
+                     MODIFY started_at DATETIME(6) NOT NULL, MODIFY finished_at DATETIME(6) NULL"
+                ),
+            ],
+            _ => portable_history_upgrade_ddl(self, table, version),
+        }
+    }
+
+    fn upsert_clause(&self, _key: &str, columns: &[&str]) -> String {
+        // `VALUES(column)` reads the value the INSERT carried; MySQL 8.0.20 deprecates it in
+        // favour of a row alias that MariaDB does not have, and both still accept it.
+        let updates = columns
+            .iter()
+            .map(|column| format!("{column} = VALUES({column})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("ON DUPLICATE KEY UPDATE {updates}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_mysql() {
+        let capabilities = MySqlDialect.capabilities();
+        assert_eq!(MySqlDialect.name(), "mysql");
+        assert!(!capabilities.transactional_ddl);
+        assert!(!capabilities.schemas);
+        assert_eq!(capabilities.lock, LockKind::Session);
+        assert_eq!(MySqlDialect.placeholder(3), "?");
+    }
+
+    #[test]
+    fn identifiers_are_backticked() {
+        assert_eq!(MySqlDialect.quote_identifier("a`b"), "`a``b`");
+        assert_eq!(
+            MySqlDialect.qualified_name(Some("app"), "key"),
+            "`app`.`key`"
+        );
+    }
+
+    #[test]
+    fn the_history_has_keys_of_a_bounded_length() {
+        let ddl = MySqlDialect.history_table_ddl(&HistoryTable::default());
+        assert!(
+            ddl[0].contains("started_at DATETIME(6) NOT NULL"),
+            "{}",
+            ddl[0]
+        );
+        assert!(ddl[0].contains("down_script LONGTEXT"), "{}", ddl[0]);
+        assert!(
+            ddl[1].contains("`key` VARCHAR(191) NOT NULL PRIMARY KEY"),
+            "{}",
+            ddl[1]
+        );
+        assert_eq!(
+            MySqlDialect.upsert_clause("version", &["name", "status"]),
+            "ON DUPLICATE KEY UPDATE name = VALUES(name), status = VALUES(status)"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! # godwit-mysql
+//!
+//! The MySQL and MariaDB backend of godwit, the database schema migration tool: a [`Dialect`]
+//! and a [`Store`] that godwit's engine ([`godwit_core::Migrator`]) drives through trait
+//! objects, and a [`godwit_core::Backend`] serving `mysql://` and `mariadb://` URLs.
+//!
+//! Key types:
+//!
+//! - [`MySqlDialect`]: backtick quoting, `?` placeholders, a history table with bounded keys,
+//!   and no transactional DDL.
+//! - [`MySqlStore`]: one connection for migrations plus a `GET_LOCK` lock on a connection of
+//!   its own, built with [`MySqlStore::connect`] from a URL.
+//! - [`MySqlBackend`]: the URL schemes and how they open a store.
+//!
+//! MySQL commits implicitly before and after every DDL statement, so a migration's DDL can
+//! never be rolled back. godwit therefore runs every migration as it runs a
+//! `-- godwit:no-transaction` one on the other engines: recorded as failed before its first
+//! statement, marked applied after its last. A crash or a failure leaves a `failed` row naming
+//! the statement that failed (those before it ran and stay), and `godwit recover` offers the
+//! ways out that fit (the down script, or marking it applied or rolled back after a fix by
+//! hand); godwit never claims a rollback the engine cannot do.
+//!
+//! Scripts are cut into statements on the client, with MySQL's lexical rules and the
+//! `DELIMITER` lines MySQL users write around trigger and procedure bodies (the server does
+//! not know `DELIMITER`; the `mysql` client handles it the same way).
+//!
+//! Passwords never leave the connection options: errors name the URL through
+//! [`godwit_core::url::redact`], and [`MySqlStore`]'s `Debug` leaves the options out.
+//!
+//! Not yet: declarative schemas (introspection and rendering), backups, MySQL's own lint
+//! rules. The crate has no cargo features; it uses sqlx for MySQL only and needs a Tokio
+//! runtime with the time driver enabled.
+//!
+//! [`Dialect`]: godwit_core::Dialect
+//! [`Store`]: godwit_core::Store
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod backend;
+mod dialect;
+mod script;
+mod store;
+
+pub use backend::MySqlBackend;
+pub use dialect::MySqlDialect;
+pub use store::MySqlStore;
