@@ -8,7 +8,9 @@ mod bench;
 mod bench_declarative;
 mod bench_script;
 mod conformance;
+mod mariadb;
 mod pg;
+mod server;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +21,8 @@ const TASKS: &[(&str, &str)] = &[
     (
         "test [-- ARGS]",
         "Run all tests and doc tests with PostgreSQL (GODWIT_TEST_PG_URL, else a throwaway \
-         one); ARGS go to `cargo test`",
+         one) and MySQL (GODWIT_TEST_MYSQL_URL, else a throwaway MariaDB); ARGS go to \
+         `cargo test`",
     ),
     (
         "bench [declarative] [sqlite|postgres]",
@@ -42,6 +45,10 @@ const TASKS: &[(&str, &str)] = &[
         "pg",
         "Start a throwaway PostgreSQL, print its URL, and keep it until Ctrl-C",
     ),
+    (
+        "mariadb",
+        "Start a throwaway MariaDB, print its URL, and keep it until Ctrl-C",
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -53,6 +60,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "test" => test::run(rest),
         "pg" => pg::run(rest),
+        "mariadb" => mariadb::run(rest),
         "bench" => bench::run(rest),
         "conformance" => conformance::run(rest),
         "-h" | "--help" | "help" => {

@@ -3,19 +3,18 @@
 //! The cluster lives in a fresh temporary directory: `initdb` into `data/`, then `postgres`
 //! listening only on a unix socket in that directory, with durability turned off for speed.
 //! PostgreSQL refuses to run as root, so under root both run as the `postgres` user.
-//!
-//! Cleanup must happen however xtask ends, and std cannot catch Ctrl-C. So a small watchdog
-//! shell, in its own process group so that Ctrl-C does not reach it, waits for its stdin to
-//! close: that happens when the [`Cluster`] is dropped and also when xtask dies by a signal.
-//! It then stops the server (immediate shutdown) and deletes the directory.
+//! Its watchdog ([`crate::server`]) stops the server with an immediate shutdown and deletes
+//! the directory.
 
 use std::ffi::OsStr;
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::server::{Server, Watchdog, command_output};
 
 /// The variable naming the PostgreSQL server the tests use.
 pub(crate) const PG_URL_VAR: &str = "GODWIT_TEST_PG_URL";
@@ -24,35 +23,17 @@ pub(crate) const PG_URL_VAR: &str = "GODWIT_TEST_PG_URL";
 /// and its socket directory is private, so it cannot clash with another server.
 const PORT: u16 = 5433;
 
-/// How long the server may take to accept connections before we give up.
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The `pg` task: start a cluster, print how to use it, and keep it until Ctrl-C.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
         return Err(format!("`pg` takes no arguments, got `{arg}`"));
     }
-    let mut cluster = Cluster::start()?;
-    println!("{}", cluster.url());
-    println!("export {PG_URL_VAR}='{}'", cluster.url());
-    eprintln!("press Ctrl-C to stop PostgreSQL and delete its directory");
-    // Ctrl-C ends this process without unwinding; the watchdog cleans up then. The wait only
-    // returns if the server dies on its own.
-    let status = cluster.wait_for_exit()?;
-    Err(format!(
-        "PostgreSQL exited unexpectedly ({status}); its log:\n{}",
-        cluster.log()
-    ))
+    Cluster::start()?.0.hold(PG_URL_VAR)
 }
 
 /// A running throwaway cluster. Dropping it stops the server and deletes its directory.
 #[derive(Debug)]
-pub(crate) struct Cluster {
-    url: String,
-    log_path: PathBuf,
-    server: Child,
-    watchdog: Watchdog,
-}
+pub(crate) struct Cluster(Server);
 
 impl Cluster {
     /// Create a cluster in a new temporary directory, start it, and wait until it accepts
@@ -67,7 +48,7 @@ impl Cluster {
             .tempdir()
             .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
         // From here the watchdog owns the directory and deletes it, whatever happens to us.
-        let watchdog = Watchdog::spawn(dir.path())?;
+        let watchdog = Watchdog::spawn(dir.path(), WATCHDOG_SCRIPT)?;
         let dir = dir.keep();
         eprintln!(
             "starting a throwaway PostgreSQL {version} in {}",
@@ -120,76 +101,30 @@ impl Cluster {
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", bindir.join("postgres").display()))?;
 
-        let mut cluster = Cluster {
-            url: format!(
-                "postgres://postgres@localhost:{PORT}/postgres?host={}",
-                percent_encode(dir.as_os_str())
-            ),
+        let url = format!(
+            "postgres://postgres@localhost:{PORT}/postgres?host={}",
+            percent_encode(dir.as_os_str())
+        );
+        let socket = dir.join(format!(".s.PGSQL.{PORT}"));
+        let server = Server::wait_until_ready(
+            "PostgreSQL",
+            url,
             log_path,
             server,
             watchdog,
-        };
-        cluster.wait_until_ready(&dir.join(format!(".s.PGSQL.{PORT}")))?;
+            (&socket, "ready to accept connections"),
+        )?;
         eprintln!(
             "PostgreSQL ready at {} ({:.1} s)",
-            cluster.url,
+            server.url(),
             started.elapsed().as_secs_f64()
         );
-        Ok(cluster)
+        Ok(Cluster(server))
     }
 
     /// The URL to connect with, through the unix socket.
     pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Block until the server process exits.
-    fn wait_for_exit(&mut self) -> Result<ExitStatus, String> {
-        self.server
-            .wait()
-            .map_err(|e| format!("cannot wait for PostgreSQL: {e}"))
-    }
-
-    /// The server log so far, for error messages.
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path)
-            .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.log_path.display()))
-    }
-
-    fn wait_until_ready(&mut self, socket: &Path) -> Result<(), String> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Ok(Some(status)) = self.server.try_wait() {
-                return Err(format!(
-                    "PostgreSQL exited during startup ({status}); its log:\n{}",
-                    self.log()
-                ));
-            }
-            // The server logs this line once it accepts connections, after creating the socket.
-            if socket.exists() && self.log().contains("ready to accept connections") {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "PostgreSQL did not accept connections within {} s; its log:\n{}",
-                    READY_TIMEOUT.as_secs(),
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.watchdog.clean_up();
-        // The watchdog waited for the server to exit; kill it only if it somehow did not (no
-        // pid file to find it by), so that reaping it cannot hang.
-        if !matches!(self.server.try_wait(), Ok(Some(_))) {
-            let _ = self.server.kill();
-        }
-        let _ = self.server.wait();
+        self.0.url()
     }
 }
 
@@ -210,50 +145,6 @@ if [ -f "$pidfile" ]; then
 fi
 rm -rf "$1"
 "#;
-
-/// The cleanup process; see the module docs.
-#[derive(Debug)]
-struct Watchdog {
-    /// Our end of its stdin; `None` once cleanup has run.
-    stdin: Option<ChildStdin>,
-    process: Child,
-}
-
-impl Watchdog {
-    fn spawn(dir: &Path) -> Result<Watchdog, String> {
-        let mut process = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(WATCHDOG_SCRIPT)
-            .arg("godwit-pg-watchdog")
-            .arg(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            // Its own process group, so Ctrl-C in the terminal does not stop it.
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("cannot run /bin/sh: {e}"))?;
-        Ok(Watchdog {
-            stdin: process.stdin.take(),
-            process,
-        })
-    }
-
-    /// Close its stdin and wait until it has stopped the server and deleted the directory.
-    fn clean_up(&mut self) {
-        if let Some(stdin) = self.stdin.take() {
-            drop(stdin);
-            if let Err(e) = self.process.wait() {
-                eprintln!("warning: cannot wait for the PostgreSQL cleanup: {e}");
-            }
-        }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.clean_up();
-    }
-}
 
 /// The OS user the server runs as when we are root.
 #[derive(Debug, Clone, Copy)]
@@ -358,27 +249,6 @@ fn server_version(bindir: &Path) -> Result<String, String> {
         .nth(2)
         .unwrap_or(out.trim())
         .to_owned())
-}
-
-/// Run a program to completion and return its stdout, or an error naming it.
-fn command_output(program: impl AsRef<OsStr>, args: &[&str]) -> Result<String, String> {
-    let program = program.as_ref();
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", program.to_string_lossy()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`{} {}` failed ({}): {}",
-            program.to_string_lossy(),
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    String::from_utf8(out.stdout)
-        .map_err(|_| format!("{} printed non-UTF-8 output", program.to_string_lossy()))
 }
 
 /// Percent-encode a socket directory for the `host` query parameter, keeping `/` readable.

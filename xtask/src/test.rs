@@ -1,4 +1,5 @@
-//! The `test` task: every test target and doc test of the workspace, with a PostgreSQL server.
+//! The `test` task: every test target and doc test of the workspace, with a PostgreSQL server
+//! and a MySQL/MariaDB server.
 //!
 //! `cargo test --all-targets` does not run doc tests and `--doc` cannot be combined with other
 //! target selections, hence two cargo invocations for the full suite. The whole suite also
@@ -8,6 +9,7 @@
 use std::ffi::OsString;
 use std::process::Command;
 
+use crate::mariadb::{MYSQL_URL_VAR, MariaDb};
 use crate::pg::{Cluster, PG_URL_VAR};
 
 /// Flags of `cargo test` that choose which targets to build and run.
@@ -25,7 +27,8 @@ const TARGET_FLAGS: &[&str] = &[
     "--doc",
 ];
 
-/// The `test` task: `cargo test` with [`PG_URL_VAR`] pointing at a server.
+/// The `test` task: `cargo test` with [`PG_URL_VAR`] and [`MYSQL_URL_VAR`] pointing at
+/// servers.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let cargo_args = match args.split_first() {
         None => &[][..],
@@ -52,6 +55,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             (cluster.url().to_owned(), Some(cluster))
         }
     };
+    let (mysql_url, _server) = match std::env::var(MYSQL_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => {
+            eprintln!("using the MySQL server in {MYSQL_URL_VAR}");
+            (url, None)
+        }
+        _ => {
+            let server = MariaDb::start()?;
+            (server.url().to_owned(), Some(server))
+        }
+    };
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut failed = Vec::new();
@@ -62,6 +75,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .args(&invocation)
             .current_dir(crate::project_root())
             .env(PG_URL_VAR, &url)
+            .env(MYSQL_URL_VAR, &mysql_url)
             .status()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         if !status.success() {
