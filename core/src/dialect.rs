@@ -513,6 +513,16 @@ pub trait Dialect: Send + Sync + Debug {
         "TEXT"
     }
 
+    /// Whether a transaction rolls back everything `script` does, so that a migration of it
+    /// runs in one. The default is [`Capabilities::transactional_ddl`] for every script; an
+    /// engine without transactional DDL says yes of a script whose statements all take part
+    /// in transactions (MySQL's DML), so only migrations that change the schema run outside
+    /// one.
+    fn transactional_script(&self, script: &str) -> bool {
+        let _ = script;
+        self.capabilities().transactional_ddl
+    }
+
     /// The expression that turns a time bound at `placeholder` as RFC 3339 text in UTC
     /// (`2024-01-01T12:00:00.000Z`) into a value of [`Dialect::history_time_type`]. The
     /// default casts it; an engine whose cast refuses that text (MySQL, in strict mode) parses

@@ -173,7 +173,7 @@ pub struct Migrator {
 
 /// Whether `migration` runs in a transaction on `dialect`'s engine.
 fn transactional(dialect: &dyn Dialect, migration: &Migration) -> bool {
-    !migration.up.directives.no_transaction && dialect.capabilities().transactional_ddl
+    !migration.up.directives.no_transaction && dialect.transactional_script(&migration.up.sql)
 }
 
 /// End a transaction a failed no-transaction script opened itself (`BEGIN;` ... with its
@@ -846,7 +846,7 @@ impl Migrator {
         });
         let start = Instant::now();
         let transactional = !step.down.directives.no_transaction
-            && self.store.dialect().capabilities().transactional_ddl;
+            && self.store.dialect().transactional_script(&step.down.sql);
         let mut row = step.row;
         row.status = Status::RolledBack;
         row.finished_at = Some(history::now_rfc3339());

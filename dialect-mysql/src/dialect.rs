@@ -5,8 +5,9 @@ use godwit_core::{Capabilities, Dialect, HistoryTable, LockKind, Value};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting, `?` placeholders, a session lock
 /// (`GET_LOCK`), and no transactional DDL: every DDL statement commits the open transaction
-/// before and after itself, so core runs migrations as it runs `-- godwit:no-transaction`
-/// ones elsewhere (recorded as failed before they start, marked applied after they end).
+/// before and after itself, so core runs a migration that holds anything but DML as it runs
+/// `-- godwit:no-transaction` ones elsewhere (recorded as failed before it starts, marked
+/// applied after it ends). A migration of DML alone runs in a transaction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MySqlDialect;
 
@@ -18,6 +19,27 @@ impl Dialect for MySqlDialect {
     fn capabilities(&self) -> Capabilities {
         // GET_LOCK belongs to the session, so the server frees it when a runner dies.
         Capabilities::new(LockKind::Session).with_transactional_ddl(false)
+    }
+
+    // DML takes part in transactions (on InnoDB; a MyISAM table's rows never roll back,
+    // whatever godwit does). Anything else may commit implicitly, or may run code that does
+    // (CALL), so it makes the migration run outside a transaction.
+    fn transactional_script(&self, script: &str) -> bool {
+        const DML: &[&str] = &[
+            "INSERT", "UPDATE", "DELETE", "REPLACE", "SELECT", "WITH", "DO",
+        ];
+        crate::script::split(script).is_ok_and(|statements| {
+            statements.iter().all(|statement| {
+                let first = statement
+                    .text
+                    .trim_start_matches('(')
+                    .split(|c: char| !c.is_ascii_alphabetic())
+                    .next()
+                    .unwrap_or_default();
+                DML.iter()
+                    .any(|keyword| first.eq_ignore_ascii_case(keyword))
+            })
+        })
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
@@ -163,6 +185,20 @@ mod tests {
         assert!(!capabilities.schemas);
         assert_eq!(capabilities.lock, LockKind::Session);
         assert_eq!(MySqlDialect.placeholder(3), "?");
+    }
+
+    #[test]
+    fn only_dml_runs_in_a_transaction() {
+        let dialect = MySqlDialect;
+        assert!(dialect.transactional_script(
+            "-- data only\nINSERT INTO t VALUES (1);\nupdate t SET a = 2;\n(SELECT 1);\nDELETE FROM t;"
+        ));
+        assert!(
+            !dialect.transactional_script("INSERT INTO t VALUES (1);\nCREATE INDEX i ON t (a);")
+        );
+        assert!(!dialect.transactional_script("CALL refresh();"));
+        assert!(!dialect.transactional_script("SET autocommit = 1;"));
+        assert!(!dialect.transactional_script("INSERT INTO t VALUES ('unclosed);"));
     }
 
     #[test]

@@ -13,9 +13,11 @@
 //! - [`MySqlBackend`]: the URL schemes and how they open a store.
 //!
 //! MySQL commits implicitly before and after every DDL statement, so a migration's DDL can
-//! never be rolled back. godwit therefore runs every migration as it runs a
+//! never be rolled back. godwit therefore runs every migration that holds anything but DML
+//! (`INSERT`, `UPDATE`, `DELETE`, `REPLACE`, `SELECT`, `WITH`, `DO`) as it runs a
 //! `-- godwit:no-transaction` one on the other engines: recorded as failed before its first
-//! statement, marked applied after its last. A crash or a failure leaves a `failed` row naming
+//! statement, marked applied after its last. A migration of DML alone runs in a transaction
+//! with its history row, as on the other engines. A crash or a failure leaves a `failed` row naming
 //! the statement that failed (those before it ran and stay), and `godwit recover` offers the
 //! ways out that fit (the down script, or marking it applied or rolled back after a fix by
 //! hand); godwit never claims a rollback the engine cannot do.
