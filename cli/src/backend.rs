@@ -118,7 +118,7 @@ pub(crate) async fn open_scratch_host(
 pub(crate) fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError> {
     godwit::locate(url).map_err(|error| match error {
         ConnectError::Url(error) => CliError::Url(error),
-        ConnectError::BackendMissing { feature, .. } => CliError::BackendMissing { feature },
+        ConnectError::BackendMissing { url, feature } => CliError::BackendMissing { url, feature },
         other => CliError::Connect(other),
     })
 }
@@ -127,7 +127,7 @@ pub(crate) fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError
 fn connect_error(error: ConnectError, url: &DatabaseUrl) -> CliError {
     match error {
         ConnectError::Url(error) => CliError::Url(error),
-        ConnectError::BackendMissing { feature, .. } => CliError::BackendMissing { feature },
+        ConnectError::BackendMissing { url, feature } => CliError::BackendMissing { url, feature },
         ConnectError::NoDatabase { path } => CliError::NoDatabase { path },
         ConnectError::DirectoryNotDatabase { path, .. } => CliError::DirectoryNotDatabase {
             url: url.redacted(),

@@ -100,9 +100,11 @@ pub enum CliError {
     Url(#[from] UrlError),
     /// The URL's backend was not compiled into this binary.
     #[error(
-        "godwit was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`"
+        "{url} needs godwit's `{feature}` backend, and godwit was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`"
     )]
     BackendMissing {
+        /// The URL, without its password.
+        url: Redacted,
         /// The cargo feature to enable.
         feature: &'static str,
     },

@@ -1,8 +1,13 @@
 //! A URL whose backend was left out of the build names the cargo feature to turn on, with exit
 //! code 2, instead of guessing or panicking. Each case runs only in a build that lacks it:
-//! `cargo test -p godwit-cli --no-default-features --features sqlite` (or `postgres`).
+//! `cargo test -p godwit-cli --no-default-features --features sqlite` (or `postgres`, or
+//! `mysql`); the default build lacks `mysql`.
 
-#[cfg(any(not(feature = "sqlite"), not(feature = "postgres")))]
+#[cfg(any(
+    not(feature = "sqlite"),
+    not(feature = "postgres"),
+    not(feature = "mysql")
+))]
 fn assert_missing(url: &str, feature: &str) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("migrations")).unwrap();
@@ -31,4 +36,10 @@ fn sqlite_left_out() {
 #[test]
 fn postgres_left_out() {
     assert_missing("postgres://user:hunter2@localhost/app", "postgres");
+}
+
+#[cfg(not(feature = "mysql"))]
+#[test]
+fn mysql_left_out() {
+    assert_missing("mysql://user:hunter2@localhost/app", "mysql");
 }

@@ -131,7 +131,7 @@ const CASES: &[Case] = &[
     Case {
         name: "unknown URL scheme",
         setup: one_migration,
-        args: &["--url", "mysql://root@localhost/app", "migrate"],
+        args: &["--url", "mssql://root@localhost/app", "migrate"],
         code: 2,
         says: "not a database URL godwit understands",
     },

@@ -21,6 +21,7 @@ fn urls() -> Vec<String> {
         "postgres://user@127.0.0.1:1/db?password={}&sslpassword={}",
         "postgres://user@127.0.0.1:1/db?Password={}",
         "mysql://root:{}@127.0.0.1:1/db",
+        "mssql://root:{}@127.0.0.1:1/db",
         "host=127.0.0.1 port=1 user=u password={}",
         "sqlite://user:{}@/app.db",
         "sqlite:app.db?password={}",

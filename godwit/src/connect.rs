@@ -14,12 +14,13 @@ use godwit_core::{Backend, ConnectOptions, Location, Registry, Store};
 const FEATURES: &[(&str, &[&str])] = &[
     ("sqlite", &["sqlite"]),
     ("postgres", &["postgres", "postgresql"]),
+    ("mysql", &["mysql", "mariadb"]),
 ];
 
 /// The backends compiled into this build.
 pub fn registry() -> Registry {
     #[cfg_attr(
-        not(any(feature = "sqlite", feature = "postgres")),
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
         allow(unused_mut, reason = "with no backend, nothing is added")
     )]
     let mut registry = Registry::new();
@@ -27,6 +28,8 @@ pub fn registry() -> Registry {
     registry.add(Arc::new(godwit_sqlite::SqliteBackend));
     #[cfg(feature = "postgres")]
     registry.add(Arc::new(godwit_postgres::PgBackend));
+    #[cfg(feature = "mysql")]
+    registry.add(Arc::new(godwit_mysql::MySqlBackend));
     registry
 }
 

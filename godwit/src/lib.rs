@@ -32,6 +32,7 @@
 //! - `macros` (default): [`embed_migrations!`].
 //! - `sqlite`: SQLite through rusqlite's bundled library ([`sqlite`]).
 //! - `postgres`: PostgreSQL through sqlx ([`postgres`]).
+//! - `mysql`: MySQL and MariaDB through sqlx ([`mysql`]); the versioned workflow only, so far.
 //!
 //! Programs that bring their own [`Store`] need none of them; `godwit-core` alone is the
 //! engine without any backend.
@@ -44,6 +45,9 @@ pub use connect::{ConnectError, connect, locate, open, registry};
 pub use godwit_core::*;
 #[cfg(feature = "macros")]
 pub use godwit_macros::embed_migrations;
+/// The MySQL/MariaDB backend.
+#[cfg(feature = "mysql")]
+pub use godwit_mysql as mysql;
 /// The PostgreSQL backend.
 #[cfg(feature = "postgres")]
 pub use godwit_postgres as postgres;

@@ -49,7 +49,7 @@ async fn bad_urls_say_what_is_wrong() {
             "names the directory",
         ),
         (
-            "mysql://root:hunter2@localhost/app".to_string(),
+            "mssql://root:hunter2@localhost/app".to_string(),
             "is not a database URL godwit understands; use sqlite:PATH, sqlite::memory: or postgres://USER@HOST/DB",
         ),
         (

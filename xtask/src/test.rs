@@ -131,7 +131,7 @@ fn invocations(user_args: &[String]) -> Vec<Vec<String>> {
     // feature to turn on; the default build has both backends and cannot test that. They belong
     // to the whole suite only: user arguments are meant for the workspace runs.
     if user_args.is_empty() {
-        for backend in ["sqlite", "postgres"] {
+        for backend in ["sqlite", "postgres", "mysql"] {
             invocations.push(
                 [
                     "test",
@@ -188,6 +188,7 @@ mod tests {
                 "test --workspace --doc --no-fail-fast",
                 "test -p godwit-cli --no-default-features --features sqlite --test backends",
                 "test -p godwit-cli --no-default-features --features postgres --test backends",
+                "test -p godwit-cli --no-default-features --features mysql --test backends",
                 "fmt --all -- --check",
                 "clippy --workspace --all-targets -- -D warnings",
             ]

@@ -254,7 +254,7 @@ fn configured_dialect(config: &Config) -> Result<&'static str, CliError> {
     // A backend not compiled in still names its dialect, whose rules are all in core.
     match crate::backend::locate(url.secret()) {
         Ok((backend, _)) => Ok(backend.name()),
-        Err(CliError::BackendMissing { feature }) => Ok(feature),
+        Err(CliError::BackendMissing { feature, .. }) => Ok(feature),
         Err(other) => Err(other),
     }
 }

@@ -11,6 +11,10 @@ use crate::error::CliError;
 use crate::output::Output;
 
 #[derive(Serialize)]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "only SQLite and PostgreSQL backups are restored")
+)]
 struct Restored<'a> {
     restored: bool,
     database: String,
@@ -22,6 +26,13 @@ struct Restored<'a> {
 
 /// Restore the configured database from `args.backup`: SQLite in place, PostgreSQL by printing
 /// the pg_restore command.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(
+        unused_variables,
+        reason = "only SQLite and PostgreSQL backups are restored"
+    )
+)]
 pub(super) async fn run(
     config: &Config,
     args: &RestoreArgs,
