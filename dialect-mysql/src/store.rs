@@ -42,6 +42,8 @@ pub struct MySqlStore {
     options: MySqlConnectOptions,
     /// The URL with its password removed, for messages.
     target: String,
+    /// The connection's current database, which names its lock.
+    database: Option<String>,
     lock: Option<HeldLock>,
     /// Set when this store is on a scratch database it must drop when closed.
     scratch: Option<String>,
@@ -64,12 +66,6 @@ impl fmt::Debug for MySqlStore {
     }
 }
 
-/// The name of the `GET_LOCK` lock guarding `table`'s migrations. Lock names are server-wide
-/// (not per database), so the database is part of it; at most 64 characters.
-fn lock_name(table: &HistoryTable) -> String {
-    format!("godwit.{:x}", table.lock_key())
-}
-
 impl MySqlStore {
     /// Connect to the database at `url` (`mysql://` or `mariadb://`).
     pub async fn connect(url: &str) -> Result<MySqlStore, StoreError> {
@@ -83,14 +79,30 @@ impl MySqlStore {
             .no_engine_substitution(false)
             .timezone(None)
             .log_statements(tracing::log::LevelFilter::Trace);
-        let conn = open(&options, &target).await?;
+        let mut conn = open(&options, &target).await?;
+        let database = current_database(&mut conn).await?;
         Ok(MySqlStore {
             conn,
             options,
             target,
+            database,
             lock: None,
             scratch: None,
         })
+    }
+
+    /// The name of the `GET_LOCK` lock guarding `table`'s migrations. Lock names are
+    /// server-wide, not per database, so an unqualified history table is named with the
+    /// database it lives in: runners of two databases on one server never wait for each
+    /// other. A hash, as names have at most 64 characters.
+    fn lock_name(&self, table: &HistoryTable) -> String {
+        let key = match (&table.schema, &self.database) {
+            (None, Some(database)) => {
+                HistoryTable::new(Some(database.clone()), table.name.clone()).lock_key()
+            }
+            _ => table.lock_key(),
+        };
+        format!("godwit.{key:x}")
     }
 
     async fn run_statements(
@@ -145,6 +157,15 @@ impl MySqlStore {
             .map(drop)
             .map_err(database_error)
     }
+}
+
+/// The database `conn` works in, `None` when it has none (a URL without one).
+async fn current_database(conn: &mut MySqlConnection) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar("SELECT DATABASE()")
+        .persistent(false)
+        .fetch_one(conn)
+        .await
+        .map_err(database_error)
 }
 
 async fn open(options: &MySqlConnectOptions, target: &str) -> Result<MySqlConnection, StoreError> {
@@ -309,7 +330,7 @@ impl Store for MySqlStore {
     }
 
     async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError> {
-        let name = lock_name(request.table);
+        let name = self.lock_name(request.table);
         match &self.lock {
             Some(held) if held.name == name => return Ok(()),
             Some(_) => {
@@ -351,7 +372,7 @@ impl Store for MySqlStore {
     }
 
     async fn unlock(&mut self, table: &HistoryTable) -> Result<(), StoreError> {
-        let name = lock_name(table);
+        let name = self.lock_name(table);
         let Some(HeldLock { mut conn, .. }) = self.lock.take_if(|held| held.name == name) else {
             return Ok(());
         };
@@ -374,7 +395,8 @@ impl Store for MySqlStore {
         &mut self,
         table: &HistoryTable,
     ) -> Result<Option<LockHolder>, StoreError> {
-        find_holder(&mut self.conn, &lock_name(table)).await
+        let name = self.lock_name(table);
+        find_holder(&mut self.conn, &name).await
     }
 
     async fn clear_lock(
@@ -382,7 +404,7 @@ impl Store for MySqlStore {
         table: &HistoryTable,
         force: bool,
     ) -> Result<UnlockOutcome, StoreError> {
-        let name = lock_name(table);
+        let name = self.lock_name(table);
         let Some(holder) = find_holder(&mut self.conn, &name).await? else {
             return Ok(UnlockOutcome::NotLocked);
         };
@@ -435,6 +457,7 @@ impl Store for MySqlStore {
             conn,
             options,
             target: format!("{} (scratch database {name})", self.target),
+            database: Some(name.clone()),
             lock: None,
             scratch: Some(name),
         }))

@@ -161,3 +161,22 @@ async fn the_lock_holder_is_a_named_session() {
     holder.clear_lock(&table, true).await.unwrap();
     assert_eq!(holder.lock_holder(&table).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn runners_of_two_databases_on_one_server_do_not_share_the_lock() {
+    let (first, second) = (MySqlDatabase::create(), MySqlDatabase::create());
+    let table = HistoryTable::default();
+    let owner = LockOwner::current("host", "runner");
+    let request = LockRequest {
+        table: &table,
+        owner: &owner,
+        timeout: Duration::from_millis(300),
+    };
+    let mut one = MySqlStore::connect(&first.url).await.expect("connect");
+    let mut other = MySqlStore::connect(&second.url).await.expect("connect");
+    one.lock(&request).await.unwrap();
+    other.lock(&request).await.unwrap();
+    assert!(one.lock_holder(&table).await.unwrap().is_some());
+    one.unlock(&table).await.unwrap();
+    other.unlock(&table).await.unwrap();
+}
