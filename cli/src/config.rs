@@ -182,6 +182,32 @@ pub(crate) struct Config {
     /// Whose privileges and which owners the declarative commands change, from
     /// `managed_roles` and the `[manage]` table.
     pub scope: Scope,
+    /// Where the declarative commands keep normalised desired schemas (`GODWIT_CACHE_DIR`,
+    /// else the user's cache folder); `None` when no such folder can be named.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The folder godwit's caches live in: `GODWIT_CACHE_DIR` when set, else `godwit` in the
+/// user's cache folder (`XDG_CACHE_HOME`, else `~/.cache`; `~/Library/Caches` on macOS;
+/// `%LOCALAPPDATA%` on Windows). A relative path names no folder: it would depend on where
+/// godwit runs.
+fn cache_dir(env: &Environment) -> Option<PathBuf> {
+    let var = |name: &str| {
+        env.var(name)
+            .map(|(value, _)| PathBuf::from(value))
+            .filter(|path| path.is_absolute())
+    };
+    if let Some(dir) = var("GODWIT_CACHE_DIR") {
+        return Some(dir);
+    }
+    let base = if cfg!(windows) {
+        var("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        var("HOME").map(|home| home.join("Library/Caches"))
+    } else {
+        var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|home| home.join(".cache")))
+    };
+    base.map(|dir| dir.join("godwit"))
 }
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
@@ -607,6 +633,7 @@ impl Config {
             backup: file.backup.unwrap_or(false),
             backup_dir: value(resolve("backup_dir", file.backup_dir)?).map(|d| dir.join(d)),
             scope,
+            cache_dir: cache_dir(&env),
             config_path,
         };
         tracing::debug!(?config, ?env, "resolved configuration");

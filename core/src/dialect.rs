@@ -567,6 +567,17 @@ pub trait Dialect: Send + Sync + Debug {
             .collect())
     }
 
+    /// A query whose rows describe what, besides a schema file's text, decides the schema a
+    /// scratch database of this engine reads back from it: the server's version, its
+    /// configuration, the role and search path a scratch database is read with, its encoding,
+    /// the extensions it offers. It runs on the scratch host before a cached desired schema
+    /// is used ([`crate::declarative::SchemaCache`]), and any change in its rows is a cache
+    /// miss, so it must name everything that could change normalisation, erring towards too
+    /// much. `None`, the default, caches nothing.
+    fn normalisation_fingerprint_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The statements of a savepoint named `name` (an identifier that needs no quoting). The
     /// default is the SQL standard's `SAVEPOINT`, `ROLLBACK TO SAVEPOINT` and
     /// `RELEASE SAVEPOINT`.

@@ -83,6 +83,7 @@ mod backend;
 mod dialect;
 mod dump;
 mod introspect;
+mod passes;
 mod render;
 mod screen;
 mod script;

@@ -25,6 +25,7 @@ use sqlx::{
 
 use crate::dialect::PgDialect;
 use crate::dump::{self, DumpSource};
+use crate::passes;
 use crate::script::{self, Site};
 
 /// How often a blocked runner asks for the lock again. Short enough that a freed lock is taken
@@ -1075,6 +1076,22 @@ impl Store for PgStore {
         } else {
             self.execute_each(sql, Some(on_step)).await
         }
+    }
+
+    /// One message: a `DO` block runs the passes on the server ([`passes`]).
+    async fn execute_in_passes(&mut self, statements: &[&str]) -> Result<Vec<usize>, StoreError> {
+        if statements.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::raw_sql(AssertSqlSafe(passes::message(statements)))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        let result: String = match rows.last() {
+            Some(row) => row.try_get(0).map_err(database_error)?,
+            None => String::new(),
+        };
+        passes::failed(&result).map_err(StoreError::Other)
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {

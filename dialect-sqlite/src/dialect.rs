@@ -102,6 +102,12 @@ impl Dialect for SqliteDialect {
     fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
         crate::screen::screen_schema(sql)
     }
+
+    /// The SQLite library godwit is built with, which alone reads a schema on the in-memory
+    /// scratch database.
+    fn normalisation_fingerprint_query(&self) -> Option<&'static str> {
+        Some("SELECT sqlite_source_id()")
+    }
 }
 
 #[cfg(test)]

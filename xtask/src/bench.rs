@@ -189,8 +189,13 @@ fn need(tool: &str) -> Result<(), String> {
     ))
 }
 
-/// Build godwit in release mode; return the binary.
+/// Build godwit in release mode; return the binary. `GODWIT_BENCH_BINARY` names another
+/// binary to time instead (another build, to compare before and after a change).
 fn build() -> Result<PathBuf, String> {
+    if let Some(binary) = std::env::var_os("GODWIT_BENCH_BINARY") {
+        eprintln!("timing {}", Path::new(&binary).display());
+        return Ok(PathBuf::from(binary));
+    }
     eprintln!("building godwit (release)");
     let status = Command::new(env!("CARGO"))
         .current_dir(project_root())

@@ -19,7 +19,7 @@ use godwit_tests::PgDatabase;
 use godwit_tests::generated::lint_errors;
 use godwit_tests::redundancy;
 
-use crate::{Relay, connect, scalar};
+use crate::{Relay, connect, database_name, scalar, scratch_machine};
 
 /// Read the whole schema of `store`'s database.
 pub(crate) async fn introspect(store: &mut dyn Store) -> Schema {
@@ -210,15 +210,7 @@ async fn migration(
         .await
         .unwrap_or_else(|error| panic!("current schema: {error}"));
     let mut scratch = store.open_scratch().await.expect("open a scratch database");
-    let Value::Text(database) = scratch
-        .query("SELECT current_database()::text", &[])
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0)
-    else {
-        panic!("no database name")
-    };
+    let database = database_name(scratch.as_mut()).await;
     let cleanup = DropIfPanicking { database };
     scratch
         .execute_script(desired)
@@ -1262,19 +1254,8 @@ async fn catalog_queries_share_one_read_only_snapshot() {
 async fn scratch_databases_of_dead_runs_on_this_machine_are_dropped() {
     let db = PgDatabase::create();
     let mut store = connect(&db).await;
-    let mut scratch = store.open_scratch().await.unwrap();
-    let Value::Text(name) = scratch
-        .query("SELECT current_database()::text", &[])
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0)
-    else {
-        panic!("no database name")
-    };
-    scratch.close().await.unwrap();
     // godwit_scratch_<machine>_<pid>_...: a pid above Linux's largest runs nowhere.
-    let machine = name.split('_').nth(2).unwrap().to_string();
+    let machine = scratch_machine(&mut store).await;
     let dead = format!("godwit_scratch_{machine}_4194999_0_0");
     let other_machine = if machine == "00000000" {
         "00000001"
@@ -1310,15 +1291,7 @@ async fn closing_a_scratch_database_drops_it() {
         .await
         .unwrap();
     let mut scratch = store.open_scratch().await.expect("open a scratch database");
-    let Value::Text(name) = scratch
-        .query("SELECT current_database()::text", &[])
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0)
-    else {
-        panic!("no database name")
-    };
+    let name = database_name(scratch.as_mut()).await;
     assert!(name.starts_with("godwit_scratch_"), "{name}");
     // A scratch database starts empty, whatever the database it was opened from holds.
     assert!(introspect(scratch.as_mut()).await.tables.is_empty());
