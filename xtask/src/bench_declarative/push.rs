@@ -29,13 +29,23 @@ const CHANGED: usize = 20;
 /// Tables of the unchanged schema.
 const UNCHANGED_TABLES: usize = 1000;
 
-/// The statements of a table `i` of `tables`: 8 columns, 2 foreign keys (one to the next
-/// table, defined further down, and one to the previous) and 4 indexes. With `inline`, the
-/// keys are in the `CREATE TABLE` (out of dependency order, as a declarative file may be);
-/// without, they come as `ALTER TABLE` statements for [`ordered_keys`].
-fn table(i: usize, tables: usize, inline: bool, changed: bool) -> Vec<String> {
-    let next = i % tables + 1;
-    let prev = (i + tables - 2) % tables + 1;
+/// The two tables table `i` references. Even tables reference earlier even tables; odd ones
+/// the even table after them (defined further down, as a declarative file may have it) and
+/// the odd table before them: the file loads in two passes, never in a cycle.
+fn referenced(i: usize) -> (usize, usize) {
+    let before = if i > 2 { i - 2 } else { i };
+    if i % 2 == 1 {
+        (i + 1, before)
+    } else {
+        (before, before)
+    }
+}
+
+/// The statements of table `i`: 8 columns, 2 foreign keys ([`referenced`]) and 4 indexes.
+/// With `inline`, the keys are in the `CREATE TABLE`; without, they come as `ALTER TABLE`
+/// statements for [`ordered_keys`]. A `changed` table has one more column and index.
+fn table(i: usize, inline: bool, changed: bool) -> Vec<String> {
+    let (next, prev) = referenced(i);
     let keys = if inline {
         format!(
             ",\n    next_id integer REFERENCES t{next} (id),\n    prev_id integer REFERENCES t{prev} (id)"
@@ -63,9 +73,8 @@ fn table(i: usize, tables: usize, inline: bool, changed: bool) -> Vec<String> {
     statements
 }
 
-fn ordered_keys(i: usize, tables: usize) -> Vec<String> {
-    let next = i % tables + 1;
-    let prev = (i + tables - 2) % tables + 1;
+fn ordered_keys(i: usize) -> Vec<String> {
+    let (next, prev) = referenced(i);
     vec![
         format!("ALTER TABLE t{i} ADD FOREIGN KEY (next_id) REFERENCES t{next} (id)"),
         format!("ALTER TABLE t{i} ADD FOREIGN KEY (prev_id) REFERENCES t{prev} (id)"),
@@ -76,7 +85,7 @@ fn ordered_keys(i: usize, tables: usize) -> Vec<String> {
 /// `changed` tables have one more column and index.
 fn schema_file(tables: usize, changed: usize) -> String {
     (1..=tables)
-        .flat_map(|i| table(i, tables, true, i <= changed))
+        .flat_map(|i| table(i, true, i <= changed))
         .map(|s| s + ";\n")
         .collect()
 }
@@ -85,8 +94,8 @@ fn schema_file(tables: usize, changed: usize) -> String {
 /// statements into one query string, which the server runs as one transaction).
 fn one_message(tables: usize) -> String {
     let statements: Vec<String> = (1..=tables)
-        .flat_map(|i| table(i, tables, false, false))
-        .chain((1..=tables).flat_map(|i| ordered_keys(i, tables)))
+        .flat_map(|i| table(i, false, false))
+        .chain((1..=tables).flat_map(ordered_keys))
         .collect();
     statements.join(" \\;\n") + ";\n"
 }
