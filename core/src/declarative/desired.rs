@@ -150,7 +150,7 @@ pub async fn desired_schema(
 /// have run or a pass makes no progress ([`Store::execute_in_passes`]); the first statement
 /// left is run once more on its own, behind a savepoint, and its error reported with its file
 /// and line. The schema is read inside that transaction, which is then rolled back, so the
-/// same scratch database is empty again for the second reading [`settle`] may need. On an
+/// same scratch database is empty again for the second reading the spellings may need. On an
 /// engine without transactional DDL the first failure is reported.
 pub async fn desired_schema_cached(
     host: &mut dyn Store,
