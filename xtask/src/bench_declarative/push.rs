@@ -90,14 +90,18 @@ fn schema_file(tables: usize, changed: usize) -> String {
         .collect()
 }
 
-/// The same schema in an order the server accepts, as one psql message (`\;` joins
-/// statements into one query string, which the server runs as one transaction).
-fn one_message(tables: usize) -> String {
-    let statements: Vec<String> = (1..=tables)
+/// The same schema in an order the server accepts: tables, then their keys.
+fn ordered(tables: usize) -> Vec<String> {
+    (1..=tables)
         .flat_map(|i| table(i, false, false))
         .chain((1..=tables).flat_map(ordered_keys))
-        .collect();
-    statements.join(" \\;\n") + ";\n"
+        .collect()
+}
+
+/// [`ordered`] as one psql message (`\;` joins statements into one query string, which the
+/// server runs as one transaction).
+fn one_message(tables: usize) -> String {
+    ordered(tables).join(" \\;\n") + ";\n"
 }
 
 /// The change, as one psql message.
@@ -209,7 +213,11 @@ pub(super) fn run(
     let unchanged_floor = write("unchanged_floor.sql", one_message(UNCHANGED_TABLES))?;
     let migrations = dir.join("migrations");
     std::fs::create_dir_all(&migrations).map_err(|e| e.to_string())?;
-    std::fs::copy(&floor_file, migrations.join("1_schema.up.sql")).map_err(|e| e.to_string())?;
+    std::fs::write(
+        migrations.join("1_schema.up.sql"),
+        ordered(TABLES).join(";\n") + ";\n",
+    )
+    .map_err(|e| e.to_string())?;
     let path = |p: &Path| p.to_str().map(str::to_string).ok_or("path is not UTF-8");
     let changed_arg = path(&changed_schema)?;
     let unchanged_arg = path(&unchanged_schema)?;
