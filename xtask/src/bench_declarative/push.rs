@@ -347,10 +347,14 @@ pub(super) fn run(
         push_s / (floor + change),
         verdict(push_s <= bound)
     );
+    // A cache hit after the warm-up is the figure of a push repeated; the edit-push-edit loop
+    // of development changes the file each time, which is a miss: --no-cache measures that.
     if let Some(nocache) = push_nocache_s {
         println!(
-            "  push of the change, --no-cache                 median {nocache:.3} s; {:.2}x floor+change",
-            nocache / (floor + change)
+            "  push of the change, --no-cache (a changed file) median {nocache:.3} s; {:.2}x floor+change; \
+             target <= 1.3x: {}",
+            nocache / (floor + change),
+            verdict(nocache <= bound)
         );
     }
     println!(
