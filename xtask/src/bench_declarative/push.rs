@@ -249,6 +249,8 @@ pub(super) fn run(
         }
     }
     let (floor, change) = (median(floor), median(change));
+    // Each figure is printed as it is measured too, so an interrupted run keeps what it got.
+    println!("  (measured: floor {floor:.3} s, change {change:.3} s)");
 
     // push of the change: each run on a fresh database holding the schema.
     let mut previous: Option<String> = None;
@@ -272,6 +274,7 @@ pub(super) fn run(
         command
     };
     let push_s = timed("godwit push", || fresh_base(&mut dbs), push_changed)?;
+    println!("  (measured: push {push_s:.3} s)");
     let push_nocache_s = timed(
         "godwit push --no-cache",
         || fresh_base(&mut dbs),
@@ -308,7 +311,9 @@ pub(super) fn run(
     let base_url = fresh_base(&mut dbs)?;
     let base_name = previous_name(&base_url);
     let dry_s = timed("godwit push --dry-run", || Ok(base_url.clone()), dry)?;
+    println!("  (measured: push --no-cache {push_nocache_s:?} s, push --dry-run {dry_s:.3} s)");
     let generate_s = timed("godwit generate", || Ok(base_url.clone()), generate)?;
+    println!("  (measured: generate {generate_s:.3} s)");
 
     // The unchanged 1,000 tables.
     let (big_url, big_name) = dbs.fresh("unchanged")?;
@@ -324,7 +329,9 @@ pub(super) fn run(
         )
     };
     let inspect_s = timed("godwit inspect", || Ok(big_url.clone()), inspect)?;
+    println!("  (measured: inspect of {UNCHANGED_TABLES} tables {inspect_s:.3} s)");
     let push_same_s = timed("godwit push (unchanged)", || Ok(big_url.clone()), push_same)?;
+    println!("  (measured: push unchanged {push_same_s:.3} s)");
     let diff_same_s = timed("godwit diff (unchanged)", || Ok(big_url.clone()), diff_same)?;
 
     // Round trips, counted once each through the relay.
