@@ -1124,6 +1124,11 @@ fn table_change(
             let mut comparable = from.clone();
             comparable.name.clone_from(&to.name);
             comparable.comment.clone_from(&to.comment);
+            if comparable.owned_sequence.is_some() && to.owned_sequence.is_some() {
+                // Both draw from a sequence of their own, whose name is the engine's choice.
+                comparable.owned_sequence.clone_from(&to.owned_sequence);
+                comparable.default.clone_from(&to.default);
+            }
             (comparable != *to).then(|| ColumnChange {
                 from,
                 to: to.clone(),
@@ -1356,6 +1361,41 @@ pub(crate) mod tests {
         let changes = diff(&a, &b, &Renames::default(), DiffOptions::default());
         match changes.as_slice() {
             [Change::AlterTable(change)] => assert!(change.options_changed),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A sequence a column owns is named by the engine: two columns owning one are alike
+    /// whatever its name and the default that names it; owning one or not is a change.
+    #[test]
+    fn owned_sequences_compare_by_whether_there_is_one() {
+        let serial = |sequence: Option<&str>| {
+            let mut t = table("orders", &[("id", "integer")]);
+            t.columns[0].owned_sequence = sequence.map(str::to_string);
+            t.columns[0].default = sequence.map(|s| format!("nextval('{s}'::regclass)"));
+            schema(vec![t])
+        };
+        let (standard, numbered) = (
+            serial(Some("orders_id_seq")),
+            serial(Some("orders_id_seq1")),
+        );
+        assert!(
+            diff(
+                &numbered,
+                &standard,
+                &Renames::default(),
+                DiffOptions::default()
+            )
+            .is_empty()
+        );
+        let changes = diff(
+            &serial(None),
+            &standard,
+            &Renames::default(),
+            DiffOptions::default(),
+        );
+        match changes.as_slice() {
+            [Change::AlterTable(change)] => assert_eq!(change.altered_columns.len(), 1),
             other => panic!("{other:?}"),
         }
     }
