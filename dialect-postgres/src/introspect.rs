@@ -69,16 +69,20 @@ fn column_names(attnums: &str, rel: &str) -> String {
     )
 }
 
-/// The condition that `depend`, a `pg_depend` row, makes the sequence `sequence` owned by a
-/// column (`OWNED BY`, as `serial` does) whose default `attrdef` is a plain call of `nextval`
-/// on it. Ownership alone is not enough: a column may own a sequence another column draws
-/// from. The default is compared as the server prints it, which names the sequence as
-/// `regclass` output does, qualified only when it is not on the search path.
-fn owned_and_called(depend: &str, sequence: &str, attrdef: &str) -> String {
+/// The condition that `depend`, a `pg_depend` row, makes the sequence `sequence` owned by
+/// a column (`OWNED BY`, as `serial` does) whose default `attrdef` is a plain call of
+/// `nextval` on it, and that `attribute`, the column, is what `serial` makes: a NOT NULL
+/// integer. Ownership alone is not enough: a column may own a sequence another column draws
+/// from. A nullable column keeps its sequence in the model by itself, as `serial` cannot
+/// create it again. The default is compared as the server prints it, which names the
+/// sequence as `regclass` output does, qualified only when it is not on the search path.
+fn owned_and_called(depend: &str, sequence: &str, attrdef: &str, attribute: &str) -> String {
     format!(
         "{depend}.classid = 'pg_catalog.pg_class'::regclass AND {depend}.objid = {sequence} \
          AND {depend}.refclassid = 'pg_catalog.pg_class'::regclass AND {depend}.deptype = 'a' \
-         AND {depend}.refobjsubid > 0 \
+         AND {attribute}.attnotnull \
+         AND {attribute}.atttypid IN ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype, \
+             'pg_catalog.int8'::regtype) \
          AND pg_catalog.pg_get_expr({attrdef}.adbin, {attrdef}.adrelid) \
              = format('nextval(%L::regclass)', {sequence}::regclass::text)"
     )
@@ -144,11 +148,12 @@ fn object_queries() -> Vec<String> {
                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
                  AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'i') \
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d \
-                 JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid \
+                 JOIN pg_catalog.pg_attribute AS a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                 JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
                  WHERE {}) \
              ORDER BY 1, 2",
             not_from_extension("pg_class", "c.oid"),
-            owned_and_called("d", "c.oid", "ad")
+            owned_and_called("d", "c.oid", "ad", "a")
         ),
         // 5: functions and procedures.
         format!(
@@ -211,7 +216,7 @@ fn object_queries() -> Vec<String> {
              WHERE a.attnum > 0 AND NOT a.attisdropped AND {table} \
              AND NOT (c.relispartition AND a.attinhcount > 0) \
              ORDER BY 1, 2, a.attnum",
-            owned_and_called("d", "o.oid", "ad")
+            owned_and_called("d", "o.oid", "ad", "a")
         ),
         // 8: constraints. Those cloned onto partitions from their parent (`conparentid`) or
         // inherited (`coninhcount`) belong to the parent, even when the table has a copy of

@@ -550,10 +550,14 @@ impl Context<'_> {
             .and(from.default.as_deref())
             .and_then(nextval_sequence)
             .filter(|s| !self.sequence_mentioned(s));
-        let create_sequence = (from.owned_sequence.is_none() && to_serial).then(|| Name {
-            schema: table.schema.clone(),
-            name: to.owned_sequence.clone().unwrap_or_default(),
-        });
+        let create_sequence = to
+            .owned_sequence
+            .as_ref()
+            .filter(|_| from.owned_sequence.is_none() && to_serial)
+            .map(|sequence| Name {
+                schema: table.schema.clone(),
+                name: sequence.clone(),
+            });
 
         let type_changed = from.data_type != to.data_type || from.collation != to.collation;
         // A default is dropped before a type change, as it may not cast to the new type, and

@@ -803,6 +803,12 @@ cases! {
          CREATE TABLE orders (id serial PRIMARY KEY, ticket int DEFAULT nextval('orders_id_seq'));
          CREATE TABLE a_table_name_long_enough_that_its_sequence_name_must_be_cut (id bigserial);";
 
+    // A nullable column is not what `serial` makes, so the sequence it owns is in the model
+    // by itself, and created before the table.
+    nullable_column_owning_its_sequence: "" =>
+        "CREATE TABLE t (id serial, n int);
+         ALTER TABLE t ALTER COLUMN id DROP NOT NULL;";
+
     comments:
         "CREATE TABLE t (id int, a text, b text);
          COMMENT ON TABLE t IS 'old';
