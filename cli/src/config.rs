@@ -547,10 +547,13 @@ impl Config {
         for id in file.lint.disabled {
             disabled.extend(resolve("lint.disabled", Some(id))?);
         }
+        // The rules of every dialect compiled in: one config file often serves several.
+        let catalogue = crate::backend::lint_catalogue();
         let lint = LintConfig {
             disabled: disabled.iter().map(|id| id.value.clone()).collect(),
+            other_rules: catalogue.ids().map(str::to_string).collect(),
         };
-        if let Some(unknown) = lint.unknown_rules().next() {
+        if let Some(unknown) = lint.unknown_rules(&catalogue).next() {
             let Some(id) = disabled.iter().find(|id| id.value == unknown) else {
                 unreachable!("an unknown rule is one of those disabled")
             };

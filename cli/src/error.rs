@@ -1002,7 +1002,8 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
-    let similar = godwit_core::lint::similar_rules(id);
+    let catalogue = crate::backend::lint_catalogue();
+    let similar = catalogue.similar(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {
         let mut quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -1014,8 +1015,7 @@ pub(crate) fn unknown_rule_help(id: &str) -> String {
         }
     };
     if similar.is_empty() {
-        let all = godwit_core::lint::rules().iter().map(|rule| rule.id);
-        format!("the rules are {}", either(all.collect()))
+        format!("the rules are {}", either(catalogue.ids().collect()))
     } else {
         format!(
             "did you mean {}? `godwit lint --list` lists every rule",

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::dialect::Dialect;
 use crate::store::{Store, StoreError};
 use crate::url::{UrlError, redact};
 
@@ -63,6 +64,10 @@ pub trait Backend: Send + Sync + Debug {
     /// Its dialect's name ([`crate::Dialect::name`]), which is also the cargo feature that
     /// compiles it into godwit.
     fn name(&self) -> &'static str;
+
+    /// Its dialect, the pure half, which needs no connection: a program lints files and
+    /// lists lint rules with it (see [`crate::lint::Catalogue`]).
+    fn dialect(&self) -> &'static dyn Dialect;
 
     /// The URL schemes it serves, lowercase, without the colon (`postgres`, `postgresql`).
     fn schemes(&self) -> &'static [&'static str];

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use godwit_core::url::{UrlError, redact};
-use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
+use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
-use crate::{PgOptions, PgStore};
+use crate::{PgDialect, PgOptions, PgStore};
 
 /// The PostgreSQL backend: `postgres://` and `postgresql://` URLs (and key/value connection
 /// parameters in their query string), as libpq reads them.
@@ -15,6 +15,10 @@ pub struct PgBackend;
 impl Backend for PgBackend {
     fn name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &PgDialect
     }
 
     fn schemes(&self) -> &'static [&'static str] {

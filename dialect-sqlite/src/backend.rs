@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use godwit_core::url::{UrlError, redact};
-use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
+use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
-use crate::{SqliteOptions, SqliteStore};
+use crate::{SqliteDialect, SqliteOptions, SqliteStore};
 
 /// The SQLite backend: `sqlite:PATH` and `sqlite://PATH` (relative to the working directory),
 /// `sqlite:///abs/path`, and `sqlite::memory:` for a private in-memory database.
@@ -17,6 +17,10 @@ pub struct SqliteBackend;
 impl Backend for SqliteBackend {
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SqliteDialect
     }
 
     fn schemes(&self) -> &'static [&'static str] {
