@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use godwit_core::declarative::{PrivilegeRule, Scope};
 use godwit_core::lint::LintConfig;
-use godwit_core::url::{Redacted, redact};
+use godwit_core::url::Redacted;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -132,7 +132,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub(crate) fn redacted(&self) -> Redacted {
-        redact(&self.text)
+        godwit::registry().redact(&self.text)
     }
 
     /// Where the URL came from.

@@ -1091,7 +1091,7 @@ fn hide_passwords(text: &str, args: impl IntoIterator<Item = OsString>) -> Strin
         let value = arg.split_once('=').map(|(_, value)| value.to_string());
         // The value first: redacted alone, it keeps more of what the user typed.
         for candidate in value.into_iter().chain(std::iter::once(arg)) {
-            let redacted = godwit_core::url::redact(&candidate).to_string();
+            let redacted = godwit::registry().redact(&candidate).to_string();
             if redacted != candidate && !candidate.is_empty() {
                 text = text.replace(&candidate, &redacted);
             }
@@ -1107,7 +1107,7 @@ mod tests {
     use super::*;
 
     fn url() -> Redacted {
-        godwit_core::url::redact("postgres://u:pw@h/db")
+        godwit::registry().redact("postgres://u:pw@h/db")
     }
 
     #[test]

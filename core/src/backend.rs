@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::dialect::Dialect;
 use crate::store::{Store, StoreError};
-use crate::url::{UrlError, redact};
+use crate::url::{Redacted, UrlError, redact_with_schemes};
 
 /// What a database URL points at, as far as the program around the backend needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,17 @@ impl Registry {
         self.backends.iter()
     }
 
+    /// `url` with every password hidden ([`crate::url::redact`]), reading the schemes of the
+    /// backends as schemes.
+    pub fn redact(&self, url: &str) -> Redacted {
+        let schemes: Vec<&str> = self
+            .backends
+            .iter()
+            .flat_map(|backend| backend.schemes().iter().copied())
+            .collect();
+        redact_with_schemes(url, &schemes)
+    }
+
     /// The backend serving `url`'s scheme and what the URL points at. A scheme nobody serves
     /// is [`UrlError::UnknownScheme`], listing the URL forms that are served.
     pub fn locate(&self, url: &str) -> Result<(Arc<dyn Backend>, Location), UrlError> {
@@ -124,7 +135,7 @@ impl Registry {
         {
             Some(backend) => Ok((Arc::clone(backend), backend.locate(url)?)),
             None => Err(UrlError::UnknownScheme {
-                shown: redact(url).to_string(),
+                shown: self.redact(url).to_string(),
                 forms: self
                     .backends
                     .iter()

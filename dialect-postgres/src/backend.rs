@@ -1,7 +1,7 @@
 //! PostgreSQL as a registry sees it: `postgres://` URLs and how they open a [`PgStore`].
 
 use async_trait::async_trait;
-use godwit_core::url::{UrlError, redact};
+use godwit_core::url::{UrlError, redact_with_schemes};
 use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
 use crate::{PgDialect, PgOptions, PgStore};
@@ -39,7 +39,7 @@ impl Backend for PgBackend {
             Ok(Location::Server)
         } else {
             Err(UrlError::Invalid {
-                shown: redact(url).to_string(),
+                shown: redact_with_schemes(url, self.schemes()).to_string(),
                 problem: "names no server (`//` must follow the scheme); write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".to_string(),
             })
         }
