@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Output;
 
 use common::{Project, assert_code, sqlite_rows, stderr, stdout};
@@ -391,7 +390,7 @@ fn the_format_github_is_for_lint_only() {
 fn readme_rules_table_is_generated_from_the_rules() {
     const START: &str = "<!-- lint-rules:start -->\n";
     const END: &str = "<!-- lint-rules:end -->";
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
         panic!("README.md lacks the markers {START:?} and {END:?} around the rules table");
