@@ -77,7 +77,8 @@ pub trait Backend: Send + Sync + Debug {
     fn url_forms(&self) -> &'static [&'static str];
 
     /// What `url`, whose scheme is one of [`Backend::schemes`], points at, or why it is not a
-    /// usable URL of this backend. An error never holds a password ([`redact`]).
+    /// usable URL of this backend. An error never holds a password
+    /// ([`redact_with_schemes`]).
     fn locate(&self, url: &str) -> Result<Location, UrlError>;
 
     /// Open a store on the database at `location` (what [`Backend::locate`] said of `url`, or

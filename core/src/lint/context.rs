@@ -102,11 +102,11 @@ struct FullCopy {
 
 /// The walk over one file's statements, in order.
 ///
-/// The first walk learns the [`Facts`] of each statement as it reaches it, so it knows only
-/// those of the statements so far. Where a check asks a question that a later statement could
-/// answer otherwise, the walk notes it ([`Walk::uncertain`]), and the file is walked again
-/// ([`Walk::again`]) knowing the facts of all of it. Most files, and every file of plain data,
-/// never ask, and are read once.
+/// The first walk learns the facts of each statement that the checks of every statement may
+/// ask about (`Facts`) as it reaches it, so it knows only those of the statements so far.
+/// Where a check asks a question that a later statement could answer otherwise, the walk notes
+/// it (`Walk::uncertain`), and the file is walked again (`Walk::again`) knowing the facts of
+/// all of it. Most files, and every file of plain data, never ask, and are read once.
 ///
 /// A dialect's checks ([`super::LintRules::check`]) read it: what the file did before the
 /// statement being checked, and what the live schema holds.
