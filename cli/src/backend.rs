@@ -6,7 +6,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use godwit::{ConnectError, ConnectOptions};
-use godwit_core::{Backend, HistoryTable, Location, Store};
+use godwit_core::lint::Catalogue;
+use godwit_core::{Backend, Dialect, HistoryTable, Location, Store};
 
 use crate::config::{Config, DatabaseUrl};
 use crate::error::CliError;
@@ -112,6 +113,25 @@ pub(crate) async fn open_scratch_host(
         .map_err(|error| connect_error(error, url));
     }
     Ok(open(url, config, Access::Existing, None).await?.store)
+}
+
+/// The lint rules of the dialects compiled in, for `lint --list` and `--explain` and to tell
+/// a misspelt rule id from another dialect's.
+pub(crate) fn lint_catalogue() -> Catalogue {
+    Catalogue::new(
+        godwit::registry()
+            .backends()
+            .map(|backend| (backend.name(), backend.dialect().lint_rules())),
+    )
+}
+
+/// The dialect called `name` (`lint --dialect`), when its backend is compiled in.
+pub(crate) fn dialect_named(name: &'static str) -> Result<&'static dyn Dialect, CliError> {
+    godwit::registry()
+        .backends()
+        .find(|backend| backend.name() == name)
+        .map(|backend| backend.dialect())
+        .ok_or(CliError::BackendMissing { feature: name })
 }
 
 /// The backend serving `url`'s scheme, and what the URL points at.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use godwit_core::declarative::{PrivilegeRule, Scope};
 use godwit_core::lint::LintConfig;
-use godwit_core::url::{Redacted, redact};
+use godwit_core::url::Redacted;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -103,7 +103,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub(crate) fn redacted(&self) -> Redacted {
-        redact(&self.text)
+        godwit::registry().redact(&self.text)
     }
 
     /// Where the URL came from.
@@ -499,10 +499,13 @@ impl Config {
         for id in file.lint.disabled {
             disabled.extend(resolve("lint.disabled", Some(id))?);
         }
+        // The rules of every dialect compiled in: one config file often serves several.
+        let catalogue = crate::backend::lint_catalogue();
         let lint = LintConfig {
             disabled: disabled.iter().map(|id| id.value.clone()).collect(),
+            other_rules: catalogue.ids().map(str::to_string).collect(),
         };
-        if let Some(unknown) = lint.unknown_rules().next() {
+        if let Some(unknown) = lint.unknown_rules(&catalogue).next() {
             let Some(id) = disabled.iter().find(|id| id.value == unknown) else {
                 unreachable!("an unknown rule is one of those disabled")
             };

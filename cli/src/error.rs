@@ -1011,7 +1011,8 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
-    let similar = godwit_core::lint::similar_rules(id);
+    let catalogue = crate::backend::lint_catalogue();
+    let similar = catalogue.similar(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {
         let mut quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -1023,8 +1024,7 @@ pub(crate) fn unknown_rule_help(id: &str) -> String {
         }
     };
     if similar.is_empty() {
-        let all = godwit_core::lint::rules().iter().map(|rule| rule.id);
-        format!("the rules are {}", either(all.collect()))
+        format!("the rules are {}", either(catalogue.ids().collect()))
     } else {
         format!(
             "did you mean {}? `godwit lint --list` lists every rule",
@@ -1100,7 +1100,7 @@ fn hide_passwords(text: &str, args: impl IntoIterator<Item = OsString>) -> Strin
         let value = arg.split_once('=').map(|(_, value)| value.to_string());
         // The value first: redacted alone, it keeps more of what the user typed.
         for candidate in value.into_iter().chain(std::iter::once(arg)) {
-            let redacted = godwit_core::url::redact(&candidate).to_string();
+            let redacted = godwit::registry().redact(&candidate).to_string();
             if redacted != candidate && !candidate.is_empty() {
                 text = text.replace(&candidate, &redacted);
             }
@@ -1116,7 +1116,7 @@ mod tests {
     use super::*;
 
     fn url() -> Redacted {
-        godwit_core::url::redact("postgres://u:pw@h/db")
+        godwit::registry().redact("postgres://u:pw@h/db")
     }
 
     #[test]
