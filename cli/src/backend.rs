@@ -6,7 +6,6 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use godwit::{ConnectError, ConnectOptions};
-use godwit_core::lint::Catalogue;
 use godwit_core::{Backend, Dialect, HistoryTable, Location, Store};
 
 use crate::config::{Config, DatabaseUrl};
@@ -113,16 +112,6 @@ pub(crate) async fn open_scratch_host(
         .map_err(|error| connect_error(error, url));
     }
     Ok(open(url, config, Access::Existing, None).await?.store)
-}
-
-/// The lint rules of the dialects compiled in, for `lint --list` and `--explain` and to tell
-/// a misspelt rule id from another dialect's.
-pub(crate) fn lint_catalogue() -> Catalogue {
-    Catalogue::new(
-        godwit::registry()
-            .backends()
-            .map(|backend| (backend.name(), backend.dialect().lint_rules())),
-    )
 }
 
 /// The dialect called `name` (`lint --dialect`), when its backend is compiled in.

@@ -500,7 +500,7 @@ impl Config {
             disabled.extend(resolve("lint.disabled", Some(id))?);
         }
         // The rules of every dialect compiled in: one config file often serves several.
-        let catalogue = crate::backend::lint_catalogue();
+        let catalogue = godwit::registry().lint_catalogue();
         let lint = LintConfig {
             disabled: disabled.iter().map(|id| id.value.clone()).collect(),
             other_rules: catalogue.ids().map(str::to_string).collect(),

@@ -1011,7 +1011,7 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
-    let catalogue = crate::backend::lint_catalogue();
+    let catalogue = godwit::registry().lint_catalogue();
     let similar = catalogue.similar(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::dialect::Dialect;
+use crate::lint::Catalogue;
 use crate::store::{Store, StoreError};
 use crate::url::{Redacted, UrlError, redact_with_schemes};
 
@@ -111,6 +112,16 @@ impl Registry {
     /// The backends, in the order they were added.
     pub fn backends(&self) -> impl Iterator<Item = &Arc<dyn Backend>> {
         self.backends.iter()
+    }
+
+    /// The lint rules of these backends' dialects, for listing and explaining rules and to
+    /// tell a misspelt rule id from another dialect's.
+    pub fn lint_catalogue(&self) -> Catalogue {
+        Catalogue::new(
+            self.backends
+                .iter()
+                .map(|backend| (backend.name(), backend.dialect().lint_rules())),
+        )
     }
 
     /// `url` with every password hidden ([`crate::url::redact`]), reading the schemes of the
