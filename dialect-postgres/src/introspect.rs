@@ -21,6 +21,7 @@ use godwit_core::schema::{
 };
 use godwit_core::store::Row;
 
+use crate::render::{PARTITION_BY, PARTITION_OF};
 use crate::sequence::SequenceOptions;
 
 mod access;
@@ -371,12 +372,6 @@ fn function_signature(name: &Name, arguments: &str) -> String {
         name.name
     )
 }
-
-/// The marker, in a table's `other_constraints`, of how a partitioned table is partitioned.
-pub(crate) const PARTITION_BY: &str = "PARTITION BY ";
-
-/// The marker, in a partition's `other_constraints`, of the table it is a partition of.
-pub(crate) const PARTITION_OF: &str = "PARTITION OF ";
 
 /// Build the model from the results of [`queries`].
 pub(crate) fn schema_from_catalog(mut results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {

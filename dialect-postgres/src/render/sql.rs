@@ -1,19 +1,26 @@
 //! SQL text: quoting, and reading back what the server wrote (qualified names, `nextval`
 //! defaults, types, the markers introspection leaves in `other_constraints`).
 
-use godwit_core::Dialect as _;
+use godwit_core::dialect::double_quoted;
 use godwit_core::schema::{Check, Column, Deferral, Name, PrimaryKey, Table, Unique};
 
-use crate::dialect::PgDialect;
-use crate::introspect::{PARTITION_BY, PARTITION_OF};
+/// The marker, in a table's `other_constraints`, of how a partitioned table is partitioned.
+pub(crate) const PARTITION_BY: &str = "PARTITION BY ";
+
+/// The marker, in a partition's `other_constraints`, of the table it is a partition of.
+pub(crate) const PARTITION_OF: &str = "PARTITION OF ";
 
 /// The quoted, schema-qualified name.
 pub(crate) fn qualified(name: &Name) -> String {
-    PgDialect.qualified_name(name.schema.as_deref(), &name.name)
+    match &name.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&name.name)),
+        None => quote(&name.name),
+    }
 }
 
-pub(super) fn quote(ident: &str) -> String {
-    PgDialect.quote_identifier(ident)
+/// A quoted identifier, as [`PgDialect::quote_identifier`](crate::PgDialect) writes it.
+pub(crate) fn quote(ident: &str) -> String {
+    double_quoted(ident)
 }
 
 /// A string literal. Backslashes are literal because `standard_conforming_strings` is on, as
