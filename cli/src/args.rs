@@ -521,7 +521,7 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
     // holding a password (`postgres:/user:pw@host/db`), which would otherwise be printed as a
     // missing file's path. clap is not told: its message would repeat the value, password
     // and all.
-    let holds_password = godwit_core::url::redact(text).to_string() != text;
+    let holds_password = godwit::registry().redact(text).to_string() != text;
     if godwit::locate(text).is_ok()
         || ((has_url_scheme(text) || holds_password) && !Path::new(text).exists())
     {

@@ -13,13 +13,14 @@ use std::time::Duration;
 
 use godwit_core::declarative::{PrivilegeRule, Scope};
 use godwit_core::lint::LintConfig;
-use godwit_core::url::{Redacted, redact};
+use godwit_core::url::Redacted;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::args::{GlobalArgs, parse_lock_timeout};
 use crate::error::{CliError, unknown_rule_help};
-use crate::output::Verbosity;
+pub(crate) use crate::origin::{UrlOrigin, VarSource};
+use crate::print::Verbosity;
 
 /// The config file used when `--config` is not given.
 pub(crate) const DEFAULT_CONFIG: &str = "godwit.toml";
@@ -79,36 +80,6 @@ fn relative_to(dir: &Path, url: String) -> String {
     }
 }
 
-/// Where a database URL came from, for messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UrlOrigin {
-    /// `--url`.
-    Flag,
-    /// The `DATABASE_URL` variable.
-    Env(VarSource),
-    /// `url` in the config file.
-    File(PathBuf),
-    /// The `GODWIT_DEV_URL` variable.
-    DevEnv(VarSource),
-    /// `dev_url` in the config file.
-    DevFile(PathBuf),
-    /// A `--from` or `--to` source of `godwit diff`.
-    DiffSource,
-}
-
-impl fmt::Display for UrlOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UrlOrigin::Flag => f.write_str("from --url"),
-            UrlOrigin::Env(source) => write!(f, "from DATABASE_URL{source}"),
-            UrlOrigin::File(path) => write!(f, "from `url` in {}", path.display()),
-            UrlOrigin::DevEnv(source) => write!(f, "from GODWIT_DEV_URL{source}"),
-            UrlOrigin::DevFile(path) => write!(f, "from `dev_url` in {}", path.display()),
-            UrlOrigin::DiffSource => f.write_str("from --from/--to"),
-        }
-    }
-}
-
 /// A database URL. It may hold a password, so it only ever prints redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct DatabaseUrl {
@@ -132,7 +103,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub(crate) fn redacted(&self) -> Redacted {
-        redact(&self.text)
+        godwit::registry().redact(&self.text)
     }
 
     /// Where the URL came from.
@@ -212,25 +183,6 @@ fn cache_dir(env: &Environment) -> Option<PathBuf> {
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
 pub(crate) const DOTENV: &str = ".env";
-
-/// Where a variable's value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VarSource {
-    /// The process's environment.
-    Process,
-    /// A `.env` file.
-    DotEnv(PathBuf),
-}
-
-impl fmt::Display for VarSource {
-    /// Nothing for the environment, ` in .env` for the file, to follow a variable's name.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VarSource::Process => Ok(()),
-            VarSource::DotEnv(path) => write!(f, " in {}", path.display()),
-        }
-    }
-}
 
 /// The variables godwit reads: the process's environment, then `.env` for the names the
 /// process does not set (a variable set in the environment wins, even when empty, as with
@@ -573,10 +525,13 @@ impl Config {
         for id in file.lint.disabled {
             disabled.extend(resolve("lint.disabled", Some(id))?);
         }
+        // The rules of every dialect compiled in: one config file often serves several.
+        let catalogue = godwit::registry().lint_catalogue();
         let lint = LintConfig {
             disabled: disabled.iter().map(|id| id.value.clone()).collect(),
+            other_rules: catalogue.ids().map(str::to_string).collect(),
         };
-        if let Some(unknown) = lint.unknown_rules().next() {
+        if let Some(unknown) = lint.unknown_rules(&catalogue).next() {
             let Some(id) = disabled.iter().find(|id| id.value == unknown) else {
                 unreachable!("an unknown rule is one of those disabled")
             };

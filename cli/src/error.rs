@@ -29,8 +29,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::args::FormatFlag;
-use crate::config::UrlOrigin;
-use crate::output::{self, Format, Output};
+use crate::origin::UrlOrigin;
+use crate::print::{self, ERROR, Format};
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,7 +328,7 @@ pub enum CliError {
     #[error(
         "the database is not up to date: {} of {}; `godwit migrate` applies what is pending, and `godwit recover` explains a failed migration",
         counts.iter().map(|(state, n)| format!("{n} {}", state.label())).collect::<Vec<_>>().join(", "),
-        output::migrations(*total)
+        print::migrations(*total)
     )]
     NotUpToDate {
         /// How many migrations are in each state other than applied.
@@ -384,7 +384,7 @@ pub enum CliError {
     /// `lint` found error-level findings.
     #[error(
         "the lint found {}; fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk, or turn a rule off with `[lint] disabled` in the config file (`godwit lint --explain RULE` shows the safe alternative)",
-        output::count(*errors, "error"),
+        print::count(*errors, "error"),
         if *errors == 1 { "it" } else { "them" }
     )]
     LintErrors {
@@ -394,7 +394,7 @@ pub enum CliError {
     /// `migrate` found error-level findings in the pending migrations.
     #[error(
         "the lint found {} in the pending migrations, so nothing was applied:\n{findings}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with --no-lint",
-        output::count(*errors, "error"),
+        print::count(*errors, "error"),
         if *errors == 1 { "it" } else { "them" }
     )]
     LintRefused {
@@ -406,7 +406,7 @@ pub enum CliError {
     /// `migrate --dry-run` found what would make `migrate` refuse: its exit code says so.
     #[error(
         "migrate would refuse these migrations: the lint found {} (listed above)",
-        output::count(*errors, "error")
+        print::count(*errors, "error")
     )]
     WouldRefuse {
         /// How many error-level findings there are.
@@ -585,8 +585,8 @@ impl CliError {
 impl CliError {
     /// This error with the fields of the document `output` would have printed, or had when it
     /// failed, which `--format json` prints around the error; without a JSON output, `self`.
-    pub fn with_document(self, output: Output, document: &impl Serialize) -> CliError {
-        if output.format() != Format::Json {
+    pub fn with_document(self, format: Format, document: &impl Serialize) -> CliError {
+        if format != Format::Json {
             return self;
         }
         match serde_json::to_value(document) {
@@ -932,7 +932,16 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> (String, Vec<String>) {
     (message, causes)
 }
 
-/// Why a command refuses `format`, and the formats it prints instead.
+/// Print `error` and its causes on stderr: `error: ...`, then `caused by: ...` per cause.
+pub(crate) fn print_error(error: &dyn std::error::Error) {
+    let (message, causes) = chain(error);
+    let mut stderr = anstream::stderr().lock();
+    let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {message}");
+    for cause in causes {
+        let _ = writeln!(stderr, "caused by: {cause}");
+    }
+}
+
 /// What to do after waiting in vain for the lock, by what is known of its holder: a stale lock
 /// is never suggested where none can exist (PostgreSQL's dies with its session), nor
 /// `godwit unlock` where it would refuse.
@@ -1002,7 +1011,8 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
-    let similar = godwit_core::lint::similar_rules(id);
+    let catalogue = godwit::registry().lint_catalogue();
+    let similar = catalogue.similar(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {
         let mut quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -1014,8 +1024,7 @@ pub(crate) fn unknown_rule_help(id: &str) -> String {
         }
     };
     if similar.is_empty() {
-        let all = godwit_core::lint::rules().iter().map(|rule| rule.id);
-        format!("the rules are {}", either(all.collect()))
+        format!("the rules are {}", either(catalogue.ids().collect()))
     } else {
         format!(
             "did you mean {}? `godwit lint --list` lists every rule",
@@ -1035,9 +1044,9 @@ pub(crate) fn finish(result: Result<(), CliError>, format: Format) -> ExitCode {
             if exit != Exit::Success {
                 // Stdout is what failed; nothing more can be written there.
                 if format == Format::Json && !matches!(error, CliError::Stdout(_)) {
-                    let _ = output::print_document(&error.document());
+                    let _ = print::print_document(&error.document());
                 }
-                output::print_error(&error);
+                print_error(&error);
             }
             exit.into()
         }
@@ -1058,7 +1067,7 @@ pub(crate) fn finish_clap(error: &clap::Error) -> ExitCode {
     if asks_for_json(std::env::args_os()) {
         let plain = hide_passwords(&error.render().to_string(), std::env::args_os());
         let message = plain.lines().next().unwrap_or_default();
-        let _ = output::print_document(&json!({
+        let _ = print::print_document(&json!({
             "ok": false,
             "exit_code": Exit::Usage as u8,
             "error": {
@@ -1091,7 +1100,7 @@ fn hide_passwords(text: &str, args: impl IntoIterator<Item = OsString>) -> Strin
         let value = arg.split_once('=').map(|(_, value)| value.to_string());
         // The value first: redacted alone, it keeps more of what the user typed.
         for candidate in value.into_iter().chain(std::iter::once(arg)) {
-            let redacted = godwit_core::url::redact(&candidate).to_string();
+            let redacted = godwit::registry().redact(&candidate).to_string();
             if redacted != candidate && !candidate.is_empty() {
                 text = text.replace(&candidate, &redacted);
             }
@@ -1107,7 +1116,7 @@ mod tests {
     use super::*;
 
     fn url() -> Redacted {
-        godwit_core::url::redact("postgres://u:pw@h/db")
+        godwit::registry().redact("postgres://u:pw@h/db")
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::output::Verbosity;
+use crate::print::Verbosity;
 
 /// The default filter. sqlx warns about every statement slower than a second, with its SQL;
 /// migrations are often slow on purpose, so those warnings only show with `-v`.

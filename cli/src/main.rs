@@ -26,7 +26,9 @@ mod config;
 mod error;
 mod live;
 mod logging;
+mod origin;
 mod output;
+mod print;
 mod prompt;
 
 use std::process::ExitCode;

@@ -4,7 +4,6 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use clap::builder::styling::{AnsiColor, Style};
 use comfy_table::{Cell, Color, Table, presets};
 use godwit_core::declarative::MeasuredHazard;
 use godwit_core::dialect::{Statement, StatementKind};
@@ -14,47 +13,26 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::live::LiveLine;
-
-/// How results are printed on stdout, resolved from `--format` (whose `github` value only
-/// `lint` accepts, as annotations printed in its human mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Text for people: tables, progress lines, summaries.
-    Human,
-    /// One JSON document, for scripts.
-    Json,
-}
-
-/// How much godwit says beyond the data asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
-    /// Errors and requested data only: no progress, summaries or warnings.
-    Quiet,
-    /// Progress, summaries and warnings; logs at `warn`.
-    Normal,
-    /// As `Normal`, with logs at info (1), debug (2) or trace (3 and more).
-    Verbose(u8),
-}
-
-const ERROR: Style = AnsiColor::Red.on_default().bold();
-const WARNING: Style = AnsiColor::Yellow.on_default().bold();
-const OK: Style = AnsiColor::Green.on_default();
+use crate::print::{ERROR, OK, WARNING, print_document, write_stdout};
+pub(crate) use crate::print::{
+    Format, Verbosity, count, migrations, milliseconds, size, statements,
+};
 
 /// Where and how a command prints.
 #[derive(Debug, Clone, Copy)]
-pub struct Output {
+pub(crate) struct Output {
     format: Format,
     verbosity: Verbosity,
 }
 
 impl Output {
     /// An output in `format` at `verbosity`.
-    pub fn new(format: Format, verbosity: Verbosity) -> Self {
+    pub(crate) fn new(format: Format, verbosity: Verbosity) -> Self {
         Output { format, verbosity }
     }
 
     /// The format results are printed in.
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.format
     }
 
@@ -64,12 +42,12 @@ impl Output {
     }
 
     /// Print data the user asked for (a table, a plan, created paths), even with `--quiet`.
-    pub fn data(&self, text: &str) -> Result<(), CliError> {
+    pub(crate) fn data(&self, text: &str) -> Result<(), CliError> {
         write_stdout(text).map_err(CliError::Stdout)
     }
 
     /// Print a summary line for people; nothing in JSON or quiet mode.
-    pub fn summary(&self, text: &str) -> Result<(), CliError> {
+    pub(crate) fn summary(&self, text: &str) -> Result<(), CliError> {
         if self.chatty() {
             write_stdout(&format!("{text}\n")).map_err(CliError::Stdout)?;
         }
@@ -78,7 +56,7 @@ impl Output {
 
     /// Print `value`, the command's result, as its one JSON document, with `"ok": true`. A
     /// command that fails prints none: the error is its document (see [`CliError::document`]).
-    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
+    pub(crate) fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
         #[derive(Serialize)]
         struct Succeeded<'a, T: ?Sized> {
             ok: bool,
@@ -90,7 +68,7 @@ impl Output {
 
     /// Tell the user something that does not stop the command, on stderr; nothing in JSON
     /// mode (the document carries the warnings) or quiet mode.
-    pub fn warning(&self, text: &dyn std::fmt::Display) {
+    pub(crate) fn warning(&self, text: &dyn std::fmt::Display) {
         if self.chatty() {
             // A closed stderr leaves nowhere to report the failure; the command carries on.
             let _ = writeln!(anstream::stderr(), "{WARNING}warning:{WARNING:#} {text}");
@@ -99,7 +77,7 @@ impl Output {
 
     /// A progress printer for a `migrate`, `rollback` or `recover` run: a live line too when
     /// stdout is a terminal.
-    pub fn progress(&self) -> Progress {
+    pub(crate) fn progress(&self) -> Progress {
         Progress {
             output: *self,
             live: (self.chatty() && io::stdout().is_terminal()).then(LiveLine::new),
@@ -117,27 +95,12 @@ impl Output {
     }
 }
 
-/// Print `value` on stdout as pretty JSON, written in one piece.
-pub(crate) fn print_document<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
-    let mut text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
-    text.push('\n');
-    let mut stdout = io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()
-}
-
-fn write_stdout(text: &str) -> io::Result<()> {
-    let mut stdout = anstream::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()
-}
-
 /// Prints a run as it goes: one line per migration (`applying 20240101120000 create_users ...
 /// ok (12 ms)`), with `-v` a line per statement as it starts, and on a terminal a live line
 /// for work that runs longer than a second ([`LiveLine`]). A failed write (a closed pipe)
 /// stops the printing, never the run; it is reported by [`Progress::finish`].
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     output: Output,
     live: Option<LiveLine>,
     /// How many migrations the run planned, once it said.
@@ -153,7 +116,7 @@ pub struct Progress {
 
 impl Progress {
     /// Report one event of the run.
-    pub fn event(&mut self, event: &Event) {
+    pub(crate) fn event(&mut self, event: &Event) {
         match event {
             Event::Warning { warning } => self.warn(warning),
             Event::BackedUp { path, bytes } => {
@@ -204,19 +167,19 @@ impl Progress {
     }
 
     /// End the line of a migration that failed.
-    pub fn interrupt(&mut self) {
+    pub(crate) fn interrupt(&mut self) {
         if self.running.is_some() {
             self.end(&format!("{ERROR}failed{ERROR:#}"));
         }
     }
 
     /// Whether it shows statements as they start, so the run should report them.
-    pub fn shows_statements(&self) -> bool {
+    pub(crate) fn shows_statements(&self) -> bool {
         self.live.is_some() || self.output.names_statements()
     }
 
     /// The first write error, if printing failed.
-    pub fn finish(self) -> Result<(), CliError> {
+    pub(crate) fn finish(self) -> Result<(), CliError> {
         self.error
             .map_or(Ok(()), |error| Err(CliError::Stdout(error)))
     }
@@ -292,16 +255,6 @@ fn step_text(step: &Step) -> String {
         text.push_str(&format!(": {label}"));
     }
     text
-}
-
-/// Print `error` and its causes on stderr: `error: ...`, then `caused by: ...` per cause.
-pub(crate) fn print_error(error: &dyn std::error::Error) {
-    let (message, causes) = crate::error::chain(error);
-    let mut stderr = anstream::stderr().lock();
-    let _ = writeln!(stderr, "{ERROR}error:{ERROR:#} {message}");
-    for cause in causes {
-        let _ = writeln!(stderr, "caused by: {cause}");
-    }
 }
 
 /// A warning as it appears in JSON: its fields plus the sentence shown to people.
@@ -399,49 +352,6 @@ fn status_note(entry: &StatusEntry, took: Option<String>) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// `1 statement` / `2 statements`.
-pub(crate) fn statements(n: usize) -> String {
-    count(n, "statement")
-}
-
-/// `1 error` / `2 errors`: `n` and a noun whose plural takes an `s`.
-pub(crate) fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// `12 ms`, `1.5 s`, `2 min 5 s`.
-pub(crate) fn milliseconds(ms: u64) -> String {
-    match ms {
-        0..1_000 => format!("{ms} ms"),
-        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{} min {} s", ms / 60_000, ms % 60_000 / 1000),
-    }
-}
-
-/// `512 bytes`, `1.5 KiB`, `2.0 MiB`, `3.1 GiB`.
-pub(crate) fn size(bytes: u64) -> String {
-    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-/// `1 migration` / `2 migrations`.
-pub(crate) fn migrations(n: usize) -> String {
-    count(n, "migration")
 }
 
 /// An RFC 3339 timestamp from the history as `2024-01-01 12:00:00`, in UTC.

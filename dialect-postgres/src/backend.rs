@@ -1,10 +1,10 @@
 //! PostgreSQL as a registry sees it: `postgres://` URLs and how they open a [`PgStore`].
 
 use async_trait::async_trait;
-use godwit_core::url::{UrlError, redact};
-use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
+use godwit_core::url::{UrlError, redact_with_schemes};
+use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
-use crate::{PgOptions, PgStore};
+use crate::{PgDialect, PgOptions, PgStore};
 
 /// The PostgreSQL backend: `postgres://` and `postgresql://` URLs (and key/value connection
 /// parameters in their query string), as libpq reads them.
@@ -15,6 +15,10 @@ pub struct PgBackend;
 impl Backend for PgBackend {
     fn name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &PgDialect
     }
 
     fn schemes(&self) -> &'static [&'static str] {
@@ -35,7 +39,7 @@ impl Backend for PgBackend {
             Ok(Location::Server)
         } else {
             Err(UrlError::Invalid {
-                shown: redact(url).to_string(),
+                shown: redact_with_schemes(url, self.schemes()).to_string(),
                 problem: "names no server (`//` must follow the scheme); write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".to_string(),
             })
         }

@@ -5,6 +5,7 @@ use godwit_core::dialect::{
     portable_history_upgrade_ddl,
 };
 use godwit_core::diff::{Change, Dependants, DiffOptions};
+use godwit_core::lint::LintRules;
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::store::Row;
@@ -44,6 +45,10 @@ impl Dialect for PgDialect {
 
     fn placeholder(&self, index: usize) -> String {
         format!("${index}")
+    }
+
+    fn lint_support(&self) -> &dyn LintRules {
+        &crate::lint::PgLint
     }
 
     // PostgreSQL keeps views and triggers through every change of their table but two, to a

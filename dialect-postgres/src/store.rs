@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
-    Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Step,
-    Store, StoreError, UnlockOutcome, Value,
+    Backend, Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row,
+    StatementError, Step, Store, StoreError, UnlockOutcome, Value,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -23,6 +23,7 @@ use sqlx::{
     TypeInfo as _, ValueRef as _,
 };
 
+use crate::PgBackend;
 use crate::dialect::PgDialect;
 use crate::dump::{self, DumpSource};
 use crate::passes;
@@ -183,7 +184,7 @@ impl PgStore {
     /// Errors are [`StoreError::Connect`], naming the URL without its password and saying
     /// what to check.
     pub async fn connect(url: &str, options: &PgOptions) -> Result<PgStore, StoreError> {
-        let target = godwit_core::url::redact(url).to_string();
+        let target = godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string();
         let invalid = |reason: String| StoreError::InvalidUrl {
             target: target.clone(),
             reason: format!("{reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),

@@ -70,7 +70,7 @@ pub(super) async fn run(config: &Config, output: Output) -> Result<(), CliError>
             applied,
         }
         .with_document(
-            output,
+            output.format(),
             &Checked {
                 drift: true,
                 report: &report,

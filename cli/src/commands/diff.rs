@@ -117,7 +117,7 @@ pub(super) async fn run(config: &Config, args: &DiffArgs, output: Output) -> Res
         Format::Json => output.json(&plan)?,
     }
     match differences {
-        Some(error) => Err(error.with_document(output, &plan)),
+        Some(error) => Err(error.with_document(output.format(), &plan)),
         None => Ok(()),
     }
 }

@@ -155,7 +155,7 @@ pub(super) async fn run(
 
     // `migrate` lints what it applies and refuses on an error; say so now, while the files
     // are being reviewed, rather than at deploy time.
-    let lint_report = lint::scripts(dialect.name(), &scripts, &config.lint);
+    let lint_report = lint::scripts(dialect, &scripts, &config.lint);
     match output.format() {
         Format::Human => {
             if lint_report.errors() > 0 {

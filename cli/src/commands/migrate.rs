@@ -104,7 +104,7 @@ async fn apply(
             };
             let lint = lint_report.as_ref().or(refused.as_ref());
             return Err(session.error(error).with_document(
-                output,
+                output.format(),
                 &Applied {
                     applied: &record.completed,
                     warnings: output::json_warnings(&record.warnings),
@@ -155,7 +155,7 @@ async fn dry_run(
                 show_dry_run(session, options, &plan, lint_report.as_ref(), output)?;
             }
             Err(CliError::WouldRefuse { errors }
-                .with_document(output, &dry_run_json(&plan, lint_report.as_ref())))
+                .with_document(output.format(), &dry_run_json(&plan, lint_report.as_ref())))
         }
         _ => show_dry_run(session, options, &plan, lint_report.as_ref(), output),
     }

@@ -101,7 +101,7 @@ pub(super) async fn run(config: &Config, args: &PushArgs, output: Output) -> Res
             };
             let error = cli_error(error, url);
             return Err(match &terminal.plan {
-                Some(plan) => error.with_document(output, &pushed(plan)),
+                Some(plan) => error.with_document(output.format(), &pushed(plan)),
                 None => error,
             });
         }

@@ -93,7 +93,7 @@ async fn revert(
         Err(error) => {
             progress.interrupt();
             return Err(session.error(error).with_document(
-                output,
+                output.format(),
                 &RolledBack {
                     rolled_back: &record.completed,
                 },

@@ -63,7 +63,7 @@ pub(super) async fn run(
         Format::Json => output.json(&document)?,
     }
     match not_up_to_date {
-        Some(error) => Err(error.with_document(output, &document)),
+        Some(error) => Err(error.with_document(output.format(), &document)),
         None => Ok(()),
     }
 }

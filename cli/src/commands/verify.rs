@@ -38,7 +38,7 @@ pub(super) async fn run(config: &Config, output: Output) -> Result<(), CliError>
     }
     match &outcome {
         Verification::Failed(failure) => {
-            Err(CliError::VerifyFailed(failure.clone()).with_document(output, &outcome))
+            Err(CliError::VerifyFailed(failure.clone()).with_document(output.format(), &outcome))
         }
         Verification::Verified { .. } => Ok(()),
     }

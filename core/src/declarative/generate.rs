@@ -541,7 +541,7 @@ mod tests {
     /// loses data still needs the user's own allow comment.
     #[test]
     fn allowed_lint_rules_are_written_with_their_reasons() {
-        use crate::lint::{LintConfig, LintInput, lint};
+        use crate::lint::{LintConfig, LintInput};
 
         let statements = [
             Statement::execute("DROP TABLE t")
@@ -560,9 +560,8 @@ mod tests {
             ),
             "{script}"
         );
-        let findings = lint(
+        let findings = PLAIN.lint(
             &LintInput {
-                dialect: PLAIN.name(),
                 sql: &script,
                 transactional: true,
                 origin: "generated.up.sql",
