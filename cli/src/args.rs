@@ -409,6 +409,15 @@ pub(crate) struct RenameArgs {
     pub renames: Vec<RenameRequest>,
 }
 
+/// Whether the normalised desired schema may come from the cache.
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    /// Build the desired schema on a scratch database even when the cache holds it for this
+    /// schema file and server (kept in GODWIT_CACHE_DIR, else the user's cache folder)
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
 /// How index changes are made.
 #[derive(Debug, Args)]
 pub(crate) struct IndexArgs {
@@ -456,6 +465,10 @@ pub(crate) struct PushArgs {
     #[command(flatten)]
     pub indexes: IndexArgs,
 
+    /// The desired-schema cache.
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
     /// Lock waiting.
     #[command(flatten)]
     pub lock: LockArgs,
@@ -478,6 +491,10 @@ pub(crate) struct GenerateArgs {
     /// Index changes.
     #[command(flatten)]
     pub indexes: IndexArgs,
+
+    /// The desired-schema cache.
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// One side of `godwit diff`.
@@ -504,7 +521,7 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
     // holding a password (`postgres:/user:pw@host/db`), which would otherwise be printed as a
     // missing file's path. clap is not told: its message would repeat the value, password
     // and all.
-    let holds_password = godwit_core::url::redact(text).to_string() != text;
+    let holds_password = godwit::registry().redact(text).to_string() != text;
     if godwit::locate(text).is_ok()
         || ((has_url_scheme(text) || holds_password) && !Path::new(text).exists())
     {
@@ -539,6 +556,10 @@ pub(crate) struct DiffArgs {
     /// Exit with code 5 when the schemas differ
     #[arg(long)]
     pub exit_code: bool,
+
+    /// The desired-schema cache.
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// Arguments of `status`.

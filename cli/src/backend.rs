@@ -6,7 +6,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use godwit::{ConnectError, ConnectOptions};
-use godwit_core::{Backend, HistoryTable, Location, Store};
+use godwit_core::{Backend, Dialect, HistoryTable, Location, Store};
 
 use crate::config::{Config, DatabaseUrl};
 use crate::error::CliError;
@@ -112,6 +112,15 @@ pub(crate) async fn open_scratch_host(
         .map_err(|error| connect_error(error, url));
     }
     Ok(open(url, config, Access::Existing, None).await?.store)
+}
+
+/// The dialect called `name` (`lint --dialect`), when its backend is compiled in.
+pub(crate) fn dialect_named(name: &'static str) -> Result<&'static dyn Dialect, CliError> {
+    godwit::registry()
+        .backends()
+        .find(|backend| backend.name() == name)
+        .map(|backend| backend.dialect())
+        .ok_or(CliError::DialectMissing { feature: name })
 }
 
 /// The backend serving `url`'s scheme, and what the URL points at.

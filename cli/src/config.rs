@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use godwit_core::declarative::{PrivilegeRule, Scope};
 use godwit_core::lint::LintConfig;
-use godwit_core::url::{Redacted, redact};
+use godwit_core::url::Redacted;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -103,7 +103,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub(crate) fn redacted(&self) -> Redacted {
-        redact(&self.text)
+        godwit::registry().redact(&self.text)
     }
 
     /// Where the URL came from.
@@ -153,6 +153,32 @@ pub(crate) struct Config {
     /// Whose privileges and which owners the declarative commands change, from
     /// `managed_roles` and the `[manage]` table.
     pub scope: Scope,
+    /// Where the declarative commands keep normalised desired schemas (`GODWIT_CACHE_DIR`,
+    /// else the user's cache folder); `None` when no such folder can be named.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// The folder godwit's caches live in: `GODWIT_CACHE_DIR` when set, else `godwit` in the
+/// user's cache folder (`XDG_CACHE_HOME`, else `~/.cache`; `~/Library/Caches` on macOS;
+/// `%LOCALAPPDATA%` on Windows). A relative path names no folder: it would depend on where
+/// godwit runs.
+fn cache_dir(env: &Environment) -> Option<PathBuf> {
+    let var = |name: &str| {
+        env.var(name)
+            .map(|(value, _)| PathBuf::from(value))
+            .filter(|path| path.is_absolute())
+    };
+    if let Some(dir) = var("GODWIT_CACHE_DIR") {
+        return Some(dir);
+    }
+    let base = if cfg!(windows) {
+        var("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        var("HOME").map(|home| home.join("Library/Caches"))
+    } else {
+        var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|home| home.join(".cache")))
+    };
+    base.map(|dir| dir.join("godwit"))
 }
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
@@ -499,10 +525,13 @@ impl Config {
         for id in file.lint.disabled {
             disabled.extend(resolve("lint.disabled", Some(id))?);
         }
+        // The rules of every dialect compiled in: one config file often serves several.
+        let catalogue = godwit::registry().lint_catalogue();
         let lint = LintConfig {
             disabled: disabled.iter().map(|id| id.value.clone()).collect(),
+            other_rules: catalogue.ids().map(str::to_string).collect(),
         };
-        if let Some(unknown) = lint.unknown_rules().next() {
+        if let Some(unknown) = lint.unknown_rules(&catalogue).next() {
             let Some(id) = disabled.iter().find(|id| id.value == unknown) else {
                 unreachable!("an unknown rule is one of those disabled")
             };
@@ -559,6 +588,7 @@ impl Config {
             backup: file.backup.unwrap_or(false),
             backup_dir: value(resolve("backup_dir", file.backup_dir)?).map(|d| dir.join(d)),
             scope,
+            cache_dir: cache_dir(&env),
             config_path,
         };
         tracing::debug!(?config, ?env, "resolved configuration");

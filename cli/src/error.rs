@@ -108,6 +108,14 @@ pub enum CliError {
         /// The cargo feature to enable.
         feature: &'static str,
     },
+    /// `lint --dialect` names a dialect whose backend was not compiled into this binary.
+    #[error(
+        "the `{feature}` dialect is not in this godwit, which was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`"
+    )]
+    DialectMissing {
+        /// The dialect and the cargo feature to enable.
+        feature: &'static str,
+    },
     /// The migrations directory does not exist.
     #[error(
         "migrations directory {} does not exist; create it with `godwit init` or `godwit new NAME`, or set `migrations` in the config file",
@@ -499,6 +507,7 @@ impl CliError {
             | CliError::NoUrl { .. }
             | CliError::Url(_)
             | CliError::BackendMissing { .. }
+            | CliError::DialectMissing { .. }
             | CliError::NoMigrationsDir { .. }
             | CliError::Source(_)
             | CliError::BadMigrationName { .. }
@@ -1013,7 +1022,8 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
-    let similar = godwit_core::lint::similar_rules(id);
+    let catalogue = godwit::registry().lint_catalogue();
+    let similar = catalogue.similar(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {
         let mut quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -1025,8 +1035,7 @@ pub(crate) fn unknown_rule_help(id: &str) -> String {
         }
     };
     if similar.is_empty() {
-        let all = godwit_core::lint::rules().iter().map(|rule| rule.id);
-        format!("the rules are {}", either(all.collect()))
+        format!("the rules are {}", either(catalogue.ids().collect()))
     } else {
         format!(
             "did you mean {}? `godwit lint --list` lists every rule",
@@ -1102,7 +1111,7 @@ fn hide_passwords(text: &str, args: impl IntoIterator<Item = OsString>) -> Strin
         let value = arg.split_once('=').map(|(_, value)| value.to_string());
         // The value first: redacted alone, it keeps more of what the user typed.
         for candidate in value.into_iter().chain(std::iter::once(arg)) {
-            let redacted = godwit_core::url::redact(&candidate).to_string();
+            let redacted = godwit::registry().redact(&candidate).to_string();
             if redacted != candidate && !candidate.is_empty() {
                 text = text.replace(&candidate, &redacted);
             }
@@ -1118,7 +1127,7 @@ mod tests {
     use super::*;
 
     fn url() -> Redacted {
-        godwit_core::url::redact("postgres://u:pw@h/db")
+        godwit::registry().redact("postgres://u:pw@h/db")
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 mod args;
 mod backend;
+mod cache;
 mod commands;
 mod config;
 mod error;

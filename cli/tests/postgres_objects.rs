@@ -103,8 +103,9 @@ fn postgres_objects_go_through_push_inspect_diff_and_check() {
         .collect();
     assert_eq!(inherited, ["id", "name", "code", "owner_id", "status"]);
     // The serial column's sequence is the column's own, not a sequence beside it.
-    assert!(
-        inspected.to_string().contains("items_id_seq"),
+    assert_eq!(
+        table("items")["columns"][0]["owned_sequence"],
+        "items_id_seq",
         "{inspected}"
     );
     assert!(inspected.get("sequences").is_none(), "{inspected}");

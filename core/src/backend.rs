@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::dialect::Dialect;
+use crate::lint::Catalogue;
 use crate::store::{Store, StoreError};
-use crate::url::{UrlError, redact};
+use crate::url::{Redacted, UrlError, redact_with_schemes};
 
 /// What a database URL points at, as far as the program around the backend needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,10 @@ pub trait Backend: Send + Sync + Debug {
     /// compiles it into godwit.
     fn name(&self) -> &'static str;
 
+    /// Its dialect, the pure half, which needs no connection: a program lints files and
+    /// lists lint rules with it (see [`crate::lint::Catalogue`]).
+    fn dialect(&self) -> &'static dyn Dialect;
+
     /// The URL schemes it serves, lowercase, without the colon (`postgres`, `postgresql`).
     fn schemes(&self) -> &'static [&'static str];
 
@@ -72,7 +78,8 @@ pub trait Backend: Send + Sync + Debug {
     fn url_forms(&self) -> &'static [&'static str];
 
     /// What `url`, whose scheme is one of [`Backend::schemes`], points at, or why it is not a
-    /// usable URL of this backend. An error never holds a password ([`redact`]).
+    /// usable URL of this backend. An error never holds a password
+    /// ([`redact_with_schemes`]).
     fn locate(&self, url: &str) -> Result<Location, UrlError>;
 
     /// Open a store on the database at `location` (what [`Backend::locate`] said of `url`, or
@@ -107,6 +114,27 @@ impl Registry {
         self.backends.iter()
     }
 
+    /// The lint rules of these backends' dialects, for listing and explaining rules and to
+    /// tell a misspelt rule id from another dialect's.
+    pub fn lint_catalogue(&self) -> Catalogue {
+        Catalogue::new(
+            self.backends
+                .iter()
+                .map(|backend| (backend.name(), backend.dialect().lint_rules())),
+        )
+    }
+
+    /// `url` with every password hidden ([`crate::url::redact`]), reading the schemes of the
+    /// backends as schemes.
+    pub fn redact(&self, url: &str) -> Redacted {
+        let schemes: Vec<&str> = self
+            .backends
+            .iter()
+            .flat_map(|backend| backend.schemes().iter().copied())
+            .collect();
+        redact_with_schemes(url, &schemes)
+    }
+
     /// The backend serving `url`'s scheme and what the URL points at. A scheme nobody serves
     /// is [`UrlError::UnknownScheme`], listing the URL forms that are served.
     pub fn locate(&self, url: &str) -> Result<(Arc<dyn Backend>, Location), UrlError> {
@@ -119,7 +147,7 @@ impl Registry {
         {
             Some(backend) => Ok((Arc::clone(backend), backend.locate(url)?)),
             None => Err(UrlError::UnknownScheme {
-                shown: redact(url).to_string(),
+                shown: self.redact(url).to_string(),
                 forms: self
                     .backends
                     .iter()
@@ -145,14 +173,14 @@ pub fn scheme(url: &str) -> Option<String> {
 /// follows the scheme, or an error without its password saying to write `form`
 /// (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`). What else is wrong with one (a bad
 /// port, an unknown parameter) the driver says when connecting.
-pub fn server_location(url: &str, form: &str) -> Result<Location, UrlError> {
+pub fn server_location(url: &str, schemes: &[&str], form: &str) -> Result<Location, UrlError> {
     let url = url.trim();
     let after_scheme = url.split_once(':').map_or("", |(_, rest)| rest);
     if after_scheme.starts_with("//") {
         Ok(Location::Server)
     } else {
         Err(UrlError::Invalid {
-            shown: redact(url).to_string(),
+            shown: redact_with_schemes(url, schemes).to_string(),
             problem: format!("names no server (`//` must follow the scheme); write {form}"),
         })
     }

@@ -23,7 +23,7 @@ use crate::diff::Renames;
 pub use crate::error::ExistingTable;
 use crate::error::{Error, Refusal};
 use crate::history::{self, HistoryTable};
-use crate::lint::{self, TableChange};
+use crate::lint::TableChange;
 use crate::migration::{Migrations, Version};
 use crate::plan::Step;
 use crate::schema::Schema;
@@ -98,14 +98,13 @@ pub async fn existing_tables(
     store: &mut dyn Store,
     steps: &[Step],
 ) -> Result<Vec<ExistingTable>, Error> {
-    let dialect_name = store.dialect().name();
     // Freed names are matched without their schema, so a `DROP TABLE public.t` before a
     // `CREATE TABLE t` counts: when in doubt, let the migration run as it always did.
     let mut freed: HashSet<String> = HashSet::new();
     let mut found: Vec<ExistingTable> = Vec::new();
     for step in steps {
         let up = &step.migration.up;
-        for change in lint::table_changes(dialect_name, &up.sql) {
+        for change in store.dialect().table_changes(&up.sql) {
             match change {
                 TableChange::Frees { name, .. } => {
                     freed.insert(name);

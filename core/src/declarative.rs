@@ -27,6 +27,7 @@ use crate::schema::Schema;
 use crate::store::Store;
 
 mod apply;
+mod cache;
 mod check;
 mod compare;
 mod desired;
@@ -42,12 +43,13 @@ pub(crate) mod scope;
 mod source;
 
 pub use self::apply::{apply, lock_for_change};
+pub use self::cache::{CacheKey, SchemaCache};
 pub use self::check::{
     Check, DriftReport, Verification, Verify, VerifyFailure, VerifyProblem, VerifyStage, drift,
     replay_migrations, verify,
 };
 pub use self::compare::{Diff, Side};
-pub use self::desired::{Screened, desired_schema, with_scratch};
+pub use self::desired::{Screened, desired_schema, desired_schema_cached, with_scratch};
 pub use self::error::{ApplyCause, DeclarativeError};
 pub use self::generate::{
     Generate, GenerateOptions, Generation, MigrationStep, Naming, NewMigration, StepKind,

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::{Change, Dependants, DiffOptions};
 use crate::history_table::HistoryTable;
+use crate::lint::{
+    Finding, GenericLint, LintConfig, LintInput, LintRules, OutlineStatement, Rule, TableChange,
+};
 use crate::schema::Schema;
 use crate::screen::{SchemaStatement, ScreenError, StatementClass};
 use crate::store::data::{Row, Value};
@@ -189,10 +192,6 @@ impl Statement {
     /// `reason`: see [`Statement::lint_allowances`].
     #[must_use]
     pub fn allowing_lint(mut self, rule: &str, reason: impl Into<String>) -> Self {
-        debug_assert!(
-            crate::lint::rule(rule).is_some(),
-            "`{rule}` is no lint rule"
-        );
         self.lint_allowances.push(LintAllowance {
             rule: rule.to_string(),
             reason: reason.into(),
@@ -598,6 +597,17 @@ pub trait Dialect: Send + Sync + Debug {
             .collect())
     }
 
+    /// A query whose rows describe what, besides a schema file's text, decides the schema a
+    /// scratch database of this engine reads back from it: the server's version, its
+    /// configuration, the role and search path a scratch database is read with, its encoding,
+    /// the extensions it offers. It runs on the scratch host before a cached desired schema
+    /// is used ([`crate::declarative::SchemaCache`]), and any change in its rows is a cache
+    /// miss, so it must name everything that could change normalisation, erring towards too
+    /// much. `None`, the default, caches nothing.
+    fn normalisation_fingerprint_query(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The statements of a savepoint named `name` (an identifier that needs no quoting). The
     /// default is the SQL standard's `SAVEPOINT`, `ROLLBACK TO SAVEPOINT` and
     /// `RELEASE SAVEPOINT`.
@@ -655,6 +665,44 @@ pub trait Dialect: Send + Sync + Debug {
     fn assertion(&self, query: &str, message: &str) -> Option<String> {
         let _ = (query, message);
         None
+    }
+
+    /// The lint's view of this engine, for a dialect that runs in the process that parses:
+    /// its grammar, its rules and the facts the shared rules need. It serves the defaults of
+    /// the lint methods below, which are all core calls; a dialect behind a process or
+    /// library boundary, where syntax trees cannot cross, implements those instead. The
+    /// default is [`GenericLint`]: sqlparser's generic grammar and the shared rules.
+    fn lint_support(&self) -> &dyn LintRules {
+        &GenericLint
+    }
+
+    /// Lint one script with this engine's rules ([`crate::lint`]).
+    fn lint(&self, input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
+        crate::lint::lint(self.lint_support(), input, config)
+    }
+
+    /// Every rule [`Dialect::lint`] reports, in a stable order: for `godwit lint --list` and
+    /// `--explain`, and to tell a misspelt rule id from another dialect's.
+    fn lint_rules(&self) -> Vec<Rule> {
+        crate::lint::rules_of(self.lint_support())
+    }
+
+    /// The statements of a script with their lines, on the lint's parse
+    /// ([`crate::lint::outline`]).
+    fn outline(&self, sql: &str) -> Vec<OutlineStatement> {
+        crate::lint::outline(self.lint_support(), sql)
+    }
+
+    /// The lines of the statements of a script that end a transaction, on the lint's parse
+    /// ([`crate::lint::transaction_ends`]).
+    fn transaction_ends(&self, sql: &str) -> Vec<usize> {
+        crate::lint::transaction_ends(self.lint_support(), sql)
+    }
+
+    /// The tables a script creates and the names it frees, on the lint's parse
+    /// ([`crate::lint::table_changes`]).
+    fn table_changes(&self, sql: &str) -> Vec<TableChange> {
+        crate::lint::table_changes(self.lint_support(), sql)
     }
 
     /// Render a whole schema as DDL that recreates it (`godwit inspect`). The default renders

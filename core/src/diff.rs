@@ -281,6 +281,41 @@ pub(crate) mod tests {
         }
     }
 
+    /// A sequence a column owns is named by the engine: two columns owning one are alike
+    /// whatever its name and the default that names it; owning one or not is a change.
+    #[test]
+    fn owned_sequences_compare_by_whether_there_is_one() {
+        let serial = |sequence: Option<&str>| {
+            let mut t = table("orders", &[("id", "integer")]);
+            t.columns[0].owned_sequence = sequence.map(str::to_string);
+            t.columns[0].default = sequence.map(|s| format!("nextval('{s}'::regclass)"));
+            schema(vec![t])
+        };
+        let (standard, numbered) = (
+            serial(Some("orders_id_seq")),
+            serial(Some("orders_id_seq1")),
+        );
+        assert!(
+            diff(
+                &numbered,
+                &standard,
+                &Renames::default(),
+                DiffOptions::default()
+            )
+            .is_empty()
+        );
+        let changes = diff(
+            &serial(None),
+            &standard,
+            &Renames::default(),
+            DiffOptions::default(),
+        );
+        match changes.as_slice() {
+            [Change::AlterTable(change)] => assert_eq!(change.altered_columns.len(), 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn new_tables_get_their_foreign_keys_and_indexes_afterwards() {
         let mut child = table("child", &[("id", "integer"), ("parent_id", "integer")]);

@@ -16,7 +16,7 @@
 //! history, and the lint reads what would run:
 //!
 //! ```
-//! use godwit_core::lint::{LintConfig, LintInput, lint};
+//! use godwit_core::lint::{GenericLint, LintConfig, LintInput, lint};
 //! use godwit_core::plan::{MigrateOptions, plan_migrate};
 //! use godwit_core::{EmbeddedMigration, Migrations};
 //!
@@ -40,8 +40,8 @@
 //!
 //! let second = &plan.steps[1].migration;
 //! let findings = lint(
+//!     &GenericLint,
 //!     &LintInput {
-//!         dialect: "sqlite",
 //!         sql: &second.up.sql,
 //!         transactional: true,
 //!         origin: "2_purge_notes.up.sql",

@@ -378,6 +378,71 @@ fn parse_file_name(file_name: &str) -> Result<(Version, String, Half), String> {
     Ok((version, name.to_string(), half))
 }
 
+/// Whether a folder entry is a directory, without a `stat` call unless it is a link.
+fn is_dir(entry: &std::fs::DirEntry) -> bool {
+    match entry.file_type() {
+        Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
+        Ok(kind) => kind.is_dir(),
+        Err(_) => entry.path().is_dir(),
+    }
+}
+
+/// One migration file read, named and checksummed.
+type Loaded = Result<(Version, String, Half, Script), SourceError>;
+
+/// Read, name and checksum `files`, spread over the cores: with a thousand migrations the
+/// time of `status` is mostly this. The results come back in the order of `files`.
+fn read_all(files: Vec<(String, PathBuf)>) -> Vec<Loaded> {
+    // Below this, starting threads costs more than it saves.
+    const PER_THREAD: usize = 64;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(files.len().div_ceil(PER_THREAD))
+        .max(1);
+    if threads == 1 {
+        return files.into_iter().map(read_one).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut files = files.into_iter();
+    let batches: Vec<Vec<(String, PathBuf)>> = (0..threads)
+        .map(|_| files.by_ref().take(chunk).collect())
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batches
+            .into_iter()
+            .map(|batch| scope.spawn(move || batch.into_iter().map(read_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| match handle.join() {
+                Ok(loaded) => loaded,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+/// Read one migration file. `File::read_to_end` rather than `fs::read`, which asks the file's
+/// size first: one system call less per file, and these files are small.
+fn read_one((file_name, path): (String, PathBuf)) -> Loaded {
+    use std::io::Read as _;
+    let (version, name, half) =
+        parse_file_name(&file_name).map_err(|reason| SourceError::InvalidFileName {
+            path: path.clone(),
+            reason,
+        })?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(|source| SourceError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    let sql = String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8 { path: path.clone() })?;
+    let script = Script::new(sql, Some(path))?;
+    Ok((version, name, half, script))
+}
+
 impl Migrations {
     /// Load every `<version>_<name>.up.sql` and `<version>_<name>.down.sql` in `dir`.
     ///
@@ -402,7 +467,7 @@ impl Migrations {
             };
             // `.SQL` counts: such a file is a migration misnamed, not something else.
             let is_sql = file_name.to_ascii_lowercase().ends_with(".sql");
-            if file_name.starts_with('.') || !is_sql || path.is_dir() {
+            if file_name.starts_with('.') || !is_sql || is_dir(&entry) {
                 continue;
             }
             files.push((file_name, path));
@@ -411,19 +476,9 @@ impl Migrations {
 
         let mut ups: BTreeMap<Version, (String, Script)> = BTreeMap::new();
         let mut downs: BTreeMap<Version, (String, Script)> = BTreeMap::new();
-        for (file_name, path) in files {
-            let (version, name, half) =
-                parse_file_name(&file_name).map_err(|reason| SourceError::InvalidFileName {
-                    path: path.clone(),
-                    reason,
-                })?;
-            let bytes = std::fs::read(&path).map_err(|source| SourceError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let sql = String::from_utf8(bytes)
-                .map_err(|_| SourceError::NotUtf8 { path: path.clone() })?;
-            let script = Script::new(sql, Some(path.clone()))?;
+        // In file order, so that of several bad files the first is the one reported.
+        for loaded in read_all(files) {
+            let (version, name, half, script) = loaded?;
             let map = match half {
                 Half::Up => &mut ups,
                 Half::Down => &mut downs,
@@ -432,7 +487,7 @@ impl Migrations {
                 return Err(SourceError::DuplicateVersion {
                     version,
                     first: first.origin(),
-                    second: path.display().to_string(),
+                    second: script.origin(),
                 });
             }
             map.insert(version, (name, script));

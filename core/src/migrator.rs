@@ -474,7 +474,7 @@ impl Migrator {
                 .run_script(migration.version, &migration.up.sql, on_event)
                 .await;
             let still_open = self.store.transaction_open().await;
-            let ends = lint::transaction_ends(self.store.dialect().name(), &migration.up.sql);
+            let ends = self.store.dialect().transaction_ends(&migration.up.sql);
             match ran {
                 Ok(()) => {
                     let open = still_open?;
@@ -614,7 +614,7 @@ impl Migrator {
             let migration = &step.migration;
             let why = if migration.up.directives.no_transaction {
                 "says `-- godwit:no-transaction`"
-            } else if !lint::transaction_ends(dialect.name(), &migration.up.sql).is_empty() {
+            } else if !dialect.transaction_ends(&migration.up.sql).is_empty() {
                 "ends the transaction it runs in (COMMIT or ROLLBACK in its script)"
             } else {
                 continue;
@@ -944,7 +944,7 @@ impl Migrator {
             .steps
             .iter()
             .filter(|step| !transactional(dialect, &step.migration))
-            .flat_map(|step| recover::indexes_to_drop(dialect.name(), &step.migration, &invalid))
+            .flat_map(|step| recover::indexes_to_drop(dialect, &step.migration, &invalid))
             .collect();
         Ok(invalid
             .into_iter()
@@ -961,7 +961,7 @@ impl Migrator {
         on_event: &mut (dyn FnMut(&Event) + Send),
     ) -> Result<(), Error> {
         let invalid = self.invalid_indexes().await?;
-        let dialect = self.store.dialect().name();
+        let dialect = self.store.dialect();
         for index in recover::indexes_to_drop(dialect, migration, &invalid) {
             let sql = self.store.dialect().drop_invalid_index(&index);
             self.store.execute(&sql, &[]).await?;
@@ -978,7 +978,7 @@ impl Migrator {
         Ok(recover::diagnose(
             &rows,
             &self.migrations,
-            dialect.name(),
+            dialect,
             dialect.capabilities().transactional_ddl,
             &invalid,
         ))
@@ -1021,7 +1021,7 @@ impl Migrator {
         let Some(diagnosis) = recover::diagnose(
             &rows,
             &self.migrations,
-            dialect.name(),
+            dialect,
             transactional_ddl,
             &invalid,
         )
@@ -1135,13 +1135,13 @@ impl Migrator {
                 None
             }
         };
+        let dialect = self.store.dialect();
         lint::Report::of_scripts(
-            self.store.dialect().name(),
+            |input| dialect.lint(input, &self.config.lint),
             migrations
                 .iter()
                 .map(|migration| (migration.up.origin(), &migration.up)),
             schema.as_ref(),
-            &self.config.lint,
         )
     }
 

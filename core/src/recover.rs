@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::Dialect;
 pub use crate::dialect::InvalidIndex;
 use crate::history::{HistoryRow, Status};
-use crate::lint::{OutlineStatement, outline};
+use crate::lint::OutlineStatement;
 use crate::migration::{Migration, Migrations, Version};
 
 /// How `recover` goes about its action.
@@ -139,14 +140,14 @@ impl Diagnosis {
 }
 
 /// The statements of `migration`'s up script in `dialect`.
-fn statements(dialect: &str, migration: &Migration) -> Vec<OutlineStatement> {
-    outline(dialect, &migration.up.sql)
+fn statements(dialect: &dyn Dialect, migration: &Migration) -> Vec<OutlineStatement> {
+    dialect.outline(&migration.up.sql)
 }
 
 /// The invalid indexes among `invalid` that `migration` creates, matched by index and table
 /// name so an unrelated invalid index (another tool's build in progress) is never touched.
 pub fn indexes_to_drop(
-    dialect: &str,
+    dialect: &dyn Dialect,
     migration: &Migration,
     invalid: &[InvalidIndex],
 ) -> Vec<InvalidIndex> {
@@ -165,14 +166,14 @@ pub fn indexes_to_drop(
         .collect()
 }
 
-/// Explain every failed migration of `rows`. `dialect` is the godwit dialect name, used to cut
+/// Explain every failed migration of `rows`. `dialect` is the migrations' dialect, used to cut
 /// scripts into statements, and `transactional_ddl` whether it runs migrations in transactions
 /// ([`Capabilities::transactional_ddl`](crate::dialect::Capabilities)); `invalid` are the
 /// invalid indexes the database reports.
 pub fn diagnose(
     rows: &[HistoryRow],
     migrations: &Migrations,
-    dialect: &str,
+    dialect: &dyn Dialect,
     transactional_ddl: bool,
     invalid: &[InvalidIndex],
 ) -> Vec<Diagnosis> {
@@ -188,7 +189,7 @@ pub fn diagnose(
 fn diagnose_row(
     row: &HistoryRow,
     file: Option<&Migration>,
-    dialect: &str,
+    dialect: &dyn Dialect,
     transactional_ddl: bool,
     invalid: &[InvalidIndex],
 ) -> Diagnosis {
@@ -237,7 +238,7 @@ fn diagnose_row(
 fn partial_outcome(
     row: &HistoryRow,
     file: Option<&Migration>,
-    dialect: &str,
+    dialect: &dyn Dialect,
     interrupted: bool,
 ) -> Outcome {
     let unknown = |reason: &str| Outcome::Unknown {
@@ -270,7 +271,35 @@ fn partial_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::HistoryRow;
+    use crate::dialect::{Capabilities, LockKind};
+    use crate::history::{HistoryRow, HistoryTable};
+    use crate::store::Value;
+
+    /// A dialect with the lint's generic grammar, which reads the scripts here as the
+    /// engines do.
+    #[derive(Debug)]
+    struct Generic;
+
+    impl Dialect for Generic {
+        fn name(&self) -> &'static str {
+            "generic"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new(LockKind::Session)
+        }
+        fn placeholder(&self, _: usize) -> String {
+            "?".into()
+        }
+        fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
+            (String::new(), Vec::new())
+        }
+        fn quote_identifier(&self, ident: &str) -> String {
+            crate::dialect::double_quoted(ident)
+        }
+        fn history_table_ddl(&self, _: &HistoryTable) -> Vec<String> {
+            Vec::new()
+        }
+    }
     use crate::migration::{Checksum, EmbeddedMigration};
 
     const SCRIPT: &str = "-- godwit:no-transaction\n\
@@ -322,7 +351,7 @@ mod tests {
         let diagnosis = diagnose(
             &[failed(true)],
             &migrations(Some("DROP INDEX x;")),
-            "postgres",
+            &Generic,
             true,
             &[],
         );
@@ -344,7 +373,7 @@ mod tests {
         let diagnosis = &diagnose(
             &[failed(false)],
             &migrations(Some("DROP INDEX CONCURRENTLY users_email;")),
-            "postgres",
+            &Generic,
             true,
             &[],
         )[0];
@@ -375,11 +404,11 @@ mod tests {
         let mut row = failed(false);
         row.checksum = Checksum::of(ENDS);
         row.error_line = Some(5);
-        let d = &diagnose(&[row.clone()], &migrations, "postgres", true, &[])[0];
+        let d = &diagnose(&[row.clone()], &migrations, &Generic, true, &[])[0];
         assert_eq!(d.outcome, Outcome::EndedItsTransaction);
         assert_eq!(d.actions, RecoverAction::ALL);
         // The same row from an engine without transactional DDL is an ordinary partial run.
-        let d = &diagnose(&[row], &migrations, "postgres", false, &[])[0];
+        let d = &diagnose(&[row], &migrations, &Generic, false, &[])[0];
         assert!(
             matches!(d.outcome, Outcome::PartlyApplied { .. }),
             "{:?}",
@@ -389,7 +418,7 @@ mod tests {
 
     #[test]
     fn without_a_down_script_run_down_is_not_offered() {
-        let diagnosis = &diagnose(&[failed(false)], &migrations(None), "postgres", true, &[])[0];
+        let diagnosis = &diagnose(&[failed(false)], &migrations(None), &Generic, true, &[])[0];
         assert!(!diagnosis.actions.contains(&RecoverAction::RunDown));
         assert!(
             diagnosis
@@ -403,19 +432,19 @@ mod tests {
     fn interrupted_changed_or_missing_files_make_the_outcome_unknown() {
         let mut interrupted = failed(false);
         interrupted.finished_at = None;
-        let d = &diagnose(&[interrupted], &migrations(None), "postgres", true, &[])[0];
+        let d = &diagnose(&[interrupted], &migrations(None), &Generic, true, &[])[0];
         assert!(d.interrupted);
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
 
         let mut changed = failed(false);
         changed.checksum = Checksum::of("something else");
-        let d = &diagnose(&[changed], &migrations(None), "postgres", true, &[])[0];
+        let d = &diagnose(&[changed], &migrations(None), &Generic, true, &[])[0];
         assert_eq!(d.file_changed, Some(true));
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
 
         let mut gone = failed(false);
         gone.version = Version::new(8).unwrap();
-        let d = &diagnose(&[gone], &migrations(None), "postgres", true, &[])[0];
+        let d = &diagnose(&[gone], &migrations(None), &Generic, true, &[])[0];
         assert_eq!(d.file_changed, None);
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
         assert!(!d.actions.contains(&RecoverAction::Retry));
@@ -430,11 +459,7 @@ mod tests {
             index("users_email", "other_table"),
             index("unrelated", "users"),
         ];
-        let dropped = indexes_to_drop(
-            "postgres",
-            migrations(None).iter().next().unwrap(),
-            &invalid,
-        );
+        let dropped = indexes_to_drop(&Generic, migrations(None).iter().next().unwrap(), &invalid);
         assert_eq!(
             dropped,
             [index("users_email", "users"), index("Orders_Day", "orders")]
@@ -445,6 +470,6 @@ mod tests {
     fn applied_and_rolled_back_rows_need_no_recovery() {
         let mut applied = failed(true);
         applied.status = Status::Applied;
-        assert!(diagnose(&[applied], &migrations(None), "postgres", true, &[]).is_empty());
+        assert!(diagnose(&[applied], &migrations(None), &Generic, true, &[]).is_empty());
     }
 }

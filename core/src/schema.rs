@@ -339,6 +339,13 @@ pub struct Column {
     /// Identity column (PostgreSQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
+    /// The sequence the column owns and its default draws from, in the table's schema: what
+    /// PostgreSQL's `serial` leaves behind. The engine chooses its name (`<table>_<column>_seq`,
+    /// cut to fit, numbered when taken, and kept when the table or column is renamed), so the
+    /// diff compares only whether a column has one, and not its name nor the default that
+    /// names it. Such a sequence is never among [`Schema::sequences`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_sequence: Option<String>,
     /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub autoincrement: bool,
@@ -367,6 +374,7 @@ impl Column {
             collation: None,
             generated: None,
             identity: None,
+            owned_sequence: None,
             autoincrement: false,
             not_null_conflict: None,
             comment: None,

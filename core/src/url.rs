@@ -58,9 +58,10 @@ impl fmt::Display for Redacted {
 ///
 /// - user information, `user:password@`: everything from the colon after the user name to the
 ///   last `@` of the string (a password may hold `@`, `/`, `?` or `#` unencoded). A colon or
-///   `@` counts percent-encoded too (`%3A`, `%40`). After a scheme godwit does not know,
-///   everything from the scheme's colon on is hidden, since `user:/pw@host` may be `user`
-///   with the password `/pw`.
+///   `@` counts percent-encoded too (`%3A`, `%40`). After a scheme that is not known (a
+///   backend's, given to [`redact_with_schemes`], or `file`, `http`, `https`), everything
+///   from the scheme's colon on is hidden, since `user:/pw@host` may be `user` with the
+///   password `/pw`.
 /// - a parameter whose name says it holds a secret (`password`, `sslpassword`, `passwd`,
 ///   `pwd`, `secret`, `token`, in any case, percent-encoded or not), in a query string
 ///   (`?password=...`, up to the next `&`) or a key/value connection string
@@ -69,8 +70,18 @@ impl fmt::Display for Redacted {
 ///
 /// Hiding too much is preferred to hiding too little: an `@` in a query string may hide the
 /// host along with the password.
+///
+/// Core knows no backend's schemes: a program with a [`Registry`](crate::backend::Registry)
+/// redacts with [`Registry::redact`](crate::backend::Registry::redact), and a backend with its
+/// own [`redact_with_schemes`], so that `scheme:/path@...` is read as the path it is.
 pub fn redact(url: &str) -> Redacted {
-    let mut hidden: Vec<Range<usize>> = userinfo_password(url).into_iter().collect();
+    redact_with_schemes(url, &[])
+}
+
+/// [`redact`], knowing that each of `schemes` (lowercase, without the colon) is a URL scheme
+/// rather than a user name.
+pub fn redact_with_schemes(url: &str, schemes: &[&str]) -> Redacted {
+    let mut hidden: Vec<Range<usize>> = userinfo_password(url, schemes).into_iter().collect();
     hidden.extend(secret_parameters(url));
     hidden.sort_by_key(|range| range.start);
     // Overlapping ranges (a password holding `password=`) become one `***`.
@@ -104,28 +115,20 @@ pub fn is_secret_parameter(name: &str) -> bool {
         || name == "pw"
 }
 
-/// Schemes whose `scheme:/...` is never read as a user name and a password starting with `/`.
-const KNOWN_SCHEMES: &[&str] = &[
-    "postgres",
-    "postgresql",
-    "sqlite",
-    "sqlite3",
-    "mysql",
-    "mariadb",
-    "file",
-    "http",
-    "https",
-];
+/// Schemes whose `scheme:/...` is never read as a user name and a password starting with `/`,
+/// besides those of the backends a program has.
+const KNOWN_SCHEMES: &[&str] = &["file", "http", "https"];
 
-/// The byte range of the password in the user information of `text`, if it has one.
-fn userinfo_password(text: &str) -> Option<Range<usize>> {
+/// The byte range of the password in the user information of `text`, if it has one; each of
+/// `schemes` is known to be a scheme.
+fn userinfo_password(text: &str, schemes: &[&str]) -> Option<Range<usize>> {
     let at = match (text.rfind('@'), rfind_encoded(text, "%40")) {
         (Some(raw), Some(encoded)) => raw.max(encoded),
         (raw, encoded) => raw.or(encoded)?,
     };
     let start = text.len() - text.trim_start().len();
     let head = &text[start..at];
-    let (region_start, scheme_colon) = match scheme_prefix(head) {
+    let (region_start, scheme_colon) = match scheme_prefix(head, schemes) {
         Some((length, colon)) => (start + length, colon),
         None => (start, None),
     };
@@ -139,7 +142,7 @@ fn userinfo_password(text: &str) -> Option<Range<usize>> {
 
 /// The length of a `scheme:` (or `scheme`) followed by slashes at the start of `head`, and for a
 /// scheme with a colon, the offset just after that colon and whether the scheme is a known one.
-fn scheme_prefix(head: &str) -> Option<(usize, Option<(usize, bool)>)> {
+fn scheme_prefix(head: &str, schemes: &[&str]) -> Option<(usize, Option<(usize, bool)>)> {
     let bytes = head.as_bytes();
     let word = bytes
         .iter()
@@ -156,6 +159,7 @@ fn scheme_prefix(head: &str) -> Option<(usize, Option<(usize, bool)>)> {
         position += length;
         let known = KNOWN_SCHEMES
             .iter()
+            .chain(schemes)
             .any(|scheme| head[..word].eq_ignore_ascii_case(scheme));
         colon = Some((position, known));
     }
@@ -280,8 +284,11 @@ fn parameter_value(bytes: &[u8], start: usize, in_query: bool) -> Range<usize> {
 mod tests {
     use super::*;
 
+    /// The schemes of the backends godwit ships, which their registries know.
+    pub(super) const SCHEMES: &[&str] = &["postgres", "postgresql", "sqlite", "mysql"];
+
     fn hidden(url: &str) -> String {
-        redact(url).to_string()
+        redact_with_schemes(url, SCHEMES).to_string()
     }
 
     #[test]
@@ -375,19 +382,16 @@ mod tests {
     #[test]
     fn passwords_are_hidden() {
         assert_eq!(
-            redact("postgres://me:s3cr%40t@db.example:5432/app?sslmode=require").to_string(),
+            hidden("postgres://me:s3cr%40t@db.example:5432/app?sslmode=require"),
             "postgres://me:***@db.example:5432/app?sslmode=require"
         );
+        assert_eq!(hidden("postgres://me@h/app"), "postgres://me@h/app");
         assert_eq!(
-            redact("postgres://me@h/app").to_string(),
-            "postgres://me@h/app"
-        );
-        assert_eq!(
-            redact("postgres://h/app?user=me&password=pw&x=1").to_string(),
+            hidden("postgres://h/app?user=me&password=pw&x=1"),
             "postgres://h/app?user=me&password=***&x=1"
         );
         assert_eq!(
-            redact("postgres://me:p@ss@h/app").to_string(),
+            hidden("postgres://me:p@ss@h/app"),
             "postgres://me:***@h/app"
         );
     }
@@ -534,7 +538,7 @@ mod tests {
             fn no_password_is_ever_shown(
                 url in prop_oneof![userinfo(), query(), key_value(), bare_key_value()]
             ) {
-                let shown = redact(&url).to_string();
+                let shown = redact_with_schemes(&url, super::SCHEMES).to_string();
                 prop_assert!(!shown.contains(MARKER), "{url} -> {shown}");
                 prop_assert!(shown.contains("***"), "{url} -> {shown}");
                 if let Err(error) = crate::backend::Registry::new().locate(&url) {

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use godwit_core::backend::server_location;
 use godwit_core::url::UrlError;
-use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
+use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
-use crate::MySqlStore;
+use crate::{MySqlDialect, MySqlStore};
 
 /// The MySQL/MariaDB backend: `mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE` and the same
 /// with `mariadb://`, as sqlx reads them (`?socket=/path` for a unix socket).
@@ -19,6 +19,10 @@ impl Backend for MySqlBackend {
         "mysql"
     }
 
+    fn dialect(&self) -> &'static dyn Dialect {
+        &MySqlDialect
+    }
+
     fn schemes(&self) -> &'static [&'static str] {
         &["mysql", "mariadb"]
     }
@@ -28,7 +32,11 @@ impl Backend for MySqlBackend {
     }
 
     fn locate(&self, url: &str) -> Result<Location, UrlError> {
-        server_location(url, "mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        server_location(
+            url,
+            self.schemes(),
+            "mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+        )
     }
 
     async fn open(

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use godwit_core::backend::server_location;
 use godwit_core::url::UrlError;
-use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
+use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
-use crate::{PgOptions, PgStore};
+use crate::{PgDialect, PgOptions, PgStore};
 
 /// The PostgreSQL backend: `postgres://` and `postgresql://` URLs (and key/value connection
 /// parameters in their query string), as libpq reads them.
@@ -18,6 +18,10 @@ impl Backend for PgBackend {
         "postgres"
     }
 
+    fn dialect(&self) -> &'static dyn Dialect {
+        &PgDialect
+    }
+
     fn schemes(&self) -> &'static [&'static str] {
         &["postgres", "postgresql"]
     }
@@ -27,7 +31,11 @@ impl Backend for PgBackend {
     }
 
     fn locate(&self, url: &str) -> Result<Location, UrlError> {
-        server_location(url, "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        server_location(
+            url,
+            self.schemes(),
+            "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+        )
     }
 
     async fn open(

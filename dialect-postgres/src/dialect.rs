@@ -5,6 +5,7 @@ use godwit_core::dialect::{
     portable_history_upgrade_ddl,
 };
 use godwit_core::diff::{Change, Dependants, DiffOptions};
+use godwit_core::lint::LintRules;
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::store::Row;
@@ -44,6 +45,10 @@ impl Dialect for PgDialect {
 
     fn placeholder(&self, index: usize) -> String {
         format!("${index}")
+    }
+
+    fn lint_support(&self) -> &dyn LintRules {
+        &crate::lint::PgLint
     }
 
     // PostgreSQL keeps views and triggers through every change of their table but two, to a
@@ -174,6 +179,27 @@ impl Dialect for PgDialect {
 
     fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
         crate::screen::screen_schema(sql)
+    }
+
+    /// The server's version and the times it started and last read its configuration (a
+    /// restart or a reload is a miss: an upgrade of an extension or a changed default setting
+    /// comes with one), the role and search path a scratch database is read with, the
+    /// database's encoding and locale (a scratch database takes them), the role's own settings
+    /// (a scratch session gets them), and the extensions the server offers, with the version
+    /// `CREATE EXTENSION` would install.
+    fn normalisation_fingerprint_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT pg_catalog.version(), pg_catalog.pg_postmaster_start_time()::text, \
+             pg_catalog.pg_conf_load_time()::text, current_user::text, \
+             pg_catalog.current_setting('search_path'), \
+             pg_catalog.pg_encoding_to_char(d.encoding)::text, d.datcollate::text, d.datctype::text, \
+             (SELECT pg_catalog.string_agg(pg_catalog.array_to_string(s.setconfig, ','), ';' ORDER BY s.setrole) \
+                FROM pg_catalog.pg_db_role_setting s \
+                WHERE s.setdatabase = 0 AND s.setrole IN (0, (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = current_user))), \
+             (SELECT pg_catalog.string_agg(e.name || ' ' || coalesce(e.default_version, ''), ',' ORDER BY e.name) \
+                FROM pg_catalog.pg_available_extensions e) \
+             FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()",
+        )
     }
 }
 

@@ -9,9 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use godwit_core::Backend;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use percent_encoding::percent_decode_str;
 use url::Url;
+
+use crate::PgBackend;
 
 const PG_DUMP: &str = "pg_dump";
 
@@ -215,7 +218,7 @@ fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, Backu
 pub fn restore_command(url: &str, backup: &Path) -> String {
     format!(
         "pg_restore --clean --if-exists --dbname {} {}",
-        shell_quote(&godwit_core::url::redact(url).to_string()),
+        shell_quote(&godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string()),
         shell_quote(&backup.display().to_string())
     )
 }

@@ -21,6 +21,7 @@ use godwit_core::schema::{
 };
 use godwit_core::store::Row;
 
+use crate::render::{PARTITION_BY, PARTITION_OF};
 use crate::sequence::SequenceOptions;
 
 mod access;
@@ -66,6 +67,25 @@ fn column_names(attnums: &str, rel: &str) -> String {
         "(SELECT json_agg(a.attname::text ORDER BY key.ord) \
          FROM unnest({attnums}) WITH ORDINALITY AS key(num, ord) \
          JOIN pg_catalog.pg_attribute AS a ON a.attrelid = {rel} AND a.attnum = key.num)::text"
+    )
+}
+
+/// The condition that `depend`, a `pg_depend` row, makes the sequence `sequence` owned by
+/// a column (`OWNED BY`, as `serial` does) whose default `attrdef` is a plain call of
+/// `nextval` on it, and that `attribute`, the column, is what `serial` makes: a NOT NULL
+/// integer. Ownership alone is not enough: a column may own a sequence another column draws
+/// from. A nullable column keeps its sequence in the model by itself, as `serial` cannot
+/// create it again. The default is compared as the server prints it, which names the
+/// sequence as `regclass` output does, qualified only when it is not on the search path.
+fn owned_and_called(depend: &str, sequence: &str, attrdef: &str, attribute: &str) -> String {
+    format!(
+        "{depend}.classid = 'pg_catalog.pg_class'::regclass AND {depend}.objid = {sequence} \
+         AND {depend}.refclassid = 'pg_catalog.pg_class'::regclass AND {depend}.deptype = 'a' \
+         AND {attribute}.attnotnull \
+         AND {attribute}.atttypid IN ('pg_catalog.int2'::regtype, 'pg_catalog.int4'::regtype, \
+             'pg_catalog.int8'::regtype) \
+         AND pg_catalog.pg_get_expr({attrdef}.adbin, {attrdef}.adrelid) \
+             = format('nextval(%L::regclass)', {sequence}::regclass::text)"
     )
 }
 
@@ -116,9 +136,9 @@ fn object_queries() -> Vec<String> {
              WHERE t.typtype = 'd' AND {USER_SCHEMA} AND {} ORDER BY 1, 2",
             not_from_extension("pg_type", "t.oid")
         ),
-        // 4: sequences, except identity sequences and those a `serial` column created: a
-        // sequence owned by a column whose default calls it and named `<table>_<column>_seq`.
-        // Both come back by themselves when their column is created.
+        // 4: sequences, except identity sequences and those a column owns and draws its
+        // default from (what `serial` leaves behind, whatever the name): both are the column's
+        // and come back with it.
         format!(
             "SELECT n.nspname::text, c.relname::text, pg_catalog.format_type(s.seqtypid, NULL), \
              s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle::int \
@@ -129,16 +149,12 @@ fn object_queries() -> Vec<String> {
                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
                  AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'i') \
              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d \
-                 JOIN pg_catalog.pg_class AS o ON o.oid = d.refobjid \
-                 JOIN pg_catalog.pg_attribute AS a ON a.attrelid = o.oid AND a.attnum = d.refobjsubid \
-                 JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = o.oid AND ad.adnum = a.attnum \
-                 JOIN pg_catalog.pg_depend AS u ON u.classid = 'pg_catalog.pg_attrdef'::regclass \
-                     AND u.objid = ad.oid AND u.refobjid = c.oid \
-                 WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
-                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a' \
-                 AND c.relname = o.relname || '_' || a.attname || '_seq') \
+                 JOIN pg_catalog.pg_attribute AS a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                 JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+                 WHERE {}) \
              ORDER BY 1, 2",
-            not_from_extension("pg_class", "c.oid")
+            not_from_extension("pg_class", "c.oid"),
+            owned_and_called("d", "c.oid", "ad", "a")
         ),
         // 5: functions and procedures.
         format!(
@@ -182,7 +198,10 @@ fn object_queries() -> Vec<String> {
                  CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
                  ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, \
              pg_catalog.col_description(a.attrelid, a.attnum), \
-             (a.attinhcount > 0 AND NOT a.attislocal)::int \
+             (a.attinhcount > 0 AND NOT a.attislocal)::int, \
+             (SELECT o.relname::text FROM pg_catalog.pg_depend AS d \
+              JOIN pg_catalog.pg_class AS o ON o.oid = d.objid \
+              WHERE d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND {}) \
              FROM pg_catalog.pg_attribute AS a \
              JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid \
              JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
@@ -197,7 +216,8 @@ fn object_queries() -> Vec<String> {
                  AND d.refobjsubid = a.attnum AND d.deptype = 'i') AS s ON true \
              WHERE a.attnum > 0 AND NOT a.attisdropped AND {table} \
              AND NOT (c.relispartition AND a.attinhcount > 0) \
-             ORDER BY 1, 2, a.attnum"
+             ORDER BY 1, 2, a.attnum",
+            owned_and_called("d", "o.oid", "ad", "a")
         ),
         // 8: constraints. Those cloned onto partitions from their parent (`conparentid`) or
         // inherited (`coninhcount`) belong to the parent, even when the table has a copy of
@@ -353,12 +373,6 @@ fn function_signature(name: &Name, arguments: &str) -> String {
     )
 }
 
-/// The marker, in a table's `other_constraints`, of how a partitioned table is partitioned.
-pub(crate) const PARTITION_BY: &str = "PARTITION BY ";
-
-/// The marker, in a partition's `other_constraints`, of the table it is a partition of.
-pub(crate) const PARTITION_OF: &str = "PARTITION OF ";
-
 /// Build the model from the results of [`queries`].
 pub(crate) fn schema_from_catalog(mut results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
     let expected = queries().len();
@@ -497,6 +511,7 @@ pub(crate) fn schema_from_catalog(mut results: Vec<Vec<Row>>) -> Result<Schema, 
         column.collation = r.opt_text(16)?;
         column.comment = r.opt_text(17)?;
         column.inherited = r.flag(18)?;
+        column.owned_sequence = r.opt_text(19)?;
         table.columns.push(column);
     }
     for row in &constraints {

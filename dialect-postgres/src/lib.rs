@@ -83,6 +83,8 @@ mod backend;
 mod dialect;
 mod dump;
 mod introspect;
+mod lint;
+mod passes;
 mod render;
 mod screen;
 mod script;

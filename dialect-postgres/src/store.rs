@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::{
-    Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Step,
-    Store, StoreError, UnlockOutcome, Value,
+    Backend, Checksum, Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row,
+    StatementError, Step, Store, StoreError, UnlockOutcome, Value,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -23,8 +23,10 @@ use sqlx::{
     TypeInfo as _, ValueRef as _,
 };
 
+use crate::PgBackend;
 use crate::dialect::PgDialect;
 use crate::dump::{self, DumpSource};
+use crate::passes;
 use crate::script::{self, Site};
 
 /// How often a blocked runner asks for the lock again. Short enough that a freed lock is taken
@@ -182,7 +184,7 @@ impl PgStore {
     /// Errors are [`StoreError::Connect`], naming the URL without its password and saying
     /// what to check.
     pub async fn connect(url: &str, options: &PgOptions) -> Result<PgStore, StoreError> {
-        let target = godwit_core::url::redact(url).to_string();
+        let target = godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string();
         let invalid = |reason: String| StoreError::InvalidUrl {
             target: target.clone(),
             reason: format!("{reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"),
@@ -1075,6 +1077,22 @@ impl Store for PgStore {
         } else {
             self.execute_each(sql, Some(on_step)).await
         }
+    }
+
+    /// One message: a `DO` block runs the passes on the server ([`passes`]).
+    async fn execute_in_passes(&mut self, statements: &[&str]) -> Result<Vec<usize>, StoreError> {
+        if statements.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::raw_sql(AssertSqlSafe(passes::message(statements)))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        let result: String = match rows.last() {
+            Some(row) => row.try_get(0).map_err(database_error)?,
+            None => String::new(),
+        };
+        passes::failed(&result).map_err(StoreError::Other)
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use godwit_core::url::{UrlError, redact};
-use godwit_core::{Backend, ConnectOptions, Location, Store, StoreError};
+use godwit_core::url::{UrlError, redact_with_schemes};
+use godwit_core::{Backend, ConnectOptions, Dialect, Location, Store, StoreError};
 
-use crate::{SqliteOptions, SqliteStore};
+use crate::{SqliteDialect, SqliteOptions, SqliteStore};
 
 /// The SQLite backend: `sqlite:PATH` and `sqlite://PATH` (relative to the working directory),
 /// `sqlite:///abs/path`, and `sqlite::memory:` for a private in-memory database.
@@ -17,6 +17,10 @@ pub struct SqliteBackend;
 impl Backend for SqliteBackend {
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SqliteDialect
     }
 
     fn schemes(&self) -> &'static [&'static str] {
@@ -30,12 +34,12 @@ impl Backend for SqliteBackend {
     fn locate(&self, url: &str) -> Result<Location, UrlError> {
         let url = url.trim();
         let invalid = |problem: &str| UrlError::Invalid {
-            shown: redact(url).to_string(),
+            shown: redact_with_schemes(url, self.schemes()).to_string(),
             problem: problem.to_string(),
         };
         // A password is most likely a URL meant for another database, and it would end up
         // in the file's path and its messages.
-        if redact(url).to_string() != url {
+        if redact_with_schemes(url, self.schemes()).to_string() != url {
             return Err(invalid(
                 "holds a password, but a SQLite database has none; remove it and use sqlite:PATH (for example sqlite:app.db)",
             ));

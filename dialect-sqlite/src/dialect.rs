@@ -4,6 +4,7 @@ use godwit_core::dialect::{
     RenderError, RenderOptions, Statement, double_quoted, portable_history_ddl,
 };
 use godwit_core::diff::{Change, Dependants, DiffOptions};
+use godwit_core::lint::LintRules;
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::{Capabilities, Dialect, HistoryTable, LockKind, Row, Value};
@@ -35,6 +36,10 @@ impl Dialect for SqliteDialect {
 
     fn placeholder(&self, index: usize) -> String {
         format!("?{index}")
+    }
+
+    fn lint_support(&self) -> &dyn LintRules {
+        &crate::lint::SqliteLint
     }
 
     // SQLite reads a view's text when the view is used, so no change of a table breaks it;
@@ -101,6 +106,12 @@ impl Dialect for SqliteDialect {
 
     fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
         crate::screen::screen_schema(sql)
+    }
+
+    /// The SQLite library godwit is built with, which alone reads a schema on the in-memory
+    /// scratch database.
+    fn normalisation_fingerprint_query(&self) -> Option<&'static str> {
+        Some("SELECT sqlite_source_id()")
     }
 }
 

@@ -143,6 +143,7 @@ mod backup;
 mod catalog;
 mod dialect;
 mod error;
+mod lint;
 mod lock;
 mod process;
 mod render;

@@ -7,6 +7,12 @@
 //! (`tokenize.c`), so every token it yields is one SQLite token and spacing can only be changed
 //! where it cannot merge or split tokens.
 
+/// A quoted identifier, as [`SqliteDialect::quote_identifier`](crate::SqliteDialect) writes
+/// it: what rendering and virtual tables quote with, without going through the dialect.
+pub(crate) fn quote(ident: &str) -> String {
+    godwit_core::dialect::double_quoted(ident)
+}
+
 /// What a token is, as far as spacing and name matching need to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {

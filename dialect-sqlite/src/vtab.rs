@@ -12,11 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use godwit_core::Dialect;
 use godwit_core::schema::{Column, Table, VirtualTable};
 
-use crate::dialect::SqliteDialect;
-use crate::sql::{self, Token};
+use crate::sql::{self, Token, quote};
 
 /// The name of the FTS5 module, as the model spells it.
 const FTS5: &str = "fts5";
@@ -95,7 +93,6 @@ pub(crate) fn read(create: &str) -> Option<(VirtualTable, Vec<Column>)> {
 
 /// The arguments of `CREATE VIRTUAL TABLE` for `table`: its columns, then the rest.
 pub(crate) fn arguments(table: &Table, virtual_table: &VirtualTable) -> Vec<String> {
-    let quote = |name: &str| SqliteDialect.quote_identifier(name);
     table
         .columns
         .iter()

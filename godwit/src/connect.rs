@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use godwit_core::backend::scheme;
-use godwit_core::url::{Redacted, UrlError, redact};
+use godwit_core::url::{Redacted, UrlError, redact_with_schemes};
 use godwit_core::{Backend, ConnectOptions, Location, Registry, Store};
 
 /// The backends godwit has, by cargo feature, and the URL schemes each serves: what tells a
@@ -91,10 +91,12 @@ pub fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), ConnectError> {
                 .find(|(_, schemes)| schemes.contains(&scheme.as_str()))
         });
         match (error, missing) {
-            (UrlError::UnknownScheme { .. }, Some((feature, _))) => ConnectError::BackendMissing {
-                url: redact(url),
-                feature,
-            },
+            (UrlError::UnknownScheme { .. }, Some((feature, schemes))) => {
+                ConnectError::BackendMissing {
+                    url: redact_with_schemes(url, schemes),
+                    feature,
+                }
+            }
             (error, _) => ConnectError::Url(error),
         }
     })
@@ -119,7 +121,7 @@ pub async fn open(
         // The engine would only say it is "unable to open database file".
         if path.is_dir() {
             return Err(ConnectError::DirectoryNotDatabase {
-                url: redact(url),
+                url: registry().redact(url),
                 path: path.clone(),
             });
         }
@@ -131,7 +133,7 @@ pub async fn open(
         .open(url, location, options)
         .await
         .map_err(|source| ConnectError::Open {
-            url: redact(url),
+            url: registry().redact(url),
             source,
         })
 }

@@ -3,7 +3,7 @@
 use godwit_core::Dialect;
 use godwit_core::declarative::{migration_script, migration_steps};
 use godwit_core::dialect::Statement;
-use godwit_core::lint::{LintConfig, LintInput, Severity, lint};
+use godwit_core::lint::{LintConfig, LintInput, Severity};
 use godwit_core::migration::Directives;
 use godwit_core::schema::Schema;
 
@@ -22,9 +22,8 @@ pub fn lint_errors<'s>(
     for step in migration_steps(statements, &[]) {
         let script = migration_script(dialect, step.up);
         let directives = Directives::parse(&script).expect("a generated script's directives");
-        let findings = lint(
+        let findings = dialect.lint(
             &LintInput {
-                dialect: dialect.name(),
                 sql: &script,
                 transactional: !directives.no_transaction,
                 origin: "generated.up.sql",

@@ -103,6 +103,181 @@ fn published_libraries_require_docs() {
     );
 }
 
+/// Names core's code never says: what a dialect knows lives in its crate, reached through the
+/// `Dialect` trait, so that a new dialect edits no core file.
+const DIALECT_NAMES: &[&str] = &["sqlite", "postgres"];
+
+/// Identifiers of other crates that hold a dialect's name, and why core may use them.
+const ALLOWED_IDENTIFIERS: &[(&str, &str)] = &[(
+    "SqliteOnConflict",
+    "sqlparser's name for the `OR IGNORE` / `OR REPLACE` of an INSERT; the shared detection \
+     of table rebuilds reads it whatever the dialect, as such a copy may leave rows behind",
+)];
+
+/// Lines of core (a file and a part of the line) that name an engine in prose a user reads,
+/// and why that is no dialect knowledge.
+const ALLOWED_LINES: &[(&str, &str, &str)] = &[
+    (
+        "core/src/migration.rs",
+        "(SQLite would stop reading the script there and skip the rest)",
+        "a message saying why a NUL byte is refused: an engine that stops there is the harm",
+    ),
+    (
+        "core/src/declarative/error.rs",
+        "(SQLite would stop reading the schema there and leave the rest out)",
+        "a message saying why a NUL byte is refused: an engine that stops there is the harm",
+    ),
+];
+
+#[test]
+fn core_names_no_dialect() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("core/src"), &mut files);
+    files.sort();
+    assert!(files.len() > 20, "core's sources are found");
+    let mut found = Vec::new();
+    for path in files {
+        let relative = path
+            .strip_prefix(&root)
+            .expect("under the workspace")
+            .display()
+            .to_string();
+        let source = std::fs::read_to_string(&path).expect("a readable source file");
+        for (line, code) in code_lines(&source) {
+            let allowed = ALLOWED_LINES.iter().any(|&(file, part, _)| {
+                file == relative
+                    && source
+                        .lines()
+                        .nth(line - 1)
+                        .is_some_and(|l| l.contains(part))
+            });
+            let mut code = code;
+            for (identifier, _) in ALLOWED_IDENTIFIERS {
+                code = code.replace(identifier, "");
+            }
+            let lower = code.to_ascii_lowercase();
+            if !allowed && DIALECT_NAMES.iter().any(|name| lower.contains(name)) {
+                found.push(format!("{relative}:{line}: {}", code.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "godwit-core names a dialect outside comments and tests:\n  {}\nThis breaks the policy \
+         that core holds no dialect's knowledge: move what the code needs to know into the \
+         dialect crates behind a `Dialect` (or `lint::LintRules`) method, or, for prose a user \
+         reads, list the line in ALLOWED_LINES with the reason",
+        found.join("\n  ")
+    );
+}
+
+#[test]
+fn code_lines_leave_out_comments_tests_and_rule_text() {
+    let source = "fn a(name: &str) -> bool { name == \"postgres\" } // sqlite\n\
+                  /// SQLite\n\
+                  const R: Rule = Rule {\n\
+                  \x20   summary: \"on SQLite\",\n\
+                  \x20   explanation: \"\\\n\
+                  PostgreSQL \\\"quoted\\\"\n\
+                  \",\n\
+                  \x20   id: \"sqlite-only\",\n\
+                  };\n\
+                  #[cfg(test)]\n\
+                  mod tests {\n\
+                  \x20   const X: &str = \"sqlite\";\n\
+                  }\n\
+                  const C: char = '\"'; const D: &str = \"postgres\";\n";
+    let named: Vec<usize> = code_lines(source)
+        .into_iter()
+        .filter(|(_, code)| {
+            let lower = code.to_ascii_lowercase();
+            DIALECT_NAMES.iter().any(|name| lower.contains(name))
+        })
+        .map(|(line, _)| line)
+        .collect();
+    assert_eq!(named, [1, 8, 14]);
+}
+
+/// The `.rs` files under `dir`.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a readable directory") {
+        let path = entry.expect("a readable entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The code of each line of `source` (1-based), as far as a dialect's name in it matters:
+/// without comments, without `#[cfg(test)]` modules, and without the text of the `summary`
+/// and `explanation` of a lint rule, which are documentation printed for users. Reads
+/// rustfmt-formatted source: a test module ends at the `}` indented as its `mod` line.
+fn code_lines(source: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    // Inside a string literal; whether it is documentation.
+    let mut string: Option<bool> = None;
+    let mut test_module_end: Option<String> = None;
+    let mut after_cfg_test = false;
+    for (index, line) in source.lines().enumerate() {
+        if let Some(end) = &test_module_end {
+            if line == end {
+                test_module_end = None;
+            }
+            continue;
+        }
+        let trimmed = line.trim();
+        if string.is_none() && trimmed == "#[cfg(test)]" {
+            after_cfg_test = true;
+            continue;
+        }
+        if std::mem::take(&mut after_cfg_test)
+            && trimmed.ends_with('{')
+            && (trimmed.starts_with("mod ") || trimmed.contains(" mod "))
+        {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            test_module_end = Some(format!("{indent}}}"));
+            continue;
+        }
+        let mut code = String::new();
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match string {
+                Some(documentation) => {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => string = None,
+                        _ if documentation => continue,
+                        _ => {}
+                    }
+                    code.push(c);
+                }
+                None => match c {
+                    '/' if chars.peek() == Some(&'/') => break,
+                    // A character literal: `'"'` opens no string.
+                    '\'' if chars.peek() == Some(&'"') => {
+                        code.push(c);
+                        code.push(chars.next().unwrap_or_default());
+                    }
+                    '"' => {
+                        let before = code.trim_end();
+                        string =
+                            Some(before.ends_with("summary:") || before.ends_with("explanation:"));
+                        code.push(c);
+                    }
+                    _ => code.push(c),
+                },
+            }
+        }
+        out.push((index + 1, code));
+    }
+    out
+}
+
 /// The workspace's `cargo metadata`, with all features, read once per test run.
 fn metadata() -> &'static Value {
     static METADATA: OnceLock<Value> = OnceLock::new();

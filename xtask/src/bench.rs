@@ -3,7 +3,9 @@
 //! It generates `COUNT` small migrations (a table with three columns and an index each) and
 //! times `godwit migrate` (release build) applying them to a fresh database, against the same
 //! SQL executed by the engine's own shell (`sqlite3`, `psql`) with one transaction per file;
-//! then `godwit migrate --single-transaction` against the same SQL in one transaction. Runs
+//! then `godwit migrate --single-transaction` against the same SQL in one transaction, and
+//! `godwit status` and a `godwit migrate` with nothing to do on the applied database against
+//! the same client running `select 1`. Runs
 //! alternate between the two so that drift in the machine's speed hits both alike; the
 //! medians and the median of the per-pair ratios are printed. `bench declarative` and `bench
 //! script` are in their own modules.
@@ -21,6 +23,13 @@ const COUNT: usize = 1000;
 
 /// Counted runs of each side (after one warm-up pair).
 const RUNS: usize = 5;
+
+/// The commands users run all day, timed on a database with every migration applied against
+/// the engine's own client running one query: `status`, and `migrate` with nothing to do.
+const DAILY: [&[&str]; 2] = [&["status"], &["migrate"]];
+
+/// Counted runs of each side for [`DAILY`], which take milliseconds.
+const DAILY_RUNS: usize = 21;
 
 /// `cargo xtask bench [declarative] [sqlite|postgres]`, or `cargo xtask bench script`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -85,6 +94,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             },
         )?;
         result.print("SQLite", "sqlite3");
+        // godwit.db now holds the 1,000 applied migrations of the last run.
+        let db = work.path().join("godwit.db");
+        let url = format!("sqlite:{}", db.display());
+        let select = || timed(Command::new("sqlite3").arg(&db).arg("select 1"), "sqlite3");
+        for command in DAILY {
+            compare_runs(
+                DAILY_RUNS,
+                || godwit_command(&godwit, work.path(), &url, command),
+                select,
+            )?
+            .print_as("SQLite", &command.join(" "), "sqlite3 'select 1'");
+        }
         let together = compare(
             || {
                 let db = work.path().join("godwit.db");
@@ -162,13 +183,34 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     )
                 },
             )?;
-            Ok((per_file, together))
+            // The commands users run all day, on a database with every migration applied.
+            let url = fresh("daily")?;
+            godwit_migrate(&godwit, work.path(), &url)?;
+            let daily = DAILY
+                .iter()
+                .map(|command| {
+                    compare_runs(
+                        DAILY_RUNS,
+                        || godwit_command(&godwit, work.path(), &url, command),
+                        || {
+                            timed(
+                                Command::new("psql").args(["-q", "-X", "-c", "select 1", &url]),
+                                "psql",
+                            )
+                        },
+                    )
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok((per_file, together, daily))
         });
         for name in created.borrow().iter() {
             let _ = psql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
         }
-        let (per_file, together) = together?;
+        let (per_file, together, daily) = together?;
         per_file.print("PostgreSQL", "psql");
+        for (command, comparison) in DAILY.iter().zip(&daily) {
+            comparison.print_as("PostgreSQL", &command.join(" "), "psql -c 'select 1'");
+        }
         together.print("PostgreSQL, one transaction", "psql");
     }
     Ok(())
@@ -189,8 +231,13 @@ fn need(tool: &str) -> Result<(), String> {
     ))
 }
 
-/// Build godwit in release mode; return the binary.
+/// Build godwit in release mode; return the binary. `GODWIT_BENCH_BINARY` names another
+/// binary to time instead (another build, to compare before and after a change).
 fn build() -> Result<PathBuf, String> {
+    if let Some(binary) = std::env::var_os("GODWIT_BENCH_BINARY") {
+        eprintln!("timing {}", Path::new(&binary).display());
+        return Ok(PathBuf::from(binary));
+    }
     eprintln!("building godwit (release)");
     let status = Command::new(env!("CARGO"))
         .current_dir(project_root())
@@ -293,6 +340,23 @@ pub(crate) fn measure(command: &mut Command, what: &str) -> Result<Sample, Strin
     })
 }
 
+/// Time `godwit <command>` on `url`, printing nothing.
+fn godwit_command(
+    godwit: &Path,
+    dir: &Path,
+    url: &str,
+    command: &[&str],
+) -> Result<Duration, String> {
+    timed(
+        Command::new(godwit)
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .args(["--quiet", "--url", url])
+            .args(command),
+        "godwit",
+    )
+}
+
 fn godwit_migrate(godwit: &Path, dir: &Path, url: &str) -> Result<Duration, String> {
     godwit_migrate_with(godwit, dir, url, &[])
 }
@@ -303,14 +367,7 @@ fn godwit_migrate_with(
     url: &str,
     flags: &[&str],
 ) -> Result<Duration, String> {
-    timed(
-        Command::new(godwit)
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .args(["--quiet", "--url", url, "migrate"])
-            .args(flags),
-        "godwit migrate",
-    )
+    godwit_command(godwit, dir, url, &[&["migrate"], flags].concat())
 }
 
 fn timed(command: &mut Command, what: &str) -> Result<Duration, String> {
@@ -368,6 +425,15 @@ struct Comparison {
 }
 
 fn compare(
+    godwit: impl FnMut() -> Result<Duration, String>,
+    baseline: impl FnMut() -> Result<Duration, String>,
+) -> Result<Comparison, String> {
+    compare_runs(RUNS, godwit, baseline)
+}
+
+/// [`compare`] with `runs` counted runs per side.
+fn compare_runs(
+    runs: usize,
     mut godwit: impl FnMut() -> Result<Duration, String>,
     mut baseline: impl FnMut() -> Result<Duration, String>,
 ) -> Result<Comparison, String> {
@@ -377,7 +443,7 @@ fn compare(
         godwit: Vec::new(),
         baseline: Vec::new(),
     };
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         result.godwit.push(godwit()?);
         result.baseline.push(baseline()?);
     }
@@ -396,6 +462,11 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
 
 impl Comparison {
     fn print(&self, engine: &str, tool: &str) {
+        self.print_as(engine, "migrate", tool);
+    }
+
+    /// Print the figures of `godwit <command>` against `tool`.
+    fn print_as(&self, engine: &str, command: &str, tool: &str) {
         let secs = |v: &[Duration]| -> Vec<f64> { v.iter().map(Duration::as_secs_f64).collect() };
         let mut ratios: Vec<f64> = self
             .godwit
@@ -407,7 +478,7 @@ impl Comparison {
             .iter()
             .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
         println!(
-            "{engine:<10} godwit migrate median {:.3} s | {tool} median {:.3} s | ratio median {:.2}x (min {min:.2}x, max {max:.2}x)",
+            "{engine:<10} godwit {command} median {:.3} s | {tool} median {:.3} s | ratio median {:.2}x (min {min:.2}x, max {max:.2}x)",
             median(&mut secs(&self.godwit)),
             median(&mut secs(&self.baseline)),
             median(&mut ratios),

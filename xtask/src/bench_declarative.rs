@@ -10,6 +10,7 @@
 //! ([`wire::QueryCounter`]), for 100 and for 1,000 tables: introspection is meant to cost the
 //! same few queries whatever the table count, and to take under a second for 1,000 tables.
 
+mod push;
 mod wire;
 
 use std::path::Path;
@@ -68,6 +69,8 @@ fn godwit(binary: &Path, dir: &Path, url: &str, args: &[&str]) -> Command {
     command
         .current_dir(dir)
         .env_remove("DATABASE_URL")
+        // The desired-schema cache of the runs of this bench only: its first run starts empty.
+        .env("GODWIT_CACHE_DIR", dir.join("cache"))
         .args(["--url", url])
         .args(args);
     command
@@ -147,7 +150,8 @@ pub(crate) fn run(sqlite: bool, postgres: bool, binary: &Path) -> Result<(), Str
             }
         };
         let mut created = Vec::new();
-        let result = bench_postgres(&admin, binary, work.path(), &mut created);
+        let result = bench_postgres(&admin, binary, work.path(), &mut created)
+            .and_then(|()| push::run(&admin, binary, work.path(), &mut created));
         for name in &created {
             let _ = psql(
                 &admin,

@@ -81,7 +81,6 @@ pub(super) async fn run(
     }
 
     let dialect = session.migrator.store_mut().dialect();
-    let dialect_name = dialect.name();
     let up_sql = format!(
         "-- Migration {version} {NAME}: the schema the database held when `godwit baseline` ran.\n\
          -- It was recorded there as applied without running; `godwit migrate` creates it on a\n\
@@ -134,7 +133,7 @@ pub(super) async fn run(
     };
 
     let lint_report = lint::scripts(
-        dialect_name,
+        session.migrator.store_mut().dialect(),
         &[(up.display().to_string(), migration.up.clone())],
         &config.lint,
     );

@@ -1,5 +1,6 @@
 //! `godwit diff --from SOURCE --to SOURCE`: the SQL from one schema to another. Changes nothing.
 
+use crate::cache::FileCache;
 use godwit_core::declarative::{Diff, SchemaSource, Side};
 use godwit_core::dialect::RenderOptions;
 use godwit_core::url::Redacted;
@@ -93,6 +94,10 @@ pub(super) async fn run(config: &Config, args: &DiffArgs, output: Output) -> Res
     let mut diff = Diff::new().render(RenderOptions::default().with_scope(config.scope.clone()));
     if let Some(dev) = dev.as_mut() {
         diff = diff.scratch_host(dev.store.as_mut());
+    }
+    let mut cache = FileCache::for_command(config, &args.cache);
+    if let Some(cache) = cache.as_mut() {
+        diff = diff.cache(cache);
     }
     let plan = diff
         .run(

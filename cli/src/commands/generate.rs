@@ -1,6 +1,7 @@
 //! `godwit generate NAME`: the difference between the migrations and the schema file, as a new
 //! migration with a derived down script.
 
+use crate::cache::FileCache;
 use std::fs;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -83,7 +84,12 @@ pub(super) async fn run(
     options.render = RenderOptions::default()
         .with_concurrent_indexes(args.indexes.concurrently)
         .with_scope(config.scope.clone());
-    let generation = Generate::new(host.store.as_mut())
+    let mut cache = FileCache::for_command(config, &args.cache);
+    let mut generate = Generate::new(host.store.as_mut());
+    if let Some(cache) = cache.as_mut() {
+        generate = generate.cache(cache);
+    }
+    let generation = generate
         .run(&migrations, &source, &options, &mut ())
         .await
         .map_err(|error| CliError::engine(error, host.url.clone()))?;
@@ -149,7 +155,7 @@ pub(super) async fn run(
 
     // `migrate` lints what it applies and refuses on an error; say so now, while the files
     // are being reviewed, rather than at deploy time.
-    let lint_report = lint::scripts(dialect.name(), &scripts, &config.lint);
+    let lint_report = lint::scripts(dialect, &scripts, &config.lint);
     match output.format() {
         Format::Human => {
             if lint_report.errors() > 0 {

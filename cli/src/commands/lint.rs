@@ -1,9 +1,9 @@
 //! `godwit lint`: find the statements of migration files that lose data, block production
 //! traffic or fail, before they run. `migrate` runs the same lint on what it is about to apply.
 
-use godwit_core::lint::{self, Finding, LintConfig, Rule, Severity};
+use godwit_core::lint::{self, Finding, LintConfig, ListedRule, Severity};
 use godwit_core::plan::Step;
-use godwit_core::{MigrateOptions, Script};
+use godwit_core::{Dialect, MigrateOptions, Script};
 use serde::Serialize;
 
 use super::{Session, load_migrations};
@@ -186,12 +186,15 @@ fn escape_property(text: &str) -> String {
 }
 
 /// Lint scripts with no database behind them, such as the migrations `generate` just wrote.
-pub(super) fn scripts(dialect: &str, scripts: &[(String, Script)], config: &LintConfig) -> Report {
+pub(super) fn scripts(
+    dialect: &dyn Dialect,
+    scripts: &[(String, Script)],
+    config: &LintConfig,
+) -> Report {
     Report(lint::Report::of_scripts(
-        dialect,
+        |input| dialect.lint(input, config),
         scripts.iter().map(|(file, script)| (file.clone(), script)),
         None,
-        config,
     ))
 }
 
@@ -225,7 +228,7 @@ async fn pending_in_database(config: &Config) -> Result<Report, CliError> {
 /// Lint the files named on the command line, without a database.
 fn files(config: &Config, args: &LintArgs) -> Result<Report, CliError> {
     let dialect = match args.dialect {
-        Some(dialect) => dialect.name(),
+        Some(dialect) => crate::backend::dialect_named(dialect.name())?,
         None => configured_dialect(config)?,
     };
     let read = args
@@ -246,39 +249,31 @@ fn files(config: &Config, args: &LintArgs) -> Result<Report, CliError> {
 }
 
 /// The dialect of the configured URL's scheme. The URL is only read, never connected to, so
-/// linting files works where the database is out of reach (CI) or its backend not compiled in.
-fn configured_dialect(config: &Config) -> Result<&'static str, CliError> {
+/// linting files works where the database is out of reach (CI). A dialect's rules come with
+/// its crate, so its backend must be compiled in.
+fn configured_dialect(config: &Config) -> Result<&'static dyn Dialect, CliError> {
     let url = config.url().map_err(|_| CliError::NoLintDialect {
         config: config.config_path.path().to_path_buf(),
     })?;
-    // A backend not compiled in still names its dialect, whose rules are all in core.
-    match crate::backend::locate(url.secret()) {
-        Ok((backend, _)) => Ok(backend.name()),
-        Err(CliError::BackendMissing { feature, .. }) => Ok(feature),
-        Err(other) => Err(other),
-    }
-}
-
-/// `all`, or the dialects a rule applies to.
-fn dialects(rule: &Rule) -> String {
-    if rule.dialects.is_empty() {
-        "all".into()
-    } else {
-        rule.dialects.join(", ")
-    }
+    let (backend, _) = crate::backend::locate(url.secret())?;
+    Ok(backend.dialect())
 }
 
 /// `lint --explain RULE`.
 fn explain(id: &str, format: FormatFlag, output: Output) -> Result<(), CliError> {
-    let rule = lint::rule(id).ok_or_else(|| CliError::UnknownRule { id: id.into() })?;
+    let catalogue = godwit::registry().lint_catalogue();
+    let listed = catalogue
+        .rule(id)
+        .ok_or_else(|| CliError::UnknownRule { id: id.into() })?;
+    let rule = &listed.rule;
     match format {
-        FormatFlag::Json => output.json(rule),
+        FormatFlag::Json => output.json(listed),
         FormatFlag::Human | FormatFlag::Github | FormatFlag::Sql => output.data(&format!(
             "{}: {}\nseverity: {}\ndialects: {}\n\n{}\n",
             rule.id,
             rule.summary,
             rule.severity,
-            dialects(rule),
+            listed.dialects_text(),
             rule.explanation.trim_end()
         )),
     }
@@ -288,16 +283,21 @@ fn explain(id: &str, format: FormatFlag, output: Output) -> Result<(), CliError>
 fn list(format: FormatFlag, output: Output) -> Result<(), CliError> {
     #[derive(Serialize)]
     struct Rules<'a> {
-        rules: &'a [Rule],
+        rules: &'a [ListedRule],
     }
-    let rules = lint::rules();
+    let catalogue = godwit::registry().lint_catalogue();
+    let rules = catalogue.rules();
     if format == FormatFlag::Json {
         return output.json(&Rules { rules });
     }
-    let width = rules.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
+    let width = rules
+        .iter()
+        .map(|listed| listed.rule.id.len())
+        .max()
+        .unwrap_or(0);
     let dialect_width = rules
         .iter()
-        .map(|rule| dialects(rule).len())
+        .map(|listed| listed.dialects_text().len())
         .chain(["DIALECTS".len()])
         .max()
         .unwrap_or(0);
@@ -305,12 +305,13 @@ fn list(format: FormatFlag, output: Output) -> Result<(), CliError> {
         "{:width$}  {:8}  {:dialect_width$}  WHAT IT CATCHES\n",
         "RULE", "SEVERITY", "DIALECTS"
     );
-    for rule in rules {
+    for listed in rules {
+        let rule = &listed.rule;
         text.push_str(&format!(
             "{:width$}  {:8}  {:dialect_width$}  {}\n",
             rule.id,
             rule.severity.as_str(),
-            dialects(rule),
+            listed.dialects_text(),
             rule.summary
         ));
     }

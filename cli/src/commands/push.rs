@@ -3,6 +3,7 @@
 //! Core's [`Push`] runs the pipeline; this module maps the flags to [`PushOptions`], answers
 //! its questions at the terminal ([`Terminal`]) and prints what it planned and did.
 
+use crate::cache::FileCache;
 use std::collections::BTreeSet;
 
 use godwit_core::declarative::{
@@ -71,6 +72,10 @@ pub(super) async fn run(config: &Config, args: &PushArgs, output: Output) -> Res
     let mut push = Push::new(store.as_mut(), &opened.history, owner);
     if let Some(dev) = dev.as_mut() {
         push = push.scratch_host(dev.store.as_mut());
+    }
+    let mut cache = FileCache::for_command(config, &args.cache);
+    if let Some(cache) = cache.as_mut() {
+        push = push.cache(cache);
     }
     let mut terminal = Terminal::new(args, output, redacted.clone());
     let result = push.run(&source, &options, &mut terminal).await;

@@ -19,6 +19,8 @@ pub(crate) const SLOW: &str = "CREATE TABLE IF NOT EXISTS slow AS WITH RECURSIVE
 /// A directory with a `godwit.toml` pointing at `test.db` and an empty `migrations/`.
 pub(crate) struct Project {
     dir: TempDir,
+    /// The desired-schema cache of its runs, apart from the user's and other tests'.
+    cache: TempDir,
 }
 
 impl Project {
@@ -33,11 +35,17 @@ impl Project {
     pub(crate) fn empty() -> Self {
         Project {
             dir: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
         }
     }
 
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The folder of its runs' desired-schema cache.
+    pub(crate) fn cache_dir(&self) -> &Path {
+        self.cache.path()
     }
 
     /// The SQLite file `godwit.toml` names.
@@ -71,6 +79,7 @@ impl Project {
             .args(args)
             .env_remove("DATABASE_URL")
             .env_remove("RUST_LOG")
+            .env("GODWIT_CACHE_DIR", self.cache.path())
             .env("NO_COLOR", "1")
             .env("COLUMNS", "100");
         command

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::desired::within;
+use super::cache::{CacheKey, SchemaCache};
+use super::desired::{with_scratch, within};
 use super::error::{DeclarativeError, located};
 use super::{ChangePlan, Scope, introspect, plan_changes};
 use crate::dialect::RenderOptions;
@@ -15,6 +16,7 @@ use crate::error::Error;
 use crate::history::{self, HistoryTable, Status};
 use crate::migration::{Migration, Migrations, Script, Version};
 use crate::schema::Schema;
+use crate::screen::StatementClass;
 use crate::store::{StatementError, Store, StoreError};
 
 /// Run one script the way a migration runs: in a transaction unless it says
@@ -59,6 +61,52 @@ pub async fn replay_migrations(
             .map_err(|error| replay_error(migration, &migration.up, error))?;
     }
     introspect(scratch, &HistoryTable::default()).await
+}
+
+/// The schema `migrations` produce: from `cache` when it holds it for these scripts and an
+/// engine that normalises as `host`'s does, else replayed on a scratch database of `host`
+/// ([`replay_migrations`]). Only migrations whose every statement the dialect screens as
+/// schema are cached: code or data changes may make what their text does not say.
+pub(super) async fn replayed(
+    host: &mut dyn Store,
+    migrations: &Migrations,
+    cache: Option<&mut (dyn SchemaCache + '_)>,
+) -> Result<Schema, Error> {
+    let mut cached = match cache {
+        Some(cache) if only_schema(host.dialect(), migrations) => {
+            CacheKey::of_migrations(host, migrations)
+                .await?
+                .map(|key| (cache, key))
+        }
+        _ => None,
+    };
+    if let Some((cache, key)) = &mut cached
+        && let Some(schema) = cache.get(key)
+    {
+        tracing::debug!(%key, "the schema the migrations produce comes from the cache");
+        return Ok(schema);
+    }
+    let schema = with_scratch(host, async |s| replay_migrations(s, migrations).await).await?;
+    if let Some((cache, key)) = &mut cached {
+        cache.put(key, &schema);
+    }
+    Ok(schema)
+}
+
+/// Whether every statement of every up script screens as schema.
+fn only_schema(dialect: &dyn crate::Dialect, migrations: &Migrations) -> bool {
+    migrations.iter().all(|migration| {
+        dialect
+            .screen_schema(&migration.up.sql)
+            .is_ok_and(|statements| {
+                statements.iter().all(|statement| {
+                    matches!(
+                        statement.class,
+                        StatementClass::Schema | StatementClass::Alone
+                    )
+                })
+            })
+    })
 }
 
 /// What `check` found: the migrations applied to the live database, and the changes that

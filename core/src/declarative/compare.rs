@@ -1,9 +1,10 @@
 //! [`Diff`]: the statements from one schema to another, each a live database, a schema source
 //! or a folder of migrations. Changes nothing.
 
+use super::check::replayed;
 use super::{
-    ChangePlan, DeclarativeError, SchemaSource, desired_schema, introspect, plan_changes,
-    replay_migrations, with_scratch,
+    ChangePlan, DeclarativeError, SchemaCache, SchemaSource, desired_schema_cached, introspect,
+    plan_changes,
 };
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
@@ -38,6 +39,7 @@ pub enum Side<'a> {
 #[derive(Debug, Default)]
 pub struct Diff<'a> {
     scratch_host: Option<&'a mut dyn Store>,
+    cache: Option<&'a mut dyn SchemaCache>,
     render: RenderOptions,
 }
 
@@ -61,6 +63,14 @@ impl<'a> Diff<'a> {
         self
     }
 
+    /// Keep the schema a schema source describes in `cache`, and take it from there while the
+    /// files and the scratch host's engine are what they were ([`SchemaCache`]).
+    #[must_use]
+    pub fn cache(mut self, cache: &'a mut dyn SchemaCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Render with `options` (privileges as far as its scope manages them).
     #[must_use]
     pub fn render(mut self, options: RenderOptions) -> Self {
@@ -72,6 +82,7 @@ impl<'a> Diff<'a> {
     /// namespaces of `from` without creating them, and its rename hints count.
     pub async fn run(self, from: Side<'a>, to: Side<'a>) -> Result<ChangePlan, Error> {
         let mut host = self.scratch_host;
+        let mut cache = self.cache;
         let from = read(from, &mut host).await?;
         let to = read(to, &mut host).await?;
         // What is not live is built on the host; a schema source over the namespaces of
@@ -83,11 +94,13 @@ impl<'a> Diff<'a> {
                     Read::Schema(source) => {
                         let host = host.as_deref_mut().ok_or(DeclarativeError::NoScratchHost)?;
                         let hints = source.rename_hints()?;
-                        return Ok((desired_schema(host, source, existing).await?, hints));
+                        let cache = cache.as_deref_mut();
+                        let desired = desired_schema_cached(host, source, existing, cache).await?;
+                        return Ok((desired, hints));
                     }
                     Read::Migrations(migrations) => {
                         let host = host.as_deref_mut().ok_or(DeclarativeError::NoScratchHost)?;
-                        with_scratch(host, async |s| replay_migrations(s, migrations).await).await?
+                        replayed(host, migrations, cache.as_deref_mut()).await?
                     }
                 };
                 Ok((schema, Renames::default()))

@@ -9,8 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cache::{CacheKey, SchemaCache};
 use super::{DeclarativeError, SchemaSource, apply, introspect};
-use crate::dialect::RenderOptions;
+use crate::dialect::{RenderOptions, Statement, StatementKind};
 use crate::diff::{Change, Renames, diff};
 use crate::error::Error;
 use crate::history::HistoryTable;
@@ -120,29 +121,57 @@ pub(super) async fn within<T>(
 }
 
 /// The schema that `source` describes, read back from a scratch database of `host`'s engine
-/// that is deleted afterwards.
-///
-/// The files are screened first ([`SchemaSource::screen`]); when a statement runs code, the
-/// scratch database is a sandboxed one ([`Store::open_sandbox`]), and where `host` cannot
-/// make one the files are refused before anything runs. The scratch database first gets the
-/// namespaces (schemas) of `existing` (the target's, or those its migrations create) that the
-/// files do not create themselves, so a schema file may use a namespace that exists without
-/// creating it, as with sqldef; such a namespace is part of the desired schema, so a push
-/// never drops a namespace the file does not mention.
-///
-/// The files run whole, in order, in one transaction. A declarative file need not be in
-/// dependency order (a foreign key may name a table defined further down, a folder's files may
-/// refer to each other), so when that fails the statements of all files run again one at a
-/// time, in passes, each pass retrying those that failed in the one before, until all have run
-/// or a pass makes no progress; the error left is reported with its file and line. The passes
-/// run inside one transaction too, each statement behind a savepoint. On an engine without
-/// transactional DDL the first failure is reported.
+/// that is deleted afterwards ([`desired_schema_cached`] without a cache).
 pub async fn desired_schema(
     host: &mut dyn Store,
     source: &SchemaSource,
     existing: &Schema,
 ) -> Result<Schema, Error> {
+    desired_schema_cached(host, source, existing, None).await
+}
+
+/// The schema that `source` describes, read back from a scratch database of `host`'s engine
+/// that is deleted afterwards, or from `cache` when it holds the schema these files gave on
+/// an engine that normalises as `host`'s does ([`SchemaCache`]).
+///
+/// The files are screened first ([`SchemaSource::screen`]); when a statement runs code, the
+/// scratch database is a sandboxed one ([`Store::open_sandbox`]), and where `host` cannot
+/// make one the files are refused before anything runs. Files that run code are never
+/// cached: what the code makes may depend on more than its text. The scratch database first
+/// gets the namespaces (schemas) of `existing` (the target's, or those its migrations create)
+/// that the files do not create themselves, so a schema file may use a namespace that exists
+/// without creating it, as with sqldef; such a namespace is part of the desired schema, so a
+/// push never drops a namespace the file does not mention.
+///
+/// The files run whole, in order, in one transaction. A declarative file need not be in
+/// dependency order (a foreign key may name a table defined further down, a folder's files may
+/// refer to each other), so when that fails the statements of all files run again in passes
+/// inside a new transaction, each pass retrying those that failed in the one before, until all
+/// have run or a pass makes no progress ([`Store::execute_in_passes`]); the first statement
+/// left is run once more on its own, behind a savepoint, and its error reported with its file
+/// and line. The schema is read inside that transaction, which is then rolled back, so the
+/// same scratch database is empty again for the second reading the spellings may need. On an
+/// engine without transactional DDL the first failure is reported.
+pub async fn desired_schema_cached(
+    host: &mut dyn Store,
+    source: &SchemaSource,
+    existing: &Schema,
+    cache: Option<&mut (dyn SchemaCache + '_)>,
+) -> Result<Schema, Error> {
     let screened = source.screen(host.dialect())?;
+    let namespaces = missing_namespaces(source, existing);
+    let mut cached = match cache {
+        Some(cache) if screened.runs_code().is_none() => CacheKey::of(host, source, &namespaces)
+            .await?
+            .map(|key| (cache, key)),
+        _ => None,
+    };
+    if let Some((cache, key)) = &mut cached
+        && let Some(desired) = cache.get(key)
+    {
+        tracing::debug!(key = %key.as_str(), "the desired schema comes from the cache");
+        return Ok(settle(host, Clean::No, desired, existing).await);
+    }
     let scratch = match screened.runs_code() {
         None => host.open_scratch().await?,
         Some((file, statement, runs)) => {
@@ -160,54 +189,91 @@ pub async fn desired_schema(
         }
     };
     within(scratch, async |scratch| {
-        create_namespaces(scratch, source, existing).await?;
-        run_files(scratch, &screened).await?;
-        let desired = introspect(scratch, &HistoryTable::default()).await?;
-        Ok(settle(scratch, desired, existing).await)
+        let prelude = namespaces_script(scratch.dialect(), &namespaces)?;
+        let loaded = run_files(scratch, &screened, &prelude).await?;
+        let desired = introspect(scratch, &HistoryTable::default()).await;
+        let clean = match loaded {
+            Loaded::Open => {
+                scratch.rollback().await?;
+                Clean::Yes
+            }
+            Loaded::Committed => Clean::No,
+        };
+        let desired = desired?;
+        if let Some((cache, key)) = &mut cached {
+            cache.put(key, &desired);
+        }
+        Ok(settle(scratch, clean, desired, existing).await)
     })
     .await
 }
 
-/// Create the namespaces of `existing` that the files do not create themselves.
-async fn create_namespaces(
-    scratch: &mut dyn Store,
-    source: &SchemaSource,
-    existing: &Schema,
-) -> Result<(), Error> {
+/// The namespaces of `existing` that the files do not create themselves.
+fn missing_namespaces(source: &SchemaSource, existing: &Schema) -> Vec<String> {
     let created: Vec<String> = source
         .files
         .iter()
         .flat_map(|(_, sql)| crate::declarative::hints::created_schemas(sql))
         .collect();
-    let changes: Vec<Change> = existing
+    existing
         .schemas
         .iter()
         .filter(|schema| !created.iter().any(|c| c.eq_ignore_ascii_case(schema)))
         .cloned()
+        .collect()
+}
+
+/// The script that creates `namespaces`, run before the files in their transaction.
+fn namespaces_script(dialect: &dyn crate::Dialect, namespaces: &[String]) -> Result<String, Error> {
+    if namespaces.is_empty() {
+        return Ok(String::new());
+    }
+    let changes: Vec<Change> = namespaces
+        .iter()
+        .cloned()
         .map(Change::CreateSchema)
         .collect();
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let dialect = scratch.dialect();
     let statements = dialect
         .render(&changes, &RenderOptions::default())
         .map_err(|cause| DeclarativeError::Render {
             dialect: dialect.name(),
             cause,
         })?;
-    apply(scratch, &statements).await
+    Ok(one_script(&statements))
+}
+
+/// `statements` as one script, each ended on a line of its own (a statement may end in a
+/// line comment).
+fn one_script(statements: &[Statement]) -> String {
+    let mut script = String::new();
+    for statement in statements {
+        script.push_str(statement.sql.trim_end());
+        script.push_str("\n;\n");
+    }
+    script
+}
+
+/// Whether the scratch database a stage hands on is empty, ready for another build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clean {
+    /// It is (its work was rolled back): use it again.
+    Yes,
+    /// It holds something, or it is not a scratch database but the host to make one on.
+    No,
 }
 
 /// The desired schema, with every object the engine spells differently once its own spelling
 /// is read back taken in the spelling `existing` holds ([`crate::diff::adopt_spellings`]).
-/// That needs one more scratch database, made only when some object is in both schemas and
-/// spelled differently (were `existing` the second spelling, adopting it would change
-/// something): a first push, or one that only adds and drops, costs nothing more. Should the
-/// engine not take back its own rendering (a gap in a dialect), the desired schema stays as
-/// it was read: the plan is then right, only perhaps not minimal.
-async fn settle(scratch: &mut dyn Store, desired: Schema, existing: &Schema) -> Schema {
-    let dialect = scratch.dialect();
+/// That needs a second build, from the desired schema's own rendering, done only when some
+/// object is in both schemas and spelled differently (were `existing` the second spelling,
+/// adopting it would change something): a first push, or one that only adds and drops, costs
+/// nothing more. The build runs on `store` itself when it is a `Clean` scratch database, and
+/// otherwise on a scratch database made on it; as one script in a transaction that is rolled
+/// back, where the rendering allows. Should the engine not take back its own rendering (a gap
+/// in a dialect), the desired schema stays as it was read: the plan is then right, only
+/// perhaps not minimal.
+async fn settle(store: &mut dyn Store, clean: Clean, desired: Schema, existing: &Schema) -> Schema {
+    let dialect = store.dialect();
     let options = dialect.diff_options();
     if crate::diff::adopt_spellings(desired.clone(), existing, existing) == desired {
         return desired;
@@ -216,11 +282,10 @@ async fn settle(scratch: &mut dyn Store, desired: Schema, existing: &Schema) -> 
     let Ok(statements) = dialect.render(&create, &RenderOptions::default()) else {
         return desired;
     };
-    let again = with_scratch(scratch, async |again| {
-        apply(again, &statements).await?;
-        introspect(again, &HistoryTable::default()).await
-    })
-    .await;
+    let again = match clean {
+        Clean::Yes => rebuild(store, &statements).await,
+        Clean::No => with_scratch(store, async |again| rebuild(again, &statements).await).await,
+    };
     match again {
         Ok(again) => crate::diff::adopt_spellings(desired, &again, existing),
         Err(error) => {
@@ -228,6 +293,28 @@ async fn settle(scratch: &mut dyn Store, desired: Schema, existing: &Schema) -> 
             desired
         }
     }
+}
+
+/// Run `statements` on the empty `scratch` and read back the schema they make: as one script
+/// in a transaction that is rolled back when they all may run in one, else one by one.
+async fn rebuild(scratch: &mut dyn Store, statements: &[Statement]) -> Result<Schema, Error> {
+    let batch = scratch.dialect().capabilities().transactional_ddl
+        && statements
+            .iter()
+            .all(|s| s.transactional && matches!(s.kind, StatementKind::Execute));
+    if !batch {
+        apply(scratch, statements).await?;
+        return introspect(scratch, &HistoryTable::default()).await;
+    }
+    scratch.begin().await?;
+    let read = match scratch.execute_script(&one_script(statements)).await {
+        Ok(()) => introspect(scratch, &HistoryTable::default()).await,
+        Err(error) => Err(Error::Store(error)),
+    };
+    if let Err(error) = scratch.rollback().await {
+        tracing::debug!(%error, "rolling back a rebuilt schema on a scratch database failed");
+    }
+    read
 }
 
 fn schema_file_error(file: &Path, error: StoreError) -> Error {
@@ -241,10 +328,26 @@ fn schema_file_error(file: &Path, error: StoreError) -> Error {
     }
 }
 
-/// Run the screened files on `scratch`: whole, in one transaction where the engine allows,
-/// then, when that fails, statement by statement in passes inside a new transaction.
-async fn run_files(scratch: &mut dyn Store, screened: &Screened) -> Result<(), Error> {
+/// Where [`run_files`] left what the files made.
+enum Loaded {
+    /// In the scratch database's open transaction, which the caller ends.
+    Open,
+    /// Committed: the engine has no transactional DDL, or some statements may not run in a
+    /// transaction block and ran after it.
+    Committed,
+}
+
+/// Run `prelude` and the screened files on `scratch`: whole, in one transaction where the
+/// engine allows, then, when that fails, in passes inside a new transaction.
+async fn run_files(
+    scratch: &mut dyn Store,
+    screened: &Screened,
+    prelude: &str,
+) -> Result<Loaded, Error> {
     if !scratch.dialect().capabilities().transactional_ddl {
+        if !prelude.is_empty() {
+            scratch.execute_script(prelude).await?;
+        }
         for file in &screened.files {
             if !file.sql.trim().is_empty() {
                 scratch
@@ -253,37 +356,37 @@ async fn run_files(scratch: &mut dyn Store, screened: &Screened) -> Result<(), E
                     .map_err(|error| schema_file_error(&file.path, error))?;
             }
         }
-        return Ok(());
+        return Ok(Loaded::Committed);
     }
     let alone = screened
         .statements()
         .any(|(_, statement)| statement.class == StatementClass::Alone);
     scratch.begin().await?;
     // Statements that cannot run in a transaction block leave the whole-file run out: the rest
-    // runs statement by statement, and they run after it.
+    // runs in passes, and they run after it.
     let whole = if alone {
         Err(None)
     } else {
-        run_whole(scratch, screened).await.map_err(Some)
+        run_whole(scratch, screened, prelude).await.map_err(Some)
     };
     let result = match whole {
         Ok(()) => Ok(()),
         Err(first @ (None | Some(Error::Declarative(_)))) => {
-            scratch.rollback().await?;
-            scratch.begin().await?;
+            restart(scratch, prelude).await?;
             run_in_passes(scratch, screened, first).await
         }
         Err(Some(other)) => Err(other),
     };
-    match result {
-        Ok(()) => scratch.commit().await.map_err(Error::Store)?,
-        Err(error) => {
-            if let Err(rollback) = scratch.rollback().await {
-                tracing::debug!(%rollback, "rolling back a failed schema file on a scratch database failed");
-            }
-            return Err(error);
+    if let Err(error) = result {
+        if let Err(rollback) = scratch.rollback().await {
+            tracing::debug!(%rollback, "rolling back a failed schema file on a scratch database failed");
         }
+        return Err(error);
     }
+    if !alone {
+        return Ok(Loaded::Open);
+    }
+    scratch.commit().await.map_err(Error::Store)?;
     // Screened as schema, and refused in a transaction block by the engine: each on its own.
     for (file, statement) in screened
         .statements()
@@ -293,6 +396,16 @@ async fn run_files(scratch: &mut dyn Store, screened: &Screened) -> Result<(), E
             .execute_script(&statement.sql)
             .await
             .map_err(|error| located_in_file(file, statement, error))?;
+    }
+    Ok(Loaded::Committed)
+}
+
+/// Roll back the transaction the whole files failed in and open another, with `prelude` run.
+async fn restart(scratch: &mut dyn Store, prelude: &str) -> Result<(), Error> {
+    scratch.rollback().await?;
+    scratch.begin().await?;
+    if !prelude.is_empty() {
+        scratch.execute_script(prelude).await?;
     }
     Ok(())
 }
@@ -308,7 +421,14 @@ fn located_in_file(file: &Path, statement: &SchemaStatement, error: StoreError) 
     }
 }
 
-async fn run_whole(scratch: &mut dyn Store, screened: &Screened) -> Result<(), Error> {
+async fn run_whole(
+    scratch: &mut dyn Store,
+    screened: &Screened,
+    prelude: &str,
+) -> Result<(), Error> {
+    if !prelude.is_empty() {
+        scratch.execute_script(prelude).await?;
+    }
     for file in &screened.files {
         if file.sql.trim().is_empty() {
             continue;
@@ -321,23 +441,33 @@ async fn run_whole(scratch: &mut dyn Store, screened: &Screened) -> Result<(), E
     Ok(())
 }
 
-/// Run the statements of every file one at a time inside the open transaction, each behind a
-/// savepoint so a failure undoes only itself, retrying failures in passes. `first` is the
-/// failure of the whole run, reported when the files hold no statement to retry.
+/// Run the statements of every file in passes inside the open transaction
+/// ([`Store::execute_in_passes`]), then those left one at a time, each behind a savepoint,
+/// in passes again: the first to fail in a pass that runs none is the error, with its file
+/// and line. `first` is the failure of the whole run, reported when the files hold no
+/// statement to retry.
 async fn run_in_passes(
     scratch: &mut dyn Store,
     screened: &Screened,
     first: Option<Error>,
 ) -> Result<(), Error> {
-    let savepoint = scratch.dialect().savepoint("godwit_schema_statement");
-    let mut pending: Vec<(&Path, &SchemaStatement)> = screened
+    let pending: Vec<(&Path, &SchemaStatement)> = screened
         .statements()
         .filter(|(_, statement)| statement.class != StatementClass::Alone)
         .collect();
     if pending.is_empty() {
         return first.map_or(Ok(()), Err);
     }
-    loop {
+    let texts: Vec<&str> = pending.iter().map(|(_, s)| s.sql.as_str()).collect();
+    let left = scratch.execute_in_passes(&texts).await?;
+    // What the passes could not run is run once more on its own, to learn its error; should
+    // one run there after all, the others get another chance.
+    let mut pending: Vec<(&Path, &SchemaStatement)> = left
+        .into_iter()
+        .filter_map(|index| pending.get(index).copied())
+        .collect();
+    let savepoint = scratch.dialect().savepoint("godwit_schema_statement");
+    while !pending.is_empty() {
         let mut failed = Vec::new();
         let mut first_failure = None;
         let before = pending.len();
@@ -364,4 +494,5 @@ async fn run_in_passes(
             Some(_) => pending = failed,
         }
     }
+    Ok(())
 }

@@ -5,11 +5,12 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::check::replayed;
 use super::push::new_unmanaged;
 use super::renames::declared_renames;
 use super::{
-    Caller, ChangePlan, DeclarativeError, LeftAlone, RenameRequest, SchemaSource, Stage,
-    desired_schema, inverse_renames, plan_changes, replay_migrations, with_scratch,
+    Caller, ChangePlan, DeclarativeError, LeftAlone, RenameRequest, SchemaCache, SchemaSource,
+    Stage, desired_schema_cached, inverse_renames, plan_changes,
 };
 use crate::dialect::{Dialect, RenderOptions, Statement, StatementKind};
 use crate::error::Error;
@@ -32,6 +33,7 @@ pub struct GenerateOptions {
 #[derive(Debug)]
 pub struct Generate<'a> {
     host: &'a mut dyn Store,
+    cache: Option<&'a mut dyn SchemaCache>,
 }
 
 /// What a [`Generate`] found: the change, and the change back.
@@ -84,7 +86,15 @@ pub struct Naming<'a> {
 impl<'a> Generate<'a> {
     /// Scratch databases are made on `host`.
     pub fn new(host: &'a mut dyn Store) -> Self {
-        Generate { host }
+        Generate { host, cache: None }
+    }
+
+    /// Keep the desired schema in `cache`, and take it from there while the schema files and
+    /// the host's engine are what they were ([`SchemaCache`]).
+    #[must_use]
+    pub fn cache(mut self, cache: &'a mut dyn SchemaCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Replay `migrations` on one scratch database, build `source` on another, and plan the
@@ -98,10 +108,10 @@ impl<'a> Generate<'a> {
     ) -> Result<Generation, Error> {
         let hints = source.rename_hints()?;
         caller.stage(Stage::Reading);
-        let current =
-            with_scratch(self.host, async |s| replay_migrations(s, migrations).await).await?;
+        let mut cache = self.cache;
+        let current = replayed(self.host, migrations, cache.as_deref_mut()).await?;
         caller.stage(Stage::BuildingDesired);
-        let desired = desired_schema(self.host, source, &current).await?;
+        let desired = desired_schema_cached(self.host, source, &current, cache).await?;
         caller.stage(Stage::Planning);
         let renames = declared_renames(hints, &options.renames, &current, &desired)?;
         let dialect = self.host.dialect();
@@ -531,7 +541,7 @@ mod tests {
     /// loses data still needs the user's own allow comment.
     #[test]
     fn allowed_lint_rules_are_written_with_their_reasons() {
-        use crate::lint::{LintConfig, LintInput, lint};
+        use crate::lint::{LintConfig, LintInput};
 
         let statements = [
             Statement::execute("DROP TABLE t")
@@ -550,9 +560,8 @@ mod tests {
             ),
             "{script}"
         );
-        let findings = lint(
+        let findings = PLAIN.lint(
             &LintInput {
-                dialect: PLAIN.name(),
                 sql: &script,
                 transactional: true,
                 origin: "generated.up.sql",

@@ -13,8 +13,9 @@ use serde::Serialize;
 use super::renames::declared_renames;
 use super::{
     ChangePlan, DeclarativeError, Kept, LeftAlone, MeasuredHazard, PossibleRename, RenameRequest,
-    SchemaSource, apply, desired_schema, introspect, lock_for_change, measure_hazards,
-    merge_renames, plan_changes, plan_keeping_undeclared, possible_renames, refuse_blocked,
+    SchemaCache, SchemaSource, apply, desired_schema_cached, introspect, lock_for_change,
+    measure_hazards, merge_renames, plan_changes, plan_keeping_undeclared, possible_renames,
+    refuse_blocked,
 };
 use crate::dialect::RenderOptions;
 use crate::diff::Renames;
@@ -189,6 +190,7 @@ pub struct Push<'a> {
     target: &'a mut dyn Store,
     history: &'a HistoryTable,
     scratch_host: Option<&'a mut dyn Store>,
+    cache: Option<&'a mut dyn SchemaCache>,
     owner: LockOwner,
 }
 
@@ -201,8 +203,17 @@ impl<'a> Push<'a> {
             target,
             history,
             scratch_host: None,
+            cache: None,
             owner,
         }
+    }
+
+    /// Keep the desired schema in `cache`, and take it from there while the schema files and
+    /// the scratch host's engine are what they were ([`SchemaCache`]).
+    #[must_use]
+    pub fn cache(mut self, cache: &'a mut dyn SchemaCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Build the desired schema on scratch databases of `host` (a dev database of the same
@@ -234,7 +245,10 @@ impl<'a> Push<'a> {
         let result = push(
             self.target,
             self.history,
-            self.scratch_host,
+            Building {
+                host: self.scratch_host,
+                cache: self.cache,
+            },
             source,
             hints,
             options,
@@ -251,7 +265,7 @@ impl<'a> Push<'a> {
 async fn push(
     target: &mut dyn Store,
     history: &HistoryTable,
-    scratch_host: Option<&mut dyn Store>,
+    building: Building<'_>,
     source: &SchemaSource,
     hints: Renames,
     options: &PushOptions,
@@ -260,9 +274,10 @@ async fn push(
     caller.stage(Stage::Reading);
     let current = introspect(target, history).await?;
     caller.stage(Stage::BuildingDesired);
-    let desired = match scratch_host {
-        Some(host) => desired_schema(host, source, &current).await?,
-        None => desired_schema(target, source, &current).await?,
+    let cache = building.cache;
+    let desired = match building.host {
+        Some(host) => desired_schema_cached(host, source, &current, cache).await?,
+        None => desired_schema_cached(target, source, &current, cache).await?,
     };
     caller.stage(Stage::Planning);
     let mut renames = declared_renames(hints, &options.renames, &current, &desired)?;
@@ -334,6 +349,13 @@ async fn push(
     apply(target, &report.plan.statements).await?;
     report.applied = true;
     Ok(report)
+}
+
+/// Where the desired schema is built, and kept.
+struct Building<'a> {
+    /// The scratch host, when not the target's server.
+    host: Option<&'a mut dyn Store>,
+    cache: Option<&'a mut dyn SchemaCache>,
 }
 
 /// Makes the plan for a set of renames; asked again when the caller names renames.

@@ -74,7 +74,8 @@ pub(crate) fn renamed_grant(grant: &Grant, renames: &Renames) -> Grant {
 /// Whether `schema` holds `relation`, and the column a grant names, if it names one.
 ///
 /// A sequence a column owns (`serial`, identity) is not in the model by itself: it is there
-/// while a column's default calls it, or while the identity column it is named after is.
+/// while the column owns it by its real name ([`Column::owned_sequence`](crate::schema::Column::owned_sequence)), while a column's
+/// default calls it, or while the identity column it is named after is.
 pub(crate) fn holds(schema: &Schema, relation: &Relation, column: Option<&str>) -> bool {
     let name = &relation.name;
     match relation.kind {
@@ -92,13 +93,14 @@ pub(crate) fn holds(schema: &Schema, relation: &Relation, column: Option<&str>) 
                     .filter(|t| t.name.schema == name.schema)
                     .flat_map(|t| t.columns.iter().map(move |c| (t, c)))
                     .any(|(t, c)| {
+                        let owns = c.owned_sequence.as_deref() == Some(name.name.as_str());
                         let calls = c
                             .default
                             .as_deref()
                             .is_some_and(|d| d.starts_with("nextval(") && mentions(d, &name.name));
                         let identity = c.identity.is_some()
                             && format!("{}_{}_seq", t.name.name, c.name) == name.name;
-                        calls || identity
+                        owns || calls || identity
                     })
         }
     }

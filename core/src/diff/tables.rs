@@ -393,6 +393,11 @@ fn table_change(
             let mut comparable = from.clone();
             comparable.name.clone_from(&to.name);
             comparable.comment.clone_from(&to.comment);
+            if comparable.owned_sequence.is_some() && to.owned_sequence.is_some() {
+                // Both draw from a sequence of their own, whose name is the engine's choice.
+                comparable.owned_sequence.clone_from(&to.owned_sequence);
+                comparable.default.clone_from(&to.default);
+            }
             (comparable != *to).then(|| ColumnChange {
                 from,
                 to: to.clone(),

@@ -7,21 +7,9 @@ use sqlparser::ast::{
     TableWithJoins, Truncate, Update, Value,
 };
 
+use super::api::Hit;
 use super::context::Walk;
 use super::rules::id;
-
-/// A rule that fired on the statement being checked.
-#[derive(Debug)]
-pub(crate) struct Hit {
-    pub rule: &'static str,
-    pub message: String,
-}
-
-impl Hit {
-    pub(super) fn new(rule: &'static str, message: String) -> Self {
-        Hit { rule, message }
-    }
-}
 
 /// The dialect-independent rules.
 pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>) {
@@ -66,7 +54,7 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
         | Statement::Commit { .. }
         | Statement::Rollback {
             savepoint: None, ..
-        } if walk.transactional => explicit_transaction(walk, statement, hits),
+        } if walk.transactional() => explicit_transaction(walk, statement, hits),
         Statement::AlterTable(alter) => {
             drop_columns(walk, &alter.name, &alter.operations, hits);
             add_columns_not_null(walk, &alter.name, &alter.operations, hits);
@@ -129,12 +117,13 @@ fn truncate_table(walk: &Walk<'_>, truncate: &Truncate, hits: &mut Vec<Hit>) {
     if existing.is_empty() {
         return;
     }
-    if walk.dialect == "sqlite" {
+    if !walk.facts().has_truncate {
         hits.push(Hit::new(
             id::TRUNCATE,
             format!(
-                "SQLite has no TRUNCATE and rejects this statement; to empty {} on purpose, \
+                "{} has no TRUNCATE and rejects this statement; to empty {} on purpose, \
                  write DELETE without WHERE and allow it",
+                walk.facts().engine,
                 existing.join(", ")
             ),
         ));
@@ -253,16 +242,13 @@ fn non_idempotent_create(walk: &Walk<'_>, what: String, hits: &mut Vec<Hit>) {
     }
 }
 
-/// `VACUUM`, which neither SQLite nor PostgreSQL runs inside a transaction.
+/// `VACUUM`, which some engines refuse inside a transaction
+/// ([`super::LintFacts::vacuum_inside_transaction_fails`]).
 pub(crate) fn vacuum(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
-    if !walk.transactional {
+    if !walk.transactional() || !walk.facts().vacuum_inside_transaction_fails {
         return;
     }
-    let engine = match walk.dialect {
-        "sqlite" => "SQLite",
-        "postgres" => "PostgreSQL",
-        _ => return,
-    };
+    let engine = walk.facts().engine;
     hits.push(Hit::new(
         id::PRAGMA_IN_TRANSACTION,
         format!(
@@ -277,10 +263,11 @@ fn explicit_transaction(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<H
     let message = match statement {
         Statement::StartTransaction { begin, .. } => {
             let keyword = if *begin { "BEGIN" } else { "START TRANSACTION" };
-            if walk.dialect == "sqlite" {
+            if walk.facts().begin_inside_transaction_fails {
                 format!(
-                    "SQLite refuses {keyword} inside the transaction godwit runs this migration \
-                     in, so the migration fails"
+                    "{} refuses {keyword} inside the transaction godwit runs this migration \
+                     in, so the migration fails",
+                    walk.facts().engine
                 )
             } else {
                 format!(
@@ -392,10 +379,11 @@ fn add_columns_not_null(
         [one] => (format!("NOT NULL column {one}"), "it"),
         many => (format!("NOT NULL columns {}", many.join(", ")), "them"),
     };
-    let later = if walk.dialect == "sqlite" {
+    let later = if !walk.facts().sets_not_null_in_place {
         format!(
-            "or add {it} nullable (SQLite adds NOT NULL to an existing column only by rebuilding \
-             the table)"
+            "or add {it} nullable ({} adds NOT NULL to an existing column only by rebuilding \
+             the table)",
+            walk.facts().engine
         )
     } else {
         format!("or add {it} nullable, backfill, then set NOT NULL")
@@ -473,7 +461,7 @@ fn is_null(expr: &Expr) -> bool {
 }
 
 /// PostgreSQL's `serial` pseudo-types, which add a `nextval` default.
-pub(crate) fn is_serial(data_type: &str) -> bool {
+pub fn is_serial(data_type: &str) -> bool {
     matches!(
         data_type.to_ascii_lowercase().as_str(),
         "serial" | "bigserial" | "smallserial" | "serial2" | "serial4" | "serial8"
@@ -481,7 +469,7 @@ pub(crate) fn is_serial(data_type: &str) -> bool {
 }
 
 /// `column a` or `columns a, b`.
-pub(crate) fn plural(noun: &str, items: &[String]) -> String {
+pub fn plural(noun: &str, items: &[String]) -> String {
     match items {
         [one] => format!("{noun} {one}"),
         many => format!("{noun}s {}", many.join(", ")),

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 
 use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 
-use super::checks::Hit;
-use super::rules::{id, similar, similar_rules};
+use super::api::Hit;
+use super::rules::{id, similar};
 
 /// A comment that speaks to godwit, located.
 #[derive(Debug)]
@@ -102,18 +102,28 @@ impl Comments {
     }
 
     /// Every `godwit:` comment read that does nothing, with the reason. `applied` holds the
-    /// (line, column) of the allow comments that stand directly above a statement.
-    pub(super) fn misused(&self, applied: &HashSet<(usize, usize)>) -> Vec<Misused> {
+    /// (line, column) of the allow comments that stand directly above a statement; `known`
+    /// the rule ids an allow comment may name.
+    pub(super) fn misused(
+        &self,
+        applied: &HashSet<(usize, usize)>,
+        known: &[&str],
+    ) -> Vec<Misused> {
         let mut out = Vec::new();
         for found in &self.found {
-            misused(found, applied, &mut out);
+            misused(found, applied, known, &mut out);
         }
         out
     }
 }
 
 /// What is wrong with one `godwit:` comment, if anything, onto `out`.
-fn misused(found: &Comment, applied: &HashSet<(usize, usize)>, out: &mut Vec<Misused>) {
+fn misused(
+    found: &Comment,
+    applied: &HashSet<(usize, usize)>,
+    known: &[&str],
+    out: &mut Vec<Misused>,
+) {
     let Comment {
         line,
         column,
@@ -164,12 +174,12 @@ fn misused(found: &Comment, applied: &HashSet<(usize, usize)>, out: &mut Vec<Mis
                     .into(),
             );
         }
-        for unknown in ids.iter().filter(|id| super::rule(id).is_none()) {
+        for unknown in ids.iter().filter(|id| !known.contains(&id.as_str())) {
             report(format!(
                 "`-- godwit:allow` names `{unknown}`, which is no lint rule, so it exempts \
                  nothing; {}",
                 did_you_mean(
-                    &similar_rules(unknown),
+                    &similar(unknown, known.iter().copied()),
                     "`godwit lint --list` lists every rule"
                 )
             ));

@@ -17,14 +17,13 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
-use super::checks::{self, Hit};
-use super::source::Known;
-use super::{LintInput, postgres, sqlite};
+use super::LintInput;
+use super::facts::LintFacts;
 use crate::schema::{self, Schema};
 
-/// A table's name normalised for comparison: unquoted parts folded to lower case (every part
-/// on SQLite, whose identifiers are case-insensitive), and the default schema (`public`,
-/// `main`) dropped so `public.users` and `users` are the same table.
+/// A table's name normalised for comparison: parts folded as the engine compares them
+/// ([`LintFacts::fold`]), and the default schema dropped so `schema.users` and `users` are
+/// the same table.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct TableKey(String);
 
@@ -33,11 +32,12 @@ type Member = (TableKey, String);
 
 /// A `NOT VALID` constraint added earlier in the file.
 #[derive(Debug, Clone)]
-pub(crate) struct NotValid {
+#[non_exhaustive]
+pub struct NotValid {
     /// Line of the `ADD CONSTRAINT`.
     pub line: usize,
     /// The column, when the constraint is `CHECK (column IS NOT NULL)`.
-    pub not_null_column: Option<String>,
+    pub(crate) not_null_column: Option<String>,
 }
 
 /// What a statement's checks may ask about that statements after it can change: the keys of
@@ -102,21 +102,24 @@ struct FullCopy {
 
 /// The walk over one file's statements, in order.
 ///
-/// The first walk learns the [`Facts`] of each statement as it reaches it, so it knows only
-/// those of the statements so far. Where a check asks a question that a later statement could
-/// answer otherwise, the walk notes it ([`Walk::uncertain`]), and the file is walked again
-/// ([`Walk::again`]) knowing the facts of all of it. Most files, and every file of plain data,
-/// never ask, and are read once.
-pub(crate) struct Walk<'a> {
-    /// The godwit dialect name.
-    pub dialect: &'a str,
+/// The first walk learns the facts of each statement that the checks of every statement may
+/// ask about (`Facts`) as it reaches it, so it knows only those of the statements so far.
+/// Where a check asks a question that a later statement could answer otherwise, the walk notes
+/// it (`Walk::uncertain`), and the file is walked again (`Walk::again`) knowing the facts of
+/// all of it. Most files, and every file of plain data, never ask, and are read once.
+///
+/// A dialect's checks ([`super::LintRules::check`]) read it: what the file did before the
+/// statement being checked, and what the live schema holds.
+pub struct Walk<'a> {
+    /// What the engine is like.
+    facts: LintFacts,
     /// Whether the file runs in a transaction.
-    pub transactional: bool,
+    transactional: bool,
     /// The file, for messages that point at another line.
-    pub origin: &'a str,
+    origin: &'a str,
     schema: Option<&'a Schema>,
     parser_dialect: &'a dyn Dialect,
-    facts: Facts,
+    known: Facts,
     /// A check asked what a later statement could answer otherwise.
     uncertain: Cell<bool>,
     new_tables: HashSet<TableKey>,
@@ -141,20 +144,37 @@ pub(crate) struct Walk<'a> {
     local_lock_timeout: Option<bool>,
     /// A `-- godwit:no-transaction` file is inside its own `BEGIN` ... `COMMIT`.
     in_explicit_transaction: bool,
-    /// `missing-lock-timeout` was reported (it is reported once per file).
-    pub lock_timeout_reported: bool,
+    /// A statement took a blocking lock with no lock timeout set (it is reported once per
+    /// file).
+    lock_timeout_reported: bool,
     /// Line of the first `CONCURRENTLY` statement.
-    pub first_concurrently: Option<usize>,
+    first_concurrently: Option<usize>,
+}
+
+impl std::fmt::Debug for Walk<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // What it learnt of the file is large and of use only inside the engine.
+        f.debug_struct("Walk")
+            .field("facts", &self.facts)
+            .field("transactional", &self.transactional)
+            .field("origin", &self.origin)
+            .field("position", &self.position)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Walk<'a> {
     /// A walk over a file, knowing the keys of the live schema.
-    pub(super) fn new(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect) -> Self {
-        let mut walk = Walk::with_facts(input, parser_dialect, Facts::default());
+    pub(super) fn new(
+        input: &LintInput<'a>,
+        parser_dialect: &'a dyn Dialect,
+        engine: LintFacts,
+    ) -> Self {
+        let mut walk = Walk::with_facts(input, parser_dialect, engine, Facts::default());
         for created in walk.live_keys() {
             if !created.partial {
                 let columns = created.key.columns.clone();
-                walk.facts
+                walk.known
                     .keys
                     .entry(created.table.clone())
                     .or_default()
@@ -165,14 +185,19 @@ impl<'a> Walk<'a> {
         walk
     }
 
-    fn with_facts(input: &LintInput<'a>, parser_dialect: &'a dyn Dialect, facts: Facts) -> Self {
+    fn with_facts(
+        input: &LintInput<'a>,
+        parser_dialect: &'a dyn Dialect,
+        engine: LintFacts,
+        facts: Facts,
+    ) -> Self {
         Walk {
-            dialect: input.dialect,
+            facts: engine,
             transactional: input.transactional,
             origin: input.origin,
             schema: input.schema,
             parser_dialect,
-            facts,
+            known: facts,
             uncertain: Cell::new(false),
             new_tables: HashSet::new(),
             new_indexes: HashSet::new(),
@@ -201,9 +226,9 @@ impl<'a> Walk<'a> {
     pub(super) fn again(self, input: &LintInput<'a>) -> Self {
         let facts = Facts {
             complete: true,
-            ..self.facts
+            ..self.known
         };
-        let mut walk = Walk::with_facts(input, self.parser_dialect, facts);
+        let mut walk = Walk::with_facts(input, self.parser_dialect, self.facts, facts);
         for created in walk.live_keys() {
             walk.add_key(created);
         }
@@ -213,59 +238,61 @@ impl<'a> Walk<'a> {
     /// Note that the answer to a check's question may change further down the file, unless
     /// the whole file is known already.
     fn may_change(&self) {
-        if !self.facts.complete {
+        if !self.known.complete {
             self.uncertain.set(true);
         }
     }
 
-    /// Check the statement at `position` in the file (starting on `line`) against every rule,
-    /// then record what it changes for the statements after it.
-    pub(super) fn statement(
-        &mut self,
-        position: usize,
-        line: usize,
-        statement: &Statement,
-        drop_concurrently: bool,
-    ) -> Vec<Hit> {
+    /// Make the statement at `position` in the file the one being checked.
+    pub(super) fn reach(&mut self, position: usize) {
         self.position = position;
-        let mut hits = Vec::new();
-        checks::check(self, statement, &mut hits);
-        match self.dialect {
-            "postgres" => postgres::check(self, statement, drop_concurrently, &mut hits),
-            "sqlite" => sqlite::check(self, statement, &mut hits),
-            _ => {}
-        }
-        self.record(line, statement, drop_concurrently);
-        hits
     }
 
-    /// Check what is known of a statement the parser could not read (starting on `line`), and
-    /// record it: a table it creates is new for the statements after it.
-    pub(super) fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        match known {
-            Known::Nothing | Known::NotLinted(_) => {}
-            Known::Creates(table) => {
-                self.new_tables.insert(self.table(table));
-            }
-            Known::Concurrently => {
-                if self.dialect == "postgres" {
-                    postgres::concurrently(self, &mut hits);
-                    self.first_concurrently.get_or_insert(line);
-                }
-            }
-            Known::Vacuum => checks::vacuum(self, &mut hits),
-        }
-        hits
+    /// Record that a statement the parser could not read creates `table`: it is new for the
+    /// statements after it.
+    pub(super) fn creates(&mut self, table: &ObjectName) {
+        self.new_tables.insert(self.table(table));
     }
 
-    /// Normalised key of an identifier.
-    pub(super) fn ident(&self, ident: &Ident) -> String {
-        fold(self.dialect, ident)
+    /// Record that the statement on `line` runs concurrently with other sessions' writes.
+    pub(super) fn concurrently_at(&mut self, line: usize) {
+        self.first_concurrently.get_or_insert(line);
+    }
+
+    /// What the engine is like.
+    pub fn facts(&self) -> &LintFacts {
+        &self.facts
+    }
+
+    /// Whether the file runs in a transaction.
+    pub fn transactional(&self) -> bool {
+        self.transactional
+    }
+
+    /// The file, for messages that point at another line (`origin:line`).
+    pub fn origin(&self) -> &str {
+        self.origin
+    }
+
+    /// A statement before this one took a blocking lock with no lock timeout set (see
+    /// [`super::LintRules::takes_blocking_lock`]): a rule that says so says it once per file.
+    pub fn lock_timeout_reported(&self) -> bool {
+        self.lock_timeout_reported
+    }
+
+    /// The line of the first statement before this one that runs concurrently with other
+    /// sessions' writes (see [`super::LintRules::is_concurrent`]).
+    pub fn first_concurrently(&self) -> Option<usize> {
+        self.first_concurrently
+    }
+
+    /// Normalised key of an identifier: as the engine compares it.
+    pub fn ident(&self, ident: &Ident) -> String {
+        self.facts.fold(ident)
     }
 
     /// Normalised key of a table (or index) name.
-    pub(super) fn table(&self, name: &ObjectName) -> TableKey {
+    fn table(&self, name: &ObjectName) -> TableKey {
         let parts: Vec<String> = name
             .0
             .iter()
@@ -280,24 +307,13 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// The schema unqualified names resolve to: PostgreSQL's `public` (the default
-    /// `search_path`), SQLite's `main`.
+    /// The schema unqualified names resolve to ([`LintFacts::default_schema`]).
     fn is_default_schema(&self, schema: &str) -> bool {
-        match self.dialect {
-            "postgres" => schema == "public",
-            "sqlite" => schema == "main",
-            _ => false,
-        }
+        self.facts.default_schema == Some(schema)
     }
 
     fn schema_table(&self, name: &schema::Name) -> TableKey {
-        let fold = |s: &str| {
-            if self.dialect == "sqlite" {
-                s.to_lowercase()
-            } else {
-                s.to_string()
-            }
-        };
+        let fold = |s: &str| self.facts.fold_live(s);
         TableKey(match name.schema.as_deref() {
             Some(schema) if !self.is_default_schema(schema) => {
                 format!("{}.{}", fold(schema), fold(&name.name))
@@ -308,7 +324,7 @@ impl<'a> Walk<'a> {
 
     /// Whether the table was created earlier in this file: it is new and empty, and nobody
     /// else uses it yet.
-    pub(super) fn is_new(&self, table: &ObjectName) -> bool {
+    pub fn is_new(&self, table: &ObjectName) -> bool {
         self.new_tables.contains(&self.table(table))
     }
 
@@ -323,17 +339,17 @@ impl<'a> Walk<'a> {
         let key = self.table(table);
         // Only a rename after it can make a drop of copied rows a rebuild.
         if self
-            .facts
+            .known
             .drops
             .iter()
             .any(|(at, dropped, _)| *at == self.position && *dropped == key)
         {
             self.may_change();
         }
-        let Some(&copy) = self.facts.rebuild_drops.get(&(self.position, key.clone())) else {
+        let Some(&copy) = self.known.rebuild_drops.get(&(self.position, key.clone())) else {
             return false;
         };
-        let copy = &self.facts.copies[copy];
+        let copy = &self.known.copies[copy];
         let every_column = copy.columns.as_ref().is_none_or(|copied| {
             self.known_columns(&key)
                 .iter()
@@ -386,18 +402,18 @@ impl<'a> Walk<'a> {
 
     /// Whether what the statement being checked creates may be left behind by a failure of
     /// a later statement, for a run of the migration again to meet: it is committed before
-    /// the migration ends and a statement that can fail comes after that commit. On
-    /// PostgreSQL and SQLite, whose DDL takes part in transactions, a statement commits with
-    /// the transaction godwit runs the migration in (so never before the migration ends), or
-    /// with the `COMMIT` that ends a `-- godwit:no-transaction` file's own transaction, or by
-    /// itself outside any. On another engine DDL may commit by itself anywhere.
+    /// the migration ends and a statement that can fail comes after that commit. On an engine
+    /// whose DDL takes part in transactions, a statement commits with the transaction godwit
+    /// runs the migration in (so never before the migration ends), or with the `COMMIT` that
+    /// ends a `-- godwit:no-transaction` file's own transaction, or by itself outside any. On
+    /// another engine DDL may commit by itself anywhere.
     pub(super) fn committed_before_a_failure(&self) -> bool {
-        let transactional_ddl = matches!(self.dialect, "postgres" | "sqlite");
+        let transactional_ddl = self.facts.transactional_ddl;
         if transactional_ddl && self.transactional {
             return false;
         }
         let committed_at = if transactional_ddl && self.in_explicit_transaction {
-            let ends = &self.facts.transaction_ends;
+            let ends = &self.known.transaction_ends;
             let next = ends.partition_point(|&(at, _)| at <= self.position);
             match ends.get(next) {
                 Some(&(at, true)) => at,
@@ -412,7 +428,7 @@ impl<'a> Walk<'a> {
             self.position
         };
         let fails_later = self
-            .facts
+            .known
             .last_fallible
             .is_some_and(|last| last > committed_at);
         // Statements learnt so far end at this one, so only the whole file can say yes.
@@ -423,7 +439,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Whether the index was created earlier in this file.
-    pub(super) fn is_new_index(&self, index: &ObjectName) -> bool {
+    pub fn is_new_index(&self, index: &ObjectName) -> bool {
         self.new_indexes.contains(&self.table(index))
     }
 
@@ -446,13 +462,13 @@ impl<'a> Walk<'a> {
         // after it takes the old table's name.
         let mut name = self.table(table);
         let mut covered = false;
-        for _ in 0..=self.facts.renames.len() {
+        for _ in 0..=self.known.renames.len() {
             covered = self
-                .facts
+                .known
                 .keys
                 .get(&name)
                 .is_some_and(|lists| lists.iter().any(leads));
-            match self.facts.renames.get(&name) {
+            match self.known.renames.get(&name) {
                 Some(next) if !covered => name = next.clone(),
                 _ => break,
             }
@@ -467,7 +483,7 @@ impl<'a> Walk<'a> {
     /// Whether `column` of `table` is part of an index, primary key or unique constraint
     /// that exists at this statement: one of the live schema or created earlier in the file,
     /// and not dropped since.
-    pub(super) fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
+    pub fn is_indexed(&self, table: &ObjectName, column: &str) -> bool {
         self.keys_now.get(&self.table(table)).is_some_and(|keys| {
             keys.iter()
                 .any(|key| key.columns.iter().any(|c| c.as_deref() == Some(column)))
@@ -475,7 +491,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The current type of a column, from earlier in the file or the live schema.
-    pub(super) fn column_type(&self, table: &ObjectName, column: &str) -> Option<DataType> {
+    pub fn column_type(&self, table: &ObjectName, column: &str) -> Option<DataType> {
         self.column_type_of(&self.table(table), column)
     }
 
@@ -512,13 +528,13 @@ impl<'a> Walk<'a> {
     }
 
     /// The `NOT VALID` constraint `name` of `table` added earlier in the file.
-    pub(super) fn not_valid(&self, table: &ObjectName, name: &Ident) -> Option<&NotValid> {
+    pub fn not_valid(&self, table: &ObjectName, name: &Ident) -> Option<&NotValid> {
         self.not_valid.get(&(self.table(table), self.ident(name)))
     }
 
     /// Whether a `CHECK (column IS NOT NULL)` of `table` was validated earlier in the file or
     /// is a validated constraint of the live schema.
-    pub(super) fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
+    pub fn not_null_validated(&self, table: &ObjectName, column: &str) -> bool {
         let key = self.table(table);
         if self
             .validated_not_null
@@ -555,31 +571,27 @@ impl<'a> Walk<'a> {
     }
 
     fn fold_live(&self, name: &str) -> String {
-        if self.dialect == "sqlite" {
-            name.to_lowercase()
-        } else {
-            name.to_string()
-        }
+        self.facts.fold_live(name)
     }
 
     /// Learn what `statement`, at `position` in the file, tells the checks of every statement
     /// (see [`Facts`]). A walk that knows the whole file already learns nothing more.
     /// `None` stands for a statement the parser could not read.
     pub(super) fn learn(&mut self, position: usize, statement: Option<&Statement>) {
-        if self.facts.complete {
+        if self.known.complete {
             return;
         }
         let Some(statement) = statement else {
-            self.facts.last_fallible = Some(position);
+            self.known.last_fallible = Some(position);
             return;
         };
         self.learn_keys(statement);
         self.learn_rebuild(position, statement);
         match statement {
-            Statement::Commit { .. } => self.facts.transaction_ends.push((position, true)),
+            Statement::Commit { .. } => self.known.transaction_ends.push((position, true)),
             Statement::Rollback {
                 savepoint: None, ..
-            } => self.facts.transaction_ends.push((position, false)),
+            } => self.known.transaction_ends.push((position, false)),
             Statement::StartTransaction { .. }
             | Statement::Savepoint { .. }
             | Statement::ReleaseSavepoint { .. }
@@ -587,7 +599,7 @@ impl<'a> Walk<'a> {
             | Statement::Set(_)
             | Statement::Reset(_)
             | Statement::Pragma { .. } => {}
-            _ => self.facts.last_fallible = Some(position),
+            _ => self.known.last_fallible = Some(position),
         }
     }
 
@@ -596,7 +608,7 @@ impl<'a> Walk<'a> {
     fn learn_keys(&mut self, statement: &Statement) {
         for created in self.created_keys(statement) {
             if !created.partial {
-                let keys = self.facts.keys.entry(created.table).or_default();
+                let keys = self.known.keys.entry(created.table).or_default();
                 keys.push(created.key.columns);
             }
         }
@@ -713,11 +725,11 @@ impl<'a> Walk<'a> {
     fn learn_rebuild(&mut self, position: usize, statement: &Statement) {
         match statement {
             Statement::CreateVirtualTable { name, .. } => {
-                self.facts.virtual_tables.insert(self.table(name));
+                self.known.virtual_tables.insert(self.table(name));
             }
             Statement::Insert(insert) => {
                 if let Some((target, source, projection)) = full_copy(insert)
-                    && !self.facts.virtual_tables.contains(&self.table(target))
+                    && !self.known.virtual_tables.contains(&self.table(target))
                 {
                     let pairs = insert
                         .columns
@@ -739,7 +751,7 @@ impl<'a> Walk<'a> {
                         columns: self.columns_read(projection),
                         pairs,
                     };
-                    self.facts.copies.push(copy);
+                    self.known.copies.push(copy);
                 }
             }
             Statement::Drop {
@@ -749,12 +761,12 @@ impl<'a> Walk<'a> {
             } => {
                 for name in names {
                     let dropped = self.table(name);
-                    let copies = &self.facts.copies;
+                    let copies = &self.known.copies;
                     let of_dropped: Vec<usize> = (0..copies.len())
                         .filter(|&i| copies[i].source == dropped)
                         .collect();
                     if !of_dropped.is_empty() {
-                        self.facts.drops.push((position, dropped, of_dropped));
+                        self.known.drops.push((position, dropped, of_dropped));
                     }
                 }
             }
@@ -766,7 +778,7 @@ impl<'a> Walk<'a> {
                     };
                     let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) = table_name;
                     let to = self.table(to);
-                    let facts = &mut self.facts;
+                    let facts = &mut self.known;
                     facts.renames.insert(from.clone(), to.clone());
                     for (at, dropped, of_dropped) in &facts.drops {
                         if *dropped != to {
@@ -839,17 +851,21 @@ impl<'a> Walk<'a> {
         plain_column(&expr.expr).map(|ident| self.ident(ident))
     }
 
-    /// Record what a statement changes for the statements after it.
-    fn record(&mut self, line: usize, statement: &Statement, drop_concurrently: bool) {
-        if self.dialect == "postgres" {
-            if postgres::is_concurrent(statement, drop_concurrently) {
-                self.first_concurrently.get_or_insert(line);
-            }
-            if postgres::takes_blocking_lock(self, statement, drop_concurrently).is_some()
-                && !self.lock_timeout()
-            {
-                self.lock_timeout_reported = true;
-            }
+    /// Record what a statement changes for the statements after it. `concurrent` and
+    /// `blocking` are what the dialect says of it ([`super::LintRules::is_concurrent`],
+    /// [`super::LintRules::takes_blocking_lock`]).
+    pub(super) fn record(
+        &mut self,
+        line: usize,
+        statement: &Statement,
+        concurrent: bool,
+        blocking: bool,
+    ) {
+        if concurrent {
+            self.first_concurrently.get_or_insert(line);
+        }
+        if blocking && !self.lock_timeout() {
+            self.lock_timeout_reported = true;
         }
         for created in self.created_keys(statement) {
             self.add_key(created);
@@ -951,7 +967,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Whether a non-zero `lock_timeout` is in force.
-    pub(super) fn lock_timeout(&self) -> bool {
+    pub fn lock_timeout(&self) -> bool {
         self.local_lock_timeout.unwrap_or(self.session_lock_timeout)
     }
 
@@ -1150,7 +1166,7 @@ fn is_key_column(column: &ColumnDef) -> bool {
 }
 
 /// The column of an index key or check operand that is a bare column reference.
-pub(crate) fn plain_column(expr: &Expr) -> Option<&Ident> {
+fn plain_column(expr: &Expr) -> Option<&Ident> {
     match expr {
         Expr::Identifier(ident) => Some(ident),
         Expr::Nested(inner) => plain_column(inner),
@@ -1228,14 +1244,4 @@ fn set_config_lock_timeout(query: &Query) -> Option<(bool, bool)> {
         let local = matches!(local.value, Value::Boolean(true));
         Some((local, !turns_timeout_off(value)))
     })
-}
-
-/// An identifier as `dialect` compares it: SQLite compares every name without regard to case;
-/// PostgreSQL folds unquoted names to lower case and keeps quoted ones as written.
-pub(super) fn fold(dialect: &str, ident: &Ident) -> String {
-    if ident.quote_style.is_none() || dialect == "sqlite" {
-        ident.value.to_lowercase()
-    } else {
-        ident.value.clone()
-    }
 }

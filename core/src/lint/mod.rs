@@ -1,67 +1,73 @@
 //! Static analysis of migration files: destructive statements, locks that block production
 //! traffic, and statements the target engine cannot run as written.
 //!
-//! [`lint`] is pure: it takes one script's SQL with what godwit knows about it (the dialect,
-//! whether it runs in a transaction, optionally the live [`Schema`]) and returns
-//! [`Finding`]s. Every rule works on a real parse of the SQL (sqlparser, with the dialect
-//! matching the target engine), never on patterns over the raw text, so a keyword inside a
-//! string, a comment or a dollar-quoted function body is never mistaken for a statement.
+//! [`lint`] is pure: it takes one script's SQL with what godwit knows about it (whether it
+//! runs in a transaction, optionally the live [`Schema`]) and the dialect's [`LintRules`], and
+//! returns [`Finding`]s. Every rule works on a real parse of the SQL (sqlparser, with the
+//! dialect's grammar), never on patterns over the raw text, so a keyword inside a string, a
+//! comment or a dollar-quoted function body is never mistaken for a statement.
 //!
-//! The rules are listed by [`rules`]; each has a stable id, a severity, a one-line summary and
-//! an explanation with the safe alternative. A statement is exempt from a rule when a comment
-//! line directly above it (possibly among other comment lines) reads
-//! `-- godwit:allow RULE_ID[, RULE_ID...]`; a rule is off for every file when its id is in
-//! [`LintConfig::disabled`]. A `godwit:` comment that does nothing (an unknown rule id, a
-//! misspelled or misplaced directive) is itself a finding.
+//! Core holds the engine and the rules every dialect shares ([`shared_rules`]); each dialect
+//! crate contributes its grammar, its own rules and the facts the shared rules need through
+//! [`LintRules`], and offers the whole lint through [`crate::Dialect::lint`]. A dialect's
+//! checks read the [`Walk`] (the statement's context in the file and the live schema) and
+//! report [`Hit`]s.
+//!
+//! Each rule has a stable id, a severity, a one-line summary and an explanation with the safe
+//! alternative; a [`Catalogue`] lists those of the dialects a program has. A statement is
+//! exempt from a rule when a comment line directly above it (possibly among other comment
+//! lines) reads `-- godwit:allow RULE_ID[, RULE_ID...]`; a rule is off for every file when its
+//! id is in [`LintConfig::disabled`]. A `godwit:` comment that does nothing (an unknown rule id,
+//! a misspelled or misplaced directive) is itself a finding.
 //!
 //! ```
-//! use godwit_core::lint::{LintConfig, LintInput, lint};
+//! use godwit_core::lint::{GenericLint, LintConfig, LintInput, lint};
 //!
-//! let sql = "ALTER TABLE orders ADD COLUMN status text NOT NULL;\n";
-//! let findings = lint(
-//!     &LintInput {
-//!         dialect: "postgres",
-//!         sql,
-//!         transactional: true,
-//!         origin: "migrations/2_status.up.sql",
-//!         schema: None,
-//!     },
-//!     &LintConfig::default(),
-//! );
-//! assert!(findings.iter().any(|f| f.rule == "add-column-not-null-without-default"));
+//! let input = LintInput {
+//!     sql: "DELETE FROM orders;\n",
+//!     transactional: true,
+//!     origin: "migrations/2_purge.up.sql",
+//!     schema: None,
+//! };
+//! let findings = lint(&GenericLint, &input, &LintConfig::default());
+//! assert!(findings.iter().any(|f| f.rule == "delete-without-where"));
 //! ```
 
+mod api;
 mod checks;
 mod comments;
 mod context;
+mod facts;
 mod gaps;
-mod postgres;
 mod report;
 mod rules;
 mod source;
-mod sqlite;
 
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use sqlparser::dialect::{Dialect, GenericDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::ast::Statement;
 use sqlparser::tokenizer::TokenWithSpan;
 
 use crate::schema::Schema;
 
+pub use api::{GenericLint, Hit, LintRules};
+pub use checks::{is_serial, plural};
+pub use context::{NotValid, Walk};
+pub use facts::LintFacts;
 pub use report::{Report, ScriptFindings};
-pub use rules::{Rule, Severity, rule, rules, rules_markdown_table, similar_rules};
+pub use rules::{Catalogue, ListedRule, PRAGMA_IN_TRANSACTION, Rule, Severity, id, shared_rules};
 
-use context::Walk;
 use source::{Body, Known, Located};
+
+/// Helpers for a dialect's [`LintRules::bridge`], which keep token positions as they are.
+pub mod bridging {
+    pub use super::gaps::{hide, keyword, parentheses_after, statement_tokens};
+}
 
 /// One script to lint and what godwit knows about it.
 #[derive(Debug, Clone, Copy)]
 pub struct LintInput<'a> {
-    /// The godwit dialect name (`postgres`, `sqlite`, or a plugin's). It picks the SQL grammar
-    /// and the dialect-specific rules; an unknown name gets a generic grammar and the rules
-    /// that apply to every dialect.
-    pub dialect: &'a str,
     /// The script.
     pub sql: &'a str,
     /// Whether godwit runs the script in a transaction (no `-- godwit:no-transaction`).
@@ -80,16 +86,21 @@ pub struct LintInput<'a> {
 pub struct LintConfig {
     /// Ids of rules that do not run.
     pub disabled: Vec<String>,
+    /// Ids of the rules of the other dialects the program has (a [`Catalogue`]'s): an allow
+    /// comment naming one is no typo, so it is not reported, though it exempts nothing on this
+    /// dialect. One set of configuration and habits often serves several engines.
+    pub other_rules: Vec<String>,
 }
 
 impl LintConfig {
-    /// The ids in [`Self::disabled`] that name no rule, so a typo in configuration can be
-    /// reported instead of silently disabling nothing.
-    pub fn unknown_rules(&self) -> impl Iterator<Item = &str> {
+    /// The ids in [`Self::disabled`] that name no rule of `catalogue`, so a typo in
+    /// configuration can be reported instead of silently disabling nothing.
+    pub fn unknown_rules<'c>(&'c self, catalogue: &Catalogue) -> impl Iterator<Item = &'c str> {
+        let known: Vec<&'static str> = catalogue.ids().collect();
         self.disabled
             .iter()
             .map(String::as_str)
-            .filter(|id| rule(id).is_none())
+            .filter(move |id| !known.contains(id))
     }
 }
 
@@ -110,16 +121,30 @@ pub struct Finding {
     pub excerpt: String,
 }
 
-/// Lint one script. Findings are ordered by position, errors before warnings, then by rule.
-pub fn lint(input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
-    lint_in_windows(input, config, source::WINDOW)
+/// Every rule `rules`' lint reports, in a stable order: the shared rules, then the dialect's.
+pub fn rules_of(rules: &dyn LintRules) -> Vec<Rule> {
+    shared_rules()
+        .iter()
+        .chain(rules.rules())
+        .copied()
+        .collect()
+}
+
+/// Lint one script with `rules`, a dialect's. Findings are ordered by position, errors before
+/// warnings, then by rule.
+pub fn lint(rules: &dyn LintRules, input: &LintInput<'_>, config: &LintConfig) -> Vec<Finding> {
+    lint_in_windows(rules, input, config, source::WINDOW)
 }
 
 /// [`lint`], reading the script in windows of `window` bytes.
-fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) -> Vec<Finding> {
-    let dialect = parser_dialect(input.dialect);
-    let mut first = Linter::new(input, config, Walk::new(input, dialect.as_ref()));
-    source::read_in_windows(dialect.as_ref(), input.sql, window, &mut first);
+fn lint_in_windows(
+    rules: &dyn LintRules,
+    input: &LintInput<'_>,
+    config: &LintConfig,
+    window: usize,
+) -> Vec<Finding> {
+    let mut first = Linter::new(rules, input, config);
+    source::read_in_windows(rules, input.sql, window, &mut first);
     let Linter {
         walk,
         mut findings,
@@ -127,13 +152,14 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
         comments,
         untokenizable,
         mut not_linted,
+        catalogue,
         ..
     } = first;
     if walk.uncertain() {
         // A check asked what a statement further down could answer otherwise (an index
         // created after its foreign key): read the file again, knowing all of it.
-        let mut second = Linter::new(input, config, walk.again(input));
-        source::read_in_windows(dialect.as_ref(), input.sql, window, &mut second);
+        let mut second = Linter::again(rules, input, config, walk);
+        source::read_in_windows(rules, input.sql, window, &mut second);
         findings = second.findings;
         not_linted = second.not_linted;
     }
@@ -144,13 +170,16 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
     let misused = if untokenizable {
         Vec::new()
     } else {
-        comments.misused(&applied)
+        let known: Vec<&str> = catalogue
+            .iter()
+            .map(|rule| rule.id)
+            .chain(config.other_rules.iter().map(String::as_str))
+            .collect();
+        comments.misused(&applied, &known)
     };
     for misused in misused {
-        let Some(rule) = rule(misused.hit.rule) else {
-            unreachable!("check emitted unknown rule id `{}`", misused.hit.rule)
-        };
-        if rule.applies_to(input.dialect) && !config.disabled.iter().any(|id| id == rule.id) {
+        let rule = known_rule(&catalogue, misused.hit.rule);
+        if !config.disabled.iter().any(|id| id == rule.id) {
             findings.push(Finding {
                 rule: rule.id,
                 severity: rule.severity,
@@ -161,14 +190,24 @@ fn lint_in_windows(input: &LintInput<'_>, config: &LintConfig, window: usize) ->
             });
         }
     }
-    let order = |id: &str| rules().iter().position(|r| r.id == id);
+    let order = |id: &str| catalogue.iter().position(|r| r.id == id);
     findings.sort_by_key(|f| (f.line, f.column, f.severity, order(f.rule)));
     findings
 }
 
+/// The rule a check reported, which must be one of the dialect's lint.
+fn known_rule<'c>(catalogue: &'c [Rule], id: &str) -> &'c Rule {
+    let Some(rule) = catalogue.iter().find(|rule| rule.id == id) else {
+        unreachable!("check emitted `{id}`, which is no rule of this dialect's lint")
+    };
+    rule
+}
+
 /// One walk over a script's statements, as they are read.
 struct Linter<'a, 'i> {
-    input: &'i LintInput<'a>,
+    rules: &'i dyn LintRules,
+    /// Every rule the dialect's lint reports ([`rules_of`]).
+    catalogue: Vec<Rule>,
     config: &'i LintConfig,
     walk: Walk<'a>,
     /// Position of the next statement in the file.
@@ -184,10 +223,29 @@ struct Linter<'a, 'i> {
     not_linted: Vec<(usize, &'static str)>,
 }
 
+impl<'a, 'i: 'a> Linter<'a, 'i> {
+    /// The first walk over a file.
+    fn new(rules: &'i dyn LintRules, input: &LintInput<'a>, config: &'i LintConfig) -> Self {
+        let walk = Walk::new(input, rules.grammar(), rules.facts());
+        Linter::with_walk(rules, config, walk)
+    }
+}
+
 impl<'a, 'i> Linter<'a, 'i> {
-    fn new(input: &'i LintInput<'a>, config: &'i LintConfig, walk: Walk<'a>) -> Self {
+    /// A walk over the file again, knowing what `walk` learnt of all of it.
+    fn again(
+        rules: &'i dyn LintRules,
+        input: &LintInput<'a>,
+        config: &'i LintConfig,
+        walk: Walk<'a>,
+    ) -> Self {
+        Linter::with_walk(rules, config, walk.again(input))
+    }
+
+    fn with_walk(rules: &'i dyn LintRules, config: &'i LintConfig, walk: Walk<'a>) -> Self {
         Linter {
-            input,
+            rules,
+            catalogue: rules_of(rules),
             config,
             walk,
             position: 0,
@@ -197,6 +255,47 @@ impl<'a, 'i> Linter<'a, 'i> {
             untokenizable: false,
             not_linted: Vec::new(),
         }
+    }
+
+    /// Check the parsed statement at `position` in the file (starting on `line`) against the
+    /// shared rules and the dialect's, then record what it changes for the statements after
+    /// it.
+    fn check(
+        &mut self,
+        position: usize,
+        line: usize,
+        statement: &Statement,
+        drop_concurrently: bool,
+    ) -> Vec<Hit> {
+        self.walk.reach(position);
+        let mut hits = Vec::new();
+        checks::check(&self.walk, statement, &mut hits);
+        self.rules
+            .check(&self.walk, statement, drop_concurrently, &mut hits);
+        let concurrent = self.rules.is_concurrent(statement, drop_concurrently);
+        let blocking = self
+            .rules
+            .takes_blocking_lock(&self.walk, statement, drop_concurrently)
+            .is_some();
+        self.walk.record(line, statement, concurrent, blocking);
+        hits
+    }
+
+    /// Check what is known of a statement the parser could not read (starting on `line`), and
+    /// record it: a table it creates is new for the statements after it.
+    fn unparsed(&mut self, line: usize, known: &Known) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        match known {
+            Known::Nothing | Known::NotLinted(_) => {}
+            Known::Creates(table) => self.walk.creates(table),
+            Known::Concurrently => {
+                self.rules
+                    .check_unparsed_concurrently(&self.walk, &mut hits);
+                self.walk.concurrently_at(line);
+            }
+            Known::Vacuum => checks::vacuum(&self.walk, &mut hits),
+        }
+        hits
     }
 }
 
@@ -210,8 +309,7 @@ impl source::Visit for Linter<'_, '_> {
                 drop_concurrently,
             } => {
                 self.walk.learn(position, Some(ast));
-                self.walk
-                    .statement(position, statement.line, ast, *drop_concurrently)
+                self.check(position, statement.line, ast, *drop_concurrently)
             }
             // A statement no rule examines loses nothing by not being parsed.
             Body::Unparsed {
@@ -224,7 +322,7 @@ impl source::Visit for Linter<'_, '_> {
             }
             Body::Unparsed { reason, known } => {
                 self.walk.learn(position, None);
-                let mut hits = vec![checks::Hit::new(
+                let mut hits = vec![Hit::new(
                     rules::id::PARSE_ERROR,
                     format!(
                         "godwit could not parse this statement to lint it ({reason}); the \
@@ -232,12 +330,12 @@ impl source::Visit for Linter<'_, '_> {
                          `-- godwit:allow parse-error`"
                     ),
                 )];
-                hits.extend(self.walk.unparsed(statement.line, known));
+                hits.extend(self.unparsed(statement.line, known));
                 hits
             }
             Body::Untokenizable(reason) => {
                 self.untokenizable = true;
-                vec![checks::Hit::new(
+                vec![Hit::new(
                     rules::id::PARSE_ERROR,
                     format!(
                         "godwit could not read the file from here on ({reason}), so nothing \
@@ -249,15 +347,10 @@ impl source::Visit for Linter<'_, '_> {
         };
         // One finding per rule and statement: a statement that breaks a rule twice (two
         // columns added NOT NULL) gets one finding that says both.
-        let mut messages: Vec<(&'static Rule, Vec<String>)> = Vec::new();
+        let mut messages: Vec<(Rule, Vec<String>)> = Vec::new();
         for hit in hits {
-            let Some(rule) = rule(hit.rule) else {
-                unreachable!("check emitted unknown rule id `{}`", hit.rule)
-            };
-            if !rule.applies_to(self.input.dialect)
-                || statement.allows(rule.id)
-                || self.config.disabled.iter().any(|id| id == rule.id)
-            {
+            let rule = *known_rule(&self.catalogue, hit.rule);
+            if statement.allows(rule.id) || self.config.disabled.iter().any(|id| id == rule.id) {
                 continue;
             }
             match messages.iter_mut().find(|(seen, _)| seen.id == rule.id) {
@@ -310,19 +403,19 @@ pub struct CreatedIndex {
 /// recover` uses it to say which statements of a partly applied migration ran and which
 /// indexes the migration builds; a statement the parser cannot read is still listed, without
 /// an index.
-pub fn outline(dialect_name: &str, sql: &str) -> Vec<OutlineStatement> {
+pub fn outline(rules: &dyn LintRules, sql: &str) -> Vec<OutlineStatement> {
     /// The statements read so far.
-    struct Outline<'d> {
-        dialect_name: &'d str,
+    struct Outline {
+        facts: LintFacts,
         statements: Vec<OutlineStatement>,
     }
-    impl source::Visit for Outline<'_> {
+    impl source::Visit for Outline {
         fn statement(&mut self, statement: Located<'_>) {
             let last = |name: &sqlparser::ast::ObjectName| {
                 name.0
                     .last()
                     .and_then(|part| part.as_ident())
-                    .map(|ident| context::fold(self.dialect_name, ident))
+                    .map(|ident| self.facts.fold(ident))
             };
             let creates_index = match &statement.body {
                 Body::Parsed { statement: ast, .. } => match ast.as_ref() {
@@ -346,19 +439,18 @@ pub fn outline(dialect_name: &str, sql: &str) -> Vec<OutlineStatement> {
             });
         }
     }
-    let dialect = parser_dialect(dialect_name);
     let mut outline = Outline {
-        dialect_name,
+        facts: rules.facts(),
         statements: Vec::new(),
     };
-    source::read(dialect.as_ref(), sql, &mut outline);
+    source::read(rules, sql, &mut outline);
     outline.statements
 }
 
 /// The lines of the statements of a script that end a transaction (`COMMIT`, `END`, `ABORT`,
 /// `ROLLBACK` but not to a savepoint), on the same parse as [`lint`]: a migration holding one
 /// may end the transaction godwit runs it in, and commit part of itself.
-pub fn transaction_ends(dialect_name: &str, sql: &str) -> Vec<usize> {
+pub fn transaction_ends(rules: &dyn LintRules, sql: &str) -> Vec<usize> {
     /// The lines of the statements read so far that end a transaction.
     struct Ends(Vec<usize>);
     impl source::Visit for Ends {
@@ -393,9 +485,8 @@ pub fn transaction_ends(dialect_name: &str, sql: &str) -> Vec<usize> {
             }
         }
     }
-    let dialect = parser_dialect(dialect_name);
     let mut ends = Ends(Vec::new());
-    source::read(dialect.as_ref(), sql, &mut ends);
+    source::read(rules, sql, &mut ends);
     ends.0
 }
 
@@ -426,26 +517,23 @@ pub enum TableChange {
 /// the names it frees, in order, on the same parse as [`lint`]. `migrate` uses it to find the
 /// tables pending migrations would fail to create because a database without history
 /// already holds them. A statement the parser cannot read is left out.
-pub fn table_changes(dialect_name: &str, sql: &str) -> Vec<TableChange> {
+pub fn table_changes(rules: &dyn LintRules, sql: &str) -> Vec<TableChange> {
     use sqlparser::ast::{
         AlterTableOperation, ObjectName, ObjectType, RenameTableNameKind, Statement,
     };
 
     /// The changes read so far.
-    struct Changes<'d> {
-        dialect_name: &'d str,
+    struct Changes {
+        facts: LintFacts,
         changes: Vec<TableChange>,
     }
-    impl Changes<'_> {
+    impl Changes {
         /// The schema and name of `name`, folded; `None` for a name that is not identifiers.
         fn split(&self, name: &ObjectName) -> Option<(Option<String>, String)> {
             let parts = name
                 .0
                 .iter()
-                .map(|part| {
-                    part.as_ident()
-                        .map(|ident| context::fold(self.dialect_name, ident))
-                })
+                .map(|part| part.as_ident().map(|ident| self.facts.fold(ident)))
                 .collect::<Option<Vec<String>>>()?;
             match parts.as_slice() {
                 [.., schema, name] => Some((Some(schema.clone()), name.clone())),
@@ -467,7 +555,7 @@ pub fn table_changes(dialect_name: &str, sql: &str) -> Vec<TableChange> {
             }
         }
     }
-    impl source::Visit for Changes<'_> {
+    impl source::Visit for Changes {
         fn statement(&mut self, statement: Located<'_>) {
             let Body::Parsed { statement: ast, .. } = &statement.body else {
                 return;
@@ -503,96 +591,21 @@ pub fn table_changes(dialect_name: &str, sql: &str) -> Vec<TableChange> {
             }
         }
     }
-    let dialect = parser_dialect(dialect_name);
     let mut changes = Changes {
-        dialect_name,
+        facts: rules.facts(),
         changes: Vec::new(),
     };
-    source::read(dialect.as_ref(), sql, &mut changes);
+    source::read(rules, sql, &mut changes);
     changes.changes
-}
-
-/// The sqlparser grammar for a godwit dialect name.
-fn parser_dialect(name: &str) -> Box<dyn Dialect> {
-    match name {
-        "postgres" => Box::new(PostgreSqlDialect {}),
-        "sqlite" => Box::new(SQLiteDialect {}),
-        _ => Box::new(GenericDialect {}),
-    }
-}
-
-#[cfg(test)]
-mod table_change_tests {
-    use super::{TableChange, table_changes};
-
-    fn creates(schema: Option<&str>, name: &str, line: usize) -> TableChange {
-        TableChange::Creates {
-            schema: schema.map(str::to_string),
-            name: name.into(),
-            line,
-        }
-    }
-
-    #[test]
-    fn creations_that_can_fail_and_names_set_free_are_read_in_order() {
-        let sql = "CREATE TABLE Users (id int);\n\
-                   CREATE TABLE IF NOT EXISTS posts (id int);\n\
-                   CREATE TEMPORARY TABLE scratch (id int);\n\
-                   DROP TABLE IF EXISTS app.\"Old\", legacy;\n\
-                   ALTER TABLE things RENAME TO stuff;\n\
-                   CREATE TABLE app.\"Tags\" (id int);\n";
-        assert_eq!(
-            table_changes("postgres", sql),
-            [
-                creates(None, "users", 1),
-                TableChange::Frees {
-                    schema: Some("app".into()),
-                    name: "Old".into()
-                },
-                TableChange::Frees {
-                    schema: None,
-                    name: "legacy".into()
-                },
-                TableChange::Frees {
-                    schema: None,
-                    name: "things".into()
-                },
-                creates(Some("app"), "Tags", 6),
-            ]
-        );
-        // SQLite compares names without case, quoted or not.
-        assert_eq!(
-            table_changes(
-                "sqlite",
-                "CREATE TABLE \"Users\" (id);\nCREATE VIRTUAL TABLE docs USING fts5(body);"
-            ),
-            [creates(None, "users", 1), creates(None, "docs", 2)]
-        );
-    }
-}
-
-#[cfg(test)]
-mod transaction_end_tests {
-    use super::transaction_ends;
-
-    #[test]
-    fn statements_that_end_a_transaction_are_found_with_their_lines() {
-        let script = "CREATE TABLE a (x int);\nCOMMIT;\nBEGIN;\nSAVEPOINT s;\n\
-                      ROLLBACK TO SAVEPOINT s;\nEND;\nROLLBACK;\n\
-                      CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ COMMIT $$;\n";
-        assert_eq!(transaction_ends("postgres", script), [2, 6, 7]);
-        assert_eq!(
-            transaction_ends("sqlite", "CREATE TABLE a (x);\nEND TRANSACTION;\n"),
-            [2]
-        );
-        assert!(transaction_ends("sqlite", "CREATE TABLE a (x);\n").is_empty());
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::source::tests::{SMALL_WINDOWS, TORTURE, fixtures};
+    use super::source::tests::{SMALL_WINDOWS, TORTURE, fixtures, grammar};
     use super::*;
+
+    // The dialects' own rules run on their fixtures in the workspace's `tests` crate; here the
+    // engine reads them with each dialect's grammar and the shared rules.
 
     /// Each fixture (and a file of hard cases) as `godwit lint` reads it.
     fn cases() -> Vec<(&'static str, String, String)> {
@@ -614,9 +627,8 @@ mod tests {
         cases
     }
 
-    fn input<'a>(dialect: &'a str, sql: &'a str) -> LintInput<'a> {
+    fn input(sql: &str) -> LintInput<'_> {
         LintInput {
-            dialect,
             sql,
             transactional: !crate::Directives::parse(sql)
                 .unwrap_or_default()
@@ -630,11 +642,12 @@ mod tests {
     fn findings_do_not_depend_on_the_window() {
         let config = LintConfig::default();
         for (dialect, name, sql) in cases() {
-            let input = input(dialect, &sql);
-            let whole = lint_in_windows(&input, &config, usize::MAX);
+            let input = input(&sql);
+            let rules = grammar(dialect);
+            let whole = lint_in_windows(rules.as_ref(), &input, &config, usize::MAX);
             for &window in SMALL_WINDOWS {
                 assert_eq!(
-                    lint_in_windows(&input, &config, window),
+                    lint_in_windows(rules.as_ref(), &input, &config, window),
                     whole,
                     "{name} in windows of {window} bytes"
                 );
@@ -650,13 +663,14 @@ mod tests {
         let config = LintConfig::default();
         let (mut once, mut twice) = (0, 0);
         for (dialect, name, sql) in cases() {
-            let input = input(dialect, &sql);
-            let grammar = parser_dialect(dialect);
-            let mut first = Linter::new(&input, &config, Walk::new(&input, grammar.as_ref()));
-            source::read(grammar.as_ref(), &sql, &mut first);
+            let input = input(&sql);
+            let rules = grammar(dialect);
+            let rules = rules.as_ref();
+            let mut first = Linter::new(rules, &input, &config);
+            source::read(rules, &sql, &mut first);
             let uncertain = first.walk.uncertain();
-            let mut second = Linter::new(&input, &config, first.walk.again(&input));
-            source::read(grammar.as_ref(), &sql, &mut second);
+            let mut second = Linter::again(rules, &input, &config, first.walk);
+            source::read(rules, &sql, &mut second);
             if uncertain {
                 twice += 1;
             } else {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Finding, LintConfig, LintInput, Severity, lint};
+use super::{Finding, LintInput, Severity};
 use crate::migration::Script;
 use crate::schema::Schema;
 
@@ -24,28 +24,24 @@ pub struct Report {
 }
 
 impl Report {
-    /// Lint `scripts` (each named by its file) for `dialect`, knowing the live `schema` when
-    /// given. Whether a script runs in a transaction comes from its own directive, as when
-    /// `migrate` runs it.
+    /// Lint `scripts` (each named by its file) with `lint` (a dialect's
+    /// [`crate::Dialect::lint`] with a configuration), knowing the live `schema` when given.
+    /// Whether a script runs in a transaction comes from its own directive, as when `migrate`
+    /// runs it.
     pub fn of_scripts<'a>(
-        dialect: &str,
+        lint: impl Fn(&LintInput<'_>) -> Vec<Finding>,
         scripts: impl IntoIterator<Item = (String, &'a Script)>,
         schema: Option<&Schema>,
-        config: &LintConfig,
     ) -> Report {
         let scripts = scripts
             .into_iter()
             .map(|(file, script)| {
-                let findings = lint(
-                    &LintInput {
-                        dialect,
-                        sql: &script.sql,
-                        transactional: !script.directives.no_transaction,
-                        origin: &file,
-                        schema,
-                    },
-                    config,
-                );
+                let findings = lint(&LintInput {
+                    sql: &script.sql,
+                    transactional: !script.directives.no_transaction,
+                    origin: &file,
+                    schema,
+                });
                 ScriptFindings { file, findings }
             })
             .collect();

@@ -1,7 +1,10 @@
 //! The rule catalogue: stable ids, severities, and the text `godwit lint --explain` shows.
 //!
 //! Ids are part of godwit's interface (configuration, `-- godwit:allow` comments, JSON
-//! output): a rule may be added, never renamed.
+//! output): a rule may be added, never renamed. Core holds the rules every dialect runs
+//! ([`shared_rules`]) and those a dialect turns on by listing them ([`PRAGMA_IN_TRANSACTION`]);
+//! each dialect crate holds its own. A [`Catalogue`] lists the rules of the dialects a program
+//! has, for `godwit lint --list`, `--explain` and the README.
 
 use serde::Serialize;
 
@@ -43,51 +46,57 @@ pub struct Rule {
     pub summary: &'static str,
     /// Why it matters and the safe alternative; several lines.
     pub explanation: &'static str,
-    /// The godwit dialects it applies to; empty means all.
-    pub dialects: &'static [&'static str],
 }
 
 impl Rule {
-    /// Whether the rule applies to migrations for `dialect` (a godwit dialect name).
-    pub fn applies_to(&self, dialect: &str) -> bool {
-        self.dialects.is_empty() || self.dialects.contains(&dialect)
+    /// A rule, for a dialect crate's own list ([`super::LintRules::rules`]).
+    pub const fn new(
+        id: &'static str,
+        severity: Severity,
+        summary: &'static str,
+        explanation: &'static str,
+    ) -> Self {
+        Rule {
+            id,
+            severity,
+            summary,
+            explanation,
+        }
     }
 }
 
-/// Rule ids, so the checks and the catalogue cannot disagree on a spelling.
-pub(crate) mod id {
-    pub(crate) const PARSE_ERROR: &str = "parse-error";
-    pub(crate) const INVALID_DIRECTIVE: &str = "invalid-directive";
-    pub(crate) const DROP_TABLE: &str = "drop-table";
-    pub(crate) const DROP_COLUMN: &str = "drop-column";
-    pub(crate) const TRUNCATE: &str = "truncate";
-    pub(crate) const DELETE_WITHOUT_WHERE: &str = "delete-without-where";
-    pub(crate) const UPDATE_WITHOUT_WHERE: &str = "update-without-where";
-    pub(crate) const FOREIGN_KEY_WITHOUT_INDEX: &str = "foreign-key-without-index";
-    pub(crate) const ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT: &str =
-        "add-column-not-null-without-default";
-    pub(crate) const NON_IDEMPOTENT_CREATE: &str = "non-idempotent-create";
-    pub(crate) const EXPLICIT_TRANSACTION: &str = "explicit-transaction";
-    pub(crate) const SET_NOT_NULL: &str = "set-not-null";
-    pub(crate) const INDEX_WITHOUT_CONCURRENTLY: &str = "index-without-concurrently";
-    pub(crate) const CONCURRENTLY_IN_TRANSACTION: &str = "concurrently-in-transaction";
-    pub(crate) const MULTIPLE_CONCURRENTLY: &str = "multiple-concurrently";
-    pub(crate) const CONSTRAINT_WITHOUT_NOT_VALID: &str = "constraint-without-not-valid";
-    pub(crate) const COLUMN_TYPE_CHANGE: &str = "column-type-change";
-    pub(crate) const VOLATILE_DEFAULT: &str = "volatile-default";
-    pub(crate) const ENUM_VALUE_IN_TRANSACTION: &str = "enum-value-in-transaction";
-    pub(crate) const RENAME: &str = "rename";
-    pub(crate) const MISSING_LOCK_TIMEOUT: &str = "missing-lock-timeout";
-    pub(crate) const UNSUPPORTED_ALTER: &str = "unsupported-alter";
-    pub(crate) const PRAGMA_IN_TRANSACTION: &str = "pragma-in-transaction";
+/// The ids of the rules core defines, so the checks and the catalogue cannot disagree on a
+/// spelling. A dialect crate names its own rules' ids the same way.
+pub mod id {
+    /// A statement the parser cannot read.
+    pub const PARSE_ERROR: &str = "parse-error";
+    /// A `godwit:` comment that does nothing.
+    pub const INVALID_DIRECTIVE: &str = "invalid-directive";
+    /// `DROP TABLE` of a table that holds rows.
+    pub const DROP_TABLE: &str = "drop-table";
+    /// `ALTER TABLE ... DROP COLUMN`.
+    pub const DROP_COLUMN: &str = "drop-column";
+    /// `TRUNCATE`.
+    pub const TRUNCATE: &str = "truncate";
+    /// `DELETE` without `WHERE`.
+    pub const DELETE_WITHOUT_WHERE: &str = "delete-without-where";
+    /// `UPDATE` without `WHERE`.
+    pub const UPDATE_WITHOUT_WHERE: &str = "update-without-where";
+    /// A foreign key no index leads with.
+    pub const FOREIGN_KEY_WITHOUT_INDEX: &str = "foreign-key-without-index";
+    /// A `NOT NULL` column added without a default.
+    pub const ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT: &str = "add-column-not-null-without-default";
+    /// A `CREATE` that a run again after a failure meets.
+    pub const NON_IDEMPOTENT_CREATE: &str = "non-idempotent-create";
+    /// Transaction control in a file godwit runs in a transaction.
+    pub const EXPLICIT_TRANSACTION: &str = "explicit-transaction";
+    /// A setting or `VACUUM` that the engine ignores or refuses in a transaction
+    /// ([`super::PRAGMA_IN_TRANSACTION`]).
+    pub const PRAGMA_IN_TRANSACTION: &str = "pragma-in-transaction";
 }
 
-const POSTGRES: &[&str] = &["postgres"];
-const SQLITE: &[&str] = &["sqlite"];
-const POSTGRES_AND_SQLITE: &[&str] = &["postgres", "sqlite"];
-const ALL: &[&str] = &[];
-
-static RULES: &[Rule] = &[
+/// The rules every dialect runs, in a stable order.
+static SHARED: &[Rule] = &[
     Rule {
         id: id::PARSE_ERROR,
         // A warning: the database, not sqlparser, is the judge of what is valid SQL, and
@@ -116,7 +125,6 @@ options (`content=posts`), SQLite conflict clauses on table constraints and
 Safe alternative: read the statement by hand for the hazards the other rules look for, then
 put `-- godwit:allow parse-error` on the line above it. If the statement is a typo, fix it:
 the database would reject it too.",
-        dialects: ALL,
     },
     Rule {
         id: id::DROP_TABLE,
@@ -144,7 +152,6 @@ database, as columns renamed or dropped earlier in the file leave it) drops that
 and is reported. The rebuilds `godwit generate` writes say instead, in an allow
 comment with its reason, which of their drops lose nothing; one that leaves a column out or
 converts its values is left for you to allow.",
-        dialects: ALL,
     },
     Rule {
         id: id::DROP_COLUMN,
@@ -158,7 +165,6 @@ it).
 Safe alternative (expand/contract): stop writing the column, deploy code that ignores it (for
 example Rails `ignored_columns`), wait until no running version reads it, then drop it in a
 later migration and put `-- godwit:allow drop-column` above that statement.",
-        dialects: ALL,
     },
     Rule {
         id: id::TRUNCATE,
@@ -172,7 +178,6 @@ that runs against production it is almost always a leftover from development. SQ
 
 Safe alternative: delete only the rows you mean to, with a `WHERE` clause (in batches on big
 tables). If emptying the table really is intended, put `-- godwit:allow truncate` above it.",
-        dialects: ALL,
     },
     Rule {
         id: id::DELETE_WITHOUT_WHERE,
@@ -186,7 +191,6 @@ Safe alternative: add the `WHERE` clause that selects the rows to remove; on big
 in batches (by key range) from a `-- godwit:no-transaction` migration or a background job. If
 deleting everything is intended, put `-- godwit:allow delete-without-where` above it.
 Tables created earlier in the same file are not reported.",
-        dialects: ALL,
     },
     Rule {
         id: id::UPDATE_WITHOUT_WHERE,
@@ -202,7 +206,6 @@ Safe alternative: backfill in batches by key range (`WHERE id >= $1 AND id < $2`
 `-- godwit:no-transaction` migration or a background job, and restrict each batch to rows that
 still need it (`AND col IS NULL`). If a single statement is fine (a small table), put
 `-- godwit:allow update-without-where` above it.",
-        dialects: ALL,
     },
     Rule {
         id: id::FOREIGN_KEY_WITHOUT_INDEX,
@@ -218,7 +221,6 @@ order), in the same migration or next to it; on PostgreSQL, on an existing table
 `CREATE INDEX CONCURRENTLY` in a `-- godwit:no-transaction` migration. A primary key or unique
 constraint led by those columns also counts, and so does one already in the live schema when
 godwit knows it. Partial indexes do not count: they do not cover every row.",
-        dialects: ALL,
     },
     Rule {
         id: id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
@@ -234,7 +236,6 @@ not rewrite the table), or add it nullable, backfill it in batches, then add the
 constraint (see `set-not-null` on PostgreSQL; SQLite needs a table rebuild for that). A
 primary key column is `NOT NULL` too. Tables created earlier in the same file are not
 reported.",
-        dialects: ALL,
     },
     Rule {
         id: id::NON_IDEMPOTENT_CREATE,
@@ -258,7 +259,6 @@ statements that may fail into their own migration. On PostgreSQL a failed
 `CREATE INDEX CONCURRENTLY` leaves an invalid index behind that `IF NOT EXISTS` would skip;
 `godwit migrate` drops the invalid indexes a no-transaction migration builds (matched by index
 and table name) before it runs the migration again, so the retry builds them afresh.",
-        dialects: ALL,
     },
     Rule {
         id: id::EXPLICIT_TRANSACTION,
@@ -278,7 +278,6 @@ atomic. To control transactions yourself (for example to group statements around
 cannot run in a transaction), put `-- godwit:no-transaction` in the file's leading comment
 lines; explicit transactions are fine there. `SAVEPOINT`, `RELEASE` and
 `ROLLBACK TO SAVEPOINT` stay inside godwit's transaction and are not reported.",
-        dialects: ALL,
     },
     Rule {
         id: id::INVALID_DIRECTIVE,
@@ -302,199 +301,22 @@ Safe alternative: write the comment as godwit reads it, on its own line:
   -- godwit:allow drop-table
 with the ids `godwit lint --list` shows, and put `-- godwit:no-transaction` at the top of the
 file.",
-        dialects: ALL,
     },
-    Rule {
-        id: id::SET_NOT_NULL,
-        severity: Severity::Warning,
-        summary: "`ALTER COLUMN ... SET NOT NULL` scans the table under an ACCESS EXCLUSIVE lock",
-        explanation: "\
-To add `NOT NULL`, PostgreSQL reads every row to prove there is no NULL, holding an ACCESS
-EXCLUSIVE lock that blocks all reads and writes of the table for the whole scan.
+];
 
-Safe alternative (PostgreSQL 12+ uses a validated check constraint instead of scanning):
-  1. ALTER TABLE t ADD CONSTRAINT t_col_not_null CHECK (col IS NOT NULL) NOT VALID;
-  2. in a later migration: ALTER TABLE t VALIDATE CONSTRAINT t_col_not_null;
-     (validation takes a lock that lets reads and writes continue)
-  3. ALTER TABLE t ALTER COLUMN col SET NOT NULL;  -- no scan
-     ALTER TABLE t DROP CONSTRAINT t_col_not_null;
-Not reported on tables created earlier in the same file, or when a check constraint
-`col IS NOT NULL` was validated earlier in the file or is validated in the live schema (when
-`migrate` or `lint` reads the database).",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::INDEX_WITHOUT_CONCURRENTLY,
-        severity: Severity::Error,
-        summary: "an index built or dropped on an existing table without `CONCURRENTLY`",
-        explanation: "\
-`CREATE INDEX` blocks every write to the table while the index builds (minutes on a large
-table); `DROP INDEX` takes an ACCESS EXCLUSIVE lock that also blocks reads. Adding a `UNIQUE`
-or `PRIMARY KEY` constraint builds its index the same way, under ACCESS EXCLUSIVE, and so does
-an `EXCLUDE` constraint, which has no concurrent form at all.
+/// The rules every dialect runs, in a stable order.
+pub fn shared_rules() -> &'static [Rule] {
+    SHARED
+}
 
-Safe alternative: in a `-- godwit:no-transaction` migration, one statement per file:
-  CREATE INDEX CONCURRENTLY IF NOT EXISTS idx ON t (col);
-  DROP INDEX CONCURRENTLY IF EXISTS idx;
-For a constraint, build the unique index concurrently first, then attach it:
-  ALTER TABLE t ADD CONSTRAINT t_col_key UNIQUE USING INDEX idx;
-Tables, materialized views and indexes created earlier in the same file (also by
-`CREATE TABLE ... AS` and `SELECT ... INTO`) are not reported.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::CONCURRENTLY_IN_TRANSACTION,
-        severity: Severity::Error,
-        summary: "`CONCURRENTLY` in a migration that runs in a transaction",
-        explanation: "\
-PostgreSQL refuses `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY` and
-`DETACH PARTITION ... CONCURRENTLY` inside a transaction block, and godwit runs a migration in
-a transaction unless told otherwise, so the migration fails.
-
-Safe alternative: put `-- godwit:no-transaction` in the file's leading comment lines. godwit
-then records the migration as failed before running it and as applied after, so a crash half-way
-is visible; keep one concurrent statement per such file.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::MULTIPLE_CONCURRENTLY,
-        severity: Severity::Warning,
-        summary: "more than one `CONCURRENTLY` statement in one migration",
-        explanation: "\
-A no-transaction migration is not atomic. If the second concurrent build fails (a deadlock, a
-duplicate key, a cancelled statement), the first index stays, and a failed concurrent build
-leaves an INVALID index that still slows every write. Re-running the migration then trips on
-what is already there.
-
-Safe alternative: one `CONCURRENTLY` statement per migration file, with `IF NOT EXISTS` /
-`IF EXISTS`. After a failure `godwit migrate` drops the invalid indexes the migration builds
-before running it again; an index built by hand or by another tool is only reported.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::CONSTRAINT_WITHOUT_NOT_VALID,
-        severity: Severity::Error,
-        summary: "a `FOREIGN KEY` or `CHECK` added to an existing table without `NOT VALID`",
-        explanation: "\
-Adding a foreign key or check constraint validates every existing row while holding a lock
-that blocks writes (a foreign key also locks the referenced table). On a large table that is
-an outage. A `CHECK` or `REFERENCES` written on a column in `ADD COLUMN` does the same, and
-cannot be `NOT VALID`: add the column without it, then the constraint as below.
-
-Safe alternative, in two migrations:
-  ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (u_id) REFERENCES u (id) NOT VALID;
-  -- next migration: validation lets reads and writes continue
-  ALTER TABLE t VALIDATE CONSTRAINT t_fk;
-Validating in the same transaction as the `ADD ... NOT VALID` gains nothing, because the lock
-taken by the `ADD` is held until commit; that is reported too.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::COLUMN_TYPE_CHANGE,
-        severity: Severity::Warning,
-        summary: "`ALTER COLUMN ... TYPE` that rewrites the table and its indexes",
-        explanation: "\
-Changing a column's type rewrites the whole table and rebuilds its indexes under an ACCESS
-EXCLUSIVE lock: no reads or writes until it finishes. A few changes need no rewrite and are
-not reported when godwit knows the current type (from the same file or the live schema):
-  varchar(n) -> varchar(m) with m >= n, varchar(n) -> varchar or text, text -> varchar,
-  numeric(p,s) -> numeric(q,s) with q >= p, numeric(p,s) -> numeric.
-
-Safe alternative: add a new column of the new type, backfill it in batches, keep both in sync
-(a trigger or the application) while code moves over, then drop the old column in a later
-release.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::VOLATILE_DEFAULT,
-        severity: Severity::Warning,
-        summary: "`ADD COLUMN` with a volatile default or a stored generated value, which \
-                  rewrites the table",
-        explanation: "\
-Since PostgreSQL 11, `ADD COLUMN ... DEFAULT` with a constant or stable default (`0`, `now()`,
-`CURRENT_TIMESTAMP`) is instant. A volatile default must be computed per row, so the whole
-table is rewritten under an ACCESS EXCLUSIVE lock: `random()`, `clock_timestamp()`,
-`timeofday()`, `gen_random_uuid()`, `uuidv4()`, `uuidv7()` (PostgreSQL 18),
-`uuid_generate_v1()`/`v1mc()`/`v4()`, `nextval(...)`, and
-the `serial` types and identity columns, which fill every row from a sequence. A
-`GENERATED ALWAYS AS (...) STORED` column is computed for every row the same way (a virtual
-one, PostgreSQL 18's default, is not).
-
-Safe alternative: add the column without a default (or with a constant one), set the volatile
-default with `ALTER COLUMN ... SET DEFAULT` (which affects only new rows), then backfill
-existing rows in batches.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::ENUM_VALUE_IN_TRANSACTION,
-        severity: Severity::Warning,
-        summary: "`ALTER TYPE ... ADD VALUE` in a migration that runs in a transaction",
-        explanation: "\
-Before PostgreSQL 12, `ALTER TYPE ... ADD VALUE` cannot run inside a transaction block at all.
-Since 12 it can, but the new value cannot be used until the transaction commits, so a later
-statement in the same migration that inserts or compares it fails.
-
-Safe alternative: put the `ADD VALUE` in its own migration with `-- godwit:no-transaction`,
-and use the new value from the next migration on.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::RENAME,
-        severity: Severity::Warning,
-        summary: "renaming a table or column breaks the application code still running",
-        explanation: "\
-During a deployment the old version of the application keeps running against the new schema
-for a while; every query it makes with the old name fails from the moment the rename commits.
-
-Safe alternative (expand/contract): add the new column (or a new table, or a view with the new
-name), write to both and backfill, move reads over, and drop the old name in a later release.
-Not reported on tables created earlier in the same file.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::MISSING_LOCK_TIMEOUT,
-        severity: Severity::Warning,
-        summary: "a statement that takes a blocking lock on an existing table with no `lock_timeout` set",
-        explanation: "\
-`ALTER TABLE`, `DROP`, `TRUNCATE`, `CREATE TRIGGER`, non-concurrent index builds and foreign
-keys (which lock the referenced table, even from a new table) wait for their lock behind every
-running query on the table, and every query that arrives afterwards queues behind them: one
-long-running report turns a millisecond `ALTER` into an outage.
-
-Safe alternative: give up quickly and retry later. Start the migration with
-  SET LOCAL lock_timeout = '5s';   -- in a transactional migration
-  SET lock_timeout = '5s';         -- in a -- godwit:no-transaction migration
-(`SET LOCAL` has no effect outside a transaction, so it does not count there, except between
-a no-transaction file's own `BEGIN` and `COMMIT`). `set_config('lock_timeout', ...)` counts
-too; `SET lock_timeout = DEFAULT`, `= 0` and `RESET` turn it off again. Reported once per
-file, at the first statement that needs it.",
-        dialects: POSTGRES,
-    },
-    Rule {
-        id: id::UNSUPPORTED_ALTER,
-        severity: Severity::Error,
-        summary: "an `ALTER TABLE` form SQLite cannot execute",
-        explanation: "\
-SQLite's `ALTER TABLE` supports only `RENAME TO`, `RENAME COLUMN`, `ADD COLUMN` and
-`DROP COLUMN`, one per statement. It cannot change a column's type, nullability or default,
-add or drop a constraint, or add a `PRIMARY KEY`/`UNIQUE` column or a stored generated
-column; it cannot add a column with a non-constant default (`CURRENT_TIMESTAMP`, `(1 + 1)`),
-or a `REFERENCES` column with a default other than `NULL` (foreign keys on), to a table that
-has rows; it cannot drop a column that is indexed (unless the index is dropped first), part of
-the primary key or unique; and it has no `DROP COLUMN IF EXISTS`.
-
-Safe alternative: rebuild the table (https://www.sqlite.org/lang_altertable.html#otheralter):
-with foreign keys off outside the transaction, create the new table, copy the rows, drop the
-old table, rename the new one, recreate indexes, triggers and views, and run
-`PRAGMA foreign_key_check`. `godwit generate` and `godwit push` write and run exactly that
-for you from the desired schema.",
-        dialects: SQLITE,
-    },
-    Rule {
-        id: id::PRAGMA_IN_TRANSACTION,
-        severity: Severity::Error,
-        summary: "a `PRAGMA` or `VACUUM` that has no effect or fails inside a transaction",
-        explanation: "\
+/// A shared rule that a dialect turns on by listing it among its own rules and saying in its
+/// [`super::LintFacts::vacuum_inside_transaction_fails`] that its engine refuses `VACUUM` in a
+/// transaction; its own checks may report settings that do nothing there.
+pub const PRAGMA_IN_TRANSACTION: Rule = Rule {
+    id: id::PRAGMA_IN_TRANSACTION,
+    severity: Severity::Error,
+    summary: "a `PRAGMA` or `VACUUM` that has no effect or fails inside a transaction",
+    explanation: "\
 godwit runs a migration inside a transaction (`BEGIN IMMEDIATE` on SQLite) unless told
 otherwise. Inside a transaction SQLite silently ignores `PRAGMA foreign_keys = ...`, refuses
 `PRAGMA synchronous = ...` and changing `journal_mode` to or from WAL, and refuses `VACUUM`
@@ -504,33 +326,123 @@ PostgreSQL refuses `VACUUM` (`VACUUM FULL` included) inside a transaction block.
 
 Safe alternative: put `-- godwit:no-transaction` in the file's leading comment lines, or leave
 connection settings to the application (godwit leaves the journal mode to the user).",
-        dialects: POSTGRES_AND_SQLITE,
-    },
-];
+};
 
-/// Every rule, in a stable order.
-pub fn rules() -> &'static [Rule] {
-    RULES
+/// The shared rules a dialect turns on by listing them, in a stable order.
+static OPTIONAL: &[Rule] = &[PRAGMA_IN_TRANSACTION];
+
+/// A rule as a [`Catalogue`] lists it: with the dialects that check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ListedRule {
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: Rule,
+    /// The names of the dialects that check it, in name order; empty means every dialect.
+    pub dialects: Vec<&'static str>,
 }
 
-/// The rule with `id`, if there is one.
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|rule| rule.id == id)
+impl ListedRule {
+    /// `all`, or the dialects that check the rule.
+    pub fn dialects_text(&self) -> String {
+        if self.dialects.is_empty() {
+            "all".to_string()
+        } else {
+            self.dialects.join(", ")
+        }
+    }
 }
 
-/// The rule ids `id` may be a misspelling of, most alike first (at most three): ids within a
-/// few edits of it (`drop-tabel`, `drop_table`) and ids that contain it (`drop`).
-pub fn similar_rules(id: &str) -> Vec<&'static str> {
-    similar(id, RULES.iter().map(|rule| rule.id))
+/// Every rule of the dialects a program has, in a stable order: the shared rules, then each
+/// dialect's own rules (dialects in name order), then the optional shared rules some dialect
+/// turns on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalogue {
+    rules: Vec<ListedRule>,
+}
+
+impl Catalogue {
+    /// The catalogue of `dialects`, each a name with every rule its lint reports
+    /// ([`crate::Dialect::lint_rules`]).
+    pub fn new(dialects: impl IntoIterator<Item = (&'static str, Vec<Rule>)>) -> Self {
+        let mut dialects: Vec<(&'static str, Vec<Rule>)> = dialects.into_iter().collect();
+        dialects.sort_by_key(|(name, _)| *name);
+        let mut rules: Vec<ListedRule> = SHARED
+            .iter()
+            .map(|rule| ListedRule {
+                rule: *rule,
+                dialects: Vec::new(),
+            })
+            .collect();
+        let core = |id: &str| SHARED.iter().chain(OPTIONAL).any(|rule| rule.id == id);
+        let listed = |rules: &mut Vec<ListedRule>, name: &'static str, rule: &Rule| match rules
+            .iter_mut()
+            .find(|listed| listed.rule.id == rule.id)
+        {
+            Some(listed) => listed.dialects.push(name),
+            None => rules.push(ListedRule {
+                rule: *rule,
+                dialects: vec![name],
+            }),
+        };
+        for (name, own) in &dialects {
+            for rule in own.iter().filter(|rule| !core(rule.id)) {
+                listed(&mut rules, name, rule);
+            }
+        }
+        for optional in OPTIONAL {
+            for (name, own) in &dialects {
+                if own.iter().any(|rule| rule.id == optional.id) {
+                    listed(&mut rules, name, optional);
+                }
+            }
+        }
+        Catalogue { rules }
+    }
+
+    /// Every rule, in a stable order.
+    pub fn rules(&self) -> &[ListedRule] {
+        &self.rules
+    }
+
+    /// The rule with `id`, if there is one.
+    pub fn rule(&self, id: &str) -> Option<&ListedRule> {
+        self.rules.iter().find(|listed| listed.rule.id == id)
+    }
+
+    /// Every rule id, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.rules.iter().map(|listed| listed.rule.id)
+    }
+
+    /// The rule ids `id` may be a misspelling of, most alike first (at most three): ids within
+    /// a few edits of it (`drop-tabel`, `drop_table`) and ids that contain it (`drop`).
+    pub fn similar(&self, id: &str) -> Vec<&'static str> {
+        similar(id, self.ids())
+    }
+
+    /// The rule table for the README: `| rule | severity | dialects | what it catches |`.
+    pub fn markdown_table(&self) -> String {
+        let mut out =
+            String::from("| rule | severity | dialects | what it catches |\n|---|---|---|---|\n");
+        for listed in &self.rules {
+            let rule = &listed.rule;
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                rule.id,
+                rule.severity,
+                listed.dialects_text(),
+                rule.summary.replace('|', "\\|")
+            ));
+        }
+        out
+    }
 }
 
 /// The `candidates` `word` may be a misspelling of, most alike first (at most three).
-pub(crate) fn similar(
-    word: &str,
-    candidates: impl Iterator<Item = &'static str>,
-) -> Vec<&'static str> {
+pub(crate) fn similar<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> Vec<&'c str> {
     let word = word.trim().to_ascii_lowercase().replace('_', "-");
-    let mut found: Vec<(usize, &'static str)> = candidates
+    let mut found: Vec<(usize, &str)> = candidates
         .filter_map(|candidate| {
             let distance = edit_distance(&word, candidate);
             let close = distance <= (word.chars().count() / 4).max(1);
@@ -555,25 +467,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
-}
-
-/// The rule table for the README: `| rule | severity | dialects | what it catches |`.
-pub fn rules_markdown_table() -> String {
-    let mut out =
-        String::from("| rule | severity | dialects | what it catches |\n|---|---|---|---|\n");
-    for rule in RULES {
-        let dialects = if rule.dialects.is_empty() {
-            "all".to_string()
-        } else {
-            rule.dialects.join(", ")
-        };
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            rule.id,
-            rule.severity,
-            dialects,
-            rule.summary.replace('|', "\\|")
-        ));
-    }
-    out
 }

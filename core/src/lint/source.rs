@@ -30,6 +30,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
 
+use super::api::LintRules;
 use super::comments::allowed_ids;
 use super::gaps;
 
@@ -146,19 +147,20 @@ pub(crate) trait Visit {
 /// Where the tokenizer gives up (a string or comment that may not have ended), nothing after
 /// can be cut reliably: the statements that end before that point are handed on as usual, then
 /// one [`Body::Untokenizable`] pseudo-statement where the broken statement starts.
-pub(crate) fn read(dialect: &dyn Dialect, sql: &str, visit: &mut dyn Visit) {
-    read_in_windows(dialect, sql, WINDOW, visit);
+pub(crate) fn read(rules: &dyn LintRules, sql: &str, visit: &mut dyn Visit) {
+    read_in_windows(rules, sql, WINDOW, visit);
 }
 
 /// [`read`] with windows of `window` bytes, which tests make small to cut files everywhere.
 pub(crate) fn read_in_windows(
-    dialect: &dyn Dialect,
+    rules: &dyn LintRules,
     sql: &str,
     window: usize,
     visit: &mut dyn Visit,
 ) {
     let reader = Reader {
-        dialect,
+        rules,
+        dialect: rules.grammar(),
         sql,
         window: window.max(1),
     };
@@ -167,6 +169,9 @@ pub(crate) fn read_in_windows(
 
 /// One file being read.
 struct Reader<'a> {
+    /// The dialect's lint, which bridges and recognises its own forms.
+    rules: &'a dyn LintRules,
+    /// Its grammar.
     dialect: &'a dyn Dialect,
     sql: &'a str,
     window: usize,
@@ -236,7 +241,7 @@ impl Reader<'_> {
         }
         // Excerpts and comments are read from the tokens as written, before the bridging below.
         let mut tokens = written.clone();
-        let hidden_concurrently = gaps::bridge(self.dialect, &mut tokens);
+        let hidden_concurrently = gaps::bridge(self.rules, &mut tokens);
 
         // Statements parsed but not handed on yet, because the window's next start cannot be
         // at the `;` that ends them (see `restart_at`).
@@ -301,7 +306,7 @@ impl Reader<'_> {
                                 .find(|&index| tokens[index].token == Token::SemiColon)
                                 .unwrap_or(tokens.len())
                         });
-                    let known = known(self.dialect, &tokens[start..end]);
+                    let known = known(self.rules, &tokens[start..end]);
                     seek(&mut parser, end);
                     (
                         Body::Unparsed {
@@ -491,8 +496,8 @@ fn structural_end(tokens: &[TokenWithSpan], start: usize) -> Option<usize> {
 }
 
 /// What the opening tokens of an unparsable statement tell.
-fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
-    if let Some(what) = gaps::not_linted(dialect, tokens) {
+fn known(rules: &dyn LintRules, tokens: &[TokenWithSpan]) -> Known {
+    if let Some(what) = gaps::not_linted(rules, tokens) {
         return Known::NotLinted(what);
     }
     let words: Vec<Keyword> = tokens
@@ -518,7 +523,7 @@ fn known(dialect: &dyn Dialect, tokens: &[TokenWithSpan]) -> Known {
             }
         }
         [Keyword::VACUUM, ..] => Known::Vacuum,
-        _ => created_relation(dialect, tokens).map_or(Known::Nothing, Known::Creates),
+        _ => created_relation(rules.grammar(), tokens).map_or(Known::Nothing, Known::Creates),
     }
 }
 
@@ -736,6 +741,29 @@ pub(crate) mod tests {
     use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
 
     use super::*;
+    use crate::lint::LintFacts;
+
+    /// A dialect's grammar alone, with no rules, bridges or facts of its own: what the
+    /// reading of a file depends on besides the dialect's token bridges.
+    pub(crate) struct Grammar<D>(pub D);
+
+    impl<D: Dialect + Send + Sync> LintRules for Grammar<D> {
+        fn grammar(&self) -> &dyn Dialect {
+            &self.0
+        }
+
+        fn facts(&self) -> LintFacts {
+            LintFacts::new("test")
+        }
+    }
+
+    /// The grammar of the dialect a fixture is written for.
+    pub(crate) fn grammar(dialect: &str) -> Box<dyn LintRules> {
+        match dialect {
+            "postgres" => Box::new(Grammar(PostgreSqlDialect {})),
+            _ => Box::new(Grammar(SQLiteDialect {})),
+        }
+    }
 
     /// Window sizes that cut files everywhere: inside words, strings, comments, multi-byte
     /// characters and `COPY` rows, and between every pair of statements.
@@ -755,7 +783,7 @@ pub(crate) mod tests {
         }
         let mut paths = Vec::new();
         walk(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint"),
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tests/lint"),
             &mut paths,
         );
         paths.sort();
@@ -814,20 +842,20 @@ pub(crate) mod tests {
         }
     }
 
-    fn record(dialect: &dyn Dialect, sql: &str, window: usize) -> Record {
+    fn record(rules: &dyn LintRules, sql: &str, window: usize) -> Record {
         let mut record = Record::default();
-        read_in_windows(dialect, sql, window, &mut record);
+        read_in_windows(rules, sql, window, &mut record);
         record
     }
 
     /// The file read whole (as before windows: one window holds all of it) and read in small
     /// windows give the same statements, with the same syntax trees, spans, excerpts and
     /// allow comments, and hand on the same tokens once each.
-    fn assert_windows_change_nothing(dialect: &dyn Dialect, sql: &str, name: &str) {
-        let whole = record(dialect, sql, usize::MAX);
+    fn assert_windows_change_nothing(rules: &dyn LintRules, sql: &str, name: &str) {
+        let whole = record(rules, sql, usize::MAX);
         assert!(!whole.statements.is_empty(), "{name} has statements");
         for &window in SMALL_WINDOWS {
-            let cut = record(dialect, sql, window);
+            let cut = record(rules, sql, window);
             for (at, (cut, whole)) in cut.statements.iter().zip(&whole.statements).enumerate() {
                 assert_eq!(
                     cut, whole,
@@ -851,20 +879,18 @@ pub(crate) mod tests {
         for (dialect, path) in fixtures() {
             let sql = std::fs::read_to_string(&path).unwrap();
             let name = path.display().to_string();
-            match dialect {
-                "postgres" => assert_windows_change_nothing(&PostgreSqlDialect {}, &sql, &name),
-                _ => assert_windows_change_nothing(&SQLiteDialect {}, &sql, &name),
-            }
+            assert_windows_change_nothing(grammar(dialect).as_ref(), &sql, &name);
         }
     }
 
     #[test]
     fn reading_in_windows_changes_nothing_in_hard_cases() {
-        assert_windows_change_nothing(&PostgreSqlDialect {}, TORTURE, "postgres");
-        assert_windows_change_nothing(&SQLiteDialect {}, TORTURE, "sqlite");
+        assert_windows_change_nothing(&Grammar(PostgreSqlDialect {}), TORTURE, "postgres");
+        assert_windows_change_nothing(&Grammar(SQLiteDialect {}), TORTURE, "sqlite");
         let unterminated = format!("{TORTURE}SELECT 6; SELECT 'never closed;\nSELECT 7;\n");
-        assert_windows_change_nothing(&PostgreSqlDialect {}, &unterminated, "unterminated");
-        let last = record(&PostgreSqlDialect {}, &unterminated, 8);
+        let postgres = Grammar(PostgreSqlDialect {});
+        assert_windows_change_nothing(&postgres, &unterminated, "unterminated");
+        let last = record(&postgres, &unterminated, 8);
         assert!(
             last.statements.last().unwrap().contains("Untokenizable"),
             "{:?}",
@@ -888,7 +914,7 @@ pub(crate) mod tests {
         let statement = "INSERT INTO t (a, b) VALUES (1, 'some text; more');\n";
         let sql = statement.repeat(20_000);
         let mut largest = Largest::default();
-        read(&SQLiteDialect {}, &sql, &mut largest);
+        read(&Grammar(SQLiteDialect {}), &sql, &mut largest);
         assert_eq!(largest.0, 20_000);
         let per_statement = Tokenizer::new(&SQLiteDialect {}, statement)
             .tokenize()

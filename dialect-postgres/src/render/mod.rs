@@ -33,7 +33,7 @@ use godwit_core::dialect::{Hazard, HazardKind, RenderError, RenderOptions, State
 use godwit_core::diff::{Change, TableChange};
 use godwit_core::schema::{CommentTarget, Function, Index, Name, Trigger, View};
 
-pub(crate) use self::sql::qualified;
+pub(crate) use self::sql::{PARTITION_BY, PARTITION_OF, qualified};
 use self::sql::{index_table, literal, partition_of, quote, split_qualified};
 use self::types::create_enum;
 

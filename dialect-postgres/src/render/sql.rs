@@ -1,19 +1,26 @@
 //! SQL text: quoting, and reading back what the server wrote (qualified names, `nextval`
 //! defaults, types, the markers introspection leaves in `other_constraints`).
 
-use godwit_core::Dialect as _;
+use godwit_core::dialect::double_quoted;
 use godwit_core::schema::{Check, Column, Deferral, Name, PrimaryKey, Table, Unique};
 
-use crate::dialect::PgDialect;
-use crate::introspect::{PARTITION_BY, PARTITION_OF};
+/// The marker, in a table's `other_constraints`, of how a partitioned table is partitioned.
+pub(crate) const PARTITION_BY: &str = "PARTITION BY ";
+
+/// The marker, in a partition's `other_constraints`, of the table it is a partition of.
+pub(crate) const PARTITION_OF: &str = "PARTITION OF ";
 
 /// The quoted, schema-qualified name.
 pub(crate) fn qualified(name: &Name) -> String {
-    PgDialect.qualified_name(name.schema.as_deref(), &name.name)
+    match &name.schema {
+        Some(schema) => format!("{}.{}", quote(schema), quote(&name.name)),
+        None => quote(&name.name),
+    }
 }
 
-pub(super) fn quote(ident: &str) -> String {
-    PgDialect.quote_identifier(ident)
+/// A quoted identifier, as [`PgDialect::quote_identifier`](crate::PgDialect) writes it.
+pub(crate) fn quote(ident: &str) -> String {
+    double_quoted(ident)
 }
 
 /// A string literal. Backslashes are literal because `standard_conforming_strings` is on, as
@@ -119,34 +126,27 @@ pub(super) fn nextval_sequence(default: &str) -> Option<String> {
     Some(inner.replace("''", "'"))
 }
 
-/// Whether a sequence written as `text` is `<table>_<column>_seq` in the table's schema: the
-/// name `serial` gives the sequence it creates.
-pub(super) fn is_serial_sequence_of(text: &str, table: &Name, column: &str) -> bool {
-    let Some(parts) = split_qualified(text) else {
-        return false;
-    };
-    let expected = format!("{}_{column}_seq", table.name);
-    match parts.as_slice() {
-        [name] => *name == expected,
-        [schema, name] => Some(schema.as_str()) == table.schema.as_deref() && *name == expected,
-        _ => false,
-    }
+/// The name `serial` gives the sequence it creates for `column` of `table`, when it needs no
+/// cutting to fit PostgreSQL's 63 bytes (the server then shortens both parts, and numbers the
+/// name when it is taken, which only the server can tell).
+pub(super) fn serial_sequence_name(table: &Name, column: &str) -> Option<String> {
+    let name = format!("{}_{column}_seq", table.name);
+    (name.len() <= 63).then_some(name)
 }
 
 /// The `serial` pseudo-type that creates `column` with its sequence, when the column is what
-/// such a type leaves behind: an integer, NOT NULL, defaulting to its own sequence.
-pub(super) fn serial_type(table: &Name, column: &Column) -> Option<&'static str> {
+/// such a type leaves behind: an integer, NOT NULL, owning the sequence its default draws from.
+pub(super) fn serial_type(column: &Column) -> Option<&'static str> {
     let keyword = match column.data_type.as_str() {
         "smallint" => "smallserial",
         "integer" => "serial",
         "bigint" => "bigserial",
         _ => return None,
     };
-    let sequence = nextval_sequence(column.default.as_deref()?)?;
     (!column.nullable
         && column.identity.is_none()
         && column.generated.is_none()
-        && is_serial_sequence_of(&sequence, table, &column.name))
+        && column.owned_sequence.is_some())
     .then_some(keyword)
 }
 
@@ -274,26 +274,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serial_columns_are_recognised_by_their_sequence() {
-        let table = Name::qualified("app", "orders");
+    fn serial_columns_are_recognised_by_the_sequence_they_own() {
         let mut column = Column::new("id", "integer");
         column.nullable = false;
-        column.default = Some("nextval('app.orders_id_seq'::regclass)".into());
-        assert_eq!(serial_type(&table, &column), Some("serial"));
-        column.default = Some("nextval('orders_id_seq'::regclass)".into());
-        assert_eq!(serial_type(&table, &column), Some("serial"));
+        column.default = Some("nextval('orders_id_seq1'::regclass)".into());
+        assert_eq!(serial_type(&column), None);
+        column.owned_sequence = Some("orders_id_seq1".into());
+        assert_eq!(serial_type(&column), Some("serial"));
         column.data_type = "bigint".into();
-        assert_eq!(serial_type(&table, &column), Some("bigserial"));
-        column.default = Some("nextval('other_seq'::regclass)".into());
-        assert_eq!(serial_type(&table, &column), None);
-        column.default = Some("nextval('public.orders_id_seq'::regclass)".into());
-        assert_eq!(serial_type(&table, &column), None);
+        assert_eq!(serial_type(&column), Some("bigserial"));
+        column.data_type = "smallint".into();
+        assert_eq!(serial_type(&column), Some("smallserial"));
+        column.nullable = true;
+        assert_eq!(serial_type(&column), None);
+    }
 
-        let odd = Name::qualified("public", "Odd \"t\"");
-        let mut column = Column::new("id", "smallint");
-        column.nullable = false;
-        column.default = Some("nextval('\"Odd \"\"t\"\"_id_seq\"'::regclass)".into());
-        assert_eq!(serial_type(&odd, &column), Some("smallserial"));
+    #[test]
+    fn serial_sequence_names_that_need_no_cutting() {
+        let table = Name::qualified("app", "orders");
+        assert_eq!(
+            serial_sequence_name(&table, "id").as_deref(),
+            Some("orders_id_seq")
+        );
+        let long = Name::qualified("app", "t".repeat(60));
+        assert_eq!(serial_sequence_name(&long, "id"), None);
     }
 
     #[test]

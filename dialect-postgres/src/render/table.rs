@@ -9,8 +9,8 @@ use super::convert::{Conversion, Count, conversion};
 use super::inherits::ColumnDrop;
 use super::sql::{
     constraint_clause, constraint_prefix, deferral_clause, identity_clause, is_partition_marker,
-    is_serial_sequence_of, literal, nextval_sequence, partition_key, partition_of,
-    primary_key_clause, qualified, quote, quoted_list, serial_type, split_qualified, unique_clause,
+    literal, nextval_sequence, partition_key, partition_of, primary_key_clause, qualified, quote,
+    quoted_list, serial_sequence_name, serial_type, unique_clause,
 };
 use super::{Context, constraint_name, impossible};
 use crate::sequence::SequenceOptions;
@@ -58,7 +58,7 @@ impl Context<'_> {
                 .columns
                 .iter()
                 .filter(|c| !c.inherited)
-                .map(|c| self.column_definition(&table.name, c))
+                .map(|c| self.column_definition(c))
                 .collect();
             lines.extend(constraints);
             let body = if lines.is_empty() {
@@ -86,17 +86,10 @@ impl Context<'_> {
     }
 
     /// A column as `CREATE TABLE` and `ADD COLUMN` take it. A column that `serial` would
-    /// leave behind is written as `serial`, which creates its sequence too.
-    fn column_definition(&self, table: &Name, column: &Column) -> String {
-        let serial = serial_type(table, column).filter(|_| {
-            // An explicitly created sequence of the serial's name would collide with the one
-            // `serial` creates.
-            !column
-                .default
-                .as_deref()
-                .and_then(nextval_sequence)
-                .is_some_and(|s| self.sequence_mentioned(&s))
-        });
+    /// leave behind is written as `serial`, which creates its sequence too, under the name the
+    /// server gives it then, which is the one the desired schema's own server gave it.
+    fn column_definition(&self, column: &Column) -> String {
+        let serial = serial_type(column);
         let mut sql = format!(
             "{} {}",
             quote(&column.name),
@@ -163,6 +156,15 @@ impl Context<'_> {
                 quote(new)
             )));
         }
+        for column in &change.to.columns {
+            if let Some((current, target)) = self.sequence_renamed_along(change, column) {
+                out.push(Statement::execute(format!(
+                    "ALTER SEQUENCE {} RENAME TO {}",
+                    qualified(&current),
+                    quote(&target)
+                )));
+            }
+        }
 
         if let Some((Some(pk), _)) = &change.primary_key {
             let constraint = constraint_name(pk.name.as_deref(), table, "primary key")?;
@@ -193,13 +195,10 @@ impl Context<'_> {
                 out.push(Statement::execute(format!(
                     "ALTER TABLE {} ADD COLUMN {}",
                     qualified(child),
-                    self.column_definition(child, own)
+                    self.column_definition(own)
                 )));
             }
-            let mut statement = alter(format!(
-                "ADD COLUMN {}",
-                self.column_definition(table, column)
-            ));
+            let mut statement = alter(format!("ADD COLUMN {}", self.column_definition(column)));
             if !column.nullable && !fills_itself(column) {
                 // Every row the table has would hold NULL in it.
                 statement = statement.with_hazard(Hazard::new(
@@ -243,7 +242,7 @@ impl Context<'_> {
                         duplicates(table, self, cols)
                     )
                 })
-            } else if new_columns.iter().any(|c| numbers_itself(table, c)) {
+            } else if new_columns.iter().any(|c| numbers_itself(c)) {
                 // A column numbered from a sequence makes every key distinct; only NULLs in
                 // the key's other columns can fail it.
                 self.count_query(table, &existing, |cols| {
@@ -411,6 +410,44 @@ impl Context<'_> {
         ))
     }
 
+    /// The sequence `column` (as desired) owns, when it follows its table or column to a new
+    /// name: its current name and the one it takes. It follows, as Rails' `rename_table` has
+    /// it do, only from the name `serial` gave it under the old names to the one `serial`
+    /// gives under the new ones; a name the server cut or numbered, or a user chose, stays.
+    fn sequence_renamed_along(
+        &self,
+        change: &TableChange,
+        column: &Column,
+    ) -> Option<(Name, String)> {
+        let target = column.owned_sequence.as_ref()?;
+        let current = change
+            .from
+            .columns
+            .iter()
+            .find(|c| c.name == column.name)?
+            .owned_sequence
+            .as_ref()?;
+        let table = &change.to.name;
+        let old_column = change
+            .renamed_columns
+            .iter()
+            .find(|(_, new)| *new == column.name)
+            .map_or(column.name.as_str(), |(old, _)| old.as_str());
+        let renamed = current != target
+            && serial_sequence_name(&self.current_table(table), old_column).as_ref()
+                == Some(current)
+            && serial_sequence_name(table, &column.name).as_ref() == Some(target);
+        renamed.then(|| {
+            (
+                Name {
+                    schema: table.schema.clone(),
+                    name: current.clone(),
+                },
+                target.clone(),
+            )
+        })
+    }
+
     fn alter_column(
         &self,
         change: &TableChange,
@@ -419,7 +456,18 @@ impl Context<'_> {
     ) -> Result<(), RenderError> {
         let table = &change.to.name;
         let name = qualified(table);
-        let (mut from, to) = (column.from.clone(), &column.to);
+        let (mut from, mut to) = (column.from.clone(), column.to.clone());
+        if from.owned_sequence.is_some() && to.owned_sequence.is_some() {
+            // The column keeps the sequence it has, and its counter: under the name it takes
+            // when renamed along with the column, otherwise under the one it has.
+            if self.sequence_renamed_along(change, &to).is_some() {
+                from.default.clone_from(&to.default);
+            } else {
+                to.default.clone_from(&from.default);
+            }
+            to.owned_sequence.clone_from(&from.owned_sequence);
+        }
+        let to = &to;
         if let Some(array) = self.rebuilt_enum_column(&from.data_type) {
             // The enum's rebuild ran first: it moved the column to the rebuilt type with its
             // desired default, or, when the column is to change type, left it as text without
@@ -481,7 +529,7 @@ impl Context<'_> {
                     out.push(drop);
                     out.push(Statement::execute(format!(
                         "ALTER TABLE {name} ADD COLUMN {}",
-                        self.column_definition(table, to)
+                        self.column_definition(to)
                     )));
                     return Ok(());
                 }
@@ -492,55 +540,24 @@ impl Context<'_> {
             out.push(alter("DROP IDENTITY".into()));
         }
 
-        let table_names = [table.clone(), self.current_table(table)];
-        let column_names = [
-            to.name.clone(),
-            self.current_column(table, &to.name)
-                .unwrap_or_else(|| to.name.clone()),
-        ];
-        let owns = |sequence: &str| {
-            !self.sequence_mentioned(sequence)
-                && table_names.iter().any(|t| {
-                    column_names
-                        .iter()
-                        .any(|c| is_serial_sequence_of(sequence, t, c))
-                })
-        };
-        let from_sequence = from
-            .default
-            .as_deref()
-            .and_then(nextval_sequence)
-            .filter(|s| owns(s));
-        let to_serial = serial_type(table, to).is_some()
-            && !to
-                .default
-                .as_deref()
-                .and_then(nextval_sequence)
-                .is_some_and(|s| self.sequence_mentioned(&s));
+        let to_serial = serial_type(to).is_some();
         let to_sequence = to.default.as_deref().and_then(nextval_sequence);
-        let mut create_sequence = None;
-        if from.default != to.default && to_serial {
-            let target = to_sequence.clone().unwrap_or_default();
-            let target_name = split_qualified(&target)
-                .and_then(|parts| parts.last().cloned())
-                .unwrap_or_default();
-            match &from_sequence {
-                // The table or column was renamed: the sequence follows, keeping its counter.
-                Some(current) => {
-                    out.push(Statement::execute(format!(
-                        "ALTER SEQUENCE {current} RENAME TO {}",
-                        quote(&target_name)
-                    )));
-                    from.default.clone_from(&to.default);
-                }
-                None => {
-                    create_sequence = Some(Name {
-                        schema: table.schema.clone(),
-                        name: target_name,
-                    });
-                }
-            }
-        }
+        // The sequence the column owns now, as its default names it; one of that name that the
+        // plan creates or drops by itself is someone else's.
+        let from_sequence = from
+            .owned_sequence
+            .as_ref()
+            .and(from.default.as_deref())
+            .and_then(nextval_sequence)
+            .filter(|s| !self.sequence_mentioned(s));
+        let create_sequence = to
+            .owned_sequence
+            .as_ref()
+            .filter(|_| from.owned_sequence.is_none() && to_serial)
+            .map(|sequence| Name {
+                schema: table.schema.clone(),
+                name: sequence.clone(),
+            });
 
         let type_changed = from.data_type != to.data_type || from.collation != to.collation;
         // A default is dropped before a type change, as it may not cast to the new type, and
@@ -931,8 +948,8 @@ fn fills_itself(column: &Column) -> bool {
 
 /// Whether a new column numbers the existing rows from a sequence (an identity, or `serial`),
 /// so that no two get the same value.
-fn numbers_itself(table: &Name, column: &Column) -> bool {
-    column.identity.is_some() || serial_type(table, column).is_some()
+fn numbers_itself(column: &Column) -> bool {
+    column.identity.is_some() || serial_type(column).is_some()
 }
 
 /// Why adding `what` (a key or unique constraint) to the existing `table` blocks it, for

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use godwit_core::{StoreError, Value};
-use godwit_postgres::{PgOptions, PgStore};
+use godwit_core::{Backend, StoreError, Value};
+use godwit_postgres::{PgBackend, PgOptions, PgStore};
 use godwit_tests::{PgDatabase, pg_admin_url, with_database};
 
 use crate::scalar;
@@ -48,7 +48,10 @@ fn connect_error(result: Result<PgStore, StoreError>) -> (String, String) {
 async fn a_missing_database_says_how_to_create_it() {
     let url = with_database(&pg_admin_url(), "godwit_no_such_database");
     let (target, message) = connect_error(PgStore::connect(&url, &PgOptions::default()).await);
-    assert_eq!(target, godwit_core::url::redact(&url).to_string());
+    assert_eq!(
+        target,
+        godwit_core::url::redact_with_schemes(&url, PgBackend.schemes()).to_string()
+    );
     assert!(
         message.contains("\"godwit_no_such_database\" does not exist"),
         "{message}"

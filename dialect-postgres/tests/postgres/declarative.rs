@@ -19,7 +19,7 @@ use godwit_tests::PgDatabase;
 use godwit_tests::generated::lint_errors;
 use godwit_tests::redundancy;
 
-use crate::{Relay, connect, scalar};
+use crate::{Relay, connect, database_name, scalar, scratch_machine};
 
 /// Read the whole schema of `store`'s database.
 pub(crate) async fn introspect(store: &mut dyn Store) -> Schema {
@@ -210,15 +210,7 @@ async fn migration(
         .await
         .unwrap_or_else(|error| panic!("current schema: {error}"));
     let mut scratch = store.open_scratch().await.expect("open a scratch database");
-    let Value::Text(database) = scratch
-        .query("SELECT current_database()::text", &[])
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0)
-    else {
-        panic!("no database name")
-    };
+    let database = database_name(scratch.as_mut()).await;
     let cleanup = DropIfPanicking { database };
     scratch
         .execute_script(desired)
@@ -270,14 +262,20 @@ async fn check(name: &str, current: &str, desired: &str, renames: Renames, optio
         columns_by_name(m.desired.clone()),
         "the database does not match the desired schema after\n{text}"
     );
+    assert_no_second_diff(&after, &m.desired);
+    m.scratch.close().await.expect("drop the scratch database");
+}
+
+/// After the plan ran, the database (`after`) diffs to nothing against `desired`: a second
+/// push would change nothing.
+fn assert_no_second_diff(after: &Schema, desired: &Schema) {
     let again = diff::diff(
-        &after,
-        &m.desired,
+        after,
+        desired,
         &Renames::default(),
         PgDialect.diff_options(),
     );
     assert!(again.is_empty(), "a second diff is not empty: {again:#?}");
-    m.scratch.close().await.expect("drop the scratch database");
 }
 
 /// The plan holds no statements that undo each other, and touches an object the two schemas
@@ -790,6 +788,19 @@ cases! {
          CREATE TABLE fresh (id smallserial, other serial);
          ALTER TABLE t ADD COLUMN more serial;";
 
+    // The server names these sequences: numbered, as `orders_id_seq` is taken, and cut to
+    // 63 bytes. Created as `serial`, they get the same names again.
+    serial_sequences_named_by_the_server: "" =>
+        "CREATE SEQUENCE orders_id_seq START 100;
+         CREATE TABLE orders (id serial PRIMARY KEY, ticket int DEFAULT nextval('orders_id_seq'));
+         CREATE TABLE a_table_name_long_enough_that_its_sequence_name_must_be_cut (id bigserial);";
+
+    // A nullable column is not what `serial` makes, so the sequence it owns is in the model
+    // by itself, and created before the table.
+    nullable_column_owning_its_sequence: "" =>
+        "CREATE TABLE t (id serial, n int);
+         ALTER TABLE t ALTER COLUMN id DROP NOT NULL;";
+
     comments:
         "CREATE TABLE t (id int, a text, b text);
          COMMENT ON TABLE t IS 'old';
@@ -1262,19 +1273,8 @@ async fn catalog_queries_share_one_read_only_snapshot() {
 async fn scratch_databases_of_dead_runs_on_this_machine_are_dropped() {
     let db = PgDatabase::create();
     let mut store = connect(&db).await;
-    let mut scratch = store.open_scratch().await.unwrap();
-    let Value::Text(name) = scratch
-        .query("SELECT current_database()::text", &[])
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0)
-    else {
-        panic!("no database name")
-    };
-    scratch.close().await.unwrap();
     // godwit_scratch_<machine>_<pid>_...: a pid above Linux's largest runs nowhere.
-    let machine = name.split('_').nth(2).unwrap().to_string();
+    let machine = scratch_machine(&mut store).await;
     let dead = format!("godwit_scratch_{machine}_4194999_0_0");
     let other_machine = if machine == "00000000" {
         "00000001"
@@ -1310,15 +1310,7 @@ async fn closing_a_scratch_database_drops_it() {
         .await
         .unwrap();
     let mut scratch = store.open_scratch().await.expect("open a scratch database");
-    let Value::Text(name) = scratch
-        .query("SELECT current_database()::text", &[])
-        .await
-        .unwrap()
-        .remove(0)
-        .remove(0)
-    else {
-        panic!("no database name")
-    };
+    let name = database_name(scratch.as_mut()).await;
     assert!(name.starts_with("godwit_scratch_"), "{name}");
     // A scratch database starts empty, whatever the database it was opened from holds.
     assert!(introspect(scratch.as_mut()).await.tables.is_empty());
@@ -1398,6 +1390,98 @@ async fn new_sequences_continue_after_the_values_already_there() {
     let next_b = "INSERT INTO b DEFAULT VALUES RETURNING id::bigint";
     assert_eq!(scalar(&mut m.store, next_b).await, Value::Int(42));
     m.scratch.close().await.unwrap();
+}
+
+/// A `serial` column of the desired schema against a live one that owns a sequence of another
+/// name: the plan is `expected` (never a new sequence beside the column's own), the sequence
+/// drawn to 42 beforehand goes on at 43 in `table`.`column` after it, and a second diff is
+/// empty.
+async fn serial_keeps_its_sequence(
+    current: &str,
+    desired: &str,
+    renames: &Renames,
+    (table, column): (&str, &str),
+    expected: &[&str],
+) {
+    let mut m = migration(current, desired, renames, &RenderOptions::default()).await;
+    let planned: Vec<&str> = m.statements.iter().map(|s| s.sql.as_str()).collect();
+    assert_eq!(planned, expected, "{:#?}", m.changes);
+    apply(&mut m.store, &m.statements).await.unwrap();
+    let after = introspect(&mut m.store).await;
+    assert!(after.sequences.is_empty(), "{:#?}", after.sequences);
+    assert_no_second_diff(&after, &m.desired);
+    let next = format!("INSERT INTO {table} DEFAULT VALUES RETURNING {column}::bigint");
+    assert_eq!(scalar(&mut m.store, &next).await, Value::Int(43));
+    m.scratch.close().await.unwrap();
+}
+
+/// A table renamed by hand keeps the sequence `serial` named after its old name.
+#[tokio::test]
+async fn a_serial_column_of_a_table_renamed_by_hand_keeps_its_sequence() {
+    serial_keeps_its_sequence(
+        "CREATE TABLE orders (id serial PRIMARY KEY, note text);
+         ALTER TABLE orders RENAME TO purchases;
+         ALTER TABLE purchases RENAME CONSTRAINT orders_pkey TO purchases_pkey;
+         SELECT setval('orders_id_seq', 42);",
+        "CREATE TABLE purchases (id serial PRIMARY KEY, note text);",
+        &Renames::default(),
+        ("purchases", "id"),
+        &[],
+    )
+    .await;
+}
+
+/// PostgreSQL cuts a sequence's name to 63 bytes, so it is not `<table>_<column>_seq`.
+#[tokio::test]
+async fn a_serial_column_whose_sequence_name_the_server_cut_keeps_it() {
+    let old = "o".repeat(60);
+    let new = "n".repeat(60);
+    serial_keeps_its_sequence(
+        &format!(
+            "CREATE TABLE {old} (id bigserial NOT NULL);
+             ALTER TABLE {old} RENAME TO {new};
+             SELECT setval(pg_catalog.pg_get_serial_sequence('{new}', 'id'), 42);"
+        ),
+        &format!("CREATE TABLE {new} (id bigserial);"),
+        &Renames::default(),
+        (&new, "id"),
+        &[],
+    )
+    .await;
+}
+
+/// `serial` numbers the name of its sequence when `<table>_<column>_seq` is taken: the
+/// column keeps `orders_id_seq1` when the sequence that took the name goes.
+#[tokio::test]
+async fn a_serial_column_whose_sequence_name_was_taken_keeps_its_sequence() {
+    serial_keeps_its_sequence(
+        "CREATE SEQUENCE orders_id_seq;
+         CREATE TABLE orders (id serial PRIMARY KEY, note text);
+         SELECT setval('orders_id_seq1', 42);",
+        "CREATE TABLE orders (id serial PRIMARY KEY, note text);",
+        &Renames::default(),
+        ("orders", "id"),
+        &["DROP SEQUENCE \"public\".\"orders_id_seq\""],
+    )
+    .await;
+}
+
+/// A declared rename of a `serial` column takes its sequence along to the name `serial`
+/// gives under the new name, keeping its value.
+#[tokio::test]
+async fn a_renamed_serial_column_takes_its_sequence_along() {
+    serial_keeps_its_sequence(
+        "CREATE TABLE orders (id serial PRIMARY KEY, note text);
+         SELECT setval('orders_id_seq', 42);",
+        "CREATE TABLE orders (order_id serial PRIMARY KEY, note text);",
+        &renames(&[], &[("orders", "id", "order_id")], &[]),
+        ("orders", "order_id"),
+        &[
+            "ALTER TABLE \"public\".\"orders\" RENAME COLUMN \"id\" TO \"order_id\"",
+            "ALTER SEQUENCE \"public\".\"orders_id_seq\" RENAME TO \"orders_order_id_seq\"",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! `godwit_tests::PgDatabase::create()`, so the tests run in parallel; the server comes from
 //! `GODWIT_TEST_PG_URL` (`cargo xtask test` provides one) and its absence fails loudly.
 
+mod cache;
 mod connect;
 mod declarative;
 mod lock;
@@ -47,6 +48,29 @@ async fn scalar(store: &mut PgStore, sql: &str) -> Value {
     rows[0][0].clone()
 }
 
+/// The machine part of the names of the scratch databases this machine makes
+/// (`godwit_scratch_<machine>_<pid>_...`), read from one made and dropped on `store`.
+async fn scratch_machine(store: &mut dyn Store) -> String {
+    let mut scratch = store.open_scratch().await.unwrap();
+    let name = database_name(scratch.as_mut()).await;
+    scratch.close().await.unwrap();
+    name.split('_').nth(2).unwrap().to_string()
+}
+
+/// The name of the database `store` is connected to.
+async fn database_name(store: &mut dyn Store) -> String {
+    let Value::Text(name) = store
+        .query("SELECT current_database()::text", &[])
+        .await
+        .unwrap()
+        .remove(0)
+        .remove(0)
+    else {
+        panic!("no database name")
+    };
+    name
+}
+
 /// Whether `schema.name` is a table.
 async fn table_exists(store: &mut PgStore, schema: &str, name: &str) -> bool {
     let found = store
@@ -73,6 +97,8 @@ fn unwrap_statement_error(result: Result<(), StoreError>) -> godwit_core::Statem
 struct Relay {
     store: PgStore,
     dialect: Option<Box<dyn Dialect>>,
+    /// What the server says its version is when asked for a fingerprint, if not its own.
+    version: Option<&'static str>,
     requests: usize,
     opened: usize,
 }
@@ -82,6 +108,7 @@ impl Relay {
         Relay {
             store,
             dialect: None,
+            version: None,
             requests: 0,
             opened: 0,
         }
@@ -114,7 +141,13 @@ impl Store for Relay {
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         self.requests += 1;
-        self.store.query(sql, params).await
+        let mut rows = self.store.query(sql, params).await?;
+        if let Some(version) = self.version
+            && Some(sql) == self.store.dialect().normalisation_fingerprint_query()
+        {
+            rows[0][0] = Value::from(version);
+        }
+        Ok(rows)
     }
 
     async fn begin(&mut self) -> Result<(), StoreError> {

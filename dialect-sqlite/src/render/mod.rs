@@ -9,13 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use godwit_core::Checksum;
 use godwit_core::dialect::{Hazard, HazardKind, RenderError, Statement};
 use godwit_core::diff::{Change, TableChange};
 use godwit_core::schema::{Column, FkAction, ForeignKey, Name, OnConflict, Table};
-use godwit_core::{Checksum, Dialect};
 
-use crate::dialect::SqliteDialect;
-use crate::sql;
+use crate::sql::{self, quote};
 use crate::vtab::{self, Content};
 
 mod rebuild;
@@ -24,10 +23,6 @@ use rebuild::{alter_natively, needs_rebuild, rebuild, refill, reindex};
 
 /// The prefix of the temporary name a table is rebuilt under.
 const REBUILD_PREFIX: &str = "_godwit_new_";
-
-fn quote(ident: &str) -> String {
-    SqliteDialect.quote_identifier(ident)
-}
 
 fn quote_list(idents: &[String]) -> String {
     idents

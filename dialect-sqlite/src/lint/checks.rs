@@ -6,9 +6,9 @@ use sqlparser::ast::{
     ObjectName, ObjectNamePart, Statement, UnaryOperator, Value,
 };
 
-use super::checks::{Hit, plural};
-use super::context::Walk;
-use super::rules::id;
+use godwit_core::lint::{Hit, Walk, id as shared, plural};
+
+use super::id;
 
 /// Pragmas that SQLite ignores or refuses inside a transaction whatever value they set.
 /// `journal_mode` is handled apart: only a switch to or from WAL fails there.
@@ -74,7 +74,7 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
             name,
             value: Some(value),
             ..
-        } if walk.transactional => {
+        } if walk.transactional() => {
             let pragma = last_part(name);
             // SQLite runs `BEGIN; PRAGMA journal_mode = TRUNCATE; COMMIT` fine; a switch to WAL
             // fails. A switch from WAL to another mode fails too, but whether the database is
@@ -89,7 +89,7 @@ pub(crate) fn check(walk: &Walk<'_>, statement: &Statement, hits: &mut Vec<Hit>)
                     "fails"
                 };
                 hits.push(Hit::new(
-                    id::PRAGMA_IN_TRANSACTION,
+                    shared::PRAGMA_IN_TRANSACTION,
                     format!(
                         "PRAGMA {pragma} {effect} inside a transaction, and this migration runs \
                          in one; add `-- godwit:no-transaction` to the file's leading comments"

@@ -10,8 +10,8 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use super::checks::{Hit, is_serial};
-use super::context::Walk;
+use godwit_core::lint::{Hit, Walk, is_serial};
+
 use super::rules::id;
 
 /// Functions whose value differs per row, so a default calling them is computed for every
@@ -42,9 +42,9 @@ pub(crate) fn check(
     }
     if let Some(what) = takes_blocking_lock(walk, statement, drop_concurrently)
         && !walk.lock_timeout()
-        && !walk.lock_timeout_reported
+        && !walk.lock_timeout_reported()
     {
-        let set = if walk.transactional {
+        let set = if walk.transactional() {
             "SET LOCAL lock_timeout = '5s'"
         } else {
             "SET lock_timeout = '5s'"
@@ -95,7 +95,7 @@ pub(crate) fn check(
                 ));
             }
         }
-        Statement::AlterType(alter) if walk.transactional => {
+        Statement::AlterType(alter) if walk.transactional() => {
             if let AlterTypeOperation::AddValue(add) = &alter.operation {
                 hits.push(Hit::new(
                     id::ENUM_VALUE_IN_TRANSACTION,
@@ -119,7 +119,7 @@ pub(crate) fn check(
 
 /// The rules for a `CONCURRENTLY` statement, which PostgreSQL refuses in a transaction block.
 pub(crate) fn concurrently(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
-    if walk.transactional {
+    if walk.transactional() {
         hits.push(Hit::new(
             id::CONCURRENTLY_IN_TRANSACTION,
             "PostgreSQL refuses CONCURRENTLY inside a transaction block, and this migration \
@@ -127,14 +127,14 @@ pub(crate) fn concurrently(walk: &Walk<'_>, hits: &mut Vec<Hit>) {
                 .into(),
         ));
     }
-    if let Some(first) = walk.first_concurrently {
+    if let Some(first) = walk.first_concurrently() {
         hits.push(Hit::new(
             id::MULTIPLE_CONCURRENTLY,
             format!(
                 "another CONCURRENTLY statement in this file (the first is at {}:{first}): \
                  if this one fails, the earlier ones stay done and a failed build leaves an \
                  invalid index behind; put each in its own migration",
-                walk.origin
+                walk.origin()
             ),
         ));
     }
@@ -191,7 +191,7 @@ fn alter_existing_table(
             constraint,
             not_valid,
         } => add_constraint(table, constraint, *not_valid, hits),
-        AlterTableOperation::ValidateConstraint { name } if walk.transactional => {
+        AlterTableOperation::ValidateConstraint { name } if walk.transactional() => {
             if let Some(pending) = walk.not_valid(table, name) {
                 hits.push(Hit::new(
                     id::CONSTRAINT_WITHOUT_NOT_VALID,
@@ -199,7 +199,8 @@ fn alter_existing_table(
                         "VALIDATE CONSTRAINT {name} runs in the same transaction as its ADD ... \
                          NOT VALID ({}:{}), whose lock is held until commit, so the rows are \
                          checked under that lock anyway; validate in a later migration",
-                        walk.origin, pending.line
+                        walk.origin(),
+                        pending.line
                     ),
                 ));
             }

@@ -1,4 +1,4 @@
-//! The lint engine, driven by SQL files.
+//! The lint engine with the rules of the dialects godwit ships, driven by SQL files.
 //!
 //! - `lint/<dialect>/<rule-id>/fires.sql` must yield at least one finding of that rule, and
 //!   `passes.sql` none; every rule has both for every dialect it applies to. More cases go in
@@ -12,21 +12,42 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use godwit_core::lint::{self, Finding, LintConfig, LintInput, Severity};
+use godwit_core::lint::{
+    self, Catalogue, Finding, GenericLint, LintConfig, LintInput, Severity, TableChange,
+};
 use godwit_core::schema::{Check, Column, Index, Name, PrimaryKey, Schema, Table};
-use godwit_core::{Directives, Script};
+use godwit_core::{Dialect, Directives, Script};
+use godwit_postgres::PgDialect;
+use godwit_sqlite::SqliteDialect;
 
-/// The dialects godwit ships; a rule with no dialect list needs cases for each.
+/// The dialects godwit ships; each needs cases for every rule its lint reports.
 const DIALECTS: &[&str] = &["postgres", "sqlite"];
+
+/// The dialect called `name`.
+fn dialect(name: &str) -> &'static dyn Dialect {
+    match name {
+        "postgres" => &PgDialect,
+        "sqlite" => &SqliteDialect,
+        other => panic!("no dialect {other}"),
+    }
+}
+
+/// The rules of the dialects godwit ships.
+fn catalogue() -> Catalogue {
+    Catalogue::new(
+        DIALECTS
+            .iter()
+            .map(|&name| (name, dialect(name).lint_rules())),
+    )
+}
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint")
 }
 
-fn input<'a>(dialect: &'a str, sql: &'a str) -> LintInput<'a> {
+fn input(sql: &str) -> LintInput<'_> {
     let directives = Directives::parse(sql).expect("the fixture's directives parse");
     LintInput {
-        dialect,
         sql,
         transactional: !directives.no_transaction,
         origin: "test.sql",
@@ -34,12 +55,12 @@ fn input<'a>(dialect: &'a str, sql: &'a str) -> LintInput<'a> {
     }
 }
 
-fn lint_sql(dialect: &str, sql: &str) -> Vec<Finding> {
-    lint::lint(&input(dialect, sql), &LintConfig::default())
+fn lint_sql(name: &str, sql: &str) -> Vec<Finding> {
+    dialect(name).lint(&input(sql), &LintConfig::default())
 }
 
 /// Lint a fixture; messages name it by its path under `tests/lint`.
-fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
+fn lint_file(name: &str, path: &Path) -> Vec<Finding> {
     // Read as godwit reads a migration (a byte order mark removed, directives parsed).
     let sql = std::fs::read_to_string(path).expect("fixture is readable");
     let script =
@@ -49,9 +70,8 @@ fn lint_file(dialect: &str, path: &Path) -> Vec<Finding> {
         .expect("fixture under tests/lint")
         .display()
         .to_string();
-    let findings = lint::lint(
+    let findings = dialect(name).lint(
         &LintInput {
-            dialect,
             sql: &script.sql,
             transactional: !script.directives.no_transaction,
             origin: &origin,
@@ -124,13 +144,13 @@ fn file_name(path: &Path) -> String {
 
 #[test]
 fn every_rule_has_a_firing_and_a_passing_case_for_each_of_its_dialects() {
-    let expected: BTreeSet<String> = lint::rules()
+    let expected: BTreeSet<String> = DIALECTS
         .iter()
-        .flat_map(|rule| {
-            DIALECTS
-                .iter()
-                .filter(|dialect| rule.applies_to(dialect))
-                .map(move |dialect| format!("{dialect}/{}", rule.id))
+        .flat_map(|name| {
+            dialect(name)
+                .lint_rules()
+                .into_iter()
+                .map(move |rule| format!("{name}/{}", rule.id))
         })
         .collect();
     let mut found = BTreeSet::new();
@@ -268,8 +288,10 @@ fn a_disabled_rule_does_not_run() {
     assert_eq!(all, ["foreign-key-without-index", "delete-without-where"]);
     let config = LintConfig {
         disabled: vec!["foreign-key-without-index".into()],
+        ..LintConfig::default()
     };
-    let rest: Vec<&str> = lint::lint(&input("sqlite", sql), &config)
+    let rest: Vec<&str> = dialect("sqlite")
+        .lint(&input(sql), &config)
         .iter()
         .map(|f| f.rule)
         .collect();
@@ -278,18 +300,23 @@ fn a_disabled_rule_does_not_run() {
 
 #[test]
 fn similar_rules_are_suggested_for_a_misspelt_id() {
-    assert_eq!(lint::similar_rules("drop-tabel"), ["drop-table"]);
-    assert_eq!(lint::similar_rules("DROP_TABLE"), ["drop-table"]);
-    assert_eq!(lint::similar_rules("drop"), ["drop-table", "drop-column"]);
-    assert!(lint::similar_rules("xyz").is_empty());
+    let catalogue = catalogue();
+    assert_eq!(catalogue.similar("drop-tabel"), ["drop-table"]);
+    assert_eq!(catalogue.similar("DROP_TABLE"), ["drop-table"]);
+    assert_eq!(catalogue.similar("drop"), ["drop-table", "drop-column"]);
+    assert!(catalogue.similar("xyz").is_empty());
 }
 
 #[test]
 fn unknown_ids_in_the_configuration_are_reported() {
     let config = LintConfig {
         disabled: vec!["truncate".into(), "drop-tables".into()],
+        ..LintConfig::default()
     };
-    assert_eq!(config.unknown_rules().collect::<Vec<_>>(), ["drop-tables"]);
+    assert_eq!(
+        config.unknown_rules(&catalogue()).collect::<Vec<_>>(),
+        ["drop-tables"]
+    );
 }
 
 #[test]
@@ -451,7 +478,10 @@ fn rules_for_another_dialect_do_not_run() {
     let sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nDELETE FROM carts;\n";
     let sqlite: Vec<&str> = lint_sql("sqlite", sql).iter().map(|f| f.rule).collect();
     assert_eq!(sqlite, ["unsupported-alter", "delete-without-where"]);
-    let other: Vec<&str> = lint_sql("mysql", sql).iter().map(|f| f.rule).collect();
+    let other: Vec<&str> = lint::lint(&GenericLint, &input(sql), &LintConfig::default())
+        .iter()
+        .map(|f| f.rule)
+        .collect();
     assert_eq!(other, ["delete-without-where"]);
 }
 
@@ -506,10 +536,10 @@ ALTER TABLE users ALTER COLUMN id TYPE integer;
             (6, "column-type-change"),
         ]
     );
-    let with = lint::lint(
+    let with = dialect("postgres").lint(
         &LintInput {
             schema: Some(&schema),
-            ..input("postgres", sql)
+            ..input(sql)
         },
         &LintConfig::default(),
     );
@@ -547,17 +577,18 @@ fn a_rebuild_that_leaves_a_live_column_behind_drops_its_data() {
         )
     };
     let drops = |sql: &str| -> Vec<usize> {
-        lint::lint(
-            &LintInput {
-                schema: Some(&schema),
-                ..input("sqlite", sql)
-            },
-            &LintConfig::default(),
-        )
-        .iter()
-        .filter(|f| f.rule == "drop-table")
-        .map(|f| f.line)
-        .collect()
+        dialect("sqlite")
+            .lint(
+                &LintInput {
+                    schema: Some(&schema),
+                    ..input(sql)
+                },
+                &LintConfig::default(),
+            )
+            .iter()
+            .filter(|f| f.rule == "drop-table")
+            .map(|f| f.line)
+            .collect()
     };
     // Every column read (a function of one counts): a rebuild.
     assert_eq!(
@@ -614,10 +645,10 @@ fn a_rebuild_follows_the_columns_renamed_and_dropped_before_it() {
     ];
     for (before, columns, expected) in cases {
         let sql = rebuild(before, columns);
-        let findings = lint::lint(
+        let findings = dialect("sqlite").lint(
             &LintInput {
                 schema: Some(&schema),
-                ..input("sqlite", &sql)
+                ..input(&sql)
             },
             &LintConfig::default(),
         );
@@ -673,10 +704,10 @@ fn dropping_a_column_follows_the_indexes_dropped_before_it() {
         ),
     ];
     for (sql, refused) in cases {
-        let findings = lint::lint(
+        let findings = dialect("sqlite").lint(
             &LintInput {
                 schema: Some(&schema),
-                ..input("sqlite", sql)
+                ..input(sql)
             },
             &LintConfig::default(),
         );
@@ -793,16 +824,17 @@ fn a_validated_not_null_check_in_the_live_schema_spares_set_not_null() {
     let sql =
         "SET LOCAL lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\n";
     let rules = |schema: &Schema| -> Vec<&'static str> {
-        lint::lint(
-            &LintInput {
-                schema: Some(schema),
-                ..input("postgres", sql)
-            },
-            &LintConfig::default(),
-        )
-        .iter()
-        .map(|f| f.rule)
-        .collect()
+        dialect("postgres")
+            .lint(
+                &LintInput {
+                    schema: Some(schema),
+                    ..input(sql)
+                },
+                &LintConfig::default(),
+            )
+            .iter()
+            .map(|f| f.rule)
+            .collect()
     };
     // As pg_get_constraintdef prints them.
     assert!(rules(&table("CHECK ((email IS NOT NULL))")).is_empty());
@@ -845,7 +877,9 @@ fn long_statements_are_excerpted_on_one_line() {
 #[test]
 fn rule_ids_are_unique_kebab_case_and_documented() {
     let mut seen = BTreeSet::new();
-    for rule in lint::rules() {
+    let catalogue = catalogue();
+    for listed in catalogue.rules() {
+        let rule = &listed.rule;
         assert!(seen.insert(rule.id), "duplicate rule id {}", rule.id);
         assert!(
             !rule.id.is_empty()
@@ -867,21 +901,22 @@ fn rule_ids_are_unique_kebab_case_and_documented() {
             "{}: say what to do instead",
             rule.id
         );
-        for dialect in rule.dialects {
+        for dialect in &listed.dialects {
             assert!(
                 DIALECTS.contains(dialect),
                 "{}: unknown dialect {dialect}",
                 rule.id
             );
         }
-        assert_eq!(lint::rule(rule.id), Some(rule));
+        assert_eq!(catalogue.rule(rule.id), Some(listed));
     }
-    assert_eq!(lint::rule("no-such-rule"), None);
+    assert_eq!(catalogue.rule("no-such-rule"), None);
 }
 
 #[test]
 fn the_markdown_table_lists_every_rule_once() {
-    let table = lint::rules_markdown_table();
+    let catalogue = catalogue();
+    let table = catalogue.markdown_table();
     let mut lines = table.lines();
     assert_eq!(
         lines.next(),
@@ -889,12 +924,74 @@ fn the_markdown_table_lists_every_rule_once() {
     );
     assert_eq!(lines.next(), Some("|---|---|---|---|"));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), lint::rules().len());
-    for rule in lint::rules() {
-        let cell = format!("| `{}` |", rule.id);
+    assert_eq!(rows.len(), catalogue.rules().len());
+    for id in catalogue.ids() {
+        let cell = format!("| `{id}` |");
         let count = rows.iter().filter(|row| row.starts_with(&cell)).count();
-        assert_eq!(count, 1, "{} appears {count} times", rule.id);
+        assert_eq!(count, 1, "{id} appears {count} times");
     }
     assert!(table.contains("| `set-not-null` | warning | postgres |"));
     assert!(table.contains("| `drop-table` | error | all |"));
+}
+
+/// A creation that can fail.
+fn creates(schema: Option<&str>, name: &str, line: usize) -> TableChange {
+    TableChange::Creates {
+        schema: schema.map(str::to_string),
+        name: name.into(),
+        line,
+    }
+}
+
+#[test]
+fn creations_that_can_fail_and_names_set_free_are_read_in_order() {
+    let sql = "CREATE TABLE Users (id int);\n\
+               CREATE TABLE IF NOT EXISTS posts (id int);\n\
+               CREATE TEMPORARY TABLE scratch (id int);\n\
+               DROP TABLE IF EXISTS app.\"Old\", legacy;\n\
+               ALTER TABLE things RENAME TO stuff;\n\
+               CREATE TABLE app.\"Tags\" (id int);\n";
+    assert_eq!(
+        PgDialect.table_changes(sql),
+        [
+            creates(None, "users", 1),
+            TableChange::Frees {
+                schema: Some("app".into()),
+                name: "Old".into()
+            },
+            TableChange::Frees {
+                schema: None,
+                name: "legacy".into()
+            },
+            TableChange::Frees {
+                schema: None,
+                name: "things".into()
+            },
+            creates(Some("app"), "Tags", 6),
+        ]
+    );
+    // SQLite compares names without case, quoted or not.
+    assert_eq!(
+        SqliteDialect.table_changes(
+            "CREATE TABLE \"Users\" (id);\nCREATE VIRTUAL TABLE docs USING fts5(body);"
+        ),
+        [creates(None, "users", 1), creates(None, "docs", 2)]
+    );
+}
+
+#[test]
+fn statements_that_end_a_transaction_are_found_with_their_lines() {
+    let script = "CREATE TABLE a (x int);\nCOMMIT;\nBEGIN;\nSAVEPOINT s;\n\
+                  ROLLBACK TO SAVEPOINT s;\nEND;\nROLLBACK;\n\
+                  CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ COMMIT $$;\n";
+    assert_eq!(PgDialect.transaction_ends(script), [2, 6, 7]);
+    assert_eq!(
+        SqliteDialect.transaction_ends("CREATE TABLE a (x);\nEND TRANSACTION;\n"),
+        [2]
+    );
+    assert!(
+        SqliteDialect
+            .transaction_ends("CREATE TABLE a (x);\n")
+            .is_empty()
+    );
 }
