@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::bench::{Sample, measure, psql, with_database};
+use crate::measure::{Sample, measure, psql, with_database};
 use crate::pg::{Cluster, PG_URL_VAR};
 
 /// Tables in the generated schema.

@@ -15,7 +15,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::bench::{Sample, measure, median, remove};
+use crate::measure::{Sample, measure, median, remove};
 
 /// The two sizes: a label and the number of `INSERT`s (about 440 bytes each).
 const SIZES: &[(&str, usize)] = &[("5 MB", 12_000), ("50 MB", 120_000)];

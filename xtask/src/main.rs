@@ -9,6 +9,7 @@ mod bench_declarative;
 mod bench_script;
 mod conformance;
 mod mariadb;
+mod measure;
 mod pg;
 mod server;
 mod test;

@@ -18,7 +18,7 @@ use std::process::Command;
 
 use super::wire::QueryCounter;
 use super::{RUNS, godwit, measure};
-use crate::bench::{psql, with_database};
+use crate::measure::{psql, with_database};
 
 /// Tables of the schema the change is pushed to.
 const TABLES: usize = 200;
@@ -129,7 +129,7 @@ fn psql_file(url: &str, file: &Path) -> Result<f64, String> {
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
-    crate::bench::median(&mut values)
+    crate::measure::median(&mut values)
 }
 
 /// Databases made on the server, dropped at the end whatever happened.
