@@ -727,3 +727,44 @@ pub trait Dialect: Send + Sync + Debug {
         Ok(out)
     }
 }
+
+/// What core's unit tests share: a dialect for planning and reading scripts, with no engine
+/// behind it.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Capabilities, Dialect, LockKind};
+    use crate::history_table::HistoryTable;
+    use crate::store::Value;
+
+    /// A dialect for scripts, reading them with the lint's generic grammar: `checks` says
+    /// whether it can turn a check into SQL.
+    #[derive(Debug)]
+    pub(crate) struct Script {
+        pub(crate) checks: bool,
+    }
+
+    impl Dialect for Script {
+        fn name(&self) -> &'static str {
+            "script"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::new(LockKind::Row)
+        }
+        fn placeholder(&self, _: usize) -> String {
+            "?".into()
+        }
+        fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
+            (String::new(), Vec::new())
+        }
+        fn quote_identifier(&self, ident: &str) -> String {
+            super::double_quoted(ident)
+        }
+        fn history_table_ddl(&self, _: &HistoryTable) -> Vec<String> {
+            Vec::new()
+        }
+        fn assertion(&self, query: &str, message: &str) -> Option<String> {
+            self.checks
+                .then(|| format!("SELECT fail({message:?}) WHERE EXISTS ({query})"))
+        }
+    }
+}

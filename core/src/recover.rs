@@ -271,35 +271,12 @@ fn partial_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::{Capabilities, LockKind};
-    use crate::history::{HistoryRow, HistoryTable};
-    use crate::store::Value;
+    use crate::dialect::test_support::Script;
+    use crate::history::HistoryRow;
 
     /// A dialect with the lint's generic grammar, which reads the scripts here as the
     /// engines do.
-    #[derive(Debug)]
-    struct Generic;
-
-    impl Dialect for Generic {
-        fn name(&self) -> &'static str {
-            "generic"
-        }
-        fn capabilities(&self) -> Capabilities {
-            Capabilities::new(LockKind::Session)
-        }
-        fn placeholder(&self, _: usize) -> String {
-            "?".into()
-        }
-        fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
-            (String::new(), Vec::new())
-        }
-        fn quote_identifier(&self, ident: &str) -> String {
-            crate::dialect::double_quoted(ident)
-        }
-        fn history_table_ddl(&self, _: &HistoryTable) -> Vec<String> {
-            Vec::new()
-        }
-    }
+    const GENERIC: Script = Script { checks: false };
     use crate::migration::{Checksum, EmbeddedMigration};
 
     const SCRIPT: &str = "-- godwit:no-transaction\n\
@@ -351,7 +328,7 @@ mod tests {
         let diagnosis = diagnose(
             &[failed(true)],
             &migrations(Some("DROP INDEX x;")),
-            &Generic,
+            &GENERIC,
             true,
             &[],
         );
@@ -373,7 +350,7 @@ mod tests {
         let diagnosis = &diagnose(
             &[failed(false)],
             &migrations(Some("DROP INDEX CONCURRENTLY users_email;")),
-            &Generic,
+            &GENERIC,
             true,
             &[],
         )[0];
@@ -404,11 +381,11 @@ mod tests {
         let mut row = failed(false);
         row.checksum = Checksum::of(ENDS);
         row.error_line = Some(5);
-        let d = &diagnose(&[row.clone()], &migrations, &Generic, true, &[])[0];
+        let d = &diagnose(&[row.clone()], &migrations, &GENERIC, true, &[])[0];
         assert_eq!(d.outcome, Outcome::EndedItsTransaction);
         assert_eq!(d.actions, RecoverAction::ALL);
         // The same row from an engine without transactional DDL is an ordinary partial run.
-        let d = &diagnose(&[row], &migrations, &Generic, false, &[])[0];
+        let d = &diagnose(&[row], &migrations, &GENERIC, false, &[])[0];
         assert!(
             matches!(d.outcome, Outcome::PartlyApplied { .. }),
             "{:?}",
@@ -418,7 +395,7 @@ mod tests {
 
     #[test]
     fn without_a_down_script_run_down_is_not_offered() {
-        let diagnosis = &diagnose(&[failed(false)], &migrations(None), &Generic, true, &[])[0];
+        let diagnosis = &diagnose(&[failed(false)], &migrations(None), &GENERIC, true, &[])[0];
         assert!(!diagnosis.actions.contains(&RecoverAction::RunDown));
         assert!(
             diagnosis
@@ -432,19 +409,19 @@ mod tests {
     fn interrupted_changed_or_missing_files_make_the_outcome_unknown() {
         let mut interrupted = failed(false);
         interrupted.finished_at = None;
-        let d = &diagnose(&[interrupted], &migrations(None), &Generic, true, &[])[0];
+        let d = &diagnose(&[interrupted], &migrations(None), &GENERIC, true, &[])[0];
         assert!(d.interrupted);
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
 
         let mut changed = failed(false);
         changed.checksum = Checksum::of("something else");
-        let d = &diagnose(&[changed], &migrations(None), &Generic, true, &[])[0];
+        let d = &diagnose(&[changed], &migrations(None), &GENERIC, true, &[])[0];
         assert_eq!(d.file_changed, Some(true));
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
 
         let mut gone = failed(false);
         gone.version = Version::new(8).unwrap();
-        let d = &diagnose(&[gone], &migrations(None), &Generic, true, &[])[0];
+        let d = &diagnose(&[gone], &migrations(None), &GENERIC, true, &[])[0];
         assert_eq!(d.file_changed, None);
         assert!(matches!(d.outcome, Outcome::Unknown { .. }));
         assert!(!d.actions.contains(&RecoverAction::Retry));
@@ -459,7 +436,7 @@ mod tests {
             index("users_email", "other_table"),
             index("unrelated", "users"),
         ];
-        let dropped = indexes_to_drop(&Generic, migrations(None).iter().next().unwrap(), &invalid);
+        let dropped = indexes_to_drop(&GENERIC, migrations(None).iter().next().unwrap(), &invalid);
         assert_eq!(
             dropped,
             [index("users_email", "users"), index("Orders_Day", "orders")]
@@ -470,6 +447,6 @@ mod tests {
     fn applied_and_rolled_back_rows_need_no_recovery() {
         let mut applied = failed(true);
         applied.status = Status::Applied;
-        assert!(diagnose(&[applied], &migrations(None), &Generic, true, &[]).is_empty());
+        assert!(diagnose(&[applied], &migrations(None), &GENERIC, true, &[]).is_empty());
     }
 }

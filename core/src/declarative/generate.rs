@@ -376,42 +376,10 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LockKind;
     use crate::declarative::{ApplyCause, DeclarativeError};
-    use crate::dialect::{Capabilities, Hazard, HazardKind};
-    use crate::history::HistoryTable;
-    use crate::store::Value;
+    use crate::dialect::{Hazard, HazardKind};
 
-    /// A dialect for scripts: `checks` says whether it can turn a check into SQL.
-    #[derive(Debug)]
-    struct Script {
-        checks: bool,
-    }
-
-    impl Dialect for Script {
-        fn name(&self) -> &'static str {
-            "script"
-        }
-        fn capabilities(&self) -> Capabilities {
-            Capabilities::new(LockKind::Row)
-        }
-        fn placeholder(&self, _: usize) -> String {
-            "?".into()
-        }
-        fn table_exists_query(&self, _: Option<&str>, _: &str) -> (String, Vec<Value>) {
-            (String::new(), Vec::new())
-        }
-        fn quote_identifier(&self, ident: &str) -> String {
-            crate::dialect::double_quoted(ident)
-        }
-        fn history_table_ddl(&self, _: &HistoryTable) -> Vec<String> {
-            Vec::new()
-        }
-        fn assertion(&self, query: &str, message: &str) -> Option<String> {
-            self.checks
-                .then(|| format!("SELECT fail({message:?}) WHERE EXISTS ({query})"))
-        }
-    }
+    use crate::dialect::test_support::Script;
 
     const PLAIN: Script = Script { checks: false };
 
