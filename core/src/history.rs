@@ -363,20 +363,37 @@ pub async fn write(
     table: &HistoryTable,
     row: &HistoryRow,
 ) -> Result<(), StoreError> {
+    let sql = upsert(store, table);
+    store.execute(&sql, &encode(row)).await?;
+    Ok(())
+}
+
+/// Write `row` as the last statement of the transaction a migration ran in, and commit it
+/// ([`Store::commit_with`]). `false`: the transaction was over already (the script ended
+/// it), nothing was written, and the caller records the row on its own.
+pub async fn write_and_commit(
+    store: &mut dyn Store,
+    table: &HistoryTable,
+    row: &HistoryRow,
+) -> Result<bool, StoreError> {
+    let sql = upsert(store, table);
+    store.commit_with(&sql, &encode(row)).await
+}
+
+/// The upsert that writes one history row, its values bound in [`encode`]'s order.
+fn upsert(store: &dyn Store, table: &HistoryTable) -> String {
     let name = qualified(store, table, &table.name);
     let updated: Vec<&str> = COLUMNS
         .iter()
         .map(|(column, _)| *column)
         .filter(|column| *column != "version")
         .collect();
-    let sql = format!(
+    format!(
         "INSERT INTO {name} ({}) VALUES ({}) {}",
         COLUMNS.map(|(column, _)| column).join(", "),
         row_placeholders(store),
         store.dialect().upsert_clause("version", &updated)
-    );
-    store.execute(&sql, &encode(row)).await?;
-    Ok(())
+    )
 }
 
 fn encode(row: &HistoryRow) -> Vec<Value> {

@@ -473,29 +473,31 @@ impl Migrator {
             let ran = self
                 .run_script(migration.version, &migration.up.sql, on_event)
                 .await;
-            let still_open = self.store.transaction_open().await;
             let ends = self.store.dialect().transaction_ends(&migration.up.sql);
             match ran {
                 Ok(()) => {
-                    let open = still_open?;
                     row.finished_at = Some(history::now_rfc3339());
                     row.duration_ms = Some(i64::try_from(elapsed_ms(start)).unwrap_or(i64::MAX));
                     // A script that ended godwit's transaction committed itself, at least in
-                    // part: its row says it did not run in one transaction. With the transaction
-                    // gone the row is written on its own, durably; a transaction the script
-                    // opened again (`COMMIT; BEGIN;`) commits it with the rest.
-                    if open == Some(false) || !ends.is_empty() {
-                        row.transactional = false;
+                    // part: its row says it did not run in one transaction. A transaction the
+                    // script opened again (`COMMIT; BEGIN;`) commits the row with the rest;
+                    // with the transaction gone the row is written on its own, durably.
+                    row.transactional = ends.is_empty();
+                    let recorded =
+                        match history::write_and_commit(self.store.as_mut(), &table, &row).await {
+                            Ok(true) => Ok(()),
+                            Ok(false) => {
+                                row.transactional = false;
+                                history::write(self.store.as_mut(), &table, &row).await
+                            }
+                            Err(e) => Err(e),
+                        };
+                    if !row.transactional {
                         tracing::warn!(
                             version = %migration.version,
                             "the migration ended the transaction godwit ran it in (a COMMIT or ROLLBACK in its script), so it did not run as one transaction"
                         );
                     }
-                    let recorded = match history::write(self.store.as_mut(), &table, &row).await {
-                        Ok(()) if open == Some(false) => Ok(()),
-                        Ok(()) => self.store.commit().await,
-                        Err(e) => Err(e),
-                    };
                     if let Err(error) = recorded {
                         let _ = self.store.rollback().await;
                         return Err(error.into());
@@ -503,6 +505,7 @@ impl Migrator {
                     Ok(())
                 }
                 Err(error) => {
+                    let still_open = self.store.transaction_open().await;
                     let cause = error.into_statement_error();
                     // What ran before a statement of the script that ended the transaction is
                     // committed, and so is what ran after it outside any transaction: the

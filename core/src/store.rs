@@ -114,6 +114,25 @@ pub trait Store: Send + Debug {
         Ok(None)
     }
 
+    /// End a migration's transaction: when the transaction [`Store::begin`] opened is still
+    /// open ([`Store::transaction_open`] is not `Some(false)`), run `sql` (one statement, the
+    /// migration's history row, with `params` bound) in it and commit, returning `true`. When
+    /// something ended it already (the script's own `COMMIT`), run nothing and return
+    /// `false`: the caller then records the row on its own. On an error the transaction is
+    /// left for the caller to roll back.
+    ///
+    /// This is the one step every migration takes, so a server store should do it in one
+    /// round trip (PostgreSQL: one query string holding the check, the row and `COMMIT`). The
+    /// default asks, executes and commits in turn.
+    async fn commit_with(&mut self, sql: &str, params: &[Value]) -> Result<bool, StoreError> {
+        if self.transaction_open().await? == Some(false) {
+            return Ok(false);
+        }
+        self.execute(sql, params).await?;
+        self.commit().await?;
+        Ok(true)
+    }
+
     /// Take the migration lock, waiting up to `request.timeout`.
     async fn lock(&mut self, request: &LockRequest<'_>) -> Result<(), StoreError>;
 

@@ -84,6 +84,7 @@ mod dialect;
 mod dump;
 mod introspect;
 mod lint;
+mod literal;
 mod passes;
 mod render;
 mod screen;

@@ -104,13 +104,14 @@ impl Pending {
 }
 
 /// Byte offsets of line starts, to turn the tokenizer's line/column locations into slices.
-struct LineIndex<'a> {
+/// Byte offsets of the tokenizer's line and column locations in a text.
+pub(crate) struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -118,7 +119,7 @@ impl<'a> LineIndex<'a> {
     }
 
     /// The byte offset of a 1-based line and character column.
-    fn offset(&self, location: Location) -> usize {
+    pub(crate) fn offset(&self, location: Location) -> usize {
         let line = usize::try_from(location.line).unwrap_or(usize::MAX);
         let column = usize::try_from(location.column).unwrap_or(usize::MAX);
         let Some(&start) = line.checked_sub(1).and_then(|l| self.starts.get(l)) else {

@@ -26,6 +26,7 @@ use sqlx::{
 use crate::PgBackend;
 use crate::dialect::PgDialect;
 use crate::dump::{self, DumpSource};
+use crate::literal;
 use crate::passes;
 use crate::script::{self, Site};
 
@@ -1096,6 +1097,14 @@ impl Store for PgStore {
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        // One message with the values inlined, rather than parse-then-execute ([`literal`]).
+        if let Some(inlined) = literal::inline(sql, params) {
+            let result = sqlx::raw_sql(AssertSqlSafe(inlined))
+                .execute(&mut self.conn)
+                .await
+                .map_err(database_error)?;
+            return Ok(result.rows_affected());
+        }
         // Not persistent: a migration may change the tables a cached plan was made for.
         let result = sqlx::query_with(AssertSqlSafe(sql), arguments(params)?)
             .persistent(false)
@@ -1189,6 +1198,40 @@ impl Store for PgStore {
             Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25P01") => {
                 self.in_transaction = false;
                 Ok(Some(false))
+            }
+            Err(other) => Err(database_error(other)),
+        }
+    }
+
+    /// One query string: the check [`Store::transaction_open`] makes, the row, `COMMIT`. When
+    /// the script ended the transaction, the `SAVEPOINT` that opens the string fails (an
+    /// implicit block refuses it), and the server skips the rest of the string: nothing ran.
+    async fn commit_with(&mut self, sql: &str, params: &[Value]) -> Result<bool, StoreError> {
+        if !self.in_transaction {
+            return Ok(false);
+        }
+        let Some(row) = literal::inline(sql, params) else {
+            if self.transaction_open().await? == Some(false) {
+                return Ok(false);
+            }
+            self.execute(sql, params).await?;
+            self.commit().await?;
+            return Ok(true);
+        };
+        let message = format!(
+            "SAVEPOINT godwit_transaction_check; RELEASE SAVEPOINT godwit_transaction_check;\n{row};\nCOMMIT"
+        );
+        match sqlx::raw_sql(AssertSqlSafe(message))
+            .execute(&mut self.conn)
+            .await
+        {
+            Ok(_) => {
+                self.in_transaction = false;
+                Ok(true)
+            }
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25P01") => {
+                self.in_transaction = false;
+                Ok(false)
             }
             Err(other) => Err(database_error(other)),
         }
