@@ -860,15 +860,19 @@ impl Migrator {
                 Ok(()) => {
                     let mut result = self.run_script(version, &step.down.sql, on_event).await;
                     if result.is_ok() {
-                        result = history::write(self.store.as_mut(), &table, &row).await;
+                        let store = self.store.as_mut();
+                        result = match history::write_and_commit(store, &table, &row).await {
+                            Ok(true) => Ok(()),
+                            // The down script ended the transaction itself; what it ran is
+                            // committed, and the row follows on its own.
+                            Ok(false) => history::write(store, &table, &row).await,
+                            Err(error) => Err(error),
+                        };
                     }
-                    match result {
-                        Ok(()) => self.store.commit().await,
-                        Err(error) => {
-                            let _ = self.store.rollback().await;
-                            Err(error)
-                        }
+                    if result.is_err() {
+                        let _ = self.store.rollback().await;
                     }
+                    result
                 }
             }
         } else {
