@@ -198,6 +198,10 @@ pub enum Error {
     /// The database failed outside a migration script.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An operations migration does not fit the live schema, or cannot be rendered; nothing
+    /// of it ran.
+    #[error(transparent)]
+    Operation(#[from] crate::operation::OperationError),
     /// A migration script failed. Earlier migrations of the run stay applied.
     #[error(
         "migration {version} ({name}) failed in {origin}: {cause}{}",

@@ -73,6 +73,7 @@ mod history_table;
 pub mod lint;
 pub mod migration;
 pub mod migrator;
+pub mod operation;
 pub mod plan;
 pub mod progress;
 pub mod recover;

@@ -12,6 +12,7 @@ use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
 use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
+use crate::operation;
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
     StatusReport, Warning,
@@ -258,6 +259,12 @@ impl Migrator {
     }
 
     /// What `migrate` would do now, or its refusal. Read-only.
+    ///
+    /// Operations migrations come back rendered ([`operation::resolve`]) against the live
+    /// schema, each after the ones before it, so their SQL can be shown and linted; an
+    /// operation that does not fit the schema is an [`Error::Operation`] now, as it would be
+    /// when applied. One that a pending SQL migration precedes cannot be rendered before that
+    /// SQL runs: its up script then says so instead.
     pub async fn plan(&mut self, options: &MigrateOptions) -> Result<Plan, Error> {
         let rows = self.history().await?;
         let mut plan = plan::plan_migrate(&rows, &self.migrations, options)?;
@@ -265,7 +272,60 @@ impl Migrator {
             .await?;
         let warnings = self.unexplained_invalid_indexes(&plan).await?;
         plan.warnings.extend(warnings);
+        self.render_operations(&mut plan.steps).await?;
         Ok(plan)
+    }
+
+    /// Render the operations migrations of `steps` in place, for a plan that is only shown.
+    async fn render_operations(&mut self, steps: &mut [plan::Step]) -> Result<(), Error> {
+        let mut schema: Option<Schema> = None;
+        let mut after_sql: Option<Version> = None;
+        for step in steps {
+            let migration = &mut step.migration;
+            if migration.operations.is_none() {
+                after_sql.get_or_insert(migration.version);
+                continue;
+            }
+            if let Some(sql) = after_sql {
+                migration.up.sql = format!(
+                    "-- Rendered when it runs: pending SQL migration {sql} changes the schema \
+                     these operations are rendered against.\n"
+                );
+                migration.operations = None;
+                continue;
+            }
+            let live = match schema.take() {
+                Some(schema) => schema,
+                None => {
+                    crate::declarative::introspect(self.store.as_mut(), &self.config.history)
+                        .await?
+                }
+            };
+            let unknown = operation::unknown_types(self.store.as_mut(), migration).await;
+            let resolved = operation::resolve(self.store.dialect(), &live, migration, &unknown)?;
+            *migration = resolved.migration;
+            schema = Some(resolved.schema);
+        }
+        Ok(())
+    }
+
+    /// `migration` as it runs now: an operations migration rendered against the live schema
+    /// and, unless `no_lint`, linted as rendered; any other as it is.
+    async fn prepare(
+        &mut self,
+        migration: &Migration,
+        no_lint: bool,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<Migration, Error> {
+        if migration.operations.is_none() {
+            return Ok(migration.clone());
+        }
+        let resolved =
+            operation::resolve_live(self.store.as_mut(), &self.config.history, migration).await?;
+        if !no_lint {
+            self.gate(&[&resolved.migration], on_event).await?;
+        }
+        Ok(resolved.migration)
     }
 
     /// What `rollback` would do now. Read-only.
@@ -373,7 +433,13 @@ impl Migrator {
             self.refuse_outside_one_transaction(&plan.steps)?;
         }
         if !options.no_lint {
-            let steps: Vec<&Migration> = plan.steps.iter().map(|step| &step.migration).collect();
+            // Operations migrations are linted as rendered, just before each runs.
+            let steps: Vec<&Migration> = plan
+                .steps
+                .iter()
+                .map(|step| &step.migration)
+                .filter(|migration| migration.operations.is_none())
+                .collect();
             self.gate(&steps, on_event).await?;
         }
         let backup = match &options.backup {
@@ -406,9 +472,12 @@ impl Migrator {
         }
         for step in plan.steps {
             let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
+            let migration = self
+                .prepare(&step.migration, options.no_lint, on_event)
+                .await?;
             let done = self
                 .apply(
-                    &step.migration,
+                    &migration,
                     step.previous.as_ref(),
                     recorded.as_deref(),
                     applied,
@@ -612,7 +681,9 @@ impl Migrator {
         }
         for step in steps {
             let migration = &step.migration;
-            let why = if migration.up.directives.no_transaction {
+            let why = if migration.operations.is_some() {
+                "is an operations migration, rendered from the live schema only when it runs"
+            } else if migration.up.directives.no_transaction {
                 "says `-- godwit:no-transaction`"
             } else if !dialect.transaction_ends(&migration.up.sql).is_empty() {
                 "ends the transaction it runs in (COMMIT or ROLLBACK in its script)"
@@ -1048,9 +1119,16 @@ impl Migrator {
                 let Some(migration) = self.migrations.get(version).cloned() else {
                     unreachable!("a retry without a file is refused by `unfit`")
                 };
-                if !options.no_lint {
-                    self.gate(&[&migration], on_event).await?;
-                }
+                let migration = if migration.operations.is_some() {
+                    // Rendered against what the failed attempt left, so the retry does only
+                    // what is still missing.
+                    self.prepare(&migration, options.no_lint, on_event).await?
+                } else {
+                    if !options.no_lint {
+                        self.gate(&[&migration], on_event).await?;
+                    }
+                    migration
+                };
                 self.apply(
                     &migration,
                     Some(&row),
@@ -1138,8 +1216,11 @@ impl Migrator {
         let dialect = self.store.dialect();
         lint::Report::of_scripts(
             |input| dialect.lint(input, &self.config.lint),
+            // An operations migration not yet rendered has no SQL to lint; `plan` and `migrate`
+            // lint it as rendered.
             migrations
                 .iter()
+                .filter(|migration| migration.operations.is_none())
                 .map(|migration| (migration.up.origin(), &migration.up)),
             schema.as_ref(),
         )
