@@ -379,6 +379,9 @@ pub struct EmbeddedMigration {
     pub up: &'static str,
     /// The down script, if any.
     pub down: Option<&'static str>,
+    /// `up` is the TOML text of an operations file (`<version>_<name>.toml`), whose SQL and
+    /// reverse are derived when it runs; `down` is then `None`.
+    pub operations: bool,
 }
 
 /// A validated, version-ordered set of migrations.
@@ -592,6 +595,23 @@ impl Migrations {
                     origin: format!("embedded migration `{}`", item.name),
                     value: item.version.to_string(),
                 })?;
+            if item.operations {
+                let up = Script::operations(item.up, None);
+                let operations = Operations::parse(&up.sql).map_err(|message| {
+                    SourceError::InvalidOperations {
+                        origin: format!("embedded migration `{}`", item.name),
+                        message,
+                    }
+                })?;
+                list.push(Migration {
+                    version,
+                    name: item.name.to_string(),
+                    up,
+                    down: None,
+                    operations: Some(operations),
+                });
+                continue;
+            }
             list.push(Migration {
                 version,
                 name: item.name.to_string(),
