@@ -223,7 +223,7 @@ pub enum Error {
     },
     /// The lint found error-level findings in a migration about to run; nothing was applied.
     #[error(
-        "the lint found {} error{} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
+        "the lint found {} error{} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (in an operations file, `allow = [\"RULE\"]`; `godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
         report.errors(),
         plural(report.errors()),
         report.text(),

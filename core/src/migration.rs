@@ -868,6 +868,41 @@ mod tests {
     }
 
     #[test]
+    fn operations_files_load_beside_sql_and_take_no_down_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+        let ops = "[[op]]\nkind = \"drop_table\"\ntable = \"a\"\n";
+        write("1_a.up.sql", "CREATE TABLE a (id int);");
+        write("2_drop_a.toml", ops);
+        let m = Migrations::from_dir(dir.path()).unwrap();
+        let second = m.get(Version(2)).unwrap();
+        assert_eq!(second.up.checksum, Checksum::of(ops));
+        assert_eq!(second.operations.as_ref().unwrap().list.len(), 1);
+        assert!(second.down.is_none() && m.get(Version(1)).unwrap().operations.is_none());
+        // The template `godwit new --ops` writes is a valid, empty operations file.
+        assert!(
+            Operations::parse(Operations::TEMPLATE)
+                .unwrap()
+                .list
+                .is_empty()
+        );
+
+        write("2_drop_a.down.sql", "CREATE TABLE a (id int);");
+        assert!(matches!(
+            Migrations::from_dir(dir.path()),
+            Err(SourceError::InvalidFileName { .. })
+        ));
+        std::fs::remove_file(dir.path().join("2_drop_a.down.sql")).unwrap();
+        write("2_drop_a.toml", "[[op]]\nkind = \"drop_tabel\"\n");
+        let error = Migrations::from_dir(dir.path()).unwrap_err();
+        assert!(
+            matches!(&error, SourceError::InvalidOperations { origin, .. } if origin.ends_with("2_drop_a.toml")),
+            "{error}"
+        );
+        assert!(error.to_string().contains("drop_tabel"), "{error}");
+    }
+
+    #[test]
     fn loads_a_directory_and_rejects_mistakes() {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
