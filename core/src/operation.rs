@@ -403,3 +403,38 @@ pub enum OperationError {
         cause: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builder_writes_the_toml_a_file_would_hold() {
+        let migration = MigrationBuilder::new("mixed")
+            .allow("drop-column")
+            .create_table("t", [Column::new("id", "integer").not_null()], ["id"])
+            .add_column("t", Column::new("n", "text").default("'x'"))
+            .add_foreign_key("t", "t_fk", ["id"], "u", ["id"])
+            .set_default("t", "n", None)
+            .sql("SELECT 1", "SELECT 2")
+            .build(3)
+            .unwrap();
+        let parsed = Operations::parse(&migration.up.sql).unwrap();
+        assert_eq!(Some(parsed), migration.operations);
+        assert_eq!(
+            migration.up.checksum,
+            crate::Checksum::of(&migration.up.sql)
+        );
+    }
+
+    #[test]
+    fn a_misspelt_field_or_kind_is_refused_naming_it() {
+        let error =
+            Operations::parse("[[op]]\nkind = \"drop_table\"\ntabel = \"a\"\n").unwrap_err();
+        assert!(error.contains("tabel"), "{error}");
+        let error = Operations::parse("[[op]]\nkind = \"drop_tables\"\n").unwrap_err();
+        assert!(error.contains("drop_tables"), "{error}");
+        let error = Operations::parse("alow = []\n").unwrap_err();
+        assert!(error.contains("alow"), "{error}");
+    }
+}
