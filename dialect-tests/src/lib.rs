@@ -149,6 +149,7 @@ macro_rules! __cases {
             a_dry_run_renders_operations_and_changes_nothing,
             a_builder_migration_runs_beside_sql_migrations,
             a_concurrent_index_runs_outside_the_transaction,
+            verify_and_check_render_operations_as_migrate_does,
         );
     };
     ($harness:expr; $($case:ident),* $(,)?) => {
