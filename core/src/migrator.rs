@@ -288,8 +288,8 @@ impl Migrator {
             }
             if let Some(sql) = after_sql {
                 migration.up.sql = format!(
-                    "-- Rendered when it runs: pending SQL migration {sql} changes the schema \
-                     these operations are rendered against.\n"
+                    "-- Rendered when it runs: pending migration {sql} runs SQL first, which \
+                     changes the schema these operations are rendered against.\n"
                 );
                 migration.operations = None;
                 continue;
@@ -301,10 +301,20 @@ impl Migrator {
                         .await?
                 }
             };
+            // What a `sql` operation does is unknown to the model, so the migrations after one
+            // cannot be rendered before it runs either.
+            let opaque = migration
+                .operations
+                .as_ref()
+                .is_some_and(|ops| ops.list.iter().any(|op| op.kind() == "sql"));
+            let version = migration.version;
             let unknown = operation::unknown_types(self.store.as_mut(), migration).await;
             let resolved = operation::resolve(self.store.dialect(), &live, migration, &unknown)?;
             *migration = resolved.migration;
             schema = Some(resolved.schema);
+            if opaque {
+                after_sql = Some(version);
+            }
         }
         Ok(())
     }
