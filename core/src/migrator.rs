@@ -452,6 +452,17 @@ impl Migrator {
                 .collect();
             self.gate(&steps, on_event).await?;
         }
+        if plan
+            .steps
+            .iter()
+            .any(|step| step.migration.operations.is_some())
+        {
+            // Check every operations migration that can be rendered before the run starts (all
+            // but those after SQL), so one that does not fit refuses the run before any
+            // migration of it is applied. Each is rendered again, on the live schema, as it runs.
+            let mut preview = plan.steps.clone();
+            self.render_operations(&mut preview).await?;
+        }
         let backup = match &options.backup {
             Some(backup) if !plan.steps.is_empty() => {
                 let stamp = backup::stamp(&history::now_rfc3339());

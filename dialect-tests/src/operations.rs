@@ -513,6 +513,25 @@ pub async fn operations_that_do_not_fit_change_nothing(case: Case) {
         );
     }
 
+    // A later operations migration that does not fit refuses the whole run: the first is
+    // not applied either.
+    let case = case.another();
+    case.write("1_base.up.sql", BASE);
+    case.write(
+        "2_fits.toml",
+        "[[op]]\nkind = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"ok\", type = \"text\" }\n",
+    );
+    case.write(
+        "3_does_not.toml",
+        "[[op]]\nkind = \"drop_column\"\ntable = \"users\"\ncolumn = \"nope\"\n",
+    );
+    case.migrate(super::to(1)).await.expect("base");
+    let before = schema(&case).await;
+    let error = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(error.to_string().contains("migration 3"), "{error}");
+    assert_eq!(schema(&case).await, before);
+    assert!(case.history().await.iter().all(|r| r.version.get() == 1));
+
     // A type the engine does not know, where the engine can tell.
     let case = case.another();
     case.write("1_base.up.sql", BASE);
