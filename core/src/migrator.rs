@@ -276,10 +276,12 @@ impl Migrator {
         Ok(plan)
     }
 
-    /// Render the operations migrations of `steps` in place, for a plan that is only shown.
-    async fn render_operations(&mut self, steps: &mut [plan::Step]) -> Result<(), Error> {
+    /// Render the operations migrations of `steps` in place, for a plan that is only shown,
+    /// and return the versions of those that can be rendered only when they run.
+    async fn render_operations(&mut self, steps: &mut [plan::Step]) -> Result<Vec<Version>, Error> {
         let mut schema: Option<Schema> = None;
         let mut after_sql: Option<Version> = None;
+        let mut deferred = Vec::new();
         for step in steps {
             let migration = &mut step.migration;
             if migration.operations.is_none() {
@@ -292,6 +294,7 @@ impl Migrator {
                      changes the schema these operations are rendered against.\n"
                 );
                 migration.operations = None;
+                deferred.push(migration.version);
                 continue;
             }
             let live = match schema.take() {
@@ -316,7 +319,7 @@ impl Migrator {
                 after_sql = Some(version);
             }
         }
-        Ok(())
+        Ok(deferred)
     }
 
     /// `migration` as it runs now: an operations migration rendered against the live schema
@@ -442,26 +445,19 @@ impl Migrator {
         if options.single_transaction {
             self.refuse_outside_one_transaction(&plan.steps)?;
         }
+        // Every operations migration that can be rendered before the run starts (all but those
+        // after SQL) is rendered now, so one that does not fit, or that the lint refuses as
+        // rendered, refuses the run before any migration of it is applied. Each is rendered
+        // again, on the live schema, as it runs; those rendered only then are linted then.
+        let mut preview = plan.steps.clone();
+        let deferred = self.render_operations(&mut preview).await?;
         if !options.no_lint {
-            // Operations migrations are linted as rendered, just before each runs.
-            let steps: Vec<&Migration> = plan
-                .steps
+            let steps: Vec<&Migration> = preview
                 .iter()
                 .map(|step| &step.migration)
-                .filter(|migration| migration.operations.is_none())
+                .filter(|migration| !deferred.contains(&migration.version))
                 .collect();
             self.gate(&steps, on_event).await?;
-        }
-        if plan
-            .steps
-            .iter()
-            .any(|step| step.migration.operations.is_some())
-        {
-            // Check every operations migration that can be rendered before the run starts (all
-            // but those after SQL), so one that does not fit refuses the run before any
-            // migration of it is applied. Each is rendered again, on the live schema, as it runs.
-            let mut preview = plan.steps.clone();
-            self.render_operations(&mut preview).await?;
         }
         let backup = match &options.backup {
             Some(backup) if !plan.steps.is_empty() => {
@@ -493,9 +489,20 @@ impl Migrator {
         }
         for step in plan.steps {
             let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
+            let lint = !options.no_lint && deferred.contains(&step.migration.version);
             let migration = self
-                .prepare(&step.migration, options.no_lint, on_event)
-                .await?;
+                .prepare(&step.migration, !lint, on_event)
+                .await
+                .map_err(|cause| {
+                    if applied.is_empty() {
+                        cause
+                    } else {
+                        Error::StoppedAfter {
+                            applied: applied.clone(),
+                            cause: Box::new(cause),
+                        }
+                    }
+                })?;
             let done = self
                 .apply(
                     &migration,

@@ -532,6 +532,26 @@ pub async fn operations_that_do_not_fit_change_nothing(case: Case) {
     assert_eq!(schema(&case).await, before);
     assert!(case.history().await.iter().all(|r| r.version.get() == 1));
 
+    // After SQL, an operations migration is checked only when its turn comes: the error says
+    // which migrations of the run stay applied.
+    let case = case.another();
+    case.write("1_base.up.sql", BASE);
+    case.write(
+        "2_more.up.sql",
+        "CREATE TABLE more (id INTEGER PRIMARY KEY);\n",
+    );
+    case.write(
+        "3_does_not.toml",
+        "[[op]]\nkind = \"drop_column\"\ntable = \"more\"\ncolumn = \"nope\"\n",
+    );
+    let error = case.migrate(MigrateOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::StoppedAfter { applied, cause } if applied.len() == 2
+            && matches!(**cause, Error::Operation(_))),
+        "{error}"
+    );
+    assert!(error.to_string().contains("still applied: 1, 2"), "{error}");
+
     // A type the engine does not know, where the engine can tell.
     let case = case.another();
     case.write("1_base.up.sql", BASE);
