@@ -580,6 +580,11 @@ pub(crate) struct NewArgs {
     /// Create only the .up.sql file
     #[arg(long)]
     pub no_down: bool,
+
+    /// Create an operations file (<version>_<name>.toml) instead: schema operations whose SQL
+    /// and reverse godwit derives from the live schema when it runs
+    #[arg(long, conflicts_with = "no_down")]
+    pub ops: bool,
 }
 
 /// How long to wait for the migration lock.

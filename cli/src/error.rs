@@ -581,6 +581,7 @@ impl CliError {
                 ) => Exit::Usage,
                 // Asked for what the history's state does not allow: nothing was changed.
                 Error::Refused(_)
+                | Error::Operation(_)
                 | Error::Repair(_)
                 | Error::NoDownScript { .. }
                 | Error::Declarative(DeclarativeError::RowsBlockChange { .. }) => Exit::Refused,

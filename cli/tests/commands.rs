@@ -912,3 +912,54 @@ fn passwords_are_never_printed() {
         );
     }
 }
+
+#[test]
+fn an_operations_file_from_new_ops_is_rendered_applied_and_rolled_back() {
+    let project = Project::new();
+    project.migration(1, "create_users", USERS_UP, Some(USERS_DOWN));
+    let output = project.run(&["new", "add avatar", "--ops", "--format", "json"]);
+    assert_code(&output, 0);
+    let created = json(&output);
+    assert!(created["down"].is_null());
+    let file = project.path().join(created["up"].as_str().unwrap());
+    assert!(file.to_str().unwrap().ends_with("_add_avatar.toml"));
+    // The template explains every kind of operation, all commented out: as written it is an
+    // operations file that does nothing.
+    let template = std::fs::read_to_string(&file).unwrap();
+    for kind in [
+        "add_column",
+        "drop_column",
+        "create_index",
+        "rename_enum_value",
+        "sql",
+    ] {
+        assert!(template.contains(&format!("kind = \"{kind}\"")), "{kind}");
+    }
+    assert_code(&project.run(&["migrate", "--to", "1"]), 0);
+    std::fs::write(
+        &file,
+        format!(
+            "{template}\n[[op]]\nkind = \"add_column\"\ntable = \"users\"\n\
+             column = {{ name = \"avatar_url\", type = \"TEXT\", default = \"''\" }}\n"
+        ),
+    )
+    .unwrap();
+
+    // The dry run shows the SQL the operations render to, and changes nothing.
+    let output = project.run(&["migrate", "--dry-run"]);
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("ALTER TABLE \"users\" ADD COLUMN \"avatar_url\" TEXT"),
+        "{}",
+        stdout(&output)
+    );
+    let pending = states(&project);
+    assert_eq!(pending[1].1, "pending", "{pending:?}");
+
+    assert_code(&project.run(&["migrate"]), 0);
+    assert_eq!(states(&project)[1].1, "applied");
+    // The file is not needed to roll back: the reverse was recorded.
+    std::fs::remove_file(&file).unwrap();
+    assert_code(&project.run(&["rollback", "--steps", "1"]), 0);
+    assert_eq!(states(&project)[1].1, "rolled_back");
+}

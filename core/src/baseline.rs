@@ -147,6 +147,7 @@ mod tests {
                     name: format!("m{v}"),
                     up: Script::new("SELECT 1;", None).unwrap(),
                     down: None,
+                    operations: None,
                 })
                 .collect(),
         )

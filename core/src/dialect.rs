@@ -646,6 +646,21 @@ pub trait Dialect: Send + Sync + Debug {
         })
     }
 
+    /// A check constraint's condition (`age > 0`) as this dialect's schema model holds it in
+    /// [`Check::expression`](crate::schema::Check): the condition itself by default (SQLite's
+    /// catalog text), the whole definition where the catalog gives that (PostgreSQL's
+    /// `pg_get_constraintdef`, `CHECK (age > 0)`).
+    fn check_definition(&self, condition: &str) -> String {
+        condition.to_string()
+    }
+
+    /// A query with one parameter, a type's name as an operation declares it, returning one
+    /// row whose one value is NULL when the engine knows no such type. `None` when the engine
+    /// accepts any type name (SQLite, by design), so there is nothing to check.
+    fn type_check_query(&self) -> Option<String> {
+        None
+    }
+
     /// Render changes (in the order the diff produced them) as statements, as `options` ask.
     fn render(
         &self,

@@ -198,6 +198,10 @@ pub enum Error {
     /// The database failed outside a migration script.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An operations migration does not fit the live schema, or cannot be rendered; nothing
+    /// of it ran.
+    #[error(transparent)]
+    Operation(#[from] crate::operation::OperationError),
     /// A migration script failed. Earlier migrations of the run stay applied.
     #[error(
         "migration {version} ({name}) failed in {origin}: {cause}{}",
@@ -217,9 +221,22 @@ pub enum Error {
         /// The database's error, located in the script.
         cause: StatementError,
     },
+    /// A migration could not start after earlier migrations of the run were applied, which
+    /// stay applied: an operations migration after SQL is rendered (checked and linted) only
+    /// when the SQL before it has run.
+    #[error(
+        "{cause} (applied before it in this run, and still applied: {})",
+        versions(applied)
+    )]
+    StoppedAfter {
+        /// Versions applied in this run before it.
+        applied: Vec<Version>,
+        /// Why it could not start.
+        cause: Box<Error>,
+    },
     /// The lint found error-level findings in a migration about to run; nothing was applied.
     #[error(
-        "the lint found {} error{} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (`godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
+        "the lint found {} error{} in the pending migrations, so nothing was applied:\n{}fix {}, put `-- godwit:allow RULE` on the line above a statement to accept its risk (in an operations file, `allow = [\"RULE\"]`; `godwit lint --explain RULE` shows the safe alternative), or run again with the lint off (`--no-lint`)",
         report.errors(),
         plural(report.errors()),
         report.text(),
@@ -319,6 +336,13 @@ pub enum Error {
 /// `s` after a count other than one.
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
+}
+
+fn versions(list: &[Version]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn progress_note(applied: &[Version]) -> String {

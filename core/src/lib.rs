@@ -26,12 +26,14 @@
 //!         name: "create_notes",
 //!         up: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
 //!         down: Some("DROP TABLE notes;"),
+//!         operations: false,
 //!     },
 //!     EmbeddedMigration {
 //!         version: 2,
 //!         name: "purge_notes",
 //!         up: "DELETE FROM notes;",
 //!         down: None,
+//!         operations: false,
 //!     },
 //! ])?;
 //! let plan = plan_migrate(&[], &migrations, &MigrateOptions::default())?;
@@ -73,6 +75,7 @@ mod history_table;
 pub mod lint;
 pub mod migration;
 pub mod migrator;
+pub mod operation;
 pub mod plan;
 pub mod progress;
 pub mod recover;

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::operation::Operations;
+
 /// A migration source (a directory or an embedded list) is malformed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -64,6 +66,16 @@ pub enum SourceError {
         up: String,
         /// The down script.
         down: String,
+    },
+    /// An operations file (`<version>_<name>.toml`) or builder is not valid.
+    #[error(
+        "{origin}: {message}; fix the operations (`godwit new --ops NAME` writes a commented template)"
+    )]
+    InvalidOperations {
+        /// The file or builder.
+        origin: String,
+        /// What is wrong, with its line for a file.
+        message: String,
     },
     /// A file is not valid UTF-8.
     #[error("{} is not valid UTF-8; save it as UTF-8", path.display())]
@@ -312,6 +324,22 @@ impl Script {
         })
     }
 
+    /// The source of an operations migration: its TOML text, checksummed like SQL. It has no
+    /// directives; how it runs follows from what it renders to
+    /// ([`crate::operation::resolve`]).
+    pub fn operations(text: impl Into<String>, path: Option<PathBuf>) -> Self {
+        let mut text = text.into();
+        if text.starts_with(BOM) {
+            text.drain(..BOM.len_utf8());
+        }
+        Script {
+            checksum: Checksum::of(&text),
+            sql: text,
+            directives: Directives::default(),
+            path,
+        }
+    }
+
     /// Where the script came from, for messages.
     pub fn origin(&self) -> String {
         self.path
@@ -320,7 +348,8 @@ impl Script {
     }
 }
 
-/// A migration: a version, a name, an up script and optionally a down script.
+/// A migration: a version, a name, an up script and optionally a down script; or a list of
+/// operations whose SQL and reverse are derived when it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Migration {
     /// Its version; migrations apply in ascending version order.
@@ -331,6 +360,12 @@ pub struct Migration {
     pub up: Script,
     /// The script that reverts it, if written.
     pub down: Option<Script>,
+    /// The operations of an operations migration (a `.toml` file or a
+    /// [`MigrationBuilder`](crate::operation::MigrationBuilder)). Its `up` script then holds
+    /// the operations' TOML text, for the checksum, and is rendered to SQL against the live
+    /// schema when it runs ([`crate::operation::resolve`]), which derives the down script too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<crate::operation::Operations>,
 }
 
 /// A migration embedded in a program, for example with `include_str!`.
@@ -344,6 +379,9 @@ pub struct EmbeddedMigration {
     pub up: &'static str,
     /// The down script, if any.
     pub down: Option<&'static str>,
+    /// `up` is the TOML text of an operations file (`<version>_<name>.toml`), whose SQL and
+    /// reverse are derived when it runs; `down` is then `None`.
+    pub operations: bool,
 }
 
 /// A validated, version-ordered set of migrations.
@@ -357,16 +395,20 @@ pub struct Migrations {
 enum Half {
     Up,
     Down,
+    /// An operations file, `<version>_<name>.toml`.
+    Operations,
 }
 
-/// Split `<version>_<name>.up.sql` / `.down.sql` into its parts.
+/// Split `<version>_<name>.up.sql` / `.down.sql` / `.toml` into its parts.
 fn parse_file_name(file_name: &str) -> Result<(Version, String, Half), String> {
     let (stem, half) = if let Some(stem) = file_name.strip_suffix(".up.sql") {
         (stem, Half::Up)
     } else if let Some(stem) = file_name.strip_suffix(".down.sql") {
         (stem, Half::Down)
+    } else if let Some(stem) = file_name.strip_suffix(".toml") {
+        (stem, Half::Operations)
     } else {
-        return Err("expected a name ending in `.up.sql` or `.down.sql`".into());
+        return Err("expected a name ending in `.up.sql`, `.down.sql` or `.toml`".into());
     };
     let (version, name) = stem
         .split_once('_')
@@ -387,8 +429,9 @@ fn is_dir(entry: &std::fs::DirEntry) -> bool {
     }
 }
 
-/// One migration file read, named and checksummed.
-type Loaded = Result<(Version, String, Half, Script), SourceError>;
+/// One migration file read, named and checksummed, with its operations if it is an operations
+/// file.
+type Loaded = Result<(Version, String, Half, Script, Option<Operations>), SourceError>;
 
 /// Read, name and checksum `files`, spread over the cores: with a thousand migrations the
 /// time of `status` is mostly this. The results come back in the order of `files`.
@@ -438,9 +481,18 @@ fn read_one((file_name, path): (String, PathBuf)) -> Loaded {
             path: path.clone(),
             source,
         })?;
-    let sql = String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8 { path: path.clone() })?;
-    let script = Script::new(sql, Some(path))?;
-    Ok((version, name, half, script))
+    let text = String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8 { path: path.clone() })?;
+    if half == Half::Operations {
+        let script = Script::operations(text, Some(path));
+        let operations =
+            Operations::parse(&script.sql).map_err(|message| SourceError::InvalidOperations {
+                origin: script.origin(),
+                message,
+            })?;
+        return Ok((version, name, half, script, Some(operations)));
+    }
+    let script = Script::new(text, Some(path))?;
+    Ok((version, name, half, script, None))
 }
 
 impl Migrations {
@@ -466,42 +518,53 @@ impl Migrations {
                 continue;
             };
             // `.SQL` counts: such a file is a migration misnamed, not something else.
-            let is_sql = file_name.to_ascii_lowercase().ends_with(".sql");
-            if file_name.starts_with('.') || !is_sql || is_dir(&entry) {
+            let lower = file_name.to_ascii_lowercase();
+            let is_migration = lower.ends_with(".sql") || lower.ends_with(".toml");
+            if file_name.starts_with('.') || !is_migration || is_dir(&entry) {
                 continue;
             }
             files.push((file_name, path));
         }
         files.sort();
 
-        let mut ups: BTreeMap<Version, (String, Script)> = BTreeMap::new();
-        let mut downs: BTreeMap<Version, (String, Script)> = BTreeMap::new();
+        type Up = (String, Script, Option<Operations>);
+        let mut ups: BTreeMap<Version, Up> = BTreeMap::new();
+        let mut downs: BTreeMap<Version, Up> = BTreeMap::new();
         // In file order, so that of several bad files the first is the one reported.
         for loaded in read_all(files) {
-            let (version, name, half, script) = loaded?;
+            let (version, name, half, script, operations) = loaded?;
             let map = match half {
-                Half::Up => &mut ups,
+                Half::Up | Half::Operations => &mut ups,
                 Half::Down => &mut downs,
             };
-            if let Some((_, first)) = map.get(&version) {
+            if let Some((_, first, _)) = map.get(&version) {
                 return Err(SourceError::DuplicateVersion {
                     version,
                     first: first.origin(),
                     second: script.origin(),
                 });
             }
-            map.insert(version, (name, script));
+            map.insert(version, (name, script, operations));
         }
 
         let mut list = Vec::with_capacity(ups.len());
-        for (version, (name, down)) in &downs {
+        for (version, (name, down, _)) in &downs {
             match ups.get(version) {
                 None => {
                     return Err(SourceError::DownWithoutUp {
                         path: down.origin(),
                     });
                 }
-                Some((up_name, up)) if up_name != name => {
+                Some((_, up, Some(_))) => {
+                    return Err(SourceError::InvalidFileName {
+                        path: down.path.clone().unwrap_or_default(),
+                        reason: format!(
+                            "{} is an operations file, whose reverse godwit derives when it runs, so it takes no down script",
+                            up.origin()
+                        ),
+                    });
+                }
+                Some((up_name, up, None)) if up_name != name => {
                     return Err(SourceError::NameMismatch {
                         up: up.origin(),
                         down: down.origin(),
@@ -510,13 +573,14 @@ impl Migrations {
                 Some(_) => {}
             }
         }
-        for (version, (name, up)) in ups {
-            let down = downs.remove(&version).map(|(_, script)| script);
+        for (version, (name, up, operations)) in ups {
+            let down = downs.remove(&version).map(|(_, script, _)| script);
             list.push(Migration {
                 version,
                 name,
                 up,
                 down,
+                operations,
             });
         }
         Ok(Migrations { list })
@@ -531,11 +595,29 @@ impl Migrations {
                     origin: format!("embedded migration `{}`", item.name),
                     value: item.version.to_string(),
                 })?;
+            if item.operations {
+                let up = Script::operations(item.up, None);
+                let operations = Operations::parse(&up.sql).map_err(|message| {
+                    SourceError::InvalidOperations {
+                        origin: format!("embedded migration `{}`", item.name),
+                        message,
+                    }
+                })?;
+                list.push(Migration {
+                    version,
+                    name: item.name.to_string(),
+                    up,
+                    down: None,
+                    operations: Some(operations),
+                });
+                continue;
+            }
             list.push(Migration {
                 version,
                 name: item.name.to_string(),
                 up: Script::new(item.up, None)?,
                 down: item.down.map(|d| Script::new(d, None)).transpose()?,
+                operations: None,
             });
         }
         Self::from_list(list)
@@ -783,6 +865,41 @@ mod tests {
         let long = slugify(&"very long name ".repeat(40));
         assert!(long.len() <= MAX_SLUG_BYTES && long.starts_with("very_long_name_very"));
         assert!(!long.ends_with('_'));
+    }
+
+    #[test]
+    fn operations_files_load_beside_sql_and_take_no_down_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+        let ops = "[[op]]\nkind = \"drop_table\"\ntable = \"a\"\n";
+        write("1_a.up.sql", "CREATE TABLE a (id int);");
+        write("2_drop_a.toml", ops);
+        let m = Migrations::from_dir(dir.path()).unwrap();
+        let second = m.get(Version(2)).unwrap();
+        assert_eq!(second.up.checksum, Checksum::of(ops));
+        assert_eq!(second.operations.as_ref().unwrap().list.len(), 1);
+        assert!(second.down.is_none() && m.get(Version(1)).unwrap().operations.is_none());
+        // The template `godwit new --ops` writes is a valid, empty operations file.
+        assert!(
+            Operations::parse(Operations::TEMPLATE)
+                .unwrap()
+                .list
+                .is_empty()
+        );
+
+        write("2_drop_a.down.sql", "CREATE TABLE a (id int);");
+        assert!(matches!(
+            Migrations::from_dir(dir.path()),
+            Err(SourceError::InvalidFileName { .. })
+        ));
+        std::fs::remove_file(dir.path().join("2_drop_a.down.sql")).unwrap();
+        write("2_drop_a.toml", "[[op]]\nkind = \"drop_tabel\"\n");
+        let error = Migrations::from_dir(dir.path()).unwrap_err();
+        assert!(
+            matches!(&error, SourceError::InvalidOperations { origin, .. } if origin.ends_with("2_drop_a.toml")),
+            "{error}"
+        );
+        assert!(error.to_string().contains("drop_tabel"), "{error}");
     }
 
     #[test]

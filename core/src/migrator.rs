@@ -12,6 +12,7 @@ use crate::error::Refusal;
 use crate::history::{self, HistoryRow, HistoryTable, Status};
 use crate::lint;
 use crate::migration::{Migration, Migrations, Version};
+use crate::operation;
 use crate::plan::{
     self, MigrateOptions, Plan, RepairAction, RollbackStep, RollbackTarget, State, StatusEntry,
     StatusReport, Warning,
@@ -258,6 +259,12 @@ impl Migrator {
     }
 
     /// What `migrate` would do now, or its refusal. Read-only.
+    ///
+    /// Operations migrations come back rendered ([`operation::resolve`]) against the live
+    /// schema, each after the ones before it, so their SQL can be shown and linted; an
+    /// operation that does not fit the schema is an [`Error::Operation`] now, as it would be
+    /// when applied. One that a pending SQL migration precedes cannot be rendered before that
+    /// SQL runs: its up script then says so instead.
     pub async fn plan(&mut self, options: &MigrateOptions) -> Result<Plan, Error> {
         let rows = self.history().await?;
         let mut plan = plan::plan_migrate(&rows, &self.migrations, options)?;
@@ -265,7 +272,73 @@ impl Migrator {
             .await?;
         let warnings = self.unexplained_invalid_indexes(&plan).await?;
         plan.warnings.extend(warnings);
+        self.render_operations(&mut plan.steps).await?;
         Ok(plan)
+    }
+
+    /// Render the operations migrations of `steps` in place, for a plan that is only shown,
+    /// and return the versions of those that can be rendered only when they run.
+    async fn render_operations(&mut self, steps: &mut [plan::Step]) -> Result<Vec<Version>, Error> {
+        let mut schema: Option<Schema> = None;
+        let mut after_sql: Option<Version> = None;
+        let mut deferred = Vec::new();
+        for step in steps {
+            let migration = &mut step.migration;
+            if migration.operations.is_none() {
+                after_sql.get_or_insert(migration.version);
+                continue;
+            }
+            if let Some(sql) = after_sql {
+                migration.up.sql = format!(
+                    "-- Rendered when it runs: pending migration {sql} runs SQL first, which \
+                     changes the schema these operations are rendered against.\n"
+                );
+                migration.operations = None;
+                deferred.push(migration.version);
+                continue;
+            }
+            let live = match schema.take() {
+                Some(schema) => schema,
+                None => {
+                    crate::declarative::introspect(self.store.as_mut(), &self.config.history)
+                        .await?
+                }
+            };
+            // What a `sql` operation does is unknown to the model, so the migrations after one
+            // cannot be rendered before it runs either.
+            let opaque = migration
+                .operations
+                .as_ref()
+                .is_some_and(|ops| ops.list.iter().any(|op| op.kind() == "sql"));
+            let version = migration.version;
+            let unknown = operation::unknown_types(self.store.as_mut(), migration).await;
+            let resolved = operation::resolve(self.store.dialect(), &live, migration, &unknown)?;
+            *migration = resolved.migration;
+            schema = Some(resolved.schema);
+            if opaque {
+                after_sql = Some(version);
+            }
+        }
+        Ok(deferred)
+    }
+
+    /// `migration` as it runs now: an operations migration rendered against the live schema
+    /// and, unless `no_lint`, linted as rendered; any other as it is.
+    async fn prepare(
+        &mut self,
+        migration: &Migration,
+        no_lint: bool,
+        on_event: &mut (dyn FnMut(&Event) + Send),
+    ) -> Result<Migration, Error> {
+        if migration.operations.is_none() {
+            return Ok(migration.clone());
+        }
+        let resolved =
+            operation::resolve_live(self.store.as_mut(), &self.config.history, migration).await?;
+        if !no_lint {
+            self.gate(&[&resolved.migration], on_event).await?;
+        }
+        Ok(resolved.migration)
     }
 
     /// What `rollback` would do now. Read-only.
@@ -372,8 +445,18 @@ impl Migrator {
         if options.single_transaction {
             self.refuse_outside_one_transaction(&plan.steps)?;
         }
+        // Every operations migration that can be rendered before the run starts (all but those
+        // after SQL) is rendered now, so one that does not fit, or that the lint refuses as
+        // rendered, refuses the run before any migration of it is applied. Each is rendered
+        // again, on the live schema, as it runs; those rendered only then are linted then.
+        let mut preview = plan.steps.clone();
+        let deferred = self.render_operations(&mut preview).await?;
         if !options.no_lint {
-            let steps: Vec<&Migration> = plan.steps.iter().map(|step| &step.migration).collect();
+            let steps: Vec<&Migration> = preview
+                .iter()
+                .map(|step| &step.migration)
+                .filter(|migration| !deferred.contains(&migration.version))
+                .collect();
             self.gate(&steps, on_event).await?;
         }
         let backup = match &options.backup {
@@ -406,9 +489,23 @@ impl Migrator {
         }
         for step in plan.steps {
             let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
+            let lint = !options.no_lint && deferred.contains(&step.migration.version);
+            let migration = self
+                .prepare(&step.migration, !lint, on_event)
+                .await
+                .map_err(|cause| {
+                    if applied.is_empty() {
+                        cause
+                    } else {
+                        Error::StoppedAfter {
+                            applied: applied.clone(),
+                            cause: Box::new(cause),
+                        }
+                    }
+                })?;
             let done = self
                 .apply(
-                    &step.migration,
+                    &migration,
                     step.previous.as_ref(),
                     recorded.as_deref(),
                     applied,
@@ -615,7 +712,9 @@ impl Migrator {
         }
         for step in steps {
             let migration = &step.migration;
-            let why = if migration.up.directives.no_transaction {
+            let why = if migration.operations.is_some() {
+                "is an operations migration, rendered from the live schema only when it runs"
+            } else if migration.up.directives.no_transaction {
                 "says `-- godwit:no-transaction`"
             } else if !dialect.transaction_ends(&migration.up.sql).is_empty() {
                 "ends the transaction it runs in (COMMIT or ROLLBACK in its script)"
@@ -1055,9 +1154,16 @@ impl Migrator {
                 let Some(migration) = self.migrations.get(version).cloned() else {
                     unreachable!("a retry without a file is refused by `unfit`")
                 };
-                if !options.no_lint {
-                    self.gate(&[&migration], on_event).await?;
-                }
+                let migration = if migration.operations.is_some() {
+                    // Rendered against what the failed attempt left, so the retry does only
+                    // what is still missing.
+                    self.prepare(&migration, options.no_lint, on_event).await?
+                } else {
+                    if !options.no_lint {
+                        self.gate(&[&migration], on_event).await?;
+                    }
+                    migration
+                };
                 self.apply(
                     &migration,
                     Some(&row),
@@ -1145,8 +1251,11 @@ impl Migrator {
         let dialect = self.store.dialect();
         lint::Report::of_scripts(
             |input| dialect.lint(input, &self.config.lint),
+            // An operations migration not yet rendered has no SQL to lint; `plan` and `migrate`
+            // lint it as rendered.
             migrations
                 .iter()
+                .filter(|migration| migration.operations.is_none())
                 .map(|migration| (migration.up.origin(), &migration.up)),
             schema.as_ref(),
         )

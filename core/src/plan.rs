@@ -585,18 +585,21 @@ mod tests {
             name: "one",
             up: "CREATE TABLE one (id int);",
             down: Some("DROP TABLE one;"),
+            operations: false,
         },
         EmbeddedMigration {
             version: 2,
             name: "two",
             up: "CREATE TABLE two (id int);",
             down: None,
+            operations: false,
         },
         EmbeddedMigration {
             version: 3,
             name: "three",
             up: "CREATE TABLE three (id int);",
             down: Some("DROP TABLE three;"),
+            operations: false,
         },
     ];
 

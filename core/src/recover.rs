@@ -290,6 +290,7 @@ mod tests {
             name: "indexes",
             up: SCRIPT,
             down,
+            operations: false,
         }])
         .unwrap()
     }
@@ -375,6 +376,7 @@ mod tests {
             name: "indexes",
             up: ENDS,
             down: Some("DROP TABLE IF EXISTS b; DROP TABLE IF EXISTS a;"),
+            operations: false,
         }])
         .unwrap();
         // The executor records it as not transactional.

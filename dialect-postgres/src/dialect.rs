@@ -177,6 +177,18 @@ impl Dialect for PgDialect {
         Some(crate::render::assertion(query, message))
     }
 
+    fn check_definition(&self, condition: &str) -> String {
+        // The model holds what `pg_get_constraintdef` prints, which the renderer writes after
+        // `ADD CONSTRAINT name`.
+        format!("CHECK ({condition})")
+    }
+
+    fn type_check_query(&self) -> Option<String> {
+        // `to_regtype` reads a type name as a cast to `regtype` does, modifiers included
+        // (`varchar(20)`), and gives NULL, not an error, for a type that does not exist.
+        Some("SELECT to_regtype($1)::text".into())
+    }
+
     fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
         crate::screen::screen_schema(sql)
     }

@@ -58,6 +58,7 @@
 //!     name: "create_users",
 //!     up: "CREATE TABLE users (id BIGINT PRIMARY KEY, email TEXT NOT NULL);",
 //!     down: Some("DROP TABLE users;"),
+//!     operations: false,
 //! }])?;
 //! let options = PgOptions {
 //!     application_name: "billing-service".into(),

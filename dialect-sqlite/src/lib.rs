@@ -28,6 +28,7 @@
 //!     name: "create_users",
 //!     up: "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);",
 //!     down: Some("DROP TABLE users;"),
+//!     operations: false,
 //! }])?;
 //! let store = SqliteStore::open_in_memory()?;
 //! let config = MigratorConfig::new("my-service");

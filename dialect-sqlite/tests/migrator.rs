@@ -17,6 +17,7 @@ const CREATE_WIDGETS: EmbeddedMigration = EmbeddedMigration {
          );\n\
          INSERT INTO widgets (name) VALUES ('a;b');\n",
     down: Some("DROP TABLE widgets;\n"),
+    operations: false,
 };
 
 const VACUUM: EmbeddedMigration = EmbeddedMigration {
@@ -24,6 +25,7 @@ const VACUUM: EmbeddedMigration = EmbeddedMigration {
     name: "vacuum",
     up: "-- godwit:no-transaction\n-- VACUUM refuses to run inside a transaction.\nVACUUM;\n",
     down: None,
+    operations: false,
 };
 
 const WIDGET_LOG: EmbeddedMigration = EmbeddedMigration {
@@ -35,6 +37,7 @@ const WIDGET_LOG: EmbeddedMigration = EmbeddedMigration {
          \x20   INSERT INTO widget_log VALUES (NEW.id, 'renamed; to ' || NEW.name);\n\
          END;\n",
     down: Some("DROP TRIGGER widgets_logged;\nDROP TABLE widget_log;\n"),
+    operations: false,
 };
 
 const BROKEN: EmbeddedMigration = EmbeddedMigration {
@@ -43,6 +46,7 @@ const BROKEN: EmbeddedMigration = EmbeddedMigration {
     up: "CREATE TABLE gadgets (id INTEGER PRIMARY KEY);\n\
          INSERT INTO widgets (name) VALUES ('a;b');\n",
     down: Some("DROP TABLE gadgets;\n"),
+    operations: false,
 };
 
 fn migrator(path: &Path, embedded: &[EmbeddedMigration]) -> Migrator {

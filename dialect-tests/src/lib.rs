@@ -21,6 +21,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+mod operations;
+#[doc(hidden)]
+pub use operations::*;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -139,6 +143,13 @@ macro_rules! __cases {
             generate_verify_check_and_diff_agree,
             pending_migrations_commit_together_when_asked,
             a_run_with_nothing_pending_takes_no_lock,
+            every_operation_rolls_back_to_the_schema_before,
+            a_dropped_column_comes_back_with_its_default_constraints_and_index,
+            operations_that_do_not_fit_change_nothing,
+            a_dry_run_renders_operations_and_changes_nothing,
+            a_builder_migration_runs_beside_sql_migrations,
+            a_concurrent_index_runs_outside_the_transaction,
+            verify_and_check_render_operations_as_migrate_does,
         );
     };
     ($harness:expr; $($case:ident),* $(,)?) => {

@@ -18,6 +18,7 @@
 //!     name: "create_notes",
 //!     up: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
 //!     down: Some("DROP TABLE notes;"),
+//!     operations: false,
 //! }])?;
 //! let store = godwit::connect(&url, &ConnectOptions::default()).await?;
 //! let mut migrator = Migrator::new(store, migrations, MigratorConfig::new("my-service"));

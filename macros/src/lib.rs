@@ -12,7 +12,8 @@ use syn::{LitStr, parse_macro_input};
 
 /// Embed a folder of migrations in the program.
 ///
-/// `embed_migrations!("migrations")` reads `<crate root>/migrations` at compile time with the
+/// `embed_migrations!("migrations")` reads `<crate root>/migrations` (SQL files and `.toml`
+/// operations files) at compile time with the
 /// loader `godwit migrate` uses, so a file the CLI would refuse (a bad name, a duplicate
 /// version, a down script without its up, an unknown directive, text that is not UTF-8) fails
 /// the build with the CLI's message naming the file. It expands to a
@@ -65,6 +66,7 @@ fn entry(migration: &Migration) -> Result<proc_macro2::TokenStream, String> {
     let version = migration.version.get();
     let name = &migration.name;
     let up = include(migration.up.path.as_deref())?;
+    let operations = migration.operations.is_some();
     let down = match &migration.down {
         Some(script) => {
             let text = include(script.path.as_deref())?;
@@ -78,6 +80,7 @@ fn entry(migration: &Migration) -> Result<proc_macro2::TokenStream, String> {
             name: #name,
             up: #up,
             down: #down,
+            operations: #operations,
         }
     })
 }
@@ -134,6 +137,21 @@ mod tests {
             tokens.contains("None"),
             "the second migration has no down script: {tokens}"
         );
+    }
+
+    #[test]
+    fn an_operations_file_is_embedded_as_one() {
+        let dir = folder(&[(
+            "3_avatar.toml",
+            "[[op]]\nkind = \"add_column\"\ntable = \"users\"\ncolumn = { name = \"a\", type = \"text\" }\n",
+        )]);
+        let tokens = expand_folder(&dir).unwrap();
+        assert!(tokens.contains("operations : true"), "{tokens}");
+        assert!(tokens.contains("3_avatar.toml"), "{tokens}");
+        // An operations file the loader refuses fails the build too.
+        let dir = folder(&[("3_avatar.toml", "[[op]]\nkind = \"paint_it_blue\"\n")]);
+        let error = expand_folder(&dir).unwrap_err();
+        assert!(error.contains("3_avatar.toml"), "{error}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use godwit_core::migration::{next_version, slugify};
+use godwit_core::operation::Operations;
 use godwit_core::{Migrations, Version};
 use serde::Serialize;
 
@@ -21,7 +22,8 @@ struct Created {
     down: Option<PathBuf>,
 }
 
-/// Create `<version>_<slug>.up.sql` (and `.down.sql` unless `--no-down`).
+/// Create `<version>_<slug>.up.sql` (and `.down.sql` unless `--no-down`), or with `--ops`
+/// `<version>_<slug>.toml`, an operations file.
 pub(super) fn run(config: &Config, args: &NewArgs, output: Output) -> Result<(), CliError> {
     let slug = slugify(&args.name);
     if slug.is_empty() {
@@ -47,6 +49,18 @@ pub(super) fn run(config: &Config, args: &NewArgs, output: Output) -> Result<(),
     })?;
 
     let stem = format!("{version}_{slug}");
+    if args.ops {
+        let up = dir.join(format!("{stem}.toml"));
+        create(
+            &up,
+            &format!(
+                "# Migration {version} {slug}: {name}\n#\n{template}",
+                name = args.name.trim(),
+                template = Operations::TEMPLATE
+            ),
+        )?;
+        return report(version, up, None, output);
+    }
     let up = dir.join(format!("{stem}.up.sql"));
     create(
         &up,
@@ -77,6 +91,16 @@ pub(super) fn run(config: &Config, args: &NewArgs, output: Output) -> Result<(),
         Some(down)
     };
 
+    report(version, up, down, output)
+}
+
+/// Say which files were created.
+fn report(
+    version: Version,
+    up: PathBuf,
+    down: Option<PathBuf>,
+    output: Output,
+) -> Result<(), CliError> {
     match output.format() {
         Format::Human => {
             let mut text = format!("created {}\n", up.display());

@@ -56,11 +56,23 @@ pub async fn replay_migrations(
     migrations: &Migrations,
 ) -> Result<Schema, Error> {
     for migration in migrations {
+        let migration = &rendered(scratch, migration).await?;
         run_script(scratch, &migration.up)
             .await
             .map_err(|error| replay_error(migration, &migration.up, error))?;
     }
     introspect(scratch, &HistoryTable::default()).await
+}
+
+/// `migration` as it runs on `store`: an operations migration rendered against the schema
+/// `store` holds ([`crate::operation::resolve_live`]), any other as it is.
+async fn rendered(store: &mut dyn Store, migration: &Migration) -> Result<Migration, Error> {
+    if migration.operations.is_none() {
+        return Ok(migration.clone());
+    }
+    let resolved =
+        crate::operation::resolve_live(store, &HistoryTable::default(), migration).await?;
+    Ok(resolved.migration)
 }
 
 /// The schema `migrations` produce: from `cache` when it holds it for these scripts and an
@@ -282,11 +294,15 @@ pub async fn verify(
     migrations: &Migrations,
 ) -> Result<Verification, Error> {
     let table = HistoryTable::default();
-    let list: Vec<&Migration> = migrations.iter().collect();
-    let mut before = Vec::with_capacity(list.len());
-    let mut after = Vec::with_capacity(list.len());
+    let mut list: Vec<Migration> = Vec::with_capacity(migrations.len());
+    let mut before = Vec::with_capacity(migrations.len());
+    let mut after = Vec::with_capacity(migrations.len());
     let mut schema = introspect(scratch, &table).await?;
-    for migration in &list {
+    for migration in migrations {
+        // An operations migration runs, and is undone and run again, as it was rendered on
+        // the schema before it, as `migrate` records it.
+        list.push(rendered(scratch, migration).await?);
+        let migration = list.last().expect("just pushed");
         before.push(schema);
         if let Err(problem) = run_and_compare(scratch, &table, &migration.up, None).await? {
             return Ok(failure(migration, &migration.up, VerifyStage::Up, problem));

@@ -23,6 +23,7 @@ const CREATE_ACCOUNTS: EmbeddedMigration = EmbeddedMigration {
          END\n\
          $$;\n",
     down: Some("DROP TABLE accounts;\n"),
+    operations: false,
 };
 
 const INDEX_CONCURRENTLY: EmbeddedMigration = EmbeddedMigration {
@@ -32,6 +33,7 @@ const INDEX_CONCURRENTLY: EmbeddedMigration = EmbeddedMigration {
          CREATE INDEX CONCURRENTLY accounts_id_email ON accounts (id, email);\n\
          COMMENT ON INDEX accounts_id_email IS 'built concurrently';\n",
     down: Some("-- godwit:no-transaction\nDROP INDEX CONCURRENTLY accounts_id_email;\n"),
+    operations: false,
 };
 
 const DOOMED: EmbeddedMigration = EmbeddedMigration {
@@ -39,6 +41,7 @@ const DOOMED: EmbeddedMigration = EmbeddedMigration {
     name: "doomed",
     up: "CREATE TABLE doomed (id int);\nINSERT INTO doomed VALUES ('not a number');\n",
     down: None,
+    operations: false,
 };
 
 fn migrator(
