@@ -230,6 +230,10 @@ fn read_reply<T: DeserializeOwned>(reply: &[u8]) -> Outcome<T> {
 /// Load the plugin at `path` for the rest of the process: check its versions, read its
 /// description, and adapt it to [`Backend`].
 pub fn load(path: &Path) -> Result<PluginBackend, LoadError> {
+    // The system loader reads a bare file name as a library to look for on its own search
+    // path, not as a file in the working directory.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
     if let Some((size, needed)) = elf::missing_bytes(path) {
         return Err(LoadError::Truncated {
             path: path.to_path_buf(),
