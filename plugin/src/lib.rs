@@ -18,7 +18,7 @@
 //! - `host`: [`host::load`], [`host::search`] and the adapters to core's traits
 //!   (libloading).
 //!
-//! The only `unsafe` code of the workspace is here, in two small modules, `host::load` and
+//! The `unsafe` code of the boundary is in two small modules, `host::load` and
 //! `guest::raw`, each block with the reason it is sound, and in the `#[unsafe(no_mangle)]` of
 //! the entry symbol [`export_plugin!`] writes. The invariants they rely on: a plugin built
 //! for another ABI or contract version is refused before any call, with both versions named;
