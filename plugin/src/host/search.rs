@@ -185,3 +185,63 @@ pub fn default_dir() -> Option<PathBuf> {
     };
     data.map(|data| data.join("godwit").join("plugins"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn library(name: &str) -> String {
+        format!(
+            "{}{name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        )
+    }
+
+    #[test]
+    fn an_entry_is_a_path_from_the_config_folder_or_a_name_in_the_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let env_dir = dir.path().join("env");
+        let default = dir.path().join("default");
+        std::fs::create_dir_all(&env_dir).unwrap();
+        std::fs::create_dir_all(&default).unwrap();
+        std::fs::write(default.join(library("godwit_mysql")), "").unwrap();
+        std::fs::write(env_dir.join(library("oracle")), "").unwrap();
+        let search = SearchPath {
+            named: Vec::new(),
+            base: dir.path().join("project"),
+            env_dirs: vec![env_dir.clone()],
+            default_dir: Some(default.clone()),
+        };
+        assert_eq!(
+            search.resolve("plugins/x.so"),
+            Some(dir.path().join("project/plugins/x.so"))
+        );
+        let bare = library("godwit_mysql");
+        assert_eq!(
+            search.resolve(&bare),
+            Some(dir.path().join("project").join(&bare))
+        );
+        assert_eq!(
+            search.resolve("mysql"),
+            Some(default.join(library("godwit_mysql")))
+        );
+        assert_eq!(
+            search.resolve("godwit-mysql"),
+            Some(default.join(library("godwit_mysql")))
+        );
+        assert_eq!(
+            search.resolve("oracle"),
+            Some(env_dir.join(library("oracle")))
+        );
+        assert_eq!(search.resolve("db2"), None);
+        assert_eq!(
+            libraries_in(&env_dir),
+            vec![env_dir.join(library("oracle"))]
+        );
+        assert_eq!(
+            libraries_in(&dir.path().join("missing")),
+            Vec::<PathBuf>::new()
+        );
+    }
+}
