@@ -383,6 +383,20 @@ pub(crate) enum Command {
     /// 1). The target database is not touched; its URL picks the engine.
     #[command(after_help = "Example:\n  godwit verify")]
     Verify,
+
+    /// List the plugins found, and why any was refused
+    ///
+    /// Shows each loaded plugin's name, version, ABI version, URL schemes and file, and each
+    /// refused file with the reason. A plugin is a dialect shipped as a dynamic library. godwit loads those the config file
+    /// names (`plugins = ["path/to/libgodwit_mysql.so", "mysql"]`: a path, relative to the
+    /// config file, or a name looked up in the folders below), every library in the folders of
+    /// GODWIT_PLUGIN_PATH (separated as PATH is), and every library in the default folder,
+    /// `godwit/plugins` in the user's data folder ($XDG_DATA_HOME or ~/.local/share on Linux,
+    /// ~/Library/Application Support on macOS, %APPDATA% on Windows). A compiled-in dialect
+    /// keeps a scheme a plugin also serves. A plugin built for another plugin ABI or contract
+    /// version is refused before it runs anything.
+    #[command(after_help = "Example:\n  godwit plugins --format json")]
+    Plugins,
 }
 
 fn parse_rename(text: &str) -> Result<RenameRequest, String> {
@@ -521,8 +535,8 @@ fn parse_schema_ref(text: &str) -> Result<SchemaRef, String> {
     // holding a password (`postgres:/user:pw@host/db`), which would otherwise be printed as a
     // missing file's path. clap is not told: its message would repeat the value, password
     // and all.
-    let holds_password = godwit::registry().redact(text).to_string() != text;
-    if godwit::locate(text).is_ok()
+    let holds_password = crate::plugins::registry().redact(text).to_string() != text;
+    if crate::plugins::locate(text).is_ok()
         || ((has_url_scheme(text) || holds_password) && !Path::new(text).exists())
     {
         return Ok(SchemaRef::Url(text.to_string()));

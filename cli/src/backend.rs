@@ -1,11 +1,13 @@
-//! Opening a database: the URL's scheme picks a backend compiled in with its cargo feature.
-//! A backend left out of the build is a typed error naming the feature.
+//! Opening a database: the URL's scheme picks a backend compiled in with its cargo feature, or
+//! a plugin loaded ([`crate::plugins`]). A backend left out of the build is a typed error
+//! naming the feature and the plugins searched.
 
 use std::time::Duration;
 
 use std::sync::Arc;
 
 use godwit::{ConnectError, ConnectOptions};
+use godwit_core::url::UrlError;
 use godwit_core::{Backend, Dialect, HistoryTable, Location, Store};
 
 use crate::config::{Config, DatabaseUrl};
@@ -116,7 +118,7 @@ pub(crate) async fn open_scratch_host(
 
 /// The dialect called `name` (`lint --dialect`), when its backend is compiled in.
 pub(crate) fn dialect_named(name: &'static str) -> Result<&'static dyn Dialect, CliError> {
-    godwit::registry()
+    crate::plugins::registry()
         .backends()
         .find(|backend| backend.name() == name)
         .map(|backend| backend.dialect())
@@ -125,9 +127,17 @@ pub(crate) fn dialect_named(name: &'static str) -> Result<&'static dyn Dialect, 
 
 /// The backend serving `url`'s scheme, and what the URL points at.
 pub(crate) fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError> {
-    godwit::locate(url).map_err(|error| match error {
+    crate::plugins::locate(url).map_err(|error| match error {
+        ConnectError::Url(error @ UrlError::UnknownScheme { .. }) => CliError::UnknownScheme {
+            error,
+            plugins: crate::plugins::searched_sentence(),
+        },
         ConnectError::Url(error) => CliError::Url(error),
-        ConnectError::BackendMissing { url, feature } => CliError::BackendMissing { url, feature },
+        ConnectError::BackendMissing { url, feature } => CliError::BackendMissing {
+            url,
+            feature,
+            plugins: crate::plugins::searched_sentence(),
+        },
         other => CliError::Connect(other),
     })
 }
@@ -136,7 +146,11 @@ pub(crate) fn locate(url: &str) -> Result<(Arc<dyn Backend>, Location), CliError
 fn connect_error(error: ConnectError, url: &DatabaseUrl) -> CliError {
     match error {
         ConnectError::Url(error) => CliError::Url(error),
-        ConnectError::BackendMissing { url, feature } => CliError::BackendMissing { url, feature },
+        ConnectError::BackendMissing { url, feature } => CliError::BackendMissing {
+            url,
+            feature,
+            plugins: crate::plugins::searched_sentence(),
+        },
         ConnectError::NoDatabase { path } => CliError::NoDatabase { path },
         ConnectError::DirectoryNotDatabase { path, .. } => CliError::DirectoryNotDatabase {
             url: url.redacted(),

@@ -70,7 +70,7 @@ impl ConfigPath {
 /// URLs from `--url` and `DATABASE_URL` stay relative to the working directory.
 fn relative_to(dir: &Path, url: String) -> String {
     let scheme = godwit_core::backend::scheme(&url);
-    match (godwit::locate(&url), scheme) {
+    match (crate::plugins::locate(&url), scheme) {
         (Ok((_, godwit_core::Location::File(file))), Some(scheme))
             if file.is_relative() && !dir.as_os_str().is_empty() =>
         {
@@ -103,7 +103,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub(crate) fn redacted(&self) -> Redacted {
-        godwit::registry().redact(&self.text)
+        crate::plugins::registry().redact(&self.text)
     }
 
     /// Where the URL came from.
@@ -180,6 +180,9 @@ fn cache_dir(env: &Environment) -> Option<PathBuf> {
     };
     base.map(|dir| dir.join("godwit"))
 }
+
+/// The variable naming plugin folders, separated as `PATH` is.
+const PLUGIN_PATH: &str = "GODWIT_PLUGIN_PATH";
 
 /// The file of variables read from the working directory, as sqlx-cli and dbmate read it.
 pub(crate) const DOTENV: &str = ".env";
@@ -403,6 +406,8 @@ struct FileConfig {
     manage: ManageSection,
     #[serde(default)]
     lint: LintSection,
+    #[serde(default)]
+    plugins: Vec<Spanned<String>>,
 }
 
 /// The `[manage]` table.
@@ -472,6 +477,18 @@ impl Config {
         };
         let value = |resolved: Option<Resolved>| resolved.map(|r| r.value);
 
+        // Plugins first: the URLs below are read, and the lint rules checked, with every
+        // backend this run has.
+        let mut plugins = Vec::with_capacity(file.plugins.len());
+        for entry in file.plugins {
+            plugins.extend(value(resolve("plugins", Some(entry))?));
+        }
+        crate::plugins::load(
+            &plugins,
+            config_path.dir(),
+            env.var(PLUGIN_PATH).map(|(value, _)| value),
+        );
+
         // The file's URLs are resolved only when used, so a `${VAR}` in them that is unset
         // does not stand in the way of `--url` or DATABASE_URL.
         let url = match global.url.clone() {
@@ -526,7 +543,7 @@ impl Config {
             disabled.extend(resolve("lint.disabled", Some(id))?);
         }
         // The rules of every dialect compiled in: one config file often serves several.
-        let catalogue = godwit::registry().lint_catalogue();
+        let catalogue = crate::plugins::registry().lint_catalogue();
         let lint = LintConfig {
             disabled: disabled.iter().map(|id| id.value.clone()).collect(),
             other_rules: catalogue.ids().map(str::to_string).collect(),

@@ -98,15 +98,26 @@ pub enum CliError {
     #[error(transparent)]
     #[strum(serialize = "invalid_url")]
     Url(#[from] UrlError),
-    /// The URL's backend was not compiled into this binary.
+    /// The URL's scheme is served by no backend compiled in and no plugin loaded.
+    #[error("{error}; {plugins}")]
+    #[strum(serialize = "invalid_url")]
+    UnknownScheme {
+        /// The facade's error, listing the URL forms served.
+        error: UrlError,
+        /// Which plugins were searched, loaded and refused.
+        plugins: String,
+    },
+    /// The URL's backend was not compiled into this binary, and no plugin serves it.
     #[error(
-        "{url} needs godwit's `{feature}` backend, and godwit was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`"
+        "{url} needs godwit's `{feature}` backend, and godwit was built without the `{feature}` feature; reinstall with `cargo install --path cli --features {feature}`, or load a plugin that serves it ({plugins})"
     )]
     BackendMissing {
         /// The URL, without its password.
         url: Redacted,
         /// The cargo feature to enable.
         feature: &'static str,
+        /// Which plugins were searched, loaded and refused.
+        plugins: String,
     },
     /// `lint --dialect` names a dialect whose backend was not compiled into this binary.
     #[error(
@@ -506,6 +517,7 @@ impl CliError {
             | CliError::ConfigInvalid { .. }
             | CliError::NoUrl { .. }
             | CliError::Url(_)
+            | CliError::UnknownScheme { .. }
             | CliError::BackendMissing { .. }
             | CliError::DialectMissing { .. }
             | CliError::NoMigrationsDir { .. }
@@ -1023,7 +1035,7 @@ fn format_refusal(format: FormatFlag, supported: &[FormatFlag]) -> String {
 /// What to say after an unknown lint rule id: the ids it may be a typo of, else every id.
 pub(crate) fn unknown_rule_help(id: &str) -> String {
     // The same suggestions as for an unknown id in a `-- godwit:allow` comment.
-    let catalogue = godwit::registry().lint_catalogue();
+    let catalogue = crate::plugins::registry().lint_catalogue();
     let similar = catalogue.similar(id);
     // `a`, `b` or `c`
     let either = |ids: Vec<&str>| {
@@ -1112,7 +1124,7 @@ fn hide_passwords(text: &str, args: impl IntoIterator<Item = OsString>) -> Strin
         let value = arg.split_once('=').map(|(_, value)| value.to_string());
         // The value first: redacted alone, it keeps more of what the user typed.
         for candidate in value.into_iter().chain(std::iter::once(arg)) {
-            let redacted = godwit::registry().redact(&candidate).to_string();
+            let redacted = crate::plugins::registry().redact(&candidate).to_string();
             if redacted != candidate && !candidate.is_empty() {
                 text = text.replace(&candidate, &redacted);
             }
@@ -1128,7 +1140,7 @@ mod tests {
     use super::*;
 
     fn url() -> Redacted {
-        godwit::registry().redact("postgres://u:pw@h/db")
+        crate::plugins::registry().redact("postgres://u:pw@h/db")
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod live;
 mod logging;
 mod origin;
 mod output;
+mod plugins;
 mod print;
 mod prompt;
 

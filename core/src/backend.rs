@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use crate::dialect::Dialect;
 use crate::lint::Catalogue;
@@ -16,7 +17,7 @@ use crate::store::{Store, StoreError};
 use crate::url::{Redacted, UrlError, redact_with_schemes};
 
 /// What a database URL points at, as far as the program around the backend needs to know.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Location {
     /// A database file (relative to the working directory unless absolute). A file backend's
@@ -30,7 +31,7 @@ pub enum Location {
 
 /// How a backend opens a database. Each backend reads the fields that apply to it and ignores
 /// the rest; the defaults suit a program migrating its own database.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConnectOptions {
     /// A file database: create the file when it does not exist. Default: `true`. A program

@@ -73,7 +73,7 @@ pub struct ColumnRename {
 }
 
 /// How names compare, and what a change to a table does to what reads it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffOptions {
     /// Identifiers are case-insensitive (SQLite): `USERS` and `users` are one table.
     pub case_insensitive: bool,
@@ -84,7 +84,7 @@ pub struct DiffOptions {
 }
 
 /// Which changes of a table break the views and triggers that read it, in an engine.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Dependants {
     /// Any change may: they are dropped before every change of their table and created

@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Range;
 
 /// A URL godwit cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 // Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
 #[derive(strum::IntoStaticStr)]

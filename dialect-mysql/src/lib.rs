@@ -30,12 +30,18 @@
 //! [`godwit_core::url::redact`], and [`MySqlStore`]'s `Debug` leaves the options out.
 //!
 //! Not yet: declarative schemas (introspection and rendering), backups, MySQL's own lint
-//! rules. The crate has no cargo features; it uses sqlx for MySQL only and needs a Tokio
-//! runtime with the time driver enabled.
+//! rules. It uses sqlx for MySQL only and needs a Tokio runtime with the time driver enabled.
+//!
+//! The crate is also a godwit plugin: built with the `plugin` feature, its `cdylib`
+//! (`libgodwit_mysql.so`) exports [`MySqlBackend`] through `godwit_plugin::export_plugin!`,
+//! and a godwit built without its `mysql` feature loads it (`plugins = [...]` in
+//! `godwit.toml`). The plugin runs its stores on a Tokio runtime of its own.
 //!
 //! [`Dialect`]: godwit_core::Dialect
 //! [`Store`]: godwit_core::Store
-#![forbid(unsafe_code)]
+// Denied, not forbidden: the plugin's entry symbol, which `export_plugin!` writes, must be
+// `#[unsafe(no_mangle)]`, and allows that alone.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod backend;
@@ -46,3 +52,6 @@ mod store;
 pub use backend::MySqlBackend;
 pub use dialect::MySqlDialect;
 pub use store::MySqlStore;
+
+#[cfg(feature = "plugin")]
+godwit_plugin::export_plugin!(MySqlBackend);

@@ -1,18 +1,48 @@
 //! The dialect conformance kit (`godwit-dialect-tests`) on MySQL/MariaDB: a fresh database per
 //! case on the server of `GODWIT_TEST_MYSQL_URL` (a throwaway MariaDB under `cargo xtask test`).
+//!
+//! Every case runs twice: in `compiled`, on the crate's store as godwit compiles it in, and in
+//! `plugin`, on stores the crate's plugin library opens (built by cargo with the `plugin`
+//! feature when the first case starts, loaded through godwit-plugin's host), so the plugin
+//! passes exactly what the compiled-in dialect passes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use godwit_core::Store;
+use godwit_core::{Backend, ConnectOptions, Location, Store};
 use godwit_dialect_tests::{Fixtures, Fresh, Harness};
 use godwit_mysql::MySqlStore;
+use godwit_plugin::host::PluginBackend;
 use godwit_tests::MySqlDatabase;
 
-struct MySql;
+/// How a case reaches MySQL.
+#[derive(Debug, Clone, Copy)]
+enum Through {
+    /// `MySqlStore`, compiled in.
+    Crate,
+    /// The plugin library.
+    Plugin,
+}
+
+struct MySql(Through);
+
+/// The crate's plugin library, built and loaded once per test binary. Its file stays in a
+/// folder kept for the process, since a loaded library is never unloaded.
+fn plugin() -> &'static PluginBackend {
+    static PLUGIN: OnceLock<PluginBackend> = OnceLock::new();
+    PLUGIN.get_or_init(|| {
+        let dir: PathBuf = tempfile::tempdir().expect("temp dir").keep();
+        let library = godwit_tests::plugins::build("godwit-mysql", &["plugin"], &dir);
+        godwit_plugin::host::load(&library).expect("the MySQL plugin loads")
+    })
+}
 
 impl Harness for MySql {
     fn fresh(&self, _dir: &Path) -> Box<dyn Fresh> {
-        Box::new(Database(MySqlDatabase::create()))
+        if let Through::Plugin = self.0 {
+            plugin();
+        }
+        Box::new(Database(MySqlDatabase::create(), self.0))
     }
 
     fn fixtures(&self) -> Fixtures {
@@ -47,16 +77,22 @@ impl Harness for MySql {
 }
 
 /// A database of its own on the test server, dropped with it.
-struct Database(MySqlDatabase);
+struct Database(MySqlDatabase, Through);
 
 #[async_trait::async_trait]
 impl Fresh for Database {
     async fn connect(&self) -> Box<dyn Store> {
-        Box::new(
-            MySqlStore::connect(&self.0.url)
+        match self.1 {
+            Through::Crate => Box::new(
+                MySqlStore::connect(&self.0.url)
+                    .await
+                    .expect("connect mysql"),
+            ),
+            Through::Plugin => plugin()
+                .open(&self.0.url, &Location::Server, &ConnectOptions::default())
                 .await
-                .expect("connect mysql"),
-        )
+                .expect("connect mysql through the plugin"),
+        }
     }
 }
 
@@ -78,22 +114,36 @@ impl Fresh for Database {
 // - Not built yet: backups (`a_backup_comes_before_the_first_migration_and_is_recorded`) and
 //   the declarative side, introspection and rendering (`a_push_needs_consent_to_destroy_data`,
 //   `a_push_asks_whether_a_drop_and_create_is_a_rename`, `generate_verify_check_and_diff_agree`).
-godwit_dialect_tests::__cases!(MySql;
-    apply_all_then_again_is_a_no_op,
-    migrate_to_a_target,
-    rollback_by_steps_and_by_target,
-    rollback_works_after_the_file_is_deleted,
-    rollback_without_down_refuses_before_running_anything,
-    edited_file_is_refused_then_accepted_through_repair,
-    crlf_only_change_is_accepted,
-    out_of_order_is_refused_then_allowed,
-    procedural_bodies_run_whole,
-    failed_no_transaction_migration_is_visible,
-    concurrent_runner_waits_for_the_lock,
-    a_history_name_held_by_something_else_is_refused,
-    a_history_table_in_a_schema_stays_in_it,
-    the_lint_refuses_before_the_first_statement_unless_turned_off,
-    a_retry_is_linted_unless_turned_off,
-    each_statement_is_reported_as_it_starts,
-    a_run_with_nothing_pending_takes_no_lock,
-);
+macro_rules! mysql_cases {
+    ($harness:expr) => {
+        godwit_dialect_tests::__cases!($harness;
+            apply_all_then_again_is_a_no_op,
+            migrate_to_a_target,
+            rollback_by_steps_and_by_target,
+            rollback_works_after_the_file_is_deleted,
+            rollback_without_down_refuses_before_running_anything,
+            edited_file_is_refused_then_accepted_through_repair,
+            crlf_only_change_is_accepted,
+            out_of_order_is_refused_then_allowed,
+            procedural_bodies_run_whole,
+            failed_no_transaction_migration_is_visible,
+            concurrent_runner_waits_for_the_lock,
+            a_history_name_held_by_something_else_is_refused,
+            a_history_table_in_a_schema_stays_in_it,
+            the_lint_refuses_before_the_first_statement_unless_turned_off,
+            a_retry_is_linted_unless_turned_off,
+            each_statement_is_reported_as_it_starts,
+            a_run_with_nothing_pending_takes_no_lock,
+        );
+    };
+}
+
+mod compiled {
+    use super::{MySql, Through};
+    mysql_cases!(MySql(Through::Crate));
+}
+
+mod plugin {
+    use super::{MySql, Through};
+    mysql_cases!(MySql(Through::Plugin));
+}

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod generated;
+pub mod plugins;
 pub mod redundancy;
 pub mod verdicts;
 

@@ -78,6 +78,75 @@ fn core_forbids_unsafe_code() {
     );
 }
 
+/// `unsafe` code stays where it is needed: the plugin boundary (the host's loader, the guest's
+/// `extern "C"` functions, the export macro's entry symbol), SQLite's statement splitter, and
+/// xtask's measure of a child's peak memory; every `unsafe` block says why it is sound.
+#[test]
+fn unsafe_code_is_confined_to_the_plugin_boundary() {
+    const ALLOWED: &[&str] = &[
+        "plugin/src/host/load.rs",
+        "plugin/src/guest/raw.rs",
+        "plugin/src/guest.rs",
+        // `mod split`, SQLite's own test of a complete statement.
+        "dialect-sqlite/src/lib.rs",
+        "xtask/src/measure.rs",
+    ];
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("a readable workspace") {
+        let dir = entry.expect("a readable entry").path();
+        if dir.is_dir()
+            && dir
+                .file_name()
+                .is_some_and(|name| name != "target" && name != ".git")
+        {
+            rust_files(&dir, &mut files);
+        }
+    }
+    let mut wrong = Vec::new();
+    for file in &files {
+        let relative = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let source = std::fs::read_to_string(file).expect("a readable source file");
+        let allows = source.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("#[allow(unsafe_code") || line.starts_with("#![allow(unsafe_code")
+        });
+        if allows && !ALLOWED.contains(&relative.as_str()) {
+            wrong.push(format!("{relative}: allows unsafe code"));
+        }
+        let lines: Vec<&str> = source.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            // A block, not this test's own text naming one.
+            if !code.contains("unsafe {") || code.contains("\"unsafe {") {
+                continue;
+            }
+            // The comment is the statement's: above it, past the lines of the statement's
+            // start (`let x =`), within a few lines.
+            let explained = lines[index.saturating_sub(8)..=index]
+                .iter()
+                .any(|line| line.trim_start().starts_with("// SAFETY:"));
+            if !explained {
+                wrong.push(format!(
+                    "{relative}:{}: an unsafe block without `// SAFETY:`",
+                    index + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "unsafe code outside the plugin boundary, or unexplained:\n  {}\nkeep unsafe code in \
+         the plugin host's loader or the guest's raw module, each block under a `// SAFETY:` \
+         comment saying why it is sound",
+        wrong.join("\n  ")
+    );
+}
+
 #[test]
 fn published_libraries_require_docs() {
     let meta = metadata();

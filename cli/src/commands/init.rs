@@ -58,6 +58,11 @@ lock_timeout = "60s"
 # The GODWIT_DEV_URL environment variable overrides it.
 # dev_url = "postgres://dev@localhost:5432/postgres"
 
+# Dialects to load from dynamic libraries (plugins): a path, relative to this file, or
+# a name looked up in the folders of GODWIT_PLUGIN_PATH and godwit/plugins in your
+# data folder, whose libraries are loaded too. `godwit plugins` lists them.
+# plugins = ["plugins/libgodwit_mysql.so"]
+
 # Back the database up before `migrate` runs pending migrations (--backup, --no-backup):
 # SQLite through its online backup API to <file>.<UTC time>.backup beside the database,
 # PostgreSQL with pg_dump (which must be on PATH) to <database>.<UTC time>.dump in the

@@ -261,7 +261,7 @@ fn configured_dialect(config: &Config) -> Result<&'static dyn Dialect, CliError>
 
 /// `lint --explain RULE`.
 fn explain(id: &str, format: FormatFlag, output: Output) -> Result<(), CliError> {
-    let catalogue = godwit::registry().lint_catalogue();
+    let catalogue = crate::plugins::registry().lint_catalogue();
     let listed = catalogue
         .rule(id)
         .ok_or_else(|| CliError::UnknownRule { id: id.into() })?;
@@ -285,7 +285,7 @@ fn list(format: FormatFlag, output: Output) -> Result<(), CliError> {
     struct Rules<'a> {
         rules: &'a [ListedRule],
     }
-    let catalogue = godwit::registry().lint_catalogue();
+    let catalogue = crate::plugins::registry().lint_catalogue();
     let rules = catalogue.rules();
     if format == FormatFlag::Json {
         return output.json(&Rules { rules });

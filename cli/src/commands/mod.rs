@@ -10,6 +10,7 @@ mod inspect;
 mod lint;
 mod migrate;
 mod new;
+mod plugins;
 mod push;
 mod recover;
 mod repair;
@@ -53,6 +54,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check => check::run(&config()?, output).await,
         Command::Lint(args) => lint::run(args, config, cli.global.format, output).await,
         Command::Verify => verify::run(&config()?, output).await,
+        Command::Plugins => plugins::run(&config()?, output),
     }
 }
 

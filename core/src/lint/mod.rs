@@ -82,7 +82,7 @@ pub struct LintInput<'a> {
 }
 
 /// Which rules run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LintConfig {
     /// Ids of rules that do not run.
     pub disabled: Vec<String>,

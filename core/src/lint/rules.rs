@@ -6,10 +6,10 @@
 //! each dialect crate holds its own. A [`Catalogue`] lists the rules of the dialects a program
 //! has, for `godwit lint --list`, `--explain` and the README.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The migration loses data, fails, or blocks production traffic as written.

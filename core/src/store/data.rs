@@ -270,7 +270,7 @@ pub fn excerpt(sql: &str, max: usize) -> String {
 }
 
 /// Failures of a [`super::Store`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
 // Its variant's name in snake_case (`<&str>::from(&error)`): a kind scripts can match on.
 #[derive(strum::IntoStaticStr)]
