@@ -257,6 +257,16 @@ pub struct Table {
     /// PostgreSQL `FORCE ROW LEVEL SECURITY`: the policies bind the table's owner too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_row_security: bool,
+    /// MySQL `ENGINE` (`InnoDB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// MySQL's default collation of the table (`DEFAULT CHARSET` follows from it): what new
+    /// columns get. Each text column also names its own ([`Column::collation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// MySQL `ROW_FORMAT`, when the table names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_format: Option<String>,
 }
 
 impl Table {
@@ -279,6 +289,9 @@ impl Table {
             unlogged: false,
             row_security: false,
             force_row_security: false,
+            engine: None,
+            collation: None,
+            row_format: None,
         }
     }
 
@@ -346,9 +359,12 @@ pub struct Column {
     /// names it. Such a sequence is never among [`Schema::sequences`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_sequence: Option<String>,
-    /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`.
+    /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`; MySQL `AUTO_INCREMENT`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub autoincrement: bool,
+    /// MySQL `ON UPDATE` expression (`current_timestamp()`), set on every update of the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
     /// SQLite `NOT NULL ON CONFLICT ...`: what an insert or update of NULL does instead of
     /// failing (`REPLACE` stores the default). Only on a column that is not nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -376,6 +392,7 @@ impl Column {
             identity: None,
             owned_sequence: None,
             autoincrement: false,
+            on_update: None,
             not_null_conflict: None,
             comment: None,
             inherited: false,

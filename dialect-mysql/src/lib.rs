@@ -40,6 +40,9 @@
 
 mod backend;
 mod dialect;
+mod introspect;
+mod render;
+mod screen;
 mod script;
 mod store;
 
