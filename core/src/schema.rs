@@ -267,6 +267,9 @@ pub struct Table {
     /// MySQL `ROW_FORMAT`, when the table names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_format: Option<String>,
+    /// MySQL partitioning, as the dialect writes the `PARTITION BY` clause from the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioning: Option<String>,
 }
 
 impl Table {
@@ -292,6 +295,7 @@ impl Table {
             engine: None,
             collation: None,
             row_format: None,
+            partitioning: None,
         }
     }
 

@@ -53,7 +53,12 @@ pub(crate) fn queries() -> Vec<String> {
         "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, \
          ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
          ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER",
-        // 7: what the model does not carry.
+        // 7: partitions, in order.
+        "SELECT TABLE_NAME, PARTITION_NAME, PARTITION_METHOD, PARTITION_EXPRESSION, \
+         PARTITION_DESCRIPTION, SUBPARTITION_METHOD FROM information_schema.PARTITIONS \
+         WHERE TABLE_SCHEMA = DATABASE() AND PARTITION_NAME IS NOT NULL \
+         ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION",
+        // 8: what the model does not carry.
         "SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES \
          WHERE ROUTINE_SCHEMA = DATABASE() \
          UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS \
@@ -100,10 +105,11 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         checks,
         views,
         triggers,
+        partitions,
         unmanaged,
-    ]: [Vec<Row>; 8] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
+    ]: [Vec<Row>; 9] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
         RenderError::Impossible(format!(
-            "expected the results of 8 catalog queries, got {}",
+            "expected the results of 9 catalog queries, got {}",
             results.len()
         ))
     })?;
@@ -120,12 +126,6 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         for option in options.split_whitespace() {
             if let Some(format) = option.strip_prefix("row_format=") {
                 table.row_format = Some(format.to_ascii_uppercase());
-            }
-            if option == "partitioned" {
-                schema.unmanaged.push(Unmanaged {
-                    kind: "partitioning".into(),
-                    object: name.clone(),
-                });
             }
         }
         table.comment = non_empty(field(row, 5)?);
@@ -176,6 +176,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             table: Name::bare(table),
         });
     }
+    read_partitions(&mut schema, &partitions)?;
     for row in &unmanaged {
         schema.unmanaged.push(Unmanaged {
             kind: field(row, 0)?,
@@ -238,7 +239,10 @@ fn read_indexes(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError> {
         let name = field(row, 1)?;
         let column = field(row, 3)?;
         let mut part = quote(&column);
-        if let Some(length) = row.get(4).and_then(int) {
+        // A SPATIAL index reports a length of its own choosing, which no one writes.
+        if let Some(length) = row.get(4).and_then(int)
+            && field(row, 6)? != "SPATIAL"
+        {
             part.push_str(&format!("({length})"));
         }
         if field(row, 5)? == "D" {
@@ -330,6 +334,65 @@ pub(crate) fn index_definition(
         definition.push_str(" IGNORED");
     }
     definition
+}
+
+/// Each partitioned table's `PARTITION BY` clause, written back from its partitions: the
+/// method and expression, then each partition with its bound; for a hash or key the number
+/// of partitions alone, when they have the names the server gives (`p0`, `p1`, ...).
+fn read_partitions(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError> {
+    let mut at = 0;
+    while at < rows.len() {
+        let table_name = field(&rows[at], 0)?;
+        let end = rows[at..]
+            .iter()
+            .position(|r| field(r, 0).ok().as_deref() != Some(table_name.as_str()))
+            .map_or(rows.len(), |n| at + n);
+        let group = &rows[at..end];
+        at = end;
+        let method = field(&group[0], 2)?;
+        let expression = field(&group[0], 3)?;
+        if !field(&group[0], 5)?.is_empty() {
+            schema.unmanaged.push(Unmanaged {
+                kind: "subpartitioning".into(),
+                object: table_name.clone(),
+            });
+        }
+        let columns = method.ends_with("COLUMNS");
+        let mut clause = if columns {
+            format!("PARTITION BY {method}({expression})")
+        } else {
+            format!("PARTITION BY {method} ({expression})")
+        };
+        let names = group
+            .iter()
+            .map(|r| field(r, 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        if method.starts_with("RANGE") || method.starts_with("LIST") {
+            let mut parts = Vec::new();
+            for (row, name) in group.iter().zip(&names) {
+                let bound = field(row, 4)?;
+                let values = match (method.starts_with("RANGE"), columns) {
+                    (true, false) if bound == "MAXVALUE" => "VALUES LESS THAN MAXVALUE".into(),
+                    (true, _) => format!("VALUES LESS THAN ({bound})"),
+                    (false, _) => format!("VALUES IN ({bound})"),
+                };
+                parts.push(format!("PARTITION {} {values}", quote(name)));
+            }
+            clause.push_str(&format!(" ({})", parts.join(", ")));
+        } else if names.iter().enumerate().all(|(i, n)| *n == format!("p{i}")) {
+            clause.push_str(&format!(" PARTITIONS {}", names.len()));
+        } else {
+            let parts: Vec<String> = names
+                .iter()
+                .map(|n| format!("PARTITION {}", quote(n)))
+                .collect();
+            clause.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        if let Some(table) = schema.tables.iter_mut().find(|t| t.name.name == table_name) {
+            table.partitioning = Some(clause);
+        }
+    }
+    Ok(())
 }
 
 fn read_foreign_keys(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError> {

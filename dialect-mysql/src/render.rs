@@ -219,6 +219,9 @@ fn create_table(
     if let Some(comment) = &table.comment {
         options.push(format!("COMMENT={}", string_literal(comment)));
     }
+    if let Some(partitioning) = &table.partitioning {
+        options.push(partitioning.clone());
+    }
     Ok(Statement::execute(format!(
         "CREATE TABLE {} (\n  {}\n){}",
         name(&table.name),
@@ -331,6 +334,40 @@ fn modify_column(
             Online::InPlace
         };
         out.push(alter(&table.name, &[spec], online));
+        return;
+    }
+    // The server cannot turn a column into or out of a generated one, nor change where a
+    // generated one is kept, in place: it goes and comes back, computed anew. A column that
+    // held its own values loses them.
+    let kind = |c: &Column| c.generated.as_ref().map(|g| g.stored);
+    if kind(from) != kind(to) {
+        let drop = alter(&table.name, &[format!("DROP COLUMN {c}")], Online::Copy);
+        out.push(if from.generated.is_none() {
+            drop.with_hazard(Hazard::new(
+                HazardKind::DropColumn,
+                format!(
+                    "drops column {} of {} to make it a generated column",
+                    to.name, table.name
+                ),
+                Some(format!("SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL")),
+            ))
+        } else {
+            drop
+        });
+        let at = table.columns.iter().position(|x| x.name == to.name);
+        let place = match at {
+            Some(0) => " FIRST".to_string(),
+            Some(i) => format!(" AFTER {}", quote(&table.columns[i - 1].name)),
+            None => String::new(),
+        };
+        out.push(alter(
+            &table.name,
+            &[format!(
+                "ADD COLUMN {}{place}",
+                column_definition(to, table)
+            )],
+            Online::Copy,
+        ));
         return;
     }
     // The AUTO_INCREMENT and key changes of a column go with the table's key change.
@@ -451,6 +488,11 @@ fn alter_table(change: &TableChange, out: &mut Vec<Statement>) -> Result<(), Ren
     }
     out.extend(added);
 
+    // A dropped AUTO_INCREMENT column goes with its key: neither may go first.
+    let dropped_counter = change.dropped_columns.iter().find(|c| c.autoincrement);
+    if let Some(column) = dropped_counter {
+        key_specs.push(format!("DROP COLUMN {}", quote(&column.name)));
+    }
     let mut key_online = Online::InPlace;
     if let Some((old, new)) = &change.primary_key {
         if old.is_some() {
@@ -470,11 +512,22 @@ fn alter_table(change: &TableChange, out: &mut Vec<Statement>) -> Result<(), Ren
         // Columns first, so a key names the columns as they will be.
         key_specs.sort_by_key(|s| s.contains("PRIMARY KEY"));
         key_specs.sort_by_key(|s| !s.starts_with("DROP PRIMARY KEY"));
-        out.push(alter(table, &key_specs, key_online));
+        let statement = alter(table, &key_specs, key_online);
+        out.push(match dropped_counter {
+            Some(column) => statement.with_hazard(Hazard::new(
+                HazardKind::DropColumn,
+                format!("drops column {} of {}", column.name, table),
+                Some(format!(
+                    "SELECT COUNT(*) FROM {t} WHERE {} IS NOT NULL",
+                    quote(&column.name)
+                )),
+            )),
+            None => statement,
+        });
     }
     out.extend(modifies);
 
-    for column in &change.dropped_columns {
+    for column in change.dropped_columns.iter().filter(|c| !c.autoincrement) {
         let indexed = from
             .indexes
             .iter()
@@ -557,6 +610,18 @@ fn alter_table(change: &TableChange, out: &mut Vec<Statement>) -> Result<(), Ren
         if !options.is_empty() {
             out.push(alter(table, &options, online));
         }
+        // Rows move to the partitions they now belong to, by a copy; a row that belongs to
+        // none makes it fail.
+        if from.partitioning != to.partitioning {
+            let clause = to
+                .partitioning
+                .clone()
+                .unwrap_or_else(|| "REMOVE PARTITIONING".into());
+            out.push(
+                Statement::execute(format!("ALTER TABLE {t} {clause}"))
+                    .with_hazard(copy_hazard(table)),
+            );
+        }
     }
     if let Some(comment) = &change.comment {
         out.push(alter(
@@ -595,9 +660,46 @@ pub(crate) fn render(
         }
     }
     let created_index = |index: &Index| created_indexes.iter().any(|(i, _, _)| *i == index);
+    // An index that is not made again is dropped last, after the new ones are made: a
+    // foreign key may need it until another index can serve it. (Views and triggers do not
+    // depend on indexes.) Its columns may have gone by then,
+    // taking it with them, hence IF EXISTS.
+    let remade = |index: &Index| {
+        changes.iter().any(|c| {
+            matches!(c, Change::CreateIndex(new) if new.name == index.name
+                && index_clause(new).ok().map(|(t, _)| t) == index_clause(index).ok().map(|(t, _)| t))
+        })
+    };
+    let mut late_drops = Vec::new();
+    // The tables dropped here lose their foreign keys first, so they may go in any order.
+    let mut keys_dropped = false;
     let mut out = Vec::new();
     for change in changes {
         match change {
+            Change::DropIndex(index) if !remade(index) => {
+                let (table, _) = index_clause(index)?;
+                late_drops.push(Statement::execute(format!(
+                    "ALTER TABLE {} DROP INDEX IF EXISTS {}{}",
+                    quote(&table),
+                    quote(&index.name.name),
+                    Online::InPlace.clause()
+                )));
+            }
+            Change::DropTable(_) if !keys_dropped => {
+                keys_dropped = true;
+                for change in changes {
+                    if let Change::DropTable(table) = change {
+                        for key in table.foreign_keys.iter().filter_map(|k| k.name.as_ref()) {
+                            out.push(Statement::execute(format!(
+                                "ALTER TABLE {} DROP FOREIGN KEY {}",
+                                name(&table.name),
+                                quote(key)
+                            )));
+                        }
+                    }
+                }
+                out.push(drop_table(change)?);
+            }
             Change::CreateTable(table) => {
                 let indexes = created_indexes
                     .iter()
@@ -606,15 +708,7 @@ pub(crate) fn render(
                 out.push(create_table(table, indexes)?);
             }
             Change::AlterTable(change) => alter_table(change, &mut out)?,
-            Change::DropTable(table) => out.push(
-                Statement::execute(format!("DROP TABLE {}", name(&table.name))).with_hazard(
-                    Hazard::new(
-                        HazardKind::DropTable,
-                        format!("drops table {}", table.name),
-                        Some(format!("SELECT COUNT(*) FROM {}", name(&table.name))),
-                    ),
-                ),
-            ),
+            Change::DropTable(_) => out.push(drop_table(change)?),
             Change::RenameTable { from, to } => out.push(Statement::execute(format!(
                 "RENAME TABLE {} TO {}",
                 name(from),
@@ -624,8 +718,11 @@ pub(crate) fn render(
             Change::CreateIndex(index) => {
                 let (table, clause) = index_clause(index)?;
                 // FULLTEXT and SPATIAL indexes are built in place, but not while writes go on.
+                // A long UNIQUE key is kept as a hash in a hidden column, which the server
+                // adds by copying.
                 let online = match index.method.as_deref() {
                     Some("FULLTEXT" | "SPATIAL") => ", ALGORITHM=INPLACE, LOCK=SHARED",
+                    Some("HASH") => "",
                     _ => Online::InPlace.clause(),
                 };
                 out.push(Statement::execute(format!(
@@ -735,7 +832,21 @@ pub(crate) fn render(
             }
         }
     }
+    out.append(&mut late_drops);
     Ok(out)
+}
+
+fn drop_table(change: &Change) -> Result<Statement, RenderError> {
+    let Change::DropTable(table) = change else {
+        return Err(RenderError::Impossible("not a table drop".into()));
+    };
+    Ok(
+        Statement::execute(format!("DROP TABLE {}", name(&table.name))).with_hazard(Hazard::new(
+            HazardKind::DropTable,
+            format!("drops table {}", table.name),
+            Some(format!("SELECT COUNT(*) FROM {}", name(&table.name))),
+        )),
+    )
 }
 
 fn serde_name(change: &Change) -> String {

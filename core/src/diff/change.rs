@@ -51,7 +51,7 @@ pub struct TableChange {
     pub dropped_foreign_keys: Vec<ForeignKey>,
     /// `STRICT`, `WITHOUT ROWID` or a virtual table's module or arguments change (SQLite:
     /// needs a rebuild), whether it is `UNLOGGED` or which tables it inherits from
-    /// (PostgreSQL), or its engine, default collation or row format (MySQL).
+    /// (PostgreSQL), or its engine, default collation, row format or partitioning (MySQL).
     pub options_changed: bool,
     /// The table comment changes to this.
     pub comment: Option<Option<String>>,

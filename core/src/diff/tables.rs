@@ -513,7 +513,8 @@ fn table_change(
             || current.unlogged != desired.unlogged
             || current.engine != desired.engine
             || current.collation != desired.collation
-            || current.row_format != desired.row_format,
+            || current.row_format != desired.row_format
+            || current.partitioning != desired.partitioning,
         comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
         kept_triggers: Vec::new(),
         children: Vec::new(),
