@@ -69,7 +69,7 @@ pub struct Schema {
     /// Sequences not owned by a column (PostgreSQL).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sequences: Vec<Sequence>,
-    /// Functions and procedures (PostgreSQL), by their full definition.
+    /// Functions and procedures (PostgreSQL) and events (MySQL), by their full definition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<Function>,
     /// Tables, with their columns, constraints and indexes.
@@ -188,10 +188,12 @@ pub struct Sequence {
     pub definition: String,
 }
 
-/// A function or procedure (PostgreSQL).
+/// A function or procedure (PostgreSQL), or an event (MySQL): code kept by its full
+/// definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Function {
-    /// Name with argument types, which identifies it (`public.f(integer)`).
+    /// What identifies it: the name with argument types (`public.f(integer)`), or for a MySQL
+    /// event `event <name>`.
     pub signature: String,
     /// Its name.
     pub name: Name,

@@ -8,8 +8,8 @@
 
 use godwit_core::dialect::RenderError;
 use godwit_core::schema::{
-    Check, Column, FkAction, ForeignKey, Generated, Index, Name, PrimaryKey, Schema, Table,
-    Trigger, Unmanaged, View,
+    Check, Column, FkAction, ForeignKey, Function, Generated, Index, Name, PrimaryKey, Schema,
+    Table, Trigger, Unmanaged, View,
 };
 use godwit_core::store::{Row, Value};
 
@@ -58,11 +58,13 @@ pub(crate) fn queries() -> Vec<String> {
          PARTITION_DESCRIPTION, SUBPARTITION_METHOD FROM information_schema.PARTITIONS \
          WHERE TABLE_SCHEMA = DATABASE() AND PARTITION_NAME IS NOT NULL \
          ORDER BY TABLE_NAME, PARTITION_ORDINAL_POSITION",
-        // 8: what the model does not carry.
+        // 8: events. Times as text: the binary protocol would give bytes.
+        "SELECT EVENT_NAME, EVENT_DEFINITION, CAST(EXECUTE_AT AS CHAR), INTERVAL_VALUE, \
+         INTERVAL_FIELD, ON_COMPLETION, STATUS, EVENT_COMMENT FROM information_schema.EVENTS \
+         WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME",
+        // 9: what the model does not carry.
         "SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES \
-         WHERE ROUTINE_SCHEMA = DATABASE() \
-         UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS \
-         WHERE EVENT_SCHEMA = DATABASE()",
+         WHERE ROUTINE_SCHEMA = DATABASE()",
     ]
     .map(str::to_string)
     .to_vec()
@@ -106,10 +108,11 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         views,
         triggers,
         partitions,
+        events,
         unmanaged,
-    ]: [Vec<Row>; 9] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
+    ]: [Vec<Row>; 10] = results.try_into().map_err(|results: Vec<Vec<Row>>| {
         RenderError::Impossible(format!(
-            "expected the results of 9 catalog queries, got {}",
+            "expected the results of 10 catalog queries, got {}",
             results.len()
         ))
     })?;
@@ -177,6 +180,9 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         });
     }
     read_partitions(&mut schema, &partitions)?;
+    for row in &events {
+        schema.functions.push(event(row)?);
+    }
     for row in &unmanaged {
         schema.unmanaged.push(Unmanaged {
             kind: field(row, 0)?,
@@ -336,6 +342,39 @@ pub(crate) fn index_definition(
     definition
 }
 
+/// An event, kept as code by its full definition ([`Function`], under the signature
+/// `event <name>`). `STARTS` and `ENDS` are left out: a recurring event starts when it is
+/// made unless told otherwise, so a scratch database's would always differ.
+fn event(row: &Row) -> Result<Function, RenderError> {
+    let name = field(row, 0)?;
+    let schedule = match row.get(2).and_then(text) {
+        Some(at) => format!("AT {}", string_literal(&at)),
+        // The server quotes a compound interval (`'1:30'`) itself.
+        None => format!("EVERY {} {}", field(row, 3)?, field(row, 4)?),
+    };
+    let status = match field(row, 6)?.as_str() {
+        "ENABLED" => "ENABLE",
+        "DISABLED" => "DISABLE",
+        _ => "DISABLE ON SLAVE",
+    };
+    let mut definition = format!(
+        "CREATE OR REPLACE EVENT {} ON SCHEDULE {schedule} ON COMPLETION {} {status}",
+        quote(&name),
+        field(row, 5)?,
+    );
+    let comment = field(row, 7)?;
+    if !comment.is_empty() {
+        definition.push_str(&format!(" COMMENT {}", string_literal(&comment)));
+    }
+    definition.push_str(&format!(" DO {}", field(row, 1)?));
+    Ok(Function {
+        signature: format!("event {name}"),
+        name: Name::bare(name),
+        returns: None,
+        definition,
+    })
+}
+
 /// Each partitioned table's `PARTITION BY` clause, written back from its partitions: the
 /// method and expression, then each partition with its bound; for a hash or key the number
 /// of partitions alone, when they have the names the server gives (`p0`, `p1`, ...).
@@ -380,7 +419,10 @@ fn read_partitions(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError>
             }
             clause.push_str(&format!(" ({})", parts.join(", ")));
         } else if names.iter().enumerate().all(|(i, n)| *n == format!("p{i}")) {
-            clause.push_str(&format!(" PARTITIONS {}", names.len()));
+            // One partition is what the method alone gives.
+            if names.len() > 1 {
+                clause.push_str(&format!(" PARTITIONS {}", names.len()));
+            }
         } else {
             let parts: Vec<String> = names
                 .iter()

@@ -671,9 +671,20 @@ pub(crate) fn render(
         })
     };
     let mut late_drops = Vec::new();
-    // The tables dropped here lose their foreign keys first, so they may go in any order.
-    let mut keys_dropped = false;
+    // The tables dropped here lose their foreign keys before anything else, so that they may
+    // go in any order, and the columns their keys reference may change or go first.
     let mut out = Vec::new();
+    for change in changes {
+        if let Change::DropTable(table) = change {
+            for key in table.foreign_keys.iter().filter_map(|k| k.name.as_ref()) {
+                out.push(Statement::execute(format!(
+                    "ALTER TABLE {} DROP FOREIGN KEY {}",
+                    name(&table.name),
+                    quote(key)
+                )));
+            }
+        }
+    }
     for change in changes {
         match change {
             Change::DropIndex(index) if !remade(index) => {
@@ -685,21 +696,7 @@ pub(crate) fn render(
                     Online::InPlace.clause()
                 )));
             }
-            Change::DropTable(_) if !keys_dropped => {
-                keys_dropped = true;
-                for change in changes {
-                    if let Change::DropTable(table) = change {
-                        for key in table.foreign_keys.iter().filter_map(|k| k.name.as_ref()) {
-                            out.push(Statement::execute(format!(
-                                "ALTER TABLE {} DROP FOREIGN KEY {}",
-                                name(&table.name),
-                                quote(key)
-                            )));
-                        }
-                    }
-                }
-                out.push(drop_table(change)?);
-            }
+
             Change::CreateTable(table) => {
                 let indexes = created_indexes
                     .iter()
@@ -823,6 +820,16 @@ pub(crate) fn render(
                     )],
                     Online::Instant,
                 ));
+            }
+            // Events are the only code the MySQL model holds (`event <name>`).
+            Change::CreateFunction(event) if event.signature.starts_with("event ") => {
+                out.push(Statement::execute(event.definition.clone()));
+            }
+            Change::DropFunction(event) if event.signature.starts_with("event ") => {
+                out.push(Statement::execute(format!(
+                    "DROP EVENT IF EXISTS {}",
+                    name(&event.name)
+                )));
             }
             other => {
                 return Err(RenderError::Impossible(format!(

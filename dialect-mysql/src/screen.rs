@@ -5,9 +5,11 @@
 //! database, does not exist here: a statement that runs, stays run. The scratch database is
 //! the isolation (a database of its own, dropped after), and the screening is the gate. So it
 //! is a list of what is allowed, not of what is refused: `CREATE`, `ALTER` and `DROP` of tables,
-//! views, indexes and triggers, and nothing else. Routines are left to migrations (the model
-//! does not carry them); an event would run code on the scratch database on a schedule; a
-//! `CREATE TABLE ... SELECT` or `AS SELECT` runs a query that may read other databases.
+//! views, indexes, triggers and events, and nothing else. Routines are left to migrations (the
+//! model does not carry them); a `CREATE TABLE ... SELECT` or `AS SELECT` runs a query that may
+//! read other databases. An event runs its body on the server's schedule, so it *runs code*:
+//! only a sandbox takes it, a scratch database on a server whose event scheduler is off
+//! ([`crate::MySqlStore`]'s `open_sandbox`).
 
 use godwit_core::screen::{SchemaStatement, ScreenError, StatementClass};
 
@@ -58,14 +60,15 @@ fn classify(text: &str) -> StatementClass {
         }
     }
     match object.unwrap_or_default() {
-        "TABLE" if verb == "CREATE" && reads_a_query(text) => StatementClass::runs_code(
-            "CREATE TABLE ... SELECT runs its query, which may read other databases",
+        "TABLE" if verb == "CREATE" && reads_a_query(text) => StatementClass::refused(
+            "CREATE TABLE ... SELECT runs its query, which may read other databases; create the table, and fill it in a migration",
         ),
         "TABLE" | "VIEW" | "INDEX" | "TRIGGER" => StatementClass::Schema,
         "TEMPORARY" => StatementClass::refused("a temporary table is not schema"),
-        "EVENT" => StatementClass::refused(
-            "an event runs code on a schedule; create events in a migration",
-        ),
+        "EVENT" if verb == "CREATE" => {
+            StatementClass::runs_code("an event runs its body on the server's schedule")
+        }
+        "EVENT" => StatementClass::Schema,
         "PROCEDURE" | "FUNCTION" | "AGGREGATE" => StatementClass::refused(
             "godwit's schema model does not carry routines yet; create them in a migration",
         ),
@@ -132,7 +135,6 @@ mod tests {
             "INSERT INTO t VALUES (1)",
             "SELECT * FROM other.t INTO OUTFILE '/tmp/x'",
             "LOAD DATA INFILE '/etc/passwd' INTO TABLE t",
-            "CREATE EVENT e ON SCHEDULE EVERY 1 SECOND DO DELETE FROM t",
             "CREATE PROCEDURE p() SELECT 1",
             "CREATE USER u",
             "START TRANSACTION",
@@ -147,6 +149,10 @@ mod tests {
         }
         assert!(matches!(
             class("CREATE TABLE t AS SELECT * FROM other.secrets"),
+            StatementClass::Refused { .. }
+        ));
+        assert!(matches!(
+            class("CREATE EVENT e ON SCHEDULE EVERY 1 SECOND DO DELETE FROM other.t"),
             StatementClass::RunsCode { .. }
         ));
     }

@@ -545,6 +545,27 @@ impl Store for MySqlStore {
         }))
     }
 
+    /// A scratch database in which the only code a screened schema file holds, events, can
+    /// never run: one on a server whose event scheduler is off. Triggers run only on changes
+    /// of rows, which a schema file cannot hold.
+    async fn open_sandbox(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        let scheduler: String = sqlx::query_scalar("SELECT CAST(@@GLOBAL.event_scheduler AS CHAR)")
+            .persistent(false)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        if !matches!(scheduler.to_ascii_uppercase().as_str(), "OFF" | "DISABLED") {
+            return Err(StoreError::NoSandbox {
+                reason: format!(
+                    "the event scheduler of {} is {scheduler}, so an event in a scratch database would run; \
+                     give a dev_url on a server whose event_scheduler is OFF",
+                    self.target
+                ),
+            });
+        }
+        self.open_scratch().await
+    }
+
     async fn close(&mut self) -> Result<(), StoreError> {
         if let Some(name) = self.scratch.take() {
             let quoted = crate::render::quote(&name);

@@ -243,6 +243,25 @@ async fn a_new_auto_increment_key_and_a_dropped_table() {
     .await;
 }
 
+#[tokio::test]
+async fn partitions_and_events() {
+    check(
+        "partitions_and_events",
+        "CREATE TABLE hits (id INT NOT NULL, at DATE NOT NULL, PRIMARY KEY (id, at))\n\
+             PARTITION BY RANGE (YEAR(at)) (PARTITION p0 VALUES LESS THAN (2020), PARTITION p1 VALUES LESS THAN MAXVALUE);\n\
+         INSERT INTO hits VALUES (1, '2019-05-01'), (2, '2024-01-01');\n\
+         CREATE EVENT cleanup ON SCHEDULE EVERY 1 HOUR DISABLE DO DELETE FROM hits WHERE at < '2000-01-01';\n\
+         CREATE EVENT gone ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM hits;\n",
+        "CREATE TABLE hits (id INT NOT NULL, at DATE NOT NULL, PRIMARY KEY (id, at))\n\
+             PARTITION BY RANGE (YEAR(at)) (PARTITION p0 VALUES LESS THAN (2020), \
+             PARTITION p1 VALUES LESS THAN (2030), PARTITION p2 VALUES LESS THAN MAXVALUE);\n\
+         CREATE EVENT cleanup ON SCHEDULE EVERY '1:30' HOUR_MINUTE ON COMPLETION PRESERVE DISABLE \
+             COMMENT 'old rows' DO DELETE FROM hits WHERE at < '2001-01-01';\n",
+        Renames::default(),
+    )
+    .await;
+}
+
 /// What introspection reads, `render_schema` writes back: a fresh database built from it
 /// reads the same.
 #[tokio::test]
