@@ -491,6 +491,14 @@ const CREATE_MODIFIERS: &[&str] = &[
     "CONSTRAINT",
 ];
 
+/// Whether token `at` is the keyword `word`.
+fn is_keyword_at(tokens: &[Significant<'_>], at: usize, word: &str) -> bool {
+    tokens.get(at).is_some_and(|t| is_keyword(t.token, word))
+}
+
+/// The words that open an index written inside `CREATE TABLE` (MySQL).
+const INLINE_INDEX_STARTS: &[&str] = &["INDEX", "KEY", "FULLTEXT", "SPATIAL"];
+
 const CONSTRAINT_STARTS: &[&str] = &[
     "CONSTRAINT",
     "PRIMARY",
@@ -639,6 +647,28 @@ fn table_body(
         if expect_definition {
             expect_definition = false;
             let target = match token {
+                // MySQL's index written in the table (`INDEX name (...)`, `FULLTEXT KEY
+                // name (...)`): index names belong to their table there.
+                Token::Word(word)
+                    if word.quote_style.is_none()
+                        && INLINE_INDEX_STARTS
+                            .contains(&word.value.to_ascii_uppercase().as_str()) =>
+                {
+                    let at = if is_keyword_at(tokens, i + 1, "INDEX")
+                        || is_keyword_at(tokens, i + 1, "KEY")
+                    {
+                        i + 2
+                    } else {
+                        i + 1
+                    };
+                    match tokens.get(at).map(|t| t.token) {
+                        Some(Token::Word(name)) if at <= end => Target::Index(Name {
+                            schema: table.schema.clone(),
+                            name: name.value.clone(),
+                        }),
+                        _ => Target::Unrenamable("an index without a name".into()),
+                    }
+                }
                 Token::Word(word)
                     if word.quote_style.is_none()
                         && CONSTRAINT_STARTS
@@ -988,6 +1018,23 @@ mod tests {
         let renames =
             hints("-- the users of the app\nCREATE TABLE users (\n  id integer -- the key\n);\n");
         assert_eq!(renames, Renames::default());
+    }
+
+    #[test]
+    fn sqldef_hints_on_indexes_written_in_the_table() {
+        let renames = hints(
+            "CREATE TABLE users (\n  email text,\n  name text,\n\
+             \x20 INDEX email_idx (email), -- @renamed from=idx_email\n\
+             \x20 FULLTEXT KEY name_idx (name) -- @renamed from=idx_name\n);\n",
+        );
+        assert_eq!(
+            renames.indexes,
+            [
+                (Name::bare("idx_email"), Name::bare("email_idx")),
+                (Name::bare("idx_name"), Name::bare("name_idx")),
+            ]
+        );
+        assert!(renames.columns.is_empty());
     }
 
     #[test]
