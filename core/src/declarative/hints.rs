@@ -496,6 +496,45 @@ fn is_keyword_at(tokens: &[Significant<'_>], at: usize, word: &str) -> bool {
     tokens.get(at).is_some_and(|t| is_keyword(t.token, word))
 }
 
+/// Whether `word` is a type that takes arguments in parentheses, which a column of that
+/// type written right after a column named `key` or `index` would be read as an index of.
+fn names_a_type(word: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "VARCHAR",
+        "CHAR",
+        "CHARACTER",
+        "NUMERIC",
+        "DECIMAL",
+        "DEC",
+        "FLOAT",
+        "DOUBLE",
+        "INT",
+        "INTEGER",
+        "BIGINT",
+        "SMALLINT",
+        "TINYINT",
+        "MEDIUMINT",
+        "BIT",
+        "VARBINARY",
+        "BINARY",
+        "TIME",
+        "TIMESTAMP",
+        "TIMESTAMPTZ",
+        "DATETIME",
+        "INTERVAL",
+        "ENUM",
+        "SET",
+        "TEXT",
+        "BLOB",
+        "NVARCHAR",
+        "NCHAR",
+        "VARBIT",
+        "REAL",
+        "YEAR",
+    ];
+    TYPES.contains(&word.to_ascii_uppercase().as_str())
+}
+
 /// The words that open an index written inside `CREATE TABLE` (MySQL).
 const INLINE_INDEX_STARTS: &[&str] = &["INDEX", "KEY", "FULLTEXT", "SPATIAL"];
 
@@ -662,10 +701,23 @@ fn table_body(
                         i + 1
                     };
                     match tokens.get(at).map(|t| t.token) {
-                        Some(Token::Word(name)) if at <= end => Target::Index(Name {
-                            schema: table.schema.clone(),
-                            name: name.value.clone(),
-                        }),
+                        // `key varchar(10)` is a column called key (PostgreSQL and SQLite do
+                        // not reserve the word): an index's name is no type, and its columns
+                        // follow it.
+                        Some(Token::Word(name))
+                            if at < end
+                                && matches!(tokens[at + 1].token, Token::LParen)
+                                && !names_a_type(&name.value) =>
+                        {
+                            Target::Index(Name {
+                                schema: table.schema.clone(),
+                                name: name.value.clone(),
+                            })
+                        }
+                        Some(Token::Word(_)) => Target::Column {
+                            table: table.clone(),
+                            column: word.value.clone(),
+                        },
                         _ => Target::Unrenamable("an index without a name".into()),
                     }
                 }
@@ -1035,6 +1087,12 @@ mod tests {
             ]
         );
         assert!(renames.columns.is_empty());
+        // Columns named like the keywords stay columns.
+        let renames = hints(
+            "CREATE TABLE t (\n  key varchar(10), -- @renamed from=k\n  index int -- @renamed from=i\n);\n",
+        );
+        assert!(renames.indexes.is_empty(), "{renames:?}");
+        assert_eq!(renames.columns.len(), 2, "{renames:?}");
     }
 
     #[test]
