@@ -297,6 +297,10 @@ pub enum HazardKind {
     ConvertType,
     /// Other objects go away (views, indexes, types) with no row data.
     DropObject,
+    /// The engine copies the whole table to make the change (MySQL's `ALGORITHM=COPY`):
+    /// nothing is lost, but writes to the table wait for the copy, which takes as long as
+    /// the table is big. Shown with the plan; it needs no consent.
+    CopyTable,
 }
 
 /// How a plan is made and rendered, beyond what the two schemas say.

@@ -69,7 +69,7 @@ pub struct Schema {
     /// Sequences not owned by a column (PostgreSQL).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sequences: Vec<Sequence>,
-    /// Functions and procedures (PostgreSQL), by their full definition.
+    /// Functions and procedures (PostgreSQL) and events (MySQL), by their full definition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<Function>,
     /// Tables, with their columns, constraints and indexes.
@@ -188,10 +188,12 @@ pub struct Sequence {
     pub definition: String,
 }
 
-/// A function or procedure (PostgreSQL).
+/// A function or procedure (PostgreSQL), or an event (MySQL): code kept by its full
+/// definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Function {
-    /// Name with argument types, which identifies it (`public.f(integer)`).
+    /// What identifies it: the name with argument types (`public.f(integer)`), or for a MySQL
+    /// event `event <name>`.
     pub signature: String,
     /// Its name.
     pub name: Name,
@@ -257,6 +259,19 @@ pub struct Table {
     /// PostgreSQL `FORCE ROW LEVEL SECURITY`: the policies bind the table's owner too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_row_security: bool,
+    /// MySQL `ENGINE` (`InnoDB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// MySQL's default collation of the table (`DEFAULT CHARSET` follows from it): what new
+    /// columns get. Each text column also names its own ([`Column::collation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// MySQL `ROW_FORMAT`, when the table names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_format: Option<String>,
+    /// MySQL partitioning, as the dialect writes the `PARTITION BY` clause from the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioning: Option<String>,
 }
 
 impl Table {
@@ -279,6 +294,10 @@ impl Table {
             unlogged: false,
             row_security: false,
             force_row_security: false,
+            engine: None,
+            collation: None,
+            row_format: None,
+            partitioning: None,
         }
     }
 
@@ -346,9 +365,12 @@ pub struct Column {
     /// names it. Such a sequence is never among [`Schema::sequences`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_sequence: Option<String>,
-    /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`.
+    /// SQLite `AUTOINCREMENT` on an `INTEGER PRIMARY KEY`; MySQL `AUTO_INCREMENT`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub autoincrement: bool,
+    /// MySQL `ON UPDATE` expression (`current_timestamp()`), set on every update of the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
     /// SQLite `NOT NULL ON CONFLICT ...`: what an insert or update of NULL does instead of
     /// failing (`REPLACE` stores the default). Only on a column that is not nullable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -376,6 +398,7 @@ impl Column {
             identity: None,
             owned_sequence: None,
             autoincrement: false,
+            on_update: None,
             not_null_conflict: None,
             comment: None,
             inherited: false,

@@ -1,6 +1,10 @@
 //! The pure half of the backend: MySQL's and MariaDB's SQL text and facts.
 
-use godwit_core::dialect::portable_history_upgrade_ddl;
+use godwit_core::dialect::{RenderError, RenderOptions, Statement, portable_history_upgrade_ddl};
+use godwit_core::diff::Change;
+use godwit_core::schema::Schema;
+use godwit_core::screen::{SchemaStatement, ScreenError};
+use godwit_core::store::Row;
 use godwit_core::{Capabilities, Dialect, HistoryTable, LockKind, Value};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting, `?` placeholders, a session lock
@@ -159,6 +163,44 @@ impl Dialect for MySqlDialect {
             ],
             _ => portable_history_upgrade_ddl(self, table, version),
         }
+    }
+
+    fn introspection_queries(&self) -> Vec<String> {
+        crate::introspect::queries()
+    }
+
+    fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+        crate::introspect::schema_from_catalog(results)
+    }
+
+    fn render(
+        &self,
+        changes: &[Change],
+        options: &RenderOptions,
+    ) -> Result<Vec<Statement>, RenderError> {
+        crate::render::render(changes, options)
+    }
+
+    fn screen_schema(&self, sql: &str) -> Result<Vec<SchemaStatement>, ScreenError> {
+        crate::screen::screen_schema(sql)
+    }
+
+    /// The server's version, its start to the minute (a restart may come with new settings;
+    /// a minute's rounding at worst misses the cache once), the settings that change how DDL
+    /// reads (`sql_mode`, the server's and the database's default charset and collation, which
+    /// a scratch database takes,
+    /// `explicit_defaults_for_timestamp`, the default engine, `lower_case_table_names`), and
+    /// the user a scratch database is made by.
+    fn normalisation_fingerprint_query(&self) -> Option<&'static str> {
+        Some(
+            "SELECT VERSION(), \
+             (SELECT ROUND((UNIX_TIMESTAMP() - VARIABLE_VALUE) / 60) FROM information_schema.GLOBAL_STATUS \
+                WHERE VARIABLE_NAME = 'UPTIME'), \
+             @@GLOBAL.sql_mode, @@SESSION.sql_mode, @@character_set_server, @@collation_server, \
+             @@character_set_database, @@collation_database, \
+             @@explicit_defaults_for_timestamp, @@default_storage_engine, @@lower_case_table_names, \
+             CURRENT_USER()",
+        )
     }
 
     fn upsert_clause(&self, _key: &str, columns: &[&str]) -> String {

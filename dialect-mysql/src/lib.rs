@@ -29,8 +29,16 @@
 //! Passwords never leave the connection options: errors name the URL through
 //! [`godwit_core::url::redact`], and [`MySqlStore`]'s `Debug` leaves the options out.
 //!
-//! Not yet: declarative schemas (introspection and rendering), backups, MySQL's own lint
-//! rules. It uses sqlx for MySQL only and needs a Tokio runtime with the time driver enabled.
+//! Declarative schemas: introspection reads `information_schema` in a fixed ten queries;
+//! rendering writes `ALTER TABLE`s that name the online-DDL algorithm each change allows
+//! (`INSTANT`, or `INPLACE` with `LOCK=NONE`) and marks those only a copy of the table can make;
+//! a schema file is screened against an allow-list of DDL, since MySQL cannot roll DDL back and
+//! the scratch database (created and dropped by godwit, found and dropped by a later run if a
+//! run dies) is the only isolation. Read against MariaDB 10.11.
+//!
+//! Not yet: backups, MySQL's own lint rules, MySQL 8's catalog, routines in the schema model
+//! (they are listed as unmanaged). It uses sqlx for MySQL only and needs a Tokio runtime with
+//! the time driver enabled.
 //!
 //! The crate is also a godwit plugin: built with the `plugin` feature, its `cdylib`
 //! (`libgodwit_mysql.so`) exports [`MySqlBackend`] through `godwit_plugin::export_plugin!`,
@@ -46,6 +54,9 @@
 
 mod backend;
 mod dialect;
+mod introspect;
+mod render;
+mod screen;
 mod script;
 mod store;
 

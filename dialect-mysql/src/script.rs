@@ -37,6 +37,11 @@ pub(crate) fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
     let mut i = 0;
     // The first token of the statement being read, and its line.
     let mut start: Option<(usize, usize)> = None;
+    // Its first words, and how deep it is in BEGIN ... END and CASE ... END blocks.
+    let mut words: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    // The CASE just read closes a block (`END CASE`) rather than opening one.
+    let mut closing_case = false;
     while i < bytes.len() {
         let c = bytes[i];
         if start.is_none() {
@@ -116,11 +121,37 @@ pub(crate) fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
                 line += sql[i..i + 2 + end].matches('\n').count();
                 i += end + 4;
             }
-            _ if sql[i..].starts_with(delimiter.as_str()) => {
+            _ if depth == 0 && sql[i..].starts_with(delimiter.as_str()) => {
                 if let Some((first, first_line)) = start.take() {
                     push(&mut statements, first_line, &sql[first..i]);
                 }
+                words.clear();
                 i += delimiter.len();
+            }
+            _ if c.is_ascii_alphabetic() && (i == 0 || !is_word_byte(bytes[i - 1])) => {
+                start.get_or_insert((i, line));
+                let word = read_word(sql, i);
+                i += word.len();
+                let word = word.to_ascii_uppercase();
+                // Without a DELIMITER line, a body's `;` ends nothing while a BEGIN or a CASE
+                // is open, as the `mysql` client reads it.
+                if delimiter == ";" && has_body(&words) {
+                    match word.as_str() {
+                        "CASE" if closing_case => closing_case = false,
+                        "BEGIN" | "CASE" => depth += 1,
+                        "END" => {
+                            let next = next_word(sql, i).to_ascii_uppercase();
+                            if !matches!(next.as_str(), "IF" | "LOOP" | "WHILE" | "REPEAT") {
+                                closing_case = next == "CASE";
+                                depth = depth.saturating_sub(1);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if words.len() < 8 {
+                    words.push(word);
+                }
             }
             _ => {
                 start.get_or_insert((i, line));
@@ -132,6 +163,34 @@ pub(crate) fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         push(&mut statements, first_line, &sql[first..]);
     }
     Ok(statements)
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// The word (letters, digits, `_`, `$`) starting at `i`.
+fn read_word(sql: &str, i: usize) -> &str {
+    let end = sql[i..]
+        .bytes()
+        .position(|b| !is_word_byte(b))
+        .map_or(sql.len(), |n| i + n);
+    &sql[i..end]
+}
+
+/// The next word after `i`, past blanks.
+fn next_word(sql: &str, i: usize) -> &str {
+    let rest = sql[i..].trim_start();
+    read_word(rest, 0)
+}
+
+/// Whether a statement that starts with `words` may hold a compound body: `CREATE` of a
+/// trigger, routine or event.
+fn has_body(words: &[String]) -> bool {
+    words.first().is_some_and(|w| w == "CREATE")
+        && words
+            .iter()
+            .any(|w| matches!(w.as_str(), "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT"))
 }
 
 fn push(statements: &mut Vec<Statement>, line: usize, text: &str) {
@@ -209,6 +268,18 @@ mod tests {
         assert!(got[1].1.starts_with("CREATE TRIGGER"), "{got:?}");
         assert!(got[1].1.ends_with("END"), "{got:?}");
         assert_eq!(got[2], (9, "SELECT 1".to_string()));
+    }
+
+    #[test]
+    fn bodies_without_a_delimiter_line_stay_whole() {
+        let sql = "CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW BEGIN\n\
+                   IF NEW.a > 0 THEN INSERT INTO u VALUES (CASE WHEN 1 THEN 2 END); END IF;\n\
+                   CASE NEW.b WHEN 1 THEN SET @x = 1; END CASE;\n\
+                   END;\nCREATE TABLE v (a INT);\nSELECT 'begin';";
+        let got = texts(sql);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].1.ends_with("END CASE;\nEND"), "{got:?}");
+        assert_eq!(got[1], (5, "CREATE TABLE v (a INT)".to_string()));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -150,6 +151,43 @@ impl MySqlStore {
         Ok(())
     }
 
+    /// Drop the scratch databases of runs that ended without dropping them (killed, or
+    /// interrupted): those whose lock no session holds. Failing to is not this run's
+    /// failure: it is logged and left.
+    async fn drop_scratch_left_by_dead_runs(&mut self) {
+        let names: Vec<String> = match sqlx::query_scalar(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA \
+             WHERE SCHEMA_NAME LIKE 'godwit\\_scratch\\_%' AND IS_USED_LOCK(SCHEMA_NAME) IS NULL",
+        )
+        .persistent(false)
+        .fetch_all(&mut self.conn)
+        .await
+        {
+            Ok(names) => names,
+            Err(error) => {
+                tracing::debug!(%error, "could not list scratch databases");
+                return;
+            }
+        };
+        for name in names {
+            let drop = format!("DROP DATABASE IF EXISTS {}", crate::render::quote(&name));
+            match sqlx::raw_sql(AssertSqlSafe(drop))
+                .execute(&mut self.conn)
+                .await
+            {
+                Ok(_) => tracing::info!(
+                    database = %name,
+                    "dropped a scratch database an interrupted godwit run left behind"
+                ),
+                Err(error) => tracing::warn!(
+                    database = %name,
+                    %error,
+                    "a scratch database an interrupted godwit run left behind could not be dropped"
+                ),
+            }
+        }
+    }
+
     async fn simple(&mut self, sql: &'static str) -> Result<(), StoreError> {
         sqlx::raw_sql(sql)
             .execute(&mut self.conn)
@@ -157,6 +195,20 @@ impl MySqlStore {
             .map(drop)
             .map_err(database_error)
     }
+}
+
+/// A name no other scratch database has: this process, the time, and a counter. At most
+/// 64 characters, as database and lock names are.
+fn scratch_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "godwit_scratch_{}_{nanos:x}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The database `conn` works in, `None` when it has none (a URL without one).
@@ -434,28 +486,58 @@ impl Store for MySqlStore {
         Ok(UnlockOutcome::Cleared { holder })
     }
 
+    /// A new database on this server, with this database's default charset and collation
+    /// (a column's collation is read from what its table and database default to), on a
+    /// session of its own. The session holds a `GET_LOCK` lock named after the database from
+    /// before it exists until it is dropped: a run that dies leaves a database whose lock
+    /// nobody holds, which the next run drops, whatever machine it runs on.
     async fn open_scratch(&mut self) -> Result<Box<dyn Store>, StoreError> {
-        // Named after this connection: its id is unique on the server while it lives.
-        let id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+        self.drop_scratch_left_by_dead_runs().await;
+        let (charset, collation): (String, String) =
+            sqlx::query_as("SELECT @@character_set_database, @@collation_database")
+                .persistent(false)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(database_error)?;
+        let name = scratch_name();
+        let mut conn = open(&self.options, &self.target).await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&name)
             .persistent(false)
-            .fetch_one(&mut self.conn)
+            .fetch_one(&mut conn)
             .await
             .map_err(database_error)?;
-        let name = format!(
-            "godwit_scratch_{id}_{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis())
+        if taken != Some(1) {
+            return Err(StoreError::Other(format!(
+                "cannot take the lock that marks scratch database {name} as in use"
+            )));
+        }
+        let create = format!(
+            "CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}",
+            crate::render::quote(&name)
         );
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-            .execute(&mut self.conn)
+        sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut conn)
             .await
-            .map_err(database_error)?;
-        let options = self.options.clone().database(&name);
-        let conn = open(&options, &self.target).await?;
+            .map_err(|error| {
+                let (message, _) = describe(&error);
+                StoreError::Other(format!(
+                    "cannot create scratch database {name} on {}: {message}; \
+                     grant CREATE and DROP on databases named godwit_scratch_%, \
+                     or give a dev_url where the user may",
+                    self.target
+                ))
+            })?;
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "USE {}",
+            crate::render::quote(&name)
+        )))
+        .execute(&mut conn)
+        .await
+        .map_err(database_error)?;
         Ok(Box::new(MySqlStore {
             conn,
-            options,
+            options: self.options.clone().database(&name),
             target: format!("{} (scratch database {name})", self.target),
             database: Some(name.clone()),
             lock: None,
@@ -463,12 +545,43 @@ impl Store for MySqlStore {
         }))
     }
 
+    /// A scratch database in which the only code a screened schema file holds, events, can
+    /// never run: one on a server whose event scheduler is off. Triggers run only on changes
+    /// of rows, which a schema file cannot hold.
+    async fn open_sandbox(&mut self) -> Result<Box<dyn Store>, StoreError> {
+        let scheduler: String = sqlx::query_scalar("SELECT CAST(@@GLOBAL.event_scheduler AS CHAR)")
+            .persistent(false)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(database_error)?;
+        if !matches!(scheduler.to_ascii_uppercase().as_str(), "OFF" | "DISABLED") {
+            return Err(StoreError::NoSandbox {
+                reason: format!(
+                    "the event scheduler of {} is {scheduler}, so an event in a scratch database would run; \
+                     give a dev_url on a server whose event_scheduler is OFF",
+                    self.target
+                ),
+            });
+        }
+        self.open_scratch().await
+    }
+
     async fn close(&mut self) -> Result<(), StoreError> {
         if let Some(name) = self.scratch.take() {
-            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+            let quoted = crate::render::quote(&name);
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {quoted}")))
                 .execute(&mut self.conn)
                 .await
                 .map_err(database_error)?;
+            // Ending the session would release it too; the store may live on a while.
+            if let Err(error) = sqlx::query("SELECT RELEASE_LOCK(?)")
+                .bind(&name)
+                .persistent(false)
+                .execute(&mut self.conn)
+                .await
+            {
+                tracing::debug!(%error, "releasing a dropped scratch database's lock failed");
+            }
         }
         Ok(())
     }

@@ -364,6 +364,7 @@ fn unchanged_objects(keys: &Keys, changes: &[Change], current: &Schema) -> Vec<V
                 table,
                 column,
                 comment,
+                ..
             } => current
                 .tables
                 .iter()

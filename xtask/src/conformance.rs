@@ -4,30 +4,43 @@
 //! The corpus runner (`run.py`, Python standard library only) applies each case's current
 //! schema, runs godwit with the desired one, compares a normalised catalog with the desired
 //! schema applied directly, and requires a second run to change nothing. It prints one line per
-//! case and ends with `N passed, M failed`. This task builds godwit, provides a PostgreSQL
-//! server when none is configured, and passes the right command template.
+//! case and ends with `N passed, M failed`. This task builds godwit (with the MySQL backend,
+//! which is off by default), provides a PostgreSQL or MariaDB server when none is configured,
+//! and passes the right command template.
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::mariadb::MariaDb;
 use crate::pg::{Cluster, PG_URL_VAR};
 use crate::project_root;
 
 /// Where the corpus is, unless `GODWIT_CONFORMANCE_DIR` says otherwise.
 const DEFAULT_CORPUS: &str = "../shared/conformance";
 
-/// `cargo xtask conformance [sqlite|postgres] [-- RUN.PY ARGS]`.
+/// The server the MySQL corpus runs on, as the corpus runner names it: a user that may create
+/// and drop databases. Without it a throwaway MariaDB is started.
+const MYSQL_ADMIN_VAR: &str = "MYSQL_ADMIN_URL";
+
+/// Servers a run keeps alive until it ends.
+#[expect(dead_code, reason = "held only so that dropping it stops the server")]
+enum Server {
+    Pg(Cluster),
+    MariaDb(MariaDb),
+}
+
+/// `cargo xtask conformance [sqlite|postgres|mysql] [-- RUN.PY ARGS]`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let (ours, passthrough) = match args.iter().position(|a| a == "--") {
         Some(i) => (&args[..i], &args[i + 1..]),
         None => (args, &[][..]),
     };
     let dialects: Vec<&str> = match ours {
-        [] => vec!["sqlite", "postgres"],
-        [d] if d == "sqlite" || d == "postgres" => vec![d.as_str()],
+        [] => vec!["sqlite", "postgres", "mysql"],
+        [d] if ["sqlite", "postgres", "mysql"].contains(&d.as_str()) => vec![d.as_str()],
         other => {
             return Err(format!(
-                "unexpected arguments {other:?}; use `cargo xtask conformance [sqlite|postgres] [-- RUN.PY ARGS]`"
+                "unexpected arguments {other:?}; use `cargo xtask conformance [sqlite|postgres|mysql] [-- RUN.PY ARGS]`"
             ));
         }
     };
@@ -45,6 +58,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let status = Command::new(env!("CARGO"))
         .current_dir(project_root())
         .args(["build", "--quiet", "-p", "godwit-cli", "--bin", "godwit"])
+        .args(["--features", "mysql"])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
@@ -75,19 +89,32 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .args(passthrough);
         // Only the corpus's own skip list applies (cases the server cannot evaluate as
         // written): a case that needs a feature godwit lacks is run, and counts as failed.
-        // Keep a throwaway cluster alive for the PostgreSQL run only.
-        let _cluster = if dialect == "postgres" {
-            let (url, cluster) = match std::env::var(PG_URL_VAR) {
-                Ok(url) if !url.trim().is_empty() => (url, None),
-                _ => {
-                    let cluster = Cluster::start()?;
-                    (cluster.url().to_string(), Some(cluster))
-                }
-            };
-            command.env("PG_ADMIN_URL", url);
-            cluster
-        } else {
-            None
+        // Keep a throwaway server alive for the run that needs it.
+        let configured = |var: &str| std::env::var(var).ok().filter(|u| !u.trim().is_empty());
+        let _server = match dialect {
+            "postgres" => {
+                let (url, cluster) = match configured(PG_URL_VAR) {
+                    Some(url) => (url, None),
+                    None => {
+                        let cluster = Cluster::start()?;
+                        (cluster.url().to_string(), Some(Server::Pg(cluster)))
+                    }
+                };
+                command.env("PG_ADMIN_URL", url);
+                cluster
+            }
+            "mysql" => {
+                let (url, server) = match configured(MYSQL_ADMIN_VAR) {
+                    Some(url) => (url, None),
+                    None => {
+                        let server = MariaDb::start()?;
+                        (server.url().to_string(), Some(Server::MariaDb(server)))
+                    }
+                };
+                command.env(MYSQL_ADMIN_VAR, url);
+                server
+            }
+            _ => None,
         };
         eprintln!("running the {dialect} corpus");
         let status = command

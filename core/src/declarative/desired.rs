@@ -348,14 +348,7 @@ async fn run_files(
         if !prelude.is_empty() {
             scratch.execute_script(prelude).await?;
         }
-        for file in &screened.files {
-            if !file.sql.trim().is_empty() {
-                scratch
-                    .execute_script(&file.sql)
-                    .await
-                    .map_err(|error| schema_file_error(&file.path, error))?;
-            }
-        }
+        run_committing_passes(scratch, screened).await?;
         return Ok(Loaded::Committed);
     }
     let alone = screened
@@ -398,6 +391,31 @@ async fn run_files(
             .map_err(|error| located_in_file(file, statement, error))?;
     }
     Ok(Loaded::Committed)
+}
+
+/// Run the screened statements on an engine where each commits as it runs (MySQL), in
+/// passes: those that fail (a view before its table, a key before the table it references)
+/// are run again after the others, until a pass makes no progress. Each statement that ran
+/// stays run, so no statement ever runs twice, and the order of the files does not matter, as
+/// on the engines that retry inside a transaction. The error is that of the first statement
+/// left.
+async fn run_committing_passes(scratch: &mut dyn Store, screened: &Screened) -> Result<(), Error> {
+    let mut left: Vec<(&Path, &SchemaStatement)> = screened.statements().collect();
+    loop {
+        let mut failed = Vec::new();
+        let mut first_error = None;
+        for &(file, statement) in &left {
+            if let Err(error) = scratch.execute_script(&statement.sql).await {
+                first_error.get_or_insert_with(|| located_in_file(file, statement, error));
+                failed.push((file, statement));
+            }
+        }
+        match first_error {
+            None => return Ok(()),
+            Some(error) if failed.len() == left.len() => return Err(error),
+            Some(_) => left = failed,
+        }
+    }
 }
 
 /// Roll back the transaction the whole files failed in and open another, with `prelude` run.

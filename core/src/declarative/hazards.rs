@@ -39,7 +39,7 @@ impl MeasuredHazard {
     pub fn needs_consent(&self) -> bool {
         match self.kind {
             HazardKind::DropTable | HazardKind::DropColumn => true,
-            HazardKind::DropObject => false,
+            HazardKind::DropObject | HazardKind::CopyTable => false,
             _ => self.affected_rows != Some(0),
         }
     }
@@ -174,6 +174,7 @@ mod tests {
         assert!(hazard(HazardKind::DropTable, Some(0)).needs_consent());
         assert!(hazard(HazardKind::DropColumn, Some(0)).needs_consent());
         assert!(!hazard(HazardKind::DropObject, None).needs_consent());
+        assert!(!hazard(HazardKind::CopyTable, Some(9)).needs_consent());
         assert!(!hazard(HazardKind::AddConstraint, Some(0)).needs_consent());
         assert!(hazard(HazardKind::AddConstraint, Some(3)).needs_consent());
         assert!(hazard(HazardKind::NarrowType, None).needs_consent());

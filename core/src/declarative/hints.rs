@@ -491,6 +491,53 @@ const CREATE_MODIFIERS: &[&str] = &[
     "CONSTRAINT",
 ];
 
+/// Whether token `at` is the keyword `word`.
+fn is_keyword_at(tokens: &[Significant<'_>], at: usize, word: &str) -> bool {
+    tokens.get(at).is_some_and(|t| is_keyword(t.token, word))
+}
+
+/// Whether `word` is a type that takes arguments in parentheses, which a column of that
+/// type written right after a column named `key` or `index` would be read as an index of.
+fn names_a_type(word: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "VARCHAR",
+        "CHAR",
+        "CHARACTER",
+        "NUMERIC",
+        "DECIMAL",
+        "DEC",
+        "FLOAT",
+        "DOUBLE",
+        "INT",
+        "INTEGER",
+        "BIGINT",
+        "SMALLINT",
+        "TINYINT",
+        "MEDIUMINT",
+        "BIT",
+        "VARBINARY",
+        "BINARY",
+        "TIME",
+        "TIMESTAMP",
+        "TIMESTAMPTZ",
+        "DATETIME",
+        "INTERVAL",
+        "ENUM",
+        "SET",
+        "TEXT",
+        "BLOB",
+        "NVARCHAR",
+        "NCHAR",
+        "VARBIT",
+        "REAL",
+        "YEAR",
+    ];
+    TYPES.contains(&word.to_ascii_uppercase().as_str())
+}
+
+/// The words that open an index written inside `CREATE TABLE` (MySQL).
+const INLINE_INDEX_STARTS: &[&str] = &["INDEX", "KEY", "FULLTEXT", "SPATIAL"];
+
 const CONSTRAINT_STARTS: &[&str] = &[
     "CONSTRAINT",
     "PRIMARY",
@@ -639,6 +686,41 @@ fn table_body(
         if expect_definition {
             expect_definition = false;
             let target = match token {
+                // MySQL's index written in the table (`INDEX name (...)`, `FULLTEXT KEY
+                // name (...)`): index names belong to their table there.
+                Token::Word(word)
+                    if word.quote_style.is_none()
+                        && INLINE_INDEX_STARTS
+                            .contains(&word.value.to_ascii_uppercase().as_str()) =>
+                {
+                    let at = if is_keyword_at(tokens, i + 1, "INDEX")
+                        || is_keyword_at(tokens, i + 1, "KEY")
+                    {
+                        i + 2
+                    } else {
+                        i + 1
+                    };
+                    match tokens.get(at).map(|t| t.token) {
+                        // `key varchar(10)` is a column called key (PostgreSQL and SQLite do
+                        // not reserve the word): an index's name is no type, and its columns
+                        // follow it.
+                        Some(Token::Word(name))
+                            if at < end
+                                && matches!(tokens[at + 1].token, Token::LParen)
+                                && !names_a_type(&name.value) =>
+                        {
+                            Target::Index(Name {
+                                schema: table.schema.clone(),
+                                name: name.value.clone(),
+                            })
+                        }
+                        Some(Token::Word(_)) => Target::Column {
+                            table: table.clone(),
+                            column: word.value.clone(),
+                        },
+                        _ => Target::Unrenamable("an index without a name".into()),
+                    }
+                }
                 Token::Word(word)
                     if word.quote_style.is_none()
                         && CONSTRAINT_STARTS
@@ -988,6 +1070,29 @@ mod tests {
         let renames =
             hints("-- the users of the app\nCREATE TABLE users (\n  id integer -- the key\n);\n");
         assert_eq!(renames, Renames::default());
+    }
+
+    #[test]
+    fn sqldef_hints_on_indexes_written_in_the_table() {
+        let renames = hints(
+            "CREATE TABLE users (\n  email text,\n  name text,\n\
+             \x20 INDEX email_idx (email), -- @renamed from=idx_email\n\
+             \x20 FULLTEXT KEY name_idx (name) -- @renamed from=idx_name\n);\n",
+        );
+        assert_eq!(
+            renames.indexes,
+            [
+                (Name::bare("idx_email"), Name::bare("email_idx")),
+                (Name::bare("idx_name"), Name::bare("name_idx")),
+            ]
+        );
+        assert!(renames.columns.is_empty());
+        // Columns named like the keywords stay columns.
+        let renames = hints(
+            "CREATE TABLE t (\n  key varchar(10), -- @renamed from=k\n  index int -- @renamed from=i\n);\n",
+        );
+        assert!(renames.indexes.is_empty(), "{renames:?}");
+        assert_eq!(renames.columns.len(), 2, "{renames:?}");
     }
 
     #[test]

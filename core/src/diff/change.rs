@@ -50,8 +50,8 @@ pub struct TableChange {
     /// Foreign keys dropped from this table (also emitted as [`Change::DropForeignKey`]).
     pub dropped_foreign_keys: Vec<ForeignKey>,
     /// `STRICT`, `WITHOUT ROWID` or a virtual table's module or arguments change (SQLite:
-    /// needs a rebuild), or whether it is `UNLOGGED` or which tables it inherits from
-    /// (PostgreSQL).
+    /// needs a rebuild), whether it is `UNLOGGED` or which tables it inherits from
+    /// (PostgreSQL), or its engine, default collation, row format or partitioning (MySQL).
     pub options_changed: bool,
     /// The table comment changes to this.
     pub comment: Option<Option<String>>,
@@ -211,6 +211,10 @@ pub enum Change {
         column: String,
         /// The new comment.
         comment: Option<String>,
+        /// The column as desired, comment included, for an engine that sets a comment by
+        /// restating the whole column (MySQL's `MODIFY COLUMN`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        desired: Option<Box<Column>>,
     },
     /// Set or remove the comment on an object other than a table or a column.
     Comment {

@@ -193,6 +193,7 @@ impl<'a> Tables<'a> {
                         table: desired.name.clone(),
                         column: column.name.clone(),
                         comment: column.comment.clone(),
+                        desired: Some(Box::new(column.clone())),
                     });
                 }
             }
@@ -509,7 +510,11 @@ fn table_change(
         options_changed: current.strict != desired.strict
             || current.without_rowid != desired.without_rowid
             || current.virtual_table != desired.virtual_table
-            || current.unlogged != desired.unlogged,
+            || current.unlogged != desired.unlogged
+            || current.engine != desired.engine
+            || current.collation != desired.collation
+            || current.row_format != desired.row_format
+            || current.partitioning != desired.partitioning,
         comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
         kept_triggers: Vec::new(),
         children: Vec::new(),

@@ -486,6 +486,7 @@ impl Context<'_> {
                 table,
                 column,
                 comment,
+                ..
             } => out.push(Statement::execute(format!(
                 "COMMENT ON COLUMN {}.{} IS {}",
                 qualified(table),
