@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::operation::Operations;
+use crate::operation::vocabulary::Operations;
 
 /// A migration source (a directory or an embedded list) is malformed.
 #[derive(Debug, thiserror::Error)]
@@ -365,7 +365,7 @@ pub struct Migration {
     /// the operations' TOML text, for the checksum, and is rendered to SQL against the live
     /// schema when it runs ([`crate::operation::resolve`]), which derives the down script too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operations: Option<crate::operation::Operations>,
+    pub operations: Option<Operations>,
 }
 
 /// A migration embedded in a program, for example with `include_str!`.

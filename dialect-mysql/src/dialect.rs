@@ -47,7 +47,7 @@ impl Dialect for MySqlDialect {
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        format!("`{}`", ident.replace('`', "``"))
+        crate::sql::quote(ident)
     }
 
     fn placeholder(&self, _index: usize) -> String {

@@ -13,7 +13,7 @@ use godwit_core::schema::{
 };
 use godwit_core::store::{Row, Value};
 
-use crate::render::{quote, string_literal};
+use crate::sql::{quote, read_quoted, string_literal};
 
 /// The queries, in the order [`schema_from_catalog`] reads their results.
 pub(crate) fn queries() -> Vec<String> {
@@ -515,42 +515,4 @@ fn view(row: &Row) -> Result<View, RenderError> {
         depends_on,
         indexes: Vec::new(),
     })
-}
-
-/// The backquoted identifier `text` starts with, and what follows it.
-pub(crate) fn read_quoted(text: &str) -> Option<(String, &str)> {
-    let mut chars = text.char_indices();
-    if chars.next()?.1 != '`' {
-        return None;
-    }
-    let mut name = String::new();
-    let mut escaped = false;
-    for (at, c) in chars {
-        if escaped {
-            escaped = false;
-            if c == '`' {
-                name.push('`');
-                continue;
-            }
-            return Some((name, &text[at..]));
-        }
-        if c == '`' {
-            escaped = true;
-        } else {
-            name.push(c);
-        }
-    }
-    escaped.then_some((name, ""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_names_are_read_with_their_doubled_backquotes() {
-        assert_eq!(read_quoted("`a``b`.`c`"), Some(("a`b".to_string(), ".`c`")));
-        assert_eq!(read_quoted("`t`"), Some(("t".to_string(), "")));
-        assert_eq!(read_quoted("t"), None);
-    }
 }

@@ -58,6 +58,7 @@ mod introspect;
 mod render;
 mod screen;
 mod script;
+mod sql;
 mod store;
 
 pub use backend::MySqlBackend;

@@ -14,17 +14,7 @@ use godwit_core::dialect::{Hazard, HazardKind, RenderError, RenderOptions, State
 use godwit_core::diff::{Change, TableChange};
 use godwit_core::schema::{Column, FkAction, ForeignKey, Index, Name, Table};
 
-use crate::introspect::read_quoted;
-
-/// A backquoted identifier.
-pub(crate) fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
-}
-
-/// A string literal, with MySQL's escapes for quotes and backslashes.
-pub(crate) fn string_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
-}
+use crate::sql::{quote, read_quoted, string_literal};
 
 fn name(name: &Name) -> String {
     match &name.schema {

@@ -170,7 +170,7 @@ impl MySqlStore {
             }
         };
         for name in names {
-            let drop = format!("DROP DATABASE IF EXISTS {}", crate::render::quote(&name));
+            let drop = format!("DROP DATABASE IF EXISTS {}", crate::sql::quote(&name));
             match sqlx::raw_sql(AssertSqlSafe(drop))
                 .execute(&mut self.conn)
                 .await
@@ -514,7 +514,7 @@ impl Store for MySqlStore {
         }
         let create = format!(
             "CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}",
-            crate::render::quote(&name)
+            crate::sql::quote(&name)
         );
         sqlx::raw_sql(AssertSqlSafe(create))
             .execute(&mut conn)
@@ -528,13 +528,10 @@ impl Store for MySqlStore {
                     self.target
                 ))
             })?;
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "USE {}",
-            crate::render::quote(&name)
-        )))
-        .execute(&mut conn)
-        .await
-        .map_err(database_error)?;
+        sqlx::raw_sql(AssertSqlSafe(format!("USE {}", crate::sql::quote(&name))))
+            .execute(&mut conn)
+            .await
+            .map_err(database_error)?;
         Ok(Box::new(MySqlStore {
             conn,
             options: self.options.clone().database(&name),
@@ -568,7 +565,7 @@ impl Store for MySqlStore {
 
     async fn close(&mut self) -> Result<(), StoreError> {
         if let Some(name) = self.scratch.take() {
-            let quoted = crate::render::quote(&name);
+            let quoted = crate::sql::quote(&name);
             sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {quoted}")))
                 .execute(&mut self.conn)
                 .await
