@@ -13,32 +13,61 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::script::LineIndex;
 
-/// `sql` with each placeholder `$n` replaced by `params[n - 1]` as a literal, or `None` when
-/// that cannot be done exactly: the tokenizer cannot read `sql`, a placeholder has no value,
-/// or a text holds a NUL (which no PostgreSQL text can; the server's own error is better).
+/// A statement's text and where its placeholders are. Finding them takes the tokenizer, the
+/// costly part; godwit sends the same statement (the history row) once per migration, so a
+/// store keeps the last template and fills it again.
 ///
 /// Placeholders are found by the tokenizer, so a `$1` inside a string, a quoted identifier,
 /// a dollar-quoted body or a comment is left alone.
-pub(crate) fn inline(sql: &str, params: &[Value]) -> Option<String> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
-        .tokenize_with_location()
-        .ok()?;
-    let lines = LineIndex::new(sql);
-    let mut out = String::with_capacity(sql.len() + 64);
-    let mut copied = 0;
-    for token in tokens {
-        let Token::Placeholder(placeholder) = &token.token else {
-            continue;
-        };
-        let index: usize = placeholder.strip_prefix('$')?.parse().ok()?;
-        let value = params.get(index.checked_sub(1)?)?;
-        let start = lines.offset(token.span.start);
-        out.push_str(&sql[copied..start]);
-        out.push_str(&literal(value)?);
-        copied = lines.offset(token.span.end);
+#[derive(Debug)]
+pub(crate) struct Template {
+    sql: String,
+    /// Byte ranges of the placeholders in `sql`, in order, with their 0-based value index.
+    slots: Vec<(std::ops::Range<usize>, usize)>,
+}
+
+impl Template {
+    /// The template of `sql`, or `None` when the tokenizer cannot read it or a placeholder is
+    /// not `$n` with `n` from 1.
+    pub(crate) fn parse(sql: &str) -> Option<Template> {
+        let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+            .tokenize_with_location()
+            .ok()?;
+        let lines = LineIndex::new(sql);
+        let mut slots = Vec::new();
+        for token in tokens {
+            let Token::Placeholder(placeholder) = &token.token else {
+                continue;
+            };
+            let index: usize = placeholder.strip_prefix('$')?.parse().ok()?;
+            let range = lines.offset(token.span.start)..lines.offset(token.span.end);
+            slots.push((range, index.checked_sub(1)?));
+        }
+        Some(Template {
+            sql: sql.to_string(),
+            slots,
+        })
     }
-    out.push_str(&sql[copied..]);
-    Some(out)
+
+    /// Whether this is the template of `sql`.
+    pub(crate) fn is_of(&self, sql: &str) -> bool {
+        self.sql == sql
+    }
+
+    /// The statement with each placeholder replaced by its value as a literal, or `None` when
+    /// that cannot be done exactly: a placeholder has no value, or a text holds a NUL (which
+    /// no PostgreSQL text can; the server's own error is better).
+    pub(crate) fn fill(&self, params: &[Value]) -> Option<String> {
+        let mut out = String::with_capacity(self.sql.len() + 64);
+        let mut copied = 0;
+        for (range, index) in &self.slots {
+            out.push_str(&self.sql[copied..range.start]);
+            out.push_str(&literal(params.get(*index)?)?);
+            copied = range.end;
+        }
+        out.push_str(&self.sql[copied..]);
+        Some(out)
+    }
 }
 
 /// `value` as a PostgreSQL literal. Text is an escape string (`E'...'`), whose meaning does
@@ -69,6 +98,10 @@ fn literal(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn inline(sql: &str, params: &[Value]) -> Option<String> {
+        Template::parse(sql)?.fill(params)
+    }
 
     #[test]
     fn placeholders_become_literals_and_quoted_text_is_left_alone() {

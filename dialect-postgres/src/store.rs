@@ -85,6 +85,8 @@ pub struct PgStore {
     dump: DumpSource,
     options: PgOptions,
     in_transaction: bool,
+    /// The last statement whose values [`PgStore::inline`] wrote as literals.
+    template: Option<literal::Template>,
     lock: Option<HeldLock>,
     /// Set when this store is on a scratch database it must drop when closed.
     scratch: Option<Scratch>,
@@ -233,6 +235,7 @@ impl PgStore {
             dump,
             options: options.clone(),
             in_transaction: false,
+            template: None,
             lock: None,
             scratch: None,
         })
@@ -459,6 +462,15 @@ impl PgStore {
             }
         }
         Ok(())
+    }
+
+    /// `sql` with `params` written in as literals ([`literal`]), on the template kept from the
+    /// last call when `sql` is the same statement.
+    fn inline(&mut self, sql: &str, params: &[Value]) -> Option<String> {
+        if !self.template.as_ref().is_some_and(|t| t.is_of(sql)) {
+            self.template = Some(literal::Template::parse(sql)?);
+        }
+        self.template.as_ref()?.fill(params)
     }
 
     async fn simple(&mut self, sql: &'static str) -> Result<(), StoreError> {
@@ -1098,7 +1110,7 @@ impl Store for PgStore {
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         // One message with the values inlined, rather than parse-then-execute ([`literal`]).
-        if let Some(inlined) = literal::inline(sql, params) {
+        if let Some(inlined) = self.inline(sql, params) {
             let result = sqlx::raw_sql(AssertSqlSafe(inlined))
                 .execute(&mut self.conn)
                 .await
@@ -1210,7 +1222,7 @@ impl Store for PgStore {
         if !self.in_transaction {
             return Ok(false);
         }
-        let Some(row) = literal::inline(sql, params) else {
+        let Some(row) = self.inline(sql, params) else {
             if self.transaction_open().await? == Some(false) {
                 return Ok(false);
             }
