@@ -155,6 +155,11 @@ pub(crate) enum Command {
     /// to <database>.<UTC time>.dump in the working directory; --backup-dir puts it elsewhere.
     /// The backup is complete before the first migration runs, its path is printed and recorded
     /// in the history rows of the run, and a failed backup applies nothing.
+    ///
+    /// An operations file may hold a backfill, which updates a large table in batches, each
+    /// committed with its progress: an interrupted run resumes it after the last batch done
+    /// (see `godwit backfill --help`). On a terminal its rows show as a bar; with `--format json`
+    /// each batch is a JSON line on stderr.
     #[command(
         visible_alias = "up",
         after_help = "Example:\n  godwit migrate --dry-run\n  godwit migrate --to 20240101120000 --lock-timeout 30s\n  \
@@ -203,6 +208,19 @@ pub(crate) enum Command {
         after_help = "Example:\n  godwit status\n  godwit status --exit-code   # in CI, before a deployment"
     )]
     Status(StatusArgs),
+
+    /// Show the progress of backfills
+    ///
+    /// A backfill is an operation of a migration's operations file (`kind = "backfill"`) that
+    /// updates a large table in batches, each committed with its progress. `godwit migrate` runs
+    /// it, and resumes an interrupted one after its last batch done; `--batch-size` and `--pause`
+    /// there override the file's values. `backfill --status` lists every backfill with its
+    /// progress. Reads only.
+    #[command(
+        arg_required_else_help = true,
+        after_help = "Example:\n  godwit backfill --status\n  godwit --format json backfill --status"
+    )]
+    Backfill(BackfillArgs),
 
     /// Fix the history by hand after a problem, without running SQL
     ///
@@ -661,6 +679,16 @@ pub(crate) struct MigrateArgs {
     #[arg(long)]
     pub allow_existing_tables: bool,
 
+    /// Rows per batch of every backfill of the run, instead of the `batch_size` its operations
+    /// file gives (1000 when it gives none)
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_size: Option<u64>,
+
+    /// The pause after each batch of every backfill of the run, for example 100ms or 2s,
+    /// instead of the `pause` its operations file gives (none when it gives none)
+    #[arg(long, value_name = "DURATION", value_parser = parse_pause)]
+    pub pause: Option<Duration>,
+
     /// Backups before migrating.
     #[command(flatten)]
     pub backup: BackupArgs,
@@ -668,6 +696,21 @@ pub(crate) struct MigrateArgs {
     /// Lock waiting.
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+/// A backfill's pause as `--pause` takes it: a duration like `100ms` or `2s`.
+fn parse_pause(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|error| format!("not a duration ({error}); write it like \"100ms\" or \"2s\""))
+}
+
+/// Arguments of `backfill`.
+#[derive(Debug, Args)]
+pub(crate) struct BackfillArgs {
+    /// Show every backfill: its migration, table, rows done of the table's rows, and whether it
+    /// finished, is running, or was interrupted (the next `migrate` resumes it)
+    #[arg(long)]
+    pub status: bool,
 }
 
 /// Arguments of `baseline`.

@@ -33,6 +33,8 @@ struct Shared {
     /// When the step running now started.
     since: Option<Instant>,
     shown: bool,
+    /// Whether the line is a bar counting rows ([`LiveLine::count`]).
+    counting: bool,
 }
 
 impl LiveLine {
@@ -80,6 +82,41 @@ impl LiveLine {
             bar.reset_elapsed();
             shared.since = Some(Instant::now());
         }
+    }
+
+    /// The work counts rows now (a backfill): the line becomes a bar of `done` rows of
+    /// `total`, with the rate and the time left, and `what` after it.
+    pub(crate) fn count(&self, what: String, done: u64, total: Option<u64>) {
+        let mut shared = lock(&self.shared);
+        let Some(bar) = &shared.bar else {
+            return;
+        };
+        if !shared.counting {
+            let template = match total {
+                Some(_) => {
+                    "{spinner} [{elapsed}] {prefix} {msg} [{bar:30}] {human_pos}/{human_len} rows \
+                     ({per_sec}, {eta} left)"
+                }
+                None => "{spinner} [{elapsed}] {prefix} {msg} {human_pos} rows ({per_sec})",
+            };
+            let style = ProgressStyle::with_template(template)
+                .expect("the template is valid")
+                .progress_chars("=> ");
+            bar.set_style(style);
+            if let Some(total) = total {
+                bar.set_length(total.max(done));
+            }
+            bar.set_position(done);
+            // Rows an earlier run did are not this run's rate.
+            bar.reset_eta();
+            bar.set_message(format!("- {what}"));
+            shared.counting = true;
+            return;
+        }
+        if let Some(total) = total {
+            bar.set_length(total.max(done));
+        }
+        bar.set_position(done);
     }
 
     /// The work ended: the line goes.
@@ -130,6 +167,7 @@ impl Shared {
         }
         self.since = None;
         self.shown = false;
+        self.counting = false;
     }
 }
 

@@ -8,7 +8,7 @@ use comfy_table::{Cell, Color, Table, presets};
 use godwit_core::declarative::MeasuredHazard;
 use godwit_core::dialect::{Statement, StatementKind};
 use godwit_core::plan::{StatusEntry, Warning};
-use godwit_core::{Event, State, StatusReport, Step};
+use godwit_core::{BackfillProgress, BackfillRow, Event, State, StatusReport, Step};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -157,12 +157,51 @@ impl Progress {
                  builds it again",
                 index.schema, index.name, index.table
             )),
+            Event::Backfill { progress } => self.backfill(progress, event),
             Event::Locked => tracing::debug!("took the migration lock"),
             Event::Planned { count } => {
                 self.planned = Some(*count);
                 tracing::debug!(count, "planned the run");
             }
             _ => {}
+        }
+    }
+
+    /// A backfill's progress: the live line counts its rows; its end is a line of its own;
+    /// with `--format json` each report is a JSON line on stderr (stdout keeps the one
+    /// document of the run).
+    fn backfill(&mut self, progress: &BackfillProgress, event: &Event) {
+        if self.output.format == Format::Json {
+            if let Ok(line) = serde_json::to_string(event) {
+                // Progress only: a closed stderr stops nothing.
+                let _ = writeln!(io::stderr(), "{line}");
+            }
+            return;
+        }
+        if let Some(live) = &self.live {
+            live.count(
+                format!("backfill {}", progress.table),
+                progress.rows_done,
+                progress.rows_estimated,
+            );
+        }
+        if progress.finished && self.output.names_statements() {
+            let rate = if progress.elapsed_ms > 0 {
+                format!(
+                    ", {} rows/s",
+                    progress.rows_this_run * 1000 / progress.elapsed_ms.max(1)
+                )
+            } else {
+                String::new()
+            };
+            let text = format!(
+                "  backfilled {}: {} rows in {} batches this run ({}{rate})\n",
+                progress.table,
+                progress.rows_this_run,
+                progress.batches,
+                milliseconds(progress.elapsed_ms),
+            );
+            self.write(&text);
         }
     }
 
@@ -380,10 +419,8 @@ fn state_color(state: State) -> Color {
     }
 }
 
-/// The human form of `status`: a table of every migration with its last run, a line under
-/// a row that needs one (a failed migration's error, what happened when to a rolled back one),
-/// and the counts.
-pub(crate) fn status_table(report: &StatusReport) -> String {
+/// A table without borders, styled when stdout takes colour.
+fn plain_table() -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     if anstream::AutoStream::choice(&io::stdout()) == anstream::ColorChoice::Never {
@@ -391,6 +428,14 @@ pub(crate) fn status_table(report: &StatusReport) -> String {
     } else {
         table.enforce_styling();
     }
+    table
+}
+
+/// The human form of `status`: a table of every migration with its last run, a line under
+/// a row that needs one (a failed migration's error, what happened when to a rolled back one),
+/// and the counts.
+pub(crate) fn status_table(report: &StatusReport) -> String {
+    let mut table = plain_table();
     table.set_header([
         "VERSION",
         "NAME",
@@ -466,7 +511,83 @@ pub(crate) fn status_table(report: &StatusReport) -> String {
             None => format!("the migration lock is held by {holder}\n"),
         });
     }
+    if !report.backfills.is_empty() {
+        text.push_str("\nbackfills not finished:\n");
+        let running = report
+            .lock
+            .as_ref()
+            .is_some_and(|h| h.alive() != Some(false));
+        for row in &report.backfills {
+            text.push_str(&format!(
+                "  {} {}: {} ({}); {}\n",
+                row.version,
+                row.table,
+                backfill_state(row, running),
+                backfill_done(row),
+                if running {
+                    "the run holding the lock is at it"
+                } else {
+                    "the next `godwit migrate` resumes it after its last batch"
+                }
+            ));
+        }
+    }
     text
+}
+
+/// A backfill's state as `status` and `backfill --status` say it: finished, or, unfinished,
+/// running while a live run holds the lock, else interrupted.
+pub(crate) fn backfill_state(row: &BackfillRow, running: bool) -> &'static str {
+    match (&row.finished_at, running) {
+        (Some(_), _) => "finished",
+        (None, true) => "running",
+        (None, false) => "interrupted",
+    }
+}
+
+/// `45000 of 200000 rows done (22%)`, or without the estimate when there is none.
+pub(crate) fn backfill_done(row: &BackfillRow) -> String {
+    match (row.rows_estimated, row.fraction()) {
+        (Some(estimated), Some(fraction)) => format!(
+            "{} of {estimated} rows done ({:.0}%)",
+            row.rows_done,
+            fraction * 100.0
+        ),
+        _ => format!("{} rows done", row.rows_done),
+    }
+}
+
+/// Every backfill as a table: migration, table, state, rows, times.
+pub(crate) fn backfills_table(rows: &[BackfillRow], running: bool) -> String {
+    let mut table = plain_table();
+    table.set_header([
+        "VERSION",
+        "TABLE",
+        "STATE",
+        "PROGRESS",
+        "STARTED (UTC)",
+        "UPDATED (UTC)",
+    ]);
+    for row in rows {
+        let state = backfill_state(row, running);
+        let color = match state {
+            "finished" => Color::Green,
+            "running" => Color::Cyan,
+            _ => Color::Red,
+        };
+        table.add_row([
+            Cell::new(row.version),
+            Cell::new(&row.table),
+            Cell::new(state).fg(color),
+            Cell::new(backfill_done(row)),
+            Cell::new(timestamp(&row.started_at)),
+            Cell::new(timestamp(&row.updated_at)),
+        ]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    format!("{}\n", table.trim_fmt())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Whole-process tests of `godwit migrate` against both backends: a runner killed with SIGKILL
 //! at several points leaves a history that agrees with the schema, one killed outside a
-//! transaction leaves a failed row that `recover` gets past, and six runners started at once
-//! apply every migration exactly once.
+//! transaction leaves a failed row that `recover` gets past, six runners started at once
+//! apply every migration exactly once, and a backfill killed again and again resumes without
+//! updating a row twice or missing one.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -465,6 +466,249 @@ async fn crash_outside_a_transaction(backend: Backend) {
     }
 }
 
+const BACKFILL_ROWS: i64 = 200_000;
+
+/// A table of [`BACKFILL_ROWS`] rows whose `counter` is 0, and an operations migration whose
+/// backfill adds 1 to every row's counter, and then makes a new column `NOT NULL` once the
+/// backfill filled it: a row updated twice, or missed, shows in the counters.
+fn write_backfill(project: &Project) {
+    let fill = match project.backend {
+        Backend::Sqlite => format!(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {BACKFILL_ROWS})\n\
+             INSERT INTO items (id) SELECT x FROM n;\n"
+        ),
+        Backend::Postgres => {
+            format!("INSERT INTO items (id) SELECT generate_series(1, {BACKFILL_ROWS});\n")
+        }
+    };
+    project.write(
+        "1_items.up.sql",
+        &format!(
+            "CREATE TABLE items (id BIGINT PRIMARY KEY, counter BIGINT NOT NULL DEFAULT 0);\n{fill}"
+        ),
+    );
+    project.write(
+        "2_count_items.toml",
+        "[[op]]\nkind = \"add_column\"\ntable = \"items\"\ncolumn = { name = \"seen\", type = \"BIGINT\" }\n\n\
+         [[op]]\nkind = \"backfill\"\ntable = \"items\"\n\
+         set = { counter = \"counter + 1\", seen = \"1\" }\nbatch_size = 1000\n\n\
+         [[op]]\nkind = \"set_nullable\"\ntable = \"items\"\ncolumn = \"seen\"\nnullable = false\n",
+    );
+}
+
+/// Spawn `godwit migrate` reporting its backfill's progress as JSON lines on stderr, and
+/// SIGKILL it after `batches` batches were reported, `delay` later: the kill lands anywhere in
+/// a batch, its transaction, or the pause after it. Returns the rows the last report said
+/// were done, or `None` when the run ended first.
+fn kill_during_backfill(project: &Project, batches: usize, delay: Duration) -> Option<i64> {
+    use std::io::{BufRead, BufReader};
+    let mut child = project
+        .godwit()
+        .args(["--format", "json", "migrate"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn godwit");
+    let stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut reports = 0;
+    for line in stderr.lines() {
+        let line = line.expect("read godwit's stderr");
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["event"] != "backfill" {
+            continue;
+        }
+        let done = event["rows_done"].as_i64();
+        if event["finished"] == true {
+            break;
+        }
+        reports += 1;
+        if reports > batches {
+            std::thread::sleep(delay);
+            child.kill().expect("kill godwit");
+            child.wait().expect("reap godwit");
+            return done;
+        }
+    }
+    child.wait().expect("reap godwit");
+    None
+}
+
+/// SIGKILL a backfill of 200,000 rows at pseudo-random points (the seed is printed), then let
+/// `migrate` finish it: every row was updated exactly once, the progress row agrees, and the
+/// steps after the backfill ran.
+async fn backfill_killed_again_and_again(backend: Backend) {
+    let project = Project::new(backend);
+    write_backfill(&project);
+    run_ok(&project, &["migrate", "--to", "1"]);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos() as u64;
+    println!("kill points seeded with {seed}");
+    let mut state = seed | 1;
+    let mut next = |bound: u64| {
+        // xorshift: reproducible from the printed seed, no dependency for it.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let mut killed_mid_walk = 0;
+    let mut last_done = 0;
+    for _ in 0..8 {
+        let batches = next(30) as usize;
+        let delay = Duration::from_millis(next(8));
+        match kill_during_backfill(&project, batches, delay) {
+            Some(done) => {
+                assert!(
+                    done >= last_done,
+                    "progress went back from {last_done} to {done}"
+                );
+                last_done = done;
+                if done > 0 && done < BACKFILL_ROWS {
+                    killed_mid_walk += 1;
+                }
+                let status = json_status(&project);
+                let backfills = status["backfills"].as_array().expect("backfills in status");
+                assert_eq!(backfills.len(), 1, "{status}");
+                assert!(backfills[0]["rows_done"].as_i64() >= Some(done), "{status}");
+            }
+            None => break,
+        }
+    }
+    assert!(
+        killed_mid_walk >= 3,
+        "only {killed_mid_walk} kills landed inside the walk (seed {seed})"
+    );
+    run_ok(&project, &["migrate"]);
+
+    let mut store = project.store().await;
+    assert_eq!(
+        project.applied(store.as_mut()).await,
+        [(1, "applied".to_string()), (2, "applied".to_string())]
+    );
+    let counters = store
+        .query(
+            "SELECT counter, count(*) FROM items GROUP BY counter ORDER BY counter",
+            &[],
+        )
+        .await
+        .expect("counters");
+    assert_eq!(
+        counters,
+        [vec![Value::Int(1), Value::Int(BACKFILL_ROWS)]],
+        "every row's counter must be 1 (seed {seed})"
+    );
+    let progress = store
+        .query(
+            "SELECT rows_done, rows_estimated, finished_at IS NOT NULL FROM godwit_backfills",
+            &[],
+        )
+        .await
+        .expect("progress");
+    assert_eq!(
+        progress,
+        [vec![
+            Value::Int(BACKFILL_ROWS),
+            Value::Int(BACKFILL_ROWS),
+            Value::Int(1)
+        ]]
+    );
+    // The step after the backfill ran: the column refuses NULL now.
+    assert!(
+        store
+            .execute("INSERT INTO items (id) VALUES (0)", &[])
+            .await
+            .is_err(),
+        "`seen` must be NOT NULL after the migration"
+    );
+    let output = project
+        .godwit()
+        .args(["--format", "json", "backfill", "--status"])
+        .output()
+        .expect("backfill --status");
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(listed["backfills"][0]["state"], "finished", "{listed}");
+    assert_eq!(listed["backfills"][0]["table"], "items", "{listed}");
+}
+
+/// The guide's examples in `examples/operations` (a data migration with a backfill between
+/// schema steps, and a large-table backfill in batches with a pause), run as a user would:
+/// applied, rolled back, applied again.
+async fn operations_example_end_to_end(backend: Backend) {
+    let project = Project::new(backend);
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/operations/migrations");
+    for entry in std::fs::read_dir(example).expect("the example's migrations") {
+        let entry = entry.expect("entry");
+        std::fs::copy(
+            entry.path(),
+            project
+                .dir
+                .path()
+                .join("migrations")
+                .join(entry.file_name()),
+        )
+        .expect("copy");
+    }
+    let check = || async {
+        let mut store = project.store().await;
+        let roles = store
+            .query(
+                "SELECT role, count(*) FROM users GROUP BY role ORDER BY role",
+                &[],
+            )
+            .await
+            .expect("roles");
+        assert_eq!(
+            roles,
+            [
+                vec![Value::from("admin"), Value::Int(2)],
+                vec![Value::from("member"), Value::Int(2)]
+            ]
+        );
+        assert_eq!(
+            store
+                .query(
+                    "SELECT count(*) FROM orders WHERE total_cents = CAST(total * 100 AS BIGINT)",
+                    &[]
+                )
+                .await
+                .expect("cents"),
+            [vec![Value::Int(5000)]]
+        );
+        let progress = store
+            .query(
+                "SELECT table_name, rows_done FROM godwit_backfills ORDER BY version",
+                &[],
+            )
+            .await
+            .expect("progress");
+        assert_eq!(
+            progress,
+            [
+                vec![Value::from("users"), Value::Int(4)],
+                vec![Value::from("orders"), Value::Int(5000)]
+            ]
+        );
+    };
+    let output = run_ok(&project, &["migrate"]);
+    assert_eq!(output.matches("applying").count(), 3, "{output}");
+    check().await;
+    run_ok(&project, &["rollback", "--steps", "2"]);
+    let mut store = project.store().await;
+    for column in ["SELECT role FROM users", "SELECT total_cents FROM orders"] {
+        assert!(
+            store.query(column, &[]).await.is_err(),
+            "{column} after rollback"
+        );
+    }
+    run_ok(&project, &["migrate"]);
+    check().await;
+}
+
 /// A `#[tokio::test]` per backend, each running `scenario` on it.
 macro_rules! on_each_backend {
     ($scenario:ident: $sqlite:ident, $postgres:ident) => {
@@ -491,6 +735,14 @@ on_each_backend!(
 on_each_backend!(
     six_runners_at_once: sqlite_six_runners_at_once,
     postgres_six_runners_at_once
+);
+on_each_backend!(
+    backfill_killed_again_and_again: sqlite_backfill_killed_again_and_again,
+    postgres_backfill_killed_again_and_again
+);
+on_each_backend!(
+    operations_example_end_to_end: sqlite_operations_example_end_to_end,
+    postgres_operations_example_end_to_end
 );
 
 /// The state `godwit --format json status` gives migration `version`.

@@ -51,6 +51,7 @@ pub use self::check::{
 pub use self::compare::{Diff, Side};
 pub use self::desired::{Screened, desired_schema, desired_schema_cached, with_scratch};
 pub use self::error::{ApplyCause, DeclarativeError};
+pub(crate) use self::generate::statements_text;
 pub use self::generate::{
     Generate, GenerateOptions, Generation, MigrationStep, Naming, NewMigration, StepKind,
     migration_script, migration_steps,

@@ -665,6 +665,26 @@ pub trait Dialect: Send + Sync + Debug {
         None
     }
 
+    /// `expression` read as text: how a backfill reads the keys it walks, whatever their type,
+    /// so they can be recorded and bound again ([`Dialect::key_bind`]). The default is the
+    /// standard `CAST(expression AS TEXT)`.
+    fn text_cast(&self, expression: &str) -> String {
+        format!("CAST({expression} AS TEXT)")
+    }
+
+    /// The value of a key column of type `data_type`, bound as text ([`Dialect::text_cast`])
+    /// at `placeholder`, as an expression comparable with the column, so a backfill's keyset
+    /// bound compares as the column does (numbers as numbers) and can use its index. The
+    /// default casts to the column's type, which SQLite and PostgreSQL accept for any type a
+    /// column can have; a column without a declared type takes the text as it is.
+    fn key_bind(&self, placeholder: &str, data_type: &str) -> String {
+        if data_type.trim().is_empty() {
+            placeholder.to_string()
+        } else {
+            format!("CAST({placeholder} AS {data_type})")
+        }
+    }
+
     /// Render changes (in the order the diff produced them) as statements, as `options` ask.
     fn render(
         &self,

@@ -40,6 +40,16 @@ impl HistoryTable {
         format!("{}_meta", self.name)
     }
 
+    /// The table holding the progress of backfills ([`crate::backfill`]): `godwit_backfills`
+    /// beside the default `godwit_migrations`, and `<name>_backfills` beside a history whose
+    /// name does not end in `_migrations`, so two histories in one database keep theirs apart.
+    pub fn backfills_name(&self) -> String {
+        match self.name.strip_suffix("_migrations") {
+            Some(stem) => format!("{stem}_backfills"),
+            None => format!("{}_backfills", self.name),
+        }
+    }
+
     /// The table holding a lock row, for backends whose lock is a row.
     pub fn lock_name(&self) -> String {
         format!("{}_lock", self.name)

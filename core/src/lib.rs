@@ -64,6 +64,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod backfill;
 pub mod backup;
 pub mod baseline;
 pub mod declarative;
@@ -85,6 +86,7 @@ pub mod store;
 pub mod url;
 
 pub use backend::{Backend, ConnectOptions, Location, Registry};
+pub use backfill::{BackfillOverrides, BackfillProgress, BackfillRow};
 pub use backup::{Backup, BackupError, BackupOptions, BackupRequest};
 pub use dialect::{Capabilities, Dialect, LockKind};
 pub use error::{Error, Refusal, SourceError};

@@ -1,9 +1,12 @@
 //! The executor: one small async loop that carries out what the planner decided.
 
+mod phased;
+
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::backfill::{self, BackfillProgress, BackfillRow};
 use crate::backup::{self, Backup, BackupRequest};
 use crate::baseline::{self, Baseline};
 use crate::dialect::Dialect;
@@ -120,6 +123,12 @@ pub enum Event {
         /// The index.
         index: InvalidIndex,
     },
+    /// A backfill started, resumed, or finished a batch.
+    Backfill {
+        /// Where it stands.
+        #[serde(flatten)]
+        progress: BackfillProgress,
+    },
     /// A down script started.
     RollingBack {
         /// Its version.
@@ -174,7 +183,22 @@ pub struct Migrator {
 
 /// Whether `migration` runs in a transaction on `dialect`'s engine.
 fn transactional(dialect: &dyn Dialect, migration: &Migration) -> bool {
-    !migration.up.directives.no_transaction && dialect.transactional_script(&migration.up.sql)
+    transactional_script(dialect, &migration.up)
+}
+
+/// Whether `script` runs in a transaction on `dialect`'s engine.
+fn transactional_script(dialect: &dyn Dialect, script: &crate::migration::Script) -> bool {
+    !script.directives.no_transaction && dialect.transactional_script(&script.sql)
+}
+
+/// A migration about to run, as [`Migrator::prepare`] left it.
+struct Prepared {
+    /// The migration, rendered.
+    migration: Migration,
+    /// Its phases, when it holds a backfill ([`operation::Resolved::phases`]).
+    phases: Vec<operation::Phase>,
+    /// The progress rows of the attempt it resumes, when it resumes one.
+    progress: Option<Vec<BackfillRow>>,
 }
 
 /// End a transaction a failed no-transaction script opened itself (`BEGIN;` ... with its
@@ -255,7 +279,47 @@ impl Migrator {
                 entry.error = None;
             }
         }
+        report.backfills = self
+            .backfills()
+            .await?
+            .into_iter()
+            .filter(|row| row.finished_at.is_none())
+            .collect();
         Ok(report)
+    }
+
+    /// The progress of every backfill, finished or not, by migration. Read-only.
+    pub async fn backfills(&mut self) -> Result<Vec<BackfillRow>, Error> {
+        Ok(backfill::read(self.store.as_mut(), &self.config.history).await?)
+    }
+
+    /// Where `step`'s migration resumes, when it is a failed attempt of a migration holding a
+    /// backfill, with its file unchanged: the point its progress rows give, and those rows.
+    async fn resume_point(
+        &mut self,
+        step: &plan::Step,
+    ) -> Result<Option<(backfill::ResumePoint, Vec<BackfillRow>)>, Error> {
+        let migration = &step.migration;
+        let Some(operations) = migration
+            .operations
+            .as_ref()
+            .filter(|ops| ops.has_backfill())
+        else {
+            return Ok(None);
+        };
+        let resuming = step.previous.as_ref().is_some_and(|row| {
+            row.status == Status::Failed && row.checksum == migration.up.checksum
+        });
+        if !resuming {
+            return Ok(None);
+        }
+        let rows: Vec<BackfillRow> = self
+            .backfills()
+            .await?
+            .into_iter()
+            .filter(|row| row.version == migration.version)
+            .collect();
+        Ok(Some((backfill::resume_point(operations, &rows), rows)))
     }
 
     /// What `migrate` would do now, or its refusal. Read-only.
@@ -283,12 +347,13 @@ impl Migrator {
         let mut after_sql: Option<Version> = None;
         let mut deferred = Vec::new();
         for step in steps {
-            let migration = &mut step.migration;
+            let migration = &step.migration;
             if migration.operations.is_none() {
                 after_sql.get_or_insert(migration.version);
                 continue;
             }
             if let Some(sql) = after_sql {
+                let migration = &mut step.migration;
                 migration.up.sql = format!(
                     "-- Rendered when it runs: pending migration {sql} runs SQL first, which \
                      changes the schema these operations are rendered against.\n"
@@ -312,7 +377,13 @@ impl Migrator {
                 .is_some_and(|ops| ops.list.iter().any(|op| op.kind() == "sql"));
             let version = migration.version;
             let unknown = operation::unknown_types(self.store.as_mut(), migration).await;
-            let resolved = operation::resolve(self.store.dialect(), &live, migration, &unknown)?;
+            let start = match self.resume_point(step).await? {
+                Some((backfill::ResumePoint::At { operation, .. }, _)) => operation,
+                _ => 0,
+            };
+            let migration = &mut step.migration;
+            let resolved =
+                operation::resolve_from(self.store.dialect(), &live, migration, &unknown, start)?;
             *migration = resolved.migration;
             schema = Some(resolved.schema);
             if opaque {
@@ -322,23 +393,93 @@ impl Migrator {
         Ok(deferred)
     }
 
-    /// `migration` as it runs now: an operations migration rendered against the live schema
-    /// and, unless `no_lint`, linted as rendered; any other as it is.
+    /// `step`'s migration as it runs now: an operations migration rendered against the live
+    /// schema (from where an interrupted attempt stopped, for one holding a backfill) and,
+    /// unless `no_lint`, linted as rendered; any other as it is.
     async fn prepare(
         &mut self,
-        migration: &Migration,
+        step: &plan::Step,
         no_lint: bool,
         on_event: &mut (dyn FnMut(&Event) + Send),
-    ) -> Result<Migration, Error> {
+    ) -> Result<Prepared, Error> {
+        let migration = &step.migration;
         if migration.operations.is_none() {
-            return Ok(migration.clone());
+            return Ok(Prepared {
+                migration: migration.clone(),
+                phases: Vec::new(),
+                progress: None,
+            });
         }
-        let resolved =
-            operation::resolve_live(self.store.as_mut(), &self.config.history, migration).await?;
+        let resume = self.resume_point(step).await?;
+        let start = match &resume {
+            Some((backfill::ResumePoint::At { operation, .. }, _)) => *operation,
+            _ => 0,
+        };
+        let live =
+            crate::declarative::introspect(self.store.as_mut(), &self.config.history).await?;
+        let unknown = operation::unknown_types(self.store.as_mut(), migration).await;
+        let mut resolved =
+            operation::resolve_from(self.store.dialect(), &live, migration, &unknown, start)?;
+        if let (Some((point, _)), Some(previous)) = (&resume, &step.previous) {
+            self.check_resumable(*point, &resolved, previous)?;
+            if start > 0 {
+                // The reverse of the whole migration was derived when it first started, from
+                // the schema before it; what is rendered now covers only what is left.
+                if let Some(down) = &previous.down_script {
+                    resolved.migration.down = Some(
+                        crate::migration::Script::new(down.clone(), None).map_err(|e| {
+                            Error::CorruptHistory(format!(
+                                "the recorded down script of {}: {e}",
+                                migration.version
+                            ))
+                        })?,
+                    );
+                }
+            }
+        }
         if !no_lint {
             self.gate(&[&resolved.migration], on_event).await?;
         }
-        Ok(resolved.migration)
+        Ok(Prepared {
+            migration: resolved.migration,
+            phases: resolved.phases,
+            progress: resume.map(|(_, rows)| rows),
+        })
+    }
+
+    /// Refuse to resume an attempt that stopped in schema steps that ran outside a
+    /// transaction (MySQL's DDL, a concurrent index build): part of them may have run, which
+    /// is `godwit recover`'s to sort out, as for any migration interrupted so.
+    fn check_resumable(
+        &self,
+        point: backfill::ResumePoint,
+        resolved: &operation::Resolved,
+        previous: &HistoryRow,
+    ) -> Result<(), Error> {
+        if matches!(point, backfill::ResumePoint::At { backfill: true, .. }) {
+            return Ok(());
+        }
+        let first = match resolved.phases.first() {
+            Some(operation::Phase::Script(script)) => script,
+            Some(operation::Phase::Backfill(_)) => return Ok(()),
+            None => &resolved.migration.up,
+        };
+        if transactional_script(self.store.dialect(), first) {
+            return Ok(());
+        }
+        Err(Refusal::Failed {
+            version: previous.version,
+            name: previous.name.clone(),
+            failed_at: previous
+                .finished_at
+                .clone()
+                .unwrap_or_else(|| previous.started_at.clone()),
+            error: previous
+                .error
+                .clone()
+                .unwrap_or_else(|| "unknown error".into()),
+        }
+        .into())
     }
 
     /// What `rollback` would do now. Read-only.
@@ -490,8 +631,8 @@ impl Migrator {
         for step in plan.steps {
             let applied: Vec<Version> = report.completed.iter().map(|c| c.version).collect();
             let lint = !options.no_lint && deferred.contains(&step.migration.version);
-            let migration = self
-                .prepare(&step.migration, !lint, on_event)
+            let prepared = self
+                .prepare(&step, !lint, on_event)
                 .await
                 .map_err(|cause| {
                     if applied.is_empty() {
@@ -504,11 +645,12 @@ impl Migrator {
                     }
                 })?;
             let done = self
-                .apply(
-                    &migration,
+                .run_prepared(
+                    prepared,
                     step.previous.as_ref(),
                     recorded.as_deref(),
                     applied,
+                    options.backfill,
                     on_event,
                 )
                 .await?;
@@ -1154,21 +1296,30 @@ impl Migrator {
                 let Some(migration) = self.migrations.get(version).cloned() else {
                     unreachable!("a retry without a file is refused by `unfit`")
                 };
-                let migration = if migration.operations.is_some() {
+                let prepared = if migration.operations.is_some() {
                     // Rendered against what the failed attempt left, so the retry does only
-                    // what is still missing.
-                    self.prepare(&migration, options.no_lint, on_event).await?
+                    // what is still missing (a backfill resumes where it stopped).
+                    let step = plan::Step {
+                        migration,
+                        previous: Some(row.clone()),
+                    };
+                    self.prepare(&step, options.no_lint, on_event).await?
                 } else {
                     if !options.no_lint {
                         self.gate(&[&migration], on_event).await?;
                     }
-                    migration
+                    Prepared {
+                        migration,
+                        phases: Vec::new(),
+                        progress: None,
+                    }
                 };
-                self.apply(
-                    &migration,
+                self.run_prepared(
+                    prepared,
                     Some(&row),
                     row.backup.as_deref(),
                     Vec::new(),
+                    backfill::BackfillOverrides::default(),
                     on_event,
                 )
                 .await?;

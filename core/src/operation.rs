@@ -26,8 +26,8 @@ use crate::migration::Version;
 
 pub use self::builder::MigrationBuilder;
 pub use self::live::{resolve_live, unknown_types};
-pub use self::render::{Resolved, declared_types, resolve};
-pub use self::vocabulary::{Column, FkAction, Operation, Operations};
+pub use self::render::{Phase, Resolved, declared_types, resolve, resolve_from};
+pub use self::vocabulary::{Backfill, Column, FkAction, Operation, Operations};
 
 /// An operation cannot run against the live schema, or the engine cannot render it. Nothing
 /// was changed.

@@ -88,6 +88,10 @@ pub struct StatusReport {
     /// not show as running, since a transactional one writes its row when it commits), or a
     /// stale lock the next run takes over.
     pub lock: Option<LockHolder>,
+    /// The backfills not finished: running now, or interrupted and resumed by the next
+    /// `migrate`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backfills: Vec<crate::backfill::BackfillRow>,
 }
 
 impl StatusReport {
@@ -120,6 +124,8 @@ pub struct MigrateOptions {
     /// [`Refusal::OutsideSingleTransaction`]) on an engine without transactional DDL and when
     /// a pending migration runs outside a transaction or ends its own.
     pub single_transaction: bool,
+    /// The batch size and pause of every backfill of the run, instead of its file's.
+    pub backfill: crate::backfill::BackfillOverrides,
 }
 
 /// A migration the plan will run.
@@ -151,6 +157,14 @@ pub enum Warning {
         /// Its name.
         name: String,
     },
+    /// A migration holding a backfill was interrupted, or one of its batches failed: it
+    /// resumes where its progress rows say it stopped, its file unchanged.
+    ResumingBackfill {
+        /// The version.
+        version: Version,
+        /// Its name.
+        name: String,
+    },
     /// The database holds an index left invalid by a concurrent build, and no migration of the
     /// run builds it again.
     InvalidIndex {
@@ -177,6 +191,11 @@ impl std::fmt::Display for Warning {
             Warning::RetryingFailed { version, name } => write!(
                 f,
                 "migration {version} ({name}) failed before and its file has changed; retrying it"
+            ),
+            Warning::ResumingBackfill { version, name } => write!(
+                f,
+                "migration {version} ({name}) stopped before it finished; resuming it where its \
+                 backfill progress says it stopped"
             ),
             Warning::InvalidIndex { index } => write!(
                 f,
@@ -276,6 +295,7 @@ pub fn status(rows: &[HistoryRow], migrations: &Migrations) -> StatusReport {
     StatusReport {
         entries,
         lock: None,
+        backfills: Vec::new(),
     }
 }
 
@@ -324,7 +344,7 @@ pub fn plan_migrate(
                 name: row.name.clone(),
                 recorded_down: row.down_script.is_some(),
             }),
-            (Status::Failed, Some(m)) if m.up.checksum == row.checksum => {
+            (Status::Failed, Some(m)) if m.up.checksum == row.checksum && !resumable(m) => {
                 return Err(Refusal::Failed {
                     version: row.version,
                     name: row.name.clone(),
@@ -361,10 +381,18 @@ pub fn plan_migrate(
             continue;
         }
         if let Some(row) = previous.filter(|row| row.status == Status::Failed) {
-            plan.warnings.push(Warning::RetryingFailed {
-                version: row.version,
-                name: row.name.clone(),
-            });
+            plan.warnings
+                .push(if row.checksum == migration.up.checksum {
+                    Warning::ResumingBackfill {
+                        version: row.version,
+                        name: row.name.clone(),
+                    }
+                } else {
+                    Warning::RetryingFailed {
+                        version: row.version,
+                        name: row.name.clone(),
+                    }
+                });
         }
         if newest_applied.is_some_and(|newest| migration.version < newest) {
             out_of_order.push(migration.version);
@@ -386,6 +414,17 @@ pub fn plan_migrate(
         .into());
     }
     Ok(plan)
+}
+
+/// Whether a failed attempt of `migration` may be run again with its file unchanged: one that
+/// holds a backfill resumes where its progress rows say it stopped. Whether it really can
+/// (the phase it stopped in ran in a transaction, or was the backfill) is decided when it
+/// runs, from those rows.
+fn resumable(migration: &Migration) -> bool {
+    migration
+        .operations
+        .as_ref()
+        .is_some_and(crate::operation::Operations::has_backfill)
 }
 
 /// Decide what `rollback` reverts, newest first, or refuse before anything runs.

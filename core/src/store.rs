@@ -1,6 +1,7 @@
 //! The I/O half of a backend: one connection to one database.
 
 use std::fmt::Debug;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -184,6 +185,11 @@ pub trait Store: Send + Debug {
             dialect: self.dialect().name(),
         })
     }
+
+    /// Wait `duration` without holding anything: the pause between a backfill's batches. A
+    /// store waits on the runtime it runs on (core has no timer of its own), never by
+    /// blocking the thread.
+    async fn pause(&mut self, duration: Duration);
 
     /// Close the connection; a scratch database is deleted. Closing twice is harmless.
     async fn close(&mut self) -> Result<(), StoreError> {

@@ -138,6 +138,28 @@ impl Dialect for MySqlDialect {
         format!("STR_TO_DATE({placeholder}, '%Y-%m-%dT%H:%i:%s.%fZ')")
     }
 
+    // MySQL's CAST knows no `TEXT` target: `CHAR` is its text.
+    fn text_cast(&self, expression: &str) -> String {
+        format!("CAST({expression} AS CHAR)")
+    }
+
+    // CAST takes only a few targets (no `int`, no `varchar(20)`), and compares a string with a
+    // text column as text and with a date as a date by itself; an integer key must be bound
+    // as an integer, or MySQL compares it with the text as a double and loses the low digits
+    // of a 64-bit key.
+    fn key_bind(&self, placeholder: &str, data_type: &str) -> String {
+        let data_type = data_type.to_ascii_lowercase();
+        let integer = data_type
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .is_some_and(|word| word.ends_with("int"));
+        match (integer, data_type.contains("unsigned")) {
+            (true, true) => format!("CAST({placeholder} AS UNSIGNED)"),
+            (true, false) => format!("CAST({placeholder} AS SIGNED)"),
+            (false, _) => placeholder.to_string(),
+        }
+    }
+
     fn history_time_text(&self, column: &str) -> String {
         // Milliseconds, as godwit writes them: `%f` gives six digits.
         format!("CONCAT(LEFT(DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')")

@@ -563,6 +563,10 @@ impl Store for MySqlStore {
         self.open_scratch().await
     }
 
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
     async fn close(&mut self) -> Result<(), StoreError> {
         if let Some(name) = self.scratch.take() {
             let quoted = crate::sql::quote(&name);

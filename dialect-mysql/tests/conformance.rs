@@ -138,6 +138,9 @@ macro_rules! mysql_cases {
             a_push_needs_consent_to_destroy_data,
             a_push_asks_whether_a_drop_and_create_is_a_rename,
             generate_verify_check_and_diff_agree,
+            a_backfill_updates_every_row_once_and_rolls_back_with_its_steps,
+            a_failed_batch_resumes_after_the_batches_done,
+            a_backfill_of_a_table_without_a_key_is_refused,
         );
     };
 }

@@ -1426,6 +1426,10 @@ impl Store for PgStore {
         .await
     }
 
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
     async fn close(&mut self) -> Result<(), StoreError> {
         if let Some(HeldLock { conn, .. }) = self.lock.take()
             && let Err(error) = conn.close().await

@@ -770,6 +770,10 @@ impl Store for SqliteStore {
     /// A consistent copy through SQLite's online backup API, in one step, so it is one
     /// snapshot even while other connections write; it waits for their locks up to the busy
     /// timeout.
+    async fn pause(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
     async fn backup(&mut self, request: &BackupRequest<'_>) -> Result<Backup, BackupError> {
         let database = self.path.clone().ok_or(BackupError::InMemory)?;
         let path = backup::reserve(&database, request)?;

@@ -21,7 +21,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+mod backfill;
 mod operations;
+#[doc(hidden)]
+pub use backfill::*;
 #[doc(hidden)]
 pub use operations::*;
 
@@ -150,6 +153,9 @@ macro_rules! __cases {
             a_builder_migration_runs_beside_sql_migrations,
             a_concurrent_index_runs_outside_the_transaction,
             verify_and_check_render_operations_as_migrate_does,
+            a_backfill_updates_every_row_once_and_rolls_back_with_its_steps,
+            a_failed_batch_resumes_after_the_batches_done,
+            a_backfill_of_a_table_without_a_key_is_refused,
         );
     };
     ($harness:expr; $($case:ident),* $(,)?) => {

@@ -17,7 +17,7 @@ pub const ABI_VERSION: u32 = 1;
 /// The version of the message contract ([`crate::wire`]): which requests exist and the
 /// serialised form of what they carry, which mirrors core's `Dialect`, `Store` and `Backend`
 /// traits. A host loads only plugins of its own contract version.
-pub const CONTRACT_VERSION: u32 = 1;
+pub const CONTRACT_VERSION: u32 = 2;
 
 /// The one symbol a plugin exports: an [`EntryFn`]. Unversioned on purpose, so that a
 /// plugin of another ABI version is found and refused with both versions named, rather than

@@ -214,6 +214,11 @@ fn dialect(dialect: &dyn Dialect, request: DialectRequest) -> Vec<u8> {
         }
         R::TransactionalScript { script } => ok(dialect.transactional_script(&script)),
         R::HistoryTimeValue { placeholder } => ok(dialect.history_time_value(&placeholder)),
+        R::TextCast { expression } => ok(dialect.text_cast(&expression)),
+        R::KeyBind {
+            placeholder,
+            data_type,
+        } => ok(dialect.key_bind(&placeholder, &data_type)),
         R::UpsertClause { key, columns } => {
             let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
             ok(dialect.upsert_clause(&key, &columns))

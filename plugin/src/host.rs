@@ -565,6 +565,25 @@ impl Dialect for PluginDialect {
         )
     }
 
+    fn text_cast(&self, expression: &str) -> String {
+        self.ask(
+            "text_cast",
+            DialectRequest::TextCast {
+                expression: expression.to_string(),
+            },
+        )
+    }
+
+    fn key_bind(&self, placeholder: &str, data_type: &str) -> String {
+        self.ask(
+            "key_bind",
+            DialectRequest::KeyBind {
+                placeholder: placeholder.to_string(),
+                data_type: data_type.to_string(),
+            },
+        )
+    }
+
     fn upsert_clause(&self, key: &str, columns: &[&str]) -> String {
         self.ask(
             "upsert_clause",
@@ -967,6 +986,11 @@ impl Store for PluginStore {
             },
             WireBackupError::Other(message) => BackupError::Store(StoreError::Other(message)),
         })
+    }
+
+    // The host waits itself: a pause holds nothing of the plugin's, so it need not cross.
+    async fn pause(&mut self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
     }
 
     async fn close(&mut self) -> Result<(), StoreError> {

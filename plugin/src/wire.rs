@@ -161,6 +161,13 @@ pub enum DialectRequest {
     HistoryTimeValue {
         placeholder: String,
     },
+    TextCast {
+        expression: String,
+    },
+    KeyBind {
+        placeholder: String,
+        data_type: String,
+    },
     UpsertClause {
         key: String,
         columns: Vec<String>,

@@ -32,8 +32,18 @@ const DAILY: [&[&str]; 2] = [&["status"], &["migrate"]];
 /// Counted runs of each side for [`DAILY`], which take milliseconds.
 const DAILY_RUNS: usize = 21;
 
-/// `cargo xtask bench [declarative] [sqlite|postgres]`, or `cargo xtask bench script`.
+/// `cargo xtask bench [declarative] [sqlite|postgres]`, `cargo xtask bench script`, or
+/// `cargo xtask bench backfill`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args.first().is_some_and(|a| a == "backfill") {
+        if let Some(other) = args.get(1) {
+            return Err(format!(
+                "`cargo xtask bench backfill` takes no more arguments (got `{other}`); it runs on PostgreSQL only"
+            ));
+        }
+        need("psql")?;
+        return crate::bench_backfill::run(&build()?);
+    }
     if args.first().is_some_and(|a| a == "script") {
         if let Some(other) = args.get(1) {
             return Err(format!(

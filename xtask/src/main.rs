@@ -5,6 +5,7 @@
 //! process exits.
 
 mod bench;
+mod bench_backfill;
 mod bench_declarative;
 mod bench_script;
 mod conformance;
@@ -30,6 +31,12 @@ const TASKS: &[(&str, &str)] = &[
         "Time `godwit migrate` on 1,000 generated migrations against sqlite3/psql running \
          the same SQL; with `declarative`, introspection and push --dry-run on 1,000 tables \
          (time and peak memory; on PostgreSQL also the queries introspection sends)",
+    ),
+    (
+        "bench backfill",
+        "Time a godwit backfill of 1,000,000 rows on PostgreSQL against one UPDATE of the \
+         table, alone and with pgbench updating random rows meanwhile: totals, the longest a \
+         batch held its locks, and the writer's worst latency",
     ),
     (
         "bench script",

@@ -189,7 +189,7 @@ fn as_owner(mut command: Command, owner: Option<Owner>, dir: &Path) -> Command {
 
 /// The directory holding `initdb` and `postgres`: from PATH, else `pg_config --bindir`, else
 /// the newest `/usr/lib/postgresql/<version>/bin` (Debian and Ubuntu).
-fn find_bindir() -> Result<PathBuf, String> {
+pub(crate) fn find_bindir() -> Result<PathBuf, String> {
     // initdb finds postgres next to its own resolved path, so follow symlinks from PATH.
     let on_path = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())

@@ -1,7 +1,9 @@
 //! `godwit migrate`: apply pending migrations, or show what would be applied.
 
 use godwit_core::plan::{Plan, Warning};
-use godwit_core::{Backup, BackupOptions, Completed, Error, Event, MigrateOptions, Version};
+use godwit_core::{
+    BackfillOverrides, Backup, BackupOptions, Completed, Error, Event, MigrateOptions, Version,
+};
 use serde::Serialize;
 
 use super::lint::{self, ReportJson};
@@ -53,6 +55,10 @@ pub(super) async fn run(
         backup: backup_options(config, &args.backup),
         no_lint: args.no_lint,
         single_transaction: args.single_transaction,
+        backfill: BackfillOverrides {
+            batch_size: args.batch_size,
+            pause: args.pause,
+        },
     };
     let migrations = load_migrations(config)?;
     let (access, lock) = if args.dry_run {

@@ -1,6 +1,7 @@
 //! One module per command. Each takes the resolved [`Config`] and its own arguments, talks to
 //! the engine, and prints through [`Output`].
 
+mod backfill;
 mod baseline;
 mod check;
 mod diff;
@@ -43,6 +44,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Baseline(args) => baseline::run(&config()?, args, output).await,
         Command::Rollback(args) => rollback::run(&config()?, args, output).await,
         Command::Status(args) => status::run(&config()?, args, output).await,
+        Command::Backfill(args) => backfill::run(&config()?, args, output).await,
         Command::Repair(args) => repair::run(&config()?, args, output).await,
         Command::Recover(args) => recover::run(&config()?, args, output).await,
         Command::Unlock(args) => unlock::run(&config()?, args, output).await,

@@ -1,7 +1,7 @@
 //! `godwit status`: the state of every migration. Reads only.
 
 use godwit_core::plan::{StatusEntry, Warning};
-use godwit_core::{InvalidIndex, LockHolder, State, StatusReport};
+use godwit_core::{BackfillRow, InvalidIndex, LockHolder, State, StatusReport};
 use serde::Serialize;
 
 use super::{Session, load_migrations};
@@ -18,6 +18,8 @@ struct Status<'a> {
     invalid_indexes: &'a [InvalidIndex],
     /// Who holds the migration lock (a run in progress, or a stale lock), or `null`.
     lock: Option<&'a LockHolder>,
+    /// Backfills not finished: running, or interrupted (the next `migrate` resumes them).
+    backfills: &'a [BackfillRow],
 }
 
 /// Print every migration's state. Pending migrations are not a failure, unless `--exit-code`
@@ -50,6 +52,7 @@ pub(super) async fn run(
         migrations: &report.entries,
         invalid_indexes: &invalid,
         lock: report.lock.as_ref(),
+        backfills: &report.backfills,
     };
     let not_up_to_date = not_up_to_date(&report).filter(|_| args.exit_code);
     match output.format() {

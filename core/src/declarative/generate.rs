@@ -312,6 +312,18 @@ pub fn migration_script(dialect: &dyn Dialect, statements: &[Statement]) -> Stri
              -- BEGIN/COMMIT below.\n",
         );
     }
+    text.push_str(&statements_text(dialect, statements, wrap));
+    text
+}
+
+/// The statements of [`migration_script`] without its opening comments: with `wrap`, each run
+/// of transactional statements in its own `BEGIN;` ... `COMMIT;`.
+pub(crate) fn statements_text(
+    dialect: &dyn Dialect,
+    statements: &[Statement],
+    wrap: bool,
+) -> String {
+    let mut text = String::new();
     let mut open = false;
     for statement in statements {
         if wrap && statement.transactional != open {

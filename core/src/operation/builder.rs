@@ -1,6 +1,6 @@
 //! [`MigrationBuilder`]: operations migrations written in Rust.
 
-use super::{Column, FkAction, Operation, Operations};
+use super::{Backfill, Column, FkAction, Operation, Operations};
 use crate::migration::{Migration, Script, SourceError, Version};
 
 /// Builds an operations migration in Rust: the reverse of each operation is derived when it
@@ -242,6 +242,13 @@ impl MigrationBuilder {
             up: up.into(),
             down: down.into(),
         })
+    }
+
+    /// Update rows of a large table in batches, each committed with its progress
+    /// ([`crate::backfill`]); the operations before it run, and commit, first, and those after
+    /// it once it is done.
+    pub fn backfill(self, backfill: Backfill) -> Self {
+        self.operation(Operation::Backfill(backfill))
     }
 
     /// The operations so far.

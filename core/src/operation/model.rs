@@ -5,7 +5,8 @@
 //! foreign keys that reference it. What the engine would refuse, or what would leave the
 //! model wrong, is refused here with the reason, before any SQL is rendered.
 
-use super::{Column, Operation};
+use super::{Backfill, Column, Operation};
+use crate::backfill::{BackfillPlan, DEFAULT_BATCH_SIZE, KeyColumn};
 use crate::dialect::Dialect;
 use crate::diff::{ColumnRename, EnumValueRename, Renames, mentions};
 use crate::schema::{
@@ -282,11 +283,86 @@ pub(super) fn apply(
             });
             Ok(())
         }
-        Operation::Sql { .. } => Ok(()),
+        // A backfill changes rows, not the schema; `sql` is opaque to the model.
+        Operation::Backfill(_) | Operation::Sql { .. } => Ok(()),
     }
 }
 
 /// The model's column for a declared one.
+/// Check backfill `backfill` (the `step`th of its migration) against `schema`, and find the
+/// key it walks: the primary key, or else a unique constraint over `NOT NULL` columns.
+pub(super) fn backfill_plan(
+    names: &Names<'_>,
+    schema: &Schema,
+    backfill: &Backfill,
+    step: usize,
+) -> Checked<BackfillPlan> {
+    let table = find_table(names, schema, &backfill.table)?;
+    if backfill.set.is_empty() {
+        return Err("it sets no column: give it `set = { column = \"expression\" }`".into());
+    }
+    if backfill.batch_size == Some(0) {
+        return Err("`batch_size` is 0: give it a number of rows, 1000 by default".into());
+    }
+    let column = |name: &str| table.columns.iter().find(|c| names.same(&c.name, name));
+    let not_null = |columns: &[String]| {
+        columns
+            .iter()
+            .all(|name| column(name).is_some_and(|c| !c.nullable))
+    };
+    let key = match (
+        &table.primary_key,
+        table.uniques.iter().find(|u| not_null(&u.columns)),
+    ) {
+        (Some(primary), _) => &primary.columns,
+        (None, Some(unique)) => &unique.columns,
+        (None, None) => {
+            return Err(format!(
+                "table {} has no primary key, nor a unique constraint over NOT NULL columns, to \
+                 walk in batches; add one first (an `add_unique` operation over NOT NULL \
+                 columns, or a primary key), in this migration or an earlier one",
+                table.name
+            ));
+        }
+    };
+    let key: Vec<KeyColumn> = key
+        .iter()
+        .map(|name| KeyColumn {
+            name: name.clone(),
+            data_type: column(name)
+                .map(|c| c.data_type.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut set = Vec::new();
+    for (name, expression) in &backfill.set {
+        let found =
+            column(name).ok_or_else(|| format!("table {} has no column `{name}`", table.name))?;
+        if key.iter().any(|k| names.same(&k.name, name)) {
+            return Err(format!(
+                "it sets `{name}`, a column of the key it walks the table by; a backfill may \
+                 not move rows along its own walk"
+            ));
+        }
+        set.push((
+            names.dialect.quote_identifier(&found.name),
+            expression.trim().to_string(),
+        ));
+    }
+    Ok(BackfillPlan {
+        step,
+        table: backfill.table.clone(),
+        table_sql: names
+            .dialect
+            .qualified_name(table.name.schema.as_deref(), &table.name.name),
+        key,
+        set,
+        filter: backfill.filter.as_ref().map(|f| f.trim().to_string()),
+        batch_size: backfill.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+        pause: backfill.pause.unwrap_or_default(),
+    })
+}
+
 fn model_column(column: &Column) -> schema::Column {
     let mut model = schema::Column::new(&column.name, &column.data_type);
     model.nullable = column.nullable;

@@ -2,7 +2,8 @@
 
 use super::model::{self, Names};
 use super::{Operation, OperationError};
-use crate::declarative::{inverse_renames, migration_script, plan_changes};
+use crate::backfill::{BackfillPlan, backfill_positions};
+use crate::declarative::{inverse_renames, migration_script, plan_changes, statements_text};
 use crate::dialect::{Dialect, RenderOptions, Statement};
 use crate::diff::{Change, Renames};
 use crate::migration::{Migration, Script};
@@ -19,6 +20,25 @@ pub struct Resolved {
     /// The schema the operations leave, as the model sees it: what a dry run renders the next
     /// operations migration against.
     pub schema: Schema,
+    /// The phases it runs in when it holds a backfill: the schema steps before each backfill,
+    /// the backfill, and the steps after the last one (possibly empty), in order. Empty for a
+    /// migration without backfills, which runs as its one up script.
+    pub phases: Vec<Phase>,
+}
+
+/// One phase of a migration that holds backfills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Schema steps, run as one script.
+    Script(Script),
+    /// A backfill, run in batches.
+    Backfill(BackfillPlan),
+}
+
+/// What the resolution of operations collects, in order.
+enum Draft {
+    Segment(Segment),
+    Backfill(BackfillPlan),
 }
 
 /// The type names `migration`'s operations declare, for the engine to confirm it knows them
@@ -122,10 +142,24 @@ pub fn resolve(
     migration: &Migration,
     unknown_types: &[String],
 ) -> Result<Resolved, OperationError> {
+    resolve_from(dialect, live, migration, unknown_types, 0)
+}
+
+/// [`resolve`] the operations from the one at index `start` on, for a migration that resumes
+/// where an earlier attempt stopped ([`crate::backfill::resume_point`]): `live` already holds
+/// what the operations before `start` did, so they are neither checked nor rendered again.
+pub fn resolve_from(
+    dialect: &dyn Dialect,
+    live: &Schema,
+    migration: &Migration,
+    unknown_types: &[String],
+    start: usize,
+) -> Result<Resolved, OperationError> {
     let Some(operations) = &migration.operations else {
         return Ok(Resolved {
             migration: migration.clone(),
             schema: live.clone(),
+            phases: Vec::new(),
         });
     };
     let invalid = |index: usize, op: &Operation, problem: String| OperationError::Invalid {
@@ -139,11 +173,12 @@ pub fn resolve(
     let options = RenderOptions::default()
         .with_concurrent_indexes(operations.list.iter().any(Operation::concurrently));
     let names = Names::new(dialect);
-    let mut segments: Vec<Segment> = Vec::new();
+    let backfills: Vec<usize> = backfill_positions(operations).collect();
+    let mut drafts: Vec<Draft> = Vec::new();
     let mut before = live.clone();
     let mut after = live.clone();
     let mut renames = Renames::default();
-    for (index, op) in operations.list.iter().enumerate() {
+    for (index, op) in operations.list.iter().enumerate().skip(start) {
         if let Some(problem) = unsupported(dialect, op) {
             return Err(invalid(index, op, problem));
         }
@@ -158,13 +193,25 @@ pub fn resolve(
             ));
         }
         if let Operation::Sql { up, down } = op {
-            segments.push(segment(
+            drafts.push(Draft::Segment(segment(
                 dialect, migration, &before, &after, &renames, &options,
-            )?);
-            segments.push(Segment {
+            )?));
+            drafts.push(Draft::Segment(Segment {
                 up: vec![Statement::execute(up.trim())],
                 down: vec![Statement::execute(down.trim())],
-            });
+            }));
+            before = after.clone();
+            renames = Renames::default();
+            continue;
+        }
+        if let Operation::Backfill(backfill) = op {
+            let step = backfills.iter().position(|&at| at == index).unwrap_or(0);
+            let plan = model::backfill_plan(&names, &after, backfill, step)
+                .map_err(|problem| invalid(index, op, problem))?;
+            drafts.push(Draft::Segment(segment(
+                dialect, migration, &before, &after, &renames, &options,
+            )?));
+            drafts.push(Draft::Backfill(plan));
             before = after.clone();
             renames = Renames::default();
             continue;
@@ -173,9 +220,9 @@ pub fn resolve(
             .map_err(|problem| invalid(index, op, problem))?;
         after.normalize();
     }
-    segments.push(segment(
+    drafts.push(Draft::Segment(segment(
         dialect, migration, &before, &after, &renames, &options,
-    )?);
+    )?));
 
     let allow = |statements: Vec<Statement>| -> Vec<Statement> {
         statements
@@ -188,17 +235,7 @@ pub fn resolve(
             })
             .collect()
     };
-    let up: Vec<Statement> = allow(segments.iter().flat_map(|s| s.up.clone()).collect());
-    let down: Vec<Statement> = allow(segments.iter().rev().flat_map(|s| s.down.clone()).collect());
     let origin = migration.up.origin();
-    let up_text = format!(
-        "-- Rendered by godwit from the operations in {origin}, against the schema it ran on.\n{}",
-        migration_script(dialect, &up)
-    );
-    let down_text = format!(
-        "-- The reverse of the operations in {origin}, derived from the schema they ran on.\n{}",
-        migration_script(dialect, &down)
-    );
     let script = |text: String| {
         Script::new(text, migration.up.path.clone()).map_err(|error| OperationError::Render {
             version: migration.version,
@@ -207,6 +244,72 @@ pub fn resolve(
             cause: error.to_string(),
         })
     };
+    // A migration with a backfill runs in phases, each committed on its own. Its up script,
+    // which a dry run prints and the lint reads, is the phases in order as one script that
+    // runs outside a transaction, the phases that run in one grouped in BEGIN/COMMIT and a
+    // backfill shown as the statement each of its batches runs.
+    let mut phases = Vec::new();
+    let mut shown = String::new();
+    let mut pending: Vec<Statement> = Vec::new();
+    let phase = |statements: Vec<Statement>, shown: &mut String| {
+        let statements = allow(statements);
+        let text = migration_script(dialect, &statements);
+        let phase = script(text)?;
+        if !statements.is_empty() {
+            let own_transaction =
+                !phase.directives.no_transaction && dialect.transactional_script(&phase.sql);
+            if own_transaction {
+                shown.push_str("\nBEGIN;\n");
+                shown.push_str(&statements_text(dialect, &statements, false));
+                shown.push_str("\nCOMMIT;\n");
+            } else {
+                let wrap = statements.iter().any(|s| !s.transactional);
+                shown.push_str(&statements_text(dialect, &statements, wrap));
+            }
+        }
+        Ok::<_, OperationError>(phase)
+    };
+    for draft in &drafts {
+        match draft {
+            Draft::Segment(segment) => pending.extend(segment.up.iter().cloned()),
+            Draft::Backfill(plan) => {
+                phases.push(Phase::Script(phase(
+                    std::mem::take(&mut pending),
+                    &mut shown,
+                )?));
+                shown.push_str(&plan.describe(dialect));
+                phases.push(Phase::Backfill(plan.clone()));
+            }
+        }
+    }
+    let shown = if phases.is_empty() {
+        // Without a backfill the migration runs as its one script, and has no phases.
+        migration_script(dialect, &allow(pending))
+    } else {
+        phases.push(Phase::Script(phase(pending, &mut shown)?));
+        format!(
+            "-- godwit:no-transaction\n-- It runs in phases, each committed on its own: the \
+             schema steps before a backfill, the backfill in batches, the steps after it.\n{shown}"
+        )
+    };
+    let down: Vec<Statement> = allow(
+        drafts
+            .iter()
+            .rev()
+            .flat_map(|draft| match draft {
+                Draft::Segment(segment) => segment.down.clone(),
+                // Data changes have no reverse: the schema steps' reverse is all there is.
+                Draft::Backfill(_) => Vec::new(),
+            })
+            .collect(),
+    );
+    let up_text = format!(
+        "-- Rendered by godwit from the operations in {origin}, against the schema it ran on.\n{shown}"
+    );
+    let down_text = format!(
+        "-- The reverse of the operations in {origin}, derived from the schema they ran on.\n{}",
+        migration_script(dialect, &down)
+    );
     let mut up_script = script(up_text)?;
     // The history compares the source's checksum: the operations, not what they rendered to
     // on one database.
@@ -220,6 +323,7 @@ pub fn resolve(
             operations: None,
         },
         schema: after,
+        phases,
     })
 }
 

@@ -2,9 +2,11 @@
 //! [`MigrationBuilder`](super::MigrationBuilder) holds. Plain data, parsed and written with
 //! serde; a [`Migration`](crate::Migration) carries it, and [`super::resolve`] renders it.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A column as an operation declares it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +235,10 @@ pub enum Operation {
         /// Its new name.
         to: String,
     },
+    /// Update the rows of a large table in batches, each batch committed with its progress, so
+    /// that locks are held for one batch at a time and an interrupted run resumes where it
+    /// stopped. It changes data only: its reverse is nothing.
+    Backfill(Backfill),
     /// SQL the operations cannot express, with its reverse. It is opaque: operations after it
     /// in the same migration do not see what it creates, so put those in a later migration.
     Sql {
@@ -266,6 +272,7 @@ impl Operation {
             Operation::DropEnum { .. } => "drop_enum",
             Operation::AddEnumValue { .. } => "add_enum_value",
             Operation::RenameEnumValue { .. } => "rename_enum_value",
+            Operation::Backfill(_) => "backfill",
             Operation::Sql { .. } => "sql",
         }
     }
@@ -292,6 +299,7 @@ impl Operation {
             | Operation::AddUnique { table, name, .. }
             | Operation::AddForeignKey { table, name, .. }
             | Operation::DropConstraint { table, name } => format!("{table}.{name}"),
+            Operation::Backfill(backfill) => backfill.table.clone(),
             Operation::Sql { .. } => "raw SQL".into(),
         }
     }
@@ -317,6 +325,93 @@ impl fmt::Display for Operation {
     }
 }
 
+/// A backfill: `UPDATE table SET column = expression, ... [WHERE filter]`, run in batches of
+/// `batch_size` rows in key order, each batch its own transaction, with a pause between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backfill {
+    /// The table.
+    pub table: String,
+    /// The assignments: each column and the SQL expression it is set to (`role = "'member'"`).
+    pub set: BTreeMap<String, String>,
+    /// Which rows are updated, as an SQL condition; all when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Rows per batch; [`crate::backfill::DEFAULT_BATCH_SIZE`] when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u64>,
+    /// The pause after each batch (`100ms`, `1s`); none when none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "write_duration",
+        deserialize_with = "read_duration"
+    )]
+    pub pause: Option<Duration>,
+}
+
+impl Backfill {
+    /// A backfill of `table` that sets nothing yet.
+    pub fn new(table: impl Into<String>) -> Self {
+        Backfill {
+            table: table.into(),
+            set: BTreeMap::new(),
+            filter: None,
+            batch_size: None,
+            pause: None,
+        }
+    }
+
+    /// Set `column` to the SQL `expression` in every row the backfill updates.
+    #[must_use]
+    pub fn set(mut self, column: impl Into<String>, expression: impl Into<String>) -> Self {
+        self.set.insert(column.into(), expression.into());
+        self
+    }
+
+    /// Update only the rows where the SQL `condition` holds.
+    #[must_use]
+    pub fn filter(mut self, condition: impl Into<String>) -> Self {
+        self.filter = Some(condition.into());
+        self
+    }
+
+    /// Rows per batch.
+    #[must_use]
+    pub fn batch_size(mut self, rows: u64) -> Self {
+        self.batch_size = Some(rows);
+        self
+    }
+
+    /// The pause after each batch.
+    #[must_use]
+    pub fn pause(mut self, pause: Duration) -> Self {
+        self.pause = Some(pause);
+        self
+    }
+}
+
+fn write_duration<S: Serializer>(
+    value: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(duration) => {
+            serializer.serialize_str(&humantime::format_duration(*duration).to_string())
+        }
+        None => serializer.serialize_none(),
+    }
+}
+
+fn read_duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(&text).map(Some).map_err(|error| {
+        serde::de::Error::custom(format!(
+            "pause `{text}`: {error} (write it like `100ms` or `2s`)"
+        ))
+    })
+}
+
 /// The operations of one migration, and the lint rules its author accepts the risk of.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -336,6 +431,14 @@ impl Operations {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
     }
 
+    /// Whether any of them is a backfill, which makes the migration run in phases
+    /// ([`crate::backfill`]).
+    pub fn has_backfill(&self) -> bool {
+        self.list
+            .iter()
+            .any(|op| matches!(op, Operation::Backfill(_)))
+    }
+
     /// The template `godwit new --ops` writes: every operation kind, commented out.
     pub const TEMPLATE: &'static str = include_str!("template.toml");
 }
@@ -353,5 +456,31 @@ mod tests {
         assert!(error.contains("drop_tables"), "{error}");
         let error = Operations::parse("alow = []\n").unwrap_err();
         assert!(error.contains("alow"), "{error}");
+        let error = Operations::parse(
+            "[[op]]\nkind = \"backfill\"\ntable = \"t\"\nset = { a = \"1\" }\nbatch = 5\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("batch"), "{error}");
+        let error = Operations::parse(
+            "[[op]]\nkind = \"backfill\"\ntable = \"t\"\nset = { a = \"1\" }\npause = \"soon\"\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("pause `soon`"), "{error}");
+    }
+
+    #[test]
+    fn a_backfill_round_trips_through_its_file_form() {
+        let text = "[[op]]\nkind = \"backfill\"\ntable = \"users\"\nset = { role = \"'admin'\" }\n\
+                    filter = \"is_admin\"\nbatch_size = 500\npause = \"100ms\"\n";
+        let parsed = Operations::parse(text).unwrap();
+        let expected = Backfill::new("users")
+            .set("role", "'admin'")
+            .filter("is_admin")
+            .batch_size(500)
+            .pause(Duration::from_millis(100));
+        assert_eq!(parsed.list, [Operation::Backfill(expected)]);
+        assert!(parsed.has_backfill());
+        let written = toml::to_string(&parsed).unwrap();
+        assert_eq!(Operations::parse(&written).unwrap(), parsed);
     }
 }

@@ -201,4 +201,8 @@ impl Store for Relay {
         self.opened += 1;
         self.store.open_sandbox().await
     }
+
+    async fn pause(&mut self, duration: std::time::Duration) {
+        self.store.pause(duration).await;
+    }
 }
