@@ -31,7 +31,7 @@ pub(crate) fn run(godwit: &Path) -> Result<(), String> {
         .map(|dir| dir.join("pgbench"))
         .ok()
         .filter(|path| path.is_file())
-        .map_or_else(|| PathBuf::from("pgbench"), |path| path);
+        .unwrap_or_else(|| PathBuf::from("pgbench"));
     let (admin_url, _cluster, server) = match std::env::var(PG_URL_VAR) {
         Ok(url) if !url.trim().is_empty() => (url, None, "the server of GODWIT_TEST_PG_URL"),
         _ => {
