@@ -54,6 +54,7 @@
 
 mod backend;
 mod dialect;
+mod dump;
 mod introspect;
 mod render;
 mod screen;
