@@ -688,6 +688,7 @@ pub(crate) enum LintDialect {
     // Plain comments: clap would print doc comments as a list under `--dialect`.
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 impl LintDialect {
@@ -696,6 +697,7 @@ impl LintDialect {
         match self {
             LintDialect::Sqlite => "sqlite",
             LintDialect::Postgres => "postgres",
+            LintDialect::Mysql => "mysql",
         }
     }
 }
