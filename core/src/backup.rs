@@ -62,6 +62,20 @@ pub fn file_name(database: &str, stamp: &str, extension: &str) -> String {
     format!("{name}.{stamp}.{extension}")
 }
 
+/// `text` as one POSIX shell word, for a command godwit prints for the user to run: as it is
+/// when it is plain, else in single quotes.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 /// Taking or restoring a backup failed. When it happened before a migration run, no migration
 /// ran.
 #[derive(Debug, thiserror::Error)]

@@ -76,27 +76,7 @@ impl DumpSource {
     /// The dump tool's arguments after `--defaults-extra-file`: where the server is, who
     /// connects, how, and what to dump into `result`. Nothing secret.
     fn arguments(&self, flavour: Flavour, database: &str, result: &Path) -> Vec<OsString> {
-        let options = &self.options;
-        let mut args: Vec<OsString> = vec![format!("--user={}", options.get_username()).into()];
-        match options.get_socket() {
-            Some(socket) => {
-                let mut arg = OsString::from("--socket=");
-                arg.push(socket);
-                args.push(arg);
-            }
-            // sqlx connects over TCP even to `localhost`, which the clients would take to
-            // mean the default socket.
-            None => {
-                args.push(format!("--host={}", options.get_host()).into());
-                args.push(format!("--port={}", options.get_port()).into());
-                args.push("--protocol=TCP".into());
-            }
-        }
-        args.extend(
-            tls(flavour, options.get_ssl_mode())
-                .into_iter()
-                .map(Into::into),
-        );
+        let mut args = self.connection_arguments(flavour);
         for arg in [
             // One consistent snapshot of InnoDB tables, without locking them.
             "--single-transaction",
@@ -119,6 +99,32 @@ impl DumpSource {
         // `USE`, so it restores into whichever database the client is given.
         args.push("--".into());
         args.push(database.into());
+        args
+    }
+
+    /// Where the server is, who connects and how, as the clients' arguments.
+    fn connection_arguments(&self, flavour: Flavour) -> Vec<OsString> {
+        let options = &self.options;
+        let mut args: Vec<OsString> = vec![format!("--user={}", options.get_username()).into()];
+        match options.get_socket() {
+            Some(socket) => {
+                let mut arg = OsString::from("--socket=");
+                arg.push(socket);
+                args.push(arg);
+            }
+            // sqlx connects over TCP even to `localhost`, which the clients would take to
+            // mean the default socket.
+            None => {
+                args.push(format!("--host={}", options.get_host()).into());
+                args.push(format!("--port={}", options.get_port()).into());
+                args.push("--protocol=TCP".into());
+            }
+        }
+        args.extend(
+            tls(flavour, options.get_ssl_mode())
+                .into_iter()
+                .map(Into::into),
+        );
         args
     }
 }
@@ -322,6 +328,32 @@ fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, Backu
     Ok(path)
 }
 
+/// The command that restores the dump `backup` into the database at `url`, for the user to
+/// run: the `mariadb` client reading the file, with `--password` alone when the URL has one,
+/// so that the client asks for it and it shows neither in the command nor in a process
+/// listing. The dump drops and recreates each table it holds.
+pub fn restore_command(url: &str, backup: &Path) -> String {
+    use std::str::FromStr as _;
+    let options = MySqlConnectOptions::from_str(url).unwrap_or_else(|_| MySqlConnectOptions::new());
+    let source = DumpSource::new(options.clone());
+    let mut words = vec!["mariadb".to_string()];
+    words.extend(
+        source
+            .connection_arguments(Flavour::MariaDb)
+            .iter()
+            .map(|arg| backup::shell_word(&arg.to_string_lossy())),
+    );
+    if source.password().is_some() {
+        words.push("--password".into());
+    }
+    words.push(backup::shell_word(
+        options.get_database().unwrap_or("DATABASE"),
+    ));
+    words.push("<".into());
+    words.push(backup::shell_word(&backup.display().to_string()));
+    words.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr as _;
@@ -363,6 +395,21 @@ mod tests {
             ]
         );
         assert!(!format!("{source:?}").contains("s3cr"));
+    }
+
+    #[test]
+    fn restore_commands_ask_for_the_password_and_quote_their_words() {
+        assert_eq!(
+            restore_command(
+                "mysql://app:s3cret@db:3306/shop",
+                Path::new("/backups/it's here.sql")
+            ),
+            r"mariadb --user=app --host=db --port=3306 --protocol=TCP --password shop < '/backups/it'\''s here.sql'"
+        );
+        assert_eq!(
+            restore_command("mariadb://root@127.0.0.1/app", Path::new("app.sql")),
+            "mariadb --user=root --host=127.0.0.1 --port=3306 --protocol=TCP app < app.sql"
+        );
     }
 
     #[test]

@@ -75,6 +75,7 @@ mod store;
 
 pub use backend::MySqlBackend;
 pub use dialect::MySqlDialect;
+pub use dump::restore_command;
 pub use store::MySqlStore;
 
 #[cfg(feature = "plugin")]

@@ -207,22 +207,11 @@ fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, Backu
 pub fn restore_command(url: &str, backup: &Path) -> String {
     format!(
         "pg_restore --clean --if-exists --dbname {} {}",
-        shell_quote(&godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string()),
-        shell_quote(&backup.display().to_string())
+        backup::shell_word(
+            &godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string()
+        ),
+        backup::shell_word(&backup.display().to_string())
     )
-}
-
-/// `text` as one POSIX shell word: as it is when it is plain, else in single quotes.
-fn shell_quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]
