@@ -731,6 +731,7 @@ pub(crate) enum LintDialect {
     // Plain comments: clap would print doc comments as a list under `--dialect`.
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 impl LintDialect {
@@ -739,6 +740,7 @@ impl LintDialect {
         match self {
             LintDialect::Sqlite => "sqlite",
             LintDialect::Postgres => "postgres",
+            LintDialect::Mysql => "mysql",
         }
     }
 }

@@ -386,7 +386,7 @@ pub enum CliError {
     },
     /// `lint FILE...` cannot tell which SQL dialect the files are in.
     #[error(
-        "cannot tell which SQL dialect the files are in; pass --dialect sqlite or --dialect postgres, or name the database with --url, DATABASE_URL or `url` in {}",
+        "cannot tell which SQL dialect the files are in; pass --dialect sqlite, postgres or mysql, or name the database with --url, DATABASE_URL or `url` in {}",
         config.display()
     )]
     NoLintDialect {

@@ -625,3 +625,28 @@ fn restore_on_postgres_prints_the_command_and_changes_nothing() {
         assert!(!output.contains("hunter2"), "{output}");
     }
 }
+
+#[cfg(feature = "mysql")]
+#[test]
+fn restore_on_mysql_prints_the_command_and_changes_nothing() {
+    let project = Project::empty();
+    let url = "mysql://app:hunter2@db.example:3306/shop";
+    let output = project.run(&["--url", url, "restore", "shop.20260101T120000.000Z.sql"]);
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "mariadb --user=app --host=db.example --port=3306 --protocol=TCP --password shop < shop.20260101T120000.000Z.sql"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("nothing was changed"), "{text}");
+    let output = project.run(&["--url", url, "--format", "json", "restore", "shop.sql"]);
+    assert_code(&output, 0);
+    let value = json(&output);
+    assert_eq!(value["restored"], false);
+    assert!(value["command"].as_str().unwrap().starts_with("mariadb "));
+    for output in [stdout(&output), stderr(&output)] {
+        assert!(!output.contains("hunter2"), "{output}");
+    }
+}

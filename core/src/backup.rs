@@ -45,6 +45,37 @@ pub fn stamp(rfc3339: &str) -> String {
         .collect()
 }
 
+/// The name of the backup file of the database `database` taken at `stamp` ([`stamp`]):
+/// `<database>.<stamp>.<extension>`, with every character a file system may refuse in the
+/// database's name replaced by `_`.
+pub fn file_name(database: &str, stamp: &str, extension: &str) -> String {
+    let name: String = database
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{name}.{stamp}.{extension}")
+}
+
+/// `text` as one POSIX shell word, for a command godwit prints for the user to run: as it is
+/// when it is plain, else in single quotes.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 /// Taking or restoring a backup failed. When it happened before a migration run, no migration
 /// ran.
 #[derive(Debug, thiserror::Error)]
@@ -171,5 +202,13 @@ mod tests {
     #[test]
     fn stamps_are_compact_and_keep_milliseconds() {
         assert_eq!(stamp("2026-11-25T10:15:00.123Z"), "20261125T101500.123Z");
+    }
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(
+            file_name("shop/eu 1", "20261125T101500.123Z", "sql"),
+            "shop_eu_1.20261125T101500.123Z.sql"
+        );
     }
 }

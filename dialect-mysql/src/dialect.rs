@@ -2,6 +2,7 @@
 
 use godwit_core::dialect::{RenderError, RenderOptions, Statement, portable_history_upgrade_ddl};
 use godwit_core::diff::Change;
+use godwit_core::lint::LintRules;
 use godwit_core::schema::Schema;
 use godwit_core::screen::{SchemaStatement, ScreenError};
 use godwit_core::store::Row;
@@ -44,6 +45,10 @@ impl Dialect for MySqlDialect {
                     .any(|keyword| first.eq_ignore_ascii_case(keyword))
             })
         })
+    }
+
+    fn lint_support(&self) -> &dyn LintRules {
+        &crate::lint::MySqlLint
     }
 
     fn quote_identifier(&self, ident: &str) -> String {

@@ -36,9 +36,19 @@
 //! the scratch database (created and dropped by godwit, found and dropped by a later run if a
 //! run dies) is the only isolation. Read against MariaDB 10.11.
 //!
-//! Not yet: backups, MySQL's own lint rules, MySQL 8's catalog, routines in the schema model
-//! (they are listed as unmanaged). It uses sqlx for MySQL only and needs a Tokio runtime with
-//! the time driver enabled.
+//! Lint: sqlparser's MySQL grammar with MySQL's own rules (`dml-with-ddl`: rows changed in a
+//! migration whose DDL commits implicitly; `table-copy`: an `ALTER TABLE` only a copy of the
+//! table makes, as the renderer decides it; `enum-values-changed`) besides the shared ones, and
+//! the facts those need (a `NOT NULL` column added without a default is filled, InnoDB indexes
+//! foreign keys itself).
+//!
+//! Backups: `mariadb-dump` (or `mysqldump`) from `PATH`, one `--single-transaction` snapshot
+//! with routines, triggers and events, as SQL that restores into any database; the password
+//! reaches the tool through an option file readable by its owner alone, never a command line.
+//!
+//! Not yet: MySQL 8's catalog, routines in the schema model (they are listed as unmanaged). It
+//! uses sqlx for MySQL only and needs a Tokio runtime with the time driver and blocking pool
+//! (`rt`) enabled.
 //!
 //! The crate is also a godwit plugin: built with the `plugin` feature, its `cdylib`
 //! (`libgodwit_mysql.so`) exports [`MySqlBackend`] through `godwit_plugin::export_plugin!`,
@@ -54,7 +64,9 @@
 
 mod backend;
 mod dialect;
+mod dump;
 mod introspect;
+mod lint;
 mod render;
 mod screen;
 mod script;
@@ -63,6 +75,7 @@ mod store;
 
 pub use backend::MySqlBackend;
 pub use dialect::MySqlDialect;
+pub use dump::restore_command;
 pub use store::MySqlStore;
 
 #[cfg(feature = "plugin")]

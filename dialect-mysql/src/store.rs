@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use godwit_core::backup::{Backup, BackupError, BackupRequest};
 use godwit_core::url::redact;
 use godwit_core::{
     Dialect, HistoryTable, Liveness, LockHolder, LockRequest, Row, StatementError, Step, Store,
@@ -18,6 +19,7 @@ use sqlx::{
 };
 
 use crate::dialect::MySqlDialect;
+use crate::dump::{self, DumpSource};
 use crate::script;
 
 /// How long a blocked runner waits inside one `GET_LOCK` call before it looks at its deadline
@@ -565,6 +567,18 @@ impl Store for MySqlStore {
 
     async fn pause(&mut self, duration: Duration) {
         tokio::time::sleep(duration).await;
+    }
+
+    /// A SQL dump by `mariadb-dump` (or `mysqldump`), which the `mariadb` client replays into
+    /// any database; the tool must be on `PATH`.
+    async fn backup(&mut self, request: &BackupRequest<'_>) -> Result<Backup, BackupError> {
+        let Some(database) = &self.database else {
+            return Err(BackupError::Store(StoreError::Other(format!(
+                "{} names no database to back up; put the database in the URL's path",
+                self.target
+            ))));
+        };
+        dump::dump(&DumpSource::new(self.options.clone()), database, request).await
     }
 
     async fn close(&mut self) -> Result<(), StoreError> {

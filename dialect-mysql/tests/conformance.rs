@@ -111,7 +111,6 @@ impl Fresh for Database {
 // - The kit's fixtures of an old history write the `_meta` table's reserved column `key`
 //   unquoted: `a_layout_1_history_is_read_as_is_and_upgraded_by_migrate`,
 //   `a_layout_1_history_is_upgraded_by_rollback`, `a_newer_history_layout_is_refused`.
-// - Not built yet: backups (`a_backup_comes_before_the_first_migration_and_is_recorded`).
 //
 // The declarative cases run: push, generate, verify, check and diff normalise through a
 // scratch database of their own on the server.
@@ -133,6 +132,7 @@ macro_rules! mysql_cases {
             a_history_table_in_a_schema_stays_in_it,
             the_lint_refuses_before_the_first_statement_unless_turned_off,
             a_retry_is_linted_unless_turned_off,
+            a_backup_comes_before_the_first_migration_and_is_recorded,
             each_statement_is_reported_as_it_starts,
             a_run_with_nothing_pending_takes_no_lock,
             a_push_needs_consent_to_destroy_data,

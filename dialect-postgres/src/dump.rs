@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use godwit_core::Backend;
-use godwit_core::backup::{Backup, BackupError, BackupRequest};
+use godwit_core::backup::{self, Backup, BackupError, BackupRequest};
 use percent_encoding::percent_decode_str;
 use url::Url;
 
@@ -188,20 +188,9 @@ fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, Backu
     builder
         .create(dir)
         .map_err(BackupError::io("create the backup directory", dir))?;
-    // Database names may hold characters file systems refuse.
-    let name: String = database
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
     let path = fs::canonicalize(dir)
         .map_err(BackupError::io("find the backup directory", dir))?
-        .join(format!("{name}.{}.dump", request.stamp));
+        .join(backup::file_name(database, request.stamp, "dump"));
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -218,22 +207,11 @@ fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, Backu
 pub fn restore_command(url: &str, backup: &Path) -> String {
     format!(
         "pg_restore --clean --if-exists --dbname {} {}",
-        shell_quote(&godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string()),
-        shell_quote(&backup.display().to_string())
+        backup::shell_word(
+            &godwit_core::url::redact_with_schemes(url, PgBackend.schemes()).to_string()
+        ),
+        backup::shell_word(&backup.display().to_string())
     )
-}
-
-/// `text` as one POSIX shell word: as it is when it is plain, else in single quotes.
-fn shell_quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

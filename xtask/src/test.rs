@@ -147,6 +147,22 @@ fn invocations(user_args: &[String]) -> Vec<Vec<String>> {
                 .to_vec(),
             );
         }
+        // The README's lint rules table lists the rules of every dialect godwit ships, so it is
+        // compared in a build that has them all.
+        invocations.push(
+            [
+                "test",
+                "-p",
+                "godwit-cli",
+                "--features",
+                "mysql",
+                "--test",
+                "lint",
+                "readme",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
         // Formatting and clippy are part of the suite, so code that drifts from either fails
         // CI rather than waiting for someone to notice.
         invocations.push(
@@ -189,6 +205,7 @@ mod tests {
                 "test -p godwit-cli --no-default-features --features sqlite --test backends",
                 "test -p godwit-cli --no-default-features --features postgres --test backends",
                 "test -p godwit-cli --no-default-features --features mysql --test backends",
+                "test -p godwit-cli --features mysql --test lint readme",
                 "fmt --all -- --check",
                 "clippy --workspace --all-targets -- -D warnings",
             ]

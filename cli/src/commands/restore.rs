@@ -12,8 +12,11 @@ use crate::output::Output;
 
 #[derive(Serialize)]
 #[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
-    allow(dead_code, reason = "only SQLite and PostgreSQL backups are restored")
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(
+        dead_code,
+        reason = "only SQLite, PostgreSQL and MySQL backups are restored"
+    )
 )]
 struct Restored<'a> {
     restored: bool,
@@ -24,13 +27,13 @@ struct Restored<'a> {
     command: Option<String>,
 }
 
-/// Restore the configured database from `args.backup`: SQLite in place, PostgreSQL by printing
-/// the pg_restore command.
+/// Restore the configured database from `args.backup`: SQLite in place, PostgreSQL and MySQL
+/// by printing the command that restores it.
 #[cfg_attr(
-    not(any(feature = "sqlite", feature = "postgres")),
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
     allow(
         unused_variables,
-        reason = "only SQLite and PostgreSQL backups are restored"
+        reason = "only SQLite, PostgreSQL and MySQL backups are restored"
     )
 )]
 pub(super) async fn run(
@@ -54,6 +57,8 @@ pub(super) async fn run(
         ("sqlite", _) => Err(refused(BackupError::InMemory)),
         #[cfg(feature = "postgres")]
         ("postgres", _) => postgres::print(url, &args.backup, output),
+        #[cfg(feature = "mysql")]
+        ("mysql", _) => mysql::print(url, &args.backup, output),
         (dialect, _) => Err(refused(BackupError::Unsupported { dialect })),
     }
 }
@@ -141,28 +146,27 @@ mod sqlite {
     }
 }
 
-#[cfg(feature = "postgres")]
-mod postgres {
-    use std::path::Path;
-
-    use super::Restored;
-    use crate::config::DatabaseUrl;
-    use crate::error::CliError;
-    use crate::output::{Format, Output};
-
-    /// godwit leaves a PostgreSQL restore to pg_restore, whose options depend on what else lives
-    /// in the database; it prints the command and changes nothing.
-    pub(super) fn print(url: &DatabaseUrl, backup: &Path, output: Output) -> Result<(), CliError> {
-        let command = godwit_postgres::restore_command(url.secret(), backup);
-        if !backup.is_file() {
-            output.warning(&format!("{} is not a file here", backup.display()));
-        }
-        match output.format() {
+/// Print `command`, which restores `backup` into the configured database and which godwit
+/// leaves to the user of `engine` (`PostgreSQL`), and change nothing. `password` says where
+/// the command's password comes from, `note` what the restore does to what the database holds.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn print_command(
+    url: &crate::config::DatabaseUrl,
+    backup: &Path,
+    output: Output,
+    engine: &str,
+    command: String,
+    password: &str,
+    note: &str,
+) -> Result<(), CliError> {
+    use crate::output::Format;
+    if !backup.is_file() {
+        output.warning(&format!("{} is not a file here", backup.display()));
+    }
+    match output.format() {
         Format::Human => output.data(&format!(
-            "godwit does not restore PostgreSQL databases itself; nothing was changed. To restore \
-             {} from {}, run (with the password in place of ***, or in PGPASSWORD):\n\n  {command}\n\n\
-             --clean drops and recreates the objects the dump holds; objects created after the \
-             backup stay, so to start afresh restore into a new, empty database instead\n",
+            "godwit does not restore {engine} databases itself; nothing was changed. To restore \
+             {} from {}, run ({password}):\n\n  {command}\n\n{note}\n",
             url.redacted(),
             backup.display()
         )),
@@ -173,5 +177,52 @@ mod postgres {
             command: Some(command),
         }),
     }
+}
+
+#[cfg(feature = "postgres")]
+mod postgres {
+    use std::path::Path;
+
+    use crate::config::DatabaseUrl;
+    use crate::error::CliError;
+    use crate::output::Output;
+
+    /// godwit leaves a PostgreSQL restore to pg_restore, whose options depend on what else lives
+    /// in the database; it prints the command and changes nothing.
+    pub(super) fn print(url: &DatabaseUrl, backup: &Path, output: Output) -> Result<(), CliError> {
+        super::print_command(
+            url,
+            backup,
+            output,
+            "PostgreSQL",
+            godwit_postgres::restore_command(url.secret(), backup),
+            "with the password in place of ***, or in PGPASSWORD",
+            "--clean drops and recreates the objects the dump holds; objects created after the \
+             backup stay, so to start afresh restore into a new, empty database instead",
+        )
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use std::path::Path;
+
+    use crate::config::DatabaseUrl;
+    use crate::error::CliError;
+    use crate::output::Output;
+
+    /// godwit leaves a MySQL restore to the `mariadb` client, which replays the dump's SQL; it
+    /// prints the command and changes nothing.
+    pub(super) fn print(url: &DatabaseUrl, backup: &Path, output: Output) -> Result<(), CliError> {
+        super::print_command(
+            url,
+            backup,
+            output,
+            "MySQL",
+            godwit::mysql::restore_command(url.secret(), backup),
+            "the client asks for the password; `mysql` takes the same arguments",
+            "the dump drops and recreates each table it holds; tables created after the backup \
+             stay, so to start afresh restore into a new, empty database instead",
+        )
     }
 }

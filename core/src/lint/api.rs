@@ -87,6 +87,14 @@ pub trait LintRules: Send + Sync {
         None
     }
 
+    /// Whether the engine commits the open transaction before or after the statement
+    /// (MySQL's DDL): the walk remembers the first such statement of the whole file
+    /// ([`Walk::implicit_commit`]).
+    fn commits_implicitly(&self, statement: &Statement) -> bool {
+        let _ = statement;
+        false
+    }
+
     /// Rewrite the tokens of the statement starting at `start`, whose opening words are
     /// `words` (up to six, with their indexes), when the grammar cannot parse a form the
     /// engine accepts but the rules read the same once rewritten. Token positions must stay as

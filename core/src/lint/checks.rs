@@ -3,9 +3,11 @@
 
 use sqlparser::ast::{
     AlterTableOperation, CascadeOption, ColumnDef, ColumnOption, CreateIndex, CreateTable, Delete,
-    Expr, FromTable, ObjectName, ObjectType, Statement, TableConstraint, TableFactor,
-    TableWithJoins, Truncate, Update, Value,
+    Expr, FromTable, Ident, ObjectName, ObjectType, RenameTableNameKind, Statement,
+    TableConstraint, TableFactor, TableWithJoins, Truncate, Update, Value,
 };
+
+use sqlparser::tokenizer::Token;
 
 use super::api::Hit;
 use super::context::Walk;
@@ -81,10 +83,10 @@ fn drop_table(
     if existing.is_empty() {
         return;
     }
-    let (what, them) = if existing.len() == 1 {
-        ("the table", "it")
+    let (what, them, is) = if existing.len() == 1 {
+        ("the table", "it", "is")
     } else {
-        ("the tables", "them")
+        ("the tables", "them", "are")
     };
     let mut message = format!(
         "DROP TABLE {} deletes {what} and every row in {them}, and breaks deployed code that \
@@ -98,7 +100,7 @@ fn drop_table(
     }
     if !if_exists {
         message.push_str(&format!(
-            "; without IF EXISTS it also fails if {what} is already gone"
+            "; without IF EXISTS it also fails if {what} {is} already gone"
         ));
     }
     message.push_str(&format!(
@@ -388,17 +390,27 @@ fn add_columns_not_null(
     } else {
         format!("or add {it} nullable, backfill, then set NOT NULL")
     };
+    let effect = if walk.facts().fills_new_not_null_columns {
+        format!(
+            "fills every existing row with the type's implicit default (0, '', a zero date), \
+             which {} writes without a warning and is rarely the value meant",
+            walk.facts().engine
+        )
+    } else {
+        "fails as soon as the table has a row".to_string()
+    };
     hits.push(Hit::new(
         id::ADD_COLUMN_NOT_NULL_WITHOUT_DEFAULT,
         format!(
-            "adding {names} to {table} without a DEFAULT fails as soon as the table has a row, \
-             so an empty development database hides it; add a DEFAULT, {later}"
+            "adding {names} to {table} without a DEFAULT {effect}, so an empty development \
+             database hides it; add a DEFAULT, {later}"
         ),
     ));
 }
 
 /// A column that is `NOT NULL` (or the primary key) with nothing to fill existing rows: no
-/// default other than `NULL`, no generated or identity value, no `serial` type.
+/// default other than `NULL`, no generated, identity or `AUTO_INCREMENT` value, no `serial`
+/// type.
 fn needs_a_value(column: &ColumnDef) -> bool {
     let not_null = column.options.iter().any(|o| {
         matches!(
@@ -406,10 +418,16 @@ fn needs_a_value(column: &ColumnDef) -> bool {
             ColumnOption::NotNull | ColumnOption::PrimaryKey(_)
         )
     });
-    let filled = column.options.iter().any(|o| match &o.option {
+    let filled = column.options.iter().any(|o| {
+        match &o.option {
         ColumnOption::Default(expr) => !is_null(expr),
         ColumnOption::Generated { .. } | ColumnOption::Identity(_) => true,
+        // MySQL's AUTO_INCREMENT numbers every existing row.
+        ColumnOption::DialectSpecific(tokens) => tokens.iter().any(|token| {
+            matches!(token, Token::Word(word) if word.value.eq_ignore_ascii_case("AUTO_INCREMENT"))
+        }),
         _ => false,
+    }
     }) || is_serial(&column.data_type.to_string());
     not_null && !filled
 }
@@ -437,7 +455,7 @@ fn foreign_key(
     references: &ObjectName,
     hits: &mut Vec<Hit>,
 ) {
-    if columns.is_empty() || walk.is_covered(table, columns) {
+    if columns.is_empty() || walk.facts().indexes_foreign_keys || walk.is_covered(table, columns) {
         return;
     }
     let list = columns.join(", ");
@@ -474,4 +492,42 @@ pub fn plural(noun: &str, items: &[String]) -> String {
         [one] => format!("{noun} {one}"),
         many => format!("{noun}s {}", many.join(", ")),
     }
+}
+
+/// The [`super::RENAME`] finding of an `ALTER TABLE table` operation that renames the table
+/// or one of its columns.
+pub fn renamed(table: &ObjectName, operation: &AlterTableOperation) -> Option<Hit> {
+    match operation {
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => Some(renamed_column(table, old_column_name, new_column_name)),
+        AlterTableOperation::RenameTable {
+            table_name: RenameTableNameKind::To(new) | RenameTableNameKind::As(new),
+        } => Some(renamed_table(table, new)),
+        _ => None,
+    }
+}
+
+/// A [`super::RENAME`] finding: `table`'s column `from` renamed to `to`.
+pub fn renamed_column(table: &ObjectName, from: &Ident, to: &Ident) -> Hit {
+    Hit::new(
+        id::RENAME,
+        format!(
+            "renaming {table}.{from} to {to} breaks deployed code that still uses {from}; add \
+             the new column, keep both in sync, move the code over, then drop the old one"
+        ),
+    )
+}
+
+/// A [`super::RENAME`] finding: table `from` renamed to `to`.
+pub fn renamed_table(from: &ObjectName, to: &ObjectName) -> Hit {
+    Hit::new(
+        id::RENAME,
+        format!(
+            "renaming table {from} to {to} breaks deployed code that still uses {from}; for \
+             example rename it and create a view named {from} until no running version uses \
+             the old name"
+        ),
+    )
 }

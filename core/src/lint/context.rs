@@ -7,10 +7,10 @@ use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, ContextModifier,
-    CreateTable, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr,
-    Ident, IndexColumn, Insert, ObjectName, ObjectNamePart, ObjectType, Query, RenameTableNameKind,
-    Reset, SelectItem, Set, SetExpr, SqliteOnConflict, Statement, TableConstraint, TableFactor,
-    TableObject, Value,
+    CreateTable, DataType, Expr, FromTable, FunctionArg, FunctionArgExpr, FunctionArguments,
+    GroupByExpr, Ident, IndexColumn, Insert, ObjectName, ObjectNamePart, ObjectType, Query,
+    RenameTableNameKind, Reset, SelectItem, Set, SetExpr, SqliteOnConflict, Statement,
+    TableConstraint, TableFactor, TableObject, TableWithJoins, Value,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
@@ -69,6 +69,9 @@ struct Facts {
     /// The position of the last statement that can fail: any but transaction control and the
     /// settings (`SET`, `RESET`, `PRAGMA`) that a file ends with to restore its connection.
     last_fallible: Option<usize>,
+    /// The line of the first statement that commits implicitly
+    /// ([`super::LintRules::commits_implicitly`]).
+    first_implicit_commit: Option<usize>,
     /// Every statement of the file has been learnt.
     complete: bool,
 }
@@ -149,6 +152,9 @@ pub struct Walk<'a> {
     lock_timeout_reported: bool,
     /// Line of the first `CONCURRENTLY` statement.
     first_concurrently: Option<usize>,
+    /// Line of the first statement that writes rows of a table that existed before the file
+    /// ([`row_target`]).
+    first_row_change: Option<usize>,
 }
 
 impl std::fmt::Debug for Walk<'_> {
@@ -213,6 +219,7 @@ impl<'a> Walk<'a> {
             in_explicit_transaction: false,
             lock_timeout_reported: false,
             first_concurrently: None,
+            first_row_change: None,
         }
     }
 
@@ -284,6 +291,31 @@ impl<'a> Walk<'a> {
     /// sessions' writes (see [`super::LintRules::is_concurrent`]).
     pub fn first_concurrently(&self) -> Option<usize> {
         self.first_concurrently
+    }
+
+    /// The line of a statement before this one that writes rows (`INSERT`, `UPDATE`,
+    /// `DELETE`) of a table that existed before the file: a rule about a file's changes of
+    /// existing data says so once, at the first.
+    pub fn rows_changed_before(&self) -> Option<usize> {
+        self.first_row_change
+    }
+
+    /// The line of the first statement of the whole file, before or after this one, that
+    /// commits implicitly ([`super::LintRules::commits_implicitly`]).
+    pub fn implicit_commit(&self) -> Option<usize> {
+        let line = self.known.first_implicit_commit;
+        // Statements learnt so far end at this one, so only the whole file can say no.
+        if line.is_none() {
+            self.may_change();
+        }
+        line
+    }
+
+    /// Learn that the statement on `line` commits implicitly.
+    pub(super) fn learn_implicit_commit(&mut self, line: usize) {
+        if !self.known.complete {
+            self.known.first_implicit_commit.get_or_insert(line);
+        }
     }
 
     /// Normalised key of an identifier: as the engine compares it.
@@ -770,14 +802,9 @@ impl<'a> Walk<'a> {
                     }
                 }
             }
-            Statement::AlterTable(alter) => {
-                let from = self.table(&alter.name);
-                for operation in &alter.operations {
-                    let AlterTableOperation::RenameTable { table_name } = operation else {
-                        continue;
-                    };
-                    let (RenameTableNameKind::To(to) | RenameTableNameKind::As(to)) = table_name;
-                    let to = self.table(to);
+            Statement::AlterTable(_) | Statement::RenameTable(_) => {
+                for (from, to) in table_renames(statement) {
+                    let (from, to) = (self.table(from), self.table(to));
                     let facts = &mut self.known;
                     facts.renames.insert(from.clone(), to.clone());
                     for (at, dropped, of_dropped) in &facts.drops {
@@ -867,6 +894,9 @@ impl<'a> Walk<'a> {
         if blocking && !self.lock_timeout() {
             self.lock_timeout_reported = true;
         }
+        if row_target(statement).is_some_and(|table| !self.is_new(table)) {
+            self.first_row_change.get_or_insert(line);
+        }
         for created in self.created_keys(statement) {
             self.add_key(created);
         }
@@ -930,6 +960,15 @@ impl<'a> Walk<'a> {
             Statement::AlterTable(alter) => {
                 for operation in &alter.operations {
                     self.record_alter(line, &alter.name, operation);
+                }
+            }
+            // MySQL's `RENAME TABLE a TO b, c TO d`, read as `ALTER TABLE a RENAME TO b`, ...
+            Statement::RenameTable(renames) => {
+                for rename in renames {
+                    let operation = AlterTableOperation::RenameTable {
+                        table_name: RenameTableNameKind::To(rename.new_name.clone()),
+                    };
+                    self.record_alter(line, &rename.old_name, &operation);
                 }
             }
             Statement::Set(Set::SingleAssignment {
@@ -1048,6 +1087,31 @@ impl<'a> Walk<'a> {
             } => {
                 self.column_types
                     .insert((table, self.ident(column_name)), data_type.clone());
+            }
+            // MySQL's forms, which give the column's whole definition again.
+            AlterTableOperation::ModifyColumn {
+                col_name,
+                data_type,
+                ..
+            } => {
+                self.column_types
+                    .insert((table, self.ident(col_name)), data_type.clone());
+            }
+            AlterTableOperation::ChangeColumn {
+                old_name,
+                new_name,
+                data_type,
+                ..
+            } => {
+                if self.ident(old_name) != self.ident(new_name) {
+                    let rename = AlterTableOperation::RenameColumn {
+                        old_column_name: old_name.clone(),
+                        new_column_name: new_name.clone(),
+                    };
+                    self.record_alter(line, name, &rename);
+                }
+                self.column_types
+                    .insert((table, self.ident(new_name)), data_type.clone());
             }
             AlterTableOperation::AddConstraint {
                 constraint,
@@ -1244,4 +1308,48 @@ fn set_config_lock_timeout(query: &Query) -> Option<(bool, bool)> {
         let local = matches!(local.value, Value::Boolean(true));
         Some((local, !turns_timeout_off(value)))
     })
+}
+
+/// The tables a statement renames, as (old name, new name): `ALTER TABLE ... RENAME TO`, and
+/// MySQL's `RENAME TABLE`.
+fn table_renames(statement: &Statement) -> Vec<(&ObjectName, &ObjectName)> {
+    match statement {
+        Statement::AlterTable(alter) => alter
+            .operations
+            .iter()
+            .filter_map(|operation| match operation {
+                AlterTableOperation::RenameTable {
+                    table_name: RenameTableNameKind::To(to) | RenameTableNameKind::As(to),
+                } => Some((&alter.name, to)),
+                _ => None,
+            })
+            .collect(),
+        Statement::RenameTable(renames) => renames
+            .iter()
+            .map(|rename| (&rename.old_name, &rename.new_name))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The table an `INSERT`, `UPDATE` or `DELETE` writes, when it is a plain table.
+pub fn row_target(statement: &Statement) -> Option<&ObjectName> {
+    fn relation(table: &TableWithJoins) -> Option<&ObjectName> {
+        match &table.relation {
+            TableFactor::Table { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+    match statement {
+        Statement::Insert(insert) => match &insert.table {
+            TableObject::TableName(name) => Some(name),
+            _ => None,
+        },
+        Statement::Update(update) => relation(&update.table),
+        Statement::Delete(delete) => {
+            let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+            from.first().and_then(relation)
+        }
+        _ => None,
+    }
 }

@@ -29,6 +29,12 @@ pub struct LintFacts {
     /// `ALTER COLUMN ... SET NOT NULL` exists, so a column can be added nullable, backfilled
     /// and made `NOT NULL` in place; otherwise only a table rebuild adds `NOT NULL`.
     pub sets_not_null_in_place: bool,
+    /// A `NOT NULL` column added without a default gets the type's implicit default (`0`,
+    /// `''`, a zero date) in every existing row, rather than failing when the table has one.
+    pub fills_new_not_null_columns: bool,
+    /// The engine builds an index for a foreign key that no index leads with, so none is
+    /// ever missing.
+    pub indexes_foreign_keys: bool,
 }
 
 impl LintFacts {
@@ -44,6 +50,8 @@ impl LintFacts {
             begin_inside_transaction_fails: false,
             vacuum_inside_transaction_fails: false,
             sets_not_null_in_place: true,
+            fills_new_not_null_columns: false,
+            indexes_foreign_keys: false,
         }
     }
 
@@ -93,6 +101,21 @@ impl LintFacts {
     #[must_use]
     pub fn with_sets_not_null_in_place(mut self, yes: bool) -> Self {
         self.sets_not_null_in_place = yes;
+        self
+    }
+
+    /// Set whether a `NOT NULL` column added without a default is filled with the type's
+    /// implicit default.
+    #[must_use]
+    pub fn with_fills_new_not_null_columns(mut self, yes: bool) -> Self {
+        self.fills_new_not_null_columns = yes;
+        self
+    }
+
+    /// Set whether the engine builds an index for a foreign key no index leads with.
+    #[must_use]
+    pub fn with_indexes_foreign_keys(mut self, yes: bool) -> Self {
+        self.indexes_foreign_keys = yes;
         self
     }
 

@@ -52,11 +52,13 @@ use sqlparser::tokenizer::TokenWithSpan;
 use crate::schema::Schema;
 
 pub use api::{GenericLint, Hit, LintRules};
-pub use checks::{is_serial, plural};
-pub use context::{NotValid, Walk};
+pub use checks::{is_serial, plural, renamed, renamed_column, renamed_table};
+pub use context::{NotValid, Walk, row_target};
 pub use facts::LintFacts;
 pub use report::{Report, ScriptFindings};
-pub use rules::{Catalogue, ListedRule, PRAGMA_IN_TRANSACTION, Rule, Severity, id, shared_rules};
+pub use rules::{
+    Catalogue, ListedRule, PRAGMA_IN_TRANSACTION, RENAME, Rule, Severity, id, shared_rules,
+};
 
 use source::{Body, Known, Located};
 
@@ -309,6 +311,9 @@ impl source::Visit for Linter<'_, '_> {
                 drop_concurrently,
             } => {
                 self.walk.learn(position, Some(ast));
+                if self.rules.commits_implicitly(ast) {
+                    self.walk.learn_implicit_commit(statement.line);
+                }
                 self.check(position, statement.line, ast, *drop_concurrently)
             }
             // A statement no rule examines loses nothing by not being parsed.

@@ -93,6 +93,8 @@ pub mod id {
     /// A setting or `VACUUM` that the engine ignores or refuses in a transaction
     /// ([`super::PRAGMA_IN_TRANSACTION`]).
     pub const PRAGMA_IN_TRANSACTION: &str = "pragma-in-transaction";
+    /// Renaming a table or column ([`super::RENAME`]).
+    pub const RENAME: &str = "rename";
 }
 
 /// The rules every dialect runs, in a stable order.
@@ -214,7 +216,8 @@ still need it (`AND col IS NULL`). If a single statement is fine (a small table)
         explanation: "\
 Neither PostgreSQL nor SQLite indexes the referencing side of a foreign key. Without an index
 led by the key's columns, every delete or key update in the referenced table scans the whole
-referencing table (under a lock), and joins along the key scan too.
+referencing table (under a lock), and joins along the key scan too. MySQL and MariaDB (InnoDB)
+build that index themselves when none exists, so the rule reports nothing there.
 
 Safe alternative: create an index whose leading columns are the foreign key's columns (in any
 order), in the same migration or next to it; on PostgreSQL, on an existing table, with
@@ -229,7 +232,8 @@ godwit knows it. Partial indexes do not count: they do not cover every row.",
         explanation: "\
 Existing rows have no value for the new column, so PostgreSQL and SQLite both reject the change
 as soon as the table has a row: it passes on an empty development database and fails in
-production.
+production. MySQL and MariaDB accept it and silently give every existing row the type's
+implicit default (`0`, `''`, `0000-00-00`), which no test on an empty database notices.
 
 Safe alternative: add the column with a `DEFAULT` (on PostgreSQL 11+ a constant default does
 not rewrite the table), or add it nullable, backfill it in batches, then add the `NOT NULL`
@@ -328,8 +332,23 @@ Safe alternative: put `-- godwit:no-transaction` in the file's leading comment l
 connection settings to the application (godwit leaves the journal mode to the user).",
 };
 
+/// A shared rule that a dialect whose `ALTER TABLE` renames in place turns on by listing it
+/// among its own rules; its own checks report the renames its grammar has.
+pub const RENAME: Rule = Rule {
+    id: id::RENAME,
+    severity: Severity::Warning,
+    summary: "renaming a table or column breaks the application code still running",
+    explanation: "\
+During a deployment the old version of the application keeps running against the new schema
+for a while; every query it makes with the old name fails from the moment the rename commits.
+
+Safe alternative (expand/contract): add the new column (or a new table, or a view with the new
+name), write to both and backfill, move reads over, and drop the old name in a later release.
+Not reported on tables created earlier in the same file.",
+};
+
 /// The shared rules a dialect turns on by listing them, in a stable order.
-static OPTIONAL: &[Rule] = &[PRAGMA_IN_TRANSACTION];
+static OPTIONAL: &[Rule] = &[PRAGMA_IN_TRANSACTION, RENAME];
 
 /// A rule as a [`Catalogue`] lists it: with the dialects that check it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

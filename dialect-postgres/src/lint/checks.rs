@@ -4,13 +4,12 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, CharacterLength, ColumnDef,
     ColumnOption, DataType, DetachPartitionMode, ExactNumberInfo, GeneratedAs,
-    GeneratedExpressionMode, ObjectName, ObjectType, RenameTableNameKind, Statement,
-    TableConstraint,
+    GeneratedExpressionMode, ObjectName, ObjectType, Statement, TableConstraint,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use godwit_core::lint::{Hit, Walk, is_serial};
+use godwit_core::lint::{Hit, Walk, is_serial, renamed};
 
 use super::rules::id;
 
@@ -205,29 +204,7 @@ fn alter_existing_table(
                 ));
             }
         }
-        AlterTableOperation::RenameColumn {
-            old_column_name,
-            new_column_name,
-        } => hits.push(Hit::new(
-            id::RENAME,
-            format!(
-                "renaming {table}.{old_column_name} to {new_column_name} breaks deployed code \
-                 that still uses {old_column_name}; add the new column, keep both in sync, move \
-                 the code over, then drop the old one"
-            ),
-        )),
-        AlterTableOperation::RenameTable { table_name } => {
-            let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
-            hits.push(Hit::new(
-                id::RENAME,
-                format!(
-                    "renaming table {table} to {new} breaks deployed code that still uses \
-                     {table}; for example rename it and create a view named {table} until no \
-                     running version uses the old name"
-                ),
-            ));
-        }
-        _ => {}
+        other => hits.extend(renamed(table, other)),
     }
 }
 

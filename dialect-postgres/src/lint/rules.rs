@@ -1,7 +1,7 @@
 //! The PostgreSQL rules' catalogue entries: stable ids, severities, and the text
 //! `godwit lint --explain` shows.
 
-use godwit_core::lint::{PRAGMA_IN_TRANSACTION, Rule, Severity};
+use godwit_core::lint::{PRAGMA_IN_TRANSACTION, RENAME, Rule, Severity};
 
 /// Rule ids, so the checks and the catalogue cannot disagree on a spelling.
 pub(crate) mod id {
@@ -13,11 +13,11 @@ pub(crate) mod id {
     pub(crate) const COLUMN_TYPE_CHANGE: &str = "column-type-change";
     pub(crate) const VOLATILE_DEFAULT: &str = "volatile-default";
     pub(crate) const ENUM_VALUE_IN_TRANSACTION: &str = "enum-value-in-transaction";
-    pub(crate) const RENAME: &str = "rename";
     pub(crate) const MISSING_LOCK_TIMEOUT: &str = "missing-lock-timeout";
 }
 
-/// PostgreSQL's own rules, then the shared rule it turns on (`VACUUM` in a transaction).
+/// PostgreSQL's own rules, with the shared rules it turns on (renames, and `VACUUM` in a
+/// transaction).
 pub(crate) static RULES: &[Rule] = &[
     Rule::new(
         id::SET_NOT_NULL,
@@ -145,18 +145,7 @@ statement in the same migration that inserts or compares it fails.
 Safe alternative: put the `ADD VALUE` in its own migration with `-- godwit:no-transaction`,
 and use the new value from the next migration on.",
     ),
-    Rule::new(
-        id::RENAME,
-        Severity::Warning,
-        "renaming a table or column breaks the application code still running",
-        "\
-During a deployment the old version of the application keeps running against the new schema
-for a while; every query it makes with the old name fails from the moment the rename commits.
-
-Safe alternative (expand/contract): add the new column (or a new table, or a view with the new
-name), write to both and backfill, move reads over, and drop the old name in a later release.
-Not reported on tables created earlier in the same file.",
-    ),
+    RENAME,
     Rule::new(
         id::MISSING_LOCK_TIMEOUT,
         Severity::Warning,

@@ -1,0 +1,2 @@
+-- A LIMIT bounds how many rows go, not which.
+DELETE FROM `carts` LIMIT 1000;

@@ -1,0 +1,1 @@
+DELETE FROM carts WHERE updated_at < '2024-01-01' LIMIT 1000;
