@@ -365,3 +365,21 @@ async fn scratch_databases_of_dead_runs_are_dropped() {
     live.close().await.unwrap();
     assert_eq!(count(&mut store, &exists(live_name)).await, 0);
 }
+
+/// `USING BTREE` and `USING HASH` show only in `SHOW CREATE TABLE` (InnoDB builds a B-tree
+/// either way): an index gaining or losing the clause is made again with it, and one that
+/// keeps it is left alone.
+#[tokio::test]
+async fn index_algorithms_written_on_indexes() {
+    check(
+        "index_algorithms_written_on_indexes",
+        "CREATE TABLE t (a INT, b INT, c INT, d INT,\n\
+             KEY t_a (a) USING BTREE, KEY t_b (b), KEY t_d (d) USING BTREE);\n\
+         INSERT INTO t VALUES (1, 2, 3, 4);\n",
+        "CREATE TABLE t (a INT, b INT, c INT, d INT,\n\
+             KEY t_a (a), KEY t_b (b) USING BTREE, KEY t_c (c, a) USING HASH COMMENT 'h',\n\
+             KEY t_d (d) USING BTREE);\n",
+        Renames::default(),
+    )
+    .await;
+}
