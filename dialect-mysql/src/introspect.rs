@@ -204,6 +204,9 @@ pub(crate) fn schema_from_catalog(mut results: Vec<Vec<Row>>) -> Result<Schema, 
             if let Some(format) = option.strip_prefix("row_format=") {
                 table.row_format = Some(format.to_ascii_uppercase());
             }
+            if let Some(size) = option.strip_prefix("key_block_size=") {
+                table.key_block_size = size.parse().ok();
+            }
         }
         table.comment = non_empty(field(row, 5)?);
         schema.tables.push(table);
@@ -358,7 +361,10 @@ fn read_indexes(
             continue;
         };
         if index.name == "PRIMARY" {
-            table.primary_key = Some(PrimaryKey::new(index.columns));
+            table.primary_key = Some(PrimaryKey {
+                comment: non_empty(index.comment),
+                ..PrimaryKey::new(index.columns)
+            });
             continue;
         }
         let method = match index.kind.as_str() {

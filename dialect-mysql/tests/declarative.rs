@@ -383,3 +383,42 @@ async fn index_algorithms_written_on_indexes() {
     )
     .await;
 }
+
+/// `KEY_BLOCK_SIZE` is read from the table's options, written on new tables, changed on
+/// others, and taken away with `KEY_BLOCK_SIZE=0`.
+#[tokio::test]
+async fn key_block_sizes() {
+    check(
+        "key_block_sizes",
+        "CREATE TABLE packed (id BIGINT) KEY_BLOCK_SIZE=8;\n\
+         CREATE TABLE plain (id BIGINT);\n\
+         INSERT INTO packed VALUES (1);\n\
+         INSERT INTO plain VALUES (2);\n",
+        "CREATE TABLE packed (id BIGINT);\n\
+         CREATE TABLE plain (id BIGINT) ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=4;\n\
+         CREATE TABLE fresh (id BIGINT) KEY_BLOCK_SIZE=8;\n",
+        Renames::default(),
+    )
+    .await;
+}
+
+/// A primary key's comment is part of its definition: gaining, changing or losing one
+/// makes the key again, and a new table is made with it.
+#[tokio::test]
+async fn primary_key_comments() {
+    check(
+        "primary_key_comments",
+        "CREATE TABLE friends (a BIGINT NOT NULL PRIMARY KEY, b BIGINT NOT NULL);\n\
+         CREATE TABLE noted (id INT NOT NULL, PRIMARY KEY (id) COMMENT 'old');\n\
+         INSERT INTO friends VALUES (1, 2);\n\
+         INSERT INTO noted VALUES (3);\n",
+        "CREATE TABLE friends (a BIGINT NOT NULL, b BIGINT NOT NULL,\n\
+             PRIMARY KEY (a, b) COMMENT 'pair');\n\
+         CREATE TABLE noted (id INT NOT NULL, PRIMARY KEY (id) COMMENT 'new');\n\
+         CREATE TABLE fresh (id INT NOT NULL PRIMARY KEY COMMENT 'a column comment',\n\
+             x INT, KEY fresh_x (x)) COMMENT 'a table comment';\n\
+         ALTER TABLE fresh DROP PRIMARY KEY, ADD PRIMARY KEY (id) COMMENT 'it''s new';\n",
+        Renames::default(),
+    )
+    .await;
+}
