@@ -1,5 +1,7 @@
 //! Reading a MySQL/MariaDB database into godwit's schema model, from `information_schema` in
-//! a fixed number of queries (one per kind of object, whatever the number of tables).
+//! a fixed number of queries (one per kind of object, whatever the number of tables), and
+//! `SHOW CREATE TABLE` of only the tables whose indexes may carry a `USING` clause
+//! ([`detail_queries`]).
 //!
 //! Text fields hold the server's own spelling (`COLUMN_TYPE`, `COLUMN_DEFAULT`,
 //! `CHECK_CLAUSE`, `VIEW_DEFINITION`), so two databases built from the same DDL read the same.
