@@ -185,6 +185,9 @@ pub enum DialectRequest {
     Savepoint {
         name: String,
     },
+    IntrospectionDetailQueries {
+        catalog: Vec<Vec<Row>>,
+    },
     /// Replies `Result<Schema, WireRenderError>`.
     SchemaFromCatalog {
         results: Vec<Vec<Row>>,
