@@ -74,7 +74,11 @@ pub async fn introspect(store: &mut dyn Store, history: &HistoryTable) -> Result
     let queries = store.dialect().introspection_queries();
     // One snapshot: a migration committing between two catalog queries would otherwise give
     // the parser, say, the columns of a table the list of tables did not have.
-    let results = store.query_snapshot(&queries).await?;
+    let mut results = store.query_snapshot(&queries).await?;
+    let details = store.dialect().introspection_detail_queries(&results);
+    if !details.is_empty() {
+        results.extend(store.query_snapshot(&details).await?);
+    }
     let dialect = store.dialect();
     let mut schema =
         dialect

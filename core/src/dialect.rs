@@ -641,8 +641,20 @@ pub trait Dialect: Send + Sync + Debug {
         Vec::new()
     }
 
+    /// Queries for what the catalog's tables do not show, chosen from the results of
+    /// [`Dialect::introspection_queries`] (MySQL's `SHOW CREATE TABLE` of the tables whose
+    /// indexes may carry a `USING` clause no catalog column records). Unlike those, their
+    /// number may grow with the objects the catalog lists, so a dialect asks only for what it
+    /// cannot read otherwise. Their results follow the catalog's in
+    /// [`Dialect::schema_from_catalog`]. The default is none.
+    fn introspection_detail_queries(&self, catalog: &[Vec<Row>]) -> Vec<String> {
+        let _ = catalog;
+        Vec::new()
+    }
+
     /// Build the schema model from the results of [`Dialect::introspection_queries`], one
-    /// row list per query, in order.
+    /// row list per query, in order, followed by those of
+    /// [`Dialect::introspection_detail_queries`].
     fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
         let _ = results;
         Err(RenderError::Unsupported {

@@ -269,6 +269,10 @@ pub struct Table {
     /// MySQL `ROW_FORMAT`, when the table names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_format: Option<String>,
+    /// MySQL `KEY_BLOCK_SIZE` (kilobytes), when the table names one: the page size of an
+    /// InnoDB table compressed by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_block_size: Option<u32>,
     /// MySQL partitioning, as the dialect writes the `PARTITION BY` clause from the catalog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partitioning: Option<String>,
@@ -297,6 +301,7 @@ impl Table {
             engine: None,
             collation: None,
             row_format: None,
+            key_block_size: None,
             partitioning: None,
         }
     }
@@ -445,6 +450,11 @@ pub struct PrimaryKey {
     /// PostgreSQL `DEFERRABLE` and `INITIALLY DEFERRED`.
     #[serde(default, flatten)]
     pub deferral: Deferral,
+    /// MySQL's comment on the key's index (`PRIMARY KEY (id) COMMENT '...'`): part of the
+    /// key's definition there, so a new one makes the key again. (A PostgreSQL constraint's
+    /// comment is a [`Comment`], apart from the key.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl PrimaryKey {
@@ -456,6 +466,7 @@ impl PrimaryKey {
             on_conflict: None,
             descending: false,
             deferral: Deferral::default(),
+            comment: None,
         }
     }
 }

@@ -196,6 +196,10 @@ impl Dialect for MySqlDialect {
         crate::introspect::queries()
     }
 
+    fn introspection_detail_queries(&self, catalog: &[Vec<Row>]) -> Vec<String> {
+        crate::introspect::detail_queries(catalog)
+    }
+
     fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
         crate::introspect::schema_from_catalog(results)
     }

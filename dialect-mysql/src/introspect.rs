@@ -1,5 +1,7 @@
 //! Reading a MySQL/MariaDB database into godwit's schema model, from `information_schema` in
-//! a fixed number of queries (one per kind of object, whatever the number of tables).
+//! a fixed number of queries (one per kind of object, whatever the number of tables), and
+//! `SHOW CREATE TABLE` of only the tables whose indexes may carry a `USING` clause
+//! ([`detail_queries`]).
 //!
 //! Text fields hold the server's own spelling (`COLUMN_TYPE`, `COLUMN_DEFAULT`,
 //! `CHECK_CLAUSE`, `VIEW_DEFINITION`), so two databases built from the same DDL read the same.
@@ -70,6 +72,79 @@ pub(crate) fn queries() -> Vec<String> {
     .to_vec()
 }
 
+/// The `SHOW CREATE TABLE` of each table with an index the catalog calls `BTREE`, given the
+/// results of [`queries`]: `USING BTREE` and `USING HASH` on such an index are kept by the
+/// server and shown by it, and no catalog column says whether one was written (InnoDB builds
+/// a B-tree either way, and reports it as one).
+pub(crate) fn detail_queries(catalog: &[Vec<Row>]) -> Vec<String> {
+    let mut tables: Vec<String> = catalog
+        .get(2)
+        .into_iter()
+        .flatten()
+        .filter(|row| {
+            field(row, 1).is_ok_and(|name| name != "PRIMARY")
+                && field(row, 6).is_ok_and(|kind| kind == "BTREE")
+        })
+        .filter_map(|row| field(row, 0).ok())
+        .collect();
+    tables.dedup();
+    tables
+        .iter()
+        .map(|table| format!("SHOW CREATE TABLE {}", quote(table)))
+        .collect()
+}
+
+/// The indexes that name their algorithm in the `SHOW CREATE TABLE` results of
+/// [`detail_queries`]: (table, index, `BTREE` or `HASH`).
+fn written_algorithms(shown: &[Vec<Row>]) -> Result<Vec<(String, String, String)>, RenderError> {
+    let mut written = Vec::new();
+    for row in shown.iter().flatten() {
+        let table = field(row, 0)?;
+        for line in field(row, 1)?.lines() {
+            if let Some((index, algorithm)) = index_algorithm(line.trim()) {
+                written.push((table.clone(), index, algorithm.to_string()));
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The name and the written algorithm of the index a line of `SHOW CREATE TABLE` declares
+/// (`` KEY `i` (`a`,`b`(10)) USING BTREE COMMENT '...' ``), if it names one.
+fn index_algorithm(line: &str) -> Option<(String, &'static str)> {
+    let rest = ["UNIQUE ", "FULLTEXT ", "SPATIAL "]
+        .iter()
+        .find_map(|kind| line.strip_prefix(kind))
+        .unwrap_or(line);
+    let (name, rest) = read_quoted(rest.strip_prefix("KEY ")?)?;
+    let parts = rest.strip_prefix(" (")?;
+    // The parts end at the parenthesis that closes the list, outside backquotes.
+    let (mut depth, mut quoted, mut end) = (1, false, None);
+    for (at, c) in parts.char_indices() {
+        match c {
+            '`' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(at);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let after = &parts[end? + 1..];
+    ["BTREE", "HASH"]
+        .into_iter()
+        .find(|algorithm| {
+            after
+                .strip_prefix(" USING ")
+                .is_some_and(|a| a.trim_end_matches(',').split(' ').next() == Some(algorithm))
+        })
+        .map(|algorithm| (name, algorithm))
+}
+
 fn text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
@@ -97,8 +172,9 @@ fn non_empty(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Build the model from the rows of [`queries`].
-pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+/// Build the model from the rows of [`queries`], followed by those of [`detail_queries`].
+pub(crate) fn schema_from_catalog(mut results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
+    let shown = results.split_off(results.len().min(10));
     let [
         tables,
         columns,
@@ -130,6 +206,9 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
             if let Some(format) = option.strip_prefix("row_format=") {
                 table.row_format = Some(format.to_ascii_uppercase());
             }
+            if let Some(size) = option.strip_prefix("key_block_size=") {
+                table.key_block_size = size.parse().ok();
+            }
         }
         table.comment = non_empty(field(row, 5)?);
         schema.tables.push(table);
@@ -141,7 +220,7 @@ pub(crate) fn schema_from_catalog(results: Vec<Vec<Row>>) -> Result<Schema, Rend
         };
         table.columns.push(column(row)?);
     }
-    read_indexes(&mut schema, &statistics)?;
+    read_indexes(&mut schema, &statistics, &written_algorithms(&shown)?)?;
     read_foreign_keys(&mut schema, &foreign_keys)?;
     for row in &checks {
         let table_name = field(row, 0)?;
@@ -238,7 +317,11 @@ struct IndexParts {
     columns: Vec<String>,
 }
 
-fn read_indexes(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError> {
+fn read_indexes(
+    schema: &mut Schema,
+    rows: &[Row],
+    written: &[(String, String, String)],
+) -> Result<(), RenderError> {
     let mut indexes: Vec<IndexParts> = Vec::new();
     for row in rows {
         let table = field(row, 0)?;
@@ -280,12 +363,18 @@ fn read_indexes(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError> {
             continue;
         };
         if index.name == "PRIMARY" {
-            table.primary_key = Some(PrimaryKey::new(index.columns));
+            table.primary_key = Some(PrimaryKey {
+                comment: non_empty(index.comment),
+                ..PrimaryKey::new(index.columns)
+            });
             continue;
         }
         let method = match index.kind.as_str() {
             "FULLTEXT" | "SPATIAL" | "HASH" => Some(index.kind.clone()),
-            _ => None,
+            _ => written
+                .iter()
+                .find(|(table, name, _)| *table == index.table && *name == index.name)
+                .map(|(_, _, algorithm)| algorithm.clone()),
         };
         table.indexes.push(Index {
             definition: index_definition(
@@ -308,7 +397,7 @@ fn read_indexes(schema: &mut Schema, rows: &[Row]) -> Result<(), RenderError> {
 }
 
 /// An index as godwit writes it: `CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX name ON table
-/// (parts) [USING HASH] [COMMENT '...'] [IGNORED]`. The renderer cuts it back into the clause
+/// (parts) [USING BTREE|HASH] [COMMENT '...'] [IGNORED]`. The renderer cuts it back into the clause
 /// `ALTER TABLE` and `CREATE TABLE` take ([`crate::render::index_clause`]).
 pub(crate) fn index_definition(
     table: &str,
@@ -330,8 +419,8 @@ pub(crate) fn index_definition(
         quote(table),
         parts.join(", ")
     );
-    if method == Some("HASH") {
-        definition.push_str(" USING HASH");
+    if let Some(algorithm @ ("BTREE" | "HASH")) = method {
+        definition.push_str(&format!(" USING {algorithm}"));
     }
     if !comment.is_empty() {
         definition.push_str(&format!(" COMMENT {}", string_literal(comment)));
@@ -515,4 +604,31 @@ fn view(row: &Row) -> Result<View, RenderError> {
         depends_on,
         indexes: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_algorithms_are_read_from_key_lines() {
+        for (line, read) in [
+            ("KEY `i` (`a`) USING BTREE,", Some(("i", "BTREE"))),
+            ("UNIQUE KEY `u` (`t`) USING HASH", Some(("u", "HASH"))),
+            (
+                "KEY `c` (`a`(10),`b`) USING HASH COMMENT 'x',",
+                Some(("c", "HASH")),
+            ),
+            ("KEY `n) USING BTREE` (`a`),", None),
+            ("KEY `m` (`a`) COMMENT 'USING BTREE',", None),
+            ("PRIMARY KEY (`id`) USING BTREE,", None),
+            ("`a` int(11) DEFAULT NULL,", None),
+        ] {
+            assert_eq!(
+                index_algorithm(line),
+                read.map(|(name, algorithm)| (name.to_string(), algorithm)),
+                "{line}"
+            );
+        }
+    }
 }

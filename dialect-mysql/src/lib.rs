@@ -29,7 +29,8 @@
 //! Passwords never leave the connection options: errors name the URL through
 //! [`godwit_core::url::redact`], and [`MySqlStore`]'s `Debug` leaves the options out.
 //!
-//! Declarative schemas: introspection reads `information_schema` in a fixed ten queries;
+//! Declarative schemas: introspection reads `information_schema` in a fixed ten queries (and
+//! `SHOW CREATE TABLE` of the tables with an index whose `USING` clause no catalog column keeps);
 //! rendering writes `ALTER TABLE`s that name the online-DDL algorithm each change allows
 //! (`INSTANT`, or `INPLACE` with `LOCK=NONE`) and marks those only a copy of the table can make;
 //! a schema file is screened against an allow-list of DDL, since MySQL cannot roll DDL back and

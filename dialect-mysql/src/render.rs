@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use godwit_core::dialect::{Hazard, HazardKind, RenderError, RenderOptions, Statement};
 use godwit_core::diff::{Change, TableChange};
-use godwit_core::schema::{Column, FkAction, ForeignKey, Index, Name, Table};
+use godwit_core::schema::{Column, FkAction, ForeignKey, Index, Name, PrimaryKey, Table};
 
 use crate::sql::{quote, read_quoted, string_literal};
 
@@ -154,6 +154,14 @@ fn key_columns(columns: &[String]) -> String {
         .join(", ")
 }
 
+fn primary_key_clause(key: &PrimaryKey) -> String {
+    let mut sql = format!("PRIMARY KEY ({})", key_columns(&key.columns));
+    if let Some(comment) = &key.comment {
+        sql.push_str(&format!(" COMMENT {}", string_literal(comment)));
+    }
+    sql
+}
+
 fn foreign_key_clause(key: &ForeignKey) -> String {
     let mut sql = String::new();
     if let Some(constraint) = &key.name {
@@ -186,6 +194,9 @@ fn table_options(table: &Table) -> Vec<String> {
     if let Some(format) = &table.row_format {
         options.push(format!("ROW_FORMAT={format}"));
     }
+    if let Some(size) = table.key_block_size {
+        options.push(format!("KEY_BLOCK_SIZE={size}"));
+    }
     options
 }
 
@@ -199,7 +210,7 @@ fn create_table(
         .map(|c| column_definition(c, table))
         .collect();
     if let Some(key) = &table.primary_key {
-        lines.push(format!("PRIMARY KEY ({})", key_columns(&key.columns)));
+        lines.push(primary_key_clause(key));
     }
     lines.extend(indexes);
     for check in &table.checks {
@@ -492,7 +503,7 @@ fn alter_table(change: &TableChange, out: &mut Vec<Statement>) -> Result<(), Ren
             }
         }
         if let Some(new) = new {
-            key_specs.push(format!("ADD PRIMARY KEY ({})", key_columns(&new.columns)));
+            key_specs.push(format!("ADD {}", primary_key_clause(new)));
         }
     }
     if !key_specs.is_empty() {
@@ -590,9 +601,16 @@ fn alter_table(change: &TableChange, out: &mut Vec<Statement>) -> Result<(), Ren
                 to.row_format.as_deref().unwrap_or("DEFAULT")
             ));
         }
-        // A new default collation only changes the dictionary; an engine or row format
-        // rebuilds the table.
-        let online = if from.engine == to.engine && from.row_format == to.row_format {
+        // 0 is how the server is told the table no longer names a size.
+        if from.key_block_size != to.key_block_size {
+            options.push(format!("KEY_BLOCK_SIZE={}", to.key_block_size.unwrap_or(0)));
+        }
+        // A new default collation only changes the dictionary; an engine, row format or
+        // page size rebuilds the table.
+        let online = if from.engine == to.engine
+            && from.row_format == to.row_format
+            && from.key_block_size == to.key_block_size
+        {
             Online::Instant
         } else {
             Online::Copy

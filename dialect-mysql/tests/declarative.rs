@@ -365,3 +365,60 @@ async fn scratch_databases_of_dead_runs_are_dropped() {
     live.close().await.unwrap();
     assert_eq!(count(&mut store, &exists(live_name)).await, 0);
 }
+
+/// `USING BTREE` and `USING HASH` show only in `SHOW CREATE TABLE` (InnoDB builds a B-tree
+/// either way): an index gaining or losing the clause is made again with it, and one that
+/// keeps it is left alone.
+#[tokio::test]
+async fn index_algorithms_written_on_indexes() {
+    check(
+        "index_algorithms_written_on_indexes",
+        "CREATE TABLE t (a INT, b INT, c INT, d INT,\n\
+             KEY t_a (a) USING BTREE, KEY t_b (b), KEY t_d (d) USING BTREE);\n\
+         INSERT INTO t VALUES (1, 2, 3, 4);\n",
+        "CREATE TABLE t (a INT, b INT, c INT, d INT,\n\
+             KEY t_a (a), KEY t_b (b) USING BTREE, KEY t_c (c, a) USING HASH COMMENT 'h',\n\
+             KEY t_d (d) USING BTREE);\n",
+        Renames::default(),
+    )
+    .await;
+}
+
+/// `KEY_BLOCK_SIZE` is read from the table's options, written on new tables, changed on
+/// others, and taken away with `KEY_BLOCK_SIZE=0`.
+#[tokio::test]
+async fn key_block_sizes() {
+    check(
+        "key_block_sizes",
+        "CREATE TABLE packed (id BIGINT) KEY_BLOCK_SIZE=8;\n\
+         CREATE TABLE plain (id BIGINT);\n\
+         INSERT INTO packed VALUES (1);\n\
+         INSERT INTO plain VALUES (2);\n",
+        "CREATE TABLE packed (id BIGINT);\n\
+         CREATE TABLE plain (id BIGINT) ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=4;\n\
+         CREATE TABLE fresh (id BIGINT) KEY_BLOCK_SIZE=8;\n",
+        Renames::default(),
+    )
+    .await;
+}
+
+/// A primary key's comment is part of its definition: gaining, changing or losing one
+/// makes the key again, and a new table is made with it.
+#[tokio::test]
+async fn primary_key_comments() {
+    check(
+        "primary_key_comments",
+        "CREATE TABLE friends (a BIGINT NOT NULL PRIMARY KEY, b BIGINT NOT NULL);\n\
+         CREATE TABLE noted (id INT NOT NULL, PRIMARY KEY (id) COMMENT 'old');\n\
+         INSERT INTO friends VALUES (1, 2);\n\
+         INSERT INTO noted VALUES (3);\n",
+        "CREATE TABLE friends (a BIGINT NOT NULL, b BIGINT NOT NULL,\n\
+             PRIMARY KEY (a, b) COMMENT 'pair');\n\
+         CREATE TABLE noted (id INT NOT NULL, PRIMARY KEY (id) COMMENT 'new');\n\
+         CREATE TABLE fresh (id INT NOT NULL PRIMARY KEY COMMENT 'a column comment',\n\
+             x INT, KEY fresh_x (x)) COMMENT 'a table comment';\n\
+         ALTER TABLE fresh DROP PRIMARY KEY, ADD PRIMARY KEY (id) COMMENT 'it''s new';\n",
+        Renames::default(),
+    )
+    .await;
+}

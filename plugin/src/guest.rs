@@ -229,6 +229,9 @@ fn dialect(dialect: &dyn Dialect, request: DialectRequest) -> Vec<u8> {
         R::HistoryUpgradeDdl { table, version } => ok(dialect.history_upgrade_ddl(&table, version)),
         R::ScreenSchema { sql } => ok(dialect.screen_schema(&sql)),
         R::Savepoint { name } => ok(dialect.savepoint(&name)),
+        R::IntrospectionDetailQueries { catalog } => {
+            ok(dialect.introspection_detail_queries(&catalog))
+        }
         R::SchemaFromCatalog { results } => ok(dialect
             .schema_from_catalog(results)
             .map_err(WireRenderError::from)),

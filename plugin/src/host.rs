@@ -665,6 +665,15 @@ impl Dialect for PluginDialect {
         self.introspection_queries.clone()
     }
 
+    fn introspection_detail_queries(&self, catalog: &[Vec<Row>]) -> Vec<String> {
+        self.ask(
+            "introspection_detail_queries",
+            DialectRequest::IntrospectionDetailQueries {
+                catalog: catalog.to_vec(),
+            },
+        )
+    }
+
     fn schema_from_catalog(&self, results: Vec<Vec<Row>>) -> Result<Schema, RenderError> {
         self.render_call(
             "schema_from_catalog",

@@ -192,6 +192,9 @@ pub enum DialectRequest {
     Savepoint {
         name: String,
     },
+    IntrospectionDetailQueries {
+        catalog: Vec<Vec<Row>>,
+    },
     /// Replies `Result<Schema, WireRenderError>`.
     SchemaFromCatalog {
         results: Vec<Vec<Row>>,

@@ -424,7 +424,13 @@ fn table_change(
             } else {
                 p.columns.iter().map(|c| key.ident(c)).collect::<Vec<_>>()
             };
-            (cols, p.on_conflict, p.descending, p.deferral)
+            (
+                cols,
+                p.on_conflict,
+                p.descending,
+                p.deferral,
+                p.comment.clone(),
+            )
         })
     };
     let primary_key = (pk_key(&current.primary_key, true) != pk_key(&desired.primary_key, false))
@@ -514,6 +520,7 @@ fn table_change(
             || current.engine != desired.engine
             || current.collation != desired.collation
             || current.row_format != desired.row_format
+            || current.key_block_size != desired.key_block_size
             || current.partitioning != desired.partitioning,
         comment: (current.comment != desired.comment).then(|| desired.comment.clone()),
         kept_triggers: Vec::new(),
