@@ -468,6 +468,8 @@ struct BatchSql {
     update_first: String,
     /// The progress row's update.
     progress: String,
+    /// What lets the batch's commit return before it is durable ([`Dialect::unflushed_commit`]).
+    unflushed: Option<String>,
 }
 
 impl BatchSql {
@@ -550,6 +552,7 @@ impl BatchSql {
             update: update(true),
             update_first: update(false),
             progress,
+            unflushed: dialect.unflushed_commit(),
         }
     }
 }
@@ -641,6 +644,12 @@ async fn batch(
         .flatten()
         .map(|k| Value::Text(k.clone()))
         .collect();
+    if let Some(unflushed) = &sql.unflushed {
+        store
+            .execute(unflushed, &[])
+            .await
+            .map_err(failed(unflushed))?;
+    }
     let next_sql = if row.last_key.is_some() {
         &sql.next
     } else {

@@ -677,6 +677,18 @@ pub trait Dialect: Send + Sync + Debug {
         None
     }
 
+    /// A statement that, run in an open transaction, lets that transaction's commit return
+    /// before the engine has made it durable (PostgreSQL: `SET LOCAL synchronous_commit =
+    /// off`). A backfill runs it in each batch: a batch lost in a crash of the server is lost
+    /// with the progress row it commits with, so the next run does it again, and the batch no
+    /// longer waits for a flush of the log, which is most of what a batch of a thousand rows
+    /// costs beyond the work itself. Later commits wait for the log up to them, so what
+    /// follows the backfill is as durable as ever. `None` (the default) when the engine has no
+    /// such setting for one transaction.
+    fn unflushed_commit(&self) -> Option<String> {
+        None
+    }
+
     /// `expression` read as text: how a backfill reads the keys it walks, whatever their type,
     /// so they can be recorded and bound again ([`Dialect::key_bind`]). The default is the
     /// standard `CAST(expression AS TEXT)`.

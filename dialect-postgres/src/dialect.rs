@@ -183,6 +183,10 @@ impl Dialect for PgDialect {
         format!("CHECK ({condition})")
     }
 
+    fn unflushed_commit(&self) -> Option<String> {
+        Some("SET LOCAL synchronous_commit = off".into())
+    }
+
     fn type_check_query(&self) -> Option<String> {
         // `to_regtype` reads a type name as a cast to `regtype` does, modifiers included
         // (`varchar(20)`), and gives NULL, not an error, for a type that does not exist.

@@ -191,6 +191,7 @@ fn describe(guest: &Guest) -> crate::wire::Description {
             .map(ToString::to_string),
         introspection_queries: dialect.introspection_queries(),
         invalid_indexes_query: dialect.invalid_indexes_query(),
+        unflushed_commit: dialect.unflushed_commit(),
         diff_options: dialect.diff_options(),
         lint_rules: dialect
             .lint_rules()

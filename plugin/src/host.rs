@@ -381,6 +381,7 @@ pub struct PluginDialect {
     normalisation_fingerprint_query: Option<&'static str>,
     introspection_queries: Vec<String>,
     invalid_indexes_query: Option<String>,
+    unflushed_commit: Option<String>,
     diff_options: DiffOptions,
     lint_rules: Vec<Rule>,
     url_forms: Vec<String>,
@@ -422,6 +423,7 @@ impl PluginDialect {
                 .map(leak),
             introspection_queries: description.introspection_queries,
             invalid_indexes_query: description.invalid_indexes_query,
+            unflushed_commit: description.unflushed_commit,
             diff_options: description.diff_options,
             lint_rules,
             url_forms: description.url_forms,
@@ -614,6 +616,10 @@ impl Dialect for PluginDialect {
 
     fn invalid_indexes_query(&self) -> Option<String> {
         self.invalid_indexes_query.clone()
+    }
+
+    fn unflushed_commit(&self) -> Option<String> {
+        self.unflushed_commit.clone()
     }
 
     fn drop_invalid_index(&self, index: &InvalidIndex) -> String {

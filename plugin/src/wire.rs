@@ -84,6 +84,8 @@ pub struct Description {
     pub introspection_queries: Vec<String>,
     /// `Dialect::invalid_indexes_query`.
     pub invalid_indexes_query: Option<String>,
+    /// `Dialect::unflushed_commit`.
+    pub unflushed_commit: Option<String>,
     /// `Dialect::diff_options`.
     pub diff_options: DiffOptions,
     /// `Dialect::lint_rules`.
