@@ -8,7 +8,8 @@
 //! the same client running `select 1`. Runs
 //! alternate between the two so that drift in the machine's speed hits both alike; the
 //! medians and the median of the per-pair ratios are printed. `bench declarative` and `bench
-//! script` are in their own modules.
+//! script` are in their own modules, and so is `bench mysql`, which the others share this
+//! module's comparison with.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -20,21 +21,30 @@ use crate::pg::{Cluster, PG_URL_VAR};
 use crate::project_root;
 
 /// How many migrations each run applies.
-const COUNT: usize = 1000;
+pub(crate) const COUNT: usize = 1000;
 
 /// Counted runs of each side (after one warm-up pair).
 const RUNS: usize = 5;
 
 /// The commands users run all day, timed on a database with every migration applied against
 /// the engine's own client running one query: `status`, and `migrate` with nothing to do.
-const DAILY: [&[&str]; 2] = [&["status"], &["migrate"]];
+pub(crate) const DAILY: [&[&str]; 2] = [&["status"], &["migrate"]];
 
 /// Counted runs of each side for [`DAILY`], which take milliseconds.
-const DAILY_RUNS: usize = 21;
+pub(crate) const DAILY_RUNS: usize = 21;
 
-/// `cargo xtask bench [declarative] [sqlite|postgres]`, `cargo xtask bench script`, or
-/// `cargo xtask bench backfill`.
+/// `cargo xtask bench [declarative] [sqlite|postgres]`, `cargo xtask bench mysql`, `cargo xtask
+/// bench script`, or `cargo xtask bench backfill`.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args.first().is_some_and(|a| a == "mysql") {
+        if let Some(other) = args.get(1) {
+            return Err(format!(
+                "`cargo xtask bench mysql` takes no more arguments (got `{other}`)"
+            ));
+        }
+        need("mariadb")?;
+        return crate::bench_mysql::run();
+    }
     if args.first().is_some_and(|a| a == "backfill") {
         if let Some(other) = args.get(1) {
             return Err(format!(
@@ -61,7 +71,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Some("postgres") => (false, true),
         Some(other) => {
             return Err(format!(
-                "unknown bench `{other}`; use `cargo xtask bench [declarative] [sqlite|postgres]` or `cargo xtask bench script`"
+                "unknown bench `{other}`; use `cargo xtask bench [declarative] [sqlite|postgres]`, `cargo xtask bench mysql` or `cargo xtask bench script`"
             ));
         }
     };
@@ -232,10 +242,10 @@ fn need(tool: &str) -> Result<(), String> {
     if Command::new(tool).arg("--version").output().is_ok() {
         return Ok(());
     }
-    let package = if tool == "psql" {
-        "postgresql-client"
-    } else {
-        "sqlite3"
+    let package = match tool {
+        "psql" => "postgresql-client",
+        "mariadb" => "mariadb-client",
+        _ => "sqlite3",
     };
     Err(format!(
         "`{tool}` is not on PATH; the baseline needs it (Debian: apt-get update && apt-get install -y {package})"
@@ -250,53 +260,65 @@ fn build() -> Result<PathBuf, String> {
         return Ok(PathBuf::from(binary));
     }
     eprintln!("building godwit (release)");
+    cargo_release(&["-p", "godwit-cli", "--bin", "godwit"], "godwit")?;
+    Ok(project_root().join("target/release/godwit"))
+}
+
+/// `cargo build --release` of what `args` select; `what` names it in the error.
+pub(crate) fn cargo_release(args: &[&str], what: &str) -> Result<(), String> {
     let status = Command::new(env!("CARGO"))
         .current_dir(project_root())
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "godwit-cli",
-            "--bin",
-            "godwit",
-        ])
+        .args(["build", "--release", "--quiet"])
+        .args(args)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building godwit failed".into());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("building {what} failed"))
     }
-    Ok(project_root().join("target/release/godwit"))
 }
 
 /// Write the migrations, a `godwit.toml`, and two baseline scripts of the same SQL: one
 /// transaction per file, and one transaction for all. Returns the scripts in that order.
 fn generate(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
-    let migrations = dir.join("migrations");
-    std::fs::create_dir_all(&migrations).map_err(|e| e.to_string())?;
     let mut baseline = String::new();
     let mut single = String::from("BEGIN;\n");
-    for i in 1..=COUNT {
-        let sql = format!(
-            "CREATE TABLE bench_{i} (\n    id BIGINT PRIMARY KEY,\n    name TEXT NOT NULL,\n    created_at TEXT\n);\n\
-             CREATE INDEX bench_{i}_name ON bench_{i} (name);\n"
-        );
-        let version = 20_260_101_000_000_u64 + i as u64;
-        std::fs::write(migrations.join(format!("{version}_bench_{i}.up.sql")), &sql)
-            .map_err(|e| e.to_string())?;
+    for sql in write_migrations(dir, "TEXT")? {
         baseline.push_str("BEGIN;\n");
         baseline.push_str(&sql);
         baseline.push_str("COMMIT;\n");
         single.push_str(&sql);
     }
     single.push_str("COMMIT;\n");
-    std::fs::write(dir.join("godwit.toml"), "migrations = \"migrations\"\n")
-        .map_err(|e| e.to_string())?;
     let script = dir.join("baseline.sql");
     std::fs::write(&script, baseline).map_err(|e| e.to_string())?;
     let single_script = dir.join("baseline-single.sql");
     std::fs::write(&single_script, single).map_err(|e| e.to_string())?;
     Ok((script, single_script))
+}
+
+/// Write the [`COUNT`] migrations into `dir/migrations`, and a `godwit.toml` in `dir`; return
+/// each file's SQL in order. `name_type` is the type of the indexed `name` column: MySQL
+/// cannot index a `TEXT` column without a prefix length, so it gets a `VARCHAR`.
+pub(crate) fn write_migrations(dir: &Path, name_type: &str) -> Result<Vec<String>, String> {
+    let migrations = dir.join("migrations");
+    std::fs::create_dir_all(&migrations).map_err(|e| e.to_string())?;
+    let files = (1..=COUNT)
+        .map(|i| {
+            let sql = format!(
+                "CREATE TABLE bench_{i} (\n    id BIGINT PRIMARY KEY,\n    name {name_type} NOT NULL,\n    created_at TEXT\n);\n\
+                 CREATE INDEX bench_{i}_name ON bench_{i} (name);\n"
+            );
+            let version = 20_260_101_000_000_u64 + i as u64;
+            std::fs::write(migrations.join(format!("{version}_bench_{i}.up.sql")), &sql)
+                .map_err(|e| e.to_string())?;
+            Ok(sql)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    std::fs::write(dir.join("godwit.toml"), "migrations = \"migrations\"\n")
+        .map_err(|e| e.to_string())?;
+    Ok(files)
 }
 
 /// Time `godwit <command>` on `url`, printing nothing.
@@ -306,14 +328,19 @@ fn godwit_command(
     url: &str,
     command: &[&str],
 ) -> Result<Duration, String> {
-    timed(
-        Command::new(godwit)
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .args(["--quiet", "--url", url])
-            .args(command),
-        "godwit",
-    )
+    timed(&mut godwit_process(godwit, dir, url, command), "godwit")
+}
+
+/// The process of `godwit <command>` on `url` in `dir`, printing nothing, for a caller to
+/// adjust before timing it.
+pub(crate) fn godwit_process(godwit: &Path, dir: &Path, url: &str, command: &[&str]) -> Command {
+    let mut process = Command::new(godwit);
+    process
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .args(["--quiet", "--url", url])
+        .args(command);
+    process
 }
 
 fn godwit_migrate(godwit: &Path, dir: &Path, url: &str) -> Result<Duration, String> {
@@ -330,7 +357,7 @@ fn godwit_migrate_with(
 }
 
 /// Timings of the two sides, run in alternation.
-struct Comparison {
+pub(crate) struct Comparison {
     godwit: Vec<Duration>,
     baseline: Vec<Duration>,
 }
@@ -343,7 +370,7 @@ fn compare(
 }
 
 /// [`compare`] with `runs` counted runs per side.
-fn compare_runs(
+pub(crate) fn compare_runs(
     runs: usize,
     mut godwit: impl FnMut() -> Result<Duration, String>,
     mut baseline: impl FnMut() -> Result<Duration, String>,
@@ -362,19 +389,14 @@ fn compare_runs(
 }
 
 impl Comparison {
-    fn print(&self, engine: &str, tool: &str) {
+    pub(crate) fn print(&self, engine: &str, tool: &str) {
         self.print_as(engine, "migrate", tool);
     }
 
     /// Print the figures of `godwit <command>` against `tool`.
-    fn print_as(&self, engine: &str, command: &str, tool: &str) {
+    pub(crate) fn print_as(&self, engine: &str, command: &str, tool: &str) {
         let secs = |v: &[Duration]| -> Vec<f64> { v.iter().map(Duration::as_secs_f64).collect() };
-        let mut ratios: Vec<f64> = self
-            .godwit
-            .iter()
-            .zip(&self.baseline)
-            .map(|(g, b)| g.as_secs_f64() / b.as_secs_f64())
-            .collect();
+        let mut ratios = self.ratios();
         let (min, max) = ratios
             .iter()
             .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
@@ -384,6 +406,19 @@ impl Comparison {
             median(&mut secs(&self.baseline)),
             median(&mut ratios),
         );
+    }
+
+    /// The median of the per-pair ratios, godwit's time over the baseline's.
+    pub(crate) fn ratio(&self) -> f64 {
+        median(&mut self.ratios())
+    }
+
+    fn ratios(&self) -> Vec<f64> {
+        self.godwit
+            .iter()
+            .zip(&self.baseline)
+            .map(|(g, b)| g.as_secs_f64() / b.as_secs_f64())
+            .collect()
     }
 }
 

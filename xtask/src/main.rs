@@ -7,6 +7,7 @@
 mod bench;
 mod bench_backfill;
 mod bench_declarative;
+mod bench_mysql;
 mod bench_script;
 mod conformance;
 mod mariadb;
@@ -33,6 +34,13 @@ const TASKS: &[(&str, &str)] = &[
          (time and peak memory; on PostgreSQL also the queries introspection sends)",
     ),
     (
+        "bench mysql",
+        "Time `godwit migrate` on 1,000 generated migrations against the mariadb client \
+         running the same SQL, status and a no-op migrate against `mariadb -e 'select 1'`, and \
+         status with MySQL loaded as a plugin against compiled in (GODWIT_TEST_MYSQL_URL, else \
+         a throwaway MariaDB)",
+    ),
+    (
         "bench backfill",
         "Time a godwit backfill of 1,000,000 rows on PostgreSQL against one UPDATE of the \
          table, alone and with pgbench updating random rows meanwhile: totals, the longest a \
@@ -45,7 +53,7 @@ const TASKS: &[(&str, &str)] = &[
          the peak memory of `godwit lint` on it against the file's size (needs sqlite3)",
     ),
     (
-        "conformance [sqlite|postgres] [-- ARGS]",
+        "conformance [sqlite|postgres|mysql] [-- ARGS]",
         "Run the declarative-diff corpus in ../shared/conformance against `godwit push`; \
          ARGS go to its run.py",
     ),

@@ -1,5 +1,6 @@
 //! What every bench shares: timing one process (wall time, CPU time, peak memory), running
-//! SQL through `psql`, and the small helpers around them. A leaf the benches build on.
+//! SQL through `psql`, and the small helpers around them (URLs among them). A leaf the benches
+//! build on.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -113,4 +114,25 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     } else {
         values[mid]
     }
+}
+
+/// Undo a URL's percent-encoding.
+pub(crate) fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| format!("a bad percent escape in {text}"))?;
+            decoded.push(hex);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| format!("{text} is not UTF-8 once decoded"))
 }
