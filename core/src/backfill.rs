@@ -443,7 +443,7 @@ pub struct BackfillProgress {
     pub rows_done: u64,
     /// Rows in the table when it started.
     pub rows_estimated: Option<u64>,
-    /// Batches this run did.
+    /// Batches this run did that covered rows.
     pub batches: u64,
     /// Rows this run covered, and in how long: the rate, without the rows of earlier runs.
     pub rows_this_run: u64,
@@ -608,7 +608,10 @@ pub(crate) async fn run(
             }
         };
         row = next;
-        progress.batches += 1;
+        // The walk's end found by a batch that covered no row is not a batch to count.
+        if done > 0 {
+            progress.batches += 1;
+        }
         progress.rows_done += done;
         progress.rows_this_run += done;
         progress.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
