@@ -62,6 +62,37 @@ pub fn file_name(database: &str, stamp: &str, extension: &str) -> String {
     format!("{name}.{stamp}.{extension}")
 }
 
+/// Create the new, empty file a dump tool writes `database`'s dump to (named by [`file_name`]
+/// with `extension`) and return its absolute path; a file that exists is never reused. A dump
+/// holds every row, so the file is created readable by its owner alone (0600 on Unix; the
+/// tools write into it and keep its mode), and so is a directory created for it (0700); a
+/// directory that exists keeps its permissions.
+pub fn reserve_file(
+    database: &str,
+    request: &BackupRequest<'_>,
+    extension: &str,
+) -> Result<PathBuf, BackupError> {
+    let dir = request.dir.unwrap_or(Path::new("."));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(BackupError::io("create the backup directory", dir))?;
+    let path = std::fs::canonicalize(dir)
+        .map_err(BackupError::io("find the backup directory", dir))?
+        .join(file_name(database, request.stamp, extension));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&path)
+        .map_err(BackupError::io("create the backup file", &path))?;
+    Ok(path)
+}
+
 /// `text` as one POSIX shell word, for a command godwit prints for the user to run: as it is
 /// when it is plain, else in single quotes.
 pub fn shell_word(text: &str) -> String {

@@ -218,7 +218,7 @@ pub(crate) async fn dump(
     database: &str,
     request: &BackupRequest<'_>,
 ) -> Result<Backup, BackupError> {
-    let path = reserve(database, request)?;
+    let path = backup::reserve_file(database, request, "sql")?;
     let source = source.clone();
     let database = database.to_string();
     let result = path.clone();
@@ -306,26 +306,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(text.as_bytes())
-}
-
-/// Create the new, empty file the dump goes to and return its absolute path; a file that
-/// exists is never reused. A dump holds every row, so the file is created readable by its
-/// owner alone (the tool truncates it and keeps its mode), and so is a directory created for
-/// it (0700); a directory that exists keeps its permissions.
-fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, BackupError> {
-    let dir = request.dir.unwrap_or(Path::new("."));
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(BackupError::io("create the backup directory", dir))?;
-    let path = fs::canonicalize(dir)
-        .map_err(BackupError::io("find the backup directory", dir))?
-        .join(backup::file_name(database, request.stamp, "sql"));
-    write_private(&path, "").map_err(BackupError::io("create the backup file", &path))?;
-    Ok(path)
 }
 
 /// The command that restores the dump `backup` into the database at `url`, for the user to

@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use godwit_core::Backend;
@@ -97,7 +97,7 @@ pub(crate) async fn dump(
     application_name: &str,
     request: &BackupRequest<'_>,
 ) -> Result<Backup, BackupError> {
-    let path = reserve(database, request)?;
+    let path = backup::reserve_file(database, request, "dump")?;
     let command = command(source, application_name, &path);
     let password = source.password.clone();
     let ran = tokio::task::spawn_blocking(move || {
@@ -171,34 +171,6 @@ fn command(source: &DumpSource, application_name: &str, path: &Path) -> Command 
         command.env("PGPASSWORD", password);
     }
     command
-}
-
-/// Create the new, empty file the dump goes to and return its absolute path; a file that
-/// exists is never reused.
-///
-/// A dump holds every row, so the file is created readable by its owner alone (0600 on Unix;
-/// pg_dump writes into it and keeps its mode), and so is a directory created for it (0700); a
-/// directory that exists keeps its permissions.
-fn reserve(database: &str, request: &BackupRequest<'_>) -> Result<PathBuf, BackupError> {
-    let dir = request.dir.unwrap_or(Path::new("."));
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(BackupError::io("create the backup directory", dir))?;
-    let path = fs::canonicalize(dir)
-        .map_err(BackupError::io("find the backup directory", dir))?
-        .join(backup::file_name(database, request.stamp, "dump"));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(&path)
-        .map_err(BackupError::io("create the backup file", &path))?;
-    Ok(path)
 }
 
 /// The command that restores the dump `backup` into the database at `url`, for the user to run:
